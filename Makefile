@@ -1,0 +1,31 @@
+# The two commands of the README, and the pieces they are made of.
+#   make run    set up, build, and start SkillMeat on http://127.0.0.1:3750/
+#   make test   set up, and run every check and test (what CI runs)
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+TOOLCHAIN := source scripts/toolchain.sh &&
+
+.PHONY: run test setup-build setup-test build serve check
+run: setup-build build serve
+
+test: setup-test
+	scripts/test.sh
+
+setup-build:
+	scripts/setup.sh build
+
+setup-test:
+	scripts/setup.sh test
+
+# Release build: the server binary and the wasm bundle (wasm-opt included), as users run them.
+build:
+	$(TOOLCHAIN) cargo leptos build --release $$LEPTOS_LIB_CARGO_ARGS
+
+serve:
+	target/release/skillmeat serve $(SERVE_ARGS)
+
+# Quick type-check of every package with its own features, for development.
+check:
+	$(TOOLCHAIN) cargo check -p skillmeat-core -p skillmeat-testutils --all-targets \
+	  && cargo check -p skillmeat-app --features hydrate \
+	  && cargo check -p skillmeat --all-targets

@@ -1,0 +1,14 @@
+use leptos::prelude::*;
+
+use crate::dto::ServerStatus;
+
+/// The server's version, home and uptime.
+#[server(prefix = "/_sm", endpoint = "status")]
+pub async fn server_status() -> Result<ServerStatus, ServerFnError> {
+    let ctx = super::server_context()?;
+    Ok(ServerStatus {
+        version: skillmeat_core::VERSION.to_owned(),
+        home: ctx.home.root().display().to_string(),
+        uptime_secs: ctx.started.elapsed().as_secs(),
+    })
+}

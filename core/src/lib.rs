@@ -1,0 +1,16 @@
+//! The SkillMeat sync engine.
+//!
+//! This crate knows artifacts, tiers and (as it grows) versions, drift and merges. It has no
+//! terminal, HTTP or browser code: the `skillmeat` binary (`server/`) and the Leptos app (`app/`)
+//! call into it, and it never reads `$HOME` or the environment on its own — callers pass paths in.
+//!
+//! Modules, lowest layer first:
+//! - [`artifact`]: artifact types, names and ids (`skill:code-review`).
+//! - [`home`]: the on-disk layout of `$SKILLMEAT_HOME` and what a collection holds.
+#![forbid(unsafe_code)]
+
+pub mod artifact;
+pub mod home;
+
+/// The version of this crate, which is the version of SkillMeat.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Installs what building (setup.sh build) or testing (setup.sh test) SkillMeat needs, from the
+# package registries only. Idempotent: on a ready machine it checks and returns in seconds.
+#
+#   Debian packages   binaryen (wasm-opt for release bundles); on the debian toolchain route
+#                     rustc-web cargo-web rust-web-src lld-22 (+ clippy/rustfmt for tests);
+#                     chromium for the browser tests.
+#   crates.io         cargo-leptos 0.3.11 (no_downloads), wasm-bindgen-cli = the version in
+#                     Cargo.lock, cargo-nextest when missing.
+#   npm               playwright-core from end2end/package-lock.json.
+set -euo pipefail
+mode="${1:-build}"
+case "$mode" in build|test) ;; *) echo "usage: scripts/setup.sh [build|test]" >&2; exit 2 ;; esac
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+CARGO_LEPTOS_VERSION=0.3.11
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------------------------
+apt_missing=()
+need_deb() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+      || apt_missing+=("$pkg")
+  done
+}
+install_debs() {
+  [ ${#apt_missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root (or sudo) to apt-get install ${apt_missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  say "apt-get install ${apt_missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+  apt_missing=()
+}
+
+# The toolchain route decides which packages are needed; decide before sourcing it.
+if ! { command -v rustc >/dev/null 2>&1 && sysroot="$(rustc --print sysroot 2>/dev/null)" \
+       && [ -d "$sysroot/lib/rustlib/wasm32-unknown-unknown/lib" ]; } \
+   && [ "${SKILLMEAT_TOOLCHAIN:-debian}" = debian ]; then
+  need_deb rustc-web cargo-web rust-web-src lld-22
+  [ "$mode" = test ] && need_deb rust-web-clippy rustfmt-web
+fi
+need_deb binaryen pkg-config gcc libc6-dev
+[ "$mode" = test ] && need_deb chromium
+install_debs
+
+# shellcheck source=scripts/toolchain.sh
+source "$root/scripts/toolchain.sh"
+say "toolchain route: $SKILLMEAT_TOOLCHAIN ($(rustc --version))"
+
+if [ "$SKILLMEAT_TOOLCHAIN" = rustup ] && [ "$mode" = test ]; then
+  for comp in clippy rustfmt; do
+    rustup component list --installed 2>/dev/null | grep -q "^$comp" || rustup component add "$comp"
+  done
+fi
+
+# --- cargo tools -----------------------------------------------------------------------------
+# The tools' own release profiles use LTO and one codegen unit (cargo-leptos: ~50 min on 2 cores);
+# they only move files around, so build them fast instead.
+fast_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo install --quiet "$@"
+}
+
+if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
+  say "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (10-20 min on 2 cores, once)"
+  fast_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+fi
+
+# cargo-leptos runs whatever wasm-bindgen is on PATH: it must match the crate in Cargo.lock.
+bindgen_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
+  say "cargo install wasm-bindgen-cli $bindgen_version (about 4 min, once)"
+  # Not --locked: its lockfile names a webpki-roots version that the registry no longer serves.
+  fast_install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+if [ "$mode" = test ]; then
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    say "cargo install cargo-nextest (about 5 min, once)"
+    fast_install cargo-nextest --locked
+  fi
+  if ! (cd end2end && node -e '
+        const want = require("./package.json").devDependencies["playwright-core"];
+        process.exit(require("./node_modules/playwright-core/package.json").version === want ? 0 : 1);
+      ' 2>/dev/null); then
+    say "npm ci (end2end)"
+    (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+say "ready for '$mode'"

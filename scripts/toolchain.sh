@@ -1,0 +1,53 @@
+# shellcheck shell=bash
+# Sourced by the Makefile's recipes (and scripts/setup.sh): chooses how Rust builds the wasm side
+# on this machine and exports what every cargo command in the workspace needs.
+#
+# Two routes, chosen per machine, never hard-wired:
+#   rustup  - the active toolchain already has the wasm32-unknown-unknown std. Nothing changes.
+#   debian  - it does not (rustup here cannot download it). Debian's rustc-web 1.96 + rust-web-src
+#             are used instead: a shim folder puts only Debian's Rust tools first on PATH, and the
+#             wasm std is rebuilt from source with -Zbuild-std (RUSTC_BOOTSTRAP=1 allows -Z on a
+#             stable compiler). See docs/toolchain.md.
+# SKILLMEAT_TOOLCHAIN=rustup|debian overrides the choice.
+
+_sm_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+_sm_shim="$_sm_root/target/toolchain-shim"
+
+_sm_has_wasm_std() {
+  local sysroot
+  sysroot="$("$1" --print sysroot 2>/dev/null)" || return 1
+  [ -d "$sysroot/lib/rustlib/wasm32-unknown-unknown/lib" ]
+}
+
+if [ -z "${SKILLMEAT_TOOLCHAIN:-}" ]; then
+  if command -v rustc >/dev/null 2>&1 && _sm_has_wasm_std rustc; then
+    SKILLMEAT_TOOLCHAIN=rustup
+  else
+    SKILLMEAT_TOOLCHAIN=debian
+  fi
+fi
+export SKILLMEAT_TOOLCHAIN
+
+# Bundle file names: cargo-leptos sets this for its builds; setting it for every cargo command
+# keeps plain `cargo test` builds identical to cargo-leptos ones, so neither rebuilds the other.
+export LEPTOS_OUTPUT_NAME=skillmeat
+
+if [ "$SKILLMEAT_TOOLCHAIN" = debian ]; then
+  mkdir -p "$_sm_shim"
+  for _sm_tool in cargo rustc rustdoc cargo-clippy clippy-driver rustfmt cargo-fmt; do
+    if [ -x "/usr/bin/$_sm_tool" ] && [ ! -e "$_sm_shim/$_sm_tool" ]; then
+      ln -sf "/usr/bin/$_sm_tool" "$_sm_shim/$_sm_tool"
+    fi
+  done
+  case ":$PATH:" in
+    *":$_sm_shim:"*) ;;
+    *) PATH="$_sm_shim:$PATH" ;;
+  esac
+  export PATH
+  # Exported for *every* cargo command so fingerprints never flip between builds.
+  export RUSTC_BOOTSTRAP=1
+  export LEPTOS_LIB_CARGO_ARGS="--lib-cargo-args=-Zbuild-std=std,panic_abort"
+else
+  export LEPTOS_LIB_CARGO_ARGS=""
+fi
+unset _sm_tool

@@ -1,0 +1,148 @@
+//! `skillmeat serve`: the axum server hosting the Leptos UI (SSR + hydration) and the HTTP API.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use axum::Router;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use serde::Serialize;
+use skillmeat_app::api::ServerContext;
+use skillmeat_app::{App, shell};
+use skillmeat_core::home::Home;
+
+use crate::error::CommandError;
+
+/// Everything `serve` needs, resolved by the CLI.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The SkillMeat home to serve.
+    pub home: PathBuf,
+    /// Address to bind.
+    pub host: IpAddr,
+    /// Port to bind; 0 for any free port.
+    pub port: u16,
+    /// Folder with the built web bundle.
+    pub site_root: PathBuf,
+}
+
+/// The name cargo-leptos gives the bundle files (`pkg/skillmeat.{js,wasm,css}`).
+const OUTPUT_NAME: &str = "skillmeat";
+
+/// Builds the whole HTTP application for `home`, serving static files from `site_root`.
+pub fn router(home: Home, site_root: PathBuf, addr: SocketAddr) -> Router {
+    let leptos_options = LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(Env::PROD)
+        .build();
+    let context = ServerContext {
+        home,
+        started: Instant::now(),
+    };
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || provide_context(context.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options)
+}
+
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(Health {
+        status: "ok",
+        version: skillmeat_core::VERSION,
+    })
+}
+
+/// Binds, prints the URL, and serves until Ctrl-C or SIGTERM.
+pub fn run(options: ServeOptions) -> Result<(), CommandError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::failed(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(serve(options))
+}
+
+async fn serve(options: ServeOptions) -> Result<(), CommandError> {
+    let wasm = options
+        .site_root
+        .join("pkg")
+        .join(format!("{OUTPUT_NAME}.wasm"));
+    if !wasm.is_file() {
+        tracing::warn!(
+            "no web bundle at {}: pages render but stay non-interactive and unstyled. \
+             Build it with `make build`, or pass --site-root",
+            wasm.display()
+        );
+    }
+    let requested = SocketAddr::new(options.host, options.port);
+    let listener = tokio::net::TcpListener::bind(requested)
+        .await
+        .map_err(|e| {
+            CommandError::failed(format!("cannot listen on {requested}: {e}"))
+                .with_hint("pick another port with --port, or --port 0 for any free one")
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CommandError::failed(format!("cannot read the bound address: {e}")))?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!("listening on {addr}, which is reachable from other machines");
+    }
+    let app = router(Home::new(&options.home), options.site_root.clone(), addr);
+
+    // Printed on stdout, flushed: scripts and tests read the URL from here.
+    println!(
+        "SkillMeat {} is running at http://{addr}/",
+        skillmeat_core::VERSION
+    );
+    println!("Home: {}", options.home.display());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CommandError::failed(format!("server stopped: {e}")))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

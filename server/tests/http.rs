@@ -1,0 +1,69 @@
+//! HTTP tests: the real `Router`, driven with `oneshot`, no socket.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use skillmeat_testutils::TempHome;
+use tower::ServiceExt;
+
+fn app(home: &TempHome) -> axum::Router {
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    skillmeat::serve::router(home.home(), home.path().join("no-site"), addr)
+}
+
+async fn get(app: axum::Router, uri: &str) -> (StatusCode, String) {
+    let response = app
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn healthz_reports_ok_and_version() {
+    let home = TempHome::new().unwrap();
+    let (status, body) = get(app(&home), "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn home_page_is_rendered_on_the_server_with_the_empty_state() {
+    let home = TempHome::new().unwrap();
+    let (status, body) = get(app(&home), "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("No artifacts yet"), "{body}");
+    assert!(
+        body.contains(r#"href="/jobs""#),
+        "navigation missing: {body}"
+    );
+    assert!(
+        body.contains("/pkg/skillmeat.js"),
+        "hydration script missing: {body}"
+    );
+}
+
+#[tokio::test]
+async fn home_page_lists_artifacts_that_exist() {
+    let home = TempHome::new().unwrap();
+    home.write_skill("default", "code-review", "# Code review")
+        .unwrap();
+    let (status, body) = get(app(&home), "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("code-review"), "{body}");
+    assert!(!body.contains("No artifacts yet"), "{body}");
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404() {
+    let home = TempHome::new().unwrap();
+    let (status, body) = get(app(&home), "/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Page not found"), "{body}");
+}

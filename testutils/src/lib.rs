@@ -1,0 +1,70 @@
+//! Test helpers shared by the crates' integration tests: temporary SkillMeat homes and the
+//! shared fixture bundle. Real directories only; nothing here mocks `skillmeat-core`.
+
+use std::path::{Path, PathBuf};
+
+use skillmeat_core::home::Home;
+use tempfile::TempDir;
+
+/// A SkillMeat home in a temporary directory, removed on drop.
+#[derive(Debug)]
+pub struct TempHome {
+    dir: TempDir,
+}
+
+impl TempHome {
+    /// Creates an empty home.
+    pub fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            dir: tempfile::Builder::new()
+                .prefix("skillmeat-home-")
+                .tempdir()?,
+        })
+    }
+
+    /// The home's root.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The core view of this home.
+    pub fn home(&self) -> Home {
+        Home::new(self.dir.path())
+    }
+
+    /// Writes a skill `<name>` with a `SKILL.md` into collection `collection`.
+    pub fn write_skill(
+        &self,
+        collection: &str,
+        name: &str,
+        body: &str,
+    ) -> std::io::Result<PathBuf> {
+        let dir = self
+            .dir
+            .path()
+            .join("collections")
+            .join(collection)
+            .join("skills")
+            .join(name);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("SKILL.md"), body)?;
+        Ok(dir)
+    }
+}
+
+/// The fixture bundle of real skills (`../shared/fixtures/upstream-skills.bundle`), if present.
+///
+/// Tests that need it must skip, loudly, when this is `None`: the suite also runs where
+/// `shared/` is absent.
+pub fn fixture_bundle() -> Option<PathBuf> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [
+        std::env::var_os("SKILLMEAT_FIXTURES").map(PathBuf::from),
+        Some(here.join("../../shared/fixtures")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|dir| dir.join("upstream-skills.bundle"))
+        .find(|p| p.is_file())
+}
