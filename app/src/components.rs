@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::Theme;
-use crate::api::server_status;
+use crate::api::get_server_status;
 
 /// The top bar: brand, main navigation and the theme toggle.
 #[component]
@@ -41,8 +41,8 @@ pub fn Header() -> impl IntoView {
 /// the server again from the browser (a server-function round trip, so it needs the wasm).
 #[component]
 pub fn Footer() -> impl IntoView {
-    let status = Resource::new(|| (), |_| server_status());
-    let check = Action::new(|_: &()| server_status());
+    let status = Resource::new(|| (), |_| get_server_status());
+    let check = Action::new(|_: &()| get_server_status());
     let check_result = move || {
         check.value().get().map(|result| match result {
             Ok(s) => format!("Server OK · up {} s", s.uptime_secs),

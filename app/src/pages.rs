@@ -2,13 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::api::collection_view;
+use crate::api::get_collection;
 use crate::dto::CollectionView;
 
 /// The collection's artifacts, or an empty state saying where they would come from.
 #[component]
 pub fn ArtifactsPage() -> impl IntoView {
-    let collection = Resource::new(|| (), |_| collection_view(None));
+    let collection = Resource::new(|| (), |_| get_collection(None));
     view! {
         <section class="page">
             <h1>"Artifacts"</h1>
@@ -90,7 +90,7 @@ pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
         if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            resp.set_status(leptos_axum::http::StatusCode::NOT_FOUND);
+            resp.set_status(http::StatusCode::NOT_FOUND);
         }
     }
     view! {

@@ -4,7 +4,7 @@ use crate::dto::CollectionView;
 
 /// The artifacts of a collection (`default` when `collection` is `None`).
 #[server(prefix = "/_sm", endpoint = "collection")]
-pub async fn collection_view(collection: Option<String>) -> Result<CollectionView, ServerFnError> {
+pub async fn get_collection(collection: Option<String>) -> Result<CollectionView, ServerFnError> {
     use crate::dto::ArtifactSummary;
     use skillmeat_core::home::DEFAULT_COLLECTION;
 

@@ -4,7 +4,7 @@ use crate::dto::ServerStatus;
 
 /// The server's version, home and uptime.
 #[server(prefix = "/_sm", endpoint = "status")]
-pub async fn server_status() -> Result<ServerStatus, ServerFnError> {
+pub async fn get_server_status() -> Result<ServerStatus, ServerFnError> {
     let ctx = super::server_context()?;
     Ok(ServerStatus {
         version: skillmeat_core::VERSION.to_owned(),
