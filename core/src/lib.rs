@@ -6,10 +6,12 @@
 //!
 //! Modules, lowest layer first:
 //! - [`artifact`]: artifact types, names and ids (`skill:code-review`).
+//! - [`hash`]: content hashes, the version ids of artifacts (the encoding spec lives there).
 //! - [`home`]: the on-disk layout of `$SKILLMEAT_HOME` and what a collection holds.
 #![forbid(unsafe_code)]
 
 pub mod artifact;
+pub mod hash;
 pub mod home;
 
 /// The version of this crate, which is the version of SkillMeat.

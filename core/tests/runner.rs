@@ -1,0 +1,3 @@
+//! The one integration-test binary of `skillmeat-core`: tests on real temp dirs.
+
+mod hashing;
