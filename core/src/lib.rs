@@ -6,11 +6,13 @@
 //!
 //! Modules, lowest layer first:
 //! - [`artifact`]: artifact types, names and ids (`skill:code-review`).
+//! - [`atomic`]: atomic file writes (temp file, fsync, rename), used for every record file.
 //! - [`hash`]: content hashes, the version ids of artifacts (the encoding spec lives there).
 //! - [`home`]: the on-disk layout of `$SKILLMEAT_HOME` and what a collection holds.
 #![forbid(unsafe_code)]
 
 pub mod artifact;
+pub mod atomic;
 pub mod hash;
 pub mod home;
 
