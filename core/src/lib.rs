@@ -9,12 +9,14 @@
 //! - [`atomic`]: atomic file writes (temp file, fsync, rename), used for every record file.
 //! - [`hash`]: content hashes, the version ids of artifacts (the encoding spec lives there).
 //! - [`home`]: the on-disk layout of `$SKILLMEAT_HOME` and what a collection holds.
+//! - [`records`]: deployment records in a project's `.claude/.skillmeat-deployed.toml`.
 #![forbid(unsafe_code)]
 
 pub mod artifact;
 pub mod atomic;
 pub mod hash;
 pub mod home;
+pub mod records;
 
 /// The version of this crate, which is the version of SkillMeat.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
