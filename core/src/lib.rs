@@ -10,6 +10,7 @@
 //! - [`hash`]: content hashes, the version ids of artifacts (the encoding spec lives there).
 //! - [`home`]: the on-disk layout of `$SKILLMEAT_HOME` and what a collection holds.
 //! - [`records`]: deployment records in a project's `.claude/.skillmeat-deployed.toml`.
+//! - [`upstream`]: upstream specs (GitHub shorthand, git URLs, local repositories, refs).
 #![forbid(unsafe_code)]
 
 pub mod artifact;
@@ -17,6 +18,7 @@ pub mod atomic;
 pub mod hash;
 pub mod home;
 pub mod records;
+pub mod upstream;
 
 /// The version of this crate, which is the version of SkillMeat.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
