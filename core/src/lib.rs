@@ -7,17 +7,21 @@
 //! Modules, lowest layer first:
 //! - [`artifact`]: artifact types, names and ids (`skill:code-review`).
 //! - [`atomic`]: atomic file writes (temp file, fsync, rename), used for every record file.
+//! - [`collection`]: `collection.toml` (what was asked) and `collection.lock` (what was resolved).
 //! - [`hash`]: content hashes, the version ids of artifacts (the encoding spec lives there).
 //! - [`home`]: the on-disk layout of `$SKILLMEAT_HOME` and what a collection holds.
 //! - [`records`]: deployment records in a project's `.claude/.skillmeat-deployed.toml`.
+//! - [`tomlfile`]: loading and saving TOML files with precise errors.
 //! - [`upstream`]: upstream specs (GitHub shorthand, git URLs, local repositories, refs).
 #![forbid(unsafe_code)]
 
 pub mod artifact;
 pub mod atomic;
+pub mod collection;
 pub mod hash;
 pub mod home;
 pub mod records;
+pub mod tomlfile;
 pub mod upstream;
 
 /// The version of this crate, which is the version of SkillMeat.

@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::{ArtifactId, ArtifactName, ArtifactType};
-use crate::atomic::{AtomicWriteError, write_atomic};
 use crate::hash::HashAlgorithm;
+#[cfg(test)]
+use crate::tomlfile::parse_toml;
+use crate::tomlfile::{TomlFileError, load_toml, save_toml};
 
 /// The records file's path relative to the project root.
 pub const RECORDS_FILE: &str = ".claude/.skillmeat-deployed.toml";
@@ -128,65 +130,6 @@ pub struct DeploymentFile {
 /// The current layout version written by [`DeploymentFile::save`].
 pub const RECORDS_FORMAT: u32 = 1;
 
-/// A records (or other TOML) file that could not be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum RecordsError {
-    /// Reading failed.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML, or does not have the expected shape.
-    #[error("{path}:{line}:{column}: {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    /// Serialising failed (a bug: the types always serialise).
-    #[error("cannot serialise {path}: {message}")]
-    Serialize { path: PathBuf, message: String },
-    /// Writing failed; the old file is intact.
-    #[error(transparent)]
-    Write(#[from] AtomicWriteError),
-}
-
-/// Parses TOML text into `T`, reporting errors with the file, line and column.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    text: &str,
-) -> Result<T, RecordsError> {
-    toml::from_str(text).map_err(|e| {
-        let (line, column) = e.span().map_or((1, 1), |span| line_col(text, span.start));
-        RecordsError::Parse {
-            path: path.to_owned(),
-            line,
-            column,
-            message: e.message().trim_end().to_owned(),
-        }
-    })
-}
-
-/// Serialises `value` and writes it to `path` atomically.
-pub fn save_toml<T: Serialize>(path: &Path, header: &str, value: &T) -> Result<(), RecordsError> {
-    let body = toml::to_string_pretty(value).map_err(|e| RecordsError::Serialize {
-        path: path.to_owned(),
-        message: e.to_string(),
-    })?;
-    write_atomic(path, format!("{header}{body}").as_bytes())?;
-    Ok(())
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
 impl DeploymentFile {
     /// The records file of the project at `project`.
     pub fn path_in(project: &Path) -> PathBuf {
@@ -194,17 +137,12 @@ impl DeploymentFile {
     }
 
     /// Loads a project's records; a project without the file has none.
-    pub fn load(project: &Path) -> Result<Self, RecordsError> {
-        let path = Self::path_in(project);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => parse_toml(&path, &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(source) => Err(RecordsError::Read { path, source }),
-        }
+    pub fn load(project: &Path) -> Result<Self, TomlFileError> {
+        Ok(load_toml(&Self::path_in(project))?.unwrap_or_default())
     }
 
     /// Writes the records atomically, in the current format.
-    pub fn save(&self, project: &Path) -> Result<(), RecordsError> {
+    pub fn save(&self, project: &Path) -> Result<(), TomlFileError> {
         let mut out = self.clone();
         out.format = Some(RECORDS_FORMAT);
         save_toml(
@@ -261,7 +199,7 @@ content_hash = "c93c6f87bf5165a705365e8ad12607fce86f3bd560284e25fb8ea859b0c7c331
                 format!("[[deployed]]\nartifact_name = \"{name}\"\nartifact_type = \"{kind}\"\n");
             let err = parse_toml::<DeploymentFile>(Path::new("r.toml"), &text).unwrap_err();
             assert!(
-                matches!(err, RecordsError::Parse { line: 2..=3, .. }),
+                matches!(err, TomlFileError::Parse { line: 2..=3, .. }),
                 "{err}"
             );
         }

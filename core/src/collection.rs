@@ -1,0 +1,196 @@
+//! A collection's two record files.
+//!
+//! - `collection.toml`: what the user asked for — each artifact's id and upstream spec (with its
+//!   pin, exactly as written). Users may edit it.
+//! - `collection.lock`: what was resolved — the upstream commit, the artifact's subtree id in
+//!   it, the content hash of what was fetched, and when. Written only by SkillMeat.
+//!
+//! Both live in `collections/<name>/` beside the content ([`crate::home`]).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::ArtifactId;
+use crate::hash::HashAlgorithm;
+use crate::tomlfile::{TomlFileError, load_toml, save_toml};
+
+/// File name of the manifest inside a collection folder.
+pub const MANIFEST_FILE: &str = "collection.toml";
+/// File name of the lock inside a collection folder.
+pub const LOCK_FILE: &str = "collection.lock";
+
+/// `collection.toml`: the artifacts the user asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// One entry per artifact, in the order added.
+    #[serde(default, rename = "artifact")]
+    pub artifacts: Vec<ManifestEntry>,
+}
+
+/// One artifact the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    /// `<type>:<name>`.
+    pub id: ArtifactId,
+    /// The upstream spec as the user wrote it (pin included); `None` for a local-only artifact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
+    /// When it was added (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_at: Option<String>,
+}
+
+/// `collection.lock`: what each upstream spec resolved to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lock {
+    /// One entry per artifact that has an upstream.
+    #[serde(default, rename = "artifact")]
+    pub artifacts: Vec<LockEntry>,
+}
+
+/// What one artifact's upstream resolved to at the last fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockEntry {
+    /// `<type>:<name>`.
+    pub id: ArtifactId,
+    /// The URL or path fetched from.
+    pub location: String,
+    /// The artifact's path inside the repository.
+    #[serde(default)]
+    pub path: String,
+    /// The ref as asked (`latest`, a tag, a branch, a sha).
+    pub reference: String,
+    /// The commit it resolved to (40 hex).
+    pub commit: String,
+    /// The git tree id of the artifact's path at that commit: an update check compares this, so
+    /// commits elsewhere in the repository do not count as updates.
+    pub tree: String,
+    /// Content hash of what was fetched.
+    pub content_hash: String,
+    /// Which algorithm made `content_hash`.
+    #[serde(default)]
+    pub hash_algorithm: HashAlgorithm,
+    /// When it was fetched (RFC 3339).
+    pub fetched_at: String,
+}
+
+impl Manifest {
+    /// Loads `collection.toml` from a collection folder; a missing file is an empty manifest.
+    pub fn load(collection_dir: &Path) -> Result<Self, TomlFileError> {
+        Ok(load_toml(&collection_dir.join(MANIFEST_FILE))?.unwrap_or_default())
+    }
+
+    /// Writes `collection.toml` atomically.
+    pub fn save(&self, collection_dir: &Path) -> Result<(), TomlFileError> {
+        save_toml(
+            &manifest_path(collection_dir),
+            "# SkillMeat collection: the artifacts you asked for and where they come from.\n",
+            self,
+        )
+    }
+
+    /// The entry of `id`, if any.
+    pub fn get(&self, id: &ArtifactId) -> Option<&ManifestEntry> {
+        self.artifacts.iter().find(|e| &e.id == id)
+    }
+}
+
+impl Lock {
+    /// Loads `collection.lock`; a missing file is an empty lock.
+    pub fn load(collection_dir: &Path) -> Result<Self, TomlFileError> {
+        Ok(load_toml(&collection_dir.join(LOCK_FILE))?.unwrap_or_default())
+    }
+
+    /// Writes `collection.lock` atomically.
+    pub fn save(&self, collection_dir: &Path) -> Result<(), TomlFileError> {
+        save_toml(
+            &collection_dir.join(LOCK_FILE),
+            "# Written by SkillMeat: what each upstream resolved to. Do not edit.\n",
+            self,
+        )
+    }
+
+    /// The entry of `id`, if any.
+    pub fn get(&self, id: &ArtifactId) -> Option<&LockEntry> {
+        self.artifacts.iter().find(|e| &e.id == id)
+    }
+
+    /// Inserts or replaces the entry of `entry.id`.
+    pub fn upsert(&mut self, entry: LockEntry) {
+        match self.artifacts.iter_mut().find(|e| e.id == entry.id) {
+            Some(slot) => *slot = entry,
+            None => self.artifacts.push(entry),
+        }
+    }
+}
+
+fn manifest_path(collection_dir: &Path) -> PathBuf {
+    collection_dir.join(MANIFEST_FILE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_and_lock_round_trip() {
+        let tmp = tempfile::tempdir().unwrap();
+        let id: ArtifactId = "skill:pdf".parse().unwrap();
+        let manifest = Manifest {
+            artifacts: vec![ManifestEntry {
+                id: id.clone(),
+                upstream: Some("anthropics/skills/skills/pdf@v1.2.0".into()),
+                added_at: Some("2026-11-22T00:00:00Z".into()),
+            }],
+        };
+        manifest.save(tmp.path()).unwrap();
+        assert_eq!(Manifest::load(tmp.path()).unwrap(), manifest);
+        let text = std::fs::read_to_string(tmp.path().join(MANIFEST_FILE)).unwrap();
+        assert!(
+            text.contains("upstream = \"anthropics/skills/skills/pdf@v1.2.0\""),
+            "{text}"
+        );
+
+        let mut lock = Lock::default();
+        let entry = LockEntry {
+            id: id.clone(),
+            location: "https://github.com/anthropics/skills.git".into(),
+            path: "skills/pdf".into(),
+            reference: "v1.2.0".into(),
+            commit: "31e41c4bb347f813169ca480346fdb02e8ec16d7".into(),
+            tree: "4b825dc642cb6eb9a060e54bf8d69288fbee4904".into(),
+            content_hash: "ab".repeat(32),
+            hash_algorithm: HashAlgorithm::V1,
+            fetched_at: "2026-11-22T00:00:00Z".into(),
+        };
+        lock.upsert(entry.clone());
+        lock.upsert(LockEntry {
+            commit: "0".repeat(40),
+            ..entry
+        });
+        assert_eq!(lock.artifacts.len(), 1);
+        lock.save(tmp.path()).unwrap();
+        assert_eq!(Lock::load(tmp.path()).unwrap(), lock);
+    }
+
+    #[test]
+    fn a_missing_collection_has_empty_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert_eq!(Manifest::load(tmp.path()).unwrap(), Manifest::default());
+        assert_eq!(Lock::load(tmp.path()).unwrap(), Lock::default());
+    }
+
+    #[test]
+    fn an_unknown_type_in_the_manifest_names_the_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(MANIFEST_FILE),
+            "[[artifact]]\n\nid = \"hook:x\"\n",
+        )
+        .unwrap();
+        let err = Manifest::load(tmp.path()).unwrap_err().to_string();
+        assert!(err.contains("collection.toml:3:"), "{err}");
+        assert!(err.contains("skill, command, agent"), "{err}");
+    }
+}
