@@ -19,7 +19,7 @@ setup-test:
 
 # Release build: the server binary and the wasm bundle (wasm-opt included), as users run them.
 build:
-	$(TOOLCHAIN) cargo leptos build --release $$LEPTOS_LIB_CARGO_ARGS
+	$(TOOLCHAIN) cargo leptos build --release $$SKILLMEAT_WASM_CARGO_ARGS
 
 serve:
 	target/release/skillmeat serve $(SERVE_ARGS)

@@ -35,8 +35,8 @@ nextest() {
 }
 
 leptos_build() {
-  # shellcheck disable=SC2086 # LEPTOS_LIB_CARGO_ARGS is empty or one word
-  cargo leptos build --release $LEPTOS_LIB_CARGO_ARGS
+  # shellcheck disable=SC2086 # SKILLMEAT_WASM_CARGO_ARGS is empty or one word
+  cargo leptos build --release $SKILLMEAT_WASM_CARGO_ARGS
   local wasm=target/site/pkg/skillmeat.wasm
   printf 'wasm bundle: %s bytes raw, %s bytes gzipped\n' \
     "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)"

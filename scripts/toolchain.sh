@@ -46,8 +46,8 @@ if [ "$SKILLMEAT_TOOLCHAIN" = debian ]; then
   export PATH
   # Exported for *every* cargo command so fingerprints never flip between builds.
   export RUSTC_BOOTSTRAP=1
-  export LEPTOS_LIB_CARGO_ARGS="--lib-cargo-args=-Zbuild-std=std,panic_abort"
+  export SKILLMEAT_WASM_CARGO_ARGS="--lib-cargo-args=-Zbuild-std=std,panic_abort"
 else
-  export LEPTOS_LIB_CARGO_ARGS=""
+  export SKILLMEAT_WASM_CARGO_ARGS=""
 fi
 unset _sm_tool

@@ -12,7 +12,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::components::{Footer, Header};
 use crate::pages::{ArtifactsPage, JobsPage, NotFound};
@@ -60,9 +60,13 @@ pub fn App() -> impl IntoView {
             >
                 <Header />
                 <main id="main">
+                    // Async: the server waits for every resource and sends complete HTML, so
+                    // pages read right without JavaScript (out-of-order streaming would leave
+                    // data in <template>s that only a script can place).
                     <Routes fallback=|| view! { <NotFound /> }>
-                        <Route path=path!("/") view=ArtifactsPage />
-                        <Route path=path!("/jobs") view=JobsPage />
+                        <Route path=path!("/") view=ArtifactsPage ssr=SsrMode::Async />
+                        <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async />
+                        <Route path=path!("/*any") view=NotFound ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

@@ -44,6 +44,8 @@ test('the page is rendered on the server and readable with JavaScript off', asyn
   await page.locator('nav.mainnav a', { hasText: 'Jobs' }).click();
   await page.waitForURL(/\/jobs$/);
   assert.equal(await page.locator('.empty-state h2').innerText(), 'No sync jobs yet');
+  // Data the server fetched is in the HTML itself, not streamed in for a script to place.
+  assert.match(await page.locator('.server-version').innerText(), /^SkillMeat \d+\.\d+\.\d+$/);
   await page.screenshot({ path: join(OUTPUT, 'shell-no-js.png'), fullPage: true });
   await context.close();
 });

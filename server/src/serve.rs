@@ -14,6 +14,7 @@ use serde::Serialize;
 use skillmeat_app::api::ServerContext;
 use skillmeat_app::{App, shell};
 use skillmeat_core::home::Home;
+use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::CommandError;
 
@@ -47,8 +48,15 @@ pub fn router(home: Home, site_root: PathBuf, addr: SocketAddr) -> Router {
         started: Instant::now(),
     };
     let routes = generate_route_list(App);
+    // The bundle and public files are routed explicitly: the app's catch-all page route (which
+    // renders the 404 page) would otherwise shadow them.
     Router::new()
         .route("/healthz", get(healthz))
+        .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
+        .route_service(
+            "/favicon.svg",
+            ServeFile::new(site_root.join("favicon.svg")),
+        )
         .leptos_routes_with_context(
             &leptos_options,
             routes,

@@ -67,3 +67,32 @@ async fn unknown_pages_are_404() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("Page not found"), "{body}");
 }
+
+#[tokio::test]
+async fn every_page_arrives_complete_without_streamed_fragments() {
+    // Without JavaScript nothing would move a streamed <template> into place.
+    let home = TempHome::new().unwrap();
+    for uri in ["/", "/jobs", "/missing"] {
+        let (_, body) = get(app(&home), uri).await;
+        assert!(
+            body.contains(r#"class="server-version""#),
+            "{uri}: footer data missing: {body}"
+        );
+        assert!(
+            !body.contains("<template"),
+            "{uri}: streamed fragment: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_bundle_is_served_from_the_site_root() {
+    let home = TempHome::new().unwrap();
+    let site = home.path().join("no-site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/skillmeat.css"), "body{}").unwrap();
+    let (status, body) = get(app(&home), "/pkg/skillmeat.css").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "body{}"));
+    let (status, _) = get(app(&home), "/pkg/missing.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
