@@ -8,9 +8,11 @@
 //! - [`artifact`]: artifact types, names and ids (`skill:code-review`).
 //! - [`atomic`]: atomic file writes (temp file, fsync, rename), used for every record file.
 //! - [`collection`]: `collection.toml` (what was asked) and `collection.lock` (what was resolved).
+//! - [`drift`]: the drift statuses of DESIGN §4 and how a pair is classified.
 //! - [`hash`]: content hashes, the version ids of artifacts (the encoding spec lives there).
 //! - [`home`]: the on-disk layout of `$SKILLMEAT_HOME` and what a collection holds.
 //! - [`records`]: deployment records in a project's `.claude/.skillmeat-deployed.toml`.
+//! - [`statcache`]: the stat cache that lets drift skip unchanged files (racy-git safe).
 //! - [`tomlfile`]: loading and saving TOML files with precise errors.
 //! - [`upstream`]: upstream specs (GitHub shorthand, git URLs, local repositories, refs).
 #![forbid(unsafe_code)]
@@ -18,9 +20,11 @@
 pub mod artifact;
 pub mod atomic;
 pub mod collection;
+pub mod drift;
 pub mod hash;
 pub mod home;
 pub mod records;
+pub mod statcache;
 pub mod tomlfile;
 pub mod upstream;
 
