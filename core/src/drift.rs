@@ -112,16 +112,14 @@ mod tests {
         ContentHash::from_bytes([n; 32])
     }
 
+    type Opt<'a> = Option<&'a ContentHash>;
+
     // The whole truth table of DESIGN §4, one row per case.
     #[test]
     fn truth_table() {
         let (b, x, y) = (h(1), h(2), h(3));
-        let cases: &[(
-            Option<&ContentHash>,
-            Option<&ContentHash>,
-            Option<&ContentHash>,
-            Option<DriftStatus>,
-        )] = &[
+        type Row<'a> = (Opt<'a>, Opt<'a>, Opt<'a>, Option<DriftStatus>);
+        let cases: &[Row] = &[
             (Some(&b), Some(&b), Some(&b), Some(Synced)),
             (Some(&b), Some(&x), Some(&x), Some(Synced)),
             (None, Some(&x), Some(&x), Some(Synced)),
