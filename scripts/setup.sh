@@ -48,7 +48,7 @@ if ! { command -v rustc >/dev/null 2>&1 && sysroot="$(rustc --print sysroot 2>/d
   need_deb rustc-web cargo-web rust-web-src lld-22
   [ "$mode" = test ] && need_deb rust-web-clippy rustfmt-web
 fi
-need_deb binaryen pkg-config gcc libc6-dev
+need_deb binaryen pkg-config gcc libc6-dev libssl-dev zlib1g-dev
 [ "$mode" = test ] && need_deb chromium
 install_debs
 

@@ -9,6 +9,7 @@
 //! - [`atomic`]: atomic file writes (temp file, fsync, rename), used for every record file.
 //! - [`collection`]: `collection.toml` (what was asked) and `collection.lock` (what was resolved).
 //! - [`drift`]: the drift statuses of DESIGN §4 and how a pair is classified.
+//! - [`fetch`]: fetching upstream repositories (git2), ref resolution, subtree ids, export.
 //! - [`hash`]: content hashes, the version ids of artifacts (the encoding spec lives there).
 //! - [`home`]: the on-disk layout of `$SKILLMEAT_HOME` and what a collection holds.
 //! - [`records`]: deployment records in a project's `.claude/.skillmeat-deployed.toml`.
@@ -21,6 +22,7 @@ pub mod artifact;
 pub mod atomic;
 pub mod collection;
 pub mod drift;
+pub mod fetch;
 pub mod hash;
 pub mod home;
 pub mod records;

@@ -1,4 +1,5 @@
 //! The one integration-test binary of `skillmeat-core`: tests on real temp dirs.
 #![allow(clippy::unwrap_used)] // a failing unwrap is a failing test
 
+mod fetching;
 mod hashing;

@@ -1,6 +1,8 @@
 //! Test helpers shared by the crates' integration tests: temporary SkillMeat homes and the
 //! shared fixture bundle. Real directories only; nothing here mocks `skillmeat-core`.
 
+pub mod git;
+
 use std::path::{Path, PathBuf};
 
 use skillmeat_core::home::Home;
