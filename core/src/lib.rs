@@ -12,6 +12,7 @@
 //! - [`fetch`]: fetching upstream repositories (git2), ref resolution, subtree ids, export.
 //! - [`hash`]: content hashes, the version ids of artifacts (the encoding spec lives there).
 //! - [`home`]: the on-disk layout of `$SKILLMEAT_HOME` and what a collection holds.
+//! - [`ops`]: operations across tiers — add, deploy, drift report.
 //! - [`records`]: deployment records in a project's `.claude/.skillmeat-deployed.toml`.
 //! - [`statcache`]: the stat cache that lets drift skip unchanged files (racy-git safe).
 //! - [`tomlfile`]: loading and saving TOML files with precise errors.
@@ -25,6 +26,7 @@ pub mod drift;
 pub mod fetch;
 pub mod hash;
 pub mod home;
+pub mod ops;
 pub mod records;
 pub mod statcache;
 pub mod tomlfile;

@@ -3,3 +3,4 @@
 
 mod fetching;
 mod hashing;
+mod scenarios;

@@ -1,0 +1,575 @@
+//! Operations across tiers: adding an artifact from its upstream, deploying it into projects,
+//! and reporting drift. These tie the lower modules together; the CLI and server call them.
+//!
+//! Every write puts the new content in a temporary folder beside its destination and renames it
+//! into place, so a crash leaves the old artifact or the new one, never a mix. Nothing here ever
+//! overwrites files SkillMeat does not manage, or a project copy with edits of its own.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::artifact::{ArtifactId, ArtifactName, ArtifactType, IdError};
+use crate::atomic;
+use crate::collection::{Lock, LockEntry, Manifest, ManifestEntry};
+use crate::drift::{DriftStatus, classify};
+use crate::fetch::{FetchError, FetchSettings, UpstreamCache};
+use crate::hash::{self, ContentHash, HashAlgorithm, HashError};
+use crate::home::{Home, HomeError};
+use crate::records::{DeploymentFile, DeploymentRecord, RecordedStatus};
+use crate::statcache::StatCache;
+use crate::tomlfile::TomlFileError;
+use crate::upstream::{SpecError, UpstreamSpec};
+
+/// What an operation needs from its caller: the home, a clock and fetch settings.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The SkillMeat home.
+    pub home: Home,
+    /// The time to stamp records with (injected so tests and snapshots are deterministic).
+    pub now: SystemTime,
+    /// Retry policy and credentials for upstreams.
+    pub fetch: FetchSettings,
+}
+
+/// Why an operation failed. Nothing was changed unless the variant says otherwise.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Id(#[from] IdError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Home(#[from] HomeError),
+    #[error(transparent)]
+    File(#[from] TomlFileError),
+    /// The artifact type cannot be told from the upstream path.
+    #[error("cannot tell the type of `{path}`: pass --type skill|command|agent")]
+    UnknownType { path: String },
+    /// The upstream path has the wrong shape for the type.
+    #[error("`{path}` is not a {kind}: {why}")]
+    WrongShape {
+        path: String,
+        kind: ArtifactType,
+        why: &'static str,
+    },
+    /// The artifact is already in the collection.
+    #[error("{id} is already in collection `{collection}`")]
+    AlreadyAdded { id: ArtifactId, collection: String },
+    /// The artifact is not in the collection.
+    #[error("{id} is not in collection `{collection}`")]
+    NotInCollection { id: ArtifactId, collection: String },
+    /// A file or folder SkillMeat does not manage is in the way.
+    #[error("{path} already exists and is not managed by SkillMeat; move it away first")]
+    Unmanaged { path: PathBuf },
+    /// The project copy has edits that deploying would overwrite.
+    #[error("{id} in {project} has local edits; deploying would overwrite them (sync instead)")]
+    LocalEdits { id: ArtifactId, project: PathBuf },
+    /// A file-system operation failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> OpsError + 'a {
+    move |source| OpsError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What `add` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Added {
+    /// The artifact's id.
+    pub id: ArtifactId,
+    /// Where it now lives in the collection.
+    pub path: PathBuf,
+    /// The upstream commit it came from.
+    pub commit: String,
+    /// Its content hash.
+    pub content_hash: String,
+}
+
+/// Adds the artifact at `spec_text` to `collection`: fetches the upstream, resolves the ref,
+/// and places the files atomically; then records the spec in `collection.toml` and what it
+/// resolved to in `collection.lock`.
+pub fn add(
+    ctx: &Context,
+    spec_text: &str,
+    kind: Option<ArtifactType>,
+    name: Option<&str>,
+    collection: &str,
+) -> Result<Added, OpsError> {
+    let spec = UpstreamSpec::parse(spec_text)?;
+    let collection_dir = ctx.home.collection_dir(collection)?;
+    let repo =
+        UpstreamCache::new(ctx.home.root().join("cache/upstream")).fetch(&spec, &ctx.fetch)?;
+    let commit = repo.resolve(&spec.reference)?;
+    let info = repo.path_info(&commit, &spec.path)?;
+    let kind = match kind {
+        Some(k) => k,
+        None => infer_type(&spec.path, info.is_dir)?,
+    };
+    if kind.is_dir() != info.is_dir {
+        let why = if kind.is_dir() {
+            "a skill is a folder"
+        } else {
+            "it must be one .md file"
+        };
+        return Err(OpsError::WrongShape {
+            path: spec.path.clone(),
+            kind,
+            why,
+        });
+    }
+    let name = ArtifactName::new(match name {
+        Some(n) => n,
+        None => default_name(&spec.path, kind),
+    })?;
+    let id = ArtifactId::new(kind, name);
+    let mut manifest = Manifest::load(&collection_dir)?;
+    if manifest.get(&id).is_some() {
+        return Err(OpsError::AlreadyAdded {
+            id,
+            collection: collection.to_owned(),
+        });
+    }
+    let dest = artifact_path(&collection_dir, &id);
+    if fs::symlink_metadata(&dest).is_ok() {
+        return Err(OpsError::Unmanaged { path: dest });
+    }
+
+    let parent = dest.parent().unwrap_or(&collection_dir).to_owned();
+    fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
+    let staging = staging_dir(&parent)?;
+    // Staged under its final name: a single-file artifact's hash includes its file name.
+    let staged = staging.path().join(final_name(&id));
+    repo.export(&commit, &spec.path, &staged)?;
+    if kind.is_dir() && !staged.join("SKILL.md").is_file() {
+        return Err(OpsError::WrongShape {
+            path: spec.path,
+            kind,
+            why: "it has no SKILL.md",
+        });
+    }
+    let content_hash = hash::hash_path(&staged)?;
+    fs::rename(&staged, &dest).map_err(io("cannot move into place", &dest))?;
+    atomic::sync_dir(&parent).map_err(io("cannot sync", &parent))?;
+
+    let stamp = rfc3339(ctx.now);
+    manifest.artifacts.push(ManifestEntry {
+        id: id.clone(),
+        upstream: Some(spec_text.trim().to_owned()),
+        added_at: Some(stamp.clone()),
+    });
+    let mut lock = Lock::load(&collection_dir)?;
+    lock.upsert(LockEntry {
+        id: id.clone(),
+        location: repo.location().to_owned(),
+        path: spec.path.clone(),
+        reference: spec.reference.to_string(),
+        commit: commit.clone(),
+        tree: info.id,
+        content_hash: content_hash.to_hex(),
+        hash_algorithm: HashAlgorithm::V1,
+        fetched_at: stamp,
+    });
+    lock.save(&collection_dir)?;
+    manifest.save(&collection_dir)?;
+    Ok(Added {
+        id,
+        path: dest,
+        commit,
+        content_hash: content_hash.to_hex(),
+    })
+}
+
+fn infer_type(path: &str, is_dir: bool) -> Result<ArtifactType, OpsError> {
+    if is_dir {
+        return Ok(ArtifactType::Skill);
+    }
+    let parent = path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+    let last = parent.rsplit('/').next().unwrap_or("");
+    match last {
+        "commands" => Ok(ArtifactType::Command),
+        "agents" => Ok(ArtifactType::Agent),
+        _ => Err(OpsError::UnknownType {
+            path: path.to_owned(),
+        }),
+    }
+}
+
+fn default_name(path: &str, kind: ArtifactType) -> &str {
+    let last = path.rsplit('/').next().unwrap_or(path);
+    if kind.is_dir() {
+        last
+    } else {
+        last.strip_suffix(".md").unwrap_or(last)
+    }
+}
+
+/// Where an artifact lives below a tier root (a collection folder, or a project's `.claude/`).
+pub fn artifact_path(tier_root: &Path, id: &ArtifactId) -> PathBuf {
+    tier_root.join(id.kind.dir_name()).join(final_name(id))
+}
+
+/// The file or folder name of an artifact in any tier.
+fn final_name(id: &ArtifactId) -> String {
+    if id.kind.is_dir() {
+        id.name.to_string()
+    } else {
+        format!("{}.md", id.name)
+    }
+}
+
+fn staging_dir(parent: &Path) -> Result<tempfile::TempDir, OpsError> {
+    tempfile::Builder::new()
+        .prefix(".skillmeat-staging-")
+        .tempdir_in(parent)
+        .map_err(io("cannot create a staging folder in", parent))
+}
+
+/// What `deploy` did for one artifact.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployed {
+    /// The artifact's id.
+    pub id: ArtifactId,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// The deployed version, now the project's baseline.
+    pub content_hash: String,
+    /// False when the project already had exactly this version.
+    pub changed: bool,
+}
+
+/// Deploys artifacts of `collection` into `project/.claude/`, recording each deployed version as
+/// the baseline for drift. Refuses to overwrite unmanaged files or a project copy with edits.
+pub fn deploy(
+    ctx: &Context,
+    ids: &[ArtifactId],
+    project: &Path,
+    collection: &str,
+) -> Result<Vec<Deployed>, OpsError> {
+    let collection_dir = ctx.home.collection_dir(collection)?;
+    let manifest = Manifest::load(&collection_dir)?;
+    let lock = Lock::load(&collection_dir)?;
+    let mut records = DeploymentFile::load(project)?;
+    let claude = project.join(".claude");
+    let mut out = Vec::new();
+    for id in ids {
+        if manifest.get(id).is_none() {
+            return Err(OpsError::NotInCollection {
+                id: id.clone(),
+                collection: collection.to_owned(),
+            });
+        }
+        let source = artifact_path(&collection_dir, id);
+        let source_hash = hash::hash_path(&source)?;
+        let dest = artifact_path(&claude, id);
+        let existing = records.get(id).cloned();
+        let present = fs::symlink_metadata(&dest).is_ok();
+        let mut changed = true;
+        if present {
+            let current = hash::hash_path(&dest)?;
+            match &existing {
+                None if current != source_hash => return Err(OpsError::Unmanaged { path: dest }),
+                Some(r) if !matches_baseline(r, &dest, &current)? => {
+                    return Err(OpsError::LocalEdits {
+                        id: id.clone(),
+                        project: project.to_owned(),
+                    });
+                }
+                _ => changed = current != source_hash,
+            }
+        }
+        if changed {
+            replace_atomically(&source, &dest)?;
+        }
+        let stamp = rfc3339(ctx.now);
+        let hex = source_hash.to_hex();
+        let mut lineage = existing
+            .as_ref()
+            .map(|r| r.version_lineage.clone())
+            .unwrap_or_default();
+        if lineage.first() != Some(&hex) {
+            lineage.insert(0, hex.clone());
+        }
+        let locked = lock.get(id);
+        let record = DeploymentRecord {
+            artifact_name: id.name.clone(),
+            artifact_type: id.kind,
+            from_collection: collection.to_owned(),
+            deployed_at: Some(stamp.clone()),
+            artifact_path: Some(format!(
+                ".claude/{}",
+                dest.strip_prefix(&claude).unwrap_or(&dest).display()
+            )),
+            content_hash: Some(hex.clone()),
+            hash_algorithm: HashAlgorithm::V1,
+            local_modifications: false,
+            parent_hash: existing
+                .as_ref()
+                .and_then(|r| r.content_hash.clone())
+                .filter(|h| h != &hex),
+            version_lineage: lineage,
+            sync_status: RecordedStatus::Synced,
+            upstream_ref: locked.map(|l| l.reference.clone()),
+            upstream_version: locked
+                .map(|l| l.reference.clone())
+                .filter(|r| r != "latest"),
+            upstream_sha: locked.map(|l| l.commit.clone()),
+            last_upstream_check: None,
+            pending_conflicts: Vec::new(),
+            last_modified_check: Some(stamp),
+            modification_detected_at: None,
+            merge_base_snapshot: Some(hex.clone()),
+            snapshot_id: None,
+            version_tag: existing.as_ref().and_then(|r| r.version_tag.clone()),
+        };
+        records.deployed.retain(|r| &r.id() != id);
+        records.deployed.push(record);
+        out.push(Deployed {
+            id: id.clone(),
+            path: dest,
+            content_hash: hex,
+            changed,
+        });
+    }
+    records.deployed.sort_by_key(DeploymentRecord::id);
+    records.save(project)?;
+    Ok(out)
+}
+
+/// Whether the project copy still equals the version recorded as deployed, honouring the
+/// algorithm the record was written with.
+fn matches_baseline(
+    record: &DeploymentRecord,
+    path: &Path,
+    current_v1: &ContentHash,
+) -> Result<bool, OpsError> {
+    let Some(base) = record.content_hash.as_deref() else {
+        return Ok(false);
+    };
+    Ok(match record.hash_algorithm {
+        HashAlgorithm::V1 => base == current_v1.to_hex(),
+        HashAlgorithm::Legacy => base == hash::legacy_hash_path(path)?.to_hex(),
+    })
+}
+
+/// Copies `source` to `dest` via a staging copy beside `dest` and renames; an existing `dest`
+/// is moved aside first and removed only once the new one is in place.
+fn replace_atomically(source: &Path, dest: &Path) -> Result<(), OpsError> {
+    let parent = dest.parent().ok_or_else(|| OpsError::Unmanaged {
+        path: dest.to_owned(),
+    })?;
+    fs::create_dir_all(parent).map_err(io("cannot create", parent))?;
+    let staging = staging_dir(parent)?;
+    let staged = staging.path().join("new");
+    fs::create_dir_all(&staged).map_err(io("cannot create", &staged))?;
+    let staged = staged.join(dest.file_name().unwrap_or_default());
+    copy_tree(source, &staged)?;
+    if fs::symlink_metadata(dest).is_ok() {
+        let old = staging.path().join("old");
+        fs::rename(dest, &old).map_err(io("cannot move aside", dest))?;
+        if let Err(e) = fs::rename(&staged, dest) {
+            // Put the old version back: the destination must never be left empty.
+            let _ = fs::rename(&old, dest);
+            return Err(io("cannot move into place", dest)(e));
+        }
+    } else {
+        fs::rename(&staged, dest).map_err(io("cannot move into place", dest))?;
+    }
+    atomic::sync_dir(parent).map_err(io("cannot sync", parent))
+}
+
+fn copy_tree(source: &Path, dest: &Path) -> Result<(), OpsError> {
+    let meta = fs::symlink_metadata(source).map_err(io("cannot read", source))?;
+    if meta.is_file() {
+        fs::copy(source, dest).map_err(io("cannot copy", source))?;
+        return Ok(());
+    }
+    fs::create_dir_all(dest).map_err(io("cannot create", dest))?;
+    for (rel, path) in hash::list_files(source)? {
+        let target = dest.join(&rel);
+        if let Some(p) = target.parent() {
+            fs::create_dir_all(p).map_err(io("cannot create", p))?;
+        }
+        // fs::copy keeps the permission bits, so exec bits survive.
+        fs::copy(&path, &target).map_err(io("cannot copy", &path))?;
+    }
+    Ok(())
+}
+
+/// One row of a drift report.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftRow {
+    /// The artifact.
+    pub id: ArtifactId,
+    /// `upstream-collection` or `collection-project`.
+    pub pair: &'static str,
+    /// The project, for `collection-project` rows.
+    pub project: Option<PathBuf>,
+    /// The status.
+    pub status: DriftStatus,
+    /// What to do about it.
+    pub recommendation: Option<&'static str>,
+    /// Short hashes of base, source and target, where known.
+    pub base: Option<String>,
+    pub source: Option<String>,
+    pub target: Option<String>,
+}
+
+/// Computes drift between the collection and `projects` (and, with `check_upstream`, between
+/// each upstream and the collection). Writes nothing but the stat cache under `cache/`.
+pub fn drift(
+    ctx: &Context,
+    collection: &str,
+    projects: &[PathBuf],
+    check_upstream: bool,
+) -> Result<Vec<DriftRow>, OpsError> {
+    let collection_dir = ctx.home.collection_dir(collection)?;
+    let manifest = Manifest::load(&collection_dir)?;
+    let lock = Lock::load(&collection_dir)?;
+    let cache_path = ctx.home.root().join("cache/stat-cache.json");
+    let mut cache = StatCache::load(&cache_path, ctx.now);
+    let mut rows = Vec::new();
+    let mut hash_tier = |path: &Path| -> Result<Option<ContentHash>, OpsError> {
+        if fs::symlink_metadata(path).is_err() {
+            return Ok(None);
+        }
+        Ok(Some(cache.hash_path(path)?))
+    };
+
+    for entry in &manifest.artifacts {
+        let collection_hash = hash_tier(&artifact_path(&collection_dir, &entry.id))?;
+        if check_upstream
+            && let (Some(spec_text), Some(locked)) = (&entry.upstream, lock.get(&entry.id))
+        {
+            let base: Option<ContentHash> = locked.content_hash.parse().ok();
+            let upstream = upstream_hash(ctx, spec_text, locked)?;
+            if let Some(status) =
+                classify(base.as_ref(), upstream.as_ref(), collection_hash.as_ref())
+            {
+                rows.push(row(
+                    &entry.id,
+                    "upstream-collection",
+                    None,
+                    status,
+                    base,
+                    upstream,
+                    collection_hash,
+                ));
+            }
+        }
+        for project in projects {
+            let records = DeploymentFile::load(project)?;
+            let Some(record) = records.get(&entry.id) else {
+                continue;
+            };
+            let target_path = artifact_path(&project.join(".claude"), &entry.id);
+            let target = hash_tier(&target_path)?;
+            let base = baseline_in_v1(record, &target_path, target.as_ref())?;
+            if let Some(status) = classify(base.as_ref(), collection_hash.as_ref(), target.as_ref())
+            {
+                rows.push(row(
+                    &entry.id,
+                    "collection-project",
+                    Some(project.clone()),
+                    status,
+                    base,
+                    collection_hash,
+                    target,
+                ));
+            }
+        }
+    }
+    // The cache is an accelerator: failing to save it never fails the drift check.
+    let _ = cache.save(&cache_path);
+    Ok(rows)
+}
+
+/// The record's baseline as a `v1` hash. A `legacy` baseline is translated when the project copy
+/// still matches it (then the baseline *is* the current content); otherwise it is unknown.
+fn baseline_in_v1(
+    record: &DeploymentRecord,
+    path: &Path,
+    current: Option<&ContentHash>,
+) -> Result<Option<ContentHash>, OpsError> {
+    let recorded = record
+        .merge_base_snapshot
+        .as_deref()
+        .or(record.content_hash.as_deref());
+    let Some(recorded) = recorded else {
+        return Ok(None);
+    };
+    match record.hash_algorithm {
+        HashAlgorithm::V1 => Ok(recorded.parse().ok()),
+        HashAlgorithm::Legacy => match current {
+            Some(cur) if hash::legacy_hash_path(path)?.to_hex() == recorded => Ok(Some(*cur)),
+            _ => Ok(None),
+        },
+    }
+}
+
+/// The upstream's current content hash for a locked artifact: unchanged when its subtree id is.
+fn upstream_hash(
+    ctx: &Context,
+    spec_text: &str,
+    locked: &LockEntry,
+) -> Result<Option<ContentHash>, OpsError> {
+    let spec = UpstreamSpec::parse(spec_text)?;
+    let repo =
+        UpstreamCache::new(ctx.home.root().join("cache/upstream")).fetch(&spec, &ctx.fetch)?;
+    let commit = repo.resolve(&spec.reference)?;
+    let info = match repo.path_info(&commit, &spec.path) {
+        Ok(info) => info,
+        Err(FetchError::MissingPath { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if info.id == locked.tree {
+        return Ok(locked.content_hash.parse().ok());
+    }
+    let scratch =
+        tempfile::tempdir().map_err(io("cannot create a temp folder in", &std::env::temp_dir()))?;
+    let out = scratch.path().join(final_name(&locked.id));
+    repo.export(&commit, &spec.path, &out)?;
+    Ok(Some(hash::hash_path(&out)?))
+}
+
+fn row(
+    id: &ArtifactId,
+    pair: &'static str,
+    project: Option<PathBuf>,
+    status: DriftStatus,
+    base: Option<ContentHash>,
+    source: Option<ContentHash>,
+    target: Option<ContentHash>,
+) -> DriftRow {
+    DriftRow {
+        id: id.clone(),
+        pair,
+        project,
+        status,
+        recommendation: status.recommendation(),
+        base: base.map(|h| h.short()),
+        source: source.map(|h| h.short()),
+        target: target.map(|h| h.short()),
+    }
+}
+
+/// `t` as RFC 3339 in UTC, to the second.
+pub fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
