@@ -31,6 +31,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `--json` for commands that only have that flag.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Flags every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -43,6 +51,36 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create the SkillMeat home and the `default` collection (safe to run again).
+    Init(JsonArg),
+    /// Add an artifact to your collection from its upstream.
+    ///
+    /// SPEC is GitHub shorthand `owner/repo/path/in/repo[@ref]`, or a git URL or local repository
+    /// (starting with / or ./) followed by `#path/in/repo` and `@ref`. The ref is a tag, branch,
+    /// full or short commit sha, or `latest` (the default branch, followed as it moves). The
+    /// type is inferred (a folder is a skill; a file under commands/ or agents/ a command or
+    /// agent) unless --type is given; the name defaults to the last path component.
+    ///
+    /// Examples:
+    ///   skillmeat add anthropics/skills/skills/pdf@v1.2.0
+    ///   skillmeat add ./team-skills#commands/review.md --name review
+    Add(crate::commands::AddArgs),
+    /// List the artifacts of a collection, with their upstream (pin as given) and version.
+    List(crate::commands::ListArgs),
+    /// Show one artifact: where it lives, where it comes from, what it resolved to.
+    Show(crate::commands::ShowArgs),
+    /// Copy artifacts from the collection into a project's .claude/ folder.
+    ///
+    /// Records the deployed version as the project's baseline for drift. Never overwrites a
+    /// file SkillMeat does not manage, or a project copy that has edits of its own.
+    Deploy(crate::commands::DeployArgs),
+    /// Report what drifted between upstream, collection and projects.
+    ///
+    /// Statuses: synced, modified (only the target changed), outdated (only the source changed),
+    /// conflict (both changed), diverged (no common base known), added (target lacks it),
+    /// removed (source lacks it). Exit status: 0 when everything is synced, 1 when anything
+    /// drifted (or on error; with --json, errors print no JSON).
+    Drift(crate::commands::DriftArgs),
     /// Start the web UI and API server.
     ///
     /// Binds to 127.0.0.1 unless told otherwise and prints the URL to open. Stop it with Ctrl-C.
@@ -84,7 +122,7 @@ pub fn main() -> ExitCode {
     };
     init_tracing();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "{e}");
             e.exit_code()
@@ -102,9 +140,15 @@ fn init_tracing() {
         .try_init();
 }
 
-fn run(cli: Cli) -> Result<(), CommandError> {
+fn run(cli: Cli) -> Result<ExitCode, CommandError> {
     let home = resolve_home(cli.global.home)?;
     match cli.command {
+        Command::Init(args) => crate::commands::init(&home, args.json),
+        Command::Add(args) => crate::commands::add(&home, args),
+        Command::List(args) => crate::commands::list(&home, args),
+        Command::Show(args) => crate::commands::show(&home, args),
+        Command::Deploy(args) => crate::commands::deploy(&home, args),
+        Command::Drift(args) => crate::commands::drift(&home, args),
         Command::Serve(args) => {
             let site_root = match args.site_root {
                 Some(dir) => dir,
@@ -115,7 +159,8 @@ fn run(cli: Cli) -> Result<(), CommandError> {
                 host: args.host,
                 port: args.port,
                 site_root,
-            })
+            })?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

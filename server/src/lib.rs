@@ -4,5 +4,6 @@
 //! `skillmeat-app`. This crate wires them to a terminal and to HTTP.
 
 pub mod cli;
+pub mod commands;
 pub mod error;
 pub mod serve;

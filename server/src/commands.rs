@@ -1,0 +1,364 @@
+//! The collection commands: thin wrappers that call `skillmeat_core::ops` and print a table or
+//! JSON. Errors become [`CommandError`]s with a hint.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::Args;
+use serde::Serialize;
+use skillmeat_core::artifact::{ArtifactId, ArtifactType};
+use skillmeat_core::collection::{Lock, Manifest};
+use skillmeat_core::fetch::FetchSettings;
+use skillmeat_core::hash;
+use skillmeat_core::home::{DEFAULT_COLLECTION, Home};
+use skillmeat_core::ops::{self, Context, OpsError};
+
+use crate::error::CommandError;
+
+#[derive(Debug, Args)]
+pub struct CollectionArg {
+    /// Collection to use.
+    #[arg(long, default_value = DEFAULT_COLLECTION, value_name = "NAME")]
+    pub collection: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Where the artifact comes from (see `skillmeat add --help`).
+    pub spec: String,
+    /// Artifact type, when it cannot be inferred from the path.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<ArtifactType>,
+    /// Name in your collection (default: the last component of the path).
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Artifact id, `<type>:<name>` (e.g. skill:pdf).
+    pub id: ArtifactId,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Artifact ids, `<type>:<name>`.
+    #[arg(required = true)]
+    pub ids: Vec<ArtifactId>,
+    /// The project folder (its .claude/ receives the artifacts).
+    #[arg(long, value_name = "DIR")]
+    pub project: PathBuf,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Project folders to compare with the collection (repeatable). Default: the current folder,
+    /// if it has deployment records.
+    #[arg(long = "project", value_name = "DIR")]
+    pub projects: Vec<PathBuf>,
+    /// Also check each upstream against the collection (fetches from the upstreams).
+    #[arg(long)]
+    pub check_all: bool,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn context(home: &Path) -> Context {
+    Context {
+        home: Home::new(home),
+        now: SystemTime::now(),
+        // The token is handed to git only through its credentials callback.
+        fetch: FetchSettings {
+            github_token: std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()),
+            ..FetchSettings::default()
+        },
+    }
+}
+
+fn ops_error(e: OpsError) -> CommandError {
+    let hint = match &e {
+        OpsError::UnknownType { .. } => Some("add --type skill, --type command or --type agent"),
+        OpsError::AlreadyAdded { .. } => Some("see it with `skillmeat show`"),
+        OpsError::NotInCollection { .. } => Some("list the collection with `skillmeat list`"),
+        OpsError::LocalEdits { .. } => Some("see the edits with `skillmeat drift --project DIR`"),
+        OpsError::Spec(_) => Some("run `skillmeat add --help` for the accepted forms"),
+        _ => None,
+    };
+    let err = CommandError::failed(e.to_string());
+    match hint {
+        Some(h) => err.with_hint(h),
+        None => err,
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CommandError::failed(format!("cannot print JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Prints rows as left-aligned columns under a header.
+fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| (*h).to_owned()).collect());
+    for row in rows {
+        line(row.clone());
+    }
+}
+
+pub fn init(home: &Path, json: bool) -> Result<ExitCode, CommandError> {
+    let dir = Home::new(home)
+        .collection_dir(DEFAULT_COLLECTION)
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    for d in [dir.clone(), home.join("cache")] {
+        std::fs::create_dir_all(&d)
+            .map_err(|e| CommandError::failed(format!("cannot create {}: {e}", d.display())))?;
+    }
+    if json {
+        print_json(&serde_json::json!({ "home": home, "collection": dir }))?;
+    } else {
+        println!("SkillMeat home ready at {}", home.display());
+        println!("Default collection: {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn add(home: &Path, args: AddArgs) -> Result<ExitCode, CommandError> {
+    let ctx = context(home);
+    let added = ops::add(
+        &ctx,
+        &args.spec,
+        args.kind,
+        args.name.as_deref(),
+        &args.collection.collection,
+    )
+    .map_err(ops_error)?;
+    if args.json {
+        print_json(&added)?;
+    } else {
+        println!(
+            "Added {} at {} ({})",
+            added.id,
+            &added.commit[..12.min(added.commit.len())],
+            &added.content_hash[..12]
+        );
+        println!("  {}", added.path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Serialize)]
+struct ListItem {
+    id: String,
+    upstream: Option<String>,
+    commit: Option<String>,
+    content_hash: Option<String>,
+    path: PathBuf,
+}
+
+fn list_items(home: &Path, collection: &str) -> Result<Vec<ListItem>, CommandError> {
+    let dir = Home::new(home)
+        .collection_dir(collection)
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    let manifest = Manifest::load(&dir).map_err(|e| CommandError::failed(e.to_string()))?;
+    let lock = Lock::load(&dir).map_err(|e| CommandError::failed(e.to_string()))?;
+    Ok(manifest
+        .artifacts
+        .iter()
+        .map(|e| {
+            let locked = lock.get(&e.id);
+            ListItem {
+                id: e.id.to_string(),
+                upstream: e.upstream.clone(),
+                commit: locked.map(|l| l.commit.clone()),
+                content_hash: locked.map(|l| l.content_hash.clone()),
+                path: ops::artifact_path(&dir, &e.id),
+            }
+        })
+        .collect())
+}
+
+pub fn list(home: &Path, args: ListArgs) -> Result<ExitCode, CommandError> {
+    let items = list_items(home, &args.collection.collection)?;
+    if args.json {
+        print_json(&items)?;
+    } else if items.is_empty() {
+        println!(
+            "No artifacts in collection `{}` yet. Add one with `skillmeat add SPEC`.",
+            args.collection.collection
+        );
+    } else {
+        let rows: Vec<Vec<String>> = items
+            .iter()
+            .map(|i| {
+                vec![
+                    i.id.clone(),
+                    i.upstream.clone().unwrap_or_else(|| "(local)".into()),
+                    i.content_hash
+                        .as_deref()
+                        .map(|h| h[..12.min(h.len())].to_owned())
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print_table(&["ARTIFACT", "UPSTREAM", "VERSION"], &rows);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn show(home: &Path, args: ShowArgs) -> Result<ExitCode, CommandError> {
+    let collection = &args.collection.collection;
+    let dir = Home::new(home)
+        .collection_dir(collection)
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    let manifest = Manifest::load(&dir).map_err(|e| CommandError::failed(e.to_string()))?;
+    let entry = manifest.get(&args.id).ok_or_else(|| {
+        ops_error(OpsError::NotInCollection {
+            id: args.id.clone(),
+            collection: collection.clone(),
+        })
+    })?;
+    let lock = Lock::load(&dir).map_err(|e| CommandError::failed(e.to_string()))?;
+    let path = ops::artifact_path(&dir, &args.id);
+    let current = hash::hash_path(&path).map(|h| h.to_hex()).ok();
+    let locked = lock.get(&args.id);
+    if args.json {
+        print_json(&serde_json::json!({
+            "id": args.id, "collection": collection, "path": path, "upstream": entry.upstream,
+            "added_at": entry.added_at, "lock": locked, "content_hash": current,
+        }))?;
+    } else {
+        println!("{}", args.id);
+        println!("  path:      {}", path.display());
+        println!(
+            "  upstream:  {}",
+            entry.upstream.as_deref().unwrap_or("(local only)")
+        );
+        if let Some(l) = locked {
+            println!(
+                "  resolved:  {} at {} (fetched {})",
+                l.reference, l.commit, l.fetched_at
+            );
+            println!("  fetched:   {}", l.content_hash);
+        }
+        match current {
+            Some(h) => println!("  current:   {h}"),
+            None => println!("  current:   (missing from the collection folder)"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandError> {
+    if !args.project.is_dir() {
+        return Err(CommandError::usage(format!(
+            "project folder {} does not exist",
+            args.project.display()
+        )));
+    }
+    let ctx = context(home);
+    let done = ops::deploy(&ctx, &args.ids, &args.project, &args.collection.collection)
+        .map_err(ops_error)?;
+    if args.json {
+        print_json(&done)?;
+    } else {
+        for d in &done {
+            let what = if d.changed { "Deployed" } else { "Up to date" };
+            println!(
+                "{what}: {} ({}) → {}",
+                d.id,
+                &d.content_hash[..12],
+                d.path.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandError> {
+    let ctx = context(home);
+    let mut projects = args.projects;
+    if projects.is_empty()
+        && let Ok(cwd) = std::env::current_dir()
+        && skillmeat_core::records::DeploymentFile::path_in(&cwd).is_file()
+    {
+        projects.push(cwd);
+    }
+    let rows = ops::drift(&ctx, &args.collection.collection, &projects, args.check_all)
+        .map_err(ops_error)?;
+    let drifted = rows.iter().any(|r| r.status.is_drift());
+    if args.json {
+        print_json(&rows)?;
+    } else if rows.is_empty() {
+        println!(
+            "Nothing to compare: no deployed artifacts found (pass --project DIR, or --check-all for upstreams)."
+        );
+    } else {
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.pair.to_owned(),
+                    r.project
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    r.status.to_string(),
+                    r.recommendation.unwrap_or("").to_owned(),
+                ]
+            })
+            .collect();
+        print_table(
+            &["ARTIFACT", "PAIR", "PROJECT", "STATUS", "RECOMMENDATION"],
+            &table,
+        );
+    }
+    Ok(if drifted {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
