@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 TOOLCHAIN := source scripts/toolchain.sh &&
 
-.PHONY: run test setup-build setup-test build serve check
+.PHONY: run test setup-build setup-test build serve check bench
 run: setup-build build serve
 
 test: setup-test
@@ -29,3 +29,7 @@ check:
 	$(TOOLCHAIN) cargo check -p skillmeat-core -p skillmeat-testutils --all-targets \
 	  && cargo check -p skillmeat-app --features hydrate \
 	  && cargo check -p skillmeat --all-targets
+
+# Drift benchmark against sha256sum and git status on the same generated files (release build).
+bench: build
+	target/release/skillmeat bench drift $(BENCH_ARGS)

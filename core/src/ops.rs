@@ -445,6 +445,10 @@ pub fn drift(
     let cache_path = ctx.home.root().join("cache/stat-cache.json");
     let mut cache = StatCache::load(&cache_path, ctx.now);
     let mut rows = Vec::new();
+    let records = projects
+        .iter()
+        .map(|p| DeploymentFile::load(p).map(|r| (p, r)))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut hash_tier = |path: &Path| -> Result<Option<ContentHash>, OpsError> {
         if fs::symlink_metadata(path).is_err() {
             return Ok(None);
@@ -473,8 +477,7 @@ pub fn drift(
                 ));
             }
         }
-        for project in projects {
-            let records = DeploymentFile::load(project)?;
+        for (project, records) in &records {
             let Some(record) = records.get(&entry.id) else {
                 continue;
             };
@@ -486,7 +489,7 @@ pub fn drift(
                 rows.push(row(
                     &entry.id,
                     "collection-project",
-                    Some(project.clone()),
+                    Some((*project).clone()),
                     status,
                     base,
                     collection_hash,

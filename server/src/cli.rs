@@ -81,6 +81,9 @@ pub enum Command {
     /// removed (source lacks it). Exit status: 0 when everything is synced, 1 when anything
     /// drifted (or on error; with --json, errors print no JSON).
     Drift(crate::commands::DriftArgs),
+    /// Benchmarks for developers: build a workload and time SkillMeat against standard tools.
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
     /// Start the web UI and API server.
     ///
     /// Binds to 127.0.0.1 unless told otherwise and prints the URL to open. Stop it with Ctrl-C.
@@ -149,6 +152,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Show(args) => crate::commands::show(&home, args),
         Command::Deploy(args) => crate::commands::deploy(&home, args),
         Command::Drift(args) => crate::commands::drift(&home, args),
+        Command::Bench(cmd) => crate::bench::run(cmd),
         Command::Serve(args) => {
             let site_root = match args.site_root {
                 Some(dir) => dir,

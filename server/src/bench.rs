@@ -1,0 +1,324 @@
+//! `skillmeat bench drift`: measures drift on a generated workload against `sha256sum` and
+//! `git status` on the same files, in one run, and prints the figures.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use clap::{Args, Subcommand};
+use skillmeat_core::artifact::ArtifactId;
+use skillmeat_core::collection::{Manifest, ManifestEntry};
+use skillmeat_core::drift::DriftStatus;
+use skillmeat_core::fetch::FetchSettings;
+use skillmeat_core::home::Home;
+use skillmeat_core::ops::{self, Context};
+
+use crate::error::CommandError;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time drift on a generated collection and project (cold and warm) against sha256sum and
+    /// git status over the same files.
+    Drift(DriftBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DriftBenchArgs {
+    /// Number of skills.
+    #[arg(long, default_value_t = 500)]
+    pub skills: usize,
+    /// Files per skill.
+    #[arg(long, default_value_t = 10)]
+    pub files: usize,
+    /// Bytes per file.
+    #[arg(long, default_value_t = 7000)]
+    pub file_size: usize,
+    /// Folder to build the workload in (default: a temporary folder, removed afterwards).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+pub fn run(cmd: BenchCommand) -> Result<ExitCode, CommandError> {
+    match cmd {
+        BenchCommand::Drift(args) => drift(args),
+    }
+}
+
+fn fail(what: &str) -> impl Fn(std::io::Error) -> CommandError + '_ {
+    move |e| CommandError::failed(format!("{what}: {e}"))
+}
+
+fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
+    let tmp;
+    let root = match &args.dir {
+        Some(d) => d.clone(),
+        None => {
+            tmp = tempfile::tempdir().map_err(fail("cannot create a temp folder"))?;
+            tmp.path().to_owned()
+        }
+    };
+    let home_dir = root.join("home");
+    let project = root.join("project");
+    fs::create_dir_all(&project).map_err(fail("cannot create the project"))?;
+    let ctx = Context {
+        home: Home::new(&home_dir),
+        now: SystemTime::now(),
+        fetch: FetchSettings::default(),
+    };
+
+    println!(
+        "workload: {} skills × {} files × {} bytes",
+        args.skills, args.files, args.file_size
+    );
+    let t = Instant::now();
+    let ids = generate_collection(&ctx, &args)?;
+    ops::deploy(&ctx, &ids, &project, "default")
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    let collection_dir = ctx
+        .home
+        .collection_dir("default")
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    // 50 edited in the project, 50 in the collection, 10 in both (scaled to the skill count).
+    let n = |k: usize| (k * args.skills).div_ceil(500);
+    for (i, id) in ids.iter().enumerate() {
+        let name = id.name.as_str();
+        let proj = project.join(".claude/skills").join(name).join("SKILL.md");
+        let coll = collection_dir.join("skills").join(name).join("SKILL.md");
+        if i < n(50) {
+            append(&proj, "project edit")?;
+        } else if i < n(100) {
+            append(&coll, "collection edit")?;
+        } else if i < n(110) {
+            append(&proj, "project side")?;
+            append(&coll, "collection side")?;
+        }
+    }
+    let files: Vec<PathBuf> = [
+        collection_dir.join("skills"),
+        project.join(".claude/skills"),
+    ]
+    .iter()
+    .flat_map(|d| walk(d))
+    .collect();
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|f| fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "generated {} files, {:.1} MB, in {:.1} s",
+        files.len(),
+        bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+
+    let cache = home_dir.join("cache/stat-cache.json");
+    let _ = fs::remove_file(&cache);
+    let projects = [project.clone()];
+    let ctx = Context {
+        now: SystemTime::now() + Duration::from_secs(5),
+        ..ctx
+    };
+    let (cold, rows) = time(|| ops::drift(&ctx, "default", &projects, false))?;
+    let count = |s: DriftStatus| rows.iter().filter(|r| r.status == s).count();
+    println!(
+        "statuses: {} synced, {} modified, {} outdated, {} conflict",
+        count(DriftStatus::Synced),
+        count(DriftStatus::Modified),
+        count(DriftStatus::Outdated),
+        count(DriftStatus::Conflict)
+    );
+    let mut warm_runs = Vec::new();
+    for _ in 0..5 {
+        warm_runs.push(time(|| ops::drift(&ctx, "default", &projects, false))?.0);
+    }
+    warm_runs.sort();
+    let warm = warm_runs[warm_runs.len() / 2];
+
+    let sha = time_command("sha256sum", &files, &root, |c| {
+        c.arg("--");
+        for f in &files {
+            c.arg(f);
+        }
+    });
+    let git = git_status(&root);
+
+    println!();
+    println!("{:<34} {:>10}", "measure", "time");
+    println!(
+        "{:<34} {:>10}",
+        "skillmeat drift, cold (no cache)",
+        ms(cold)
+    );
+    println!(
+        "{:<34} {:>10}",
+        "skillmeat drift, warm (median of 5)",
+        ms(warm)
+    );
+    match sha {
+        Some(d) => println!("{:<34} {:>10}", "sha256sum over the same files", ms(d)),
+        None => println!("{:<34} {:>10}", "sha256sum over the same files", "n/a"),
+    }
+    match git {
+        Some(d) => println!("{:<34} {:>10}", "git status on the same tree (warm)", ms(d)),
+        None => println!("{:<34} {:>10}", "git status on the same tree (warm)", "n/a"),
+    }
+    println!();
+    println!(
+        "hash throughput (cold drift): {:.0} MB/s",
+        bytes as f64 / 1e6 / cold.as_secs_f64()
+    );
+    if let Some(d) = sha {
+        println!(
+            "cold drift / sha256sum:  {:.2}×  (target ≤ 1.5×)",
+            cold.as_secs_f64() / d.as_secs_f64()
+        );
+    }
+    if let Some(d) = git {
+        println!(
+            "warm drift / git status: {:.2}×  (target ≤ 2×)",
+            warm.as_secs_f64() / d.as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn time<T>(
+    f: impl FnOnce() -> Result<T, skillmeat_core::ops::OpsError>,
+) -> Result<(Duration, T), CommandError> {
+    let t = Instant::now();
+    let out = f().map_err(|e| CommandError::failed(e.to_string()))?;
+    Ok((t.elapsed(), out))
+}
+
+fn append(path: &Path, line: &str) -> Result<(), CommandError> {
+    let mut text = fs::read_to_string(path).map_err(fail("cannot read"))?;
+    text.push_str(line);
+    text.push('\n');
+    fs::write(path, text).map_err(fail("cannot write"))
+}
+
+fn generate_collection(
+    ctx: &Context,
+    args: &DriftBenchArgs,
+) -> Result<Vec<ArtifactId>, CommandError> {
+    let dir = ctx
+        .home
+        .collection_dir("default")
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    let mut manifest = Manifest::default();
+    let mut ids = Vec::new();
+    let line = "The quick brown fox checks every file of the skill before it deploys. ";
+    for s in 0..args.skills {
+        let name = format!("skill-{s:04}");
+        let skill = dir.join("skills").join(&name);
+        fs::create_dir_all(skill.join("reference")).map_err(fail("cannot create"))?;
+        for f in 0..args.files {
+            let mut body = format!("# {name} file {f}\n");
+            while body.len() < args.file_size {
+                body.push_str(line);
+                if body.len() % 7 == 0 {
+                    body.push('\n');
+                }
+            }
+            body.truncate(args.file_size);
+            let path = if f == 0 {
+                skill.join("SKILL.md")
+            } else {
+                skill.join("reference").join(format!("part-{f}.md"))
+            };
+            fs::write(path, body).map_err(fail("cannot write"))?;
+        }
+        let id: ArtifactId = format!("skill:{name}")
+            .parse()
+            .map_err(|e: skillmeat_core::artifact::IdError| CommandError::failed(e.to_string()))?;
+        manifest.artifacts.push(ManifestEntry {
+            id: id.clone(),
+            upstream: None,
+            added_at: None,
+        });
+        ids.push(id);
+    }
+    manifest
+        .save(&dir)
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    Ok(ids)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn time_command(
+    program: &str,
+    _files: &[PathBuf],
+    cwd: &Path,
+    add_args: impl FnOnce(&mut Command),
+) -> Option<Duration> {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(cwd)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    add_args(&mut cmd);
+    let t = Instant::now();
+    let ok = cmd.status().ok()?.success();
+    ok.then(|| t.elapsed())
+}
+
+/// Commits the workload's tree into a fresh git repository, re-applies the same edits as
+/// uncommitted changes, warms the index, and times `git status`.
+fn git_status(root: &Path) -> Option<Duration> {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()
+            .filter(|s| s.success())
+    };
+    git(&["init", "-q"])?;
+    git(&["add", "-A"])?;
+    git(&[
+        "-c",
+        "user.name=bench",
+        "-c",
+        "user.email=bench@example.invalid",
+        "commit",
+        "-qm",
+        "workload",
+    ])?;
+    // The same number of edited files as drift sees.
+    for f in walk(&root.join("project/.claude/skills")).iter().take(110) {
+        let _ = fs::write(f, "edited\n");
+    }
+    git(&["status", "--porcelain"])?;
+    let mut runs: Vec<Duration> = (0..5)
+        .filter_map(|_| {
+            let t = Instant::now();
+            git(&["status", "--porcelain"]).map(|_| t.elapsed())
+        })
+        .collect();
+    runs.sort();
+    runs.get(runs.len() / 2).copied()
+}
