@@ -483,7 +483,8 @@ pub fn drift(
             };
             let target_path = artifact_path(&project.join(".claude"), &entry.id);
             let target = hash_tier(&target_path)?;
-            let base = baseline_in_v1(record, &target_path, target.as_ref())?;
+            let source_path = artifact_path(&collection_dir, &entry.id);
+            let base = baseline_in_v1(record, &[&target_path, &source_path])?;
             if let Some(status) = classify(base.as_ref(), collection_hash.as_ref(), target.as_ref())
             {
                 rows.push(row(
@@ -503,12 +504,12 @@ pub fn drift(
     Ok(rows)
 }
 
-/// The record's baseline as a `v1` hash. A `legacy` baseline is translated when the project copy
-/// still matches it (then the baseline *is* the current content); otherwise it is unknown.
+/// The record's baseline as a `v1` hash. A `legacy` baseline is translated by finding a copy
+/// that still has it — the project copy, else the collection copy (old tools deployed the
+/// collection's content) — and hashing that copy with `v1`; when neither has it, it is unknown.
 fn baseline_in_v1(
     record: &DeploymentRecord,
-    path: &Path,
-    current: Option<&ContentHash>,
+    candidates: &[&Path],
 ) -> Result<Option<ContentHash>, OpsError> {
     let recorded = record
         .merge_base_snapshot
@@ -519,11 +520,17 @@ fn baseline_in_v1(
     };
     match record.hash_algorithm {
         HashAlgorithm::V1 => Ok(recorded.parse().ok()),
-        HashAlgorithm::Legacy => match current {
-            Some(cur) if hash::legacy_hash_path(path)?.to_hex() == recorded => Ok(Some(*cur)),
-            _ => Ok(None),
-        },
+        HashAlgorithm::Legacy => translate_legacy(recorded, candidates),
     }
+}
+
+fn translate_legacy(legacy: &str, candidates: &[&Path]) -> Result<Option<ContentHash>, OpsError> {
+    for path in candidates {
+        if fs::symlink_metadata(path).is_ok() && hash::legacy_hash_path(path)?.to_hex() == legacy {
+            return Ok(Some(hash::hash_path(path)?));
+        }
+    }
+    Ok(None)
 }
 
 /// The upstream's current content hash for a locked artifact: unchanged when its subtree id is.
@@ -575,4 +582,80 @@ fn row(
 /// `t` as RFC 3339 in UTC, to the second.
 pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// What `migrate` did to one record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Migrated {
+    /// The artifact.
+    pub id: ArtifactId,
+    /// `upgraded`, `current` (nothing to do) or `kept-legacy`.
+    pub outcome: &'static str,
+    /// Why, for `kept-legacy`.
+    pub note: Option<&'static str>,
+}
+
+/// Upgrades a project's deployment records to the current format: missing fields get their
+/// defaults, a `legacy` baseline becomes a `v1` hash when the project or collection copy still
+/// has that version, and
+/// an empty lineage is backfilled with the baseline as its root. A legacy baseline that no copy
+/// has any more cannot be translated and is kept, so drift reports exactly what it did
+/// before. Idempotent: a second run writes nothing.
+pub fn migrate(home: &Home, project: &Path) -> Result<Vec<Migrated>, OpsError> {
+    let path = DeploymentFile::path_in(project);
+    let before = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io("cannot read", &path)(e)),
+    };
+    let mut file = DeploymentFile::load(project)?;
+    let claude = project.join(".claude");
+    let mut out = Vec::new();
+    for record in &mut file.deployed {
+        let id = record.id();
+        let (outcome, note) = if record.hash_algorithm == HashAlgorithm::V1 {
+            ("current", None)
+        } else {
+            let copy = artifact_path(&claude, &id);
+            let in_collection = home
+                .collection_dir(&record.from_collection)
+                .ok()
+                .map(|d| artifact_path(&d, &id));
+            let mut candidates = vec![copy.as_path()];
+            candidates.extend(in_collection.as_deref());
+            let translated = match &record.content_hash {
+                Some(h) => translate_legacy(h, &candidates)?,
+                None => None,
+            };
+            if let Some(v1) = translated {
+                let v1 = v1.to_hex();
+                record.content_hash = Some(v1.clone());
+                record.merge_base_snapshot = Some(v1);
+                record.hash_algorithm = HashAlgorithm::V1;
+                ("upgraded", None)
+            } else {
+                (
+                    "kept-legacy",
+                    Some(
+                        "no copy still has the deployed version, so its legacy baseline cannot be translated",
+                    ),
+                )
+            }
+        };
+        if record.version_lineage.is_empty()
+            && let Some(h) = &record.content_hash
+        {
+            record.version_lineage.push(h.clone());
+        }
+        out.push(Migrated { id, outcome, note });
+    }
+    file.format = Some(crate::records::RECORDS_FORMAT);
+    // Write only when something changes, so a second run leaves the file untouched.
+    let reparsed: Option<DeploymentFile> = std::str::from_utf8(&before)
+        .ok()
+        .and_then(|t| crate::tomlfile::parse_toml(&path, t).ok());
+    if reparsed.as_ref().map(|r| (r.format, &r.deployed)) != Some((file.format, &file.deployed)) {
+        file.save(project)?;
+    }
+    Ok(out)
 }

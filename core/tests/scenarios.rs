@@ -367,3 +367,90 @@ fn bad_adds_are_clear_errors_and_write_nothing() {
     let err = ops::add(&w.ctx, &w.spec("#skills/review@v1"), None, None, "default").unwrap_err();
     assert!(matches!(err, OpsError::AlreadyAdded { .. }), "{err}");
 }
+
+#[test]
+fn migrate_upgrades_legacy_records_without_changing_drift() {
+    let w = world();
+    w.add_all();
+    let claude = w.p1.join(".claude");
+    fs::create_dir_all(claude.join("commands")).unwrap();
+    fs::create_dir_all(claude.join("agents")).unwrap();
+    fs::copy(
+        w.collection("commands/fix.md"),
+        claude.join("commands/fix.md"),
+    )
+    .unwrap();
+    fs::copy(
+        w.collection("agents/planner.md"),
+        claude.join("agents/planner.md"),
+    )
+    .unwrap();
+    let legacy_fix = hash::legacy_hash_path(&claude.join("commands/fix.md")).unwrap();
+    let legacy_planner = hash::legacy_hash_path(&claude.join("agents/planner.md")).unwrap();
+    // The agent was edited in the project after the Python tool deployed it.
+    edit(&claude.join("agents/planner.md"), "Plan it my way.\n");
+    fs::write(
+        DeploymentFile::path_in(&w.p1),
+        format!(
+            "[[deployed]]\nartifact_name = \"fix\"\nartifact_type = \"command\"\ncontent_hash = \"{legacy_fix}\"\n\n\
+             [[deployed]]\nartifact_name = \"planner\"\nartifact_type = \"agent\"\ncontent_hash = \"{legacy_planner}\"\n"
+        ),
+    )
+    .unwrap();
+    let before = w.drift();
+
+    // The planner's deployed version survives in the collection: drift knows the base.
+    assert!(
+        before.contains(&(
+            "agent:planner".to_owned(),
+            "collection-project",
+            1,
+            Modified
+        )),
+        "{before:?}"
+    );
+    // A third record whose version no copy has any more stays legacy.
+    let mut text = fs::read_to_string(DeploymentFile::path_in(&w.p1)).unwrap();
+    text.push_str(&format!("\n[[deployed]]\nartifact_name = \"review\"\nartifact_type = \"skill\"\ncontent_hash = \"{}\"\n", "0".repeat(64)));
+    fs::write(DeploymentFile::path_in(&w.p1), text).unwrap();
+    fs::create_dir_all(claude.join("skills/review")).unwrap();
+    edit(&claude.join("skills/review/SKILL.md"), "# Local review\n");
+    let before = w.drift();
+    assert!(
+        before.contains(&("skill:review".to_owned(), "collection-project", 1, Diverged)),
+        "{before:?}"
+    );
+
+    let outcomes = ops::migrate(&w.ctx.home, &w.p1).unwrap();
+    let by_id: Vec<(String, &str)> = outcomes
+        .iter()
+        .map(|m| (m.id.to_string(), m.outcome))
+        .collect();
+    assert_eq!(
+        by_id,
+        [
+            ("command:fix".to_owned(), "upgraded"),
+            ("agent:planner".to_owned(), "upgraded"),
+            ("skill:review".to_owned(), "kept-legacy")
+        ]
+    );
+    assert_eq!(w.drift(), before, "migrate changed what drift reports");
+
+    let records = DeploymentFile::load(&w.p1).unwrap();
+    let fix = records.get(&id("command:fix")).unwrap();
+    let v1 = hash::hash_path(&claude.join("commands/fix.md"))
+        .unwrap()
+        .to_hex();
+    assert_eq!(fix.content_hash.as_deref(), Some(v1.as_str()));
+    assert_eq!(fix.version_lineage, vec![v1.clone()]);
+    assert_eq!(
+        records.format,
+        Some(skillmeat_core::records::RECORDS_FORMAT)
+    );
+
+    // Idempotent: the second run reports nothing new and does not touch the file.
+    let bytes = fs::read(DeploymentFile::path_in(&w.p1)).unwrap();
+    let again = ops::migrate(&w.ctx.home, &w.p1).unwrap();
+    assert_eq!(again.iter().filter(|m| m.outcome == "upgraded").count(), 0);
+    assert_eq!(fs::read(DeploymentFile::path_in(&w.p1)).unwrap(), bytes);
+}

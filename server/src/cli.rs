@@ -15,7 +15,7 @@ use crate::serve::{self, ServeOptions};
 ///
 /// Every artifact lives in three tiers: upstream (a git repository, optionally pinned to a tag or
 /// commit), your collection (under $SKILLMEAT_HOME), and the projects you deploy it to. SkillMeat
-/// tracks every version it sees, tells you what drifted, and merges with the real common ancestor.
+/// records the version each pair of tiers last agreed on, and tells you exactly what drifted.
 #[derive(Debug, Parser)]
 #[command(
     name = "skillmeat",
@@ -81,6 +81,12 @@ pub enum Command {
     /// removed (source lacks it). Exit status: 0 when everything is synced, 1 when anything
     /// drifted (or on error; with --json, errors print no JSON).
     Drift(crate::commands::DriftArgs),
+    /// Upgrade a project's deployment records written by older tools (safe to run again).
+    ///
+    /// Missing fields get defaults; a legacy content hash becomes a current one when the
+    /// project or collection copy still has that version; empty lineage is backfilled with the
+    /// deployed version as its root. What `drift` reports does not change.
+    Migrate(crate::commands::MigrateArgs),
     /// Benchmarks for developers: build a workload and time SkillMeat against standard tools.
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
@@ -153,6 +159,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Deploy(args) => crate::commands::deploy(&home, args),
         Command::Drift(args) => crate::commands::drift(&home, args),
         Command::Bench(cmd) => crate::bench::run(cmd),
+        Command::Migrate(args) => crate::commands::migrate(&home, args),
         Command::Serve(args) => {
             let site_root = match args.site_root {
                 Some(dir) => dir,

@@ -91,6 +91,16 @@ pub struct DriftArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The project folder whose .claude/.skillmeat-deployed.toml to upgrade.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub project: PathBuf,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 fn context(home: &Path) -> Context {
     Context {
         home: Home::new(home),
@@ -361,4 +371,21 @@ pub fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+pub fn migrate(home: &Path, args: MigrateArgs) -> Result<ExitCode, CommandError> {
+    let done = ops::migrate(&Home::new(home), &args.project).map_err(ops_error)?;
+    if args.json {
+        print_json(&done)?;
+    } else if done.is_empty() {
+        println!("No deployment records in {}.", args.project.display());
+    } else {
+        for m in &done {
+            match m.note {
+                Some(note) => println!("{:<12} {}  ({note})", m.outcome, m.id),
+                None => println!("{:<12} {}", m.outcome, m.id),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -88,6 +88,10 @@ fn add_list_deploy_and_drift() {
     assert_eq!(rows[0]["status"], "modified");
     assert_eq!(rows[0]["pair"], "collection-project");
 
+    let o = skillmeat(&home, tmp.path(), &["migrate", "--project", project.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("current") && text(&o).contains("skill:review"), "{}", text(&o));
+
     let o = skillmeat(&home, tmp.path(), &["show", "skill:review", "--json"]);
     let shown: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(shown["lock"]["reference"], "v1");
