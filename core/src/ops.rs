@@ -32,6 +32,8 @@ pub struct Context {
     pub now: SystemTime,
     /// Retry policy and credentials for upstreams.
     pub fetch: FetchSettings,
+    /// The folder relative local upstream paths are resolved against.
+    pub cwd: PathBuf,
 }
 
 /// Why an operation failed. Nothing was changed unless the variant says otherwise.
@@ -112,7 +114,14 @@ pub fn add(
     name: Option<&str>,
     collection: &str,
 ) -> Result<Added, OpsError> {
-    let spec = UpstreamSpec::parse(spec_text)?;
+    let mut spec = UpstreamSpec::parse(spec_text)?;
+    let as_given = spec.clone();
+    spec.absolutize(&ctx.cwd);
+    let recorded_spec = if spec == as_given {
+        spec_text.trim().to_owned()
+    } else {
+        spec.to_string()
+    };
     let collection_dir = ctx.home.collection_dir(collection)?;
     let repo =
         UpstreamCache::new(ctx.home.root().join("cache/upstream")).fetch(&spec, &ctx.fetch)?;
@@ -169,9 +178,10 @@ pub fn add(
     atomic::sync_dir(&parent).map_err(io("cannot sync", &parent))?;
 
     let stamp = rfc3339(ctx.now);
+    // Recorded as given, except that a relative local path is made absolute.
     manifest.artifacts.push(ManifestEntry {
         id: id.clone(),
-        upstream: Some(spec_text.trim().to_owned()),
+        upstream: Some(recorded_spec),
         added_at: Some(stamp.clone()),
     });
     let mut lock = Lock::load(&collection_dir)?;

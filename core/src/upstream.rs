@@ -6,8 +6,9 @@
 //! - GitHub shorthand: `owner/repo[/path/in/repo][@REF]`
 //! - a git URL: `https://…`, `http://…`, `ssh://…`, `git://…`, `file://…` or scp-like
 //!   `user@host:repo.git`, followed by `[#path/in/repo][@REF]`
-//! - a local repository: a path starting with `/`, `./`, `../` or `~/`, followed by
-//!   `[#path/in/repo][@REF]`
+//! - a local repository: a path starting with `/`, `./` or `../`, followed by
+//!   `[#path/in/repo][@REF]` (relative paths are made absolute with [`UpstreamSpec::absolutize`]
+//!   before they are recorded)
 //!
 //! A relative path must start with `./` so that it is never mistaken for GitHub shorthand.
 //! Parsing is pure: nothing is fetched here.
@@ -92,6 +93,28 @@ impl UpstreamSpec {
         parse_shorthand(spec)
     }
 
+    /// Makes a relative local path absolute against `cwd`, so the spec means the same thing
+    /// wherever it is used later. URLs and GitHub specs are unchanged.
+    pub fn absolutize(&mut self, cwd: &std::path::Path) {
+        if let Source::Local { path } = &mut self.source
+            && !path.starts_with('/')
+        {
+            let joined = cwd.join(path.as_str());
+            // Lexical clean-up of `.` and `..`; the path need not exist yet.
+            let mut clean = std::path::PathBuf::new();
+            for part in joined.components() {
+                match part {
+                    std::path::Component::CurDir => {}
+                    std::path::Component::ParentDir => {
+                        clean.pop();
+                    }
+                    other => clean.push(other),
+                }
+            }
+            *path = clean.to_string_lossy().into_owned();
+        }
+    }
+
     /// The URL or path that git fetches from.
     pub fn fetch_location(&self) -> String {
         match &self.source {
@@ -149,7 +172,7 @@ fn is_scp_like(s: &str) -> bool {
 }
 
 fn is_local(s: &str) -> bool {
-    s.starts_with('/') || s.starts_with("./") || s.starts_with("../") || s.starts_with("~/")
+    s.starts_with('/') || s.starts_with("./") || s.starts_with("../")
 }
 
 /// Splits a trailing `@REF` off `s`, considering only `@`s at or after `min_index`.

@@ -52,6 +52,7 @@ fn world() -> World {
             },
             github_token: None,
         },
+        cwd: projects.path().to_owned(),
     };
     World {
         _home_dir: home_dir,

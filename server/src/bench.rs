@@ -65,6 +65,7 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
         home: Home::new(&home_dir),
         now: SystemTime::now(),
         fetch: FetchSettings::default(),
+        cwd: root.clone(),
     };
 
     println!(

@@ -101,8 +101,11 @@ pub struct MigrateArgs {
     pub json: bool,
 }
 
-fn context(home: &Path) -> Context {
-    Context {
+fn context(home: &Path) -> Result<Context, CommandError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| CommandError::failed(format!("cannot read the current folder: {e}")))?;
+    Ok(Context {
+        cwd,
         home: Home::new(home),
         now: SystemTime::now(),
         // The token is handed to git only through its credentials callback.
@@ -110,7 +113,7 @@ fn context(home: &Path) -> Context {
             github_token: std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()),
             ..FetchSettings::default()
         },
-    }
+    })
 }
 
 fn ops_error(e: OpsError) -> CommandError {
@@ -176,7 +179,7 @@ pub fn init(home: &Path, json: bool) -> Result<ExitCode, CommandError> {
 }
 
 pub fn add(home: &Path, args: AddArgs) -> Result<ExitCode, CommandError> {
-    let ctx = context(home);
+    let ctx = context(home)?;
     let added = ops::add(
         &ctx,
         &args.spec,
@@ -308,7 +311,7 @@ pub fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandError> {
             args.project.display()
         )));
     }
-    let ctx = context(home);
+    let ctx = context(home)?;
     let done = ops::deploy(&ctx, &args.ids, &args.project, &args.collection.collection)
         .map_err(ops_error)?;
     if args.json {
@@ -328,7 +331,7 @@ pub fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandError> {
 }
 
 pub fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandError> {
-    let ctx = context(home);
+    let ctx = context(home)?;
     let mut projects = args.projects;
     if projects.is_empty()
         && let Ok(cwd) = std::env::current_dir()

@@ -88,9 +88,17 @@ fn add_list_deploy_and_drift() {
     assert_eq!(rows[0]["status"], "modified");
     assert_eq!(rows[0]["pair"], "collection-project");
 
-    let o = skillmeat(&home, tmp.path(), &["migrate", "--project", project.to_str().unwrap()]);
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["migrate", "--project", project.to_str().unwrap()],
+    );
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("current") && text(&o).contains("skill:review"), "{}", text(&o));
+    assert!(
+        text(&o).contains("current") && text(&o).contains("skill:review"),
+        "{}",
+        text(&o)
+    );
 
     let o = skillmeat(&home, tmp.path(), &["show", "skill:review", "--json"]);
     let shown: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -157,4 +165,21 @@ fn bad_input_is_a_clear_error_never_a_panic() {
     let o = skillmeat(&home, tmp.path(), &["list"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("collection.toml:2:"), "{}", text(&o));
+}
+
+#[test]
+fn a_relative_local_upstream_is_recorded_absolute() {
+    let up = upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let parent = up.path().parent().unwrap();
+    let rel = format!("./{}#commands/fix.md@v1", up.path().file_name().unwrap().to_str().unwrap());
+    let o = skillmeat(&home, parent, &["add", &rel]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = skillmeat(&home, tmp.path(), &["list", "--json"]);
+    let items: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(items[0]["upstream"], format!("{}#commands/fix.md@v1", up.path().display()));
+    // From another folder the upstream still resolves.
+    let o = skillmeat(&home, tmp.path(), &["drift", "--check-all"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
