@@ -173,12 +173,18 @@ fn a_relative_local_upstream_is_recorded_absolute() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
     let parent = up.path().parent().unwrap();
-    let rel = format!("./{}#commands/fix.md@v1", up.path().file_name().unwrap().to_str().unwrap());
+    let rel = format!(
+        "./{}#commands/fix.md@v1",
+        up.path().file_name().unwrap().to_str().unwrap()
+    );
     let o = skillmeat(&home, parent, &["add", &rel]);
     assert!(o.status.success(), "{}", text(&o));
     let o = skillmeat(&home, tmp.path(), &["list", "--json"]);
     let items: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(items[0]["upstream"], format!("{}#commands/fix.md@v1", up.path().display()));
+    assert_eq!(
+        items[0]["upstream"],
+        format!("{}#commands/fix.md@v1", up.path().display())
+    );
     // From another folder the upstream still resolves.
     let o = skillmeat(&home, tmp.path(), &["drift", "--check-all"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
