@@ -550,6 +550,15 @@ fn upstream_hash(
     locked: &LockEntry,
 ) -> Result<Option<ContentHash>, OpsError> {
     let spec = UpstreamSpec::parse(spec_text)?;
+    // First the cheap check: the remote's ref listing. If the ref still names the locked commit
+    // (or is a commit sha, which never moves), nothing is fetched.
+    match crate::fetch::remote_commit(&spec, &ctx.fetch)? {
+        Some(commit) if commit == locked.commit => return Ok(locked.content_hash.parse().ok()),
+        None if is_sha(&locked.reference) => {
+            return Ok(locked.content_hash.parse().ok());
+        }
+        _ => {}
+    }
     let repo =
         UpstreamCache::new(ctx.home.root().join("cache/upstream")).fetch(&spec, &ctx.fetch)?;
     let commit = repo.resolve(&spec.reference)?;
@@ -566,6 +575,10 @@ fn upstream_hash(
     let out = scratch.path().join(final_name(&locked.id));
     repo.export(&commit, &spec.path, &out)?;
     Ok(Some(hash::hash_path(&out)?))
+}
+
+fn is_sha(reference: &str) -> bool {
+    (4..=40).contains(&reference.len()) && reference.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn row(

@@ -455,3 +455,35 @@ fn migrate_upgrades_legacy_records_without_changing_drift() {
     assert_eq!(again.iter().filter(|m| m.outcome == "upgraded").count(), 0);
     assert_eq!(fs::read(DeploymentFile::path_in(&w.p1)).unwrap(), bytes);
 }
+
+#[test]
+fn an_unmoved_upstream_is_checked_without_fetching() {
+    let w = world();
+    w.add_all();
+    let cache = w.ctx.home.root().join("cache/upstream");
+    fs::remove_dir_all(&cache).unwrap();
+    // A commit elsewhere moves `latest` (the agent's ref), but not the tag the others pin.
+    assert_eq!(
+        w.status("skill:review", "upstream-collection", 0),
+        Some(Synced)
+    );
+    assert_eq!(
+        w.status("command:fix", "upstream-collection", 0),
+        Some(Synced)
+    );
+    assert_eq!(
+        w.status("agent:planner", "upstream-collection", 0),
+        Some(Synced)
+    );
+    assert!(!cache.exists(), "an unchanged upstream was fetched");
+    w.up.write("README.md", "moved\n");
+    w.up.commit("elsewhere");
+    assert_eq!(
+        w.status("agent:planner", "upstream-collection", 0),
+        Some(Synced)
+    );
+    assert!(
+        cache.exists(),
+        "a moved ref is fetched to compare its subtree"
+    );
+}
