@@ -318,6 +318,21 @@ pub fn digest_file(rel: String, path: &Path) -> Result<FileDigest, HashError> {
     })
 }
 
+/// The digest of a file whose content is already in memory.
+pub fn digest_bytes(rel: String, executable: bool, content: &[u8]) -> FileDigest {
+    FileDigest {
+        path: rel,
+        executable,
+        size: content.len() as u64,
+        digest: ContentHash(Sha256::digest(content).into()),
+    }
+}
+
+/// Whether the file's owner execute bit is set (always false off Unix).
+pub fn is_executable_file(meta: &fs::Metadata) -> bool {
+    is_executable(meta)
+}
+
 #[cfg(unix)]
 fn is_executable(meta: &fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;

@@ -7,6 +7,10 @@
 //! Modules, lowest layer first:
 //! - [`artifact`]: artifact types, names and ids (`skill:code-review`).
 //! - [`atomic`]: atomic file writes (temp file, fsync, rename), used for every record file.
+//! - [`store`]: `store.git`, the content store: every version as a git tree, lineage as commits.
+//! - [`db`]: the SQLite database `skillmeat.db` (WAL, embedded migrations).
+//! - [`versions`]: recorded versions and lineage (`artifact_versions`), tags.
+//! - [`projects`]: registered projects (`projects`).
 //! - [`collection`]: `collection.toml` (what was asked) and `collection.lock` (what was resolved).
 //! - [`drift`]: the drift statuses of DESIGN §4 and how a pair is classified.
 //! - [`fetch`]: fetching upstream repositories (git2), ref resolution, subtree ids, export.
@@ -22,15 +26,19 @@
 pub mod artifact;
 pub mod atomic;
 pub mod collection;
+pub mod db;
 pub mod drift;
 pub mod fetch;
 pub mod hash;
 pub mod home;
 pub mod ops;
+pub mod projects;
 pub mod records;
 pub mod statcache;
+pub mod store;
 pub mod tomlfile;
 pub mod upstream;
+pub mod versions;
 
 /// The version of this crate, which is the version of SkillMeat.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -22,6 +22,7 @@ use crate::records::{DeploymentFile, DeploymentRecord, RecordedStatus};
 use crate::statcache::StatCache;
 use crate::tomlfile::TomlFileError;
 use crate::upstream::{SpecError, UpstreamSpec};
+use crate::versions::{ChangeOrigin, NewVersion, Version, VersionError, Versions};
 
 /// What an operation needs from its caller: the home, a clock and fetch settings.
 #[derive(Debug, Clone)]
@@ -51,6 +52,8 @@ pub enum OpsError {
     Home(#[from] HomeError),
     #[error(transparent)]
     File(#[from] TomlFileError),
+    #[error(transparent)]
+    Versions(#[from] VersionError),
     /// The artifact type cannot be told from the upstream path.
     #[error("cannot tell the type of `{path}`: pass --type skill|command|agent")]
     UnknownType { path: String },
@@ -102,12 +105,14 @@ pub struct Added {
     pub commit: String,
     /// Its content hash.
     pub content_hash: String,
+    /// Problems that did not stop the operation (e.g. the version could not be recorded).
+    pub warnings: Vec<String>,
 }
 
 /// Adds the artifact at `spec_text` to `collection`: fetches the upstream, resolves the ref,
 /// and places the files atomically; then records the spec in `collection.toml` and what it
 /// resolved to in `collection.lock`.
-pub fn add(
+pub async fn add(
     ctx: &Context,
     spec_text: &str,
     kind: Option<ArtifactType>,
@@ -198,11 +203,29 @@ pub fn add(
     });
     lock.save(&collection_dir)?;
     manifest.save(&collection_dir)?;
+
+    let mut recorder = Recorder::open(&ctx.home).await;
+    recorder
+        .record(NewVersion {
+            artifact: &id,
+            path: &dest,
+            origin: ChangeOrigin::Sync,
+            parents: Vec::new(),
+            metadata: serde_json::json!({
+                "source": "upstream",
+                "upstream": spec_text.trim(),
+                "reference": spec.reference.to_string(),
+                "commit": commit,
+            }),
+            now: ctx.now,
+        })
+        .await;
     Ok(Added {
         id,
         path: dest,
         commit,
         content_hash: content_hash.to_hex(),
+        warnings: recorder.warnings,
     })
 }
 
@@ -262,22 +285,39 @@ pub struct Deployed {
     pub content_hash: String,
     /// False when the project already had exactly this version.
     pub changed: bool,
+    /// The deployed version's commit in the version store, when it could be recorded.
+    pub snapshot_id: Option<String>,
+}
+
+/// What `deploy` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployReport {
+    /// The project, as registered (canonical path).
+    pub project: PathBuf,
+    /// One entry per artifact, in the order asked.
+    pub deployed: Vec<Deployed>,
+    /// Problems that did not stop the deployment (e.g. a version could not be recorded).
+    pub warnings: Vec<String>,
 }
 
 /// Deploys artifacts of `collection` into `project/.claude/`, recording each deployed version as
-/// the baseline for drift. Refuses to overwrite unmanaged files or a project copy with edits.
-pub fn deploy(
+/// the baseline for drift and in the version store, and registering the project. Refuses to
+/// overwrite unmanaged files or a project copy with edits; checks every artifact before
+/// writing any.
+pub async fn deploy(
     ctx: &Context,
     ids: &[ArtifactId],
     project: &Path,
     collection: &str,
-) -> Result<Vec<Deployed>, OpsError> {
+) -> Result<DeployReport, OpsError> {
     let collection_dir = ctx.home.collection_dir(collection)?;
     let manifest = Manifest::load(&collection_dir)?;
     let lock = Lock::load(&collection_dir)?;
     let mut records = DeploymentFile::load(project)?;
     let claude = project.join(".claude");
     let mut out = Vec::new();
+    // Check everything first, so a refusal for one artifact leaves the project untouched.
+    let mut plan = Vec::new();
     for id in ids {
         if manifest.get(id).is_none() {
             return Err(OpsError::NotInCollection {
@@ -304,9 +344,19 @@ pub fn deploy(
                 _ => changed = current != source_hash,
             }
         }
-        if changed {
-            replace_atomically(&source, &dest)?;
+        plan.push((id, source, source_hash, dest, existing, changed));
+    }
+    let mut recorder = Recorder::open(&ctx.home).await;
+    let mut failure = None;
+    for (id, source, source_hash, dest, existing, changed) in plan {
+        if changed && let Err(e) = replace_atomically(&source, &dest) {
+            // Keep the records of the artifacts already written true before reporting it.
+            failure = Some(e);
+            break;
         }
+        let version = recorder
+            .record(collection_version(ctx, id, &source, &source_hash, lock.get(id)))
+            .await;
         let stamp = rfc3339(ctx.now);
         let hex = source_hash.to_hex();
         let mut lineage = existing
@@ -345,8 +395,8 @@ pub fn deploy(
             last_modified_check: Some(stamp),
             modification_detected_at: None,
             merge_base_snapshot: Some(hex.clone()),
-            snapshot_id: None,
-            version_tag: existing.as_ref().and_then(|r| r.version_tag.clone()),
+            snapshot_id: version.as_ref().map(|v| v.commit_id.to_string()),
+            version_tag: version.as_ref().and_then(|v| v.version_tag.clone()),
         };
         records.deployed.retain(|r| &r.id() != id);
         records.deployed.push(record);
@@ -355,11 +405,100 @@ pub fn deploy(
             path: dest,
             content_hash: hex,
             changed,
+            snapshot_id: version.map(|v| v.commit_id.to_string()),
         });
     }
     records.deployed.sort_by_key(DeploymentRecord::id);
     records.save(project)?;
-    Ok(out)
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let project = recorder.register(project, ctx.now).await;
+    Ok(DeployReport {
+        project,
+        deployed: out,
+        warnings: recorder.warnings,
+    })
+}
+
+/// The collection copy of `id` as a version to record: a `sync` from its upstream when it still
+/// has the locked content, else a `local_modification` of it; `deployment` when it has no
+/// upstream at all (placed in the collection by hand).
+fn collection_version<'a>(
+    ctx: &Context,
+    id: &'a ArtifactId,
+    path: &'a Path,
+    current: &ContentHash,
+    locked: Option<&LockEntry>,
+) -> NewVersion<'a> {
+    let (origin, parents) = match locked {
+        Some(l) if l.content_hash == current.to_hex() => (ChangeOrigin::Sync, Vec::new()),
+        Some(l) => (
+            ChangeOrigin::LocalModification,
+            vec![l.content_hash.clone()],
+        ),
+        None => (ChangeOrigin::Deployment, Vec::new()),
+    };
+    NewVersion {
+        artifact: id,
+        path,
+        origin,
+        parents,
+        metadata: serde_json::json!({ "tier": "collection" }),
+        now: ctx.now,
+    }
+}
+
+/// Records versions and registers projects on behalf of an operation, turning every failure
+/// into a warning: recording never fails the user's operation, but it is never silent either.
+struct Recorder {
+    versions: Option<Versions>,
+    warnings: Vec<String>,
+}
+
+impl Recorder {
+    async fn open(home: &Home) -> Self {
+        match Versions::open(home).await {
+            Ok(v) => Self {
+                versions: Some(v),
+                warnings: Vec::new(),
+            },
+            Err(e) => Self {
+                versions: None,
+                warnings: vec![format!("versions are not being recorded: {e}")],
+            },
+        }
+    }
+
+    async fn record(&mut self, new: NewVersion<'_>) -> Option<Version> {
+        let versions = self.versions.as_ref()?;
+        let artifact = new.artifact.clone();
+        match versions.record(new).await {
+            Ok(recorded) => Some(recorded.version),
+            Err(e) => {
+                self.warnings
+                    .push(format!("could not record the version of {artifact}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Registers the project; returns its canonical path (the given one if that fails).
+    async fn register(&mut self, project: &Path, now: SystemTime) -> PathBuf {
+        let Some(versions) = &self.versions else {
+            return project.to_owned();
+        };
+        match crate::projects::register(versions.database(), project, now).await {
+            Ok(path) => path,
+            Err(e) => {
+                self.warnings.push(format!(
+                    "could not register project {}: {e}",
+                    project.display()
+                ));
+                project.to_owned()
+            }
+        }
+    }
 }
 
 /// Whether the project copy still equals the version recorded as deployed, honouring the
@@ -530,14 +669,18 @@ fn baseline_in_v1(
     };
     match record.hash_algorithm {
         HashAlgorithm::V1 => Ok(recorded.parse().ok()),
-        HashAlgorithm::Legacy => translate_legacy(recorded, candidates),
+        HashAlgorithm::Legacy => Ok(translate_legacy(recorded, candidates)?.map(|(h, _)| h)),
     }
 }
 
-fn translate_legacy(legacy: &str, candidates: &[&Path]) -> Result<Option<ContentHash>, OpsError> {
+/// The `v1` hash of the first candidate whose `legacy` hash is `legacy`, and that candidate.
+fn translate_legacy<'a>(
+    legacy: &str,
+    candidates: &[&'a Path],
+) -> Result<Option<(ContentHash, &'a Path)>, OpsError> {
     for path in candidates {
         if fs::symlink_metadata(path).is_ok() && hash::legacy_hash_path(path)?.to_hex() == legacy {
-            return Ok(Some(hash::hash_path(path)?));
+            return Ok(Some((hash::hash_path(path)?, path)));
         }
     }
     Ok(None)
@@ -618,22 +761,46 @@ pub struct Migrated {
     pub note: Option<&'static str>,
 }
 
+/// What `migrate` did to a project's records.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrateReport {
+    /// One entry per record.
+    pub records: Vec<Migrated>,
+    /// Problems that did not stop the migration (e.g. a version could not be recorded).
+    pub warnings: Vec<String>,
+}
+
 /// Upgrades a project's deployment records to the current format: missing fields get their
 /// defaults, a `legacy` baseline becomes a `v1` hash when the project or collection copy still
 /// has that version, and
 /// an empty lineage is backfilled with the baseline as its root. A legacy baseline that no copy
 /// has any more cannot be translated and is kept, so drift reports exactly what it did
-/// before. Idempotent: a second run writes nothing.
-pub fn migrate(home: &Home, project: &Path) -> Result<Vec<Migrated>, OpsError> {
+/// before. A translated baseline is recorded in the version store (its content is the copy
+/// that still has it), so it can serve as a merge base. Idempotent: a second run writes nothing.
+pub async fn migrate(ctx: &Context, project: &Path) -> Result<MigrateReport, OpsError> {
+    let home = &ctx.home;
     let path = DeploymentFile::path_in(project);
     let before = match fs::read(&path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(MigrateReport {
+                records: Vec::new(),
+                warnings: Vec::new(),
+            });
+        }
         Err(e) => return Err(io("cannot read", &path)(e)),
     };
     let mut file = DeploymentFile::load(project)?;
     let claude = project.join(".claude");
     let mut out = Vec::new();
+    let mut recorder = None;
+    if file
+        .deployed
+        .iter()
+        .any(|r| r.hash_algorithm == HashAlgorithm::Legacy)
+    {
+        recorder = Some(Recorder::open(home).await);
+    }
     for record in &mut file.deployed {
         let id = record.id();
         let (outcome, note) = if record.hash_algorithm == HashAlgorithm::V1 {
@@ -650,7 +817,25 @@ pub fn migrate(home: &Home, project: &Path) -> Result<Vec<Migrated>, OpsError> {
                 Some(h) => translate_legacy(h, &candidates)?,
                 None => None,
             };
-            if let Some(v1) = translated {
+            if let Some((v1, holder)) = translated {
+                if let Some(recorder) = &mut recorder {
+                    let version = recorder
+                        .record(NewVersion {
+                            artifact: &id,
+                            path: holder,
+                            origin: ChangeOrigin::Deployment,
+                            parents: Vec::new(),
+                            metadata: serde_json::json!({
+                                "migrated_from": "legacy",
+                                "legacy_hash": record.content_hash,
+                            }),
+                            now: ctx.now,
+                        })
+                        .await;
+                    if let Some(v) = version {
+                        record.snapshot_id = Some(v.commit_id.to_string());
+                    }
+                }
                 let v1 = v1.to_hex();
                 record.content_hash = Some(v1.clone());
                 record.merge_base_snapshot = Some(v1);
@@ -680,5 +865,95 @@ pub fn migrate(home: &Home, project: &Path) -> Result<Vec<Migrated>, OpsError> {
     if reparsed.as_ref().map(|r| (r.format, &r.deployed)) != Some((file.format, &file.deployed)) {
         file.save(project)?;
     }
-    Ok(out)
+    Ok(MigrateReport {
+        records: out,
+        warnings: recorder.map(|r| r.warnings).unwrap_or_default(),
+    })
+}
+
+/// An artifact's recorded versions.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    /// The artifact.
+    pub id: ArtifactId,
+    /// The content hash the collection holds now, if it holds the artifact.
+    pub current: Option<String>,
+    /// Every recorded version, newest first.
+    pub versions: Vec<Version>,
+}
+
+/// The recorded versions of `id`, newest first. Read-only: opens nothing for writing and
+/// records nothing (a version the collection holds but that was never recorded shows as
+/// `current` without a row).
+pub async fn history(ctx: &Context, id: &ArtifactId, collection: &str) -> Result<History, OpsError> {
+    let collection_dir = ctx.home.collection_dir(collection)?;
+    let manifest = Manifest::load(&collection_dir)?;
+    let versions = match Versions::open_read_only(&ctx.home).await? {
+        Some(v) => v.history(id).await?,
+        None => Vec::new(),
+    };
+    if manifest.get(id).is_none() && versions.is_empty() {
+        return Err(OpsError::NotInCollection {
+            id: id.clone(),
+            collection: collection.to_owned(),
+        });
+    }
+    let path = artifact_path(&collection_dir, id);
+    let current = if fs::symlink_metadata(&path).is_ok() {
+        Some(hash::hash_path(&path)?.to_hex())
+    } else {
+        None
+    };
+    Ok(History {
+        id: id.clone(),
+        current,
+        versions,
+    })
+}
+
+/// Names a version of `id` with `tag`: the version given (a tag or a hash prefix), else the one
+/// the collection holds now (recorded first if it never was). `force` moves a tag that names
+/// another version.
+pub async fn tag(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    tag: &str,
+    version: Option<&str>,
+    force: bool,
+) -> Result<Version, OpsError> {
+    crate::versions::check_tag(tag)?;
+    let versions = Versions::open(&ctx.home).await?;
+    let target = match version {
+        Some(given) => versions.resolve(id, given).await?,
+        None => {
+            let collection_dir = ctx.home.collection_dir(collection)?;
+            if Manifest::load(&collection_dir)?.get(id).is_none() {
+                return Err(OpsError::NotInCollection {
+                    id: id.clone(),
+                    collection: collection.to_owned(),
+                });
+            }
+            let path = artifact_path(&collection_dir, id);
+            let current = hash::hash_path(&path)?;
+            let lock = Lock::load(&collection_dir)?;
+            versions
+                .record(collection_version(ctx, id, &path, &current, lock.get(id)))
+                .await?
+                .version
+        }
+    };
+    Ok(versions
+        .tag(id, &target.content_hash, tag, force)
+        .await?)
+}
+
+/// The projects deployments were made into (registered by `deploy`), without writing anything.
+pub async fn registered_projects(home: &Home) -> Result<Vec<PathBuf>, OpsError> {
+    match Versions::open_read_only(home).await? {
+        Some(v) => Ok(crate::projects::list(v.database())
+            .await
+            .map_err(VersionError::from)?),
+        None => Ok(Vec::new()),
+    }
 }

@@ -11,6 +11,7 @@ use skillmeat_core::hash;
 use skillmeat_core::home::Home;
 use skillmeat_core::ops::{self, Context, OpsError};
 use skillmeat_core::records::DeploymentFile;
+use skillmeat_testutils::block_on;
 use skillmeat_testutils::git::GitRepo;
 
 struct World {
@@ -20,6 +21,29 @@ struct World {
     up: GitRepo,
     p1: PathBuf,
     p2: PathBuf,
+}
+
+fn add(
+    ctx: &Context,
+    spec: &str,
+    kind: Option<skillmeat_core::artifact::ArtifactType>,
+    name: Option<&str>,
+    collection: &str,
+) -> Result<ops::Added, OpsError> {
+    block_on(ops::add(ctx, spec, kind, name, collection))
+}
+
+fn deploy(
+    ctx: &Context,
+    ids: &[ArtifactId],
+    project: &Path,
+    collection: &str,
+) -> Result<Vec<ops::Deployed>, OpsError> {
+    block_on(ops::deploy(ctx, ids, project, collection)).map(|r| r.deployed)
+}
+
+fn migrate(ctx: &Context, project: &Path) -> Result<Vec<ops::Migrated>, OpsError> {
+    block_on(ops::migrate(ctx, project)).map(|r| r.records)
 }
 
 fn id(s: &str) -> ArtifactId {
@@ -70,7 +94,7 @@ impl World {
     }
 
     fn add_all(&self) {
-        ops::add(
+        add(
             &self.ctx,
             &self.spec("#skills/review@v1"),
             None,
@@ -78,7 +102,7 @@ impl World {
             "default",
         )
         .unwrap();
-        ops::add(
+        add(
             &self.ctx,
             &self.spec("#commands/fix.md@v1"),
             None,
@@ -87,7 +111,7 @@ impl World {
         )
         .unwrap();
         // The agent follows the default branch, so upstream moves reach it.
-        ops::add(
+        add(
             &self.ctx,
             &self.spec("#agents/planner.md"),
             None,
@@ -143,7 +167,7 @@ fn every_drift_status_appears_where_expected() {
     let w = world();
     w.add_all();
     for p in [&w.p1, &w.p2] {
-        ops::deploy(&w.ctx, &w.ids(), p, "default").unwrap();
+        deploy(&w.ctx, &w.ids(), p, "default").unwrap();
     }
     let all = w.drift();
     assert_eq!(all.len(), 9, "{all:?}");
@@ -245,7 +269,7 @@ fn every_drift_status_appears_where_expected() {
 fn drift_writes_nothing_but_its_cache() {
     let w = world();
     w.add_all();
-    ops::deploy(&w.ctx, &w.ids(), &w.p1, "default").unwrap();
+    deploy(&w.ctx, &w.ids(), &w.p1, "default").unwrap();
     let records = fs::read(DeploymentFile::path_in(&w.p1)).unwrap();
     let lock = fs::read(w.collection("collection.lock")).unwrap();
     w.drift();
@@ -295,7 +319,7 @@ fn deploy_never_overwrites_unmanaged_files_or_local_edits() {
     let mine = w.p1.join(".claude/commands/fix.md");
     fs::create_dir_all(mine.parent().unwrap()).unwrap();
     edit(&mine, "My hand-written command.\n");
-    let err = ops::deploy(&w.ctx, &[id("command:fix")], &w.p1, "default").unwrap_err();
+    let err = deploy(&w.ctx, &[id("command:fix")], &w.p1, "default").unwrap_err();
     assert!(matches!(err, OpsError::Unmanaged { .. }), "{err}");
     assert_eq!(
         fs::read_to_string(&mine).unwrap(),
@@ -306,11 +330,11 @@ fn deploy_never_overwrites_unmanaged_files_or_local_edits() {
         "a record was written"
     );
 
-    ops::deploy(&w.ctx, &[id("skill:review")], &w.p2, "default").unwrap();
+    deploy(&w.ctx, &[id("skill:review")], &w.p2, "default").unwrap();
     let skill = w.p2.join(".claude/skills/review/SKILL.md");
     edit(&skill, "# Mine\n");
     edit(&w.collection("skills/review/SKILL.md"), "# Theirs\n");
-    let err = ops::deploy(&w.ctx, &[id("skill:review")], &w.p2, "default").unwrap_err();
+    let err = deploy(&w.ctx, &[id("skill:review")], &w.p2, "default").unwrap_err();
     assert!(matches!(err, OpsError::LocalEdits { .. }), "{err}");
     assert_eq!(fs::read_to_string(&skill).unwrap(), "# Mine\n");
 }
@@ -320,7 +344,7 @@ fn deploy_keeps_exec_bits_and_records_the_baseline() {
     use std::os::unix::fs::PermissionsExt;
     let w = world();
     w.add_all();
-    let out = ops::deploy(&w.ctx, &[id("skill:review")], &w.p1, "default").unwrap();
+    let out = deploy(&w.ctx, &[id("skill:review")], &w.p1, "default").unwrap();
     let script = w.p1.join(".claude/skills/review/scripts/check.sh");
     assert_eq!(
         fs::metadata(&script).unwrap().permissions().mode() & 0o111,
@@ -337,7 +361,7 @@ fn deploy_keeps_exec_bits_and_records_the_baseline() {
     assert_eq!(r.upstream_ref.as_deref(), Some("v1"));
     assert_eq!(r.deployed_at.as_deref(), Some("2027-01-15T08:00:00Z"));
     // Deploying the same version again changes nothing.
-    let again = ops::deploy(&w.ctx, &[id("skill:review")], &w.p1, "default").unwrap();
+    let again = deploy(&w.ctx, &[id("skill:review")], &w.p1, "default").unwrap();
     assert!(!again[0].changed);
 }
 
@@ -353,7 +377,7 @@ fn bad_adds_are_clear_errors_and_write_nothing() {
         (w.spec("#README.md@v1"), None),
     ];
     for (spec, name) in cases {
-        let err = ops::add(&w.ctx, &spec, None, name, "default").unwrap_err();
+        let err = add(&w.ctx, &spec, None, name, "default").unwrap_err();
         assert!(!err.to_string().is_empty());
         assert!(
             !collection.join("collection.toml").exists(),
@@ -364,8 +388,8 @@ fn bad_adds_are_clear_errors_and_write_nothing() {
             "{spec}: content written after: {err}"
         );
     }
-    ops::add(&w.ctx, &w.spec("#skills/review@v1"), None, None, "default").unwrap();
-    let err = ops::add(&w.ctx, &w.spec("#skills/review@v1"), None, None, "default").unwrap_err();
+    add(&w.ctx, &w.spec("#skills/review@v1"), None, None, "default").unwrap();
+    let err = add(&w.ctx, &w.spec("#skills/review@v1"), None, None, "default").unwrap_err();
     assert!(matches!(err, OpsError::AlreadyAdded { .. }), "{err}");
 }
 
@@ -422,7 +446,7 @@ fn migrate_upgrades_legacy_records_without_changing_drift() {
         "{before:?}"
     );
 
-    let outcomes = ops::migrate(&w.ctx.home, &w.p1).unwrap();
+    let outcomes = migrate(&w.ctx, &w.p1).unwrap();
     let by_id: Vec<(String, &str)> = outcomes
         .iter()
         .map(|m| (m.id.to_string(), m.outcome))
@@ -451,7 +475,7 @@ fn migrate_upgrades_legacy_records_without_changing_drift() {
 
     // Idempotent: the second run reports nothing new and does not touch the file.
     let bytes = fs::read(DeploymentFile::path_in(&w.p1)).unwrap();
-    let again = ops::migrate(&w.ctx.home, &w.p1).unwrap();
+    let again = migrate(&w.ctx, &w.p1).unwrap();
     assert_eq!(again.iter().filter(|m| m.outcome == "upgraded").count(), 0);
     assert_eq!(fs::read(DeploymentFile::path_in(&w.p1)).unwrap(), bytes);
 }

@@ -74,7 +74,12 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
     );
     let t = Instant::now();
     let ids = generate_collection(&ctx, &args)?;
-    ops::deploy(&ctx, &ids, &project, "default")
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::failed(format!("cannot start the async runtime: {e}")))?;
+    runtime
+        .block_on(ops::deploy(&ctx, &ids, &project, "default"))
         .map_err(|e| CommandError::failed(e.to_string()))?;
     let collection_dir = ctx
         .home

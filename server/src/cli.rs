@@ -71,15 +71,32 @@ pub enum Command {
     Show(crate::commands::ShowArgs),
     /// Copy artifacts from the collection into a project's .claude/ folder.
     ///
-    /// Records the deployed version as the project's baseline for drift. Never overwrites a
-    /// file SkillMeat does not manage, or a project copy that has edits of its own.
+    /// Records the deployed version as the project's baseline for drift and in the version
+    /// store, and registers the project so `drift` checks it from anywhere. Never overwrites a
+    /// file SkillMeat does not manage, or a project copy that has edits of its own; when one
+    /// artifact is refused, none is written.
     Deploy(crate::commands::DeployArgs),
+    /// Show the recorded versions of an artifact, newest first.
+    ///
+    /// Every version SkillMeat wrote or saw is kept in $SKILLMEAT_HOME/store.git, with where it
+    /// came from (ORIGIN: sync, deployment, local_modification, merge, rollback), its parent
+    /// and its tag. `*` marks the version the collection holds now.
+    History(crate::commands::HistoryArgs),
+    /// Name a version of an artifact, e.g. `skillmeat tag skill:pdf reviewed`.
+    ///
+    /// Tags the version the collection holds now, or the one given with --version (a hash
+    /// prefix of at least 4 characters, or another tag). A tag names one version per artifact;
+    /// --force moves it.
+    Tag(crate::commands::TagArgs),
     /// Report what drifted between upstream, collection and projects.
     ///
     /// Statuses: synced, modified (only the target changed), outdated (only the source changed),
     /// conflict (both changed), diverged (no common base known), added (target lacks it),
     /// removed (source lacks it). Exit status: 0 when everything is synced, 1 when anything
     /// drifted (or on error; with --json, errors print no JSON).
+    ///
+    /// Without --project, every project SkillMeat deployed into is checked (plus the current
+    /// folder if it has deployment records).
     Drift(crate::commands::DriftArgs),
     /// Upgrade a project's deployment records written by older tools (safe to run again).
     ///
@@ -153,13 +170,15 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
     let home = resolve_home(cli.global.home)?;
     match cli.command {
         Command::Init(args) => crate::commands::init(&home, args.json),
-        Command::Add(args) => crate::commands::add(&home, args),
+        Command::Add(args) => block_on(crate::commands::add(&home, args)),
         Command::List(args) => crate::commands::list(&home, args),
         Command::Show(args) => crate::commands::show(&home, args),
-        Command::Deploy(args) => crate::commands::deploy(&home, args),
-        Command::Drift(args) => crate::commands::drift(&home, args),
+        Command::Deploy(args) => block_on(crate::commands::deploy(&home, args)),
+        Command::History(args) => block_on(crate::commands::history(&home, args)),
+        Command::Tag(args) => block_on(crate::commands::tag(&home, args)),
+        Command::Drift(args) => block_on(crate::commands::drift(&home, args)),
         Command::Bench(cmd) => crate::bench::run(cmd),
-        Command::Migrate(args) => crate::commands::migrate(&home, args),
+        Command::Migrate(args) => block_on(crate::commands::migrate(&home, args)),
         Command::Serve(args) => {
             let site_root = match args.site_root {
                 Some(dir) => dir,
@@ -177,6 +196,17 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
 }
 
 /// `--home`/`$SKILLMEAT_HOME` if given, else `~/.skillmeat`.
+/// Runs a command's future on a single-threaded runtime (the database driver is async).
+fn block_on(
+    command: impl std::future::Future<Output = Result<ExitCode, CommandError>>,
+) -> Result<ExitCode, CommandError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::failed(format!("cannot start the async runtime: {e}")))?
+        .block_on(command)
+}
+
 fn resolve_home(given: Option<PathBuf>) -> Result<PathBuf, CommandError> {
     if let Some(home) = given.filter(|p| !p.as_os_str().is_empty()) {
         return Ok(home);

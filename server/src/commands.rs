@@ -13,6 +13,7 @@ use skillmeat_core::fetch::FetchSettings;
 use skillmeat_core::hash;
 use skillmeat_core::home::{DEFAULT_COLLECTION, Home};
 use skillmeat_core::ops::{self, Context, OpsError};
+use skillmeat_core::versions::VersionError;
 
 use crate::error::CommandError;
 
@@ -76,9 +77,39 @@ pub struct DeployArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Artifact id, `<type>:<name>` (e.g. skill:pdf).
+    pub id: ArtifactId,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// Artifact id, `<type>:<name>` (e.g. skill:pdf).
+    pub id: ArtifactId,
+    /// The tag: letters, digits, `.`, `_` and `-`, at most 64 characters.
+    pub tag: String,
+    /// The version to tag (hash prefix or tag). Default: what the collection holds now.
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// Move the tag if it names another version.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct DriftArgs {
-    /// Project folders to compare with the collection (repeatable). Default: the current folder,
-    /// if it has deployment records.
+    /// Project folders to compare with the collection (repeatable). Default: every registered
+    /// project (see `deploy`), plus the current folder if it has deployment records.
     #[arg(long = "project", value_name = "DIR")]
     pub projects: Vec<PathBuf>,
     /// Also check each upstream against the collection (fetches from the upstreams).
@@ -123,6 +154,10 @@ fn ops_error(e: OpsError) -> CommandError {
         OpsError::NotInCollection { .. } => Some("list the collection with `skillmeat list`"),
         OpsError::LocalEdits { .. } => Some("see the edits with `skillmeat drift --project DIR`"),
         OpsError::Spec(_) => Some("run `skillmeat add --help` for the accepted forms"),
+        OpsError::Versions(VersionError::NotFound { .. } | VersionError::Ambiguous { .. }) => {
+            Some("list the versions with `skillmeat history ID`")
+        }
+        OpsError::Versions(VersionError::TagTaken { .. }) => Some("pass --force to move the tag"),
         _ => None,
     };
     let err = CommandError::failed(e.to_string());
@@ -178,7 +213,14 @@ pub fn init(home: &Path, json: bool) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn add(home: &Path, args: AddArgs) -> Result<ExitCode, CommandError> {
+/// Prints warnings from an operation that succeeded, on stderr so JSON output stays clean.
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+pub async fn add(home: &Path, args: AddArgs) -> Result<ExitCode, CommandError> {
     let ctx = context(home)?;
     let added = ops::add(
         &ctx,
@@ -187,7 +229,9 @@ pub fn add(home: &Path, args: AddArgs) -> Result<ExitCode, CommandError> {
         args.name.as_deref(),
         &args.collection.collection,
     )
+    .await
     .map_err(ops_error)?;
+    print_warnings(&added.warnings);
     if args.json {
         print_json(&added)?;
     } else {
@@ -304,7 +348,7 @@ pub fn show(home: &Path, args: ShowArgs) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandError> {
+pub async fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandError> {
     if !args.project.is_dir() {
         return Err(CommandError::usage(format!(
             "project folder {} does not exist",
@@ -313,11 +357,13 @@ pub fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandError> {
     }
     let ctx = context(home)?;
     let done = ops::deploy(&ctx, &args.ids, &args.project, &args.collection.collection)
+        .await
         .map_err(ops_error)?;
+    print_warnings(&done.warnings);
     if args.json {
         print_json(&done)?;
     } else {
-        for d in &done {
+        for d in &done.deployed {
             let what = if d.changed { "Deployed" } else { "Up to date" };
             println!(
                 "{what}: {} ({}) → {}",
@@ -330,14 +376,25 @@ pub fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandError> {
+pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandError> {
     let ctx = context(home)?;
     let mut projects = args.projects;
-    if projects.is_empty()
-        && let Ok(cwd) = std::env::current_dir()
-        && skillmeat_core::records::DeploymentFile::path_in(&cwd).is_file()
-    {
-        projects.push(cwd);
+    if projects.is_empty() {
+        projects = ops::registered_projects(&ctx.home)
+            .await
+            .map_err(ops_error)?
+            .into_iter()
+            // A registered project that was deleted or moved has nothing to compare.
+            .filter(|p| skillmeat_core::records::DeploymentFile::path_in(p).is_file())
+            .collect();
+        if let Ok(cwd) = std::env::current_dir()
+            && skillmeat_core::records::DeploymentFile::path_in(&cwd).is_file()
+            && !projects
+                .iter()
+                .any(|p| cwd.canonicalize().is_ok_and(|c| &c == p))
+        {
+            projects.push(cwd);
+        }
     }
     let rows = ops::drift(&ctx, &args.collection.collection, &projects, args.check_all)
         .map_err(ops_error)?;
@@ -376,19 +433,103 @@ pub fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandError> {
     })
 }
 
-pub fn migrate(home: &Path, args: MigrateArgs) -> Result<ExitCode, CommandError> {
-    let done = ops::migrate(&Home::new(home), &args.project).map_err(ops_error)?;
+pub async fn migrate(home: &Path, args: MigrateArgs) -> Result<ExitCode, CommandError> {
+    let ctx = context(home)?;
+    let done = ops::migrate(&ctx, &args.project)
+        .await
+        .map_err(ops_error)?;
+    print_warnings(&done.warnings);
     if args.json {
         print_json(&done)?;
-    } else if done.is_empty() {
+    } else if done.records.is_empty() {
         println!("No deployment records in {}.", args.project.display());
     } else {
-        for m in &done {
+        for m in &done.records {
             match m.note {
                 Some(note) => println!("{:<12} {}  ({note})", m.outcome, m.id),
                 None => println!("{:<12} {}", m.outcome, m.id),
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, CommandError> {
+    let ctx = context(home)?;
+    let history = ops::history(&ctx, &args.id, &args.collection.collection)
+        .await
+        .map_err(ops_error)?;
+    if args.json {
+        print_json(&history)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if history.versions.is_empty() {
+        println!(
+            "No versions of {} recorded yet (they are recorded by add, deploy and tag).",
+            history.id
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let short = |h: &str| h.chars().take(12).collect::<String>();
+    let rows: Vec<Vec<String>> = history
+        .versions
+        .iter()
+        .map(|v| {
+            let hex = v.content_hash.to_hex();
+            let mark = if history.current.as_deref() == Some(hex.as_str()) {
+                "*"
+            } else {
+                ""
+            };
+            vec![
+                format!("{mark}{}", short(&hex)),
+                v.created_at.clone(),
+                v.change_origin.to_string(),
+                v.version_tag.clone().unwrap_or_default(),
+                v.parent_hashes
+                    .iter()
+                    .map(|p| short(p))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ]
+        })
+        .collect();
+    print_table(&["VERSION", "CREATED", "ORIGIN", "TAG", "PARENTS"], &rows);
+    if let Some(current) = &history.current
+        && !history
+            .versions
+            .iter()
+            .any(|v| &v.content_hash.to_hex() == current)
+    {
+        println!(
+            "The collection holds {}, which is not recorded yet (edited by hand since).",
+            short(current)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn tag(home: &Path, args: TagArgs) -> Result<ExitCode, CommandError> {
+    let ctx = context(home)?;
+    let version = ops::tag(
+        &ctx,
+        &args.id,
+        &args.collection.collection,
+        &args.tag,
+        args.version.as_deref(),
+        args.force,
+    )
+    .await
+    .map_err(ops_error)?;
+    if args.json {
+        print_json(&version)?;
+    } else {
+        println!(
+            "Tagged {} {} as {}",
+            args.id,
+            version.content_hash.short(),
+            args.tag
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -54,6 +54,15 @@ impl TempHome {
     }
 }
 
+/// Runs a future to completion on a fresh single-threaded runtime, for sync tests of async code.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(future)
+}
+
 /// The fixture bundle of real skills (`../shared/fixtures/upstream-skills.bundle`), if present.
 ///
 /// Tests that need it must skip, loudly, when this is `None`: the suite also runs where

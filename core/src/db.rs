@@ -1,0 +1,112 @@
+//! The SQLite database `$SKILLMEAT_HOME/skillmeat.db`: opening it (WAL, busy timeout) and
+//! bringing its schema up to date with the migrations in `migrations/`.
+//!
+//! The tables are owned by the modules that use them: [`versions`](crate::versions) for
+//! `artifact_versions`, [`projects`](crate::projects) for `projects`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// The migrations, embedded at build time (`build.rs` reruns the build when one is added).
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// The database file's name inside the home.
+pub const DB_FILE: &str = "skillmeat.db";
+
+/// Why the database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The file could not be opened or created.
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The schema could not be brought up to date.
+    #[error("cannot update the database schema of {path}: {source}")]
+    Migrate {
+        path: PathBuf,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    /// A query failed.
+    #[error("database query failed ({what}): {source}")]
+    Query {
+        what: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+/// A `map_err` adapter naming the query that failed.
+pub(crate) fn query_err(what: &'static str) -> impl FnOnce(sqlx::Error) -> DbError {
+    move |source| DbError::Query { what, source }
+}
+
+/// An open database. Cheap to clone: clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: SqlitePool,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, DbError> {
+        let options = base_options(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL loses no committed data on an application crash, only possibly the
+            // last transactions on power loss; the records on disk (TOML) are the source of truth.
+            .synchronous(SqliteSynchronous::Normal);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| DbError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|source| DbError::Migrate {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Self { pool })
+    }
+
+    /// Opens an existing database without writing to it, for read-only commands; `None` when
+    /// there is no database yet. The schema is not migrated.
+    pub async fn open_read_only(path: &Path) -> Result<Option<Self>, DbError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base_options(path).read_only(true))
+            .await
+            .map_err(|source| DbError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Some(Self { pool }))
+    }
+
+    /// The connection pool, for the modules that own tables.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn base_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+}

@@ -1,0 +1,495 @@
+//! Versions and lineage (DESIGN §3): every version SkillMeat writes or sees, recorded once per
+//! artifact in `artifact_versions`, with its content in the [`store`](crate::store).
+//!
+//! A version is identified by its content hash. Recording the same content for the same
+//! artifact twice returns the first record (nothing is rewritten), so callers record freely.
+//! Parents name the versions a version came from, by content hash; a parent the table does not
+//! know (a hash from an old tool's records) is kept in `parent_hash` and in the lineage but cannot
+//! be a commit parent. `version_lineage` is the first-parent chain, newest first, starting with
+//! the version itself and capped at [`MAX_LINEAGE`] entries; the full graph is in `store.git`.
+//!
+//! Callers treat recording as secondary to the user's operation: [`ops`](crate::ops) turns a
+//! failure here into a warning in its result, never into a failed operation.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::artifact::ArtifactId;
+use crate::db::{self, DB_FILE, Database, DbError, query_err};
+use crate::hash::ContentHash;
+use crate::home::Home;
+use crate::store::{CommitId, Store, StoreError, TreeId};
+
+/// How many hashes `version_lineage` keeps (the newest ones).
+pub const MAX_LINEAGE: usize = 64;
+
+/// The store's folder name inside the home.
+pub const STORE_DIR: &str = "store.git";
+
+/// How a version came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeOrigin {
+    /// First seen when deployed (content placed in the collection by hand).
+    Deployment,
+    /// Came from another tier: an upstream fetch, an update, a capture.
+    Sync,
+    /// An edit made outside SkillMeat, seen when SkillMeat next wrote the artifact.
+    LocalModification,
+    /// The result of a three-way merge (two parents).
+    Merge,
+    /// Restored from an earlier version.
+    Rollback,
+}
+
+impl ChangeOrigin {
+    /// The name stored and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deployment => "deployment",
+            Self::Sync => "sync",
+            Self::LocalModification => "local_modification",
+            Self::Merge => "merge",
+            Self::Rollback => "rollback",
+        }
+    }
+}
+
+impl fmt::Display for ChangeOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ChangeOrigin {
+    type Err = VersionError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Self::Deployment,
+            Self::Sync,
+            Self::LocalModification,
+            Self::Merge,
+            Self::Rollback,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+        .ok_or_else(|| VersionError::Corrupt {
+            what: format!("unknown change origin `{s}`"),
+        })
+    }
+}
+
+/// One recorded version of an artifact.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Version {
+    /// The artifact.
+    pub artifact_id: ArtifactId,
+    /// The version's content hash (`v1`).
+    pub content_hash: ContentHash,
+    /// Its files in the store.
+    pub tree_id: TreeId,
+    /// Its place in the lineage graph.
+    pub commit_id: CommitId,
+    /// The version it came from (the first parent), when known.
+    pub parent_hash: Option<String>,
+    /// Every version it came from; two for a merge.
+    pub parent_hashes: Vec<String>,
+    /// Hashes along the first-parent chain, newest first, starting with this version.
+    pub version_lineage: Vec<String>,
+    /// How it came to be.
+    pub change_origin: ChangeOrigin,
+    /// When it was first recorded (RFC 3339, UTC).
+    pub created_at: String,
+    /// A name the user gave it (`skillmeat tag`).
+    pub version_tag: Option<String>,
+    /// Where it came from in detail (upstream commit, project, …).
+    pub metadata: serde_json::Value,
+}
+
+/// A version to record.
+#[derive(Debug, Clone)]
+pub struct NewVersion<'a> {
+    /// The artifact.
+    pub artifact: &'a ArtifactId,
+    /// Its content on disk: a skill's folder or a command's or agent's file.
+    pub path: &'a Path,
+    /// How it came to be.
+    pub origin: ChangeOrigin,
+    /// Content hashes of the versions it came from, first parent first.
+    pub parents: Vec<String>,
+    /// Details worth keeping (a JSON object).
+    pub metadata: serde_json::Value,
+    /// The time to stamp it with.
+    pub now: SystemTime,
+}
+
+/// The outcome of [`Versions::record`].
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The version as recorded (the earlier record when it already existed).
+    pub version: Version,
+    /// False when this content was already recorded for the artifact.
+    pub created: bool,
+}
+
+/// Why a version could not be recorded or found.
+#[derive(Debug, thiserror::Error)]
+pub enum VersionError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No version of the artifact matches.
+    #[error("{artifact} has no recorded version `{given}`")]
+    NotFound { artifact: ArtifactId, given: String },
+    /// A hash prefix matches several versions.
+    #[error("`{given}` matches {count} versions of {artifact}; give more characters")]
+    Ambiguous {
+        artifact: ArtifactId,
+        given: String,
+        count: usize,
+    },
+    /// A tag breaks the naming rule.
+    #[error("invalid tag `{tag}`: {why}")]
+    BadTag { tag: String, why: &'static str },
+    /// The tag already names another version of the artifact.
+    #[error("tag `{tag}` already names version {other} of {artifact}")]
+    TagTaken {
+        artifact: ArtifactId,
+        tag: String,
+        other: String,
+    },
+    /// A row that does not parse: the database was edited or damaged.
+    #[error("the version database holds a damaged row: {what}")]
+    Corrupt { what: String },
+}
+
+/// The version store: `store.git` for content, `artifact_versions` for the index. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Versions {
+    db: Database,
+    store: Store,
+}
+
+/// The columns [`version_from_row`] reads, as a macro so queries stay string literals.
+macro_rules! select_versions {
+    ($where:literal) => {
+        concat!(
+            "SELECT artifact_id, content_hash, tree_id, commit_id, parent_hash, parent_hashes, \
+             version_lineage, change_origin, created_at, version_tag, metadata \
+             FROM artifact_versions ",
+            $where
+        )
+    };
+}
+
+impl Versions {
+    /// Opens the home's version store, creating `store.git` and `skillmeat.db` when missing.
+    pub async fn open(home: &Home) -> Result<Self, VersionError> {
+        let store = Store::open_or_init(home.root().join(STORE_DIR))?;
+        let db = Database::open(&home.root().join(DB_FILE)).await?;
+        Ok(Self { db, store })
+    }
+
+    /// Opens the home's version store without creating or migrating anything; `None` when the
+    /// home has none yet. For read-only commands.
+    pub async fn open_read_only(home: &Home) -> Result<Option<Self>, VersionError> {
+        let store_path = home.root().join(STORE_DIR);
+        let Some(db) = db::Database::open_read_only(&home.root().join(DB_FILE)).await? else {
+            return Ok(None);
+        };
+        if !store_path.exists() {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            db,
+            store: Store::open_or_init(store_path)?,
+        }))
+    }
+
+    /// The content store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The database, shared with the other tables' owners.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Records the artifact's content at `new.path` as a version, unless this content is
+    /// already recorded for the artifact, in which case the existing record is returned.
+    pub async fn record(&self, new: NewVersion<'_>) -> Result<Recorded, VersionError> {
+        let stored = self.store.write_tree(new.path)?;
+        let hex = stored.content_hash.to_hex();
+        if let Some(existing) = self.get(new.artifact, &hex).await? {
+            return Ok(Recorded {
+                version: existing,
+                created: false,
+            });
+        }
+        let mut parents: Vec<String> = Vec::new();
+        for p in new.parents {
+            if p != hex && !parents.contains(&p) {
+                parents.push(p);
+            }
+        }
+        let mut parent_commits = Vec::new();
+        let mut lineage = vec![hex.clone()];
+        for (i, p) in parents.iter().enumerate() {
+            let known = self.get(new.artifact, p).await?;
+            if i == 0 {
+                match &known {
+                    Some(v) => lineage.extend(v.version_lineage.iter().cloned()),
+                    None => lineage.push(p.clone()),
+                }
+            }
+            if let Some(v) = known {
+                parent_commits.push(v.commit_id);
+            }
+        }
+        lineage.truncate(MAX_LINEAGE);
+        let message = format!(
+            "{} {} {}\n\nparents: {}\n",
+            new.artifact,
+            new.origin,
+            stored.content_hash.short(),
+            if parents.is_empty() {
+                "none".to_owned()
+            } else {
+                parents.join(", ")
+            }
+        );
+        let commit = self
+            .store
+            .commit(&stored.tree, &parent_commits, &message, new.now)?;
+        sqlx::query(
+            "INSERT INTO artifact_versions (artifact_id, content_hash, tree_id, commit_id, \
+             parent_hash, parent_hashes, version_lineage, change_origin, created_at, metadata) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (artifact_id, content_hash) DO NOTHING",
+        )
+        .bind(new.artifact.to_string())
+        .bind(hex.clone())
+        .bind(stored.tree.as_str().to_owned())
+        .bind(commit.as_str().to_owned())
+        .bind(parents.first().cloned())
+        .bind(to_json(&parents))
+        .bind(to_json(&lineage))
+        .bind(new.origin.as_str())
+        .bind(crate::ops::rfc3339(new.now))
+        .bind(to_json(&new.metadata))
+        .execute(self.db.pool())
+        .await
+        .map_err(query_err("insert a version"))?;
+        let version = self
+            .get(new.artifact, &hex)
+            .await?
+            .ok_or_else(|| VersionError::Corrupt {
+                what: format!("{} {} vanished after it was inserted", new.artifact, hex),
+            })?;
+        // Under a race the other writer's row won; either way the content is the same.
+        let created = version.commit_id == commit;
+        Ok(Recorded { version, created })
+    }
+
+    /// The version of `artifact` with exactly this content hash (64 hex), if recorded.
+    pub async fn get(
+        &self,
+        artifact: &ArtifactId,
+        content_hash: &str,
+    ) -> Result<Option<Version>, VersionError> {
+        let row = sqlx::query(select_versions!(
+            "WHERE artifact_id = ? AND content_hash = ?"
+        ))
+        .bind(artifact.to_string())
+        .bind(content_hash.to_owned())
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(query_err("read a version"))?;
+        row.map(|r| version_from_row(&r)).transpose()
+    }
+
+    /// Finds one version of `artifact` by tag or by a prefix of its hash (at least 4 hex).
+    pub async fn resolve(&self, artifact: &ArtifactId, given: &str) -> Result<Version, VersionError> {
+        let all = self.history(artifact).await?;
+        if let Some(v) = all.iter().find(|v| v.version_tag.as_deref() == Some(given)) {
+            return Ok(v.clone());
+        }
+        let prefix = given.to_ascii_lowercase();
+        let matches: Vec<&Version> = if prefix.len() >= 4 && prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            all.iter()
+                .filter(|v| v.content_hash.to_hex().starts_with(&prefix))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(VersionError::NotFound {
+                artifact: artifact.clone(),
+                given: given.to_owned(),
+            }),
+            many => Err(VersionError::Ambiguous {
+                artifact: artifact.clone(),
+                given: given.to_owned(),
+                count: many.len(),
+            }),
+        }
+    }
+
+    /// Every recorded version of `artifact`, newest first.
+    pub async fn history(&self, artifact: &ArtifactId) -> Result<Vec<Version>, VersionError> {
+        let rows = sqlx::query(select_versions!(
+            "WHERE artifact_id = ? ORDER BY id DESC"
+        ))
+        .bind(artifact.to_string())
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(query_err("read the history"))?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    /// Names the version `content_hash` of `artifact` with `tag`. A tag names one version per
+    /// artifact: moving it from another version needs `force`.
+    pub async fn tag(
+        &self,
+        artifact: &ArtifactId,
+        content_hash: &ContentHash,
+        tag: &str,
+        force: bool,
+    ) -> Result<Version, VersionError> {
+        check_tag(tag)?;
+        let hex = content_hash.to_hex();
+        let mut tx = self
+            .db
+            .pool()
+            .begin()
+            .await
+            .map_err(query_err("begin tagging"))?;
+        let holder: Option<String> = sqlx::query_scalar(
+            "SELECT content_hash FROM artifact_versions WHERE artifact_id = ? AND version_tag = ?",
+        )
+        .bind(artifact.to_string())
+        .bind(tag.to_owned())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(query_err("look up a tag"))?;
+        if let Some(other) = holder.filter(|h| h != &hex) {
+            if !force {
+                return Err(VersionError::TagTaken {
+                    artifact: artifact.clone(),
+                    tag: tag.to_owned(),
+                    other: other.chars().take(12).collect(),
+                });
+            }
+            sqlx::query(
+                "UPDATE artifact_versions SET version_tag = NULL WHERE artifact_id = ? AND version_tag = ?",
+            )
+            .bind(artifact.to_string())
+            .bind(tag.to_owned())
+            .execute(&mut *tx)
+            .await
+            .map_err(query_err("move a tag"))?;
+        }
+        let changed = sqlx::query(
+            "UPDATE artifact_versions SET version_tag = ? WHERE artifact_id = ? AND content_hash = ?",
+        )
+        .bind(tag.to_owned())
+        .bind(artifact.to_string())
+        .bind(hex.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(query_err("set a tag"))?
+        .rows_affected();
+        if changed == 0 {
+            return Err(VersionError::NotFound {
+                artifact: artifact.clone(),
+                given: hex,
+            });
+        }
+        tx.commit().await.map_err(query_err("commit a tag"))?;
+        self.get(artifact, &hex)
+            .await?
+            .ok_or_else(|| VersionError::NotFound {
+                artifact: artifact.clone(),
+                given: hex,
+            })
+    }
+}
+
+/// Checks a tag name: 1–64 characters of `[A-Za-z0-9._-]`, starting with a letter or digit.
+pub fn check_tag(tag: &str) -> Result<(), VersionError> {
+    let bad = |why| {
+        Err(VersionError::BadTag {
+            tag: tag.to_owned(),
+            why,
+        })
+    };
+    if tag.is_empty() || tag.len() > 64 {
+        return bad("a tag has 1 to 64 characters");
+    }
+    if !tag.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return bad("a tag starts with a letter or digit");
+    }
+    if !tag
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return bad("a tag uses only letters, digits, `.`, `_` and `-`");
+    }
+    Ok(())
+}
+
+/// A value as JSON for a TEXT column; plain data never fails to serialise.
+fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+fn version_from_row(row: &SqliteRow) -> Result<Version, VersionError> {
+    let text = |col: &str| -> Result<String, VersionError> {
+        row.try_get::<String, _>(col)
+            .map_err(|e| VersionError::Corrupt {
+                what: format!("column {col}: {e}"),
+            })
+    };
+    let json = |col: &str| -> Result<serde_json::Value, VersionError> {
+        serde_json::from_str(&text(col)?).map_err(|e| VersionError::Corrupt {
+            what: format!("column {col}: {e}"),
+        })
+    };
+    let strings = |col: &str| -> Result<Vec<String>, VersionError> {
+        serde_json::from_value(json(col)?).map_err(|e| VersionError::Corrupt {
+            what: format!("column {col}: {e}"),
+        })
+    };
+    let corrupt = |what: String| VersionError::Corrupt { what };
+    Ok(Version {
+        artifact_id: text("artifact_id")?
+            .parse()
+            .map_err(|e| corrupt(format!("artifact_id: {e}")))?,
+        content_hash: text("content_hash")?
+            .parse()
+            .map_err(|e| corrupt(format!("content_hash: {e}")))?,
+        tree_id: TreeId::parse(&text("tree_id")?)?,
+        commit_id: CommitId::parse(&text("commit_id")?)?,
+        parent_hash: row
+            .try_get("parent_hash")
+            .map_err(|e| corrupt(format!("parent_hash: {e}")))?,
+        parent_hashes: strings("parent_hashes")?,
+        version_lineage: strings("version_lineage")?,
+        change_origin: text("change_origin")?.parse()?,
+        created_at: text("created_at")?,
+        version_tag: row
+            .try_get("version_tag")
+            .map_err(|e| corrupt(format!("version_tag: {e}")))?,
+        metadata: json("metadata")?,
+    })
+}
