@@ -81,21 +81,30 @@ impl Database {
         Ok(Self { pool })
     }
 
-    /// Opens an existing database without writing to it, for read-only commands; `None` when
-    /// there is no database yet. The schema is not migrated.
+    /// Opens an existing database for reading, for read-only commands; `None` when there is no
+    /// database yet. Nothing is created or migrated, and callers only run queries that read.
+    ///
+    /// The connection itself is read-write on purpose: a read-only SQLite connection to a WAL
+    /// database leaves `-wal` and `-shm` files behind, while a read-write one removes them when
+    /// closed (see [`Database::close`]), so a read-only command leaves the home as it found it.
     pub async fn open_read_only(path: &Path) -> Result<Option<Self>, DbError> {
         if !path.exists() {
             return Ok(None);
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(base_options(path).read_only(true))
+            .connect_with(base_options(path).create_if_missing(false))
             .await
             .map_err(|source| DbError::Open {
                 path: path.to_owned(),
                 source,
             })?;
         Ok(Some(Self { pool }))
+    }
+
+    /// Closes every connection, waiting for SQLite to checkpoint and remove its WAL files.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// The connection pool, for the modules that own tables.

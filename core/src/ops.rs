@@ -225,7 +225,7 @@ pub async fn add(
         path: dest,
         commit,
         content_hash: content_hash.to_hex(),
-        warnings: recorder.warnings,
+        warnings: recorder.finish().await,
     })
 }
 
@@ -411,13 +411,14 @@ pub async fn deploy(
     records.deployed.sort_by_key(DeploymentRecord::id);
     records.save(project)?;
     if let Some(e) = failure {
+        recorder.finish().await;
         return Err(e);
     }
     let project = recorder.register(project, ctx.now).await;
     Ok(DeployReport {
         project,
         deployed: out,
-        warnings: recorder.warnings,
+        warnings: recorder.finish().await,
     })
 }
 
@@ -481,6 +482,14 @@ impl Recorder {
                 None
             }
         }
+    }
+
+    /// Closes the store and hands back the warnings.
+    async fn finish(self) -> Vec<String> {
+        if let Some(v) = self.versions {
+            v.close().await;
+        }
+        self.warnings
     }
 
     /// Registers the project; returns its canonical path (the given one if that fails).
@@ -867,7 +876,10 @@ pub async fn migrate(ctx: &Context, project: &Path) -> Result<MigrateReport, Ops
     }
     Ok(MigrateReport {
         records: out,
-        warnings: recorder.map(|r| r.warnings).unwrap_or_default(),
+        warnings: match recorder {
+            Some(r) => r.finish().await,
+            None => Vec::new(),
+        },
     })
 }
 
@@ -889,7 +901,11 @@ pub async fn history(ctx: &Context, id: &ArtifactId, collection: &str) -> Result
     let collection_dir = ctx.home.collection_dir(collection)?;
     let manifest = Manifest::load(&collection_dir)?;
     let versions = match Versions::open_read_only(&ctx.home).await? {
-        Some(v) => v.history(id).await?,
+        Some(v) => {
+            let history = v.history(id).await;
+            v.close().await;
+            history?
+        }
         None => Vec::new(),
     };
     if manifest.get(id).is_none() && versions.is_empty() {
@@ -943,17 +959,19 @@ pub async fn tag(
                 .version
         }
     };
-    Ok(versions
-        .tag(id, &target.content_hash, tag, force)
-        .await?)
+    let tagged = versions.tag(id, &target.content_hash, tag, force).await;
+    versions.close().await;
+    Ok(tagged?)
 }
 
 /// The projects deployments were made into (registered by `deploy`), without writing anything.
 pub async fn registered_projects(home: &Home) -> Result<Vec<PathBuf>, OpsError> {
     match Versions::open_read_only(home).await? {
-        Some(v) => Ok(crate::projects::list(v.database())
-            .await
-            .map_err(VersionError::from)?),
+        Some(v) => {
+            let listed = crate::projects::list(v.database()).await;
+            v.close().await;
+            Ok(listed.map_err(VersionError::from)?)
+        }
         None => Ok(Vec::new()),
     }
 }

@@ -4,3 +4,4 @@
 mod fetching;
 mod hashing;
 mod scenarios;
+mod versions;

@@ -14,16 +14,16 @@ use skillmeat_core::records::DeploymentFile;
 use skillmeat_testutils::block_on;
 use skillmeat_testutils::git::GitRepo;
 
-struct World {
+pub(crate) struct World {
     _home_dir: tempfile::TempDir,
     _projects: tempfile::TempDir,
-    ctx: Context,
-    up: GitRepo,
-    p1: PathBuf,
-    p2: PathBuf,
+    pub(crate) ctx: Context,
+    pub(crate) up: GitRepo,
+    pub(crate) p1: PathBuf,
+    pub(crate) p2: PathBuf,
 }
 
-fn add(
+pub(crate) fn add(
     ctx: &Context,
     spec: &str,
     kind: Option<skillmeat_core::artifact::ArtifactType>,
@@ -33,7 +33,7 @@ fn add(
     block_on(ops::add(ctx, spec, kind, name, collection))
 }
 
-fn deploy(
+pub(crate) fn deploy(
     ctx: &Context,
     ids: &[ArtifactId],
     project: &Path,
@@ -42,15 +42,15 @@ fn deploy(
     block_on(ops::deploy(ctx, ids, project, collection)).map(|r| r.deployed)
 }
 
-fn migrate(ctx: &Context, project: &Path) -> Result<Vec<ops::Migrated>, OpsError> {
+pub(crate) fn migrate(ctx: &Context, project: &Path) -> Result<Vec<ops::Migrated>, OpsError> {
     block_on(ops::migrate(ctx, project)).map(|r| r.records)
 }
 
-fn id(s: &str) -> ArtifactId {
+pub(crate) fn id(s: &str) -> ArtifactId {
     s.parse().unwrap()
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     let up = GitRepo::new();
     up.write(
         "skills/review/SKILL.md",
@@ -89,11 +89,11 @@ fn world() -> World {
 }
 
 impl World {
-    fn spec(&self, rest: &str) -> String {
+    pub(crate) fn spec(&self, rest: &str) -> String {
         format!("{}{rest}", self.up.path().display())
     }
 
-    fn add_all(&self) {
+    pub(crate) fn add_all(&self) {
         add(
             &self.ctx,
             &self.spec("#skills/review@v1"),
@@ -121,16 +121,16 @@ impl World {
         .unwrap();
     }
 
-    fn ids(&self) -> Vec<ArtifactId> {
+    pub(crate) fn ids(&self) -> Vec<ArtifactId> {
         vec![id("skill:review"), id("command:fix"), id("agent:planner")]
     }
 
-    fn collection(&self, rel: &str) -> PathBuf {
+    pub(crate) fn collection(&self, rel: &str) -> PathBuf {
         self.ctx.home.collection_dir("default").unwrap().join(rel)
     }
 
     /// (id, pair, project index or 0) → status, for every row.
-    fn drift(&self) -> Vec<(String, &'static str, usize, DriftStatus)> {
+    pub(crate) fn drift(&self) -> Vec<(String, &'static str, usize, DriftStatus)> {
         let rows = ops::drift(
             &self.ctx,
             "default",
@@ -150,7 +150,7 @@ impl World {
             .collect()
     }
 
-    fn status(&self, artifact: &str, pair: &str, project: usize) -> Option<DriftStatus> {
+    pub(crate) fn status(&self, artifact: &str, pair: &str, project: usize) -> Option<DriftStatus> {
         self.drift()
             .into_iter()
             .find(|(a, p, n, _)| a == artifact && *p == pair && *n == project)
@@ -158,7 +158,7 @@ impl World {
     }
 }
 
-fn edit(path: &Path, content: &str) {
+pub(crate) fn edit(path: &Path, content: &str) {
     fs::write(path, content).unwrap();
 }
 
@@ -272,10 +272,40 @@ fn drift_writes_nothing_but_its_cache() {
     deploy(&w.ctx, &w.ids(), &w.p1, "default").unwrap();
     let records = fs::read(DeploymentFile::path_in(&w.p1)).unwrap();
     let lock = fs::read(w.collection("collection.lock")).unwrap();
+    let home = snapshot(w.ctx.home.root());
     w.drift();
     w.drift();
+    block_on(ops::registered_projects(&w.ctx.home)).unwrap();
     assert_eq!(fs::read(DeploymentFile::path_in(&w.p1)).unwrap(), records);
     assert_eq!(fs::read(w.collection("collection.lock")).unwrap(), lock);
+    let after = snapshot(w.ctx.home.root());
+    let changed: Vec<_> = after.iter().filter(|f| !home.contains(f)).collect();
+    let gone: Vec<_> = home.iter().filter(|f| !after.contains(f)).collect();
+    assert!(
+        changed.is_empty() && gone.is_empty(),
+        "drift wrote into the home: {changed:?}, removed {gone:?}"
+    );
+}
+
+/// Every file below `root` but `cache/`, with its size and modification time.
+fn snapshot(root: &Path) -> Vec<(PathBuf, u64, SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if path == root.join("cache") {
+                continue;
+            } else if meta.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path, meta.len(), meta.modified().unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[test]
