@@ -84,8 +84,8 @@ pub enum Command {
     History(crate::commands::HistoryArgs),
     /// Name a version of an artifact, e.g. `skillmeat tag skill:pdf reviewed`.
     ///
-    /// Tags the version the collection holds now, or the one given with --version (a hash
-    /// prefix of at least 4 characters, or another tag). A tag names one version per artifact;
+    /// Tags the version the collection holds now, or the VERSION given (a hash prefix of at
+    /// least 4 characters, or another tag). A tag names one version per artifact;
     /// --force moves it.
     Tag(crate::commands::TagArgs),
     /// Report what drifted between upstream, collection and projects.
@@ -229,4 +229,14 @@ fn default_site_root() -> Result<PathBuf, CommandError> {
     Ok(beside_parent
         .filter(|p| p.is_dir())
         .unwrap_or_else(|| bin_dir.join("site")))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

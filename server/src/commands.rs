@@ -93,9 +93,10 @@ pub struct TagArgs {
     pub id: ArtifactId,
     /// The tag: letters, digits, `.`, `_` and `-`, at most 64 characters.
     pub tag: String,
-    /// The version to tag (hash prefix or tag). Default: what the collection holds now.
-    #[arg(long, value_name = "VERSION")]
-    pub version: Option<String>,
+    /// The version to tag: a hash prefix (4+ characters) or another tag. Default: the version
+    /// the collection holds now.
+    #[arg(value_name = "VERSION")]
+    pub at: Option<String>,
     /// Move the tag if it names another version.
     #[arg(long)]
     pub force: bool,
@@ -516,7 +517,7 @@ pub async fn tag(home: &Path, args: TagArgs) -> Result<ExitCode, CommandError> {
         &args.id,
         &args.collection.collection,
         &args.tag,
-        args.version.as_deref(),
+        args.at.as_deref(),
         args.force,
     )
     .await

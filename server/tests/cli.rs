@@ -189,3 +189,139 @@ fn a_relative_local_upstream_is_recorded_absolute() {
     let o = skillmeat(&home, tmp.path(), &["drift", "--check-all"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+#[test]
+fn history_tag_and_drift_over_registered_projects() {
+    let up = upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let (p1, p2) = (tmp.path().join("p1"), tmp.path().join("p2"));
+    std::fs::create_dir_all(&p1).unwrap();
+    std::fs::create_dir_all(&p2).unwrap();
+    let spec = format!("{}#commands/fix.md@v1", up.path().display());
+    assert!(skillmeat(&home, tmp.path(), &["add", &spec]).status.success());
+    for p in [&p1, &p2] {
+        let o = skillmeat(
+            &home,
+            tmp.path(),
+            &["deploy", "command:fix", "--project", p.to_str().unwrap()],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    }
+
+    // From an unrelated folder, drift checks both registered projects.
+    let o = skillmeat(&home, tmp.path(), &["drift", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
+    std::fs::write(p2.join(".claude/commands/fix.md"), "Fix, mine.\n").unwrap();
+    let o = skillmeat(&home, tmp.path(), &["drift"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("modified"), "{}", text(&o));
+
+    // The collection moves on by hand; tagging records and names that version.
+    std::fs::write(home.join("collections/default/commands/fix.md"), "Fix v2.\n").unwrap();
+    let o = skillmeat(&home, tmp.path(), &["tag", "command:fix", "reviewed"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("as reviewed"), "{}", text(&o));
+    let o = skillmeat(&home, tmp.path(), &["tag", "command:fix", "reviewed", "nope"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("skillmeat history"), "{}", text(&o));
+
+    let o = skillmeat(&home, tmp.path(), &["history", "command:fix", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let history: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let versions = history["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{history}");
+    assert_eq!(versions[0]["change_origin"], "local_modification");
+    assert_eq!(versions[0]["version_tag"], "reviewed");
+    assert_eq!(versions[1]["change_origin"], "sync");
+    assert_eq!(versions[0]["parent_hash"], versions[1]["content_hash"]);
+    assert_eq!(history["current"], versions[0]["content_hash"]);
+
+    let o = skillmeat(&home, tmp.path(), &["history", "command:fix"]);
+    let out = text(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("VERSION"), "{out}");
+    assert!(lines[1].starts_with('*') && lines[1].contains("reviewed"), "{out}");
+    assert!(lines[2].contains("sync"), "{out}");
+
+    let o = skillmeat(&home, tmp.path(), &["history", "command:nope"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("not in collection"), "{}", text(&o));
+}
+
+/// Runs `skillmeat` as an unprivileged user when the tests run as root (root reads any file,
+/// so an unreadable file can only be tested without root).
+fn skillmeat_unprivileged(home: &Path, cwd: &Path, args: &[&str]) -> Option<Output> {
+    let uid = Command::new("id").arg("-u").output().ok()?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Some(skillmeat(home, cwd, args));
+    }
+    if !Path::new("/usr/bin/setpriv").exists() {
+        return None;
+    }
+    Command::new("/usr/bin/setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_skillmeat"))
+        .args(["--home", home.to_str().unwrap()])
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .ok()
+}
+
+#[test]
+fn an_unreadable_file_is_a_clear_error_and_nothing_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let up = upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let project = tmp.path().join("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    let spec = format!("{}#skills/review@v1", up.path().display());
+    assert!(skillmeat(&home, tmp.path(), &["add", &spec]).status.success());
+    let p = project.to_str().unwrap();
+    assert!(
+        skillmeat(&home, tmp.path(), &["deploy", "skill:review", "--project", p])
+            .status
+            .success()
+    );
+    // Everything open to the unprivileged user but the one file.
+    let chmod = Command::new("chmod")
+        .args(["-R", "a+rwX"])
+        .arg(tmp.path())
+        .status()
+        .unwrap();
+    assert!(chmod.success());
+    let secret = project.join(".claude/skills/review/SKILL.md");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let records = std::fs::read(project.join(".claude/.skillmeat-deployed.toml")).unwrap();
+
+    let Some(o) = skillmeat_unprivileged(&home, tmp.path(), &["drift", "--project", p]) else {
+        eprintln!("SKIPPED: running as root without setpriv: cannot make a file unreadable");
+        return;
+    };
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("cannot read") && text(&o).contains("SKILL.md"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("panicked"), "{}", text(&o));
+
+    // Deploying over it cannot check for local edits, so it refuses and writes nothing.
+    let o = skillmeat_unprivileged(&home, tmp.path(), &["deploy", "skill:review", "--project", p])
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("SKILL.md"), "{}", text(&o));
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "# Review\n");
+    assert_eq!(
+        std::fs::read(project.join(".claude/.skillmeat-deployed.toml")).unwrap(),
+        records
+    );
+}
