@@ -12,11 +12,14 @@
 //! - [`versions`]: recorded versions and lineage (`artifact_versions`), tags.
 //! - [`projects`]: registered projects (`projects`).
 //! - [`collection`]: `collection.toml` (what was asked) and `collection.lock` (what was resolved).
+//! - [`diff`]: per-file diffs between versions (similar), binary detection, git patches.
+//! - [`merge`]: three-way merges: trivial cases, line merge (libgit2 xdiff), tree level.
 //! - [`drift`]: the drift statuses of DESIGN §4 and how a pair is classified.
 //! - [`fetch`]: fetching upstream repositories (git2), ref resolution, subtree ids, export.
+//! - [`files`]: an artifact version in memory (files, exec bits), as diffs and merges see it.
 //! - [`hash`]: content hashes, the version ids of artifacts (the encoding spec lives there).
 //! - [`home`]: the on-disk layout of `$SKILLMEAT_HOME` and what a collection holds.
-//! - [`ops`]: operations across tiers — add, deploy, drift report.
+//! - [`ops`]: operations across tiers — add, deploy, drift, migrate, history, tag.
 //! - [`records`]: deployment records in a project's `.claude/.skillmeat-deployed.toml`.
 //! - [`statcache`]: the stat cache that lets drift skip unchanged files (racy-git safe).
 //! - [`tomlfile`]: loading and saving TOML files with precise errors.
@@ -27,10 +30,13 @@ pub mod artifact;
 pub mod atomic;
 pub mod collection;
 pub mod db;
+pub mod diff;
 pub mod drift;
 pub mod fetch;
+pub mod files;
 pub mod hash;
 pub mod home;
+pub mod merge;
 pub mod ops;
 pub mod projects;
 pub mod records;

@@ -12,13 +12,13 @@
 
 use std::fmt;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use git2::{ObjectType, Oid, Repository, Signature, Time, TreeWalkMode, TreeWalkResult};
 use serde::{Deserialize, Serialize};
 
+use crate::files::{ArtifactFiles, FileContent};
 use crate::hash::{self, ContentHash, HashError};
 
 /// A tree in the store: one version's files. 40 hex characters.
@@ -220,19 +220,18 @@ impl Store {
         Ok(TreeId(found.tree_id().to_string()))
     }
 
-    /// Writes a stored version to `dest`, which must not exist: a folder for a skill
-    /// (`as_folder`), else the single file the tree holds.
-    pub fn export(&self, tree: &TreeId, dest: &Path, as_folder: bool) -> Result<(), StoreError> {
+    /// The files of a stored version.
+    pub fn read_tree(&self, tree: &TreeId) -> Result<ArtifactFiles, StoreError> {
         let repo = self.repo()?;
         let tree = repo
             .find_tree(tree.oid()?)
             .map_err(|_| StoreError::BadId { id: tree.0.clone() })?;
-        let mut files = Vec::new();
+        let mut entries = Vec::new();
         let mut bad = None;
         tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() == Some(ObjectType::Blob) {
                 let name = entry.name().unwrap_or_default();
-                files.push((format!("{dir}{name}"), entry.id(), entry.filemode()));
+                entries.push((format!("{dir}{name}"), entry.id(), entry.filemode()));
             } else if entry.kind() != Some(ObjectType::Tree) {
                 bad = Some(entry.id().to_string());
                 return TreeWalkResult::Abort;
@@ -243,30 +242,31 @@ impl Store {
         if let Some(id) = bad {
             return Err(StoreError::BadId { id });
         }
-        if !as_folder {
-            let [(_, blob, mode)] = files.as_slice() else {
-                return Err(StoreError::Git {
-                    action: "export a single-file version",
-                    message: format!("the tree holds {} files, not one", files.len()),
-                });
-            };
-            return write_blob(&repo, *blob, *mode, dest);
+        let mut files = ArtifactFiles::default();
+        for (path, blob, mode) in entries {
+            let blob = repo.find_blob(blob).map_err(|_| StoreError::BadId {
+                id: blob.to_string(),
+            })?;
+            files.files.insert(
+                path,
+                FileContent {
+                    bytes: blob.content().to_vec(),
+                    executable: mode == 0o100_755,
+                },
+            );
         }
-        fs::create_dir(dest).map_err(|source| StoreError::Write {
-            path: dest.to_owned(),
-            source,
-        })?;
-        for (rel, blob, mode) in files {
-            let path = dest.join(&rel);
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).map_err(|source| StoreError::Write {
-                    path: parent.to_owned(),
-                    source,
-                })?;
-            }
-            write_blob(&repo, blob, mode, &path)?;
-        }
-        Ok(())
+        Ok(files)
+    }
+
+    /// Writes a stored version to `dest`, which must not exist: a folder for a skill
+    /// (`as_folder`), else the single file the tree holds.
+    pub fn export(&self, tree: &TreeId, dest: &Path, as_folder: bool) -> Result<(), StoreError> {
+        self.read_tree(tree)?
+            .write_to(dest, as_folder)
+            .map_err(|source| StoreError::Write {
+                path: dest.to_owned(),
+                source,
+            })
     }
 }
 
@@ -287,34 +287,6 @@ fn index_entry(rel: &str, blob: Oid, executable: bool, size: usize) -> git2::Ind
         flags_extended: 0,
         path: rel.as_bytes().to_vec(),
     }
-}
-
-fn write_blob(repo: &Repository, blob: Oid, mode: i32, dest: &Path) -> Result<(), StoreError> {
-    let blob = repo
-        .find_blob(blob)
-        .map_err(|_| StoreError::BadId {
-            id: blob.to_string(),
-        })?;
-    let write_err = |source| StoreError::Write {
-        path: dest.to_owned(),
-        source,
-    };
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(dest)
-        .map_err(write_err)?;
-    file.write_all(blob.content()).map_err(write_err)?;
-    #[cfg(unix)]
-    if mode == 0o100_755 {
-        use std::os::unix::fs::PermissionsExt;
-        let mut perms = file.metadata().map_err(write_err)?.permissions();
-        perms.set_mode(perms.mode() | 0o111);
-        fs::set_permissions(dest, perms).map_err(write_err)?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    Ok(())
 }
 
 #[cfg(test)]

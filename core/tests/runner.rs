@@ -3,5 +3,6 @@
 
 mod fetching;
 mod hashing;
+mod merging;
 mod scenarios;
 mod versions;

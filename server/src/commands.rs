@@ -480,7 +480,7 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
             let mark = if history.current.as_deref() == Some(hex.as_str()) {
                 "*"
             } else {
-                ""
+                " "
             };
             vec![
                 format!("{mark}{}", short(&hex)),
@@ -495,7 +495,7 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
             ]
         })
         .collect();
-    print_table(&["VERSION", "CREATED", "ORIGIN", "TAG", "PARENTS"], &rows);
+    print_table(&[" VERSION", "CREATED", "ORIGIN", "TAG", "PARENTS"], &rows);
     if let Some(current) = &history.current
         && !history
             .versions

@@ -242,7 +242,7 @@ fn history_tag_and_drift_over_registered_projects() {
     let o = skillmeat(&home, tmp.path(), &["history", "command:fix"]);
     let out = text(&o);
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with("VERSION"), "{out}");
+    assert!(lines[0].starts_with(" VERSION"), "{out}");
     assert!(lines[1].starts_with('*') && lines[1].contains("reviewed"), "{out}");
     assert!(lines[2].contains("sync"), "{out}");
 

@@ -1,0 +1,309 @@
+//! Diffs between two versions of an artifact: which files were added, deleted, modified or
+//! changed mode, with line counts and a unified diff per text file (the `similar` crate).
+//!
+//! A file is *binary* when its first 8,000 bytes hold a NUL or it is not UTF-8 (git's rule plus
+//! the encoding check, since diffs are shown as text); binary files are compared by content only.
+//! Files over [`INLINE_LIMIT`] on either side are summarised (sizes, no inline diff) so a huge
+//! file never stalls a diff. [`git_patch`] renders the same comparison as a patch that
+//! `git apply` accepts.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+use similar::{Algorithm, ChangeTag, TextDiff};
+
+use crate::files::{ArtifactFiles, FileContent};
+
+/// Files larger than this (bytes, either side) get no inline diff.
+pub const INLINE_LIMIT: usize = 1 << 20;
+
+/// Lines of context around each change.
+pub const CONTEXT_LINES: usize = 3;
+
+/// How a file differs between the two sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    /// Only on the right.
+    Added,
+    /// Only on the left.
+    Deleted,
+    /// Content differs (the mode may too).
+    Modified,
+    /// Same content, the exec bit changed.
+    Mode,
+}
+
+/// One file that differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileDiff {
+    /// Relative path.
+    pub path: String,
+    /// How it differs.
+    pub status: FileStatus,
+    /// Either side is binary: no lines are counted or shown.
+    pub binary: bool,
+    /// Either side is over [`INLINE_LIMIT`]: no lines are counted or shown.
+    pub too_large: bool,
+    /// Exec bit on the left, if the file is there.
+    pub old_executable: Option<bool>,
+    /// Exec bit on the right, if the file is there.
+    pub new_executable: Option<bool>,
+    /// Size on the left in bytes (0 when absent).
+    pub old_size: u64,
+    /// Size on the right in bytes (0 when absent).
+    pub new_size: u64,
+    /// Lines added (text files only).
+    pub added: usize,
+    /// Lines removed (text files only).
+    pub removed: usize,
+    /// The unified diff hunks (text files within the limit; `None` otherwise).
+    pub unified: Option<String>,
+}
+
+/// All files that differ between two versions, ordered by path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ArtifactDiff {
+    /// The files that differ.
+    pub files: Vec<FileDiff>,
+    /// Total lines added over text files.
+    pub added: usize,
+    /// Total lines removed over text files.
+    pub removed: usize,
+}
+
+impl ArtifactDiff {
+    /// Whether the two versions are identical.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// Whether content is treated as binary: a NUL in the first 8,000 bytes, or not UTF-8.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(8000)].contains(&0) || std::str::from_utf8(bytes).is_err()
+}
+
+/// Compares two versions file by file.
+pub fn diff(lhs: &ArtifactFiles, rhs: &ArtifactFiles) -> ArtifactDiff {
+    let mut out = ArtifactDiff::default();
+    let mut paths: Vec<&String> = lhs.files.keys().chain(rhs.files.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        if let Some(file) = diff_file(path, lhs.files.get(path), rhs.files.get(path)) {
+            out.added += file.added;
+            out.removed += file.removed;
+            out.files.push(file);
+        }
+    }
+    out
+}
+
+/// Compares one file; `None` when both sides are the same (or both absent).
+pub fn diff_file(
+    path: &str,
+    old: Option<&FileContent>,
+    new: Option<&FileContent>,
+) -> Option<FileDiff> {
+    let status = match (old, new) {
+        (None, None) => return None,
+        (None, Some(_)) => FileStatus::Added,
+        (Some(_), None) => FileStatus::Deleted,
+        (Some(a), Some(b)) if a.bytes != b.bytes => FileStatus::Modified,
+        (Some(a), Some(b)) if a.executable != b.executable => FileStatus::Mode,
+        (Some(_), Some(_)) => return None,
+    };
+    let empty: &[u8] = &[];
+    let old_bytes = old.map_or(empty, |f| &f.bytes);
+    let new_bytes = new.map_or(empty, |f| &f.bytes);
+    let binary = is_binary(old_bytes) || is_binary(new_bytes);
+    let too_large = old_bytes.len() > INLINE_LIMIT || new_bytes.len() > INLINE_LIMIT;
+    let mut file = FileDiff {
+        path: path.to_owned(),
+        status,
+        binary,
+        too_large,
+        old_executable: old.map(|f| f.executable),
+        new_executable: new.map(|f| f.executable),
+        old_size: old_bytes.len() as u64,
+        new_size: new_bytes.len() as u64,
+        added: 0,
+        removed: 0,
+        unified: None,
+    };
+    if binary || too_large || status == FileStatus::Mode {
+        return Some(file);
+    }
+    // Both sides are UTF-8 (checked by is_binary).
+    let old_text = std::str::from_utf8(old_bytes).unwrap_or_default();
+    let new_text = std::str::from_utf8(new_bytes).unwrap_or_default();
+    let text_diff = line_diff(old_text, new_text);
+    for change in text_diff.iter_all_changes() {
+        match change.tag() {
+            ChangeTag::Insert => file.added += 1,
+            ChangeTag::Delete => file.removed += 1,
+            ChangeTag::Equal => {}
+        }
+    }
+    file.unified = Some(
+        text_diff
+            .unified_diff()
+            .context_radius(CONTEXT_LINES)
+            .missing_newline_hint(true)
+            .to_string(),
+    );
+    Some(file)
+}
+
+fn line_diff<'a>(old: &'a str, new: &'a str) -> TextDiff<'a, 'a, 'a, str> {
+    // Patience anchors on unique lines, so large files with scattered edits diff in near-linear
+    // time; the deadline bounds pathological inputs (the result stays a correct, if longer, diff).
+    TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .timeout(Duration::from_secs(5))
+        .diff_lines(old, new)
+}
+
+/// Renders a version-to-version diff as a git patch with paths under `prefix` (e.g.
+/// `skills/pdf/`), which `git apply` accepts at the repository root. Binary and too-large files
+/// cannot be expressed as text and are returned by path in the second value.
+pub fn git_patch(
+    lhs: &ArtifactFiles,
+    rhs: &ArtifactFiles,
+    prefix: &str,
+) -> (String, Vec<String>) {
+    let mut patch = String::new();
+    let mut skipped = Vec::new();
+    for file in diff(lhs, rhs).files {
+        if file.binary || file.too_large {
+            skipped.push(file.path);
+            continue;
+        }
+        let path = format!("{prefix}{}", file.path);
+        let mode = |exec: Option<bool>| if exec == Some(true) { "100755" } else { "100644" };
+        let _ = writeln!(patch, "diff --git a/{path} b/{path}");
+        match file.status {
+            FileStatus::Added => {
+                let _ = writeln!(patch, "new file mode {}", mode(file.new_executable));
+            }
+            FileStatus::Deleted => {
+                let _ = writeln!(patch, "deleted file mode {}", mode(file.old_executable));
+            }
+            FileStatus::Modified | FileStatus::Mode => {
+                if file.old_executable != file.new_executable {
+                    let _ = writeln!(patch, "old mode {}", mode(file.old_executable));
+                    let _ = writeln!(patch, "new mode {}", mode(file.new_executable));
+                }
+            }
+        }
+        let Some(hunks) = file.unified.filter(|h| !h.is_empty()) else {
+            continue;
+        };
+        let old_name = if file.status == FileStatus::Added {
+            "/dev/null".to_owned()
+        } else {
+            format!("a/{path}")
+        };
+        let new_name = if file.status == FileStatus::Deleted {
+            "/dev/null".to_owned()
+        } else {
+            format!("b/{path}")
+        };
+        let _ = writeln!(patch, "--- {old_name}\n+++ {new_name}");
+        patch.push_str(&hunks);
+    }
+    (patch, skipped)
+}
+
+/// Counts of lines added and removed between two texts (for merge statistics).
+pub fn line_stats(old: &str, new: &str) -> (usize, usize) {
+    let d = line_diff(old, new);
+    d.iter_all_changes().fold((0, 0), |(a, r), c| match c.tag() {
+        ChangeTag::Insert => (a + 1, r),
+        ChangeTag::Delete => (a, r + 1),
+        ChangeTag::Equal => (a, r),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str, bool)]) -> ArtifactFiles {
+        let mut f = ArtifactFiles::default();
+        for (path, content, exec) in list {
+            f.files.insert(
+                (*path).to_owned(),
+                FileContent {
+                    bytes: content.as_bytes().to_vec(),
+                    executable: *exec,
+                },
+            );
+        }
+        f
+    }
+
+    #[test]
+    fn statuses_counts_and_hunks() {
+        let lhs = files(&[
+            ("SKILL.md", "a\nb\nc\n", false),
+            ("gone.md", "x\n", false),
+            ("run.sh", "echo\n", false),
+        ]);
+        let rhs = files(&[
+            ("SKILL.md", "a\nB\nc\nd\n", false),
+            ("new.md", "y\n", false),
+            ("run.sh", "echo\n", true),
+        ]);
+        let d = diff(&lhs, &rhs);
+        let summary: Vec<_> = d
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.status, f.added, f.removed))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("SKILL.md", FileStatus::Modified, 2, 1),
+                ("gone.md", FileStatus::Deleted, 0, 1),
+                ("new.md", FileStatus::Added, 1, 0),
+                ("run.sh", FileStatus::Mode, 0, 0),
+            ]
+        );
+        assert_eq!((d.added, d.removed), (3, 2));
+        assert_eq!(
+            d.files[0].unified.as_deref(),
+            Some("@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n")
+        );
+        assert!(diff(&lhs, &lhs).is_empty());
+    }
+
+    #[test]
+    fn binary_and_large_files_are_summarised() {
+        let big = "line\n".repeat(INLINE_LIMIT / 5 + 1);
+        let lhs = files(&[("a.bin", "x\0y", false), ("big.txt", "", false)]);
+        let rhs = files(&[("a.bin", "x\0z", false), ("big.txt", &big, false)]);
+        let d = diff(&lhs, &rhs);
+        assert!(d.files[0].binary && d.files[0].unified.is_none());
+        assert!(d.files[1].too_large && d.files[1].unified.is_none());
+        assert_eq!(d.files[1].new_size, big.len() as u64);
+        assert!(is_binary(&[0xff, 0xfe]));
+        assert!(!is_binary("héllo".as_bytes()));
+    }
+
+    #[test]
+    fn a_missing_final_newline_is_marked() {
+        let d = diff(&files(&[("f", "a\n", false)]), &files(&[("f", "a", false)]));
+        assert!(
+            d.files[0]
+                .unified
+                .as_deref()
+                .unwrap()
+                .contains("\\ No newline at end of file"),
+            "{:?}",
+            d.files[0].unified
+        );
+    }
+}
