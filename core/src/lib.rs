@@ -5,6 +5,7 @@
 //! call into it, and it never reads `$HOME` or the environment on its own — callers pass paths in.
 //!
 //! Modules, lowest layer first:
+//! - [`apply`]: atomic installs (staging + exchange) and per-artifact locks.
 //! - [`artifact`]: artifact types, names and ids (`skill:code-review`).
 //! - [`atomic`]: atomic file writes (temp file, fsync, rename), used for every record file.
 //! - [`store`]: `store.git`, the content store: every version as a git tree, lineage as commits.
@@ -26,6 +27,7 @@
 //! - [`upstream`]: upstream specs (GitHub shorthand, git URLs, local repositories, refs).
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod artifact;
 pub mod atomic;
 pub mod collection;

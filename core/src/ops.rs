@@ -7,12 +7,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
 use crate::artifact::{ArtifactId, ArtifactName, ArtifactType, IdError};
+use crate::apply::{self, ApplyError, ArtifactLock};
 use crate::atomic;
+use crate::files::ArtifactFiles;
 use crate::collection::{Lock, LockEntry, Manifest, ManifestEntry};
 use crate::drift::{DriftStatus, classify};
 use crate::fetch::{FetchError, FetchSettings, UpstreamCache};
@@ -35,6 +37,8 @@ pub struct Context {
     pub fetch: FetchSettings,
     /// The folder relative local upstream paths are resolved against.
     pub cwd: PathBuf,
+    /// How long to wait for another writer of the same artifact (see [`LOCK_TIMEOUT`]).
+    pub lock_timeout: Duration,
 }
 
 /// Why an operation failed. Nothing was changed unless the variant says otherwise.
@@ -54,6 +58,8 @@ pub enum OpsError {
     File(#[from] TomlFileError),
     #[error(transparent)]
     Versions(#[from] VersionError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
     /// The artifact type cannot be told from the upstream path.
     #[error("cannot tell the type of `{path}`: pass --type skill|command|agent")]
     UnknownType { path: String },
@@ -349,7 +355,7 @@ pub async fn deploy(
     let mut recorder = Recorder::open(&ctx.home).await;
     let mut failure = None;
     for (id, source, source_hash, dest, existing, changed) in plan {
-        if changed && let Err(e) = replace_atomically(&source, &dest) {
+        if changed && let Err(e) = install_copy(ctx, id, &source, &dest, project) {
             // Keep the records of the artifacts already written true before reporting it.
             failure = Some(e);
             break;
@@ -420,6 +426,61 @@ pub async fn deploy(
         deployed: out,
         warnings: recorder.finish().await,
     })
+}
+
+/// Copies the collection's `source` to the project's `dest` under the project tier's lock.
+fn install_copy(
+    ctx: &Context,
+    id: &ArtifactId,
+    source: &Path,
+    dest: &Path,
+    project: &Path,
+) -> Result<(), OpsError> {
+    let files = ArtifactFiles::read(source)?;
+    let _lock = lock_tier(ctx, &Tier::Project(project.to_owned()), id)?;
+    apply::install(&files, id.kind.is_dir(), dest, &mut |_| Ok(()))?;
+    Ok(())
+}
+
+/// Where an artifact copy lives, for locking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tier {
+    /// A collection, by name.
+    Collection(String),
+    /// A project folder.
+    Project(PathBuf),
+}
+
+/// How long a writer waits for another writer of the same artifact before giving up.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Takes the lock of `id` in `tier` (see [`apply::ArtifactLock`]).
+pub fn lock_tier(ctx: &Context, tier: &Tier, id: &ArtifactId) -> Result<ArtifactLock, OpsError> {
+    let (key, what) = match tier {
+        Tier::Collection(name) => (
+            format!("collection-{name}-{}-{}", id.kind, id.name),
+            format!("{id} in collection `{name}`"),
+        ),
+        Tier::Project(path) => {
+            let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+            let digest = hash::digest_bytes(
+                String::new(),
+                false,
+                canonical.to_string_lossy().as_bytes(),
+            );
+            (
+                format!("project-{}-{}-{}", &digest.digest.to_hex()[..16], id.kind, id.name),
+                format!("{id} in {}", path.display()),
+            )
+        }
+    };
+    Ok(ArtifactLock::acquire(
+        &ctx.home.root().join("locks"),
+        &key,
+        &what,
+        ctx.lock_timeout,
+        ctx.now,
+    )?)
 }
 
 /// The collection copy of `id` as a version to record: a `sync` from its upstream when it still
@@ -524,50 +585,6 @@ fn matches_baseline(
         HashAlgorithm::V1 => base == current_v1.to_hex(),
         HashAlgorithm::Legacy => base == hash::legacy_hash_path(path)?.to_hex(),
     })
-}
-
-/// Copies `source` to `dest` via a staging copy beside `dest` and renames; an existing `dest`
-/// is moved aside first and removed only once the new one is in place.
-fn replace_atomically(source: &Path, dest: &Path) -> Result<(), OpsError> {
-    let parent = dest.parent().ok_or_else(|| OpsError::Unmanaged {
-        path: dest.to_owned(),
-    })?;
-    fs::create_dir_all(parent).map_err(io("cannot create", parent))?;
-    let staging = staging_dir(parent)?;
-    let staged = staging.path().join("new");
-    fs::create_dir_all(&staged).map_err(io("cannot create", &staged))?;
-    let staged = staged.join(dest.file_name().unwrap_or_default());
-    copy_tree(source, &staged)?;
-    if fs::symlink_metadata(dest).is_ok() {
-        let old = staging.path().join("old");
-        fs::rename(dest, &old).map_err(io("cannot move aside", dest))?;
-        if let Err(e) = fs::rename(&staged, dest) {
-            // Put the old version back: the destination must never be left empty.
-            let _ = fs::rename(&old, dest);
-            return Err(io("cannot move into place", dest)(e));
-        }
-    } else {
-        fs::rename(&staged, dest).map_err(io("cannot move into place", dest))?;
-    }
-    atomic::sync_dir(parent).map_err(io("cannot sync", parent))
-}
-
-fn copy_tree(source: &Path, dest: &Path) -> Result<(), OpsError> {
-    let meta = fs::symlink_metadata(source).map_err(io("cannot read", source))?;
-    if meta.is_file() {
-        fs::copy(source, dest).map_err(io("cannot copy", source))?;
-        return Ok(());
-    }
-    fs::create_dir_all(dest).map_err(io("cannot create", dest))?;
-    for (rel, path) in hash::list_files(source)? {
-        let target = dest.join(&rel);
-        if let Some(p) = target.parent() {
-            fs::create_dir_all(p).map_err(io("cannot create", p))?;
-        }
-        // fs::copy keeps the permission bits, so exec bits survive.
-        fs::copy(&path, &target).map_err(io("cannot copy", &path))?;
-    }
-    Ok(())
 }
 
 /// One row of a drift report.

@@ -77,6 +77,7 @@ pub(crate) fn world() -> World {
             github_token: None,
         },
         cwd: projects.path().to_owned(),
+        lock_timeout: ops::LOCK_TIMEOUT,
     };
     World {
         _home_dir: home_dir,

@@ -66,6 +66,7 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
         now: SystemTime::now(),
         fetch: FetchSettings::default(),
         cwd: root.clone(),
+        lock_timeout: ops::LOCK_TIMEOUT,
     };
 
     println!(

@@ -145,6 +145,7 @@ fn context(home: &Path) -> Result<Context, CommandError> {
             github_token: std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()),
             ..FetchSettings::default()
         },
+        lock_timeout: ops::LOCK_TIMEOUT,
     })
 }
 

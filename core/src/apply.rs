@@ -1,0 +1,237 @@
+//! Putting a version of an artifact in place atomically, and the per-artifact locks that keep
+//! two writers (the CLI and a server, two terminals) from writing the same artifact at once.
+//!
+//! [`install`] writes the new version into a staging folder beside the destination, fsyncs it,
+//! and then swaps it with the destination in one `renameat2(RENAME_EXCHANGE)` call, so at every
+//! instant the destination is wholly the old version or wholly the new one — also for skills,
+//! which are folders (a plain rename cannot replace a non-empty folder). Where the file system
+//! cannot exchange, it falls back to two renames with the old version kept beside the
+//! destination until the new one is in place.
+//!
+//! [`ArtifactLock`] is an exclusive `flock` on a file under `$SKILLMEAT_HOME/locks/`. The kernel
+//! drops it when its holder exits, however it exits, so a lock can never go stale; a waiter
+//! gives up after its timeout and is told who holds the lock.
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::files::ArtifactFiles;
+
+/// A point of [`install`] at which a test can make it fail, to prove what a crash leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The new version is written in the staging folder; the destination is untouched.
+    Staged,
+    /// The new version is in place; the old one is still in the staging folder.
+    Swapped,
+}
+
+/// Why a version could not be put in place. The destination is then unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// A file-system step failed.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// Another writer holds the artifact's lock.
+    #[error(
+        "{what} is locked by another SkillMeat process ({holder}); gave up after {waited:?}"
+    )]
+    Locked {
+        what: String,
+        holder: String,
+        waited: Duration,
+    },
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ApplyError + 'a {
+    move |source| ApplyError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Puts `files` at `dest` (a folder when `as_folder`, else a single file), replacing whatever
+/// is there atomically. `hook` is called after each [`Step`]; an error from it aborts the
+/// install there, as a crash would (tests use it; callers pass `&mut |_| Ok(())`).
+pub fn install(
+    files: &ArtifactFiles,
+    as_folder: bool,
+    dest: &Path,
+    hook: &mut dyn FnMut(Step) -> io::Result<()>,
+) -> Result<(), ApplyError> {
+    let parent = dest
+        .parent()
+        .ok_or_else(|| io_err("write", dest)(io::ErrorKind::InvalidInput.into()))?;
+    fs::create_dir_all(parent).map_err(io_err("create", parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".skillmeat-staging-")
+        .tempdir_in(parent)
+        .map_err(io_err("create a staging folder in", parent))?;
+    let staged = staging.path().join("new");
+    files
+        .write_to(&staged, as_folder)
+        .map_err(io_err("write", &staged))?;
+    if as_folder {
+        crate::atomic::sync_dir(&staged).map_err(io_err("sync", &staged))?;
+    }
+    hook(Step::Staged).map_err(io_err("stage", dest))?;
+
+    if fs::symlink_metadata(dest).is_ok() {
+        exchange(&staged, dest)?;
+    } else {
+        fs::rename(&staged, dest).map_err(io_err("move into place", dest))?;
+    }
+    crate::atomic::sync_dir(parent).map_err(io_err("sync", parent))?;
+    hook(Step::Swapped).map_err(io_err("finish", dest))?;
+    // Dropping the staging folder removes the old version.
+    Ok(())
+}
+
+/// Swaps `staged` and `dest`. Afterwards `staged` holds the old version.
+fn exchange(staged: &Path, dest: &Path) -> Result<(), ApplyError> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, staged, CWD, dest, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(()),
+        Err(e)
+            if e == rustix::io::Errno::INVAL
+                || e == rustix::io::Errno::NOSYS
+                || e == rustix::io::Errno::OPNOTSUPP =>
+        {
+            // No atomic exchange here: move the old version aside, then the new one in.
+            let old = staged.with_extension("old");
+            fs::rename(dest, &old).map_err(io_err("move aside", dest))?;
+            if let Err(e) = fs::rename(staged, dest) {
+                let _ = fs::rename(&old, dest);
+                return Err(io_err("move into place", dest)(e));
+            }
+            fs::rename(&old, staged).map_err(io_err("clean up", &old))
+        }
+        Err(e) => Err(io_err("swap into place", dest)(e.into())),
+    }
+}
+
+/// An exclusive lock on one artifact in one tier, held until dropped.
+#[derive(Debug)]
+pub struct ArtifactLock {
+    _file: fs::File,
+}
+
+impl ArtifactLock {
+    /// Takes the lock named `key` (a file name) under `locks_dir`, waiting up to `timeout`.
+    /// `what` names the locked thing in the error.
+    pub fn acquire(
+        locks_dir: &Path,
+        key: &str,
+        what: &str,
+        timeout: Duration,
+        now: SystemTime,
+    ) -> Result<Self, ApplyError> {
+        fs::create_dir_all(locks_dir).map_err(io_err("create", locks_dir))?;
+        let path = locks_dir.join(format!("{key}.lock"));
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io_err("open", &path))?;
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(5);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
+                    std::thread::sleep(delay.min(timeout.saturating_sub(start.elapsed())));
+                    delay = (delay * 2).min(Duration::from_millis(200));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    let holder = fs::read_to_string(&path)
+                        .ok()
+                        .filter(|s| !s.trim().is_empty())
+                        .unwrap_or_else(|| "holder unknown".to_owned());
+                    return Err(ApplyError::Locked {
+                        what: what.to_owned(),
+                        holder: holder.trim().to_owned(),
+                        waited: timeout,
+                    });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
+            }
+        }
+        // Who holds it, for the message a waiter gets.
+        let _ = file.set_len(0);
+        let _ = writeln!(
+            file,
+            "pid {} since {}",
+            std::process::id(),
+            crate::ops::rfc3339(now)
+        );
+        Ok(Self { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::FileContent;
+
+    fn version(text: &str) -> ArtifactFiles {
+        let mut f = ArtifactFiles::default();
+        f.files.insert("SKILL.md".into(), FileContent::text(text));
+        f.files.insert("ref/a.md".into(), FileContent::text(text));
+        f
+    }
+
+    #[test]
+    fn a_failure_at_any_step_leaves_the_old_or_the_new_version_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("skills/x");
+        install(&version("old"), true, &dest, &mut |_| Ok(())).unwrap();
+        let old = version("old").content_hash();
+        let new = version("new").content_hash();
+        for (step, expected) in [(Step::Staged, old), (Step::Swapped, new)] {
+            install(&version("old"), true, &dest, &mut |_| Ok(())).unwrap();
+            let err = install(&version("new"), true, &dest, &mut |s| {
+                if s == step {
+                    Err(io::Error::other("injected"))
+                } else {
+                    Ok(())
+                }
+            });
+            assert!(err.is_err());
+            assert_eq!(
+                ArtifactFiles::read(&dest).unwrap().content_hash(),
+                expected,
+                "after a failure at {step:?}"
+            );
+            // No staging folder is left behind.
+            let leftovers: Vec<_> = fs::read_dir(dest.parent().unwrap())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .filter(|n| n.to_string_lossy().starts_with(".skillmeat-staging"))
+                .collect();
+            assert!(leftovers.is_empty(), "{leftovers:?}");
+        }
+    }
+
+    #[test]
+    fn a_held_lock_times_out_naming_its_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::UNIX_EPOCH;
+        let held = ArtifactLock::acquire(dir.path(), "k", "skill:x", Duration::ZERO, now).unwrap();
+        let err = ArtifactLock::acquire(dir.path(), "k", "skill:x", Duration::from_millis(50), now)
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("skill:x is locked") && text.contains("pid"), "{text}");
+        drop(held);
+        assert!(ArtifactLock::acquire(dir.path(), "k", "skill:x", Duration::ZERO, now).is_ok());
+    }
+}
