@@ -15,6 +15,8 @@
 //! - [`collection`]: `collection.toml` (what was asked) and `collection.lock` (what was resolved).
 //! - [`diff`]: per-file diffs between versions (similar), binary detection, git patches.
 //! - [`merge`]: three-way merges: trivial cases, line merge (libgit2 xdiff), tree level.
+//! - [`sync`]: sync between tiers: plan, dry run, lock, snapshot, atomic swap, new baseline.
+//! - [`conflicts`]: pending merges (kept aside until resolved), conflict records.
 //! - [`drift`]: the drift statuses of DESIGN §4 and how a pair is classified.
 //! - [`fetch`]: fetching upstream repositories (git2), ref resolution, subtree ids, export.
 //! - [`files`]: an artifact version in memory (files, exec bits), as diffs and merges see it.
@@ -31,6 +33,7 @@ pub mod apply;
 pub mod artifact;
 pub mod atomic;
 pub mod collection;
+pub mod conflicts;
 pub mod db;
 pub mod diff;
 pub mod drift;
@@ -44,6 +47,7 @@ pub mod projects;
 pub mod records;
 pub mod statcache;
 pub mod store;
+pub mod sync;
 pub mod tomlfile;
 pub mod upstream;
 pub mod versions;

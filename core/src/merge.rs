@@ -82,7 +82,7 @@ impl FileAction {
 }
 
 /// Why a file conflicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConflictKind {
     /// Both sides changed the same lines; the file holds markers.

@@ -60,6 +60,50 @@ pub enum OpsError {
     Versions(#[from] VersionError),
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Merge(#[from] crate::merge::MergeError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A project direction without a project.
+    #[error("{direction} needs a project: pass --project DIR")]
+    ProjectRequired { direction: &'static str },
+    /// The folder is not a project SkillMeat deployed into.
+    #[error("{project} is not a registered project (deploy into it first)")]
+    NotRegistered { project: PathBuf },
+    /// The artifact is not deployed in the project.
+    #[error("{id} is not deployed in {project}")]
+    NotDeployed { id: ArtifactId, project: PathBuf },
+    /// The artifact has no upstream to sync from.
+    #[error("{id} has no upstream (it was not added from one)")]
+    NoUpstream { id: ArtifactId },
+    /// The source tier no longer has the artifact.
+    #[error("{id}: the source of {direction} no longer has it")]
+    SourceMissing {
+        id: ArtifactId,
+        direction: &'static str,
+    },
+    /// The target changed between planning and applying.
+    #[error("{path} changed while the sync was being prepared; nothing was written, run it again")]
+    TargetChanged { id: ArtifactId, path: PathBuf },
+    /// A merge of the artifact is pending.
+    #[error("{id} has a pending merge in {path}: resolve it (skillmeat resolve) or abort it first")]
+    PendingMerge { id: ArtifactId, path: PathBuf },
+    /// No pending merge to resolve.
+    #[error("{id} has no pending merge")]
+    NoPendingMerge { id: ArtifactId },
+    /// Several pending merges match; a project must be named.
+    #[error("{id} has pending merges in several tiers: pass --project DIR (or none for the collection)")]
+    AmbiguousPending { id: ArtifactId },
+    /// A file of the pending merge is not part of it.
+    #[error("{path} is not a file of the pending merge of {id} (files: {files})")]
+    NotInMerge {
+        id: ArtifactId,
+        path: String,
+        files: String,
+    },
+    /// A resolution still holds conflict markers.
+    #[error("{what} still holds conflict markers: {files}")]
+    MarkersLeft { what: String, files: String },
     /// The artifact type cannot be told from the upstream path.
     #[error("cannot tell the type of `{path}`: pass --type skill|command|agent")]
     UnknownType { path: String },
@@ -456,7 +500,19 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Takes the lock of `id` in `tier` (see [`apply::ArtifactLock`]).
 pub fn lock_tier(ctx: &Context, tier: &Tier, id: &ArtifactId) -> Result<ArtifactLock, OpsError> {
-    let (key, what) = match tier {
+    let (key, what) = tier_key(tier, id);
+    Ok(ArtifactLock::acquire(
+        &ctx.home.root().join("locks"),
+        &key,
+        &what,
+        ctx.lock_timeout,
+        ctx.now,
+    )?)
+}
+
+/// A file-name-safe key for `id` in `tier`, and how to name it to a user.
+pub(crate) fn tier_key(tier: &Tier, id: &ArtifactId) -> (String, String) {
+    match tier {
         Tier::Collection(name) => (
             format!("collection-{name}-{}-{}", id.kind, id.name),
             format!("{id} in collection `{name}`"),
@@ -473,14 +529,7 @@ pub fn lock_tier(ctx: &Context, tier: &Tier, id: &ArtifactId) -> Result<Artifact
                 format!("{id} in {}", path.display()),
             )
         }
-    };
-    Ok(ArtifactLock::acquire(
-        &ctx.home.root().join("locks"),
-        &key,
-        &what,
-        ctx.lock_timeout,
-        ctx.now,
-    )?)
+    }
 }
 
 /// The collection copy of `id` as a version to record: a `sync` from its upstream when it still
@@ -513,13 +562,13 @@ fn collection_version<'a>(
 
 /// Records versions and registers projects on behalf of an operation, turning every failure
 /// into a warning: recording never fails the user's operation, but it is never silent either.
-struct Recorder {
+pub(crate) struct Recorder {
     versions: Option<Versions>,
     warnings: Vec<String>,
 }
 
 impl Recorder {
-    async fn open(home: &Home) -> Self {
+    pub(crate) async fn open(home: &Home) -> Self {
         match Versions::open(home).await {
             Ok(v) => Self {
                 versions: Some(v),
@@ -532,7 +581,7 @@ impl Recorder {
         }
     }
 
-    async fn record(&mut self, new: NewVersion<'_>) -> Option<Version> {
+    pub(crate) async fn record(&mut self, new: NewVersion<'_>) -> Option<Version> {
         let versions = self.versions.as_ref()?;
         let artifact = new.artifact.clone();
         match versions.record(new).await {
@@ -546,15 +595,53 @@ impl Recorder {
     }
 
     /// Closes the store and hands back the warnings.
-    async fn finish(self) -> Vec<String> {
+    pub(crate) async fn finish(self) -> Vec<String> {
         if let Some(v) = self.versions {
             v.close().await;
         }
         self.warnings
     }
 
+    /// Records a new pending merge in `conflict_records`; its row id.
+    pub(crate) async fn record_conflict(
+        &mut self,
+        merge: &crate::conflicts::PendingMerge,
+        unresolved: &[String],
+    ) -> Option<i64> {
+        let versions = self.versions.as_ref()?;
+        match crate::conflicts::insert_record(versions.database(), merge, unresolved).await {
+            Ok(id) => Some(id),
+            Err(e) => {
+                self.warnings
+                    .push(format!("could not record the conflict of {}: {e}", merge.id));
+                None
+            }
+        }
+    }
+
+    /// Marks a conflict record as resolved or aborted.
+    pub(crate) async fn finish_conflict(
+        &mut self,
+        id: Option<i64>,
+        resolution: &str,
+        resolved_hash: Option<&str>,
+        now: SystemTime,
+    ) {
+        let (Some(versions), Some(id)) = (&self.versions, id) else {
+            return;
+        };
+        let at = rfc3339(now);
+        if let Err(e) =
+            crate::conflicts::close_record(versions.database(), id, resolution, resolved_hash, &at)
+                .await
+        {
+            self.warnings
+                .push(format!("could not update conflict record {id}: {e}"));
+        }
+    }
+
     /// Registers the project; returns its canonical path (the given one if that fails).
-    async fn register(&mut self, project: &Path, now: SystemTime) -> PathBuf {
+    pub(crate) async fn register(&mut self, project: &Path, now: SystemTime) -> PathBuf {
         let Some(versions) = &self.versions else {
             return project.to_owned();
         };
@@ -682,7 +769,7 @@ pub fn drift(
 /// The record's baseline as a `v1` hash. A `legacy` baseline is translated by finding a copy
 /// that still has it — the project copy, else the collection copy (old tools deployed the
 /// collection's content) — and hashing that copy with `v1`; when neither has it, it is unknown.
-fn baseline_in_v1(
+pub(crate) fn baseline_in_v1(
     record: &DeploymentRecord,
     candidates: &[&Path],
 ) -> Result<Option<ContentHash>, OpsError> {
@@ -909,6 +996,8 @@ pub struct History {
     pub current: Option<String>,
     /// Every recorded version, newest first.
     pub versions: Vec<Version>,
+    /// Versions instated again (rollbacks), newest first.
+    pub events: Vec<crate::versions::VersionEvent>,
 }
 
 /// The recorded versions of `id`, newest first. Read-only: opens nothing for writing and
@@ -917,13 +1006,14 @@ pub struct History {
 pub async fn history(ctx: &Context, id: &ArtifactId, collection: &str) -> Result<History, OpsError> {
     let collection_dir = ctx.home.collection_dir(collection)?;
     let manifest = Manifest::load(&collection_dir)?;
-    let versions = match Versions::open_read_only(&ctx.home).await? {
+    let (versions, events) = match Versions::open_read_only(&ctx.home).await? {
         Some(v) => {
             let history = v.history(id).await;
+            let events = v.events(id).await;
             v.close().await;
-            history?
+            (history?, events?)
         }
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     if manifest.get(id).is_none() && versions.is_empty() {
         return Err(OpsError::NotInCollection {
@@ -941,6 +1031,7 @@ pub async fn history(ctx: &Context, id: &ArtifactId, collection: &str) -> Result
         id: id.clone(),
         current,
         versions,
+        events,
     })
 }
 
@@ -991,4 +1082,129 @@ pub async fn registered_projects(home: &Home) -> Result<Vec<PathBuf>, OpsError> 
         }
         None => Ok(Vec::new()),
     }
+}
+
+/// What `rollback` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RolledBack {
+    /// The artifact.
+    pub id: ArtifactId,
+    /// Where: the project, or `None` for the collection.
+    pub project: Option<PathBuf>,
+    /// The version replaced (64 hex).
+    pub from: Option<String>,
+    /// The version restored (64 hex).
+    pub to: String,
+    /// False when the tier already held that version.
+    pub changed: bool,
+    /// Problems that did not stop it.
+    pub warnings: Vec<String>,
+}
+
+/// Restores a recorded version of `id` (a hash prefix or tag) in the collection, or in
+/// `project`, atomically and under the tier's lock. The version replaced is recorded first, so
+/// a rollback can itself be rolled back; the rollback is recorded as an event with origin
+/// `rollback`. Baselines are left as they are: drift then shows the rolled-back copy against
+/// what the other tier has.
+pub async fn rollback(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+    to: &str,
+) -> Result<RolledBack, OpsError> {
+    let collection_dir = ctx.home.collection_dir(collection)?;
+    if Manifest::load(&collection_dir)?.get(id).is_none() {
+        return Err(OpsError::NotInCollection {
+            id: id.clone(),
+            collection: collection.to_owned(),
+        });
+    }
+    if let Some(pending) = crate::conflicts::find(&ctx.home, id, collection, project)? {
+        return Err(OpsError::PendingMerge {
+            id: id.clone(),
+            path: pending.dir,
+        });
+    }
+    let (path, tier, tier_name) = match project {
+        Some(p) => {
+            let registered = registered_projects(&ctx.home).await?;
+            let canonical = p.canonicalize().map_err(io("cannot open the project", p))?;
+            if !registered.contains(&canonical) {
+                return Err(OpsError::NotRegistered {
+                    project: p.to_owned(),
+                });
+            }
+            if DeploymentFile::load(p)?.get(id).is_none() {
+                return Err(OpsError::NotDeployed {
+                    id: id.clone(),
+                    project: p.to_owned(),
+                });
+            }
+            (
+                artifact_path(&p.join(".claude"), id),
+                Tier::Project(p.to_owned()),
+                canonical.to_string_lossy().into_owned(),
+            )
+        }
+        None => (
+            artifact_path(&collection_dir, id),
+            Tier::Collection(collection.to_owned()),
+            "collection".to_owned(),
+        ),
+    };
+    let versions = Versions::open(&ctx.home).await?;
+    let target = versions.resolve(id, to).await?;
+    let files = versions.store().read_tree(&target.tree_id)?;
+    let mut recorder = Recorder {
+        versions: Some(versions.clone()),
+        warnings: Vec::new(),
+    };
+    let _lock = lock_tier(ctx, &tier, id)?;
+    let current = if fs::symlink_metadata(&path).is_ok() {
+        Some(hash::hash_path(&path)?)
+    } else {
+        None
+    };
+    let changed = current != Some(target.content_hash);
+    if changed {
+        let replaced = match current {
+            Some(_) => {
+                recorder
+                    .record(NewVersion {
+                        artifact: id,
+                        path: &path,
+                        origin: ChangeOrigin::LocalModification,
+                        parents: Vec::new(),
+                        metadata: serde_json::json!({ "snapshot": "pre-rollback" }),
+                        now: ctx.now,
+                    })
+                    .await
+            }
+            None => None,
+        };
+        apply::install(&files, id.kind.is_dir(), &path, &mut |_| Ok(()))?;
+        if let Err(e) = versions
+            .record_event(
+                &target,
+                replaced.as_ref(),
+                ChangeOrigin::Rollback,
+                &tier_name,
+                ctx.now,
+            )
+            .await
+        {
+            recorder
+                .warnings
+                .push(format!("could not record the rollback of {id}: {e}"));
+        }
+    }
+    Ok(RolledBack {
+        id: id.clone(),
+        project: project.map(Path::to_owned),
+        from: current.map(|h| h.to_hex()),
+        to: target.content_hash.to_hex(),
+        changed,
+        warnings: recorder.finish().await,
+    })
 }

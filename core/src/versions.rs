@@ -431,6 +431,95 @@ impl Versions {
     }
 }
 
+/// A version (re)instated without being new content, e.g. by a rollback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionEvent {
+    /// The version instated.
+    pub content_hash: String,
+    /// How (`rollback`).
+    pub origin: ChangeOrigin,
+    /// `collection`, or the project's path.
+    pub tier: String,
+    /// The store commit recording it (parents: the version replaced, the version instated).
+    pub commit_id: Option<String>,
+    /// When (RFC 3339).
+    pub created_at: String,
+}
+
+impl Versions {
+    /// Records that `version` was instated in `tier` in place of `replaced`: a store commit
+    /// with both as parents, and a `version_events` row.
+    pub async fn record_event(
+        &self,
+        version: &Version,
+        replaced: Option<&Version>,
+        origin: ChangeOrigin,
+        tier: &str,
+        now: SystemTime,
+    ) -> Result<VersionEvent, VersionError> {
+        let mut parents: Vec<CommitId> = replaced.iter().map(|v| v.commit_id.clone()).collect();
+        parents.push(version.commit_id.clone());
+        let message = format!(
+            "{} {} {} in {tier}\n",
+            version.artifact_id,
+            origin,
+            version.content_hash.short()
+        );
+        let commit = self
+            .store
+            .commit(&version.tree_id, &parents, &message, now)?;
+        let event = VersionEvent {
+            content_hash: version.content_hash.to_hex(),
+            origin,
+            tier: tier.to_owned(),
+            commit_id: Some(commit.to_string()),
+            created_at: crate::ops::rfc3339(now),
+        };
+        sqlx::query(
+            "INSERT INTO version_events (artifact_id, content_hash, origin, tier, commit_id, \
+             created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(version.artifact_id.to_string())
+        .bind(event.content_hash.clone())
+        .bind(origin.as_str())
+        .bind(event.tier.clone())
+        .bind(event.commit_id.clone())
+        .bind(event.created_at.clone())
+        .execute(self.db.pool())
+        .await
+        .map_err(query_err("record a version event"))?;
+        Ok(event)
+    }
+
+    /// The events of `artifact`, newest first.
+    pub async fn events(&self, artifact: &ArtifactId) -> Result<Vec<VersionEvent>, VersionError> {
+        let rows = sqlx::query(
+            "SELECT content_hash, origin, tier, commit_id, created_at FROM version_events \
+             WHERE artifact_id = ? ORDER BY id DESC",
+        )
+        .bind(artifact.to_string())
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(query_err("read version events"))?;
+        rows.iter()
+            .map(|r| {
+                let text = |c: &str| -> Result<String, VersionError> {
+                    r.try_get::<String, _>(c).map_err(|e| VersionError::Corrupt {
+                        what: format!("version_events.{c}: {e}"),
+                    })
+                };
+                Ok(VersionEvent {
+                    content_hash: text("content_hash")?,
+                    origin: text("origin")?.parse()?,
+                    tier: text("tier")?,
+                    commit_id: r.try_get("commit_id").ok(),
+                    created_at: text("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// Checks a tag name: 1–64 characters of `[A-Za-z0-9._-]`, starting with a letter or digit.
 pub fn check_tag(tag: &str) -> Result<(), VersionError> {
     let bad = |why| {

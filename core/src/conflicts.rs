@@ -1,0 +1,564 @@
+//! Pending merges: a sync whose merge conflicted, kept aside until the user resolves it.
+//!
+//! A pending merge lives in `$SKILLMEAT_HOME/pending/<tier key>/`:
+//!
+//! ```text
+//! merge.toml   what was merged (artifact, direction, base/ours/theirs hashes, conflicted files)
+//! files/       the merged version: clean files merged, conflicted ones with diff3 markers
+//! base/ ours/ theirs/   the three inputs, so each file can be resolved to either side
+//! ```
+//!
+//! The live target is not touched until [`continue_merge`], which refuses while any conflicted
+//! file still holds markers (or a delete/modify or binary clash was not decided) and otherwise
+//! applies `files/` through the same locked, atomic path as a clean sync. Each pending merge is
+//! also a row of `conflict_records`, which keeps how it ended.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::ArtifactId;
+use crate::files::{ArtifactFiles, FileContent};
+use crate::merge::{ConflictKind, FileOutcome, has_conflict_markers};
+use crate::ops::{Context, OpsError, Recorder, Tier, rfc3339};
+use crate::records::{DeploymentFile, RecordedStatus};
+use crate::sync::{self, Commit, Direction, Sides, SyncRequest, UpstreamPoint};
+use crate::tomlfile;
+use crate::versions::ChangeOrigin;
+
+/// The pending merges folder inside a home.
+pub const PENDING_DIR: &str = "pending";
+
+/// One conflicted file of a pending merge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingFile {
+    /// Path in the merged version.
+    pub path: String,
+    /// Why it conflicts.
+    pub kind: ConflictKind,
+    /// Whether the user decided it (`resolve --file`).
+    pub resolved: bool,
+}
+
+/// A merge waiting for the user, as kept in `merge.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingMerge {
+    /// The artifact.
+    pub id: ArtifactId,
+    /// Its collection.
+    pub collection: String,
+    /// The sync that conflicted (full direction name).
+    pub direction: String,
+    /// The project, for the project directions.
+    pub project: Option<PathBuf>,
+    /// The strategy asked for.
+    pub strategy: String,
+    /// Base, target ("ours") and source ("theirs") versions, 64 hex.
+    pub base: Option<String>,
+    pub ours: Option<String>,
+    pub theirs: String,
+    /// When the conflict was found (RFC 3339).
+    pub detected_at: String,
+    /// Its row in `conflict_records`, when it could be recorded.
+    pub conflict_record: Option<i64>,
+    /// For upstream syncs: the upstream commit and subtree merged.
+    pub upstream_commit: Option<String>,
+    pub upstream_tree: Option<String>,
+    /// The conflicted files.
+    pub files: Vec<PendingFile>,
+    /// The folder holding it (not stored).
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// A resolution of one conflicted file.
+#[derive(Debug, Clone)]
+pub enum Resolution {
+    /// The target's version of the file (its absence, if the target deleted it).
+    Ours,
+    /// The source's version of the file (its absence, if the source deleted it).
+    Theirs,
+    /// This content.
+    Custom(Vec<u8>),
+}
+
+impl PendingMerge {
+    fn direction(&self) -> Result<Direction, OpsError> {
+        self.direction.parse().map_err(|_| OpsError::NoPendingMerge {
+            id: self.id.clone(),
+        })
+    }
+
+    /// The conflicted files still undecided: markers left in their text, or a delete/modify
+    /// or binary clash not resolved with ours/theirs.
+    pub fn unresolved(&self) -> Result<Vec<String>, OpsError> {
+        let merged = self.read_part("files")?;
+        Ok(self
+            .files
+            .iter()
+            .filter(|f| {
+                if f.resolved {
+                    return false;
+                }
+                match f.kind {
+                    ConflictKind::Content | ConflictKind::AddAdd => merged
+                        .files
+                        .get(&f.path)
+                        .is_some_and(|c| has_conflict_markers(&c.bytes)),
+                    _ => true,
+                }
+            })
+            .map(|f| f.path.clone())
+            .collect())
+    }
+
+    fn read_part(&self, part: &str) -> Result<ArtifactFiles, OpsError> {
+        let dir = self.dir.join(part);
+        if !dir.exists() {
+            return Ok(ArtifactFiles::default());
+        }
+        Ok(ArtifactFiles::read(&dir)?)
+    }
+
+    fn save(&self) -> Result<(), OpsError> {
+        Ok(tomlfile::save_toml(
+            &self.dir.join("merge.toml"),
+            "# A merge SkillMeat keeps aside until you resolve it: see `skillmeat resolve --help`.\n",
+            self,
+        )?)
+    }
+}
+
+fn pending_root(ctx_home: &crate::home::Home) -> PathBuf {
+    ctx_home.root().join(PENDING_DIR)
+}
+
+/// Every pending merge of `id` in `collection`.
+pub fn list(
+    home: &crate::home::Home,
+    id: &ArtifactId,
+    collection: &str,
+) -> Result<Vec<PendingMerge>, OpsError> {
+    let root = pending_root(home);
+    let entries = match fs::read_dir(&root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(OpsError::Io {
+                action: "cannot read",
+                path: root,
+                source,
+            });
+        }
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let file = entry.path().join("merge.toml");
+        if !file.is_file() {
+            continue;
+        }
+        let Some(mut merge) = tomlfile::load_toml::<PendingMerge>(&file)? else {
+            continue;
+        };
+        merge.dir = entry.path();
+        if &merge.id == id && merge.collection == collection {
+            out.push(merge);
+        }
+    }
+    out.sort_by(|a, b| a.dir.cmp(&b.dir));
+    Ok(out)
+}
+
+/// The pending merge of `id` for `project` (or the collection's own, without a project); any
+/// pending merge of `id` when `project` is `None` and there is exactly one.
+pub fn find(
+    home: &crate::home::Home,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+) -> Result<Option<PendingMerge>, OpsError> {
+    let all = list(home, id, collection)?;
+    let Some(project) = project else {
+        return match all.len() {
+            0 => Ok(None),
+            1 => Ok(all.into_iter().next()),
+            _ => Err(OpsError::AmbiguousPending { id: id.clone() }),
+        };
+    };
+    let canonical = project.canonicalize().ok();
+    Ok(all.into_iter().find(|m| {
+        m.project
+            .as_ref()
+            .is_some_and(|p| p.canonicalize().ok() == canonical)
+    }))
+}
+
+/// Keeps a conflicted merge aside: writes the pending folder, the conflict record and the
+/// project record's `pending_conflicts`. The target is not touched.
+pub(crate) async fn create(
+    ctx: &Context,
+    recorder: &mut Recorder,
+    req: &SyncRequest<'_>,
+    sides: &Sides,
+    merged: &ArtifactFiles,
+    outcomes: &[FileOutcome],
+) -> Result<PathBuf, OpsError> {
+    let (key, _) = crate::ops::tier_key(&sides.target_tier, req.id);
+    let root = pending_root(&ctx.home);
+    let dir = root.join(&key);
+    let io = |action: &'static str, path: &Path| {
+        let path = path.to_owned();
+        move |source| OpsError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    fs::create_dir_all(&root).map_err(io("cannot create", &root))?;
+    // Built beside its final place and renamed in, so a pending merge is never half there.
+    let staging = tempfile::Builder::new()
+        .prefix(".staging-")
+        .tempdir_in(&root)
+        .map_err(io("cannot create a staging folder in", &root))?;
+    let write = |part: &str, files: &ArtifactFiles| {
+        let path = staging.path().join(part);
+        files.write_to(&path, true).map_err(io("cannot write", &path))
+    };
+    write("files", merged)?;
+    write("theirs", &sides.source)?;
+    if let Some(ours) = &sides.target {
+        write("ours", ours)?;
+    }
+    if let Some(base) = &sides.base {
+        write("base", base)?;
+    }
+    let files: Vec<PendingFile> = outcomes
+        .iter()
+        .filter_map(|o| {
+            o.conflict.map(|kind| PendingFile {
+                path: o.path.clone(),
+                kind,
+                resolved: false,
+            })
+        })
+        .collect();
+    let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    let mut merge = PendingMerge {
+        id: req.id.clone(),
+        collection: req.collection.to_owned(),
+        direction: req.direction.as_str().to_owned(),
+        project: req
+            .project
+            .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned())),
+        strategy: req.strategy.as_str().to_owned(),
+        base: sides.base_hash.map(|h| h.to_hex()),
+        ours: sides.target_hash.map(|h| h.to_hex()),
+        theirs: sides.source_hash.to_hex(),
+        detected_at: rfc3339(ctx.now),
+        conflict_record: None,
+        upstream_commit: sides.upstream.as_ref().map(|u| u.commit.clone()),
+        upstream_tree: sides.upstream.as_ref().map(|u| u.tree.clone()),
+        files,
+        dir: staging.path().to_owned(),
+    };
+    merge.conflict_record = recorder.record_conflict(&merge, &paths).await;
+    merge.save()?;
+    let staged = staging.keep();
+    fs::rename(&staged, &dir).map_err(io("cannot keep the pending merge in", &dir))?;
+    merge.dir = dir.clone();
+    if let Some(project) = req.project {
+        set_pending_in_record(project, req.id, &paths)?;
+    }
+    Ok(dir)
+}
+
+fn set_pending_in_record(project: &Path, id: &ArtifactId, paths: &[String]) -> Result<(), OpsError> {
+    let mut records = DeploymentFile::load(project)?;
+    if let Some(r) = records.deployed.iter_mut().find(|r| &r.id() == id) {
+        r.pending_conflicts = paths.to_vec();
+        if !paths.is_empty() {
+            r.sync_status = RecordedStatus::Conflict;
+        }
+        records.save(project)?;
+    }
+    Ok(())
+}
+
+/// Settles one conflicted file of the pending merge of `id` with `resolution`. A custom
+/// resolution that still holds conflict markers is refused.
+pub fn resolve_file(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+    path: &str,
+    resolution: Resolution,
+) -> Result<PendingMerge, OpsError> {
+    let mut merge = find(&ctx.home, id, collection, project)?
+        .ok_or_else(|| OpsError::NoPendingMerge { id: id.clone() })?;
+    let Some(index) = merge.files.iter().position(|f| f.path == path) else {
+        return Err(OpsError::NotInMerge {
+            id: id.clone(),
+            path: path.to_owned(),
+            files: merge
+                .files
+                .iter()
+                .map(|f| f.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    };
+    let chosen: Option<FileContent> = match resolution {
+        Resolution::Ours => merge.read_part("ours")?.files.remove(path),
+        Resolution::Theirs => merge.read_part("theirs")?.files.remove(path),
+        Resolution::Custom(bytes) => {
+            if has_conflict_markers(&bytes) {
+                return Err(OpsError::MarkersLeft {
+                    what: "the custom resolution".to_owned(),
+                    files: path.to_owned(),
+                });
+            }
+            let executable = merge
+                .read_part("files")?
+                .files
+                .get(path)
+                .is_some_and(|f| f.executable);
+            Some(FileContent { bytes, executable })
+        }
+    };
+    let target = merge.dir.join("files").join(path);
+    match chosen {
+        Some(content) => {
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent).map_err(|source| OpsError::Io {
+                    action: "cannot create",
+                    path: parent.to_owned(),
+                    source,
+                })?;
+            }
+            crate::atomic::write_atomic(&target, &content.bytes).map_err(|e| OpsError::Io {
+                action: "cannot write",
+                path: target.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            set_executable(&target, content.executable)?;
+        }
+        None => match fs::remove_file(&target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(OpsError::Io {
+                    action: "cannot remove",
+                    path: target,
+                    source,
+                });
+            }
+        },
+    }
+    merge.files[index].resolved = true;
+    merge.save()?;
+    Ok(merge)
+}
+
+fn set_executable(path: &Path, executable: bool) -> Result<(), OpsError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let io = |source| OpsError::Io {
+            action: "cannot set the mode of",
+            path: path.to_owned(),
+            source,
+        };
+        let mut perms = fs::metadata(path).map_err(io)?.permissions();
+        let mode = if executable {
+            perms.mode() | 0o111
+        } else {
+            perms.mode() & !0o111
+        };
+        perms.set_mode(mode);
+        fs::set_permissions(path, perms).map_err(io)?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, executable);
+    Ok(())
+}
+
+/// What finishing or abandoning a pending merge did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finished {
+    /// The artifact.
+    pub id: ArtifactId,
+    /// `resolved` or `aborted`.
+    pub resolution: &'static str,
+    /// The version the target holds now (for `resolved`).
+    pub result: Option<String>,
+    /// Problems that did not stop it (e.g. a version could not be recorded).
+    pub warnings: Vec<String>,
+}
+
+/// Applies the pending merge of `id` once every conflicted file is decided: atomically, under
+/// the target's lock, and only if the target is still the version the merge was made against.
+pub async fn continue_merge(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+) -> Result<Finished, OpsError> {
+    let merge = find(&ctx.home, id, collection, project)?
+        .ok_or_else(|| OpsError::NoPendingMerge { id: id.clone() })?;
+    let unresolved = merge.unresolved()?;
+    if !unresolved.is_empty() {
+        return Err(OpsError::MarkersLeft {
+            what: format!("the pending merge of {id}"),
+            files: unresolved.join(", "),
+        });
+    }
+    let direction = merge.direction()?;
+    let result = merge.read_part("files")?;
+    let parse = |h: &str| {
+        h.parse().map_err(|_| OpsError::NoPendingMerge {
+            id: id.clone(),
+        })
+    };
+    let collection_dir = ctx.home.collection_dir(collection)?;
+    let (target_path, target_tier) = match (direction, &merge.project) {
+        (Direction::CollectionToProject, Some(p)) => (
+            crate::ops::artifact_path(&p.join(".claude"), id),
+            Tier::Project(p.clone()),
+        ),
+        _ => (
+            crate::ops::artifact_path(&collection_dir, id),
+            Tier::Collection(collection.to_owned()),
+        ),
+    };
+    let sides = Sides {
+        target_path,
+        target_tier,
+        source: merge.read_part("theirs")?,
+        source_hash: parse(&merge.theirs)?,
+        target: None,
+        target_hash: merge.ours.as_deref().map(parse).transpose()?,
+        base_hash: merge.base.as_deref().map(parse).transpose()?,
+        base: None,
+        upstream: match (&merge.upstream_commit, &merge.upstream_tree) {
+            (Some(commit), Some(tree)) => Some(UpstreamPoint {
+                commit: commit.clone(),
+                tree: tree.clone(),
+            }),
+            _ => None,
+        },
+    };
+    let mut recorder = Recorder::open(&ctx.home).await;
+    let hash = sync::commit(
+        ctx,
+        &mut recorder,
+        &Commit {
+            id,
+            direction,
+            collection,
+            project: merge.project.as_deref(),
+            sides: &sides,
+            result: Some(&result),
+            origin: ChangeOrigin::Merge,
+            snapshot: None,
+        },
+    )
+    .await?;
+    recorder
+        .finish_conflict(merge.conflict_record, "resolved", Some(&hash.to_hex()), ctx.now)
+        .await;
+    remove(&merge)?;
+    Ok(Finished {
+        id: id.clone(),
+        resolution: "resolved",
+        result: Some(hash.to_hex()),
+        warnings: recorder.finish().await,
+    })
+}
+
+/// Abandons the pending merge of `id`; the target was never touched.
+pub async fn abort_merge(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+) -> Result<Finished, OpsError> {
+    let merge = find(&ctx.home, id, collection, project)?
+        .ok_or_else(|| OpsError::NoPendingMerge { id: id.clone() })?;
+    let mut recorder = Recorder::open(&ctx.home).await;
+    recorder
+        .finish_conflict(merge.conflict_record, "aborted", None, ctx.now)
+        .await;
+    if let Some(p) = &merge.project {
+        set_pending_in_record(p, id, &[])?;
+    }
+    remove(&merge)?;
+    Ok(Finished {
+        id: id.clone(),
+        resolution: "aborted",
+        result: None,
+        warnings: recorder.finish().await,
+    })
+}
+
+fn remove(merge: &PendingMerge) -> Result<(), OpsError> {
+    fs::remove_dir_all(&merge.dir).map_err(|source| OpsError::Io {
+        action: "cannot remove",
+        path: merge.dir.clone(),
+        source,
+    })
+}
+
+/// Inserts the `conflict_records` row of a new pending merge.
+pub(crate) async fn insert_record(
+    db: &crate::db::Database,
+    merge: &PendingMerge,
+    unresolved: &[String],
+) -> Result<i64, crate::db::DbError> {
+    let row = sqlx::query(
+        "INSERT INTO conflict_records (artifact_id, direction, project_path, detected_at, \
+         base_hash, ours_hash, theirs_hash, strategy, unresolved_files) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(merge.id.to_string())
+    .bind(merge.direction.clone())
+    .bind(
+        merge
+            .project
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+    )
+    .bind(merge.detected_at.clone())
+    .bind(merge.base.clone())
+    .bind(merge.ours.clone().unwrap_or_default())
+    .bind(merge.theirs.clone())
+    .bind(merge.strategy.clone())
+    .bind(serde_json::to_string(unresolved).unwrap_or_else(|_| "[]".to_owned()))
+    .execute(db.pool())
+    .await
+    .map_err(crate::db::query_err("record a conflict"))?;
+    Ok(row.last_insert_rowid())
+}
+
+/// Marks a `conflict_records` row as ended.
+pub(crate) async fn close_record(
+    db: &crate::db::Database,
+    id: i64,
+    resolution: &str,
+    resolved_hash: Option<&str>,
+    at: &str,
+) -> Result<(), crate::db::DbError> {
+    sqlx::query(
+        "UPDATE conflict_records SET resolution = ?, resolved_hash = ?, resolved_at = ?, \
+         unresolved_files = '[]' WHERE id = ?",
+    )
+    .bind(resolution.to_owned())
+    .bind(resolved_hash.map(str::to_owned))
+    .bind(at.to_owned())
+    .bind(id)
+    .execute(db.pool())
+    .await
+    .map_err(crate::db::query_err("close a conflict record"))?;
+    Ok(())
+}
