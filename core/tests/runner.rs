@@ -5,4 +5,5 @@ mod fetching;
 mod hashing;
 mod merging;
 mod scenarios;
+mod syncing;
 mod versions;
