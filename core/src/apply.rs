@@ -40,9 +40,7 @@ pub enum ApplyError {
         source: io::Error,
     },
     /// Another writer holds the artifact's lock.
-    #[error(
-        "{what} is locked by another SkillMeat process ({holder}); gave up after {waited:?}"
-    )]
+    #[error("{what} is locked by another SkillMeat process ({holder}); gave up after {waited:?}")]
     Locked {
         what: String,
         holder: String,
@@ -230,7 +228,10 @@ mod tests {
         let err = ArtifactLock::acquire(dir.path(), "k", "skill:x", Duration::from_millis(50), now)
             .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("skill:x is locked") && text.contains("pid"), "{text}");
+        assert!(
+            text.contains("skill:x is locked") && text.contains("pid"),
+            "{text}"
+        );
         drop(held);
         assert!(ArtifactLock::acquire(dir.path(), "k", "skill:x", Duration::ZERO, now).is_ok());
     }

@@ -85,9 +85,11 @@ pub enum Resolution {
 
 impl PendingMerge {
     fn direction(&self) -> Result<Direction, OpsError> {
-        self.direction.parse().map_err(|_| OpsError::NoPendingMerge {
-            id: self.id.clone(),
-        })
+        self.direction
+            .parse()
+            .map_err(|_| OpsError::NoPendingMerge {
+                id: self.id.clone(),
+            })
     }
 
     /// The conflicted files still undecided: markers left in their text, or a delete/modify
@@ -223,7 +225,9 @@ pub(crate) async fn create(
         .map_err(io("cannot create a staging folder in", &root))?;
     let write = |part: &str, files: &ArtifactFiles| {
         let path = staging.path().join(part);
-        files.write_to(&path, true).map_err(io("cannot write", &path))
+        files
+            .write_to(&path, true)
+            .map_err(io("cannot write", &path))
     };
     write("files", merged)?;
     write("theirs", &sides.source)?;
@@ -273,7 +277,11 @@ pub(crate) async fn create(
     Ok(dir)
 }
 
-fn set_pending_in_record(project: &Path, id: &ArtifactId, paths: &[String]) -> Result<(), OpsError> {
+fn set_pending_in_record(
+    project: &Path,
+    id: &ArtifactId,
+    paths: &[String],
+) -> Result<(), OpsError> {
     let mut records = DeploymentFile::load(project)?;
     if let Some(r) = records.deployed.iter_mut().find(|r| &r.id() == id) {
         r.pending_conflicts = paths.to_vec();
@@ -417,9 +425,8 @@ pub async fn continue_merge(
     let direction = merge.direction()?;
     let result = merge.read_part("files")?;
     let parse = |h: &str| {
-        h.parse().map_err(|_| OpsError::NoPendingMerge {
-            id: id.clone(),
-        })
+        h.parse()
+            .map_err(|_| OpsError::NoPendingMerge { id: id.clone() })
     };
     let collection_dir = ctx.home.collection_dir(collection)?;
     let (target_path, target_tier) = match (direction, &merge.project) {
@@ -466,7 +473,12 @@ pub async fn continue_merge(
     )
     .await?;
     recorder
-        .finish_conflict(merge.conflict_record, "resolved", Some(&hash.to_hex()), ctx.now)
+        .finish_conflict(
+            merge.conflict_record,
+            "resolved",
+            Some(&hash.to_hex()),
+            ctx.now,
+        )
         .await;
     remove(&merge)?;
     Ok(Finished {

@@ -169,11 +169,7 @@ fn line_diff<'a>(old: &'a str, new: &'a str) -> TextDiff<'a, 'a, 'a, str> {
 /// Renders a version-to-version diff as a git patch with paths under `prefix` (e.g.
 /// `skills/pdf/`), which `git apply` accepts at the repository root. Binary and too-large files
 /// cannot be expressed as text and are returned by path in the second value.
-pub fn git_patch(
-    lhs: &ArtifactFiles,
-    rhs: &ArtifactFiles,
-    prefix: &str,
-) -> (String, Vec<String>) {
+pub fn git_patch(lhs: &ArtifactFiles, rhs: &ArtifactFiles, prefix: &str) -> (String, Vec<String>) {
     let mut patch = String::new();
     let mut skipped = Vec::new();
     for file in diff(lhs, rhs).files {
@@ -182,7 +178,13 @@ pub fn git_patch(
             continue;
         }
         let path = format!("{prefix}{}", file.path);
-        let mode = |exec: Option<bool>| if exec == Some(true) { "100755" } else { "100644" };
+        let mode = |exec: Option<bool>| {
+            if exec == Some(true) {
+                "100755"
+            } else {
+                "100644"
+            }
+        };
         let _ = writeln!(patch, "diff --git a/{path} b/{path}");
         match file.status {
             FileStatus::Added => {
@@ -220,11 +222,12 @@ pub fn git_patch(
 /// Counts of lines added and removed between two texts (for merge statistics).
 pub fn line_stats(old: &str, new: &str) -> (usize, usize) {
     let d = line_diff(old, new);
-    d.iter_all_changes().fold((0, 0), |(a, r), c| match c.tag() {
-        ChangeTag::Insert => (a + 1, r),
-        ChangeTag::Delete => (a, r + 1),
-        ChangeTag::Equal => (a, r),
-    })
+    d.iter_all_changes()
+        .fold((0, 0), |(a, r), c| match c.tag() {
+            ChangeTag::Insert => (a + 1, r),
+            ChangeTag::Delete => (a, r + 1),
+            ChangeTag::Equal => (a, r),
+        })
 }
 
 #[cfg(test)]

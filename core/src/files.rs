@@ -135,8 +135,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(skill.join("a/run.sh"), fs::Permissions::from_mode(0o755))
-                .unwrap();
+            fs::set_permissions(skill.join("a/run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
         }
         let files = ArtifactFiles::read(&skill).unwrap();
         assert_eq!(files.content_hash(), hash::hash_path(&skill).unwrap());

@@ -163,7 +163,12 @@ pub fn merge_file(
     let (o, t) = match (ours, theirs) {
         (Some(o), Some(t)) => (o, t),
         (None, t) => return Ok(FileMerge::conflict(t.cloned(), ConflictKind::DeletedByOurs)),
-        (o, None) => return Ok(FileMerge::conflict(o.cloned(), ConflictKind::DeletedByTheirs)),
+        (o, None) => {
+            return Ok(FileMerge::conflict(
+                o.cloned(),
+                ConflictKind::DeletedByTheirs,
+            ));
+        }
     };
     // Both present and both changed. The exec bit merges on its own: whichever side changed it.
     let executable = match base {
@@ -459,10 +464,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.result, None, "theirs deleted it: the result deletes it");
-        let m = merge_file("x", Some(&f("a\n")), None, Some(&f("b\n")), Labels::default())
-            .unwrap();
+        let m = merge_file(
+            "x",
+            Some(&f("a\n")),
+            None,
+            Some(&f("b\n")),
+            Labels::default(),
+        )
+        .unwrap();
         assert_eq!(m.conflict, Some(ConflictKind::DeletedByOurs));
-        assert_eq!(m.result, Some(f("b\n")), "the modified side is what is kept");
+        assert_eq!(
+            m.result,
+            Some(f("b\n")),
+            "the modified side is what is kept"
+        );
     }
 
     #[test]
@@ -470,8 +485,14 @@ mod tests {
         let base = "one\ntwo\nthree\nfour\nfive\n";
         let ours = "ONE\ntwo\nthree\nfour\nfive\n";
         let theirs = "one\ntwo\nthree\nfour\nFIVE\n";
-        let m = merge_text("x", base.as_bytes(), ours.as_bytes(), theirs.as_bytes(), Labels::default())
-            .unwrap();
+        let m = merge_text(
+            "x",
+            base.as_bytes(),
+            ours.as_bytes(),
+            theirs.as_bytes(),
+            Labels::default(),
+        )
+        .unwrap();
         assert!(m.clean);
         assert_eq!(m.bytes, b"ONE\ntwo\nthree\nfour\nFIVE\n");
     }
@@ -496,8 +517,14 @@ mod tests {
         let mut exec = f("a\nb\n");
         exec.executable = true;
         let theirs = f("a\nB\n");
-        let m = merge_file("x", Some(&f("a\nb\n")), Some(&exec), Some(&theirs), Labels::default())
-            .unwrap();
+        let m = merge_file(
+            "x",
+            Some(&f("a\nb\n")),
+            Some(&exec),
+            Some(&theirs),
+            Labels::default(),
+        )
+        .unwrap();
         assert_eq!(m.action, FileAction::CleanMerge);
         let result = m.result.unwrap();
         assert!(result.executable);
@@ -544,7 +571,11 @@ mod tests {
                 ("d", "unchanged")
             ]
         );
-        assert_eq!(m.files.files["c"], f("4\n"), "the modified side is kept pending");
+        assert_eq!(
+            m.files.files["c"],
+            f("4\n"),
+            "the modified side is kept pending"
+        );
     }
 
     #[test]

@@ -11,13 +11,13 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::artifact::{ArtifactId, ArtifactName, ArtifactType, IdError};
 use crate::apply::{self, ApplyError, ArtifactLock};
+use crate::artifact::{ArtifactId, ArtifactName, ArtifactType, IdError};
 use crate::atomic;
-use crate::files::ArtifactFiles;
 use crate::collection::{Lock, LockEntry, Manifest, ManifestEntry};
 use crate::drift::{DriftStatus, classify};
 use crate::fetch::{FetchError, FetchSettings, UpstreamCache};
+use crate::files::ArtifactFiles;
 use crate::hash::{self, ContentHash, HashAlgorithm, HashError};
 use crate::home::{Home, HomeError};
 use crate::records::{DeploymentFile, DeploymentRecord, RecordedStatus};
@@ -92,7 +92,9 @@ pub enum OpsError {
     #[error("{id} has no pending merge")]
     NoPendingMerge { id: ArtifactId },
     /// Several pending merges match; a project must be named.
-    #[error("{id} has pending merges in several tiers: pass --project DIR (or none for the collection)")]
+    #[error(
+        "{id} has pending merges in several tiers: pass --project DIR (or none for the collection)"
+    )]
     AmbiguousPending { id: ArtifactId },
     /// A file of the pending merge is not part of it.
     #[error("{path} is not a file of the pending merge of {id} (files: {files})")]
@@ -405,7 +407,13 @@ pub async fn deploy(
             break;
         }
         let version = recorder
-            .record(collection_version(ctx, id, &source, &source_hash, lock.get(id)))
+            .record(collection_version(
+                ctx,
+                id,
+                &source,
+                &source_hash,
+                lock.get(id),
+            ))
             .await;
         let stamp = rfc3339(ctx.now);
         let hex = source_hash.to_hex();
@@ -519,13 +527,15 @@ pub(crate) fn tier_key(tier: &Tier, id: &ArtifactId) -> (String, String) {
         ),
         Tier::Project(path) => {
             let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-            let digest = hash::digest_bytes(
-                String::new(),
-                false,
-                canonical.to_string_lossy().as_bytes(),
-            );
+            let digest =
+                hash::digest_bytes(String::new(), false, canonical.to_string_lossy().as_bytes());
             (
-                format!("project-{}-{}-{}", &digest.digest.to_hex()[..16], id.kind, id.name),
+                format!(
+                    "project-{}-{}-{}",
+                    &digest.digest.to_hex()[..16],
+                    id.kind,
+                    id.name
+                ),
                 format!("{id} in {}", path.display()),
             )
         }
@@ -612,8 +622,10 @@ impl Recorder {
         match crate::conflicts::insert_record(versions.database(), merge, unresolved).await {
             Ok(id) => Some(id),
             Err(e) => {
-                self.warnings
-                    .push(format!("could not record the conflict of {}: {e}", merge.id));
+                self.warnings.push(format!(
+                    "could not record the conflict of {}: {e}",
+                    merge.id
+                ));
                 None
             }
         }
@@ -1003,7 +1015,11 @@ pub struct History {
 /// The recorded versions of `id`, newest first. Read-only: opens nothing for writing and
 /// records nothing (a version the collection holds but that was never recorded shows as
 /// `current` without a row).
-pub async fn history(ctx: &Context, id: &ArtifactId, collection: &str) -> Result<History, OpsError> {
+pub async fn history(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+) -> Result<History, OpsError> {
     let collection_dir = ctx.home.collection_dir(collection)?;
     let manifest = Manifest::load(&collection_dir)?;
     let (versions, events) = match Versions::open_read_only(&ctx.home).await? {

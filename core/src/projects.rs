@@ -8,7 +8,9 @@ use crate::db::{Database, DbError, query_err};
 
 /// Registers `project` (canonicalised), or refreshes its last deployment time.
 pub async fn register(db: &Database, project: &Path, now: SystemTime) -> Result<PathBuf, DbError> {
-    let path = project.canonicalize().unwrap_or_else(|_| project.to_owned());
+    let path = project
+        .canonicalize()
+        .unwrap_or_else(|_| project.to_owned());
     let stamp = crate::ops::rfc3339(now);
     sqlx::query(
         "INSERT INTO projects (path, registered_at, last_deployed_at) VALUES (?, ?, ?) \

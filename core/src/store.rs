@@ -165,9 +165,7 @@ impl Store {
                 .map_err(git("add a file to the tree"))?;
             digests.push(hash::digest_bytes(rel, executable, &content));
         }
-        let tree = index
-            .write_tree_to(&repo)
-            .map_err(git("write the tree"))?;
+        let tree = index.write_tree_to(&repo).map_err(git("write the tree"))?;
         Ok(StoredTree {
             tree: TreeId(tree.to_string()),
             content_hash: hash::tree_hash(&digests),
@@ -309,8 +307,11 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(skill.join("scripts/run.sh"), fs::Permissions::from_mode(0o755))
-                .unwrap();
+            fs::set_permissions(
+                skill.join("scripts/run.sh"),
+                fs::Permissions::from_mode(0o755),
+            )
+            .unwrap();
         }
         let stored = store.write_tree(&skill).unwrap();
         assert_eq!(stored.content_hash, hash::hash_path(&skill).unwrap());
@@ -348,12 +349,22 @@ mod tests {
         fs::write(&f, "two\n").unwrap();
         let t2 = store.write_tree(&f).unwrap().tree;
         let c1 = store.commit(&t1, &[], "one", UNIX_EPOCH).unwrap();
-        let c2 = store.commit(&t2, &[c1.clone()], "two", UNIX_EPOCH).unwrap();
+        let c2 = store
+            .commit(&t2, std::slice::from_ref(&c1), "two", UNIX_EPOCH)
+            .unwrap();
         assert_eq!(store.tree_of(&c2).unwrap(), t2);
 
         let repo = Repository::open_bare(store.path()).unwrap();
-        let commit = repo.find_commit(Oid::from_str(c2.as_str()).unwrap()).unwrap();
-        assert_eq!(commit.parent_ids().map(|p| p.to_string()).collect::<Vec<_>>(), [c1.as_str()]);
+        let commit = repo
+            .find_commit(Oid::from_str(c2.as_str()).unwrap())
+            .unwrap();
+        assert_eq!(
+            commit
+                .parent_ids()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>(),
+            [c1.as_str()]
+        );
         assert!(repo.find_reference(&format!("refs/keep/{c1}")).is_ok());
         assert!(matches!(
             store.commit(&t1, &[CommitId("0".repeat(40))], "x", UNIX_EPOCH),

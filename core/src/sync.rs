@@ -276,15 +276,8 @@ pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, Op
     let target_version = record_sides(ctx, req, &sides, &mut recorder).await;
     if plan.outcome == Outcome::Conflict {
         let merged = plan.result.unwrap_or_default();
-        let pending = conflicts::create(
-            ctx,
-            &mut recorder,
-            req,
-            &sides,
-            &merged,
-            &report.files,
-        )
-        .await?;
+        let pending =
+            conflicts::create(ctx, &mut recorder, req, &sides, &merged, &report.files).await?;
         report.pending = Some(pending);
         report.result = None;
         report.warnings = recorder.finish().await;
@@ -440,6 +433,19 @@ fn plan(sides: &Sides, strategy: Strategy, labels: Labels<'_>) -> Result<Plan, O
     })
 }
 
+/// The upstream's current version of an artifact (at its spec's ref), fetched and read.
+pub async fn upstream_files(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+) -> Result<ArtifactFiles, OpsError> {
+    let req = SyncRequest {
+        direction: Direction::UpstreamToCollection,
+        project: None,
+        ..req.clone()
+    };
+    Ok(load_sides(ctx, &req).await?.source)
+}
+
 /// Reads the source, target and base of a sync. Writes nothing (an upstream is fetched into
 /// the cache, which is not a tier).
 pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<Sides, OpsError> {
@@ -461,9 +467,10 @@ pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<S
     let versions = Versions::open_read_only(&ctx.home).await?;
     let mut sides = match req.direction {
         Direction::UpstreamToCollection => {
-            let spec_text = entry.upstream.as_deref().ok_or_else(|| OpsError::NoUpstream {
-                id: req.id.clone(),
-            })?;
+            let spec_text = entry
+                .upstream
+                .as_deref()
+                .ok_or_else(|| OpsError::NoUpstream { id: req.id.clone() })?;
             let lock = Lock::load(&collection_dir)?;
             let spec = UpstreamSpec::parse(spec_text)?;
             let repo = UpstreamCache::new(ctx.home.root().join("cache/upstream"))

@@ -324,19 +324,24 @@ impl Versions {
     }
 
     /// Finds one version of `artifact` by tag or by a prefix of its hash (at least 4 hex).
-    pub async fn resolve(&self, artifact: &ArtifactId, given: &str) -> Result<Version, VersionError> {
+    pub async fn resolve(
+        &self,
+        artifact: &ArtifactId,
+        given: &str,
+    ) -> Result<Version, VersionError> {
         let all = self.history(artifact).await?;
         if let Some(v) = all.iter().find(|v| v.version_tag.as_deref() == Some(given)) {
             return Ok(v.clone());
         }
         let prefix = given.to_ascii_lowercase();
-        let matches: Vec<&Version> = if prefix.len() >= 4 && prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
-            all.iter()
-                .filter(|v| v.content_hash.to_hex().starts_with(&prefix))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let matches: Vec<&Version> =
+            if prefix.len() >= 4 && prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+                all.iter()
+                    .filter(|v| v.content_hash.to_hex().starts_with(&prefix))
+                    .collect()
+            } else {
+                Vec::new()
+            };
         match matches.as_slice() {
             [one] => Ok((*one).clone()),
             [] => Err(VersionError::NotFound {
@@ -353,13 +358,11 @@ impl Versions {
 
     /// Every recorded version of `artifact`, newest first.
     pub async fn history(&self, artifact: &ArtifactId) -> Result<Vec<Version>, VersionError> {
-        let rows = sqlx::query(select_versions!(
-            "WHERE artifact_id = ? ORDER BY id DESC"
-        ))
-        .bind(artifact.to_string())
-        .fetch_all(self.db.pool())
-        .await
-        .map_err(query_err("read the history"))?;
+        let rows = sqlx::query(select_versions!("WHERE artifact_id = ? ORDER BY id DESC"))
+            .bind(artifact.to_string())
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(query_err("read the history"))?;
         rows.iter().map(version_from_row).collect()
     }
 
@@ -504,9 +507,10 @@ impl Versions {
         rows.iter()
             .map(|r| {
                 let text = |c: &str| -> Result<String, VersionError> {
-                    r.try_get::<String, _>(c).map_err(|e| VersionError::Corrupt {
-                        what: format!("version_events.{c}: {e}"),
-                    })
+                    r.try_get::<String, _>(c)
+                        .map_err(|e| VersionError::Corrupt {
+                            what: format!("version_events.{c}: {e}"),
+                        })
                 };
                 Ok(VersionEvent {
                     content_hash: text("content_hash")?,

@@ -27,7 +27,16 @@ impl Rng {
 /// are common; some blank, some punctuation-only (what git's "alnum" simplification looks at).
 fn line(rng: &mut Rng) -> String {
     const WORDS: &[&str] = &[
-        "alpha", "beta", "gamma", "delta", "", "}", "---", "# Heading", "- item", "use x;",
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "",
+        "}",
+        "---",
+        "# Heading",
+        "- item",
+        "use x;",
     ];
     let w = WORDS[rng.below(WORDS.len())];
     if rng.below(4) == 0 {
@@ -69,8 +78,18 @@ fn git_merge_file(dir: &std::path::Path, base: &str, ours: &str, theirs: &str) -
     let out = Command::new("git")
         .current_dir(dir)
         .args([
-            "merge-file", "-p", "--diff3", "-L", "ours", "-L", "base", "-L", "theirs", "ours",
-            "base", "theirs",
+            "merge-file",
+            "-p",
+            "--diff3",
+            "-L",
+            "ours",
+            "-L",
+            "base",
+            "-L",
+            "theirs",
+            "ours",
+            "base",
+            "theirs",
         ])
         .output()
         .unwrap();
@@ -97,9 +116,14 @@ fn agrees_with_git_merge_file_on_generated_triples() {
             text(&theirs, nl(&mut rng)),
         );
         let (git_clean, git_out) = git_merge_file(dir.path(), &b, &o, &t);
-        let ours_merge =
-            merge::merge_text("f", b.as_bytes(), o.as_bytes(), t.as_bytes(), Labels::default())
-                .unwrap();
+        let ours_merge = merge::merge_text(
+            "f",
+            b.as_bytes(),
+            o.as_bytes(),
+            t.as_bytes(),
+            Labels::default(),
+        )
+        .unwrap();
         let show = || format!("case {case}\n--- base\n{b}\n--- ours\n{o}\n--- theirs\n{t}");
         assert_eq!(ours_merge.clean, git_clean, "verdict differs: {}", show());
         if git_clean {
@@ -127,7 +151,10 @@ fn agrees_with_git_merge_file_on_generated_triples() {
         "{cases} triples: {clean} clean (all identical to git), {conflicted} conflicted \
          ({same_conflict_text} with byte-identical conflict text)"
     );
-    assert!(clean > 200 && conflicted > 200, "the generator must exercise both verdicts");
+    assert!(
+        clean > 200 && conflicted > 200,
+        "the generator must exercise both verdicts"
+    );
 }
 
 fn tree(list: &[(&str, &str)]) -> ArtifactFiles {

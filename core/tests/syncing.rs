@@ -82,14 +82,28 @@ fn a_dry_run_plans_and_writes_nothing_then_a_fast_forward_applies() {
     let w = deployed_world();
     for artifact in ALL {
         let file = main_file(artifact);
-        edit(&w.collection(file), "Line one.\nLine two.\nNew in the collection.\n");
+        edit(
+            &w.collection(file),
+            "Line one.\nLine two.\nNew in the collection.\n",
+        );
         let before = read(&project_file(&w, file));
         let records = fs::read(DeploymentFile::path_in(&w.p1)).unwrap();
-        let plan = run(&w, artifact, Direction::CollectionToProject, Some(&w.p1), Strategy::Auto, true)
-            .unwrap();
+        let plan = run(
+            &w,
+            artifact,
+            Direction::CollectionToProject,
+            Some(&w.p1),
+            Strategy::Auto,
+            true,
+        )
+        .unwrap();
         assert_eq!(plan.outcome, Outcome::FastForward, "{artifact}");
         assert!(!plan.applied);
-        assert!(plan.files.iter().any(|f| f.action == FileAction::FastForward));
+        assert!(
+            plan.files
+                .iter()
+                .any(|f| f.action == FileAction::FastForward)
+        );
         assert_eq!(read(&project_file(&w, file)), before, "a dry run wrote");
         assert_eq!(fs::read(DeploymentFile::path_in(&w.p1)).unwrap(), records);
 
@@ -154,8 +168,14 @@ fn a_conflict_waits_for_resolution_and_then_applies() {
     let w = deployed_world();
     let skill = "skills/review/SKILL.md";
     let script = "skills/review/scripts/check.sh";
-    edit(&project_file(&w, skill), "# Review\n\nLine one, project.\nLine two.\n");
-    edit(&w.collection(skill), "# Review\n\nLine one, collection.\nLine two.\n");
+    edit(
+        &project_file(&w, skill),
+        "# Review\n\nLine one, project.\nLine two.\n",
+    );
+    edit(
+        &w.collection(skill),
+        "# Review\n\nLine one, collection.\nLine two.\n",
+    );
     edit(&project_file(&w, script), "#!/bin/sh\nexit 1\n");
     edit(&w.collection(script), "#!/bin/sh\nexit 2\n");
     let project_before = hash::hash_path(&w.p1.join(".claude/skills/review")).unwrap();
@@ -170,7 +190,10 @@ fn a_conflict_waits_for_resolution_and_then_applies() {
         "a conflicted merge touched the live target"
     );
     let markers = read(&pending.join("files/SKILL.md"));
-    assert!(markers.contains("<<<<<<< project") && markers.contains("||||||| base"), "{markers}");
+    assert!(
+        markers.contains("<<<<<<< project") && markers.contains("||||||| base"),
+        "{markers}"
+    );
     let records = DeploymentFile::load(&w.p1).unwrap();
     assert_eq!(
         records.get(&id("skill:review")).unwrap().pending_conflicts,
@@ -183,7 +206,14 @@ fn a_conflict_waits_for_resolution_and_then_applies() {
     ));
 
     let review = id("skill:review");
-    let cont = || block_on(conflicts::continue_merge(&w.ctx, &review, "default", Some(&w.p1)));
+    let cont = || {
+        block_on(conflicts::continue_merge(
+            &w.ctx,
+            &review,
+            "default",
+            Some(&w.p1),
+        ))
+    };
     match cont() {
         Err(OpsError::MarkersLeft { files, .. }) => {
             assert_eq!(files, "SKILL.md, scripts/check.sh")
@@ -225,14 +255,22 @@ fn a_conflict_waits_for_resolution_and_then_applies() {
     assert!(record.pending_conflicts.is_empty());
     assert_eq!(
         record.merge_base_snapshot.as_deref(),
-        Some(hash::hash_path(&w.collection("skills/review")).unwrap().to_hex().as_str()),
+        Some(
+            hash::hash_path(&w.collection("skills/review"))
+                .unwrap()
+                .to_hex()
+                .as_str()
+        ),
         "the collection's version is the new baseline"
     );
     // The exec bit of the resolved script survived.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(project_file(&w, script)).unwrap().permissions().mode();
+        let mode = fs::metadata(project_file(&w, script))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_ne!(mode & 0o111, 0, "exec bit lost");
     }
     // The conflict record says how it ended.
@@ -259,7 +297,10 @@ fn binary_and_delete_modify_clashes_are_never_merged() {
     fs::write(project_file(&w, "skills/review/logo.png"), bin("project")).unwrap();
     fs::write(w.collection("skills/review/logo.png"), bin("collection")).unwrap();
     fs::remove_file(project_file(&w, "skills/review/scripts/check.sh")).unwrap();
-    edit(&w.collection("skills/review/scripts/check.sh"), "#!/bin/sh\nexit 3\n");
+    edit(
+        &w.collection("skills/review/scripts/check.sh"),
+        "#!/bin/sh\nexit 3\n",
+    );
 
     let report = to_project(&w, "skill:review", Strategy::Auto).unwrap();
     assert_eq!(report.outcome, Outcome::Conflict);
@@ -272,19 +313,37 @@ fn binary_and_delete_modify_clashes_are_never_merged() {
         kinds,
         [
             ("logo.png", FileAction::Binary, ConflictKind::Binary),
-            ("scripts/check.sh", FileAction::Conflict, ConflictKind::DeletedByOurs),
+            (
+                "scripts/check.sh",
+                FileAction::Conflict,
+                ConflictKind::DeletedByOurs
+            ),
         ]
     );
     let review = id("skill:review");
     // Without markers these still need a decision.
     assert!(matches!(
-        block_on(conflicts::continue_merge(&w.ctx, &review, "default", Some(&w.p1))),
+        block_on(conflicts::continue_merge(
+            &w.ctx,
+            &review,
+            "default",
+            Some(&w.p1)
+        )),
         Err(OpsError::MarkersLeft { .. })
     ));
-    for (path, r) in [("logo.png", Resolution::Theirs), ("scripts/check.sh", Resolution::Ours)] {
+    for (path, r) in [
+        ("logo.png", Resolution::Theirs),
+        ("scripts/check.sh", Resolution::Ours),
+    ] {
         conflicts::resolve_file(&w.ctx, &review, "default", Some(&w.p1), path, r).unwrap();
     }
-    block_on(conflicts::continue_merge(&w.ctx, &review, "default", Some(&w.p1))).unwrap();
+    block_on(conflicts::continue_merge(
+        &w.ctx,
+        &review,
+        "default",
+        Some(&w.p1),
+    ))
+    .unwrap();
     assert_eq!(
         fs::read(project_file(&w, "skills/review/logo.png")).unwrap(),
         bin("collection")
@@ -333,12 +392,18 @@ fn without_a_base_auto_refuses_and_only_a_choice_settles_it() {
     let report = to_project(&w, "agent:planner", Strategy::Auto).unwrap();
     assert_eq!(report.outcome, Outcome::Diverged);
     assert!(!report.applied);
-    assert_eq!(read(&project_file(&w, "agents/planner.md")), "Project plan.\n");
+    assert_eq!(
+        read(&project_file(&w, "agents/planner.md")),
+        "Project plan.\n"
+    );
     assert_eq!(fs::read(&path).unwrap(), before);
 
     let kept = to_project(&w, "agent:planner", Strategy::Ours).unwrap();
     assert_eq!(kept.outcome, Outcome::KeptTarget);
-    assert_eq!(read(&project_file(&w, "agents/planner.md")), "Project plan.\n");
+    assert_eq!(
+        read(&project_file(&w, "agents/planner.md")),
+        "Project plan.\n"
+    );
     assert_eq!(
         w.status("agent:planner", "collection-project", 1),
         Some(DriftStatus::Modified),
@@ -358,14 +423,28 @@ fn upstream_changes_merge_into_an_edited_collection() {
     // The agent follows the default branch.
     w.up.write("agents/planner.md", "Plan the work.\nThen review it.\n");
     let new_commit = w.up.commit("planner v2");
-    edit(&w.collection("agents/planner.md"), "Plan the work carefully.\n");
+    edit(
+        &w.collection("agents/planner.md"),
+        "Plan the work carefully.\n",
+    );
     assert_eq!(
         w.status("agent:planner", "upstream-collection", 0),
         Some(DriftStatus::Conflict)
     );
-    let report = run(&w, "agent:planner", Direction::UpstreamToCollection, None, Strategy::Auto, false)
-        .unwrap();
-    assert_eq!(report.outcome, Outcome::Conflict, "same line edited on both sides");
+    let report = run(
+        &w,
+        "agent:planner",
+        Direction::UpstreamToCollection,
+        None,
+        Strategy::Auto,
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        report.outcome,
+        Outcome::Conflict,
+        "same line edited on both sides"
+    );
     let planner = id("agent:planner");
     conflicts::resolve_file(
         &w.ctx,
@@ -377,8 +456,9 @@ fn upstream_changes_merge_into_an_edited_collection() {
     )
     .unwrap();
     block_on(conflicts::continue_merge(&w.ctx, &planner, "default", None)).unwrap();
-    let lock = skillmeat_core::collection::Lock::load(&w.ctx.home.collection_dir("default").unwrap())
-        .unwrap();
+    let lock =
+        skillmeat_core::collection::Lock::load(&w.ctx.home.collection_dir("default").unwrap())
+            .unwrap();
     let locked = lock.get(&planner).unwrap();
     assert_eq!(locked.commit, new_commit);
     assert_eq!(
@@ -390,8 +470,15 @@ fn upstream_changes_merge_into_an_edited_collection() {
     w.up.write("commands/fix.md", "Fix the bug.\nAdd a test.\n");
     w.up.commit("fix v2");
     w.up.tag("v2");
-    let fix_spec_is_pinned = run(&w, "command:fix", Direction::UpstreamToCollection, None, Strategy::Auto, false)
-        .unwrap();
+    let fix_spec_is_pinned = run(
+        &w,
+        "command:fix",
+        Direction::UpstreamToCollection,
+        None,
+        Strategy::Auto,
+        false,
+    )
+    .unwrap();
     assert_eq!(
         fix_spec_is_pinned.outcome,
         Outcome::UpToDate,
@@ -402,11 +489,24 @@ fn upstream_changes_merge_into_an_edited_collection() {
 #[test]
 fn project_edits_are_captured_into_the_collection() {
     let w = deployed_world();
-    edit(&project_file(&w, "commands/fix.md"), "Fix the bug properly.\n");
-    let report = run(&w, "command:fix", Direction::ProjectToCollection, Some(&w.p1), Strategy::Auto, false)
-        .unwrap();
+    edit(
+        &project_file(&w, "commands/fix.md"),
+        "Fix the bug properly.\n",
+    );
+    let report = run(
+        &w,
+        "command:fix",
+        Direction::ProjectToCollection,
+        Some(&w.p1),
+        Strategy::Auto,
+        false,
+    )
+    .unwrap();
     assert_eq!(report.outcome, Outcome::FastForward);
-    assert_eq!(read(&w.collection("commands/fix.md")), "Fix the bug properly.\n");
+    assert_eq!(
+        read(&w.collection("commands/fix.md")),
+        "Fix the bug properly.\n"
+    );
     assert_eq!(
         w.status("command:fix", "collection-project", 1),
         Some(DriftStatus::Synced)
@@ -424,11 +524,24 @@ fn rollback_restores_the_pre_sync_version_and_is_recorded() {
     edit(&w.collection("commands/fix.md"), "Fix the bug.\nl2\n");
     let report = to_project(&w, "command:fix", Strategy::Theirs).unwrap();
     let before = report.target.clone().unwrap();
-    assert_eq!(read(&project_file(&w, "commands/fix.md")), "Fix the bug.\nl2\n");
+    assert_eq!(
+        read(&project_file(&w, "commands/fix.md")),
+        "Fix the bug.\nl2\n"
+    );
     let fix = id("command:fix");
-    let back = block_on(ops::rollback(&w.ctx, &fix, "default", Some(&w.p1), &before[..10])).unwrap();
+    let back = block_on(ops::rollback(
+        &w.ctx,
+        &fix,
+        "default",
+        Some(&w.p1),
+        &before[..10],
+    ))
+    .unwrap();
     assert!(back.changed);
-    assert_eq!(read(&project_file(&w, "commands/fix.md")), "l1 project\nl2\n");
+    assert_eq!(
+        read(&project_file(&w, "commands/fix.md")),
+        "l1 project\nl2\n"
+    );
     let history = block_on(ops::history(&w.ctx, &fix, "default")).unwrap();
     assert_eq!(history.events.len(), 1);
     assert_eq!(history.events[0].content_hash, before);
@@ -438,7 +551,13 @@ fn rollback_restores_the_pre_sync_version_and_is_recorded() {
     );
     // Unknown versions and unregistered projects are clear errors that write nothing.
     assert!(matches!(
-        block_on(ops::rollback(&w.ctx, &fix, "default", Some(&w.p1), "deadbeef")),
+        block_on(ops::rollback(
+            &w.ctx,
+            &fix,
+            "default",
+            Some(&w.p1),
+            "deadbeef"
+        )),
         Err(OpsError::Versions(_))
     ));
     assert!(matches!(
@@ -446,7 +565,14 @@ fn rollback_restores_the_pre_sync_version_and_is_recorded() {
         Err(OpsError::NotRegistered { .. })
     ));
     assert!(matches!(
-        run(&w, "command:fix", Direction::CollectionToProject, Some(&w.p2), Strategy::Auto, false),
+        run(
+            &w,
+            "command:fix",
+            Direction::CollectionToProject,
+            Some(&w.p2),
+            Strategy::Auto,
+            false
+        ),
         Err(OpsError::NotRegistered { .. })
     ));
 }
@@ -466,8 +592,15 @@ fn a_locked_artifact_times_out_with_a_clear_message() {
 #[test]
 fn every_artifact_id_must_exist() {
     let w = deployed_world();
-    let err = run(&w, "skill:nope", Direction::CollectionToProject, Some(&w.p1), Strategy::Auto, false)
-        .unwrap_err();
+    let err = run(
+        &w,
+        "skill:nope",
+        Direction::CollectionToProject,
+        Some(&w.p1),
+        Strategy::Auto,
+        false,
+    )
+    .unwrap_err();
     assert!(matches!(err, OpsError::NotInCollection { .. }), "{err}");
     let _: ArtifactId = id("skill:review");
 }

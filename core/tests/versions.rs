@@ -69,7 +69,13 @@ fn recording_deduplicates_and_builds_lineage_with_commit_parents() {
     );
     let b_hex = b.content_hash.to_hex();
     edit(&file, "three\n");
-    let (c, _) = record(&versions, "command:fix", &file, ChangeOrigin::Sync, &[&b_hex]);
+    let (c, _) = record(
+        &versions,
+        "command:fix",
+        &file,
+        ChangeOrigin::Sync,
+        &[&b_hex],
+    );
     assert_eq!(
         c.version_lineage,
         [c.content_hash.to_hex(), b_hex.clone(), a_hex.clone()]
@@ -103,7 +109,12 @@ fn recording_deduplicates_and_builds_lineage_with_commit_parents() {
     let hashes: Vec<_> = history.iter().map(|v| v.content_hash).collect();
     assert_eq!(
         hashes,
-        [m.content_hash, c.content_hash, b.content_hash, a.content_hash]
+        [
+            m.content_hash,
+            c.content_hash,
+            b.content_hash,
+            a.content_hash
+        ]
     );
     let out = dir.path().join("out/fix.md");
     fs::create_dir_all(out.parent().unwrap()).unwrap();
@@ -168,12 +179,16 @@ fn the_database_is_wal_and_reopens_with_its_rows() {
     // Opening again applies no migration twice and finds the row, also read-only.
     let versions = block_on(Versions::open(&home)).unwrap();
     assert_eq!(
-        block_on(versions.history(&id("command:fix"))).unwrap().len(),
+        block_on(versions.history(&id("command:fix")))
+            .unwrap()
+            .len(),
         1
     );
     let read_only = block_on(Versions::open_read_only(&home)).unwrap().unwrap();
     assert_eq!(
-        block_on(read_only.history(&id("command:fix"))).unwrap().len(),
+        block_on(read_only.history(&id("command:fix")))
+            .unwrap()
+            .len(),
         1
     );
 }
@@ -251,7 +266,13 @@ fn add_and_deploy_record_versions_and_register_the_project() {
     assert!(added.metadata["commit"].is_string(), "{:?}", added.metadata);
 
     // Deploying the same content records nothing new; its commit becomes the snapshot id.
-    let report = block_on(ops::deploy(&w.ctx, &[review.clone()], &w.p1, "default")).unwrap();
+    let report = block_on(ops::deploy(
+        &w.ctx,
+        std::slice::from_ref(&review),
+        &w.p1,
+        "default",
+    ))
+    .unwrap();
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     assert_eq!(
         report.deployed[0].snapshot_id.as_deref(),
@@ -269,7 +290,7 @@ fn add_and_deploy_record_versions_and_register_the_project() {
 
     // A hand edit in the collection, deployed, is recorded as a local modification of it.
     edit(&w.collection("skills/review/SKILL.md"), "# Review v2\n");
-    deploy(&w.ctx, &[review.clone()], &w.p2, "default").unwrap();
+    deploy(&w.ctx, std::slice::from_ref(&review), &w.p2, "default").unwrap();
     let history = block_on(ops::history(&w.ctx, &review, "default")).unwrap();
     assert_eq!(history.versions.len(), 2);
     assert_eq!(

@@ -98,6 +98,35 @@ pub enum Command {
     /// Without --project, every project SkillMeat deployed into is checked (plus the current
     /// folder if it has deployment records).
     Drift(crate::commands::DriftArgs),
+    /// Sync one artifact between tiers: plan, then apply with --yes (or when asked).
+    ///
+    /// Directions: upstream (upstream → collection), deploy (collection → project), project
+    /// (project → collection, capturing a project's edits), both (upstream → collection →
+    /// project). With --strategy auto, a side that alone changed since the last sync is taken
+    /// whole (fast-forward) and changes on both sides are merged line by line; conflicting
+    /// changes never touch your files: they are kept aside as a pending merge for
+    /// `skillmeat resolve` (exit status 3). Everything replaced is kept in the version store,
+    /// so `skillmeat rollback` can restore it.
+    ///
+    /// Examples:
+    ///   skillmeat sync skill:pdf --direction deploy --project ~/code/app --dry-run
+    ///   skillmeat sync skill:pdf --direction both --project ~/code/app --yes
+    Sync(crate::sync_cmd::SyncArgs),
+    /// Update artifacts from their upstreams (and into a project with --project).
+    ///
+    /// Plans every artifact first and shows the plan; applies with --yes or when you say so.
+    /// Prints a summary: up to date, updated, auto-merged, conflict, error. Exit status 3 when a
+    /// conflict is left pending, 1 when anything failed.
+    Update(crate::sync_cmd::UpdateArgs),
+    /// Settle a pending merge: one file at a time, then --continue (or --abort).
+    ///
+    /// --continue applies the merge only when no conflicted file still holds markers and every
+    /// delete/modify or binary clash was decided, and names the files that are not.
+    Resolve(crate::sync_cmd::ResolveArgs),
+    /// Restore a recorded version of an artifact (collection, or --project copy).
+    Rollback(crate::sync_cmd::RollbackArgs),
+    /// Show what differs between two tiers or versions of an artifact.
+    Diff(crate::sync_cmd::DiffArgs),
     /// Upgrade a project's deployment records written by older tools (safe to run again).
     ///
     /// Missing fields get defaults; a legacy content hash becomes a current one when the
@@ -179,6 +208,11 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Drift(args) => block_on(crate::commands::drift(&home, args)),
         Command::Bench(cmd) => crate::bench::run(cmd),
         Command::Migrate(args) => block_on(crate::commands::migrate(&home, args)),
+        Command::Sync(args) => block_on(crate::sync_cmd::sync_command(&home, args)),
+        Command::Update(args) => crate::sync_cmd::update_command(&home, args),
+        Command::Resolve(args) => block_on(crate::sync_cmd::resolve_command(&home, args)),
+        Command::Rollback(args) => block_on(crate::sync_cmd::rollback_command(&home, args)),
+        Command::Diff(args) => block_on(crate::sync_cmd::diff_command(&home, args)),
         Command::Serve(args) => {
             let site_root = match args.site_root {
                 Some(dir) => dir,

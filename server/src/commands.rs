@@ -133,7 +133,7 @@ pub struct MigrateArgs {
     pub json: bool,
 }
 
-fn context(home: &Path) -> Result<Context, CommandError> {
+pub(crate) fn context(home: &Path) -> Result<Context, CommandError> {
     let cwd = std::env::current_dir()
         .map_err(|e| CommandError::failed(format!("cannot read the current folder: {e}")))?;
     Ok(Context {
@@ -149,7 +149,7 @@ fn context(home: &Path) -> Result<Context, CommandError> {
     })
 }
 
-fn ops_error(e: OpsError) -> CommandError {
+pub(crate) fn ops_error(e: OpsError) -> CommandError {
     let hint = match &e {
         OpsError::UnknownType { .. } => Some("add --type skill, --type command or --type agent"),
         OpsError::AlreadyAdded { .. } => Some("see it with `skillmeat show`"),
@@ -160,16 +160,34 @@ fn ops_error(e: OpsError) -> CommandError {
             Some("list the versions with `skillmeat history ID`")
         }
         OpsError::Versions(VersionError::TagTaken { .. }) => Some("pass --force to move the tag"),
+        OpsError::NotRegistered { .. } => {
+            Some("deploy into it first: `skillmeat deploy ID --project DIR`")
+        }
+        OpsError::NotDeployed { .. } => {
+            Some("deploy it first: `skillmeat deploy ID --project DIR`")
+        }
+        OpsError::PendingMerge { .. } => {
+            Some("`skillmeat resolve ID --continue` applies it once resolved; --abort drops it")
+        }
+        OpsError::NoPendingMerge { .. } => Some("start one with `skillmeat sync`"),
+        OpsError::AmbiguousPending { .. } => Some("name the project with --project DIR"),
+        OpsError::Apply(skillmeat_core::apply::ApplyError::Locked { .. }) => {
+            Some("another SkillMeat command or server is writing it; try again when it is done")
+        }
+        OpsError::TargetChanged { .. } => Some("run the same command again"),
         _ => None,
     };
-    let err = CommandError::failed(e.to_string());
+    let err = match &e {
+        OpsError::ProjectRequired { .. } => CommandError::usage(e.to_string()),
+        _ => CommandError::failed(e.to_string()),
+    };
     match hint {
         Some(h) => err.with_hint(h),
         None => err,
     }
 }
 
-fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CommandError::failed(format!("cannot print JSON: {e}")))?;
     println!("{text}");
@@ -177,7 +195,7 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
 }
 
 /// Prints rows as left-aligned columns under a header.
-fn print_table(header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -216,7 +234,7 @@ pub fn init(home: &Path, json: bool) -> Result<ExitCode, CommandError> {
 }
 
 /// Prints warnings from an operation that succeeded, on stderr so JSON output stays clean.
-fn print_warnings(warnings: &[String]) {
+pub(crate) fn print_warnings(warnings: &[String]) {
     for w in warnings {
         eprintln!("warning: {w}");
     }
@@ -437,9 +455,7 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
 
 pub async fn migrate(home: &Path, args: MigrateArgs) -> Result<ExitCode, CommandError> {
     let ctx = context(home)?;
-    let done = ops::migrate(&ctx, &args.project)
-        .await
-        .map_err(ops_error)?;
+    let done = ops::migrate(&ctx, &args.project).await.map_err(ops_error)?;
     print_warnings(&done.warnings);
     if args.json {
         print_json(&done)?;

@@ -199,7 +199,11 @@ fn history_tag_and_drift_over_registered_projects() {
     std::fs::create_dir_all(&p1).unwrap();
     std::fs::create_dir_all(&p2).unwrap();
     let spec = format!("{}#commands/fix.md@v1", up.path().display());
-    assert!(skillmeat(&home, tmp.path(), &["add", &spec]).status.success());
+    assert!(
+        skillmeat(&home, tmp.path(), &["add", &spec])
+            .status
+            .success()
+    );
     for p in [&p1, &p2] {
         let o = skillmeat(
             &home,
@@ -220,11 +224,19 @@ fn history_tag_and_drift_over_registered_projects() {
     assert!(text(&o).contains("modified"), "{}", text(&o));
 
     // The collection moves on by hand; tagging records and names that version.
-    std::fs::write(home.join("collections/default/commands/fix.md"), "Fix v2.\n").unwrap();
+    std::fs::write(
+        home.join("collections/default/commands/fix.md"),
+        "Fix v2.\n",
+    )
+    .unwrap();
     let o = skillmeat(&home, tmp.path(), &["tag", "command:fix", "reviewed"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("as reviewed"), "{}", text(&o));
-    let o = skillmeat(&home, tmp.path(), &["tag", "command:fix", "reviewed", "nope"]);
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["tag", "command:fix", "reviewed", "nope"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("skillmeat history"), "{}", text(&o));
 
@@ -243,7 +255,10 @@ fn history_tag_and_drift_over_registered_projects() {
     let out = text(&o);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with(" VERSION"), "{out}");
-    assert!(lines[1].starts_with('*') && lines[1].contains("reviewed"), "{out}");
+    assert!(
+        lines[1].starts_with('*') && lines[1].contains("reviewed"),
+        "{out}"
+    );
     assert!(lines[2].contains("sync"), "{out}");
 
     let o = skillmeat(&home, tmp.path(), &["history", "command:nope"]);
@@ -283,12 +298,20 @@ fn an_unreadable_file_is_a_clear_error_and_nothing_is_written() {
     let project = tmp.path().join("proj");
     std::fs::create_dir_all(&project).unwrap();
     let spec = format!("{}#skills/review@v1", up.path().display());
-    assert!(skillmeat(&home, tmp.path(), &["add", &spec]).status.success());
-    let p = project.to_str().unwrap();
     assert!(
-        skillmeat(&home, tmp.path(), &["deploy", "skill:review", "--project", p])
+        skillmeat(&home, tmp.path(), &["add", &spec])
             .status
             .success()
+    );
+    let p = project.to_str().unwrap();
+    assert!(
+        skillmeat(
+            &home,
+            tmp.path(),
+            &["deploy", "skill:review", "--project", p]
+        )
+        .status
+        .success()
     );
     // Everything open to the unprivileged user but the one file.
     let chmod = Command::new("chmod")
@@ -314,8 +337,12 @@ fn an_unreadable_file_is_a_clear_error_and_nothing_is_written() {
     assert!(!text(&o).contains("panicked"), "{}", text(&o));
 
     // Deploying over it cannot check for local edits, so it refuses and writes nothing.
-    let o = skillmeat_unprivileged(&home, tmp.path(), &["deploy", "skill:review", "--project", p])
-        .unwrap();
+    let o = skillmeat_unprivileged(
+        &home,
+        tmp.path(),
+        &["deploy", "skill:review", "--project", p],
+    )
+    .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("SKILL.md"), "{}", text(&o));
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
