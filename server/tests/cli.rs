@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use skillmeat_testutils::git::GitRepo;
 
-fn skillmeat(home: &Path, cwd: &Path, args: &[&str]) -> Output {
+pub(crate) fn skillmeat(home: &Path, cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_skillmeat"))
         .args(["--home", home.to_str().unwrap()])
         .args(args)
@@ -18,7 +18,7 @@ fn skillmeat(home: &Path, cwd: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -26,7 +26,7 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn upstream() -> GitRepo {
+pub(crate) fn upstream() -> GitRepo {
     let up = GitRepo::new();
     up.write("skills/review/SKILL.md", "# Review\n")
         .write("commands/fix.md", "Fix.\n");

@@ -1,0 +1,509 @@
+//! `sync`, `update`, `resolve`, `rollback` and `diff` as a user runs them, on real repositories;
+//! with the fixture of real skills when it is there.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::cli::{skillmeat, text, upstream};
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+fn json(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
+}
+
+#[test]
+fn a_conflict_through_the_cli_plan_pending_resolve_continue_rollback() {
+    let up = upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    let p = project.to_str().unwrap();
+    let spec = format!("{}#commands/fix.md@v1", up.path().display());
+    assert!(
+        skillmeat(&home, tmp.path(), &["add", &spec])
+            .status
+            .success()
+    );
+    assert!(
+        skillmeat(
+            &home,
+            tmp.path(),
+            &["deploy", "command:fix", "--project", p]
+        )
+        .status
+        .success()
+    );
+    let in_project = project.join(".claude/commands/fix.md");
+    let in_collection = home.join("collections/default/commands/fix.md");
+    std::fs::write(&in_project, "Fix, project.\n").unwrap();
+    std::fs::write(&in_collection, "Fix, collection.\n").unwrap();
+
+    // Without a terminal and without --yes: the plan only.
+    let sync = [
+        "sync",
+        "command:fix",
+        "--direction",
+        "deploy",
+        "--project",
+        p,
+    ];
+    let o = skillmeat(&home, tmp.path(), &sync);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("conflict") && text(&o).contains("Not applied"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&in_project).unwrap(),
+        "Fix, project.\n"
+    );
+
+    let o = skillmeat(&home, tmp.path(), &[&sync[..], &["--yes"]].concat());
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "conflicts pending → exit 3: {}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("skillmeat resolve command:fix"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&in_project).unwrap(),
+        "Fix, project.\n"
+    );
+
+    let o = skillmeat(&home, tmp.path(), &["resolve", "command:fix", "--continue"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("fix.md"), "{}", text(&o));
+
+    let custom = tmp.path().join("mine.md");
+    std::fs::write(&custom, "<<<<<<< ours\nx\n=======\ny\n>>>>>>> theirs\n").unwrap();
+    let c = custom.to_str().unwrap();
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["resolve", "command:fix", "--file", "fix.md", "--custom", c],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "markers are refused: {}",
+        text(&o)
+    );
+    std::fs::write(&custom, "Fix, both.\n").unwrap();
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["resolve", "command:fix", "--file", "fix.md", "--custom", c],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["resolve", "command:fix", "--continue", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(json(&o)["resolution"], "resolved");
+    assert_eq!(
+        std::fs::read_to_string(&in_project).unwrap(),
+        "Fix, both.\n"
+    );
+
+    // The diff between the tiers shows the project's own line.
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "diff",
+            "command:fix",
+            "--lhs",
+            "collection",
+            "--rhs",
+            "project",
+            "--project",
+            p,
+        ],
+    );
+    assert!(
+        text(&o).contains("-Fix, collection.") && text(&o).contains("+Fix, both."),
+        "{}",
+        text(&o)
+    );
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "diff",
+            "command:fix",
+            "--lhs",
+            "upstream",
+            "--rhs",
+            "collection",
+            "--stat",
+        ],
+    );
+    assert!(
+        text(&o).contains("fix.md") && text(&o).contains("+1 -1"),
+        "{}",
+        text(&o)
+    );
+
+    // Roll the project back to what it had before the merge.
+    let o = skillmeat(&home, tmp.path(), &["history", "command:fix", "--json"]);
+    let history = json(&o);
+    let before = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["metadata"]["snapshot"] == "pre-sync")
+        .map(|v| v["content_hash"].as_str().unwrap().to_owned())
+        .expect("the pre-sync snapshot is a version");
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "rollback",
+            "command:fix",
+            "--to",
+            &before[..12],
+            "--project",
+            p,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(&in_project).unwrap(),
+        "Fix, project.\n"
+    );
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["rollback", "command:fix", "--to", "0000abcd"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("no recorded version"), "{}", text(&o));
+
+    // Bad input: unknown direction, a project direction without a project, an unknown tier.
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["sync", "command:fix", "--direction", "sideways"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["sync", "command:fix", "--direction", "deploy"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "diff",
+            "command:fix",
+            "--lhs",
+            "nowhere",
+            "--rhs",
+            "collection",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let other = tmp.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "sync",
+            "command:fix",
+            "--direction",
+            "deploy",
+            "--project",
+            other.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("not a registered project"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn two_processes_syncing_one_artifact_lose_no_update() {
+    let up = upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    let p = project.to_str().unwrap();
+    // Follows the default branch, so the upstream can move.
+    let spec = format!("{}#commands/fix.md", up.path().display());
+    assert!(
+        skillmeat(&home, tmp.path(), &["add", &spec])
+            .status
+            .success()
+    );
+    assert!(
+        skillmeat(
+            &home,
+            tmp.path(),
+            &["deploy", "command:fix", "--project", p]
+        )
+        .status
+        .success()
+    );
+    let in_collection = home.join("collections/default/commands/fix.md");
+    let mut up_text = "Fix.\n".to_owned();
+    for round in 0..8 {
+        // Both write the collection: the upstream adds a line at the top, the project at the end.
+        let now = std::fs::read_to_string(&in_collection).unwrap();
+        std::fs::write(
+            project.join(".claude/commands/fix.md"),
+            format!("{now}project {round}\n"),
+        )
+        .unwrap();
+        up_text = format!("upstream {round}\n{up_text}");
+        up.write("commands/fix.md", &up_text);
+        up.commit(&format!("round {round}"));
+        let spawn = |direction: &str| {
+            Command::new(env!("CARGO_BIN_EXE_skillmeat"))
+                .args([
+                    "--home",
+                    home.to_str().unwrap(),
+                    "sync",
+                    "command:fix",
+                    "--direction",
+                    direction,
+                    "--yes",
+                    "--json",
+                ])
+                .args(if direction == "project" {
+                    vec!["--project", p]
+                } else {
+                    vec![]
+                })
+                .env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap()
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| spawn("upstream"));
+            let b = s.spawn(|| spawn("project"));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let after = std::fs::read_to_string(&in_collection).unwrap();
+        eprintln!(
+            "round {round}: upstream sync {:?}, project capture {:?}",
+            a.status.code(),
+            b.status.code()
+        );
+        for (o, line) in [
+            (&a, format!("upstream {round}")),
+            (&b, format!("project {round}")),
+        ] {
+            if o.status.success() {
+                assert!(
+                    after.contains(&line),
+                    "a reported success lost its update:\n{after}\n{}",
+                    text(o)
+                );
+            } else {
+                assert!(
+                    text(o).contains("changed while the sync was being prepared")
+                        || text(o).contains("is locked"),
+                    "{}",
+                    text(o)
+                );
+            }
+        }
+        // Settle the round so the next one starts from a synced state.
+        for d in ["upstream", "project"] {
+            let o = spawn(d);
+            assert!(
+                o.status.success() || o.status.code() == Some(3),
+                "{}",
+                text(&o)
+            );
+            if o.status.code() == Some(3) {
+                panic!("unexpected conflict in round {round}: {}", text(&o));
+            }
+        }
+        let settled = std::fs::read_to_string(&in_collection).unwrap();
+        assert!(
+            settled.contains(&format!("upstream {round}"))
+                && settled.contains(&format!("project {round}")),
+            "{settled}"
+        );
+        assert!(
+            skillmeat(
+                &home,
+                tmp.path(),
+                &[
+                    "sync",
+                    "command:fix",
+                    "--direction",
+                    "deploy",
+                    "--project",
+                    p,
+                    "--yes",
+                    "--strategy",
+                    "theirs"
+                ]
+            )
+            .status
+            .success()
+        );
+    }
+}
+
+#[test]
+fn update_all_brings_the_real_skills_from_v1_to_v3_keeping_a_project_edit() {
+    let Some(up) = skillmeat_testutils::git::fixture_upstream() else {
+        return;
+    };
+    let up = up.path();
+    git(up, &["branch", "track", "v1"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    let p = project.to_str().unwrap();
+    let skills = [
+        "algorithmic-art",
+        "brand-guidelines",
+        "canvas-design",
+        "frontend-design",
+        "internal-comms",
+        "mcp-builder",
+        "skill-creator",
+        "slack-gif-creator",
+        "theme-factory",
+        "web-artifacts-builder",
+        "webapp-testing",
+    ];
+    for name in skills {
+        let spec = format!("{}#skills/{name}@track", up.display());
+        let o = skillmeat(&home, tmp.path(), &["add", &spec]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let ids: Vec<String> = skills.iter().map(|s| format!("skill:{s}")).collect();
+    let mut deploy = vec!["deploy"];
+    deploy.extend(ids.iter().map(String::as_str));
+    deploy.extend(["--project", p]);
+    assert!(skillmeat(&home, tmp.path(), &deploy).status.success());
+
+    // A team note right after the front matter, a region v1 → v3 leaves alone.
+    let skill_md = project.join(".claude/skills/skill-creator/SKILL.md");
+    let original = std::fs::read_to_string(&skill_md).unwrap();
+    let lines: Vec<&str> = original.split_inclusive('\n').collect();
+    assert_eq!(lines[5], "\n", "the fixture's SKILL.md changed shape");
+    let note = "> Team note: run the evals before publishing.\n\n";
+    let edited = format!("{}{note}{}", lines[..6].concat(), lines[6..].concat());
+    std::fs::write(&skill_md, &edited).unwrap();
+
+    git(up, &["branch", "-f", "track", "v3"]);
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["update", "--all", "--project", p, "--yes", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let rows = json(&o);
+    let results: Vec<(String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["result"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (id, result) in &results {
+        let expected = if id == "skill:skill-creator" {
+            "auto-merged"
+        } else {
+            "updated"
+        };
+        assert_eq!(result, expected, "{id}: {results:?}");
+    }
+    assert_eq!(results.len(), 11);
+
+    // The project has v3 everywhere, plus the note.
+    let v3 = |rel: &str| {
+        let out = Command::new("git")
+            .current_dir(up)
+            .args(["show", &format!("v3:skills/{rel}")])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let merged = std::fs::read_to_string(&skill_md).unwrap();
+    assert!(merged.contains(note), "the project edit was lost");
+    assert_eq!(merged.replace(note, ""), v3("skill-creator/SKILL.md"));
+    let creator = project.join(".claude/skills/skill-creator");
+    assert!(
+        creator.join("scripts/run_loop.py").is_file(),
+        "an added file is missing"
+    );
+    assert!(
+        !creator.join("scripts/init_skill.py").exists(),
+        "a deleted file is still there"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(creator.join("scripts/run_loop.py"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_ne!(mode & 0o111, 0, "exec bit lost on an added script");
+    }
+    let gif = project.join(".claude/skills/slack-gif-creator");
+    let count = walk_count(&gif);
+    assert_eq!(count, 7, "slack-gif-creator has 7 files at v3");
+
+    // Drift agrees: everything synced but the project's own edit.
+    let o = skillmeat(&home, tmp.path(), &["drift", "--json", "--check-all"]);
+    for row in json(&o).as_array().unwrap() {
+        let expected = if row["id"] == "skill:skill-creator" && row["pair"] == "collection-project"
+        {
+            "modified"
+        } else {
+            "synced"
+        };
+        assert_eq!(row["status"], expected, "{row}");
+    }
+}
+
+fn walk_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                walk_count(&e.path())
+            } else {
+                1
+            }
+        })
+        .sum()
+}
