@@ -18,6 +18,7 @@
 //! - [`sync`]: sync between tiers: plan, dry run, lock, snapshot, atomic swap, new baseline.
 //! - [`conflicts`]: pending merges (kept aside until resolved), conflict records.
 //! - [`drift`]: the drift statuses of DESIGN §4 and how a pair is classified.
+//! - [`export`]: patch bundles of project edits for an upstream (`project-to-upstream`).
 //! - [`fetch`]: fetching upstream repositories (git2), ref resolution, subtree ids, export.
 //! - [`files`]: an artifact version in memory (files, exec bits), as diffs and merges see it.
 //! - [`hash`]: content hashes, the version ids of artifacts (the encoding spec lives there).
@@ -37,6 +38,7 @@ pub mod conflicts;
 pub mod db;
 pub mod diff;
 pub mod drift;
+pub mod export;
 pub mod fetch;
 pub mod files;
 pub mod hash;

@@ -88,6 +88,9 @@ pub enum OpsError {
     /// A merge of the artifact is pending.
     #[error("{id} has a pending merge in {path}: resolve it (skillmeat resolve) or abort it first")]
     PendingMerge { id: ArtifactId, path: PathBuf },
+    /// The project copy has no edits against the upstream.
+    #[error("{id} in the project has no changes against its upstream: nothing to export")]
+    NothingToExport { id: ArtifactId },
     /// No pending merge to resolve.
     #[error("{id} has no pending merge")]
     NoPendingMerge { id: ArtifactId },

@@ -127,6 +127,13 @@ pub enum Command {
     Rollback(crate::sync_cmd::RollbackArgs),
     /// Show what differs between two tiers or versions of an artifact.
     Diff(crate::sync_cmd::DiffArgs),
+    /// Export a project's edits as a patch bundle for the upstream (project-to-upstream).
+    ///
+    /// SkillMeat never writes to an upstream. The .tar.gz holds a git patch against the
+    /// upstream commit the collection was last synced with (`git apply` it at the repository
+    /// root), binary or large files whole, and manifest.json (artifact, upstream, base commit,
+    /// content hashes).
+    Patch(crate::sync_cmd::PatchArgs),
     /// Upgrade a project's deployment records written by older tools (safe to run again).
     ///
     /// Missing fields get defaults; a legacy content hash becomes a current one when the
@@ -213,6 +220,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Resolve(args) => block_on(crate::sync_cmd::resolve_command(&home, args)),
         Command::Rollback(args) => block_on(crate::sync_cmd::rollback_command(&home, args)),
         Command::Diff(args) => block_on(crate::sync_cmd::diff_command(&home, args)),
+        Command::Patch(args) => crate::sync_cmd::patch_command(&home, args),
         Command::Serve(args) => {
             let site_root = match args.site_root {
                 Some(dir) => dir,

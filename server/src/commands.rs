@@ -175,6 +175,9 @@ pub(crate) fn ops_error(e: OpsError) -> CommandError {
             Some("another SkillMeat command or server is writing it; try again when it is done")
         }
         OpsError::TargetChanged { .. } => Some("run the same command again"),
+        OpsError::NothingToExport { .. } => {
+            Some("edit the project copy first, or check `skillmeat diff`")
+        }
         _ => None,
     };
     let err = match &e {

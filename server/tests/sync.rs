@@ -507,3 +507,121 @@ fn walk_count(dir: &Path) -> usize {
         })
         .sum()
 }
+
+#[test]
+fn a_patch_bundle_applies_to_the_upstream_with_git_apply() {
+    let up = upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    let p = project.to_str().unwrap();
+    let spec = format!("{}#skills/review@v1", up.path().display());
+    assert!(
+        skillmeat(&home, tmp.path(), &["add", &spec])
+            .status
+            .success()
+    );
+    assert!(
+        skillmeat(
+            &home,
+            tmp.path(),
+            &["deploy", "skill:review", "--project", p]
+        )
+        .status
+        .success()
+    );
+    let out = tmp.path().join("review.tar.gz");
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "patch",
+            "skill:review",
+            "--project",
+            p,
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "no edits, nothing to export: {}",
+        text(&o)
+    );
+    assert!(!out.exists());
+
+    let skill = project.join(".claude/skills/review");
+    std::fs::write(skill.join("SKILL.md"), "# Review\n\nAnd check the tests.\n").unwrap();
+    std::fs::write(skill.join("checklist.md"), "- tests\n").unwrap();
+    std::fs::write(skill.join("logo.png"), [0u8, 1, 2, 3]).unwrap();
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "patch",
+            "skill:review",
+            "--project",
+            p,
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let bundle = json(&o);
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(bundle["size"], bytes.len());
+    let sha = Command::new("sha256sum").arg(&out).output().unwrap();
+    assert!(String::from_utf8_lossy(&sha.stdout).starts_with(bundle["sha256"].as_str().unwrap()));
+    assert_eq!(
+        bundle["manifest"]["whole_files"][0],
+        "skills/review/logo.png"
+    );
+
+    let unpacked = tmp.path().join("unpacked");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let status = Command::new("tar")
+        .arg("xzf")
+        .arg(&out)
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(unpacked.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["artifact"], "skill:review");
+    assert_eq!(manifest["path"], "skills/review");
+    assert_eq!(
+        std::fs::read(unpacked.join("files/skills/review/logo.png")).unwrap(),
+        [0u8, 1, 2, 3]
+    );
+    // The upstream's work tree is at the base commit: the patch applies cleanly there.
+    let apply = Command::new("git")
+        .current_dir(up.path())
+        .args(["apply", "--check", "-v"])
+        .arg(unpacked.join("review.patch"))
+        .output()
+        .unwrap();
+    assert!(
+        apply.status.success(),
+        "{}",
+        String::from_utf8_lossy(&apply.stderr)
+    );
+    let apply = Command::new("git")
+        .current_dir(up.path())
+        .arg("apply")
+        .arg(unpacked.join("review.patch"))
+        .status()
+        .unwrap();
+    assert!(apply.success());
+    assert_eq!(
+        std::fs::read_to_string(up.path().join("skills/review/SKILL.md")).unwrap(),
+        "# Review\n\nAnd check the tests.\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(up.path().join("skills/review/checklist.md")).unwrap(),
+        "- tests\n"
+    );
+}
