@@ -21,6 +21,19 @@ pub enum BenchCommand {
     /// Time drift on a generated collection and project (cold and warm) against sha256sum and
     /// git status over the same files.
     Drift(DriftBenchArgs),
+    /// Time the line merge and the diff on 10 MB files against `git merge-file` and
+    /// `git diff --no-index`, a single-artifact sync, and `update --all` over outdated skills.
+    Sync(SyncBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncBenchArgs {
+    /// Size of the merged and diffed file, in MB.
+    #[arg(long, default_value_t = 10)]
+    pub mb: usize,
+    /// Outdated skills for the `update --all` measurement.
+    #[arg(long, default_value_t = 100)]
+    pub skills: usize,
 }
 
 #[derive(Debug, Args)]
@@ -42,10 +55,11 @@ pub struct DriftBenchArgs {
 pub fn run(cmd: BenchCommand) -> Result<ExitCode, CommandError> {
     match cmd {
         BenchCommand::Drift(args) => drift(args),
+        BenchCommand::Sync(args) => crate::bench_sync::run(args),
     }
 }
 
-fn fail(what: &str) -> impl Fn(std::io::Error) -> CommandError + '_ {
+pub(crate) fn fail(what: &str) -> impl Fn(std::io::Error) -> CommandError + '_ {
     move |e| CommandError::failed(format!("{what}: {e}"))
 }
 
@@ -191,7 +205,7 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 

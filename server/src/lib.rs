@@ -4,6 +4,7 @@
 //! `skillmeat-app`. This crate wires them to a terminal and to HTTP.
 
 pub mod bench;
+mod bench_sync;
 pub mod cli;
 pub mod commands;
 pub mod error;

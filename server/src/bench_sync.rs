@@ -1,0 +1,293 @@
+//! `skillmeat bench sync`: the merge and diff engines against git on the same large files, and
+//! the end-to-end cost of a sync and of `update --all`, in one run.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use skillmeat_core::artifact::ArtifactId;
+use skillmeat_core::diff;
+use skillmeat_core::fetch::FetchSettings;
+use skillmeat_core::files::FileContent;
+use skillmeat_core::home::Home;
+use skillmeat_core::merge::{self, Labels};
+use skillmeat_core::ops::{self, Context};
+use skillmeat_core::sync::{self, Direction, Strategy, SyncRequest};
+
+use crate::bench::{SyncBenchArgs, fail, ms};
+use crate::error::CommandError;
+
+/// Median of `n` timed runs.
+fn median(n: usize, mut f: impl FnMut() -> Option<()>) -> Option<Duration> {
+    let mut runs = Vec::new();
+    for _ in 0..n {
+        let t = Instant::now();
+        f()?;
+        runs.push(t.elapsed());
+    }
+    runs.sort();
+    runs.get(runs.len() / 2).copied()
+}
+
+/// A deterministic pseudo-random sequence (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+fn git(cwd: &Path, args: &[&str]) -> Option<()> {
+    Command::new("git")
+        .current_dir(cwd)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.invalid")
+        .env("GIT_COMMITTER_NAME", "bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.invalid")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()
+        // merge-file exits with the number of conflicts, diff with 1 when files differ.
+        .filter(|s| s.code().is_some_and(|c| c < 128))
+        .map(|_| ())
+}
+
+pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
+    let tmp = tempfile::tempdir().map_err(fail("cannot create a temp folder"))?;
+    let root = tmp.path();
+
+    // 1. Line merge and diff on large files: 1% of lines changed on each side, apart.
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let mut lines = Vec::new();
+    let mut size = 0;
+    while size < args.mb * 1_000_000 {
+        let line = format!(
+            "line {:>7} {:016x} the skill checks every file before it deploys\n",
+            lines.len(),
+            rng.next()
+        );
+        size += line.len();
+        lines.push(line);
+    }
+    let n = lines.len();
+    let mut ours = lines.clone();
+    let mut theirs = lines.clone();
+    for _ in 0..n / 100 {
+        // Ours edits at multiples of 200, theirs 100 lines later: no change is near another.
+        let at = (rng.next() as usize % (n / 200)) * 200;
+        ours[at] = format!("ours {}\n", rng.next());
+        theirs[(at + 100).min(n - 1)] = format!("theirs {}\n", rng.next());
+    }
+    let (base, ours, theirs) = (lines.concat(), ours.concat(), theirs.concat());
+    for (name, text) in [("base", &base), ("ours", &ours), ("theirs", &theirs)] {
+        fs::write(root.join(name), text).map_err(fail("cannot write"))?;
+    }
+    println!(
+        "workload: {:.1} MB, {} lines, 1% changed per side",
+        base.len() as f64 / 1e6,
+        n
+    );
+    let ours_merge = median(3, || {
+        let m = merge::merge_text(
+            "f",
+            base.as_bytes(),
+            ours.as_bytes(),
+            theirs.as_bytes(),
+            Labels::default(),
+        )
+        .ok()?;
+        m.clean.then_some(())
+    });
+    let git_merge = median(3, || {
+        git(root, &["merge-file", "-p", "ours", "base", "theirs"])
+    });
+    let (old, new) = (
+        FileContent::text(base.clone()),
+        FileContent::text(ours.clone()),
+    );
+    let ours_diff = median(3, || {
+        // Over the inline limit the diff is summarised; time the engine itself on the texts.
+        let (a, r) = diff::line_stats(
+            std::str::from_utf8(&old.bytes).ok()?,
+            std::str::from_utf8(&new.bytes).ok()?,
+        );
+        (a > 0 && r > 0).then_some(())
+    });
+    let git_diff = median(3, || {
+        git(root, &["diff", "--no-index", "--stat", "base", "ours"])
+    });
+
+    // 2. One sync of a typical skill (10 files of 7 KB), collection → project, applied.
+    let home_dir = root.join("home");
+    let project = root.join("project");
+    fs::create_dir_all(&project).map_err(fail("cannot create"))?;
+    let ctx = Context {
+        home: Home::new(&home_dir),
+        now: SystemTime::now(),
+        fetch: FetchSettings::default(),
+        cwd: root.to_owned(),
+        lock_timeout: ops::LOCK_TIMEOUT,
+    };
+    let upstream = root.join("upstream");
+    fs::create_dir_all(&upstream).map_err(fail("cannot create"))?;
+    git(&upstream, &["init", "-q", "-b", "main"])
+        .ok_or_else(|| CommandError::failed("git init failed"))?;
+    let write_skill = |i: usize, version: usize| -> Result<(), CommandError> {
+        let dir = upstream.join(format!("skills/skill-{i:03}"));
+        fs::create_dir_all(dir.join("reference")).map_err(fail("cannot create"))?;
+        for f in 0..10 {
+            let body = format!(
+                "# skill {i} file {f} version {version}\n{}",
+                "The skill reads every file.\n".repeat(250)
+            );
+            let path = if f == 0 {
+                dir.join("SKILL.md")
+            } else {
+                dir.join(format!("reference/part-{f}.md"))
+            };
+            fs::write(path, body).map_err(fail("cannot write"))?;
+        }
+        Ok(())
+    };
+    for i in 0..args.skills {
+        write_skill(i, 1)?;
+    }
+    git(&upstream, &["add", "-A"]).ok_or_else(|| CommandError::failed("git add failed"))?;
+    git(&upstream, &["commit", "-qm", "v1"])
+        .ok_or_else(|| CommandError::failed("git commit failed"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    let mut ids = Vec::new();
+    let t = Instant::now();
+    for i in 0..args.skills {
+        let spec = format!("{}#skills/skill-{i:03}", upstream.display());
+        let added = runtime
+            .block_on(ops::add(&ctx, &spec, None, None, "default"))
+            .map_err(|e| CommandError::failed(e.to_string()))?;
+        ids.push(added.id);
+    }
+    let add_time = t.elapsed();
+    runtime
+        .block_on(ops::deploy(&ctx, &ids, &project, "default"))
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    let first: &ArtifactId = &ids[0];
+    let skill_file = home_dir.join("collections/default/skills/skill-000/SKILL.md");
+    let mut round = 0;
+    let one_sync = median(5, || {
+        round += 1;
+        fs::write(&skill_file, format!("edited {round}\n")).ok()?;
+        let req = SyncRequest {
+            id: first,
+            direction: Direction::CollectionToProject,
+            project: Some(&project),
+            collection: "default",
+            strategy: Strategy::Auto,
+            dry_run: false,
+        };
+        let report = runtime.block_on(sync::sync(&ctx, &req)).ok()?;
+        report.applied.then_some(())
+    });
+
+    // 3. `update --all` over outdated skills: the upstream moves every one of them.
+    for i in 0..args.skills {
+        write_skill(i, 2)?;
+    }
+    git(&upstream, &["add", "-A"]).ok_or_else(|| CommandError::failed("git add failed"))?;
+    git(&upstream, &["commit", "-qm", "v2"])
+        .ok_or_else(|| CommandError::failed("git commit failed"))?;
+    let exe = std::env::current_exe().map_err(fail("cannot find skillmeat"))?;
+    let t = Instant::now();
+    let update = Command::new(exe)
+        .args([
+            "--home",
+            &home_dir.to_string_lossy(),
+            "update",
+            "--all",
+            "--yes",
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(fail("cannot run skillmeat update"))?;
+    let update_time = t.elapsed();
+    let rows: serde_json::Value = serde_json::from_slice(&update.stdout).unwrap_or_default();
+    let updated = rows
+        .as_array()
+        .map(|r| r.iter().filter(|r| r["result"] == "updated").count())
+        .unwrap_or(0);
+
+    let show = |d: Option<Duration>| d.map(ms).unwrap_or_else(|| "n/a".to_owned());
+    let ratio = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64()),
+        _ => "n/a".to_owned(),
+    };
+    println!();
+    println!("{:<46} {:>10}", "measure", "time");
+    println!(
+        "{:<46} {:>10}",
+        "skillmeat line merge (median of 3)",
+        show(ours_merge)
+    );
+    println!(
+        "{:<46} {:>10}",
+        "git merge-file, same files",
+        show(git_merge)
+    );
+    println!(
+        "{:<46} {:>10}",
+        "skillmeat line diff (median of 3)",
+        show(ours_diff)
+    );
+    println!(
+        "{:<46} {:>10}",
+        "git diff --no-index, same files",
+        show(git_diff)
+    );
+    println!(
+        "{:<46} {:>10}",
+        "sync of one 10-file skill, applied (median)",
+        show(one_sync)
+    );
+    println!(
+        "{:<46} {:>10}",
+        format!("add {} skills from a local upstream", args.skills),
+        ms(add_time)
+    );
+    println!(
+        "{:<46} {:>10}",
+        format!(
+            "update --all, {} outdated skills ({updated} updated)",
+            args.skills
+        ),
+        ms(update_time)
+    );
+    println!();
+    println!(
+        "merge / git merge-file:    {}  (target ≤ 1.2×)",
+        ratio(ours_merge, git_merge)
+    );
+    println!(
+        "diff / git diff --no-index: {}  (target ≤ 1.5×)",
+        ratio(ours_diff, git_diff)
+    );
+    if !update.status.success() {
+        return Err(CommandError::failed(format!(
+            "update --all failed ({}): {}",
+            update.status,
+            String::from_utf8_lossy(&update.stdout)
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
