@@ -7,11 +7,13 @@
 //! file never stalls a diff. [`git_patch`] renders the same comparison as a patch that
 //! `git apply` accepts.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use similar::{Algorithm, ChangeTag, TextDiff};
+use similar::udiff::UnifiedHunkHeader;
+use similar::{Algorithm, DiffTag};
 
 use crate::files::{ArtifactFiles, FileContent};
 
@@ -139,31 +141,93 @@ pub fn diff_file(
     // Both sides are UTF-8 (checked by is_binary).
     let old_text = std::str::from_utf8(old_bytes).unwrap_or_default();
     let new_text = std::str::from_utf8(new_bytes).unwrap_or_default();
-    let text_diff = line_diff(old_text, new_text);
-    for change in text_diff.iter_all_changes() {
-        match change.tag() {
-            ChangeTag::Insert => file.added += 1,
-            ChangeTag::Delete => file.removed += 1,
-            ChangeTag::Equal => {}
-        }
-    }
-    file.unified = Some(
-        text_diff
-            .unified_diff()
-            .context_radius(CONTEXT_LINES)
-            .missing_newline_hint(true)
-            .to_string(),
-    );
+    let text = diff_text(old_text, new_text);
+    file.added = text.added;
+    file.removed = text.removed;
+    file.unified = Some(text.unified);
     Some(file)
 }
 
-fn line_diff<'a>(old: &'a str, new: &'a str) -> TextDiff<'a, 'a, 'a, str> {
-    // Patience anchors on unique lines, so large files with scattered edits diff in near-linear
-    // time; the deadline bounds pathological inputs (the result stays a correct, if longer, diff).
-    TextDiff::configure()
-        .algorithm(Algorithm::Patience)
-        .timeout(Duration::from_secs(5))
-        .diff_lines(old, new)
+/// A line diff of two texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextChanges {
+    /// Lines added.
+    pub added: usize,
+    /// Lines removed.
+    pub removed: usize,
+    /// Unified diff hunks (no file header), with [`CONTEXT_LINES`] of context.
+    pub unified: String,
+}
+
+/// Diffs two texts line by line.
+///
+/// Lines are interned to integers first, so the diff algorithm compares numbers, not strings.
+/// Patience diff anchors on unique lines, so large files with scattered edits diff in
+/// near-linear time; a deadline bounds pathological inputs (the result is then still a correct,
+/// if longer, diff).
+pub fn diff_text(old: &str, new: &str) -> TextChanges {
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+    let mut ids: HashMap<&str, u32> = HashMap::with_capacity(old_lines.len() + new_lines.len());
+    fn intern<'a>(ids: &mut HashMap<&'a str, u32>, lines: &[&'a str]) -> Vec<u32> {
+        lines
+            .iter()
+            .map(|line| {
+                let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+                *ids.entry(line).or_insert(next)
+            })
+            .collect()
+    }
+    let old_ids = intern(&mut ids, &old_lines);
+    let new_ids = intern(&mut ids, &new_lines);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let ops = similar::capture_diff_slices_deadline(
+        Algorithm::Patience,
+        &old_ids,
+        &new_ids,
+        Some(deadline),
+    );
+    let (mut added, mut removed) = (0, 0);
+    for op in &ops {
+        let (tag, old_range, new_range) = op.as_tag_tuple();
+        match tag {
+            DiffTag::Insert => added += new_range.len(),
+            DiffTag::Delete => removed += old_range.len(),
+            DiffTag::Replace => {
+                added += new_range.len();
+                removed += old_range.len();
+            }
+            DiffTag::Equal => {}
+        }
+    }
+    let mut unified = String::new();
+    for hunk in similar::group_diff_ops(ops, CONTEXT_LINES) {
+        let _ = writeln!(unified, "{}", UnifiedHunkHeader::new(&hunk));
+        let mut emit = |sign: char, line: &str| {
+            unified.push(sign);
+            unified.push_str(line);
+            if !line.ends_with('\n') {
+                unified.push_str("\n\\ No newline at end of file\n");
+            }
+        };
+        for op in &hunk {
+            let (tag, old_range, new_range) = op.as_tag_tuple();
+            match tag {
+                DiffTag::Equal => old_range.for_each(|i| emit(' ', old_lines[i])),
+                DiffTag::Delete => old_range.for_each(|i| emit('-', old_lines[i])),
+                DiffTag::Insert => new_range.for_each(|i| emit('+', new_lines[i])),
+                DiffTag::Replace => {
+                    old_range.for_each(|i| emit('-', old_lines[i]));
+                    new_range.for_each(|i| emit('+', new_lines[i]));
+                }
+            }
+        }
+    }
+    TextChanges {
+        added,
+        removed,
+        unified,
+    }
 }
 
 /// Renders a version-to-version diff as a git patch with paths under `prefix` (e.g.
@@ -217,17 +281,6 @@ pub fn git_patch(lhs: &ArtifactFiles, rhs: &ArtifactFiles, prefix: &str) -> (Str
         patch.push_str(&hunks);
     }
     (patch, skipped)
-}
-
-/// Counts of lines added and removed between two texts (for merge statistics).
-pub fn line_stats(old: &str, new: &str) -> (usize, usize) {
-    let d = line_diff(old, new);
-    d.iter_all_changes()
-        .fold((0, 0), |(a, r), c| match c.tag() {
-            ChangeTag::Insert => (a + 1, r),
-            ChangeTag::Delete => (a, r + 1),
-            ChangeTag::Equal => (a, r),
-        })
 }
 
 #[cfg(test)]

@@ -623,7 +623,21 @@ async fn record_sides(
     };
     let source_origin = match req.direction {
         Direction::ProjectToCollection => ChangeOrigin::LocalModification,
-        _ => ChangeOrigin::Sync,
+        Direction::UpstreamToCollection => ChangeOrigin::Sync,
+        // The collection's copy: from its upstream unless edited since the last fetch.
+        Direction::CollectionToProject => {
+            let locked = ctx
+                .home
+                .collection_dir(req.collection)
+                .ok()
+                .and_then(|d| Lock::load(&d).ok())
+                .and_then(|l| l.get(req.id).map(|e| e.content_hash.clone()));
+            if locked.as_deref() == Some(sides.source_hash.to_hex().as_str()) {
+                ChangeOrigin::Sync
+            } else {
+                ChangeOrigin::LocalModification
+            }
+        }
     };
     let source_meta = match &sides.upstream {
         Some(u) => serde_json::json!({ "source": "upstream", "commit": u.commit }),

@@ -263,6 +263,15 @@ fn print_report(r: &SyncReport) {
     if !rows.is_empty() {
         print_table(&["  FILE ACTION", "PATH"], &rows);
     }
+    print_pending(r);
+    if r.outcome == Outcome::Diverged {
+        println!(
+            "  No common base is known: nothing is merged. Choose a side with --strategy ours or --strategy theirs."
+        );
+    }
+}
+
+fn print_pending(r: &SyncReport) {
     if let Some(p) = &r.pending {
         println!("Conflicts kept aside in {}", p.display());
         println!(
@@ -272,11 +281,6 @@ fn print_report(r: &SyncReport) {
         println!(
             "  Then apply:        skillmeat resolve {} --continue   (or --abort)",
             r.id
-        );
-    }
-    if r.outcome == Outcome::Diverged {
-        println!(
-            "  No common base is known: nothing is merged. Choose a side with --strategy ours or --strategy theirs."
         );
     }
 }
@@ -370,7 +374,7 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
             }
         } else if conflict {
             if !args.apply.json {
-                print_report(&done);
+                print_pending(&done);
             }
             code = ExitCode::from(EXIT_CONFLICT);
         } else if !args.apply.json {
