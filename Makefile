@@ -30,6 +30,8 @@ check:
 	  && cargo check -p skillmeat-app --features hydrate \
 	  && cargo check -p skillmeat --all-targets
 
-# Drift benchmark against sha256sum and git status on the same generated files (release build).
+# Benchmarks on a release build: drift against sha256sum and git status; merge and diff
+# against git merge-file and git diff --no-index; one sync and update --all over 100 skills.
 bench: build
 	target/release/skillmeat bench drift $(BENCH_ARGS)
+	target/release/skillmeat bench sync
