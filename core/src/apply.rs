@@ -59,6 +59,9 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 /// Puts `files` at `dest` (a folder when `as_folder`, else a single file), replacing whatever
 /// is there atomically. `hook` is called after each [`Step`]; an error from it aborts the
 /// install there, as a crash would (tests use it; callers pass `&mut |_| Ok(())`).
+///
+/// The caller must hold `dest`'s [`ArtifactLock`]: staging folders of `dest` left by a process
+/// that died mid-install are removed here, which is only safe while no one else installs it.
 pub fn install(
     files: &ArtifactFiles,
     as_folder: bool,
@@ -69,8 +72,14 @@ pub fn install(
         .parent()
         .ok_or_else(|| io_err("write", dest)(io::ErrorKind::InvalidInput.into()))?;
     fs::create_dir_all(parent).map_err(io_err("create", parent))?;
+    let prefix = format!(
+        ".skillmeat-staging-{}-",
+        dest.file_name().unwrap_or_default().to_string_lossy()
+    );
+    remove_stale_staging(parent, &prefix);
     let staging = tempfile::Builder::new()
-        .prefix(".skillmeat-staging-")
+        .prefix(&prefix)
+        .rand_bytes(STAGING_SUFFIX)
         .tempdir_in(parent)
         .map_err(io_err("create a staging folder in", parent))?;
     let staged = staging.path().join("new");
@@ -91,6 +100,27 @@ pub fn install(
     hook(Step::Swapped).map_err(io_err("finish", dest))?;
     // Dropping the staging folder removes the old version.
     Ok(())
+}
+
+/// Random characters after a staging folder's prefix.
+const STAGING_SUFFIX: usize = 8;
+
+/// Removes staging folders of exactly this artifact (`prefix` and [`STAGING_SUFFIX`] random
+/// characters, so `review-x`'s are never taken for `review`'s) in `parent`: leftovers of a
+/// killed install. Best effort: a leftover that stays is harmless (its name starts with a dot).
+fn remove_stale_staging(parent: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(prefix)
+            && name.len() == prefix.len() + STAGING_SUFFIX
+            && !name[prefix.len()..].contains('-')
+        {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Swaps `staged` and `dest`. Afterwards `staged` holds the old version.

@@ -625,3 +625,167 @@ fn a_patch_bundle_applies_to_the_upstream_with_git_apply() {
         "- tests\n"
     );
 }
+
+#[test]
+fn a_sync_killed_at_any_moment_leaves_the_old_or_the_new_version_and_rollback_restores() {
+    use skillmeat_core::hash::hash_path;
+    let up = skillmeat_testutils::git::GitRepo::new();
+    // A skill big enough that writing it takes a while: 300 files.
+    for i in 0..300 {
+        up.write(
+            &format!("skills/big/part-{i:03}.md"),
+            &format!("old {i}\n{}", "x".repeat(4000)),
+        );
+    }
+    up.write("skills/big/SKILL.md", "# Big\n");
+    up.commit("v1");
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    let p = project.to_str().unwrap();
+    let spec = format!("{}#skills/big", up.path().display());
+    assert!(
+        skillmeat(&home, tmp.path(), &["add", &spec])
+            .status
+            .success()
+    );
+    assert!(
+        skillmeat(&home, tmp.path(), &["deploy", "skill:big", "--project", p])
+            .status
+            .success()
+    );
+    let in_project = project.join(".claude/skills/big");
+    let old = hash_path(&in_project).unwrap();
+    let collection = home.join("collections/default/skills/big");
+    for i in 0..300 {
+        std::fs::write(
+            collection.join(format!("part-{i:03}.md")),
+            format!("new {i}\n{}", "y".repeat(4000)),
+        )
+        .unwrap();
+    }
+    let new = hash_path(&collection).unwrap();
+    // How long a whole sync takes here, to spread the kills over it.
+    let t = std::time::Instant::now();
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "sync",
+            "skill:big",
+            "--direction",
+            "deploy",
+            "--project",
+            p,
+            "--yes",
+            "--strategy",
+            "theirs",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let span = (t.elapsed().as_millis() as u64 * 5 / 4).max(60);
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "rollback",
+            "skill:big",
+            "--to",
+            &old.to_hex()[..12],
+            "--project",
+            p,
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let (mut saw_old, mut saw_new) = (0, 0);
+    let attempts = 16u64;
+    for attempt in 0..attempts {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_skillmeat"))
+            .args([
+                "--home",
+                home.to_str().unwrap(),
+                "sync",
+                "skill:big",
+                "--direction",
+                "deploy",
+            ])
+            .args(["--project", p, "--yes", "--strategy", "theirs"])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread over the sync's span; the last attempt waits long enough for it to finish.
+        let wait = if attempt + 1 == attempts {
+            span * 4
+        } else {
+            span * attempt / 14
+        };
+        std::thread::sleep(std::time::Duration::from_millis(wait));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let now = hash_path(&in_project).unwrap();
+        assert!(
+            now == old || now == new,
+            "attempt {attempt}: a mix of versions on disk"
+        );
+        if now == new {
+            saw_new += 1;
+            // Back to the old version for the next attempt; the lock the killed process held
+            // was released by the kernel, so this does not wait.
+            let o = skillmeat(
+                &home,
+                tmp.path(),
+                &[
+                    "rollback",
+                    "skill:big",
+                    "--to",
+                    &old.to_hex()[..12],
+                    "--project",
+                    p,
+                ],
+            );
+            assert!(o.status.success(), "{}", text(&o));
+            assert_eq!(
+                hash_path(&in_project).unwrap(),
+                old,
+                "rollback did not restore"
+            );
+        } else {
+            saw_old += 1;
+        }
+    }
+    eprintln!(
+        "killed {attempts} syncs over {span} ms: {saw_old} left the old version, {saw_new} the new one"
+    );
+    assert!(
+        saw_old > 0 && saw_new > 0,
+        "the kills must land both before and after the swap"
+    );
+    // A sync that runs to the end cleans up what killed ones left behind.
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "sync",
+            "skill:big",
+            "--direction",
+            "deploy",
+            "--project",
+            p,
+            "--yes",
+            "--strategy",
+            "theirs",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(hash_path(&in_project).unwrap(), new);
+    let leftovers: Vec<_> = std::fs::read_dir(project.join(".claude/skills"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "big")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
