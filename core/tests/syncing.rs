@@ -604,3 +604,128 @@ fn every_artifact_id_must_exist() {
     assert!(matches!(err, OpsError::NotInCollection { .. }), "{err}");
     let _: ArtifactId = id("skill:review");
 }
+
+/// A tier of the test world, for writing and reading an artifact's main file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Side {
+    Upstream,
+    Collection,
+    Project,
+}
+
+fn side_path(w: &World, side: Side, artifact: &str) -> std::path::PathBuf {
+    let rel = main_file(artifact);
+    match side {
+        Side::Upstream => w.up.path().join(rel),
+        Side::Collection => w.collection(rel),
+        Side::Project => project_file(w, rel),
+    }
+}
+
+fn write_side(w: &World, side: Side, artifact: &str, text: &str) {
+    if side == Side::Upstream {
+        w.up.write(main_file(artifact), text);
+        w.up.commit(&format!("{artifact}: {text}"));
+    } else {
+        edit(&side_path(w, side, artifact), text);
+    }
+}
+
+#[test]
+fn every_direction_and_type_fast_forwards_merges_and_settles_conflicts() {
+    let w = world();
+    for spec in ["#skills/review", "#commands/fix.md", "#agents/planner.md"] {
+        crate::scenarios::add(&w.ctx, &w.spec(spec), None, None, "default").unwrap();
+    }
+    deploy(&w.ctx, &w.ids(), &w.p1, "default").unwrap();
+    let directions = [
+        (
+            Direction::UpstreamToCollection,
+            Side::Upstream,
+            Side::Collection,
+        ),
+        (
+            Direction::CollectionToProject,
+            Side::Collection,
+            Side::Project,
+        ),
+        (
+            Direction::ProjectToCollection,
+            Side::Project,
+            Side::Collection,
+        ),
+    ];
+    for (direction, source, target) in directions {
+        for (n, artifact) in ALL.into_iter().enumerate() {
+            let ctx = format!("{direction} {artifact}");
+            let project = direction.needs_project().then_some(w.p1.as_path());
+            let go = |strategy| run(&w, artifact, direction, project, strategy, false).unwrap();
+            // Start from agreement: the target takes the source as it is.
+            let settle = go(Strategy::Theirs);
+            assert!(
+                matches!(
+                    settle.outcome,
+                    Outcome::Overwritten | Outcome::UpToDate | Outcome::FastForward
+                ),
+                "{ctx}: {settle:?}"
+            );
+
+            // 1. Only the source moves: a fast-forward.
+            write_side(&w, source, artifact, "l1\nl2\nl3\nl4\nl5\nl6\n");
+            assert_eq!(go(Strategy::Auto).outcome, Outcome::FastForward, "{ctx}");
+            assert_eq!(
+                read(&side_path(&w, target, artifact)),
+                "l1\nl2\nl3\nl4\nl5\nl6\n",
+                "{ctx}"
+            );
+
+            // 2. Both move, apart: a clean merge keeping both edits.
+            write_side(&w, target, artifact, "l1 target\nl2\nl3\nl4\nl5\nl6\n");
+            write_side(&w, source, artifact, "l1\nl2\nl3\nl4\nl5\nl6 source\n");
+            assert_eq!(go(Strategy::Auto).outcome, Outcome::Merged, "{ctx}");
+            assert_eq!(
+                read(&side_path(&w, target, artifact)),
+                "l1 target\nl2\nl3\nl4\nl5\nl6 source\n",
+                "{ctx}"
+            );
+
+            // 3. Both change the same line: pending, resolved three different ways, applied.
+            write_side(
+                &w,
+                target,
+                artifact,
+                "l1 target\nl2\nl3 target\nl4\nl5\nl6 source\n",
+            );
+            write_side(
+                &w,
+                source,
+                artifact,
+                "l1\nl2\nl3 source\nl4\nl5\nl6 source\n",
+            );
+            let report = go(Strategy::Auto);
+            assert_eq!(report.outcome, Outcome::Conflict, "{ctx}");
+            let file = report
+                .files
+                .iter()
+                .find(|f| f.action == FileAction::Conflict)
+                .unwrap()
+                .path
+                .clone();
+            let (resolution, expected) = match n {
+                0 => (
+                    Resolution::Ours,
+                    "l1 target\nl2\nl3 target\nl4\nl5\nl6 source\n",
+                ),
+                1 => (Resolution::Theirs, "l1\nl2\nl3 source\nl4\nl5\nl6 source\n"),
+                _ => (
+                    Resolution::Custom(b"l1 target\nl2\nl3 both\nl4\nl5\nl6 source\n".to_vec()),
+                    "l1 target\nl2\nl3 both\nl4\nl5\nl6 source\n",
+                ),
+            };
+            let id = id(artifact);
+            conflicts::resolve_file(&w.ctx, &id, "default", project, &file, resolution).unwrap();
+            block_on(conflicts::continue_merge(&w.ctx, &id, "default", project)).unwrap();
+            assert_eq!(read(&side_path(&w, target, artifact)), expected, "{ctx}");
+        }
+    }
+}

@@ -516,6 +516,22 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
         })
         .collect();
     print_table(&[" VERSION", "CREATED", "ORIGIN", "TAG", "PARENTS"], &rows);
+    if !history.events.is_empty() {
+        println!();
+        let rows: Vec<Vec<String>> = history
+            .events
+            .iter()
+            .map(|e| {
+                vec![
+                    format!(" {}", short(&e.content_hash)),
+                    e.created_at.clone(),
+                    e.origin.to_string(),
+                    e.tier.clone(),
+                ]
+            })
+            .collect();
+        print_table(&[" RESTORED", "AT", "ORIGIN", "WHERE"], &rows);
+    }
     if let Some(current) = &history.current
         && !history
             .versions
