@@ -196,6 +196,17 @@ pub fn find(
     }))
 }
 
+/// Like [`find`], but no pending merge is an error.
+fn pending(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+) -> Result<PendingMerge, OpsError> {
+    find(&ctx.home, id, collection, project)?
+        .ok_or_else(|| OpsError::NoPendingMerge { id: id.clone() })
+}
+
 /// Keeps a conflicted merge aside: writes the pending folder, the conflict record and the
 /// project record's `pending_conflicts`. The target is not touched.
 pub(crate) async fn create(
@@ -303,8 +314,7 @@ pub fn resolve_file(
     path: &str,
     resolution: Resolution,
 ) -> Result<PendingMerge, OpsError> {
-    let mut merge = find(&ctx.home, id, collection, project)?
-        .ok_or_else(|| OpsError::NoPendingMerge { id: id.clone() })?;
+    let mut merge = pending(ctx, id, collection, project)?;
     let Some(index) = merge.files.iter().position(|f| f.path == path) else {
         return Err(OpsError::NotInMerge {
             id: id.clone(),
@@ -413,8 +423,7 @@ pub async fn continue_merge(
     collection: &str,
     project: Option<&Path>,
 ) -> Result<Finished, OpsError> {
-    let merge = find(&ctx.home, id, collection, project)?
-        .ok_or_else(|| OpsError::NoPendingMerge { id: id.clone() })?;
+    let merge = pending(ctx, id, collection, project)?;
     let unresolved = merge.unresolved()?;
     if !unresolved.is_empty() {
         return Err(OpsError::MarkersLeft {
@@ -496,8 +505,7 @@ pub async fn abort_merge(
     collection: &str,
     project: Option<&Path>,
 ) -> Result<Finished, OpsError> {
-    let merge = find(&ctx.home, id, collection, project)?
-        .ok_or_else(|| OpsError::NoPendingMerge { id: id.clone() })?;
+    let merge = pending(ctx, id, collection, project)?;
     let mut recorder = Recorder::open(&ctx.home).await;
     recorder
         .finish_conflict(merge.conflict_record, "aborted", None, ctx.now)

@@ -1,7 +1,7 @@
 //! `sync`, `update`, `resolve`, `rollback` and `diff` as a user runs them, on real repositories;
 //! with the fixture of real skills when it is there.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::cli::{skillmeat, text, upstream};
@@ -15,6 +15,24 @@ fn git(dir: &Path, args: &[&str]) {
         .status()
         .unwrap();
     assert!(status.success(), "git {args:?}");
+}
+
+/// A home with the artifact at `path_spec` (`#path@ref`) of the upstream at `up` added and
+/// deployed into a project: (temp dir, home, project).
+fn deployed(up: &Path, path_spec: &str, id: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    let spec = format!("{}{path_spec}", up.display());
+    let o = skillmeat(&home, tmp.path(), &["add", &spec]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["deploy", id, "--project", project.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    (tmp, home, project)
 }
 
 fn json(o: &std::process::Output) -> serde_json::Value {
@@ -639,21 +657,8 @@ fn a_sync_killed_at_any_moment_leaves_the_old_or_the_new_version_and_rollback_re
     }
     up.write("skills/big/SKILL.md", "# Big\n");
     up.commit("v1");
-    let tmp = tempfile::tempdir().unwrap();
-    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
-    std::fs::create_dir_all(&project).unwrap();
+    let (tmp, home, project) = deployed(up.path(), "#skills/big", "skill:big");
     let p = project.to_str().unwrap();
-    let spec = format!("{}#skills/big", up.path().display());
-    assert!(
-        skillmeat(&home, tmp.path(), &["add", &spec])
-            .status
-            .success()
-    );
-    assert!(
-        skillmeat(&home, tmp.path(), &["deploy", "skill:big", "--project", p])
-            .status
-            .success()
-    );
     let in_project = project.join(".claude/skills/big");
     let old = hash_path(&in_project).unwrap();
     let collection = home.join("collections/default/skills/big");
