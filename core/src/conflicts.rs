@@ -304,9 +304,10 @@ fn set_pending_in_record(
     Ok(())
 }
 
-/// Settles one conflicted file of the pending merge of `id` with `resolution`. A custom
-/// resolution that still holds conflict markers is refused.
-pub fn resolve_file(
+/// Settles one conflicted file of the pending merge of `id` with `resolution`, and brings the
+/// conflict record's list of unresolved files up to date. A custom resolution that still holds
+/// conflict markers is refused.
+pub async fn resolve_file(
     ctx: &Context,
     id: &ArtifactId,
     collection: &str,
@@ -376,6 +377,18 @@ pub fn resolve_file(
     }
     merge.files[index].resolved = true;
     merge.save()?;
+    // The record is an audit trail: failing to update it never undoes the resolution.
+    if let Some(record) = merge.conflict_record
+        && let Ok(Some(versions)) = crate::versions::Versions::open_read_only(&ctx.home).await
+    {
+        let left = merge.unresolved()?;
+        let _ = sqlx::query("UPDATE conflict_records SET unresolved_files = ? WHERE id = ?")
+            .bind(serde_json::to_string(&left).unwrap_or_else(|_| "[]".to_owned()))
+            .bind(record)
+            .execute(versions.database().pool())
+            .await;
+        versions.close().await;
+    }
     Ok(merge)
 }
 

@@ -221,7 +221,14 @@ fn a_conflict_waits_for_resolution_and_then_applies() {
         other => panic!("continue must refuse: {other:?}"),
     }
     let resolve = |path: &str, r: Resolution| {
-        conflicts::resolve_file(&w.ctx, &review, "default", Some(&w.p1), path, r)
+        block_on(conflicts::resolve_file(
+            &w.ctx,
+            &review,
+            "default",
+            Some(&w.p1),
+            path,
+            r,
+        ))
     };
     // A custom resolution with markers left in it is refused.
     assert!(matches!(
@@ -241,6 +248,17 @@ fn a_conflict_waits_for_resolution_and_then_applies() {
         Err(OpsError::MarkersLeft { files, .. }) => assert_eq!(files, "scripts/check.sh"),
         other => panic!("continue must refuse: {other:?}"),
     }
+    let versions = block_on(skillmeat_core::versions::Versions::open(&w.ctx.home)).unwrap();
+    let left: String = block_on(
+        sqlx::query_scalar("SELECT unresolved_files FROM conflict_records")
+            .fetch_one(versions.database().pool()),
+    )
+    .unwrap();
+    assert_eq!(
+        left, r#"["scripts/check.sh"]"#,
+        "the conflict record follows the resolution"
+    );
+    block_on(versions.close());
     resolve("scripts/check.sh", Resolution::Theirs).unwrap();
     let finished = cont().unwrap();
     assert_eq!(finished.resolution, "resolved");
@@ -335,7 +353,15 @@ fn binary_and_delete_modify_clashes_are_never_merged() {
         ("logo.png", Resolution::Theirs),
         ("scripts/check.sh", Resolution::Ours),
     ] {
-        conflicts::resolve_file(&w.ctx, &review, "default", Some(&w.p1), path, r).unwrap();
+        block_on(conflicts::resolve_file(
+            &w.ctx,
+            &review,
+            "default",
+            Some(&w.p1),
+            path,
+            r,
+        ))
+        .unwrap();
     }
     block_on(conflicts::continue_merge(
         &w.ctx,
@@ -446,14 +472,14 @@ fn upstream_changes_merge_into_an_edited_collection() {
         "same line edited on both sides"
     );
     let planner = id("agent:planner");
-    conflicts::resolve_file(
+    block_on(conflicts::resolve_file(
         &w.ctx,
         &planner,
         "default",
         None,
         "planner.md",
         Resolution::Custom(b"Plan the work carefully.\nThen review it.\n".to_vec()),
-    )
+    ))
     .unwrap();
     block_on(conflicts::continue_merge(&w.ctx, &planner, "default", None)).unwrap();
     let lock =
@@ -723,7 +749,10 @@ fn every_direction_and_type_fast_forwards_merges_and_settles_conflicts() {
                 ),
             };
             let id = id(artifact);
-            conflicts::resolve_file(&w.ctx, &id, "default", project, &file, resolution).unwrap();
+            block_on(conflicts::resolve_file(
+                &w.ctx, &id, "default", project, &file, resolution,
+            ))
+            .unwrap();
             block_on(conflicts::continue_merge(&w.ctx, &id, "default", project)).unwrap();
             assert_eq!(read(&side_path(&w, target, artifact)), expected, "{ctx}");
         }

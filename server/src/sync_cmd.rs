@@ -414,6 +414,7 @@ async fn prompt_resolve(
             _ => continue,
         };
         conflicts::resolve_file(ctx, id, collection, project, &file.path, resolution)
+            .await
             .map_err(ops_error)?;
     }
     match conflicts::continue_merge(ctx, id, collection, project).await {
@@ -775,6 +776,7 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
             }
         };
     let merge = conflicts::resolve_file(&ctx, &args.id, collection, project, file, resolution)
+        .await
         .map_err(ops_error)?;
     let left = merge.unresolved().map_err(ops_error)?;
     if args.json {

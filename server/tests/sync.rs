@@ -794,3 +794,73 @@ fn a_sync_killed_at_any_moment_leaves_the_old_or_the_new_version_and_rollback_re
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn sync_both_takes_the_upstream_into_the_collection_and_on_into_the_project() {
+    let up = upstream();
+    let (tmp, home, project) = deployed(up.path(), "#skills/review", "skill:review");
+    let p = project.to_str().unwrap();
+    up.write("skills/review/SKILL.md", "# Review\n\nNew upstream rule.\n");
+    up.commit("v2");
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "sync",
+            "skill:review",
+            "--direction",
+            "both",
+            "--project",
+            p,
+            "--yes",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let reports = json(&o);
+    let steps: Vec<(&str, &str)> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["direction"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("upstream-to-collection", "fast-forward"),
+            ("collection-to-project", "fast-forward")
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join(".claude/skills/review/SKILL.md")).unwrap(),
+        "# Review\n\nNew upstream rule.\n"
+    );
+    // A dry run of the same writes nothing and reports the plan.
+    up.write("skills/review/SKILL.md", "# Review\n\nNewer.\n");
+    up.commit("v3");
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "sync",
+            "skill:review",
+            "--direction",
+            "both",
+            "--project",
+            p,
+            "--dry-run",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(json(&o)[0]["applied"], false);
+    assert_eq!(
+        std::fs::read_to_string(home.join("collections/default/skills/review/SKILL.md")).unwrap(),
+        "# Review\n\nNew upstream rule.\n"
+    );
+}
