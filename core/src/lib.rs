@@ -17,6 +17,7 @@
 //! - [`merge`]: three-way merges: trivial cases, line merge (libgit2 xdiff), tree level.
 //! - [`sync`]: sync between tiers: plan, dry run, lock, snapshot, atomic swap, new baseline.
 //! - [`conflicts`]: pending merges (kept aside until resolved), conflict records.
+//! - [`jobs`]: the sync job queue (storage trait, SQLite store, runner).
 //! - [`drift`]: the drift statuses of DESIGN §4 and how a pair is classified.
 //! - [`export`]: patch bundles of project edits for an upstream (`project-to-upstream`).
 //! - [`fetch`]: fetching upstream repositories (git2), ref resolution, subtree ids, export.
@@ -43,6 +44,7 @@ pub mod fetch;
 pub mod files;
 pub mod hash;
 pub mod home;
+pub mod jobs;
 pub mod merge;
 pub mod ops;
 pub mod projects;

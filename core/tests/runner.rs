@@ -3,6 +3,7 @@
 
 mod fetching;
 mod hashing;
+mod jobs;
 mod merging;
 mod scenarios;
 mod syncing;

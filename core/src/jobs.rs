@@ -1,0 +1,805 @@
+//! Sync jobs (DESIGN §6): the queue the server's runner works through.
+//!
+//! A job is one sync request (a direction, artifacts, a strategy) persisted before the request
+//! that made it returns. [`JobStore`] is the storage, an object-safe trait so another database
+//! is an added implementation; [`SqliteJobStore`] keeps it in `skillmeat.db`. [`Runner`] claims
+//! queued jobs (one `UPDATE … RETURNING` each, never two jobs on one artifact at once), runs
+//! them through [`sync`](crate::sync) with bounded concurrency, records progress as events, and
+//! moves them through `queued → running → success | conflict | error` (or `cancelled`).
+//! On start, jobs a dead runner left `running` are queued again: applying is atomic, and a job
+//! that already applied finds its artifact up to date.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::artifact::ArtifactId;
+use crate::db::{Database, DbError, query_err};
+use crate::ops::{Context, OpsError, rfc3339};
+use crate::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for the runner.
+    Queued,
+    /// Being run.
+    Running,
+    /// Every artifact synced (or was up to date).
+    Success,
+    /// Some artifact's merge is pending resolution.
+    Conflict,
+    /// Some artifact failed.
+    Error,
+    /// Cancelled before it finished.
+    Cancelled,
+}
+
+impl JobState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Success => "success",
+            Self::Conflict => "conflict",
+            Self::Error => "error",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the job has ended.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+impl FromStr for JobState {
+    type Err = DbError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Self::Queued,
+            Self::Running,
+            Self::Success,
+            Self::Conflict,
+            Self::Error,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+        .ok_or_else(|| corrupt(format!("unknown job state `{s}`")))
+    }
+}
+
+fn corrupt(what: String) -> DbError {
+    DbError::Query {
+        what: "read a job",
+        source: sqlx::Error::Decode(what.into()),
+    }
+}
+
+/// A job to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// The sync direction.
+    pub direction: Direction,
+    /// The artifacts, in order.
+    pub artifact_ids: Vec<ArtifactId>,
+    /// The project, for the project directions.
+    pub project_path: Option<PathBuf>,
+    /// The collection.
+    pub collection: String,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// Plan only.
+    pub dry_run: bool,
+    /// The trace the job belongs to (32 hex).
+    pub trace_id: String,
+    /// A client's key: the same key returns the same job.
+    pub idempotency_key: Option<String>,
+}
+
+/// A job as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Job {
+    /// Its id.
+    pub id: i64,
+    /// The sync direction.
+    pub direction: Direction,
+    /// The artifacts.
+    pub artifact_ids: Vec<ArtifactId>,
+    /// The project, for the project directions.
+    pub project_path: Option<PathBuf>,
+    /// The collection.
+    pub collection: String,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// Plan only.
+    pub dry_run: bool,
+    /// Where it is.
+    pub state: JobState,
+    /// Progress, 0–100.
+    pub pct: u8,
+    /// When it was created, started and ended (RFC 3339).
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// Its trace.
+    pub trace_id: String,
+    /// The last lines of its log.
+    pub log_excerpt: String,
+    /// Artifacts left with a pending merge.
+    pub conflicts: Vec<ArtifactId>,
+    /// One sync report per artifact, once run.
+    pub result: Option<serde_json::Value>,
+    /// The client's idempotency key.
+    pub idempotency_key: Option<String>,
+    /// How many times it was started.
+    pub attempts: u32,
+}
+
+/// One step of a job's life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobEvent {
+    /// Increasing over all events (an SSE id).
+    pub id: i64,
+    /// The job.
+    pub job_id: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The job's state then.
+    pub state: JobState,
+    /// Its progress then.
+    pub pct: u8,
+    /// What happened.
+    pub message: String,
+}
+
+/// Which jobs to list.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// Only in this state.
+    pub state: Option<JobState>,
+    /// Only touching this artifact.
+    pub artifact_id: Option<ArtifactId>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
+/// What cancelling did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CancelOutcome {
+    /// It was queued and is now cancelled.
+    Cancelled,
+    /// It is running: it stops between artifacts.
+    Requested,
+    /// It had already ended.
+    AlreadyEnded,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone)]
+pub struct JobEnd {
+    /// The final state.
+    pub state: JobState,
+    /// Sync reports, per artifact.
+    pub result: serde_json::Value,
+    /// Artifacts left pending.
+    pub conflicts: Vec<ArtifactId>,
+    /// The last lines of the log.
+    pub log_excerpt: String,
+}
+
+/// Storage of jobs. Object-safe: the runner holds an `Arc<dyn JobStore>`.
+#[async_trait::async_trait]
+pub trait JobStore: Send + Sync {
+    /// Persists a new queued job; with an idempotency key already used, returns that job and
+    /// `false` instead.
+    async fn create(&self, job: NewJob, now: SystemTime) -> Result<(Job, bool), DbError>;
+    /// One job.
+    async fn get(&self, id: i64) -> Result<Option<Job>, DbError>;
+    /// Jobs matching `filter`, newest first.
+    async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>, DbError>;
+    /// Takes the oldest queued job none of whose artifacts a running job touches, marking it
+    /// running, in one statement.
+    async fn claim(&self, now: SystemTime) -> Result<Option<Job>, DbError>;
+    /// Records progress.
+    async fn progress(
+        &self,
+        id: i64,
+        pct: u8,
+        message: &str,
+        now: SystemTime,
+    ) -> Result<(), DbError>;
+    /// Ends a running job.
+    async fn finish(&self, id: i64, end: JobEnd, now: SystemTime) -> Result<(), DbError>;
+    /// Cancels a queued job, or asks a running one to stop.
+    async fn cancel(&self, id: i64, now: SystemTime) -> Result<Option<CancelOutcome>, DbError>;
+    /// Whether a running job was asked to stop.
+    async fn cancel_requested(&self, id: i64) -> Result<bool, DbError>;
+    /// Queues again the jobs left running by a runner that died; how many.
+    async fn requeue_interrupted(&self, now: SystemTime) -> Result<u64, DbError>;
+    /// Deletes jobs that ended before `before`; how many.
+    async fn prune(&self, before: SystemTime) -> Result<u64, DbError>;
+    /// A job's events after event `after` (0 for all), in order.
+    async fn events(&self, job_id: i64, after: i64) -> Result<Vec<JobEvent>, DbError>;
+    /// How many jobs are queued.
+    async fn queue_depth(&self) -> Result<u64, DbError>;
+}
+
+/// [`JobStore`] in the SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteJobStore {
+    db: Database,
+}
+
+impl SqliteJobStore {
+    /// A store in `db` (migrated by [`Database::open`]).
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    async fn event(
+        &self,
+        id: i64,
+        state: JobState,
+        pct: u8,
+        message: &str,
+        now: SystemTime,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO job_events (job_id, at, state, pct, message) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(rfc3339(now))
+        .bind(state.as_str())
+        .bind(i64::from(pct))
+        .bind(message.to_owned())
+        .execute(self.db.pool())
+        .await
+        .map_err(query_err("record a job event"))?;
+        Ok(())
+    }
+}
+
+macro_rules! select_jobs {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, direction, artifact_ids, project_path, collection, strategy, dry_run, \
+             state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, \
+             result, idempotency_key, attempts FROM jobs ",
+            $rest
+        )
+    };
+}
+
+fn job_from_row(row: &SqliteRow) -> Result<Job, DbError> {
+    let text = |c: &str| -> Result<String, DbError> {
+        row.try_get::<String, _>(c)
+            .map_err(|e| corrupt(format!("jobs.{c}: {e}")))
+    };
+    let opt = |c: &str| -> Result<Option<String>, DbError> {
+        row.try_get::<Option<String>, _>(c)
+            .map_err(|e| corrupt(format!("jobs.{c}: {e}")))
+    };
+    let int = |c: &str| -> Result<i64, DbError> {
+        row.try_get::<i64, _>(c)
+            .map_err(|e| corrupt(format!("jobs.{c}: {e}")))
+    };
+    let ids = |c: &str| -> Result<Vec<ArtifactId>, DbError> {
+        serde_json::from_str(&text(c)?).map_err(|e| corrupt(format!("jobs.{c}: {e}")))
+    };
+    Ok(Job {
+        id: int("id")?,
+        direction: text("direction")?.parse().map_err(corrupt)?,
+        artifact_ids: ids("artifact_ids")?,
+        project_path: opt("project_path")?.map(PathBuf::from),
+        collection: text("collection")?,
+        strategy: text("strategy")?.parse().map_err(corrupt)?,
+        dry_run: int("dry_run")? != 0,
+        state: text("state")?.parse()?,
+        pct: u8::try_from(int("pct")?.clamp(0, 100)).unwrap_or(100),
+        created_at: text("created_at")?,
+        started_at: opt("started_at")?,
+        ended_at: opt("ended_at")?,
+        trace_id: text("trace_id")?,
+        log_excerpt: text("log_excerpt")?,
+        conflicts: ids("conflicts")?,
+        result: opt("result")?.and_then(|r| serde_json::from_str(&r).ok()),
+        idempotency_key: opt("idempotency_key")?,
+        attempts: u32::try_from(int("attempts")?).unwrap_or(0),
+    })
+}
+
+fn json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[async_trait::async_trait]
+impl JobStore for SqliteJobStore {
+    async fn create(&self, job: NewJob, now: SystemTime) -> Result<(Job, bool), DbError> {
+        if let Some(key) = &job.idempotency_key {
+            let row = sqlx::query(select_jobs!("WHERE idempotency_key = ?"))
+                .bind(key.clone())
+                .fetch_optional(self.db.pool())
+                .await
+                .map_err(query_err("look up an idempotency key"))?;
+            if let Some(row) = row {
+                return Ok((job_from_row(&row)?, false));
+            }
+        }
+        let mut tx = self
+            .db
+            .pool()
+            .begin()
+            .await
+            .map_err(query_err("begin a job"))?;
+        let inserted = sqlx::query(
+            "INSERT INTO jobs (direction, artifact_ids, project_path, collection, strategy, \
+             dry_run, state, created_at, trace_id, idempotency_key) \
+             VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) \
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(job.direction.as_str())
+        .bind(json(&job.artifact_ids))
+        .bind(
+            job.project_path
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned()),
+        )
+        .bind(job.collection.clone())
+        .bind(job.strategy.as_str())
+        .bind(i64::from(job.dry_run))
+        .bind(rfc3339(now))
+        .bind(job.trace_id.clone())
+        .bind(job.idempotency_key.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(query_err("create a job"))?;
+        if inserted.rows_affected() == 0 {
+            // Another request with the same key won the race.
+            tx.rollback().await.map_err(query_err("roll back a job"))?;
+            let key = job.idempotency_key.clone().unwrap_or_default();
+            let row = sqlx::query(select_jobs!("WHERE idempotency_key = ?"))
+                .bind(key)
+                .fetch_one(self.db.pool())
+                .await
+                .map_err(query_err("look up an idempotency key"))?;
+            return Ok((job_from_row(&row)?, false));
+        }
+        let id = inserted.last_insert_rowid();
+        for artifact in &job.artifact_ids {
+            sqlx::query("INSERT OR IGNORE INTO job_artifacts (job_id, artifact_id) VALUES (?, ?)")
+                .bind(id)
+                .bind(artifact.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(query_err("record a job's artifacts"))?;
+        }
+        sqlx::query(
+            "INSERT INTO job_events (job_id, at, state, pct, message) VALUES (?, ?, 'queued', 0, 'queued')",
+        )
+        .bind(id)
+        .bind(rfc3339(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(query_err("record a job event"))?;
+        tx.commit().await.map_err(query_err("commit a job"))?;
+        let created = self
+            .get(id)
+            .await?
+            .ok_or_else(|| corrupt(format!("job {id} vanished after it was created")))?;
+        Ok((created, true))
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Job>, DbError> {
+        let row = sqlx::query(select_jobs!("WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(query_err("read a job"))?;
+        row.map(|r| job_from_row(&r)).transpose()
+    }
+
+    async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>, DbError> {
+        let limit = if filter.limit == 0 { 100 } else { filter.limit };
+        let rows = sqlx::query(select_jobs!(
+            "WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR id IN \
+             (SELECT job_id FROM job_artifacts WHERE artifact_id = ?2)) ORDER BY id DESC LIMIT ?3"
+        ))
+        .bind(filter.state.map(JobState::as_str))
+        .bind(filter.artifact_id.as_ref().map(ToString::to_string))
+        .bind(i64::from(limit))
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(query_err("list jobs"))?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn claim(&self, now: SystemTime) -> Result<Option<Job>, DbError> {
+        let row = self.claim_row(now).await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let job = job_from_row(&row)?;
+        self.event(job.id, JobState::Running, 0, "started", now)
+            .await?;
+        Ok(Some(job))
+    }
+
+    async fn progress(
+        &self,
+        id: i64,
+        pct: u8,
+        message: &str,
+        now: SystemTime,
+    ) -> Result<(), DbError> {
+        sqlx::query("UPDATE jobs SET pct = ? WHERE id = ? AND state = 'running'")
+            .bind(i64::from(pct))
+            .bind(id)
+            .execute(self.db.pool())
+            .await
+            .map_err(query_err("record job progress"))?;
+        self.event(id, JobState::Running, pct, message, now).await
+    }
+
+    async fn finish(&self, id: i64, end: JobEnd, now: SystemTime) -> Result<(), DbError> {
+        let pct = if end.state == JobState::Cancelled {
+            None
+        } else {
+            Some(100)
+        };
+        sqlx::query(
+            "UPDATE jobs SET state = ?, pct = COALESCE(?, pct), ended_at = ?, result = ?, \
+             conflicts = ?, log_excerpt = ? WHERE id = ?",
+        )
+        .bind(end.state.as_str())
+        .bind(pct)
+        .bind(rfc3339(now))
+        .bind(json(&end.result))
+        .bind(json(&end.conflicts))
+        .bind(end.log_excerpt.clone())
+        .bind(id)
+        .execute(self.db.pool())
+        .await
+        .map_err(query_err("finish a job"))?;
+        let final_pct = self.get(id).await?.map(|j| j.pct).unwrap_or(100);
+        self.event(id, end.state, final_pct, end.state.as_str(), now)
+            .await
+    }
+
+    async fn cancel(&self, id: i64, now: SystemTime) -> Result<Option<CancelOutcome>, DbError> {
+        let Some(job) = self.get(id).await? else {
+            return Ok(None);
+        };
+        if job.state.is_final() {
+            return Ok(Some(CancelOutcome::AlreadyEnded));
+        }
+        let cancelled = sqlx::query(
+            "UPDATE jobs SET state = 'cancelled', ended_at = ? WHERE id = ? AND state = 'queued'",
+        )
+        .bind(rfc3339(now))
+        .bind(id)
+        .execute(self.db.pool())
+        .await
+        .map_err(query_err("cancel a job"))?
+        .rows_affected();
+        if cancelled > 0 {
+            self.event(id, JobState::Cancelled, job.pct, "cancelled", now)
+                .await?;
+            return Ok(Some(CancelOutcome::Cancelled));
+        }
+        sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'")
+            .bind(id)
+            .execute(self.db.pool())
+            .await
+            .map_err(query_err("cancel a job"))?;
+        Ok(Some(CancelOutcome::Requested))
+    }
+
+    async fn cancel_requested(&self, id: i64) -> Result<bool, DbError> {
+        let flag: Option<i64> =
+            sqlx::query_scalar("SELECT cancel_requested FROM jobs WHERE id = ?")
+                .bind(id)
+                .fetch_optional(self.db.pool())
+                .await
+                .map_err(query_err("read a job"))?;
+        Ok(flag.unwrap_or(0) != 0)
+    }
+
+    async fn requeue_interrupted(&self, now: SystemTime) -> Result<u64, DbError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "UPDATE jobs SET state = 'queued' WHERE state = 'running' RETURNING id",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(query_err("requeue jobs"))?;
+        for id in &ids {
+            self.event(
+                *id,
+                JobState::Queued,
+                0,
+                "queued again after a restart",
+                now,
+            )
+            .await?;
+        }
+        Ok(ids.len() as u64)
+    }
+
+    async fn prune(&self, before: SystemTime) -> Result<u64, DbError> {
+        let done = sqlx::query(
+            "DELETE FROM jobs WHERE state IN ('success', 'conflict', 'error', 'cancelled') \
+             AND ended_at < ?",
+        )
+        .bind(rfc3339(before))
+        .execute(self.db.pool())
+        .await
+        .map_err(query_err("prune jobs"))?;
+        Ok(done.rows_affected())
+    }
+
+    async fn events(&self, job_id: i64, after: i64) -> Result<Vec<JobEvent>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, job_id, at, state, pct, message FROM job_events \
+             WHERE job_id = ? AND id > ? ORDER BY id",
+        )
+        .bind(job_id)
+        .bind(after)
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(query_err("read job events"))?;
+        rows.iter()
+            .map(|r| {
+                let get = |c: &str| {
+                    r.try_get::<String, _>(c)
+                        .map_err(|e| corrupt(format!("job_events.{c}: {e}")))
+                };
+                let int = |c: &str| {
+                    r.try_get::<i64, _>(c)
+                        .map_err(|e| corrupt(format!("job_events.{c}: {e}")))
+                };
+                Ok(JobEvent {
+                    id: int("id")?,
+                    job_id: int("job_id")?,
+                    at: get("at")?,
+                    state: get("state")?.parse()?,
+                    pct: u8::try_from(int("pct")?.clamp(0, 100)).unwrap_or(100),
+                    message: get("message")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn queue_depth(&self) -> Result<u64, DbError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'queued'")
+            .fetch_one(self.db.pool())
+            .await
+            .map_err(query_err("count queued jobs"))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+impl SqliteJobStore {
+    /// The claim itself: a single `UPDATE … RETURNING`, so two runners never take one job.
+    async fn claim_row(&self, now: SystemTime) -> Result<Option<SqliteRow>, DbError> {
+        let row = sqlx::query(concat!(
+            "UPDATE jobs SET state = 'running', started_at = ?1, attempts = attempts + 1 ",
+            "WHERE id = (SELECT q.id FROM jobs q WHERE q.state = 'queued' ",
+            "AND NOT EXISTS (SELECT 1 FROM job_artifacts mine JOIN job_artifacts theirs ",
+            "ON theirs.artifact_id = mine.artifact_id JOIN jobs r ON r.id = theirs.job_id ",
+            "WHERE mine.job_id = q.id AND r.state = 'running') ORDER BY q.id LIMIT 1) ",
+            "RETURNING id, direction, artifact_ids, project_path, collection, strategy, dry_run, ",
+            "state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, ",
+            "result, idempotency_key, attempts"
+        ))
+        .bind(rfc3339(now))
+        .fetch_optional(self.db.pool())
+        .await
+        .map_err(query_err("claim a job"))?;
+        Ok(row)
+    }
+}
+
+/// Runs queued jobs with bounded concurrency.
+pub struct Runner {
+    store: Arc<dyn JobStore>,
+    ctx: Context,
+    concurrency: usize,
+    wake: tokio::sync::Notify,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long finished jobs are kept.
+pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
+
+impl Runner {
+    /// A runner over `store`, running syncs with `ctx` (its clock is refreshed per job).
+    pub fn new(store: Arc<dyn JobStore>, ctx: Context, concurrency: usize) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            ctx,
+            concurrency: concurrency.max(1),
+            wake: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn JobStore> {
+        &self.store
+    }
+
+    /// Tells the runner a job was queued, so it does not wait for its next poll.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Requeues interrupted jobs and prunes old ones; call once before [`Runner::run`].
+    pub async fn recover(&self) -> Result<u64, DbError> {
+        let now = SystemTime::now();
+        self.store
+            .prune(now.checked_sub(KEEP_FINISHED).unwrap_or(now))
+            .await?;
+        self.store.requeue_interrupted(now).await
+    }
+
+    /// Claims and runs jobs until the task is dropped.
+    pub async fn run(self: Arc<Self>) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
+        loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            match self.store.claim(SystemTime::now()).await {
+                Ok(Some(job)) => {
+                    let me = self.clone();
+                    tokio::spawn(async move {
+                        me.execute(job).await;
+                        drop(permit);
+                        me.wake.notify_one();
+                    });
+                }
+                Ok(None) => {
+                    drop(permit);
+                    let _ = tokio::time::timeout(Duration::from_millis(500), self.wake.notified())
+                        .await;
+                }
+                Err(e) => {
+                    drop(permit);
+                    tracing::warn!("cannot claim a job: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// Runs one claimed job to its end, in a `job` span.
+    pub async fn execute(&self, job: Job) {
+        use tracing::Instrument as _;
+        let span = tracing::info_span!(
+            "job",
+            job_id = job.id,
+            direction = %job.direction,
+            trace_id = %job.trace_id
+        );
+        self.execute_in_span(job).instrument(span).await;
+    }
+
+    async fn execute_in_span(&self, job: Job) {
+        let started = std::time::Instant::now();
+        let mut reports: Vec<serde_json::Value> = Vec::new();
+        let mut conflicts = Vec::new();
+        let mut log = Vec::new();
+        let mut state = JobState::Success;
+        let n = job.artifact_ids.len().max(1);
+        for (i, id) in job.artifact_ids.iter().enumerate() {
+            if self.store.cancel_requested(job.id).await.unwrap_or(false) {
+                state = JobState::Cancelled;
+                log.push(format!("cancelled before {id}"));
+                break;
+            }
+            let ctx = Context {
+                now: SystemTime::now(),
+                ..self.ctx.clone()
+            };
+            let req = SyncRequest {
+                id,
+                direction: job.direction,
+                project: job.project_path.as_deref(),
+                collection: &job.collection,
+                strategy: job.strategy,
+                dry_run: job.dry_run,
+            };
+            let mut outcome = sync::sync(&ctx, &req).await;
+            if let Err(e) = &outcome
+                && is_transient(e)
+            {
+                log.push(format!("{id}: {e}; retrying once"));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                outcome = sync::sync(&ctx, &req).await;
+            }
+            match outcome {
+                Ok(report) => {
+                    log.push(format!("{id}: {}", report.outcome.as_str()));
+                    if report.outcome == Outcome::Conflict {
+                        conflicts.push(id.clone());
+                        if state == JobState::Success {
+                            state = JobState::Conflict;
+                        }
+                    }
+                    if report.outcome == Outcome::Diverged && !job.dry_run {
+                        state = JobState::Error;
+                    }
+                    reports.push(report_json(&report));
+                }
+                Err(e) => {
+                    log.push(format!("{id}: error: {e}"));
+                    reports.push(serde_json::json!({ "id": id, "error": e.to_string() }));
+                    state = JobState::Error;
+                }
+            }
+            let pct = u8::try_from((i + 1) * 100 / n).unwrap_or(100);
+            let _ = self
+                .store
+                .progress(
+                    job.id,
+                    pct.min(99),
+                    &format!("{id} done"),
+                    SystemTime::now(),
+                )
+                .await;
+        }
+        let excerpt = log
+            .iter()
+            .rev()
+            .take(20)
+            .rev()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n");
+        let end = JobEnd {
+            state,
+            result: serde_json::Value::Array(reports),
+            conflicts,
+            log_excerpt: excerpt,
+        };
+        if let Err(e) = self.store.finish(job.id, end, SystemTime::now()).await {
+            tracing::error!("cannot record the end of job {}: {e}", job.id);
+        }
+        tracing::info!(
+            duration_ms = started.elapsed().as_millis() as u64,
+            state = state.as_str(),
+            "job ended"
+        );
+    }
+}
+
+fn report_json(report: &SyncReport) -> serde_json::Value {
+    serde_json::to_value(report).unwrap_or(serde_json::Value::Null)
+}
+
+/// Failures worth one more try: I/O and fetch hiccups, a lock held by another writer.
+fn is_transient(e: &OpsError) -> bool {
+    matches!(
+        e,
+        OpsError::Io { .. }
+            | OpsError::Apply(crate::apply::ApplyError::Locked { .. })
+            | OpsError::Apply(crate::apply::ApplyError::Io { .. })
+            | OpsError::TargetChanged { .. }
+    )
+}

@@ -1,0 +1,241 @@
+//! The job queue on a real SQLite file, and the runner on real tiers.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use skillmeat_core::db::Database;
+use skillmeat_core::jobs::{
+    CancelOutcome, JobEnd, JobFilter, JobState, JobStore, NewJob, Runner, SqliteJobStore,
+};
+use skillmeat_core::sync::{Direction, Strategy};
+use skillmeat_testutils::block_on;
+
+use crate::scenarios::{World, deploy, edit, id, world};
+
+fn store(dir: &std::path::Path) -> SqliteJobStore {
+    SqliteJobStore::new(block_on(Database::open(&dir.join("skillmeat.db"))).unwrap())
+}
+
+fn new_job(artifacts: &[&str], key: Option<&str>) -> NewJob {
+    NewJob {
+        direction: Direction::CollectionToProject,
+        artifact_ids: artifacts.iter().map(|a| id(a)).collect(),
+        project_path: None,
+        collection: "default".into(),
+        strategy: Strategy::Auto,
+        dry_run: true,
+        trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+        idempotency_key: key.map(str::to_owned),
+    }
+}
+
+fn now() -> SystemTime {
+    SystemTime::now()
+}
+
+#[test]
+fn jobs_are_created_once_per_key_and_claimed_one_artifact_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    let (a, created) = block_on(s.create(new_job(&["skill:a"], Some("k1")), now())).unwrap();
+    assert!(created);
+    assert_eq!(a.state, JobState::Queued);
+    let (again, created) = block_on(s.create(new_job(&["skill:a"], Some("k1")), now())).unwrap();
+    assert!(!created, "the same idempotency key returns the first job");
+    assert_eq!(again.id, a.id);
+    let (b, _) = block_on(s.create(new_job(&["skill:a", "skill:b"], None), now())).unwrap();
+    let (c, _) = block_on(s.create(new_job(&["command:c"], None), now())).unwrap();
+    assert_eq!(block_on(s.queue_depth()).unwrap(), 3);
+
+    let first = block_on(s.claim(now())).unwrap().unwrap();
+    assert_eq!(
+        (first.id, first.state, first.attempts),
+        (a.id, JobState::Running, 1)
+    );
+    // b shares skill:a with the running job: it waits; c does not.
+    let second = block_on(s.claim(now())).unwrap().unwrap();
+    assert_eq!(second.id, c.id);
+    assert!(block_on(s.claim(now())).unwrap().is_none());
+    let end = |state| JobEnd {
+        state,
+        result: serde_json::json!([]),
+        conflicts: vec![],
+        log_excerpt: String::new(),
+    };
+    block_on(s.finish(a.id, end(JobState::Success), now())).unwrap();
+    assert_eq!(block_on(s.claim(now())).unwrap().unwrap().id, b.id);
+
+    let listed = block_on(s.list(&JobFilter {
+        artifact_id: Some(id("skill:b")),
+        ..JobFilter::default()
+    }))
+    .unwrap();
+    assert_eq!(listed.iter().map(|j| j.id).collect::<Vec<_>>(), [b.id]);
+    let events: Vec<_> = block_on(s.events(a.id, 0))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.state)
+        .collect();
+    assert_eq!(
+        events,
+        [JobState::Queued, JobState::Running, JobState::Success]
+    );
+}
+
+#[test]
+fn cancelling_requeueing_and_pruning() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    let (queued, _) = block_on(s.create(new_job(&["skill:a"], None), now())).unwrap();
+    let (running, _) = block_on(s.create(new_job(&["skill:b"], None), now())).unwrap();
+    block_on(s.claim(now())).unwrap();
+    block_on(s.claim(now())).unwrap();
+    // Both claimed; queue a third to cancel while queued.
+    let (third, _) = block_on(s.create(new_job(&["skill:c"], None), now())).unwrap();
+    assert_eq!(
+        block_on(s.cancel(third.id, now())).unwrap(),
+        Some(CancelOutcome::Cancelled)
+    );
+    assert_eq!(
+        block_on(s.cancel(running.id, now())).unwrap(),
+        Some(CancelOutcome::Requested)
+    );
+    assert!(block_on(s.cancel_requested(running.id)).unwrap());
+    assert_eq!(
+        block_on(s.cancel(third.id, now())).unwrap(),
+        Some(CancelOutcome::AlreadyEnded)
+    );
+    assert_eq!(block_on(s.cancel(9999, now())).unwrap(), None);
+
+    // A runner died with two jobs running: they are queued again.
+    assert_eq!(block_on(s.requeue_interrupted(now())).unwrap(), 2);
+    assert_eq!(
+        block_on(s.get(queued.id)).unwrap().unwrap().state,
+        JobState::Queued
+    );
+
+    // Ended jobs older than the cut-off go; others stay.
+    let later = now() + Duration::from_secs(3600);
+    assert_eq!(
+        block_on(s.prune(later)).unwrap(),
+        1,
+        "only the cancelled job had ended"
+    );
+    assert!(block_on(s.get(third.id)).unwrap().is_none());
+    assert!(block_on(s.get(queued.id)).unwrap().is_some());
+}
+
+fn runner_for(w: &World) -> Arc<Runner> {
+    let db = block_on(Database::open(&w.ctx.home.root().join("skillmeat.db"))).unwrap();
+    Runner::new(Arc::new(SqliteJobStore::new(db)), w.ctx.clone(), 4)
+}
+
+#[test]
+fn the_runner_syncs_and_reports_each_step_in_order() {
+    let w = world();
+    w.add_all();
+    deploy(&w.ctx, &w.ids(), &w.p1, "default").unwrap();
+    edit(
+        &w.collection("commands/fix.md"),
+        "Fixed in the collection.\n",
+    );
+    let runner = runner_for(&w);
+    let mut job = new_job(&["command:fix", "agent:planner"], None);
+    job.project_path = Some(w.p1.clone());
+    job.dry_run = false;
+    let (job, _) = block_on(runner.store().create(job, now())).unwrap();
+    let claimed = block_on(runner.store().claim(now())).unwrap().unwrap();
+    block_on(runner.execute(claimed));
+    let done = block_on(runner.store().get(job.id)).unwrap().unwrap();
+    assert_eq!(done.state, JobState::Success, "{done:?}");
+    assert_eq!(done.pct, 100);
+    assert_eq!(
+        std::fs::read_to_string(w.p1.join(".claude/commands/fix.md")).unwrap(),
+        "Fixed in the collection.\n"
+    );
+    let results = done.result.unwrap();
+    assert_eq!(results[0]["outcome"], "fast-forward");
+    assert_eq!(results[1]["outcome"], "up-to-date");
+    let events: Vec<(JobState, u8)> = block_on(runner.store().events(job.id, 0))
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.state, e.pct))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (JobState::Queued, 0),
+            (JobState::Running, 0),
+            (JobState::Running, 50),
+            (JobState::Running, 99),
+            (JobState::Success, 100)
+        ]
+    );
+}
+
+#[test]
+fn fifty_concurrent_jobs_on_one_artifact_run_one_at_a_time_and_all_end() {
+    let w = world();
+    w.add_all();
+    deploy(&w.ctx, &w.ids(), &w.p1, "default").unwrap();
+    let runner = runner_for(&w);
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        edit(&w.collection("commands/fix.md"), &format!("Version {i}.\n"));
+        let mut job = new_job(&["command:fix"], None);
+        job.project_path = Some(w.p1.clone());
+        job.dry_run = false;
+        job.strategy = Strategy::Theirs;
+        ids.push(block_on(runner.store().create(job, now())).unwrap().0.id);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let task = tokio::spawn(runner.clone().run());
+        runner.wake();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let queued = runner
+                .store()
+                .list(&JobFilter {
+                    limit: 100,
+                    ..JobFilter::default()
+                })
+                .await
+                .unwrap();
+            if queued.iter().all(|j| j.state.is_final()) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "jobs did not finish");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        task.abort();
+    });
+    // Never two running at once: replay the events in order.
+    let mut events = Vec::new();
+    for id in &ids {
+        events.extend(block_on(runner.store().events(*id, 0)).unwrap());
+    }
+    events.sort_by_key(|e| e.id);
+    let mut running = 0i32;
+    for e in &events {
+        match (e.state, e.message.as_str()) {
+            (JobState::Running, "started") => running += 1,
+            (s, _) if s.is_final() => running -= 1,
+            _ => {}
+        }
+        assert!(running <= 1, "two jobs on one artifact ran at once");
+    }
+    for id in &ids {
+        let job = block_on(runner.store().get(*id)).unwrap().unwrap();
+        assert_eq!(job.state, JobState::Success, "{job:?}");
+    }
+    // No lost update: the project has the collection's last version.
+    assert_eq!(
+        std::fs::read_to_string(w.p1.join(".claude/commands/fix.md")).unwrap(),
+        "Version 49.\n"
+    );
+}
