@@ -9,6 +9,7 @@
 //! On start, jobs a dead runner left `running` are queued again: applying is atomic, and a job
 //! that already applied finds its artifact up to date.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::artifact::ArtifactId;
+use crate::conflicts::{self, Resolution};
 use crate::db::{Database, DbError, query_err};
 use crate::ops::{Context, OpsError, rfc3339};
 use crate::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
@@ -85,9 +87,71 @@ fn corrupt(what: String) -> DbError {
     }
 }
 
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// A sync in one direction.
+    #[default]
+    Sync,
+    /// Settles and applies the pending merge of each artifact.
+    Resolve,
+}
+
+impl JobKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sync => "sync",
+            Self::Resolve => "resolve",
+        }
+    }
+}
+
+/// One side of a conflicted file, chosen whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileChoice {
+    /// The target's version.
+    Ours,
+    /// The source's version.
+    Theirs,
+}
+
+impl From<FileChoice> for Resolution {
+    fn from(c: FileChoice) -> Self {
+        match c {
+            FileChoice::Ours => Resolution::Ours,
+            FileChoice::Theirs => Resolution::Theirs,
+        }
+    }
+}
+
+/// What a resolve job decides.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ResolveParams {
+    /// Per conflicted file (its path in the artifact), applied first.
+    #[serde(default)]
+    pub files: BTreeMap<String, FileChoice>,
+    /// For every file still undecided after `files`.
+    #[serde(default)]
+    pub strategy: Option<FileChoice>,
+    /// Apply the merge once nothing is left undecided.
+    #[serde(default = "yes")]
+    pub apply: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// A job to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
+    /// What it does.
+    pub kind: JobKind,
+    /// A resolve job's choices.
+    pub resolve: Option<ResolveParams>,
     /// The sync direction.
     pub direction: Direction,
     /// The artifacts, in order.
@@ -111,6 +175,10 @@ pub struct NewJob {
 pub struct Job {
     /// Its id.
     pub id: i64,
+    /// What it does.
+    pub kind: JobKind,
+    /// A resolve job's choices.
+    pub resolve: Option<ResolveParams>,
     /// The sync direction.
     pub direction: Direction,
     /// The artifacts.
@@ -233,6 +301,12 @@ pub trait JobStore: Send + Sync {
     async fn events(&self, job_id: i64, after: i64) -> Result<Vec<JobEvent>, DbError>;
     /// How many jobs are queued.
     async fn queue_depth(&self) -> Result<u64, DbError>;
+    /// Events of every job after event `after`, in order, at most `limit`.
+    async fn all_events(&self, after: i64, limit: u32) -> Result<Vec<JobEvent>, DbError>;
+    /// The id of the newest event (0 when there is none).
+    async fn latest_event(&self) -> Result<i64, DbError>;
+    /// How many jobs ended in each final state.
+    async fn outcome_counts(&self) -> Result<Vec<(JobState, u64)>, DbError>;
 }
 
 /// [`JobStore`] in the SQLite database.
@@ -275,7 +349,7 @@ macro_rules! select_jobs {
         concat!(
             "SELECT id, direction, artifact_ids, project_path, collection, strategy, dry_run, \
              state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, \
-             result, idempotency_key, attempts FROM jobs ",
+             result, idempotency_key, attempts, kind, params FROM jobs ",
             $rest
         )
     };
@@ -297,8 +371,17 @@ fn job_from_row(row: &SqliteRow) -> Result<Job, DbError> {
     let ids = |c: &str| -> Result<Vec<ArtifactId>, DbError> {
         serde_json::from_str(&text(c)?).map_err(|e| corrupt(format!("jobs.{c}: {e}")))
     };
+    let kind = match text("kind")?.as_str() {
+        "resolve" => JobKind::Resolve,
+        _ => JobKind::Sync,
+    };
+    let resolve = opt("params")?
+        .map(|p| serde_json::from_str(&p).map_err(|e| corrupt(format!("jobs.params: {e}"))))
+        .transpose()?;
     Ok(Job {
         id: int("id")?,
+        kind,
+        resolve,
         direction: text("direction")?.parse().map_err(corrupt)?,
         artifact_ids: ids("artifact_ids")?,
         project_path: opt("project_path")?.map(PathBuf::from),
@@ -344,8 +427,8 @@ impl JobStore for SqliteJobStore {
             .map_err(query_err("begin a job"))?;
         let inserted = sqlx::query(
             "INSERT INTO jobs (direction, artifact_ids, project_path, collection, strategy, \
-             dry_run, state, created_at, trace_id, idempotency_key) \
-             VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) \
+             dry_run, state, created_at, trace_id, idempotency_key, kind, params) \
+             VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) \
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(job.direction.as_str())
@@ -361,6 +444,8 @@ impl JobStore for SqliteJobStore {
         .bind(rfc3339(now))
         .bind(job.trace_id.clone())
         .bind(job.idempotency_key.clone())
+        .bind(job.kind.as_str())
+        .bind(job.resolve.as_ref().map(json))
         .execute(&mut *tx)
         .await
         .map_err(query_err("create a job"))?;
@@ -557,25 +642,40 @@ impl JobStore for SqliteJobStore {
         .fetch_all(self.db.pool())
         .await
         .map_err(query_err("read job events"))?;
-        rows.iter()
-            .map(|r| {
-                let get = |c: &str| {
-                    r.try_get::<String, _>(c)
-                        .map_err(|e| corrupt(format!("job_events.{c}: {e}")))
-                };
-                let int = |c: &str| {
-                    r.try_get::<i64, _>(c)
-                        .map_err(|e| corrupt(format!("job_events.{c}: {e}")))
-                };
-                Ok(JobEvent {
-                    id: int("id")?,
-                    job_id: int("job_id")?,
-                    at: get("at")?,
-                    state: get("state")?.parse()?,
-                    pct: u8::try_from(int("pct")?.clamp(0, 100)).unwrap_or(100),
-                    message: get("message")?,
-                })
-            })
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn all_events(&self, after: i64, limit: u32) -> Result<Vec<JobEvent>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, job_id, at, state, pct, message FROM job_events \
+             WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(after)
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(query_err("read job events"))?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn latest_event(&self) -> Result<i64, DbError> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM job_events")
+            .fetch_one(self.db.pool())
+            .await
+            .map_err(query_err("read job events"))?;
+        Ok(id.unwrap_or(0))
+    }
+
+    async fn outcome_counts(&self) -> Result<Vec<(JobState, u64)>, DbError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT state, COUNT(*) FROM jobs \
+             WHERE state IN ('success', 'conflict', 'error', 'cancelled') GROUP BY state",
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(query_err("count jobs"))?;
+        rows.into_iter()
+            .map(|(state, n)| Ok((state.parse()?, u64::try_from(n).unwrap_or(0))))
             .collect()
     }
 
@@ -586,6 +686,25 @@ impl JobStore for SqliteJobStore {
             .map_err(query_err("count queued jobs"))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
+}
+
+fn event_from_row(r: &SqliteRow) -> Result<JobEvent, DbError> {
+    let get = |c: &str| {
+        r.try_get::<String, _>(c)
+            .map_err(|e| corrupt(format!("job_events.{c}: {e}")))
+    };
+    let int = |c: &str| {
+        r.try_get::<i64, _>(c)
+            .map_err(|e| corrupt(format!("job_events.{c}: {e}")))
+    };
+    Ok(JobEvent {
+        id: int("id")?,
+        job_id: int("job_id")?,
+        at: get("at")?,
+        state: get("state")?.parse()?,
+        pct: u8::try_from(int("pct")?.clamp(0, 100)).unwrap_or(100),
+        message: get("message")?,
+    })
 }
 
 impl SqliteJobStore {
@@ -599,7 +718,7 @@ impl SqliteJobStore {
             "WHERE mine.job_id = q.id AND r.state = 'running') ORDER BY q.id LIMIT 1) ",
             "RETURNING id, direction, artifact_ids, project_path, collection, strategy, dry_run, ",
             "state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, ",
-            "result, idempotency_key, attempts"
+            "result, idempotency_key, attempts, kind, params"
         ))
         .bind(rfc3339(now))
         .fetch_optional(self.db.pool())
@@ -615,7 +734,11 @@ pub struct Runner {
     ctx: Context,
     concurrency: usize,
     wake: tokio::sync::Notify,
+    on_end: std::sync::OnceLock<EndObserver>,
 }
+
+/// Told of every job that ends: its final state and how long it ran (for metrics).
+pub type EndObserver = Box<dyn Fn(JobState, Duration) + Send + Sync>;
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -636,7 +759,13 @@ impl Runner {
             ctx,
             concurrency: concurrency.max(1),
             wake: tokio::sync::Notify::new(),
+            on_end: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Sets the observer told of every job's end; only the first call counts.
+    pub fn observe_ends(&self, observer: EndObserver) {
+        let _ = self.on_end.set(observer);
     }
 
     /// The store.
@@ -717,35 +846,23 @@ impl Runner {
                 now: SystemTime::now(),
                 ..self.ctx.clone()
             };
-            let req = SyncRequest {
-                id,
-                direction: job.direction,
-                project: job.project_path.as_deref(),
-                collection: &job.collection,
-                strategy: job.strategy,
-                dry_run: job.dry_run,
+            let outcome = match job.kind {
+                JobKind::Sync => self.sync_one(&ctx, &job, id, i, n, &mut log).await,
+                JobKind::Resolve => resolve_one(&ctx, &job, id).await,
             };
-            let mut outcome = sync::sync(&ctx, &req).await;
-            if let Err(e) = &outcome
-                && is_transient(e)
-            {
-                log.push(format!("{id}: {e}; retrying once"));
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                outcome = sync::sync(&ctx, &req).await;
-            }
             match outcome {
-                Ok(report) => {
-                    log.push(format!("{id}: {}", report.outcome.as_str()));
-                    if report.outcome == Outcome::Conflict {
+                Ok(Done { report, conflict, failed, line }) => {
+                    log.push(format!("{id}: {line}"));
+                    if conflict {
                         conflicts.push(id.clone());
                         if state == JobState::Success {
                             state = JobState::Conflict;
                         }
                     }
-                    if report.outcome == Outcome::Diverged && !job.dry_run {
+                    if failed {
                         state = JobState::Error;
                     }
-                    reports.push(report_json(&report));
+                    reports.push(report);
                 }
                 Err(e) => {
                     log.push(format!("{id}: error: {e}"));
@@ -781,12 +898,158 @@ impl Runner {
         if let Err(e) = self.store.finish(job.id, end, SystemTime::now()).await {
             tracing::error!("cannot record the end of job {}: {e}", job.id);
         }
+        if let Some(observe) = self.on_end.get() {
+            observe(state, started.elapsed());
+        }
         tracing::info!(
             duration_ms = started.elapsed().as_millis() as u64,
             state = state.as_str(),
             "job ended"
         );
     }
+}
+
+/// What one artifact of a job came to.
+struct Done {
+    report: serde_json::Value,
+    conflict: bool,
+    failed: bool,
+    line: String,
+}
+
+impl Runner {
+    /// Syncs one artifact of a sync job, turning its phases into progress events and retrying
+    /// once on a transient failure.
+    async fn sync_one(
+        &self,
+        ctx: &Context,
+        job: &Job,
+        id: &ArtifactId,
+        index: usize,
+        count: usize,
+        log: &mut Vec<String>,
+    ) -> Result<Done, OpsError> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<sync::Phase>();
+        let cancelled = std::sync::atomic::AtomicBool::new(false);
+        // The sender is dropped when the sync ends, which ends the forwarding loop below.
+        let tx = std::sync::Mutex::new(Some(tx));
+        let hook = |phase: sync::Phase| {
+            if let Ok(guard) = tx.lock()
+                && let Some(tx) = guard.as_ref()
+            {
+                let _ = tx.send(phase);
+            }
+            !cancelled.load(std::sync::atomic::Ordering::SeqCst)
+        };
+        let req = SyncRequest {
+            id,
+            direction: job.direction,
+            project: job.project_path.as_deref(),
+            collection: &job.collection,
+            strategy: job.strategy,
+            dry_run: job.dry_run,
+            on_phase: Some(sync::PhaseHook(&hook)),
+        };
+        let store = &self.store;
+        let forward = async {
+            // Phase k of 3 of artifact `index` of `count`: progress within the whole job.
+            while let Some(phase) = rx.recv().await {
+                let step = match phase {
+                    sync::Phase::Fetch => 0,
+                    sync::Phase::Merge => 1,
+                    sync::Phase::Apply => 2,
+                };
+                if self.store.cancel_requested(job.id).await.unwrap_or(false) {
+                    cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                let pct = (index * 3 + step) * 100 / (count * 3);
+                let _ = store
+                    .progress(
+                        job.id,
+                        u8::try_from(pct).unwrap_or(99).min(99),
+                        &format!("{id}: {}", phase.as_str()),
+                        SystemTime::now(),
+                    )
+                    .await;
+            }
+        };
+        let run = async {
+            let mut outcome = sync::sync(ctx, &req).await;
+            if let Err(e) = &outcome
+                && is_transient(e)
+            {
+                log.push(format!("{id}: {e}; retrying once"));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                outcome = sync::sync(ctx, &req).await;
+            }
+            if let Ok(mut guard) = tx.lock() {
+                guard.take();
+            }
+            outcome
+        };
+        let (outcome, ()) = tokio::join!(run, forward);
+        let report = outcome?;
+        Ok(Done {
+            conflict: report.outcome == Outcome::Conflict,
+            failed: report.outcome == Outcome::Diverged && !job.dry_run,
+            line: report.outcome.as_str().to_owned(),
+            report: report_json(&report),
+        })
+    }
+}
+
+/// Settles the pending merge of one artifact as a resolve job asks, and applies it when
+/// nothing is left undecided.
+async fn resolve_one(ctx: &Context, job: &Job, id: &ArtifactId) -> Result<Done, OpsError> {
+    let params = job.resolve.clone().unwrap_or_default();
+    let project = job.project_path.as_deref();
+    let collection = job.collection.as_str();
+    let Some(merge) = conflicts::find(&ctx.home, id, collection, project)? else {
+        return Err(OpsError::NoPendingMerge { id: id.clone() });
+    };
+    let mut decided = Vec::new();
+    for (path, choice) in &params.files {
+        conflicts::resolve_file(ctx, id, collection, project, path, (*choice).into()).await?;
+        decided.push(path.clone());
+    }
+    if let Some(choice) = params.strategy {
+        for path in merge.unresolved()? {
+            if params.files.contains_key(&path) {
+                continue;
+            }
+            conflicts::resolve_file(ctx, id, collection, project, &path, choice.into()).await?;
+            decided.push(path);
+        }
+    }
+    let left = match conflicts::find(&ctx.home, id, collection, project)? {
+        Some(m) => m.unresolved()?,
+        None => Vec::new(),
+    };
+    if !left.is_empty() || !params.apply {
+        let line = if left.is_empty() {
+            "every file decided; not applied".to_owned()
+        } else {
+            format!("still undecided: {}", left.join(", "))
+        };
+        return Ok(Done {
+            report: serde_json::json!({
+                "id": id, "resolved": decided, "unresolved": left, "applied": false
+            }),
+            conflict: !left.is_empty(),
+            failed: false,
+            line,
+        });
+    }
+    let done = conflicts::continue_merge(ctx, id, collection, project).await?;
+    Ok(Done {
+        report: serde_json::json!({
+            "id": id, "resolved": decided, "unresolved": [], "applied": true,
+            "result": done.result, "warnings": done.warnings
+        }),
+        conflict: false,
+        failed: false,
+        line: "resolved and applied".to_owned(),
+    })
 }
 
 fn report_json(report: &SyncReport) -> serde_json::Value {

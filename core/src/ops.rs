@@ -139,6 +139,9 @@ pub enum OpsError {
         #[source]
         source: std::io::Error,
     },
+    /// A job was cancelled before this phase; nothing of it was written.
+    #[error("{id}: cancelled before {phase}; nothing was written")]
+    Cancelled { id: ArtifactId, phase: &'static str },
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> OpsError + 'a {

@@ -179,6 +179,73 @@ pub struct SyncRequest<'a> {
     pub strategy: Strategy,
     /// Plan only; write nothing.
     pub dry_run: bool,
+    /// Told as each phase starts (the job runner turns these into progress).
+    pub on_phase: Option<PhaseHook<'a>>,
+}
+
+/// The phases of a sync, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Reading the sides (fetching the upstream when it is one).
+    Fetch,
+    /// Planning: fast-forward, overwrite or three-way merge.
+    Merge,
+    /// Writing the target (or the pending merge) and recording versions.
+    Apply,
+}
+
+impl Phase {
+    /// The name used in spans and job events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fetch => "fetch",
+            Self::Merge => "merge",
+            Self::Apply => "apply",
+        }
+    }
+}
+
+/// A callback told when a phase starts; returning `false` stops the sync there (before
+/// anything is written, unless the phase is past apply) with [`OpsError::Cancelled`].
+#[derive(Clone, Copy)]
+pub struct PhaseHook<'a>(pub &'a (dyn Fn(Phase) -> bool + Send + Sync));
+
+impl fmt::Debug for PhaseHook<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PhaseHook")
+    }
+}
+
+impl SyncRequest<'_> {
+    fn phase(&self, phase: Phase) -> Result<tracing::Span, OpsError> {
+        if let Some(hook) = self.on_phase
+            && !(hook.0)(phase)
+        {
+            return Err(OpsError::Cancelled {
+                id: self.id.clone(),
+                phase: phase.as_str(),
+            });
+        }
+        Ok(tracing::info_span!(
+            "phase",
+            phase = phase.as_str(),
+            artifact_id = %self.id,
+            direction = self.direction.as_str(),
+            duration_ms = tracing::field::Empty
+        ))
+    }
+}
+
+/// Runs `fut` inside `span`, recording how long it took as `duration_ms`.
+async fn timed<T>(span: tracing::Span, fut: impl std::future::Future<Output = T>) -> T {
+    use tracing::Instrument as _;
+    let started = std::time::Instant::now();
+    let out = fut.instrument(span.clone()).await;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    span.record("duration_ms", ms);
+    span.in_scope(|| tracing::debug!(duration_ms = ms, "phase done"));
+    out
 }
 
 /// The plan of a sync, and what was done when it was applied.
@@ -250,10 +317,13 @@ pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, Op
             path: pending.dir,
         });
     }
-    let sides = load_sides(ctx, req).await?;
+    let sides = timed(req.phase(Phase::Fetch)?, load_sides(ctx, req)).await?;
     let labels = labels(req.direction, &sides);
-    let plan = plan(&sides, req.strategy, labels.as_labels())?;
-    let mut report = SyncReport {
+    let plan = timed(req.phase(Phase::Merge)?, async {
+        plan(&sides, req.strategy, labels.as_labels())
+    })
+    .await?;
+    let report = SyncReport {
         id: req.id.clone(),
         direction: req.direction,
         project: req.project.map(Path::to_owned),
@@ -263,7 +333,7 @@ pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, Op
         source: sides.source_hash.to_hex(),
         target: sides.target_hash.map(|h| h.to_hex()),
         result: plan.result.as_ref().map(|r| r.content_hash().to_hex()),
-        files: plan.files,
+        files: plan.files.clone(),
         applied: false,
         pending: None,
         warnings: Vec::new(),
@@ -272,12 +342,23 @@ pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, Op
         return Ok(report);
     }
 
+    timed(req.phase(Phase::Apply)?, apply_plan(ctx, req, &sides, plan, report)).await
+}
+
+/// The apply phase: the pending merge for a conflict, else the atomic write and its records.
+async fn apply_plan(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    sides: &Sides,
+    plan: Plan,
+    mut report: SyncReport,
+) -> Result<SyncReport, OpsError> {
     let mut recorder = Recorder::open(&ctx.home).await;
-    let target_version = record_sides(ctx, req, &sides, &mut recorder).await;
+    let target_version = record_sides(ctx, req, sides, &mut recorder).await;
     if plan.outcome == Outcome::Conflict {
         let merged = plan.result.unwrap_or_default();
         let pending =
-            conflicts::create(ctx, &mut recorder, req, &sides, &merged, &report.files).await?;
+            conflicts::create(ctx, &mut recorder, req, sides, &merged, &report.files).await?;
         report.pending = Some(pending);
         report.result = None;
         report.warnings = recorder.finish().await;
@@ -296,7 +377,7 @@ pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, Op
             direction: req.direction,
             collection: req.collection,
             project: req.project,
-            sides: &sides,
+            sides,
             result,
             origin,
             snapshot: target_version,
@@ -441,6 +522,7 @@ pub async fn upstream_files(
     let req = SyncRequest {
         direction: Direction::UpstreamToCollection,
         project: None,
+        on_phase: None,
         ..req.clone()
     };
     Ok(load_sides(ctx, &req).await?.source)

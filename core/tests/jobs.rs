@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use skillmeat_core::db::Database;
 use skillmeat_core::jobs::{
-    CancelOutcome, JobEnd, JobFilter, JobState, JobStore, NewJob, Runner, SqliteJobStore,
+    CancelOutcome, JobEnd, JobFilter, JobKind, JobState, JobStore, NewJob, Runner, SqliteJobStore,
 };
 use skillmeat_core::sync::{Direction, Strategy};
 use skillmeat_testutils::block_on;
@@ -18,6 +18,8 @@ fn store(dir: &std::path::Path) -> SqliteJobStore {
 
 fn new_job(artifacts: &[&str], key: Option<&str>) -> NewJob {
     NewJob {
+        kind: JobKind::Sync,
+        resolve: None,
         direction: Direction::CollectionToProject,
         artifact_ids: artifacts.iter().map(|a| id(a)).collect(),
         project_path: None,
@@ -156,19 +158,26 @@ fn the_runner_syncs_and_reports_each_step_in_order() {
     let results = done.result.unwrap();
     assert_eq!(results[0]["outcome"], "fast-forward");
     assert_eq!(results[1]["outcome"], "up-to-date");
-    let events: Vec<(JobState, u8)> = block_on(runner.store().events(job.id, 0))
+    let events: Vec<(JobState, u8, String)> = block_on(runner.store().events(job.id, 0))
         .unwrap()
         .into_iter()
-        .map(|e| (e.state, e.pct))
+        .map(|e| (e.state, e.pct, e.message))
         .collect();
+    let running = |pct, m: &str| (JobState::Running, pct, m.to_owned());
+    // Each phase of each artifact is a progress step; an up-to-date artifact has no apply.
     assert_eq!(
         events,
         [
-            (JobState::Queued, 0),
-            (JobState::Running, 0),
-            (JobState::Running, 50),
-            (JobState::Running, 99),
-            (JobState::Success, 100)
+            (JobState::Queued, 0, "queued".to_owned()),
+            running(0, "started"),
+            running(0, "command:fix: fetch"),
+            running(16, "command:fix: merge"),
+            running(33, "command:fix: apply"),
+            running(50, "command:fix done"),
+            running(50, "agent:planner: fetch"),
+            running(66, "agent:planner: merge"),
+            running(99, "agent:planner done"),
+            (JobState::Success, 100, "success".to_owned()),
         ]
     );
 }

@@ -36,6 +36,7 @@ fn run(
             collection: "default",
             strategy,
             dry_run,
+            on_phase: None,
         },
     ))
 }

@@ -210,6 +210,7 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
             collection: "default",
             strategy: Strategy::Auto,
             dry_run: false,
+            on_phase: None,
         };
         let report = runtime.block_on(sync::sync(&ctx, &req)).ok()?;
         report.applied.then_some(())

@@ -300,6 +300,7 @@ fn sync_request<'a>(
         collection,
         strategy,
         dry_run,
+        on_phase: None,
     }
 }
 
