@@ -851,7 +851,12 @@ impl Runner {
                 JobKind::Resolve => resolve_one(&ctx, &job, id).await,
             };
             match outcome {
-                Ok(Done { report, conflict, failed, line }) => {
+                Ok(Done {
+                    report,
+                    conflict,
+                    failed,
+                    line,
+                }) => {
                     log.push(format!("{id}: {line}"));
                     if conflict {
                         conflicts.push(id.clone());

@@ -49,6 +49,7 @@ pub mod merge;
 pub mod ops;
 pub mod projects;
 pub mod records;
+pub mod sides;
 pub mod statcache;
 pub mod store;
 pub mod sync;

@@ -139,6 +139,12 @@ pub enum OpsError {
         #[source]
         source: std::io::Error,
     },
+    /// A side of a diff that is no tier and no recorded version.
+    #[error("`{side}` is not upstream, collection, project or a recorded version")]
+    UnknownSide { side: String },
+    /// The tier holds no copy of the artifact.
+    #[error("{id} has no copy at {}", path.display())]
+    NoCopy { id: ArtifactId, path: PathBuf },
     /// A job was cancelled before this phase; nothing of it was written.
     #[error("{id}: cancelled before {phase}; nothing was written")]
     Cancelled { id: ArtifactId, phase: &'static str },

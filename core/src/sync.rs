@@ -342,7 +342,11 @@ pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, Op
         return Ok(report);
     }
 
-    timed(req.phase(Phase::Apply)?, apply_plan(ctx, req, &sides, plan, report)).await
+    timed(
+        req.phase(Phase::Apply)?,
+        apply_plan(ctx, req, &sides, plan, report),
+    )
+    .await
 }
 
 /// The apply phase: the pending merge for a conflict, else the atomic write and its records.

@@ -3,6 +3,7 @@
 //! The sync engine is `skillmeat-core`; the web UI's components and server functions are
 //! `skillmeat-app`. This crate wires them to a terminal and to HTTP.
 
+pub mod api;
 pub mod bench;
 mod bench_sync;
 pub mod cli;

@@ -1,7 +1,8 @@
 //! `skillmeat serve`: the axum server hosting the Leptos UI (SSR + hydration) and the HTTP API.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -13,7 +14,12 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use serde::Serialize;
 use skillmeat_app::api::ServerContext;
 use skillmeat_app::{App, shell};
+use skillmeat_core::db::Database;
 use skillmeat_core::home::Home;
+use skillmeat_core::jobs::{JobStore, Runner, SqliteJobStore};
+use skillmeat_core::ops::Context;
+
+use crate::api::{self, ApiState};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::error::CommandError;
@@ -34,8 +40,38 @@ pub struct ServeOptions {
 /// The name cargo-leptos gives the bundle files (`pkg/skillmeat.{js,wasm,css}`).
 const OUTPUT_NAME: &str = "skillmeat";
 
-/// Builds the whole HTTP application for `home`, serving static files from `site_root`.
-pub fn router(home: Home, site_root: PathBuf, addr: SocketAddr) -> Router {
+/// How many jobs run at once.
+pub const JOB_CONCURRENCY: usize = 4;
+
+/// Opens the home's database and job queue, recovers jobs a previous run left, and returns the
+/// API state with its runner (not yet started: spawn [`Runner::run`]).
+pub async fn app_state(home: &Path, ctx: Context) -> Result<(ApiState, Arc<Runner>), CommandError> {
+    std::fs::create_dir_all(home)
+        .map_err(|e| CommandError::failed(format!("cannot create {}: {e}", home.display())))?;
+    let (token, _) = api::auth::load_or_create_token(home).map_err(|e| {
+        CommandError::failed(format!(
+            "cannot read or create {}: {e}",
+            api::auth::token_path(home).display()
+        ))
+    })?;
+    let db = Database::open(&home.join("skillmeat.db"))
+        .await
+        .map_err(|e| CommandError::failed(format!("cannot open the database: {e}")))?;
+    let store: Arc<dyn JobStore> = Arc::new(SqliteJobStore::new(db));
+    let runner = Runner::new(store.clone(), ctx.clone(), JOB_CONCURRENCY);
+    let requeued = runner
+        .recover()
+        .await
+        .map_err(|e| CommandError::failed(format!("cannot recover jobs: {e}")))?;
+    if requeued > 0 {
+        tracing::info!("{requeued} interrupted jobs queued again");
+    }
+    Ok((ApiState::new(ctx, store, runner.clone(), token), runner))
+}
+
+/// Builds the whole HTTP application over `api`'s home, serving static files from `site_root`.
+pub fn router(api: ApiState, site_root: PathBuf, addr: SocketAddr) -> Router {
+    let home = api_home(&api);
     let leptos_options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(site_root.to_string_lossy().as_ref())
@@ -68,6 +104,19 @@ pub fn router(home: Home, site_root: PathBuf, addr: SocketAddr) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
+        .nest("/api/v1", api::routes(api.clone()))
+        .route(
+            "/login",
+            get(api::auth::login).with_state(Arc::<str>::from(api.token())),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::<str>::from(api.token()),
+            api::auth::guard,
+        ))
+}
+
+fn api_home(api: &ApiState) -> Home {
+    api.home().clone()
 }
 
 #[derive(Debug, Serialize)]
@@ -117,21 +166,33 @@ async fn serve(options: ServeOptions) -> Result<(), CommandError> {
     if !addr.ip().is_loopback() {
         tracing::warn!("listening on {addr}, which is reachable from other machines");
     }
-    let app = router(Home::new(&options.home), options.site_root.clone(), addr);
+    let ctx = crate::commands::context(&options.home)?;
+    let (state, runner) = app_state(&options.home, ctx).await?;
+    let token = state.token().to_owned();
+    let app = router(state, options.site_root.clone(), addr);
+    tokio::spawn(runner.run());
 
-    // Printed on stdout, flushed: scripts and tests read the URL from here.
+    // Printed on stdout, flushed: scripts and tests read the URLs from here.
     println!(
         "SkillMeat {} is running at http://{addr}/",
         skillmeat_core::VERSION
+    );
+    println!("Log in once in your browser: http://{addr}/login?token={token}");
+    println!(
+        "API: http://{addr}/api/v1/ (Authorization: Bearer <the token in {}>)",
+        api::auth::token_path(&options.home).display()
     );
     println!("Home: {}", options.home.display());
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CommandError::failed(format!("server stopped: {e}")))
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| CommandError::failed(format!("server stopped: {e}")))
 }
 
 async fn shutdown_signal() {

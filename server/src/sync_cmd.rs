@@ -19,7 +19,6 @@ use skillmeat_core::files::ArtifactFiles;
 use skillmeat_core::ops::{self, Context, OpsError};
 use skillmeat_core::records::DeploymentFile;
 use skillmeat_core::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
-use skillmeat_core::versions::Versions;
 
 use crate::commands::{CollectionArg, context, ops_error, print_json, print_table, print_warnings};
 use crate::error::CommandError;
@@ -834,65 +833,22 @@ async fn side_files(
     args: &DiffArgs,
     side: &str,
 ) -> Result<ArtifactFiles, CommandError> {
-    let collection = args.collection.collection.as_str();
-    let dir = ctx
-        .home
-        .collection_dir(collection)
-        .map_err(|e| CommandError::failed(e.to_string()))?;
-    let read = |path: PathBuf| -> Result<ArtifactFiles, CommandError> {
-        if std::fs::symlink_metadata(&path).is_err() {
-            return Err(CommandError::failed(format!(
-                "{} has no copy at {}",
-                args.id,
-                path.display()
-            )));
+    skillmeat_core::sides::side_files(
+        ctx,
+        &args.id,
+        &args.collection.collection,
+        args.project.as_deref(),
+        side,
+    )
+    .await
+    .map_err(|e| match e {
+        OpsError::UnknownSide { .. } => CommandError::usage(e.to_string())
+            .with_hint("list the versions with `skillmeat history ID`"),
+        OpsError::ProjectRequired { .. } => {
+            CommandError::usage("a `project` side needs --project DIR")
         }
-        ArtifactFiles::read(&path).map_err(|e| CommandError::failed(e.to_string()))
-    };
-    match side {
-        "collection" => read(ops::artifact_path(&dir, &args.id)),
-        "project" => {
-            let p = args
-                .project
-                .as_deref()
-                .ok_or_else(|| CommandError::usage("a `project` side needs --project DIR"))?;
-            read(ops::artifact_path(&p.join(".claude"), &args.id))
-        }
-        "upstream" => {
-            let req = sync_request(
-                &args.id,
-                Direction::UpstreamToCollection,
-                None,
-                collection,
-                Strategy::Auto,
-                true,
-            );
-            let sides = sync::upstream_files(ctx, &req).await.map_err(ops_error)?;
-            Ok(sides)
-        }
-        version => {
-            let versions = Versions::open_read_only(&ctx.home)
-                .await
-                .map_err(|e| CommandError::failed(e.to_string()))?
-                .ok_or_else(|| {
-                    CommandError::usage(format!(
-                        "`{version}` is not upstream, collection or project, and no versions are recorded yet"
-                    ))
-                })?;
-            let found = versions.resolve(&args.id, version).await.map_err(|e| {
-                CommandError::usage(format!(
-                    "`{version}` is not upstream, collection, project or a known version: {e}"
-                ))
-                .with_hint("list the versions with `skillmeat history ID`")
-            })?;
-            let files = versions
-                .store()
-                .read_tree(&found.tree_id)
-                .map_err(|e| CommandError::failed(e.to_string()));
-            versions.close().await;
-            files
-        }
-    }
+        e => ops_error(e),
+    })
 }
 
 pub async fn diff_command(home: &Path, args: DiffArgs) -> Result<ExitCode, CommandError> {

@@ -8,14 +8,30 @@ use http_body_util::BodyExt;
 use skillmeat_testutils::TempHome;
 use tower::ServiceExt;
 
-fn app(home: &TempHome) -> axum::Router {
+pub(crate) async fn app(home: &TempHome) -> axum::Router {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    skillmeat::serve::router(home.home(), home.path().join("no-site"), addr)
+    let ctx = skillmeat_core::ops::Context {
+        home: home.home(),
+        now: std::time::SystemTime::now(),
+        fetch: Default::default(),
+        cwd: home.path().to_owned(),
+        lock_timeout: skillmeat_core::ops::LOCK_TIMEOUT,
+    };
+    let (state, _runner) = skillmeat::serve::app_state(home.path(), ctx).await.unwrap();
+    skillmeat::serve::router(state, home.path().join("no-site"), addr)
 }
 
-async fn get(app: axum::Router, uri: &str) -> (StatusCode, String) {
+/// GETs `uri` from the app over `home`, logged in with the cookie.
+async fn get(home: &TempHome, uri: &str) -> (StatusCode, String) {
+    let app = app(home).await;
+    let token = std::fs::read_to_string(home.path().join("server-token")).unwrap();
     let response = app
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(uri)
+                .header("cookie", format!("skillmeat_token={}", token.trim()))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     let status = response.status();
@@ -26,7 +42,7 @@ async fn get(app: axum::Router, uri: &str) -> (StatusCode, String) {
 #[tokio::test]
 async fn healthz_reports_ok_and_version() {
     let home = TempHome::new().unwrap();
-    let (status, body) = get(app(&home), "/healthz").await;
+    let (status, body) = get(&home, "/healthz").await;
     assert_eq!(status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["status"], "ok");
@@ -36,7 +52,7 @@ async fn healthz_reports_ok_and_version() {
 #[tokio::test]
 async fn home_page_is_rendered_on_the_server_with_the_empty_state() {
     let home = TempHome::new().unwrap();
-    let (status, body) = get(app(&home), "/").await;
+    let (status, body) = get(&home, "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("No artifacts yet"), "{body}");
     assert!(
@@ -54,7 +70,7 @@ async fn home_page_lists_artifacts_that_exist() {
     let home = TempHome::new().unwrap();
     home.write_skill("default", "code-review", "# Code review")
         .unwrap();
-    let (status, body) = get(app(&home), "/").await;
+    let (status, body) = get(&home, "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("code-review"), "{body}");
     assert!(!body.contains("No artifacts yet"), "{body}");
@@ -63,7 +79,7 @@ async fn home_page_lists_artifacts_that_exist() {
 #[tokio::test]
 async fn unknown_pages_are_404() {
     let home = TempHome::new().unwrap();
-    let (status, body) = get(app(&home), "/no/such/page").await;
+    let (status, body) = get(&home, "/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("Page not found"), "{body}");
 }
@@ -73,7 +89,7 @@ async fn every_page_arrives_complete_without_streamed_fragments() {
     // Without JavaScript nothing would move a streamed <template> into place.
     let home = TempHome::new().unwrap();
     for uri in ["/", "/jobs", "/missing"] {
-        let (_, body) = get(app(&home), uri).await;
+        let (_, body) = get(&home, uri).await;
         assert!(
             body.contains(r#"class="server-version""#),
             "{uri}: footer data missing: {body}"
@@ -91,8 +107,8 @@ async fn the_bundle_is_served_from_the_site_root() {
     let site = home.path().join("no-site");
     std::fs::create_dir_all(site.join("pkg")).unwrap();
     std::fs::write(site.join("pkg/skillmeat.css"), "body{}").unwrap();
-    let (status, body) = get(app(&home), "/pkg/skillmeat.css").await;
+    let (status, body) = get(&home, "/pkg/skillmeat.css").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "body{}"));
-    let (status, _) = get(app(&home), "/pkg/missing.js").await;
+    let (status, _) = get(&home, "/pkg/missing.js").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

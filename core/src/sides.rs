@@ -1,0 +1,69 @@
+//! One side of a diff or a download: a tier's copy of an artifact, or a recorded version.
+
+use std::path::Path;
+
+use crate::artifact::ArtifactId;
+use crate::files::ArtifactFiles;
+use crate::ops::{Context, OpsError, artifact_path};
+use crate::sync::{self, Direction, Strategy, SyncRequest};
+use crate::versions::Versions;
+
+/// The files of `side` of `id`: `collection`, `project` (needs `project`), `upstream` (fetched
+/// at the spec's ref), or a recorded version named by a hash prefix or tag.
+pub async fn side_files(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+    side: &str,
+) -> Result<ArtifactFiles, OpsError> {
+    let read = |path: &Path| -> Result<ArtifactFiles, OpsError> {
+        if std::fs::symlink_metadata(path).is_err() {
+            return Err(OpsError::NoCopy {
+                id: id.clone(),
+                path: path.to_owned(),
+            });
+        }
+        Ok(ArtifactFiles::read(path)?)
+    };
+    match side {
+        "collection" => read(&artifact_path(&ctx.home.collection_dir(collection)?, id)),
+        "project" => {
+            let project = project.ok_or(OpsError::ProjectRequired {
+                direction: "a `project` side",
+            })?;
+            read(&artifact_path(&project.join(".claude"), id))
+        }
+        "upstream" => {
+            let req = SyncRequest {
+                id,
+                direction: Direction::UpstreamToCollection,
+                project: None,
+                collection,
+                strategy: Strategy::Auto,
+                dry_run: true,
+                on_phase: None,
+            };
+            sync::upstream_files(ctx, &req).await
+        }
+        version => {
+            let versions = Versions::open_read_only(&ctx.home).await?.ok_or_else(|| {
+                OpsError::UnknownSide {
+                    side: version.to_owned(),
+                }
+            })?;
+            let found = versions.resolve(id, version).await;
+            let files = match found {
+                Ok(v) => versions
+                    .store()
+                    .read_tree(&v.tree_id)
+                    .map_err(OpsError::from),
+                Err(_) => Err(OpsError::UnknownSide {
+                    side: version.to_owned(),
+                }),
+            };
+            versions.close().await;
+            files
+        }
+    }
+}

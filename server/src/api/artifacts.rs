@@ -1,0 +1,562 @@
+//! Reads about artifacts (list, version cards, history, diff, file download, drift) and
+//! rollback.
+
+use std::path::PathBuf;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use skillmeat_core::artifact::ArtifactId;
+use skillmeat_core::collection::Lock;
+use skillmeat_core::diff::{self, FileStatus};
+use skillmeat_core::drift::classify;
+use skillmeat_core::hash::{self, ContentHash};
+use skillmeat_core::ops::{self, artifact_path};
+use skillmeat_core::records::DeploymentFile;
+use skillmeat_core::sides;
+use skillmeat_core::versions::Versions;
+
+use super::types::{
+    ArtifactList, ArtifactView, DiffQuery, DiffView, DriftQuery, DriftRowView, DriftView,
+    ErrorBody, FileDiffView, FileQuery, HistoryEntry, HistoryEvent, HistoryView, RollbackRequest,
+    RolledBackView, Scope, VersionCard, VersionCards,
+};
+use super::{ApiError, ApiState, artifact_id};
+
+/// The most unified diff text one response carries; later files get download links only.
+pub const DIFF_RESPONSE_LIMIT: usize = 4 * 1024 * 1024;
+
+/// How many lineage entries a version card shows.
+const LINEAGE_HINTS: usize = 5;
+
+/// Runs blocking file work (hashing, reading tiers) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+fn path_id(id: Result<Path<String>, PathRejection>) -> Result<ArtifactId, ApiError> {
+    let Path(id) = id?;
+    artifact_id(&id)
+}
+
+/// The artifacts of a collection.
+#[utoipa::path(
+    get, path = "/api/v1/artifacts", tag = "artifacts",
+    params(Scope),
+    responses(
+        (status = 200, body = ArtifactList),
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn list(
+    State(state): State<ApiState>,
+    query: Result<Query<Scope>, QueryRejection>,
+) -> Result<Json<ArtifactList>, ApiError> {
+    let Query(scope) = query?;
+    let (collection, dir, manifest) = state.collection(scope.collection.as_deref())?;
+    let list = blocking(move || {
+        let lock = Lock::load(&dir).map_err(ApiError::internal)?;
+        let mut out = Vec::with_capacity(manifest.artifacts.len());
+        for entry in &manifest.artifacts {
+            let path = artifact_path(&dir, &entry.id);
+            let content_hash = if std::fs::symlink_metadata(&path).is_ok() {
+                Some(hash::hash_path(&path).map_err(ApiError::internal)?.to_hex())
+            } else {
+                None
+            };
+            out.push(ArtifactView {
+                id: entry.id.to_string(),
+                kind: entry.id.kind.to_string(),
+                name: entry.id.name.to_string(),
+                upstream: entry.upstream.clone(),
+                reference: lock.get(&entry.id).map(|l| l.reference.clone()),
+                added_at: entry.added_at.clone(),
+                content_hash,
+            });
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(Json(ArtifactList {
+        collection,
+        artifacts: list,
+    }))
+}
+
+fn hash_of(path: &std::path::Path) -> Result<Option<ContentHash>, ApiError> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    hash::hash_path(path).map(Some).map_err(ApiError::internal)
+}
+
+/// The upstream, collection and project versions of an artifact, as cards.
+#[utoipa::path(
+    get, path = "/api/v1/artifacts/{id}/versions", tag = "artifacts",
+    params(("id" = String, Path, description = "`<type>:<name>`"), Scope),
+    responses(
+        (status = 200, body = VersionCards),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn versions(
+    State(state): State<ApiState>,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<Scope>, QueryRejection>,
+) -> Result<Json<VersionCards>, ApiError> {
+    let id = path_id(id)?;
+    let Query(scope) = query?;
+    let (_, dir, manifest) = state.collection(scope.collection.as_deref())?;
+    let project = state.project(scope.project_path.as_deref()).await?;
+    let Some(entry) = manifest.get(&id).cloned() else {
+        return Err(ApiError::not_found(format!(
+            "{id} is not in the collection"
+        )));
+    };
+    let (lock, collection_hash, deployed) = {
+        let (id, dir, project) = (id.clone(), dir.clone(), project.clone());
+        blocking(move || {
+            let lock = Lock::load(&dir)
+                .map_err(ApiError::internal)?
+                .get(&id)
+                .cloned();
+            let collection_hash = hash_of(&artifact_path(&dir, &id))?;
+            let deployed = match &project {
+                Some(p) => {
+                    let record = DeploymentFile::load(p)
+                        .map_err(ApiError::internal)?
+                        .get(&id)
+                        .cloned();
+                    let hash = hash_of(&artifact_path(&p.join(".claude"), &id))?;
+                    Some((p.clone(), record, hash))
+                }
+                None => None,
+            };
+            Ok((lock, collection_hash, deployed))
+        })
+        .await?
+    };
+    let recorded = Versions::open_read_only(&state.0.ctx.home)
+        .await
+        .map_err(ApiError::internal)?;
+    let known = async |hash: Option<&ContentHash>| match (&recorded, hash) {
+        (Some(v), Some(h)) => v.get(&id, &h.to_hex()).await.ok().flatten(),
+        _ => None,
+    };
+    let lineage = |v: &Option<skillmeat_core::versions::Version>| -> Vec<String> {
+        v.as_ref()
+            .map(|v| {
+                v.version_lineage
+                    .iter()
+                    .skip(1)
+                    .take(LINEAGE_HINTS)
+                    .map(|h| h.chars().take(12).collect())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let upstream_hash: Option<ContentHash> =
+        lock.as_ref().and_then(|l| l.content_hash.parse().ok());
+    let upstream = lock.as_ref().map(|l| VersionCard {
+        tier: "upstream".to_owned(),
+        hash: Some(l.content_hash.clone()),
+        timestamp: Some(l.fetched_at.clone()),
+        source: Some(if l.path.is_empty() {
+            l.location.clone()
+        } else {
+            format!("{}/{}", l.location, l.path)
+        }),
+        reference: Some(l.reference.clone()),
+        commit: Some(l.commit.clone()),
+        lineage: Vec::new(),
+        tag: None,
+        status: None,
+    });
+    let collection_version = known(collection_hash.as_ref()).await;
+    let collection = collection_hash.as_ref().map(|h| VersionCard {
+        tier: "collection".to_owned(),
+        hash: Some(h.to_hex()),
+        timestamp: collection_version
+            .as_ref()
+            .map(|v| v.created_at.clone())
+            .or_else(|| entry.added_at.clone()),
+        source: Some(entry.upstream.clone().unwrap_or_else(|| "local".to_owned())),
+        reference: lock.as_ref().map(|l| l.reference.clone()),
+        commit: None,
+        lineage: lineage(&collection_version),
+        tag: collection_version
+            .as_ref()
+            .and_then(|v| v.version_tag.clone()),
+        // Against the upstream as last fetched (the lock): whether the collection moved.
+        status: upstream_hash
+            .as_ref()
+            .and_then(|u| classify(Some(u), Some(u), Some(h)).map(|s| s.as_str().to_owned())),
+    });
+    let mut project_card = None;
+    if let Some((path, record, hash)) = deployed {
+        let version = known(hash.as_ref()).await;
+        let base: Option<ContentHash> = record
+            .as_ref()
+            .and_then(|r| r.content_hash.as_deref())
+            .and_then(|h| h.parse().ok());
+        project_card = Some(VersionCard {
+            tier: "project".to_owned(),
+            hash: hash.as_ref().map(ContentHash::to_hex),
+            timestamp: record.as_ref().and_then(|r| r.deployed_at.clone()),
+            source: Some(path.display().to_string()),
+            reference: None,
+            commit: None,
+            lineage: lineage(&version),
+            tag: version.as_ref().and_then(|v| v.version_tag.clone()),
+            status: classify(base.as_ref(), collection_hash.as_ref(), hash.as_ref())
+                .map(|s| s.as_str().to_owned()),
+        });
+    }
+    if let Some(v) = recorded {
+        v.close().await;
+    }
+    Ok(Json(VersionCards {
+        id: id.to_string(),
+        upstream,
+        collection,
+        project: project_card,
+    }))
+}
+
+/// An artifact's recorded versions and rollbacks, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/artifacts/{id}/history", tag = "artifacts",
+    params(("id" = String, Path, description = "`<type>:<name>`"), Scope),
+    responses(
+        (status = 200, body = HistoryView),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn history(
+    State(state): State<ApiState>,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<Scope>, QueryRejection>,
+) -> Result<Json<HistoryView>, ApiError> {
+    let id = path_id(id)?;
+    let Query(scope) = query?;
+    let (collection, _, _) = state.collection(scope.collection.as_deref())?;
+    let h = ops::history(&state.ctx(), &id, &collection).await?;
+    Ok(Json(HistoryView {
+        id: h.id.to_string(),
+        versions: h
+            .versions
+            .iter()
+            .map(|v| HistoryEntry {
+                hash: v.content_hash.to_hex(),
+                origin: v.change_origin.as_str().to_owned(),
+                created_at: v.created_at.clone(),
+                tag: v.version_tag.clone(),
+                parents: v.parent_hashes.clone(),
+                current: h.current.as_deref() == Some(v.content_hash.to_hex().as_str()),
+            })
+            .collect(),
+        events: h
+            .events
+            .iter()
+            .map(|e| HistoryEvent {
+                hash: e.content_hash.clone(),
+                origin: e.origin.as_str().to_owned(),
+                tier: e.tier.clone(),
+                created_at: e.created_at.clone(),
+            })
+            .collect(),
+        current: h.current,
+    }))
+}
+
+fn file_url(id: &ArtifactId, side: &str, path: &str, q: &DiffQuery) -> String {
+    let mut url = format!(
+        "/api/v1/artifacts/{}/file?side={}&path={}",
+        encode(&id.to_string()),
+        encode(side),
+        encode(path)
+    );
+    if let Some(c) = &q.collection {
+        url.push_str(&format!("&collection={}", encode(c)));
+    }
+    if let Some(p) = &q.project_path {
+        url.push_str(&format!("&project_path={}", encode(p)));
+    }
+    url
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A unified diff between two sides, per file with stats; binary files, files over 1 MB and
+/// text past the response limit come as download links.
+#[utoipa::path(
+    get, path = "/api/v1/artifacts/{id}/diff", tag = "artifacts",
+    params(("id" = String, Path, description = "`<type>:<name>`"), DiffQuery),
+    responses(
+        (status = 200, body = DiffView),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn diff(
+    State(state): State<ApiState>,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<DiffQuery>, QueryRejection>,
+) -> Result<Json<DiffView>, ApiError> {
+    let result = render_diff(&state, id, query).await;
+    if let Err(e) = &result
+        && e.status().is_server_error()
+    {
+        state.metrics().diff_failed();
+    }
+    result.map(Json)
+}
+
+async fn render_diff(
+    state: &ApiState,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<DiffQuery>, QueryRejection>,
+) -> Result<DiffView, ApiError> {
+    let id = path_id(id)?;
+    let Query(q) = query?;
+    let (collection, _, manifest) = state.collection(q.collection.as_deref())?;
+    if manifest.get(&id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "{id} is not in the collection"
+        )));
+    }
+    let project = state.project(q.project_path.as_deref()).await?;
+    let ctx = state.ctx();
+    let lhs = side(&ctx, &id, &collection, project.as_deref(), &q.lhs).await?;
+    let rhs = side(&ctx, &id, &collection, project.as_deref(), &q.rhs).await?;
+    let d = blocking(move || Ok(diff::diff(&lhs, &rhs))).await?;
+    let mut budget = DIFF_RESPONSE_LIMIT;
+    let mut truncated = false;
+    let files = d
+        .files
+        .into_iter()
+        .map(|f| {
+            let mut unified = f.unified;
+            if let Some(text) = &unified {
+                if text.len() > budget {
+                    truncated = true;
+                    unified = None;
+                } else {
+                    budget -= text.len();
+                }
+            }
+            let linked = unified.is_none();
+            let url = |side: &str, present: bool| {
+                (linked && present).then(|| file_url(&id, side, &f.path, &q))
+            };
+            FileDiffView {
+                lhs_url: url(&q.lhs, f.status != FileStatus::Added),
+                rhs_url: url(&q.rhs, f.status != FileStatus::Deleted),
+                status: match f.status {
+                    FileStatus::Added => "added",
+                    FileStatus::Deleted => "deleted",
+                    FileStatus::Modified => "modified",
+                    FileStatus::Mode => "mode",
+                }
+                .to_owned(),
+                added: f.added as u64,
+                removed: f.removed as u64,
+                binary: f.binary,
+                too_large: f.too_large,
+                old_size: f.old_size,
+                new_size: f.new_size,
+                unified,
+                path: f.path,
+            }
+        })
+        .collect();
+    Ok(DiffView {
+        id: id.to_string(),
+        lhs: q.lhs.clone(),
+        rhs: q.rhs.clone(),
+        files,
+        added: d.added as u64,
+        removed: d.removed as u64,
+        truncated,
+    })
+}
+
+async fn side(
+    ctx: &ops::Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&std::path::Path>,
+    name: &str,
+) -> Result<skillmeat_core::files::ArtifactFiles, ApiError> {
+    use skillmeat_core::ops::OpsError;
+    sides::side_files(ctx, id, collection, project, name)
+        .await
+        .map_err(|e| match e {
+            OpsError::UnknownSide { .. } => ApiError::invalid("bad_side", e.to_string()),
+            OpsError::ProjectRequired { .. } => ApiError::invalid(
+                "project_required",
+                "a `project` side needs project_path (a registered project)",
+            ),
+            OpsError::NoCopy { .. } => ApiError::not_found(e.to_string()),
+            e => e.into(),
+        })
+}
+
+/// One file of one side, as bytes (for binary files and files too large to show).
+#[utoipa::path(
+    get, path = "/api/v1/artifacts/{id}/file", tag = "artifacts",
+    params(("id" = String, Path, description = "`<type>:<name>`"), FileQuery),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn file(
+    State(state): State<ApiState>,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<FileQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let id = path_id(id)?;
+    let Query(q) = query?;
+    let (collection, _, manifest) = state.collection(q.collection.as_deref())?;
+    if manifest.get(&id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "{id} is not in the collection"
+        )));
+    }
+    let project = state.project(q.project_path.as_deref()).await?;
+    let files = side(&state.ctx(), &id, &collection, project.as_deref(), &q.side).await?;
+    // Looked up by key among the artifact's own files: no path reaches the disk from here.
+    let Some(content) = files.files.get(&q.path) else {
+        return Err(ApiError::not_found(format!(
+            "{id} has no file `{}` on the {} side",
+            q.path, q.side
+        )));
+    };
+    let name = q.path.rsplit('/').next().unwrap_or("file");
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut response = (StatusCode::OK, Body::from(content.bytes.clone())).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// Drift between the collection and projects (and, asked, the upstreams).
+#[utoipa::path(
+    get, path = "/api/v1/drift", tag = "artifacts",
+    params(DriftQuery),
+    responses(
+        (status = 200, body = DriftView),
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn drift(
+    State(state): State<ApiState>,
+    query: Result<Query<DriftQuery>, QueryRejection>,
+) -> Result<Json<DriftView>, ApiError> {
+    let Query(q) = query?;
+    let (collection, _, _) = state.collection(q.collection.as_deref())?;
+    let projects: Vec<PathBuf> = match state.project(q.project_path.as_deref()).await? {
+        Some(p) => vec![p],
+        None => ops::registered_projects(&state.0.ctx.home)
+            .await
+            .map_err(ApiError::internal)?,
+    };
+    let ctx = state.ctx();
+    let check = q.check_upstream.unwrap_or(false);
+    let name = collection.clone();
+    let rows = blocking(move || Ok(ops::drift(&ctx, &name, &projects, check)?)).await?;
+    Ok(Json(DriftView {
+        collection,
+        rows: rows
+            .into_iter()
+            .map(|r| DriftRowView {
+                id: r.id.to_string(),
+                pair: r.pair.to_owned(),
+                project_path: r.project.map(|p| p.display().to_string()),
+                status: r.status.as_str().to_owned(),
+                recommendation: r.recommendation.map(str::to_owned),
+                base: r.base,
+                source: r.source,
+                target: r.target,
+            })
+            .collect(),
+    }))
+}
+
+/// Restores a recorded version in the collection or a project, atomically.
+#[utoipa::path(
+    post, path = "/api/v1/artifacts/{id}/rollback", tag = "artifacts",
+    params(("id" = String, Path, description = "`<type>:<name>`")),
+    request_body = RollbackRequest,
+    responses(
+        (status = 200, body = RolledBackView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn rollback(
+    State(state): State<ApiState>,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Json<RollbackRequest>, JsonRejection>,
+) -> Result<Json<RolledBackView>, ApiError> {
+    let id = path_id(id)?;
+    let Json(req) = body?;
+    let (collection, _, manifest) = state.collection(req.collection.as_deref())?;
+    if manifest.get(&id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "{id} is not in the collection"
+        )));
+    }
+    let project = state.project(req.project_path.as_deref()).await?;
+    let done = ops::rollback(&state.ctx(), &id, &collection, project.as_deref(), &req.to).await?;
+    Ok(Json(RolledBackView {
+        id: done.id.to_string(),
+        project_path: done.project.map(|p| p.display().to_string()),
+        from: done.from,
+        to: done.to,
+        changed: done.changed,
+        warnings: done.warnings,
+    }))
+}

@@ -1,0 +1,502 @@
+//! Sync and resolve jobs: create (persisted before the response), read, list, cancel, and
+//! follow over SSE.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use skillmeat_core::artifact::ArtifactId;
+use skillmeat_core::conflicts;
+use skillmeat_core::jobs::{
+    CancelOutcome, Job, JobEvent, JobFilter, JobKind, JobStore, NewJob, ResolveParams,
+};
+use skillmeat_core::records::DeploymentFile;
+use skillmeat_core::sync::{Direction, Strategy};
+
+use super::types::{Cancelled, CreateJob, EventView, JobList, JobQuery, JobView, ResolveRequest};
+use super::{ApiError, ApiState, TraceId, artifact_id};
+
+/// How often an SSE stream looks for new events.
+const POLL: Duration = Duration::from_millis(25);
+
+/// The longest `Idempotency-Key` accepted.
+const MAX_KEY: usize = 200;
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "bad_idempotency_key",
+                format!("Idempotency-Key must be 1–{MAX_KEY} visible ASCII characters"),
+            )
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+/// Queues `job` (or finds the one made with its idempotency key) and answers 202.
+async fn queue(state: &ApiState, job: NewJob) -> Result<Response, ApiError> {
+    let asked = job.clone();
+    let (stored, created) = state
+        .0
+        .jobs
+        .create(job, SystemTime::now())
+        .await
+        .map_err(ApiError::internal)?;
+    if !created && !same_request(&asked, &stored) {
+        return Err(ApiError::invalid(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request; use a new key",
+        ));
+    }
+    if created {
+        state.0.runner.wake();
+    }
+    let location = format!("/api/v1/sync/jobs/{}", stored.id);
+    let mut response = (StatusCode::ACCEPTED, Json(JobView::from(stored))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if !created {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+fn same_request(asked: &NewJob, stored: &Job) -> bool {
+    asked.kind == stored.kind
+        && asked.direction == stored.direction
+        && asked.artifact_ids == stored.artifact_ids
+        && asked.project_path == stored.project_path
+        && asked.collection == stored.collection
+        && asked.strategy == stored.strategy
+        && asked.dry_run == stored.dry_run
+        && asked.resolve == stored.resolve
+}
+
+/// Starts a sync job.
+#[utoipa::path(
+    post, path = "/api/v1/sync/jobs", tag = "jobs",
+    request_body = CreateJob,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeated key returns the job the first request made")),
+    responses(
+        (status = 202, description = "Queued (persisted before this response)", body = JobView),
+        (status = 401, body = super::types::ErrorBody), (status = 403, body = super::types::ErrorBody),
+        (status = 413, body = super::types::ErrorBody), (status = 415, body = super::types::ErrorBody),
+        (status = 422, body = super::types::ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn create(
+    State(state): State<ApiState>,
+    Extension(trace): Extension<TraceId>,
+    headers: HeaderMap,
+    body: Result<Json<CreateJob>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body?;
+    let key = idempotency_key(&headers)?;
+    let (collection, _dir, manifest) = state.collection(req.collection.as_deref())?;
+    let direction: Direction = req.direction.into();
+    let project = state.project(req.project_path.as_deref()).await?;
+    match (direction.needs_project(), &project) {
+        (true, None) => {
+            return Err(ApiError::invalid(
+                "project_required",
+                format!("{direction} needs project_path (a registered project)"),
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(ApiError::invalid(
+                "unexpected_project",
+                format!("{direction} takes no project_path"),
+            ));
+        }
+        _ => {}
+    }
+    let artifacts = match &req.artifacts {
+        Some(list) => {
+            let mut ids = Vec::with_capacity(list.len());
+            for text in list {
+                let id = artifact_id(text)?;
+                if manifest.get(&id).is_none() {
+                    return Err(ApiError::invalid(
+                        "not_in_collection",
+                        format!("{id} is not in collection `{collection}`"),
+                    ));
+                }
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            ids
+        }
+        None => match &project {
+            None => manifest
+                .artifacts
+                .iter()
+                .filter(|e| e.upstream.is_some())
+                .map(|e| e.id.clone())
+                .collect(),
+            Some(p) => {
+                let records = DeploymentFile::load(p).map_err(ApiError::internal)?;
+                records
+                    .deployed
+                    .iter()
+                    .map(|r| r.id())
+                    .filter(|id| manifest.get(id).is_some())
+                    .collect::<Vec<ArtifactId>>()
+            }
+        },
+    };
+    let artifacts = if req.artifacts.is_none() {
+        let mut all = artifacts;
+        all.sort_by_key(ToString::to_string);
+        all
+    } else {
+        artifacts
+    };
+    if artifacts.is_empty() {
+        return Err(ApiError::invalid(
+            "nothing_to_sync",
+            "no artifact to sync: name some in `artifacts`",
+        ));
+    }
+    let job = NewJob {
+        kind: JobKind::Sync,
+        resolve: None,
+        direction,
+        artifact_ids: artifacts,
+        project_path: project,
+        collection,
+        strategy: Strategy::from(req.strategy.unwrap_or_default()),
+        dry_run: req.dry_run.unwrap_or(true),
+        trace_id: trace.0,
+        idempotency_key: key,
+    };
+    queue(&state, job).await
+}
+
+/// Settles a pending merge as a job: per-file and whole-artifact choices, then applies it.
+#[utoipa::path(
+    post, path = "/api/v1/sync/resolve", tag = "jobs",
+    request_body = ResolveRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeated key returns the job the first request made")),
+    responses(
+        (status = 202, description = "Queued", body = JobView),
+        (status = 401, body = super::types::ErrorBody), (status = 403, body = super::types::ErrorBody),
+        (status = 404, description = "No pending merge", body = super::types::ErrorBody),
+        (status = 413, body = super::types::ErrorBody), (status = 415, body = super::types::ErrorBody),
+        (status = 422, body = super::types::ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn resolve(
+    State(state): State<ApiState>,
+    Extension(trace): Extension<TraceId>,
+    headers: HeaderMap,
+    body: Result<Json<ResolveRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body?;
+    let key = idempotency_key(&headers)?;
+    let id = artifact_id(&req.artifact)?;
+    let (collection, _dir, _manifest) = state.collection(req.collection.as_deref())?;
+    let project = state.project(req.project_path.as_deref()).await?;
+    let merge = conflicts::find(&state.0.ctx.home, &id, &collection, project.as_deref())?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_pending_merge",
+                format!("{id} has no pending merge there"),
+            )
+        })?;
+    if let Some(unknown) = req
+        .files
+        .keys()
+        .find(|path| !merge.files.iter().any(|f| &f.path == *path))
+    {
+        let known: Vec<&str> = merge.files.iter().map(|f| f.path.as_str()).collect();
+        return Err(ApiError::invalid(
+            "not_in_merge",
+            format!(
+                "`{unknown}` is not a conflicted file of {id}; those are: {}",
+                known.join(", ")
+            ),
+        ));
+    }
+    let direction: Direction = merge
+        .direction
+        .parse()
+        .map_err(|e: String| ApiError::internal(format!("pending merge of {id}: {e}")))?;
+    let job = NewJob {
+        kind: JobKind::Resolve,
+        resolve: Some(ResolveParams {
+            files: req
+                .files
+                .iter()
+                .map(|(p, s)| (p.clone(), (*s).into()))
+                .collect(),
+            strategy: req.strategy.map(Into::into),
+            apply: req.apply.unwrap_or(true),
+        }),
+        direction,
+        artifact_ids: vec![id],
+        project_path: project,
+        collection,
+        strategy: Strategy::Auto,
+        dry_run: false,
+        trace_id: trace.0,
+        idempotency_key: key,
+    };
+    queue(&state, job).await
+}
+
+async fn find_job(state: &ApiState, id: i64) -> Result<Job, ApiError> {
+    state
+        .0
+        .jobs
+        .get(id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("there is no job {id}")))
+}
+
+/// One job.
+#[utoipa::path(
+    get, path = "/api/v1/sync/jobs/{id}", tag = "jobs",
+    params(("id" = i64, Path, description = "The job's id")),
+    responses(
+        (status = 200, body = JobView),
+        (status = 401, body = super::types::ErrorBody), (status = 404, body = super::types::ErrorBody),
+        (status = 422, body = super::types::ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn get(
+    State(state): State<ApiState>,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<JobView>, ApiError> {
+    let Path(id) = id?;
+    Ok(Json(find_job(&state, id).await?.into()))
+}
+
+/// Jobs, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/sync/jobs", tag = "jobs",
+    params(JobQuery),
+    responses(
+        (status = 200, body = JobList),
+        (status = 401, body = super::types::ErrorBody), (status = 422, body = super::types::ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn list(
+    State(state): State<ApiState>,
+    query: Result<Query<JobQuery>, QueryRejection>,
+) -> Result<Json<JobList>, ApiError> {
+    let Query(q) = query?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("bad_limit", "limit must be 1–500"));
+    }
+    let filter = JobFilter {
+        state: q.state.map(Into::into),
+        artifact_id: q.artifact.as_deref().map(artifact_id).transpose()?,
+        limit,
+    };
+    let jobs = state
+        .0
+        .jobs
+        .list(&filter)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(JobList {
+        jobs: jobs.into_iter().map(JobView::from).collect(),
+    }))
+}
+
+/// Cancels a queued job, or stops a running one before its next phase.
+#[utoipa::path(
+    delete, path = "/api/v1/sync/jobs/{id}", tag = "jobs",
+    params(("id" = i64, Path, description = "The job's id")),
+    responses(
+        (status = 200, body = Cancelled),
+        (status = 401, body = super::types::ErrorBody), (status = 403, body = super::types::ErrorBody),
+        (status = 404, body = super::types::ErrorBody), (status = 422, body = super::types::ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn cancel(
+    State(state): State<ApiState>,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<Cancelled>, ApiError> {
+    let Path(id) = id?;
+    let outcome = state
+        .0
+        .jobs
+        .cancel(id, SystemTime::now())
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("there is no job {id}")))?;
+    let outcome = match outcome {
+        CancelOutcome::Cancelled => "cancelled",
+        CancelOutcome::Requested => "requested",
+        CancelOutcome::AlreadyEnded => "already-ended",
+    };
+    Ok(Json(Cancelled {
+        id,
+        outcome: outcome.to_owned(),
+        job: find_job(&state, id).await?.into(),
+    }))
+}
+
+fn last_event_id(headers: &HeaderMap) -> Option<i64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn job_event(e: JobEvent) -> Event {
+    let id = e.id;
+    Event::default()
+        .event("job")
+        .id(id.to_string())
+        .json_data(EventView::from(e))
+        .unwrap_or_else(|_| Event::default().comment("unencodable event"))
+}
+
+/// Where an SSE stream is.
+struct Follow {
+    store: Arc<dyn JobStore>,
+    job: Option<i64>,
+    after: i64,
+    buffer: VecDeque<JobEvent>,
+    ended: bool,
+    done: bool,
+}
+
+impl Follow {
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+        loop {
+            if let Some(e) = self.buffer.pop_front() {
+                self.after = e.id;
+                if self.job.is_some() && e.state.is_final() {
+                    self.ended = true;
+                    self.buffer.clear();
+                }
+                return Some((Ok(job_event(e)), self));
+            }
+            if self.done {
+                return None;
+            }
+            if self.ended {
+                // The last message of a job's stream: the job as it ended.
+                self.done = true;
+                let job = self.store.get(self.job.unwrap_or_default()).await.ok()??;
+                let event = Event::default()
+                    .event("end")
+                    .json_data(JobView::from(job))
+                    .ok()?;
+                return Some((Ok(event), self));
+            }
+            let found = match self.job {
+                Some(id) => self.store.events(id, self.after).await,
+                None => self.store.all_events(self.after, 500).await,
+            };
+            match found {
+                Ok(events) if !events.is_empty() => self.buffer.extend(events),
+                Ok(_) => tokio::time::sleep(POLL).await,
+                Err(e) => {
+                    tracing::warn!("event stream stopped: {e}");
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+fn stream(follow: Follow) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures_util::stream::unfold(follow, Follow::next)
+}
+
+/// A job's events as Server-Sent Events: `event: job` per state change or progress step (in
+/// order, resumable with `Last-Event-ID`), then one `event: end` with the final job.
+#[utoipa::path(
+    get, path = "/api/v1/sync/jobs/{id}/events", tag = "jobs",
+    params(
+        ("id" = i64, Path, description = "The job's id"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")
+    ),
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
+        (status = 401, body = super::types::ErrorBody), (status = 404, body = super::types::ErrorBody),
+        (status = 422, body = super::types::ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn job_events(
+    State(state): State<ApiState>,
+    id: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let Path(id) = id?;
+    find_job(&state, id).await?;
+    let follow = Follow {
+        store: state.0.jobs.clone(),
+        job: Some(id),
+        after: last_event_id(&headers).unwrap_or(0),
+        buffer: VecDeque::new(),
+        ended: false,
+        done: false,
+    };
+    Ok(Sse::new(stream(follow)).keep_alive(KeepAlive::default()))
+}
+
+/// Every job's events from now on (or after `Last-Event-ID`), as Server-Sent Events.
+#[utoipa::path(
+    get, path = "/api/v1/events", tag = "jobs",
+    params(("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
+        (status = 401, body = super::types::ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn all_events(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let after = match last_event_id(&headers) {
+        Some(after) => after,
+        None => state
+            .0
+            .jobs
+            .latest_event()
+            .await
+            .map_err(ApiError::internal)?,
+    };
+    let follow = Follow {
+        store: state.0.jobs.clone(),
+        job: None,
+        after,
+        buffer: VecDeque::new(),
+        ended: false,
+        done: false,
+    };
+    Ok(Sse::new(stream(follow)).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,207 @@
+//! The REST API under `/api/v1` (DESIGN §7): sync jobs and their event streams, artifacts,
+//! versions, history, diffs, drift, resolve, patch export, rollback, health and metrics.
+//!
+//! Handlers are thin: they validate what a request names (artifact ids, registered projects,
+//! collections), call `skillmeat-core`, and map its answer to the DTOs in [`types`], which the
+//! OpenAPI document ([`openapi`]) is generated from. Every failure is an [`ApiError`]: a status
+//! and a JSON `{error, message}` that never carries internals.
+
+mod artifacts;
+pub mod auth;
+mod error;
+mod jobs;
+pub mod metrics;
+pub mod openapi;
+mod patch;
+mod trace;
+pub mod types;
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use skillmeat_core::artifact::ArtifactId;
+use skillmeat_core::collection::Manifest;
+use skillmeat_core::home::DEFAULT_COLLECTION;
+use skillmeat_core::jobs::{JobStore, Runner};
+use skillmeat_core::ops::{self, Context};
+
+pub use error::ApiError;
+pub use trace::TraceId;
+
+/// The largest request body the API reads.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct ApiState(Arc<Inner>);
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState").finish_non_exhaustive()
+    }
+}
+
+/// The shared parts of [`ApiState`].
+pub struct Inner {
+    /// The operations' context; its clock is refreshed per request.
+    pub ctx: Context,
+    /// The job queue.
+    pub jobs: Arc<dyn JobStore>,
+    /// The runner working through it (woken when a job is queued).
+    pub runner: Arc<Runner>,
+    /// The access token.
+    pub token: String,
+    /// Prometheus metrics.
+    pub metrics: Arc<metrics::Metrics>,
+    /// Recent patch exports per client, for the rate limit.
+    patch_exports: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl ApiState {
+    /// State over `ctx`'s home with `jobs` worked through by `runner`.
+    pub fn new(ctx: Context, jobs: Arc<dyn JobStore>, runner: Arc<Runner>, token: String) -> Self {
+        let metrics = Arc::new(metrics::Metrics::new());
+        let observer = metrics.clone();
+        runner.observe_ends(Box::new(move |state, took| observer.job_ended(state, took)));
+        Self(Arc::new(Inner {
+            ctx,
+            jobs,
+            runner,
+            token,
+            metrics,
+            patch_exports: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// A context stamped with the current time.
+    fn ctx(&self) -> Context {
+        Context {
+            now: SystemTime::now(),
+            ..self.0.ctx.clone()
+        }
+    }
+
+    /// The home served.
+    pub fn home(&self) -> &skillmeat_core::home::Home {
+        &self.0.ctx.home
+    }
+
+    /// The job store.
+    pub fn jobs(&self) -> &Arc<dyn JobStore> {
+        &self.0.jobs
+    }
+
+    /// The access token.
+    pub fn token(&self) -> &str {
+        &self.0.token
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<metrics::Metrics> {
+        &self.0.metrics
+    }
+
+    /// The collection a request names (`default` when it names none), checked to exist.
+    fn collection(&self, name: Option<&str>) -> Result<(String, PathBuf, Manifest), ApiError> {
+        let name = name.unwrap_or(DEFAULT_COLLECTION).to_owned();
+        let dir = self
+            .0
+            .ctx
+            .home
+            .collection_dir(&name)
+            .map_err(|e| ApiError::invalid("bad_collection", e.to_string()))?;
+        if !dir.is_dir() {
+            return Err(ApiError::invalid(
+                "unknown_collection",
+                format!("there is no collection `{name}`"),
+            ));
+        }
+        let manifest = Manifest::load(&dir).map_err(ApiError::internal)?;
+        Ok((name, dir, manifest))
+    }
+
+    /// The registered project a request names, canonicalised; anything else is refused.
+    async fn project(&self, path: Option<&str>) -> Result<Option<PathBuf>, ApiError> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        registered_project(&self.0.ctx, Path::new(path))
+            .await
+            .map(Some)
+    }
+}
+
+/// `path` canonicalised, if it is a registered project (symlinks resolved, so none leads a
+/// write elsewhere).
+async fn registered_project(ctx: &Context, path: &Path) -> Result<PathBuf, ApiError> {
+    let refuse = || {
+        ApiError::invalid(
+            "unregistered_project",
+            format!(
+                "`{}` is not a registered project: deploy into it with `skillmeat deploy` first",
+                path.display()
+            ),
+        )
+    };
+    if !path.is_absolute() {
+        return Err(ApiError::invalid(
+            "bad_project_path",
+            "project_path must be an absolute path",
+        ));
+    }
+    let canonical = std::fs::canonicalize(path).map_err(|_| refuse())?;
+    let registered = ops::registered_projects(&ctx.home)
+        .await
+        .map_err(ApiError::internal)?;
+    if registered.iter().any(|p| p == &canonical) {
+        Ok(canonical)
+    } else {
+        Err(refuse())
+    }
+}
+
+/// An artifact id from a request, checked to be well formed.
+fn artifact_id(text: &str) -> Result<ArtifactId, ApiError> {
+    text.parse()
+        .map_err(|e: skillmeat_core::artifact::IdError| {
+            ApiError::invalid("bad_artifact_id", e.to_string())
+        })
+}
+
+/// The `/api/v1` routes, with their state, body limit and per-route trace and metrics layer.
+pub fn routes(state: ApiState) -> Router {
+    Router::new()
+        .route("/sync/jobs", post(jobs::create).get(jobs::list))
+        .route("/sync/jobs/{id}", get(jobs::get).delete(jobs::cancel))
+        .route("/sync/jobs/{id}/events", get(jobs::job_events))
+        .route("/events", get(jobs::all_events))
+        .route("/sync/resolve", post(jobs::resolve))
+        .route("/sync/patch", post(patch::create))
+        .route("/sync/patch/{file}", get(patch::download))
+        .route("/artifacts", get(artifacts::list))
+        .route("/artifacts/{id}/versions", get(artifacts::versions))
+        .route("/artifacts/{id}/history", get(artifacts::history))
+        .route("/artifacts/{id}/diff", get(artifacts::diff))
+        .route("/artifacts/{id}/file", get(artifacts::file))
+        .route("/artifacts/{id}/rollback", post(artifacts::rollback))
+        .route("/drift", get(artifacts::drift))
+        .route("/healthz", get(metrics::healthz))
+        .route("/metrics", get(metrics::metrics))
+        .route("/openapi.json", get(openapi::document))
+        // A route, not a fallback: the UI's catch-all page route would otherwise answer.
+        .route(
+            "/{*rest}",
+            axum::routing::any(|| async { ApiError::not_found("no such API route") }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            trace::layer,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}

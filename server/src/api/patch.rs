@@ -1,0 +1,175 @@
+//! Patch export (project → upstream as a bundle maintainers apply), rate limited per client.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{ConnectInfo, Extension, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::types::{ErrorBody, PatchCreated, PatchRequest};
+use super::{ApiError, ApiState, artifact_id};
+
+/// Exports allowed per client per [`WINDOW`].
+pub const EXPORTS_PER_WINDOW: usize = 10;
+/// The rate limit's window.
+pub const WINDOW: Duration = Duration::from_secs(60);
+
+fn exports_dir(state: &ApiState) -> PathBuf {
+    state.0.ctx.home.root().join("exports")
+}
+
+/// Counts an export for `client`, or says how long to wait.
+fn admit(state: &ApiState, client: &str) -> Result<(), Duration> {
+    let now = Instant::now();
+    let mut seen = state
+        .0
+        .patch_exports
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let times = seen.entry(client.to_owned()).or_insert_with(VecDeque::new);
+    while times
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+    {
+        times.pop_front();
+    }
+    if times.len() >= EXPORTS_PER_WINDOW {
+        let oldest = times.front().copied().unwrap_or(now);
+        return Err(WINDOW.saturating_sub(now.duration_since(oldest)));
+    }
+    times.push_back(now);
+    Ok(())
+}
+
+/// Packs a project's edits of an artifact into a tar.gz patch bundle against its upstream.
+#[utoipa::path(
+    post, path = "/api/v1/sync/patch", tag = "sync",
+    request_body = PatchRequest,
+    responses(
+        (status = 201, body = PatchCreated),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "Too many exports; see Retry-After", body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn create(
+    State(state): State<ApiState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Result<Json<PatchRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body?;
+    let id = artifact_id(&req.artifact)?;
+    let (collection, _, manifest) = state.collection(req.collection.as_deref())?;
+    if manifest.get(&id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "{id} is not in the collection"
+        )));
+    }
+    let project = state
+        .project(Some(&req.project_path))
+        .await?
+        .ok_or_else(|| ApiError::invalid("project_required", "project_path is required"))?;
+    let client = peer
+        .map(|Extension(ConnectInfo(addr))| addr.ip().to_string())
+        .unwrap_or_else(|| "local".to_owned());
+    if let Err(wait) = admit(&state, &client) {
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "at most {EXPORTS_PER_WINDOW} patch exports a minute; try again in {} s",
+                wait.as_secs().max(1)
+            ),
+        )
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(response);
+    }
+    let dir = exports_dir(&state);
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).map_err(ApiError::internal)?;
+    let file = format!(
+        "{}-{}-{}.tar.gz",
+        id.kind,
+        id.name,
+        random
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let output = dir.join(&file);
+    let ctx = state.ctx();
+    let bundle = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
+        skillmeat_core::export::patch_bundle(&ctx, &id, &collection, &project, &output)
+            .map_err(ApiError::from)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let created = PatchCreated {
+        url: format!("/api/v1/sync/patch/{file}"),
+        sha256: bundle.sha256,
+        size: bundle.size,
+        github_url: bundle.github_url,
+        patched: bundle.manifest.patched,
+        whole_files: bundle.manifest.whole_files,
+    };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Whether `name` is a bundle name this server makes: no separators, no dot-dot.
+fn bundle_name(name: &str) -> bool {
+    name.ends_with(".tar.gz")
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !name.contains("..")
+}
+
+/// Downloads an exported patch bundle.
+#[utoipa::path(
+    get, path = "/api/v1/sync/patch/{file}", tag = "sync",
+    params(("file" = String, Path, description = "The bundle's file name, from the export's url")),
+    responses(
+        (status = 200, description = "The bundle", content_type = "application/gzip", body = Vec<u8>),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn download(
+    State(state): State<ApiState>,
+    file: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(file) = file?;
+    if !bundle_name(&file) {
+        return Err(ApiError::not_found(format!("there is no bundle `{file}`")));
+    }
+    let path = exports_dir(&state).join(&file);
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApiError::not_found(format!("there is no bundle `{file}`")));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let mut response = (StatusCode::OK, Body::from(bytes)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/gzip"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}

@@ -1,0 +1,1026 @@
+//! The REST API through the real `Router` (`oneshot`, no socket), over a real home with a git
+//! upstream, a collection and a registered project, and the real job runner.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use skillmeat_core::home::Home;
+use skillmeat_core::ops::Context;
+use skillmeat_testutils::git::GitRepo;
+use tower::ServiceExt;
+
+use crate::cli::{skillmeat, text, upstream};
+
+pub(crate) struct Api {
+    tmp: tempfile::TempDir,
+    home: PathBuf,
+    project: PathBuf,
+    up: GitRepo,
+    app: axum::Router,
+    token: String,
+}
+
+/// A home with `command:fix` and `skill:review` added from a git upstream and deployed into a
+/// registered project, and the app over it with its runner running.
+pub(crate) async fn api() -> Api {
+    let up = upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    for path in ["commands/fix.md", "skills/review"] {
+        let spec = format!("{}#{path}", up.path().display());
+        let o = skillmeat(&home, tmp.path(), &["add", &spec]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "deploy",
+            "command:fix",
+            "skill:review",
+            "--project",
+            project.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let project = std::fs::canonicalize(&project).unwrap();
+    let ctx = Context {
+        home: Home::new(&home),
+        now: std::time::SystemTime::now(),
+        fetch: Default::default(),
+        cwd: tmp.path().to_owned(),
+        lock_timeout: Duration::from_secs(10),
+    };
+    let (state, runner) = skillmeat::serve::app_state(&home, ctx).await.unwrap();
+    tokio::spawn(runner.run());
+    let token = state.token().to_owned();
+    let app = skillmeat::serve::router(state, home.join("no-site"), "127.0.0.1:0".parse().unwrap());
+    Api {
+        tmp,
+        home,
+        project,
+        up,
+        app,
+        token,
+    }
+}
+
+impl Api {
+    fn request(&self, method: Method, uri: &str, body: Option<Value>) -> http::request::Builder {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "127.0.0.1:3750")
+            .header("authorization", format!("Bearer {}", self.token));
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        req
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, body.to_vec())
+    }
+
+    /// A JSON call with the token; the body parsed (Null when empty or not JSON).
+    async fn call(&self, method: Method, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let req = self.request(method, uri, body.clone());
+        let req = req
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .unwrap();
+        let (status, _, bytes) = self.send(req).await;
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn post(&self, uri: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, uri, Some(body)).await
+    }
+
+    async fn get(&self, uri: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, uri, None).await
+    }
+
+    /// Polls a job until it ends.
+    async fn wait(&self, id: i64) -> Value {
+        let started = Instant::now();
+        loop {
+            let (status, job) = self.get(&format!("/api/v1/sync/jobs/{id}")).await;
+            assert_eq!(status, StatusCode::OK, "{job}");
+            if ["success", "conflict", "error", "cancelled"]
+                .contains(&job["state"].as_str().unwrap())
+            {
+                return job;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "job {id} never ended: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn project_file(&self, rel: &str) -> PathBuf {
+        self.project.join(".claude").join(rel)
+    }
+
+    fn collection_file(&self, rel: &str) -> PathBuf {
+        self.home.join("collections/default").join(rel)
+    }
+
+    fn p(&self) -> &str {
+        self.project.to_str().unwrap()
+    }
+}
+
+/// Every file under `dir` with its content, for "nothing was written" checks.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let path = e.path();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every route, with a request that would succeed given the token.
+fn routes(a: &Api) -> Vec<(Method, String, Option<Value>)> {
+    let p = a.p().to_owned();
+    vec![
+        (
+            Method::POST,
+            "/api/v1/sync/jobs".into(),
+            Some(json!({"direction": "collection-to-project", "project_path": p})),
+        ),
+        (Method::GET, "/api/v1/sync/jobs".into(), None),
+        (Method::GET, "/api/v1/sync/jobs/1".into(), None),
+        (Method::DELETE, "/api/v1/sync/jobs/1".into(), None),
+        (Method::GET, "/api/v1/sync/jobs/1/events".into(), None),
+        (Method::GET, "/api/v1/events".into(), None),
+        (
+            Method::POST,
+            "/api/v1/sync/resolve".into(),
+            Some(json!({"artifact": "command:fix", "project_path": p})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/sync/patch".into(),
+            Some(json!({"artifact": "command:fix", "project_path": p})),
+        ),
+        (Method::GET, "/api/v1/sync/patch/x.tar.gz".into(), None),
+        (Method::GET, "/api/v1/artifacts".into(), None),
+        (
+            Method::GET,
+            "/api/v1/artifacts/command:fix/versions".into(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/artifacts/command:fix/history".into(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/artifacts/command:fix/diff?lhs=collection&rhs=upstream".into(),
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/v1/artifacts/command:fix/file?side=collection&path=fix.md".into(),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/artifacts/command:fix/rollback".into(),
+            Some(json!({"to": "0000"})),
+        ),
+        (Method::GET, "/api/v1/drift".into(), None),
+        (Method::GET, "/api/v1/healthz".into(), None),
+        (Method::GET, "/api/v1/metrics".into(), None),
+        (Method::GET, "/api/v1/openapi.json".into(), None),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_refuses_requests_without_the_token_and_from_other_origins() {
+    let a = api().await;
+    let before = snapshot(&a.project);
+    for (method, uri, body) in routes(&a) {
+        for auth in [None, Some("Bearer wrong"), Some("Basic abc")] {
+            let mut req = Request::builder().method(method.clone()).uri(&uri);
+            if let Some(auth) = auth {
+                req = req.header("authorization", auth);
+            }
+            let req = req
+                .header("content-type", "application/json")
+                .body(
+                    body.clone()
+                        .map_or_else(Body::empty, |b| Body::from(b.to_string())),
+                )
+                .unwrap();
+            let (status, headers, bytes) = a.send(req).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {uri} with {auth:?}"
+            );
+            assert_eq!(headers["www-authenticate"], "Bearer");
+            let err: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(err["error"], "unauthorized", "{method} {uri}");
+        }
+        if method != Method::GET {
+            let req = a
+                .request(method.clone(), &uri, body.clone())
+                .header("origin", "http://evil.example")
+                .body(
+                    body.clone()
+                        .map_or_else(Body::empty, |b| Body::from(b.to_string())),
+                )
+                .unwrap();
+            let (status, _, bytes) = a.send(req).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri}");
+            let err: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(err["error"], "bad_origin");
+        }
+    }
+    // The cookie works as well as the header; the page login sets it.
+    let (status, headers, _) = a
+        .send(
+            Request::get(format!("/login?token={}", a.token))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let (status, _, _) = a
+        .send(
+            Request::get("/api/v1/healthz")
+                .header("cookie", pair)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, page) = a
+        .send(
+            Request::get("/login?token=nope")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(String::from_utf8_lossy(&page).contains("login URL"));
+    // A page without the cookie explains how to log in; no data is rendered.
+    let (status, _, page) = a.send(Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(String::from_utf8_lossy(&page).contains("Log in to SkillMeat"));
+    // Same-origin browser requests pass the Origin check.
+    let req = a
+        .request(Method::POST, "/api/v1/sync/jobs", Some(json!({})))
+        .header("origin", "http://127.0.0.1:3750")
+        .body(Body::from(
+            json!({"direction": "upstream-to-collection"}).to_string(),
+        ))
+        .unwrap();
+    assert_eq!(a.send(req).await.0, StatusCode::ACCEPTED);
+    assert_eq!(
+        snapshot(&a.project),
+        before,
+        "a refused request wrote into the project"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_4xx_json_and_write_nothing() {
+    let a = api().await;
+    let outside = a.tmp.path().join("outside");
+    std::fs::create_dir_all(outside.join(".claude")).unwrap();
+    let link = a.tmp.path().join("link-to-outside");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let before = (snapshot(&a.project), snapshot(&a.home.join("collections")));
+    let p = a.p();
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"direction": "sideways"}), "bad_body"),
+        (json!({"direction": "project-to-upstream"}), "bad_body"),
+        (
+            json!({"direction": "upstream-to-collection", "extra": 1}),
+            "bad_body",
+        ),
+        (
+            json!({"direction": "upstream-to-collection", "dry_run": "yes"}),
+            "bad_body",
+        ),
+        (
+            json!({"direction": "upstream-to-collection", "strategy": "prompt"}),
+            "bad_body",
+        ),
+        (
+            json!({"direction": "upstream-to-collection", "artifacts": ["skill:../../etc"]}),
+            "bad_artifact_id",
+        ),
+        (
+            json!({"direction": "upstream-to-collection", "artifacts": ["skill:a/b"]}),
+            "bad_artifact_id",
+        ),
+        (
+            json!({"direction": "upstream-to-collection", "artifacts": ["skill:nope"]}),
+            "not_in_collection",
+        ),
+        (
+            json!({"direction": "upstream-to-collection", "artifacts": []}),
+            "nothing_to_sync",
+        ),
+        (
+            json!({"direction": "upstream-to-collection", "collection": "../x"}),
+            "bad_collection",
+        ),
+        (
+            json!({"direction": "upstream-to-collection", "collection": "other"}),
+            "unknown_collection",
+        ),
+        (
+            json!({"direction": "upstream-to-collection", "project_path": p}),
+            "unexpected_project",
+        ),
+        (
+            json!({"direction": "collection-to-project"}),
+            "project_required",
+        ),
+        (
+            json!({"direction": "collection-to-project", "project_path": "proj"}),
+            "bad_project_path",
+        ),
+        (
+            json!({"direction": "collection-to-project", "project_path": outside}),
+            "unregistered_project",
+        ),
+        (
+            json!({"direction": "collection-to-project", "project_path": link}),
+            "unregistered_project",
+        ),
+        (
+            json!({"direction": "collection-to-project", "project_path": format!("{p}/../outside")}),
+            "unregistered_project",
+        ),
+        (
+            json!({"direction": "collection-to-project", "project_path": "/no/such/dir"}),
+            "unregistered_project",
+        ),
+    ];
+    for (body, code) in cases {
+        let (status, err) = a.post("/api/v1/sync/jobs", body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
+        assert_eq!(err["error"], code, "{body}: {err}");
+        assert!(err["message"].as_str().unwrap().len() > 5, "{err}");
+    }
+    // Malformed JSON, no content type, a huge body.
+    let raw = |body: &str, ct: Option<&str>| {
+        let mut r = Request::post("/api/v1/sync/jobs")
+            .header("authorization", format!("Bearer {}", a.token));
+        if let Some(ct) = ct {
+            r = r.header("content-type", ct);
+        }
+        r.body(Body::from(body.to_owned())).unwrap()
+    };
+    assert_eq!(
+        a.send(raw("{nope", Some("application/json"))).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        a.send(raw("{}", None)).await.0,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let huge = format!(
+        "{{\"direction\": \"upstream-to-collection\", \"pad\": \"{}\"}}",
+        "x".repeat(1 << 20)
+    );
+    let (status, _, body) = a.send(raw(&huge, Some("application/json"))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["error"],
+        "body_too_large"
+    );
+    // 404s.
+    for uri in [
+        "/api/v1/sync/jobs/999",
+        "/api/v1/sync/jobs/999/events",
+        "/api/v1/artifacts/skill:nope/versions",
+        "/api/v1/artifacts/skill:nope/diff?lhs=collection&rhs=upstream",
+        "/api/v1/artifacts/command:fix/file?side=collection&path=../../server-token",
+        "/api/v1/artifacts/command:fix/file?side=collection&path=%2Fetc%2Fpasswd",
+        "/api/v1/sync/patch/..%2Fserver-token",
+        "/api/v1/sync/patch/nope.tar.gz",
+        "/api/v1/nothing-here",
+    ] {
+        let (status, err) = a.get(uri).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}: {err}");
+        assert!(err["error"].is_string(), "{uri}: {err}");
+    }
+    // 422s on reads.
+    for uri in [
+        "/api/v1/sync/jobs/abc",
+        "/api/v1/sync/jobs?limit=0",
+        "/api/v1/sync/jobs?state=done",
+        "/api/v1/artifacts/not-an-id/history",
+        "/api/v1/artifacts/command:fix/diff?lhs=collection",
+        "/api/v1/artifacts/command:fix/diff?lhs=collection&rhs=somewhere",
+        "/api/v1/artifacts/command:fix/diff?lhs=collection&rhs=project",
+        &format!("/api/v1/drift?project_path={}", outside.display()),
+    ] {
+        let (status, err) = a.get(uri).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {err}");
+    }
+    let (status, err) = a
+        .post(
+            "/api/v1/sync/resolve",
+            json!({"artifact": "command:fix", "project_path": a.p()}),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("no_pending_merge"))
+    );
+    let (status, _) = a
+        .post(
+            "/api/v1/artifacts/command:fix/rollback",
+            json!({"to": "ffff"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (snapshot(&a.project), snapshot(&a.home.join("collections"))),
+        before
+    );
+    let (_, jobs) = a.get("/api/v1/sync/jobs").await;
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 0, "{jobs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_plans_by_default_applies_when_asked_and_carries_the_trace() {
+    let a = api().await;
+    std::fs::write(
+        a.collection_file("commands/fix.md"),
+        "Fixed in the collection.\n",
+    )
+    .unwrap();
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let req = a
+        .request(Method::POST, "/api/v1/sync/jobs", Some(json!({})))
+        .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+        .body(Body::from(
+            json!({"direction": "collection-to-project", "project_path": a.p(), "artifacts": ["command:fix"]})
+                .to_string(),
+        ))
+        .unwrap();
+    let (status, headers, body) = a.send(req).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(headers["x-trace-id"], trace);
+    let job: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(job["trace_id"], trace);
+    assert_eq!(job["state"], "queued");
+    assert_eq!(job["dry_run"], true);
+    assert_eq!(
+        headers["location"],
+        format!("/api/v1/sync/jobs/{}", job["id"])
+    );
+    let done = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(done["state"], "success", "{done}");
+    assert_eq!(done["result"][0]["outcome"], "fast-forward");
+    assert_eq!(done["result"][0]["applied"], false);
+    assert_eq!(
+        std::fs::read_to_string(a.project_file("commands/fix.md")).unwrap(),
+        "Fix.\n"
+    );
+
+    let (status, job) = a
+        .post(
+            "/api/v1/sync/jobs",
+            json!({"direction": "collection-to-project", "project_path": a.p(), "dry_run": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(job["artifacts"], json!(["command:fix", "skill:review"]));
+    assert_eq!(job["trace_id"].as_str().unwrap().len(), 32);
+    let done = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(done["state"], "success", "{done}");
+    assert_eq!(done["pct"], 100);
+    assert_eq!(
+        std::fs::read_to_string(a.project_file("commands/fix.md")).unwrap(),
+        "Fixed in the collection.\n"
+    );
+
+    // Listing and filtering.
+    let (_, list) = a
+        .get("/api/v1/sync/jobs?state=success&artifact=skill:review")
+        .await;
+    assert_eq!(list["jobs"].as_array().unwrap().len(), 1, "{list}");
+    // Cancelling a finished job says so.
+    let (status, c) = a
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/sync/jobs/{}", job["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, c["outcome"].as_str()),
+        (StatusCode::OK, Some("already-ended"))
+    );
+
+    // Metrics saw it all.
+    let req = a
+        .request(Method::GET, "/api/v1/metrics", None)
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = a.send(req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = String::from_utf8(body).unwrap();
+    for needle in [
+        "skillmeat_queue_depth 0",
+        "skillmeat_jobs_total{outcome=\"success\"} 2",
+        "skillmeat_job_duration_seconds_count{outcome=\"success\"} 2",
+        "skillmeat_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/sync/jobs\",status=\"202\"} 2",
+        "skillmeat_diff_render_failures_total 0",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_idempotency_key_gives_one_job() {
+    let a = api().await;
+    let body = json!({"direction": "upstream-to-collection"});
+    let post = |key: &'static str, body: Value| {
+        a.request(Method::POST, "/api/v1/sync/jobs", Some(json!({})))
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let (s1, h1, b1) = a.send(post("k-1", body.clone())).await;
+    let (s2, h2, b2) = a.send(post("k-1", body.clone())).await;
+    assert_eq!((s1, s2), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
+    let (j1, j2): (Value, Value) = (
+        serde_json::from_slice(&b1).unwrap(),
+        serde_json::from_slice(&b2).unwrap(),
+    );
+    assert_eq!(j1["id"], j2["id"]);
+    assert_eq!(j1["trace_id"], j2["trace_id"]);
+    assert!(h1.get("idempotent-replayed").is_none());
+    assert_eq!(h2["idempotent-replayed"], "true");
+    let (s3, _, b3) = a
+        .send(post(
+            "k-1",
+            json!({"direction": "upstream-to-collection", "dry_run": false}),
+        ))
+        .await;
+    assert_eq!(s3, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&b3).unwrap()["error"],
+        "idempotency_key_reused"
+    );
+    // Concurrent retries with one key still make one job.
+    let sends = (0..10).map(|_| a.send(post("k-2", body.clone())));
+    let ids: std::collections::BTreeSet<String> = futures_util::future::join_all(sends)
+        .await
+        .into_iter()
+        .map(|(s, _, b)| {
+            assert_eq!(s, StatusCode::ACCEPTED);
+            serde_json::from_slice::<Value>(&b).unwrap()["id"].to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1);
+    let (_, list) = a.get("/api/v1/sync/jobs").await;
+    assert_eq!(list["jobs"].as_array().unwrap().len(), 2, "{list}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_jobs_on_one_artifact_run_one_at_a_time_and_all_end() {
+    let a = api().await;
+    let project = a.p().to_owned();
+    let sends = (0..50).map(|i| {
+        let body = json!({
+            "direction": if i % 2 == 0 { "project-to-collection" } else { "collection-to-project" },
+            "project_path": project, "artifacts": ["command:fix"], "dry_run": false
+        });
+        a.post("/api/v1/sync/jobs", body)
+    });
+    let created = futures_util::future::join_all(sends).await;
+    let mut ended = Vec::new();
+    for (status, job) in created {
+        assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+        ended.push(a.wait(job["id"].as_i64().unwrap()).await);
+    }
+    assert!(ended.iter().all(|j| j["state"] == "success"), "{ended:?}");
+    // Never two at once on the artifact: the run intervals do not overlap.
+    let mut spans: Vec<(String, String)> = ended
+        .iter()
+        .map(|j| {
+            (
+                j["started_at"].as_str().unwrap().to_owned(),
+                j["ended_at"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    spans.sort();
+    for w in spans.windows(2) {
+        assert!(w[0].1 <= w[1].0, "overlapping runs: {w:?}");
+    }
+    // Consistent: both tiers hold the same content, drift is clean.
+    assert_eq!(
+        std::fs::read(a.project_file("commands/fix.md")).unwrap(),
+        std::fs::read(a.collection_file("commands/fix.md")).unwrap()
+    );
+    let (_, drift) = a.get("/api/v1/drift").await;
+    assert!(
+        drift["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "synced"),
+        "{drift}"
+    );
+}
+
+/// Reads an SSE body until `event: end`, returning (event name, data) pairs.
+async fn read_sse(a: &Api, uri: &str) -> Vec<(String, Value)> {
+    let req = a
+        .request(Method::GET, uri, None)
+        .body(Body::empty())
+        .unwrap();
+    let response = a.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.into_body();
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame()).await;
+        let Ok(Some(Ok(frame))) = frame else { break };
+        if let Ok(data) = frame.into_data() {
+            buffer.push_str(&String::from_utf8_lossy(&data));
+        }
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let (mut name, mut data) = (String::new(), String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    name = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if !name.is_empty() {
+                events.push((name.clone(), serde_json::from_str(&data).unwrap()));
+            }
+            if name == "end" {
+                return events;
+            }
+        }
+    }
+    panic!("the stream never ended: {events:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_delivers_a_jobs_transitions_in_order_and_its_end() {
+    let a = api().await;
+    std::fs::write(a.collection_file("commands/fix.md"), "Changed.\n").unwrap();
+    let (_, job) = a
+        .post(
+            "/api/v1/sync/jobs",
+            json!({"direction": "collection-to-project", "project_path": a.p(), "dry_run": false}),
+        )
+        .await;
+    let id = job["id"].as_i64().unwrap();
+    let events = read_sse(&a, &format!("/api/v1/sync/jobs/{id}/events")).await;
+    let states: Vec<&str> = events
+        .iter()
+        .filter(|(n, _)| n == "job")
+        .map(|(_, e)| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states.first(), Some(&"queued"), "{events:?}");
+    assert_eq!(states.last(), Some(&"success"), "{events:?}");
+    assert!(
+        states[1..states.len() - 1].iter().all(|s| *s == "running"),
+        "{states:?}"
+    );
+    let pcts: Vec<u64> = events
+        .iter()
+        .filter(|(n, _)| n == "job")
+        .map(|(_, e)| e["pct"].as_u64().unwrap())
+        .collect();
+    assert!(pcts.windows(2).all(|w| w[0] <= w[1]), "{pcts:?}");
+    let messages: Vec<&str> = events
+        .iter()
+        .filter_map(|(_, e)| e["message"].as_str())
+        .collect();
+    for phase in [
+        "command:fix: fetch",
+        "command:fix: merge",
+        "command:fix: apply",
+    ] {
+        assert!(messages.contains(&phase), "{phase} missing: {messages:?}");
+    }
+    let ids: Vec<i64> = events
+        .iter()
+        .filter(|(n, _)| n == "job")
+        .map(|(_, e)| e["id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    let (name, end) = events.last().unwrap();
+    assert_eq!(name, "end");
+    assert_eq!(end["state"], "success");
+    assert_eq!(end["id"], id);
+    // Resuming after an event id replays only what came later.
+    let last = ids[ids.len() - 2];
+    let req = a
+        .request(Method::GET, &format!("/api/v1/sync/jobs/{id}/events"), None)
+        .header("last-event-id", last.to_string())
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = a.send(req).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(body).unwrap();
+    assert_eq!(text.matches("event: job").count(), 1, "{text}");
+    assert!(text.contains("event: end"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_conflicts_resolve_patch_and_rollback() {
+    let a = api().await;
+    // Reads.
+    let (status, list) = a.get("/api/v1/artifacts").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["artifacts"][0]["id"], "command:fix");
+    assert_eq!(list["artifacts"][0]["type"], "command");
+    assert_eq!(list["artifacts"][0]["reference"], "latest");
+    // Both sides edit the same line: a conflict.
+    std::fs::write(
+        a.collection_file("commands/fix.md"),
+        "Fix, the collection's way.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        a.project_file("commands/fix.md"),
+        "Fix, the project's way.\n",
+    )
+    .unwrap();
+    let uri = format!(
+        "/api/v1/artifacts/command:fix/versions?project_path={}",
+        a.p()
+    );
+    let (status, cards) = a.get(&uri).await;
+    assert_eq!(status, StatusCode::OK, "{cards}");
+    assert_eq!(cards["upstream"]["reference"], "latest");
+    assert_eq!(cards["upstream"]["commit"].as_str().unwrap().len(), 40);
+    assert_eq!(cards["collection"]["status"], "modified", "{cards}");
+    assert_eq!(cards["project"]["status"], "conflict", "{cards}");
+    assert_eq!(cards["project"]["source"], a.p());
+    let (status, diff) = a
+        .get(&format!(
+            "/api/v1/artifacts/command:fix/diff?lhs=collection&rhs=project&project_path={}",
+            a.p()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{diff}");
+    assert_eq!(diff["files"][0]["path"], "fix.md");
+    assert_eq!(
+        (diff["added"].as_u64(), diff["removed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(
+        diff["files"][0]["unified"]
+            .as_str()
+            .unwrap()
+            .contains("+Fix, the project's way.")
+    );
+    let (status, d) = a
+        .get("/api/v1/artifacts/command:fix/diff?lhs=upstream&rhs=collection")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    let (_, drift) = a
+        .get(&format!("/api/v1/drift?project_path={}", a.p()))
+        .await;
+    assert!(
+        drift["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "command:fix" && r["status"] == "conflict"),
+        "{drift}"
+    );
+
+    let (_, job) = a
+        .post(
+            "/api/v1/sync/jobs",
+            json!({"direction": "collection-to-project", "project_path": a.p(), "artifacts": ["command:fix"], "dry_run": false}),
+        )
+        .await;
+    let done = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(done["state"], "conflict", "{done}");
+    assert_eq!(done["conflicts"], json!(["command:fix"]));
+    assert_eq!(
+        std::fs::read_to_string(a.project_file("commands/fix.md")).unwrap(),
+        "Fix, the project's way.\n"
+    );
+    // A file not in the merge is refused; keeping ours for the one file settles it.
+    let (status, err) = a
+        .post("/api/v1/sync/resolve", json!({"artifact": "command:fix", "project_path": a.p(), "files": {"other.md": "ours"}}))
+        .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_in_merge"))
+    );
+    let (status, job) = a
+        .post("/api/v1/sync/resolve", json!({"artifact": "command:fix", "project_path": a.p(), "files": {"fix.md": "theirs"}}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["kind"], "resolve");
+    let done = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(done["state"], "success", "{done}");
+    assert_eq!(done["result"][0]["applied"], true);
+    assert_eq!(
+        std::fs::read_to_string(a.project_file("commands/fix.md")).unwrap(),
+        "Fix, the collection's way.\n"
+    );
+
+    // The project edits again; a patch bundle carries them upstream.
+    std::fs::write(a.project_file("commands/fix.md"), "Fix, improved.\n").unwrap();
+    let (status, patch) = a
+        .post(
+            "/api/v1/sync/patch",
+            json!({"artifact": "command:fix", "project_path": a.p()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{patch}");
+    let req = a
+        .request(Method::GET, patch["url"].as_str().unwrap(), None)
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, bytes) = a.send(req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/gzip");
+    assert_eq!(bytes.len() as u64, patch["size"].as_u64().unwrap());
+    use sha2::Digest as _;
+    assert_eq!(
+        hex(&sha2::Sha256::digest(&bytes)),
+        patch["sha256"].as_str().unwrap()
+    );
+    // Rate limited per client.
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let (status, _) = a
+            .post(
+                "/api/v1/sync/patch",
+                json!({"artifact": "command:fix", "project_path": a.p()}),
+            )
+            .await;
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        9,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+
+    // History, and a rollback of the project to the version it had before the resolve.
+    let (status, history) = a.get("/api/v1/artifacts/command:fix/history").await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let first = history["versions"].as_array().unwrap().last().unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, rolled) = a
+        .post(
+            "/api/v1/artifacts/command:fix/rollback",
+            json!({"to": &first[..12], "project_path": a.p()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rolled}");
+    assert_eq!(rolled["changed"], true);
+    assert_eq!(
+        std::fs::read_to_string(a.project_file("commands/fix.md")).unwrap(),
+        "Fix.\n"
+    );
+    let _ = &a.up;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_and_large_files_are_linked_not_inlined() {
+    let a = api().await;
+    let skill = a.collection_file("skills/review");
+    std::fs::write(skill.join("logo.png"), [0x89, b'P', b'N', b'G', 0, 1, 2, 3]).unwrap();
+    std::fs::write(skill.join("big.md"), "line\n".repeat(300_000)).unwrap();
+    let (status, diff) = a
+        .get(&format!(
+            "/api/v1/artifacts/skill:review/diff?lhs=project&rhs=collection&project_path={}",
+            a.p()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{diff}");
+    let files = diff["files"].as_array().unwrap();
+    let png = files.iter().find(|f| f["path"] == "logo.png").unwrap();
+    assert_eq!(png["binary"], true);
+    assert!(png["unified"].is_null() && png["lhs_url"].is_null());
+    let big = files.iter().find(|f| f["path"] == "big.md").unwrap();
+    assert_eq!(big["too_large"], true);
+    let url = png["rhs_url"].as_str().unwrap();
+    let req = a
+        .request(Method::GET, url, None)
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, bytes) = a.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{url}");
+    assert_eq!(headers["content-type"], "application/octet-stream");
+    assert_eq!(bytes, [0x89, b'P', b'N', b'G', 0, 1, 2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_route_with_its_methods() {
+    let a = api().await;
+    let (status, doc) = a.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    let paths = doc["paths"].as_object().unwrap();
+    for (method, uri, _) in routes(&a) {
+        let path = uri.split('?').next().unwrap();
+        if path.ends_with("openapi.json") {
+            continue;
+        }
+        let templated = paths.keys().find(|p| {
+            let (ps, us): (Vec<&str>, Vec<&str>) =
+                (p.split('/').collect(), path.split('/').collect());
+            ps.len() == us.len()
+                && ps
+                    .iter()
+                    .zip(&us)
+                    .all(|(p, u)| p.starts_with('{') || p == u)
+        });
+        let Some(templated) = templated else {
+            panic!("{path} is not in the document");
+        };
+        let op = &paths[templated][method.as_str().to_lowercase()];
+        assert!(op.is_object(), "{method} {templated} is not documented");
+        assert!(
+            op["responses"]["401"].is_object(),
+            "{method} {templated} lacks its 401"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["token"]["scheme"],
+        "bearer"
+    );
+    for schema in [
+        "JobView",
+        "CreateJob",
+        "ErrorBody",
+        "VersionCards",
+        "DiffView",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "{schema} missing"
+        );
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
