@@ -19,13 +19,14 @@ export async function startServer() {
   });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
-  const url = await new Promise((resolveUrl, reject) => {
+  const { url, loginUrl } = await new Promise((resolveUrl, reject) => {
     let stdout = '';
     const timer = setTimeout(() => reject(new Error(`server printed no URL in 20 s\n${stdout}\n${stderr}`)), 20_000);
     proc.stdout.on('data', (d) => {
       stdout += d;
       const m = stdout.match(/running at (http:\/\/\S+)/);
-      if (m) { clearTimeout(timer); resolveUrl(m[1]); }
+      const login = stdout.match(/Log in once in your browser: (http:\/\/\S+)/);
+      if (m && login) { clearTimeout(timer); resolveUrl({ url: m[1], loginUrl: login[1] }); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}\n${stderr}`)); });
   });
@@ -36,6 +37,7 @@ export async function startServer() {
   }
   return {
     url,
+    loginUrl,
     home,
     async stop() {
       if (proc.exitCode === null) {

@@ -23,8 +23,14 @@ after(async () => {
 test('the page is rendered on the server and readable with JavaScript off', async () => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  const response = await page.goto(server.url);
+  // Without the login cookie the server shows how to log in, and no data.
+  const refused = await page.goto(server.url);
+  assert.equal(refused.status(), 401);
+  assert.match(await page.locator('h1').innerText(), /Log in to SkillMeat/);
+  // The login URL sets the cookie and lands on the app.
+  const response = await page.goto(server.loginUrl);
   assert.equal(response.status(), 200);
+  assert.equal(new URL(page.url()).pathname, '/');
 
   assert.match(await page.locator('.brand').innerText(), /SkillMeat/);
   assert.deepEqual(await page.locator('nav.mainnav a').allInnerTexts(), ['Artifacts', 'Jobs']);
@@ -58,7 +64,7 @@ test('the page hydrates: client-side controls and a server-function round trip w
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
 
   const wasm = page.waitForResponse((r) => r.url().endsWith('/pkg/skillmeat.wasm'));
-  await page.goto(server.url);
+  await page.goto(server.loginUrl);
   const wasmResponse = await wasm;
   assert.equal(wasmResponse.status(), 200);
   assert.equal(wasmResponse.headers()['content-type'], 'application/wasm');

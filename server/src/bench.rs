@@ -24,6 +24,25 @@ pub enum BenchCommand {
     /// Time the line merge and the diff on 10 MB files against `git merge-file` and
     /// `git diff --no-index`, a single-artifact sync, and `update --all` over outdated skills.
     Sync(SyncBenchArgs),
+    /// Load the HTTP API on loopback at a fixed rate: job creation and status polling (p50/p99
+    /// against /healthz as the floor), then small jobs timed from POST to their final SSE event.
+    Api(ApiBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApiBenchArgs {
+    /// Requests per second in each load phase.
+    #[arg(long, default_value_t = 500)]
+    pub rate: u32,
+    /// Seconds per load phase.
+    #[arg(long, default_value_t = 10)]
+    pub secs: u64,
+    /// Keep-alive connections the load is spread over.
+    #[arg(long, default_value_t = 16)]
+    pub connections: usize,
+    /// Jobs timed from POST to final event.
+    #[arg(long, default_value_t = 20)]
+    pub jobs: usize,
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +75,7 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode, CommandError> {
     match cmd {
         BenchCommand::Drift(args) => drift(args),
         BenchCommand::Sync(args) => crate::bench_sync::run(args),
+        BenchCommand::Api(args) => crate::bench_api::run(args),
     }
 }
 

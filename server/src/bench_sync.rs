@@ -41,7 +41,7 @@ impl Rng {
     }
 }
 
-fn git(cwd: &Path, args: &[&str]) -> Option<()> {
+pub(crate) fn git(cwd: &Path, args: &[&str]) -> Option<()> {
     Command::new("git")
         .current_dir(cwd)
         .args(args)

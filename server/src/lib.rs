@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod bench;
+mod bench_api;
 mod bench_sync;
 pub mod cli;
 pub mod commands;
