@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 TOOLCHAIN := source scripts/toolchain.sh &&
 
-.PHONY: run test setup-build setup-test build serve check bench
+.PHONY: run test setup-build setup-test build serve check bench api-fuzz
 run: setup-build build serve
 
 test: setup-test
@@ -35,3 +35,8 @@ check:
 bench: build
 	target/release/skillmeat bench drift $(BENCH_ARGS)
 	target/release/skillmeat bench sync
+	target/release/skillmeat bench api
+
+# Property-based run of the REST API against its OpenAPI document (schemathesis from PyPI).
+api-fuzz: build
+	scripts/api-fuzz.sh

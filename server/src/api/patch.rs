@@ -1,6 +1,5 @@
 //! Patch export (project → upstream as a bundle maintainers apply), rate limited per client.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -32,7 +31,7 @@ fn admit(state: &ApiState, client: &str) -> Result<(), Duration> {
         .patch_exports
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let times = seen.entry(client.to_owned()).or_insert_with(VecDeque::new);
+    let times = seen.entry(client.to_owned()).or_default();
     while times
         .front()
         .is_some_and(|t| now.duration_since(*t) >= WINDOW)
