@@ -4,7 +4,11 @@
 # then lets schemathesis generate requests for every operation and check every answer:
 # no 5xx, status codes and bodies as documented, content types as documented.
 # The two SSE streams are left out (a stream that never ends cannot be checked as a response);
-# tests cover them. Usage: scripts/api-fuzz.sh [extra schemathesis args]
+# tests cover them. Two checks are off because they test a contract this API does not have:
+# positive_data_acceptance expects every schema-valid body to succeed, but a well-formed
+# artifact id or path can still name something that does not exist or is not a registered
+# project (422 by design); use_after_free expects a DELETEd job to vanish, but DELETE cancels a
+# job and its record stays readable. Usage: scripts/api-fuzz.sh [extra schemathesis args]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/target/release/skillmeat"
@@ -31,6 +35,7 @@ echo "fuzzing ${url}api/v1 (project $project)"
 st run "${url}api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks all \
+  --exclude-checks positive_data_acceptance,use_after_free \
   --exclude-path-regex 'events$' \
   --max-examples "${FUZZ_EXAMPLES:-50}" \
   "$@"
