@@ -166,6 +166,8 @@ pub struct NewJob {
     pub dry_run: bool,
     /// The trace the job belongs to (32 hex).
     pub trace_id: String,
+    /// The span that created it (16 hex), the parent of the job's span in an exported trace.
+    pub parent_span_id: Option<String>,
     /// A client's key: the same key returns the same job.
     pub idempotency_key: Option<String>,
 }
@@ -201,6 +203,9 @@ pub struct Job {
     pub ended_at: Option<String>,
     /// Its trace.
     pub trace_id: String,
+    /// The span that created it, if known.
+    #[serde(skip)]
+    pub parent_span_id: Option<String>,
     /// The last lines of its log.
     pub log_excerpt: String,
     /// Artifacts left with a pending merge.
@@ -349,7 +354,7 @@ macro_rules! select_jobs {
         concat!(
             "SELECT id, direction, artifact_ids, project_path, collection, strategy, dry_run, \
              state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, \
-             result, idempotency_key, attempts, kind, params FROM jobs ",
+             result, idempotency_key, attempts, kind, params, parent_span_id FROM jobs ",
             $rest
         )
     };
@@ -394,6 +399,7 @@ fn job_from_row(row: &SqliteRow) -> Result<Job, DbError> {
         started_at: opt("started_at")?,
         ended_at: opt("ended_at")?,
         trace_id: text("trace_id")?,
+        parent_span_id: opt("parent_span_id")?,
         log_excerpt: text("log_excerpt")?,
         conflicts: ids("conflicts")?,
         result: opt("result")?.and_then(|r| serde_json::from_str(&r).ok()),
@@ -427,8 +433,8 @@ impl JobStore for SqliteJobStore {
             .map_err(query_err("begin a job"))?;
         let inserted = sqlx::query(
             "INSERT INTO jobs (direction, artifact_ids, project_path, collection, strategy, \
-             dry_run, state, created_at, trace_id, idempotency_key, kind, params) \
-             VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) \
+             dry_run, state, created_at, trace_id, idempotency_key, kind, params, parent_span_id) \
+             VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(job.direction.as_str())
@@ -446,6 +452,7 @@ impl JobStore for SqliteJobStore {
         .bind(job.idempotency_key.clone())
         .bind(job.kind.as_str())
         .bind(job.resolve.as_ref().map(json))
+        .bind(job.parent_span_id.clone())
         .execute(&mut *tx)
         .await
         .map_err(query_err("create a job"))?;
@@ -718,7 +725,7 @@ impl SqliteJobStore {
             "WHERE mine.job_id = q.id AND r.state = 'running') ORDER BY q.id LIMIT 1) ",
             "RETURNING id, direction, artifact_ids, project_path, collection, strategy, dry_run, ",
             "state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, ",
-            "result, idempotency_key, attempts, kind, params"
+            "result, idempotency_key, attempts, kind, params, parent_span_id"
         ))
         .bind(rfc3339(now))
         .fetch_optional(self.db.pool())
@@ -735,7 +742,12 @@ pub struct Runner {
     concurrency: usize,
     wake: tokio::sync::Notify,
     on_end: std::sync::OnceLock<EndObserver>,
+    span_parent: std::sync::OnceLock<SpanParent>,
 }
+
+/// Links a job's span to the trace it belongs to (the server sets the OpenTelemetry parent
+/// from the job's trace and parent span ids; core knows nothing of OpenTelemetry).
+pub type SpanParent = Box<dyn Fn(&tracing::Span, &Job) + Send + Sync>;
 
 /// Told of every job that ends: its final state and how long it ran (for metrics).
 pub type EndObserver = Box<dyn Fn(JobState, Duration) + Send + Sync>;
@@ -760,12 +772,18 @@ impl Runner {
             concurrency: concurrency.max(1),
             wake: tokio::sync::Notify::new(),
             on_end: std::sync::OnceLock::new(),
+            span_parent: std::sync::OnceLock::new(),
         })
     }
 
     /// Sets the observer told of every job's end; only the first call counts.
     pub fn observe_ends(&self, observer: EndObserver) {
         let _ = self.on_end.set(observer);
+    }
+
+    /// Sets what links each job's span to its trace; only the first call counts.
+    pub fn parent_spans(&self, link: SpanParent) {
+        let _ = self.span_parent.set(link);
     }
 
     /// The store.
@@ -826,6 +844,9 @@ impl Runner {
             direction = %job.direction,
             trace_id = %job.trace_id
         );
+        if let Some(link) = self.span_parent.get() {
+            link(&span, &job);
+        }
         self.execute_in_span(job).instrument(span).await;
     }
 

@@ -229,6 +229,7 @@ impl SyncRequest<'_> {
         }
         Ok(tracing::info_span!(
             "phase",
+            otel.name = phase.as_str(),
             phase = phase.as_str(),
             artifact_id = %self.id,
             direction = self.direction.as_str(),

@@ -182,24 +182,48 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    init_tracing();
-    match run(cli) {
+    let exporter = match init_tracing() {
+        Ok(exporter) => exporter,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "{e}");
             e.exit_code()
         }
+    };
+    if let Some(exporter) = exporter {
+        exporter.shutdown();
     }
+    code
 }
 
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
+/// Logs to stderr (`SKILLMEAT_LOG`, an `EnvFilter`), and exports spans over OTLP when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set (our own spans at info and above, whatever the log
+/// filter says).
+fn init_tracing() -> Result<Option<crate::otel::Exporter>, String> {
+    use tracing_subscriber::{EnvFilter, Layer as _, layer::SubscriberExt as _};
     let filter = EnvFilter::try_from_env("SKILLMEAT_LOG")
         .unwrap_or_else(|_| EnvFilter::new("warn,skillmeat=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_filter(filter);
+    let exporter = if crate::otel::requested() {
+        Some(crate::otel::Exporter::from_env()?)
+    } else {
+        None
+    };
+    let otel = exporter.as_ref().map(|e| {
+        e.layer()
+            .with_filter(EnvFilter::new("skillmeat=info,skillmeat_core=info"))
+    });
+    let subscriber = tracing_subscriber::registry().with(fmt).with(otel);
+    let _ = tracing::subscriber::set_global_default(subscriber);
+    Ok(exporter)
 }
 
 fn run(cli: Cli) -> Result<ExitCode, CommandError> {

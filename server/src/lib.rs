@@ -10,5 +10,6 @@ mod bench_sync;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod otel;
 pub mod serve;
 pub mod sync_cmd;

@@ -59,6 +59,7 @@ pub async fn app_state(home: &Path, ctx: Context) -> Result<(ApiState, Arc<Runne
         .map_err(|e| CommandError::failed(format!("cannot open the database: {e}")))?;
     let store: Arc<dyn JobStore> = Arc::new(SqliteJobStore::new(db));
     let runner = Runner::new(store.clone(), ctx.clone(), JOB_CONCURRENCY);
+    runner.parent_spans(Box::new(crate::otel::link_job));
     let requeued = runner
         .recover()
         .await

@@ -13,16 +13,22 @@ use skillmeat_testutils::git::GitRepo;
 use crate::cli::{skillmeat, text};
 
 /// A running server and its address.
-struct Server {
-    child: Child,
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
 }
 
 fn start(home: &Path) -> Server {
+    start_with_env(home, &[])
+}
+
+/// Starts `skillmeat serve` on a free port with extra environment variables.
+pub(crate) fn start_with_env(home: &Path, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_skillmeat"))
         .args(["serve", "--port", "0", "--home", home.to_str().unwrap()])
         .args(["--site-root", home.join("no-site").to_str().unwrap()])
         .env("SKILLMEAT_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -41,6 +47,18 @@ fn start(home: &Path) -> Server {
 
 /// One HTTP/1.1 request over a fresh connection; (status, JSON body).
 fn call(addr: &str, token: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    call_with(addr, token, method, path, body, "")
+}
+
+/// [`call`] with extra header lines (each ending in `\r\n`).
+pub(crate) fn call_with(
+    addr: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    headers: &str,
+) -> (u16, Value) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -48,7 +66,7 @@ fn call(addr: &str, token: &str, method: &str, path: &str, body: Option<&Value>)
     let body = body.map(Value::to_string).unwrap_or_default();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{headers}\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )

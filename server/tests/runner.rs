@@ -4,5 +4,6 @@
 mod api;
 mod cli;
 mod http;
+mod otel;
 mod restart;
 mod sync;

@@ -185,7 +185,8 @@ pub async fn create(
         collection,
         strategy: Strategy::from(req.strategy.unwrap_or_default()),
         dry_run: req.dry_run.unwrap_or(true),
-        trace_id: trace.0,
+        trace_id: trace.id,
+        parent_span_id: trace.span,
         idempotency_key: key,
     };
     queue(&state, job).await
@@ -259,7 +260,8 @@ pub async fn resolve(
         collection,
         strategy: Strategy::Auto,
         dry_run: false,
-        trace_id: trace.0,
+        trace_id: trace.id,
+        parent_span_id: trace.span,
         idempotency_key: key,
     };
     queue(&state, job).await

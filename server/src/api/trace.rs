@@ -11,12 +11,17 @@ use tracing::Instrument as _;
 
 use super::ApiState;
 
-/// The trace a request belongs to (32 lowercase hex).
+/// The trace a request belongs to (32 lowercase hex), and the request's own span (16 hex) when
+/// spans are exported.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceId(pub String);
+pub struct TraceId {
+    pub id: String,
+    pub span: Option<String>,
+}
 
-/// The trace id of a W3C `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`), if valid.
-pub fn parse_traceparent(value: &str) -> Option<String> {
+/// The trace id and parent span id of a W3C `traceparent` header
+/// (`00-<32 hex>-<16 hex>-<2 hex>`), if valid.
+pub fn parse_traceparent(value: &str) -> Option<(String, String)> {
     let mut parts = value.trim().split('-');
     let (version, trace, parent, flags) =
         (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
@@ -33,7 +38,7 @@ pub fn parse_traceparent(value: &str) -> Option<String> {
         && parent.bytes().any(|b| b != b'0')
         && hex(flags, 2)
         && (version != "00" || parts.next().is_none());
-    valid.then(|| trace.to_owned())
+    valid.then(|| (trace.to_owned(), parent.to_owned()))
 }
 
 /// A new random trace id.
@@ -54,19 +59,33 @@ pub fn new_trace_id() -> String {
 /// the latency by route.
 pub async fn layer(State(state): State<ApiState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let trace = req
+    let incoming = req
         .headers()
         .get("traceparent")
         .and_then(|v| v.to_str().ok())
-        .and_then(parse_traceparent)
-        .unwrap_or_else(new_trace_id);
+        .and_then(parse_traceparent);
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let method = req.method().as_str().to_owned();
-    req.extensions_mut().insert(TraceId(trace.clone()));
-    let span = tracing::info_span!("http", method = %method, route = %route, trace_id = %trace);
+    let span = tracing::info_span!(
+        "http",
+        method = %method,
+        route = %route,
+        trace_id = tracing::field::Empty
+    );
+    let exported = crate::otel::link(&span, incoming.as_ref().map(|(t, s)| (&**t, &**s)));
+    let (trace, span_id) = match (exported, incoming) {
+        (Some((t, s)), _) => (t, Some(s)),
+        (None, Some((t, _))) => (t, None),
+        (None, None) => (new_trace_id(), None),
+    };
+    span.record("trace_id", trace.as_str());
+    req.extensions_mut().insert(TraceId {
+        id: trace.clone(),
+        span: span_id,
+    });
     let mut response = next.run(req).instrument(span).await;
     if let Ok(v) = HeaderValue::from_str(&trace) {
         response.headers_mut().insert("x-trace-id", v);
@@ -88,8 +107,8 @@ mod tests {
     fn traceparent_is_parsed_strictly() {
         let id = "4bf92f3577b34da6a3ce929d0e0e4736";
         assert_eq!(
-            parse_traceparent(&format!("00-{id}-00f067aa0ba902b7-01")).as_deref(),
-            Some(id)
+            parse_traceparent(&format!("00-{id}-00f067aa0ba902b7-01")),
+            Some((id.to_owned(), "00f067aa0ba902b7".to_owned()))
         );
         for bad in [
             "",
