@@ -21,7 +21,9 @@ setup-test:
 build:
 	$(TOOLCHAIN) cargo leptos build --release $$SKILLMEAT_WASM_CARGO_ARGS
 
+# On an empty home, fill it with demo data first (skillmeat demo --if-empty leaves a used home alone).
 serve:
+	target/release/skillmeat demo --if-empty
 	target/release/skillmeat serve $(SERVE_ARGS)
 
 # Quick type-check of every package with its own features, for development.

@@ -143,6 +143,12 @@ pub enum Command {
     /// Benchmarks for developers: build a workload and time SkillMeat against standard tools.
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
+    /// Fill a new home with demo data: a local upstream with history, a collection, two projects.
+    ///
+    /// Every drift status occurs somewhere (synced, modified, outdated, conflict, diverged,
+    /// added, removed), so `skillmeat serve` right after shows a realistic UI. Try it on a
+    /// scratch home: `skillmeat --home /tmp/skillmeat-demo demo`.
+    Demo(crate::demo::DemoArgs),
     /// Start the web UI and API server.
     ///
     /// Binds to 127.0.0.1 unless told otherwise and prints the URL to open. Stop it with Ctrl-C.
@@ -237,6 +243,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::History(args) => block_on(crate::commands::history(&home, args)),
         Command::Tag(args) => block_on(crate::commands::tag(&home, args)),
         Command::Drift(args) => block_on(crate::commands::drift(&home, args)),
+        Command::Demo(args) => block_on(crate::demo::demo(&home, args)),
         Command::Bench(cmd) => crate::bench::run(cmd),
         Command::Migrate(args) => block_on(crate::commands::migrate(&home, args)),
         Command::Sync(args) => block_on(crate::sync_cmd::sync_command(&home, args)),

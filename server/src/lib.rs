@@ -9,6 +9,7 @@ mod bench_api;
 mod bench_sync;
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod error;
 pub mod otel;
 pub mod serve;

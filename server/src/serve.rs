@@ -83,6 +83,7 @@ pub fn router(api: ApiState, site_root: PathBuf, addr: SocketAddr) -> Router {
     let context = ServerContext {
         home,
         started: Instant::now(),
+        backend: Arc::new(api.clone()),
     };
     let routes = generate_route_list(App);
     // The bundle and public files are routed explicitly: the app's catch-all page route (which

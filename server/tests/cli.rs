@@ -352,3 +352,61 @@ fn an_unreadable_file_is_a_clear_error_and_nothing_is_written() {
         records
     );
 }
+
+#[test]
+fn demo_fills_a_new_home_with_every_drift_status_and_leaves_a_used_one_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let o = skillmeat(&home, tmp.path(), &["demo"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = skillmeat(&home, tmp.path(), &["drift", "--check-all", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let status_of = |id: &str, pair: &str, project: Option<&str>| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["id"] == id
+                    && r["pair"] == pair
+                    && project.is_none_or(|p| r["project"].as_str().unwrap().ends_with(p))
+            })
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no row for {id} {pair} {project:?}: {rows:#}"))
+    };
+    let uc = "upstream-collection";
+    let cp = "collection-project";
+    for (id, pair, project, want) in [
+        ("skill:changelog", uc, None, "synced"),
+        ("skill:code-review", uc, None, "outdated"),
+        ("agent:docs-writer", uc, None, "modified"),
+        ("command:release-notes", uc, None, "conflict"),
+        ("command:fix-tests", cp, Some("web-app"), "modified"),
+        ("skill:api-docs", cp, Some("web-app"), "outdated"),
+        ("agent:docs-writer", cp, Some("api-service"), "conflict"),
+        ("agent:reviewer", cp, Some("api-service"), "diverged"),
+        ("agent:reviewer", cp, Some("web-app"), "added"),
+        ("command:lint", cp, Some("web-app"), "removed"),
+    ] {
+        assert_eq!(
+            status_of(id, pair, project),
+            want,
+            "{id} {pair} {project:?}"
+        );
+    }
+    // History: api-docs was updated once after being added.
+    let o = skillmeat(&home, tmp.path(), &["history", "skill:api-docs", "--json"]);
+    let h: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(h["versions"].as_array().unwrap().len(), 2, "{h:#}");
+
+    // A second run refuses (exit 2, says what to do); --if-empty succeeds and changes nothing.
+    let o = skillmeat(&home, tmp.path(), &["demo"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--if-empty"), "{}", text(&o));
+    let before = std::fs::read(home.join("collections/default/collection.toml")).unwrap();
+    let o = skillmeat(&home, tmp.path(), &["demo", "--if-empty"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        std::fs::read(home.join("collections/default/collection.toml")).unwrap(),
+        before
+    );
+}

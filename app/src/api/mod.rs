@@ -20,6 +20,53 @@ pub struct ServerContext {
     pub home: skillmeat_core::home::Home,
     /// When the server started, for uptime.
     pub started: std::time::Instant,
+    /// The reads the pages show, answered by the same code as the REST API.
+    pub backend: std::sync::Arc<dyn Backend>,
+}
+
+/// What the pages read, implemented by the server over the same functions as the REST API's
+/// handlers, so a page and `/api/v1` never disagree. Errors are the API's `{error, message}`.
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
+    /// The default collection's artifacts.
+    async fn artifacts(&self) -> Result<crate::dto::ArtifactList, crate::dto::ErrorBody>;
+    /// Drift of the default collection against every registered project (or one).
+    async fn drift(
+        &self,
+        project: Option<String>,
+    ) -> Result<crate::dto::DriftView, crate::dto::ErrorBody>;
+    /// The three version cards of an artifact.
+    async fn versions(
+        &self,
+        id: String,
+        project: Option<String>,
+    ) -> Result<crate::dto::VersionCards, crate::dto::ErrorBody>;
+    /// An artifact's history.
+    async fn history(&self, id: String) -> Result<crate::dto::HistoryView, crate::dto::ErrorBody>;
+    /// A diff between two sides of an artifact.
+    async fn diff(
+        &self,
+        id: String,
+        lhs: String,
+        rhs: String,
+        project: Option<String>,
+    ) -> Result<crate::dto::DiffView, crate::dto::ErrorBody>;
+    /// The registered projects (absolute paths).
+    async fn projects(&self) -> Result<Vec<String>, crate::dto::ErrorBody>;
+    /// The most recent jobs, newest first.
+    async fn jobs(&self, limit: u32) -> Result<crate::dto::JobList, crate::dto::ErrorBody>;
+}
+
+#[cfg(feature = "ssr")]
+fn backend() -> Result<std::sync::Arc<dyn Backend>, leptos::prelude::ServerFnError> {
+    server_context().map(|c| c.backend)
+}
+
+/// An API error as a server-function error: its message, which the pages show.
+#[cfg(feature = "ssr")]
+fn fail(e: crate::dto::ErrorBody) -> leptos::prelude::ServerFnError {
+    leptos::prelude::ServerFnError::new(e.message)
 }
 
 #[cfg(feature = "ssr")]

@@ -61,6 +61,11 @@ pub async fn list(
     query: Result<Query<Scope>, QueryRejection>,
 ) -> Result<Json<ArtifactList>, ApiError> {
     let Query(scope) = query?;
+    artifact_list(&state, scope).await.map(Json)
+}
+
+/// The artifacts of a collection, as the API and the web UI show them.
+pub async fn artifact_list(state: &ApiState, scope: Scope) -> Result<ArtifactList, ApiError> {
     let (collection, dir, manifest) = state.collection(scope.collection.as_deref())?;
     let list = blocking(move || {
         let lock = Lock::load(&dir).map_err(ApiError::internal)?;
@@ -85,10 +90,10 @@ pub async fn list(
         Ok(out)
     })
     .await?;
-    Ok(Json(ArtifactList {
+    Ok(ArtifactList {
         collection,
         artifacts: list,
-    }))
+    })
 }
 
 fn hash_of(path: &std::path::Path) -> Result<Option<ContentHash>, ApiError> {
@@ -115,6 +120,15 @@ pub async fn versions(
 ) -> Result<Json<VersionCards>, ApiError> {
     let id = path_id(id)?;
     let Query(scope) = query?;
+    version_cards(&state, id, scope).await.map(Json)
+}
+
+/// The three tiers' versions of an artifact.
+pub async fn version_cards(
+    state: &ApiState,
+    id: ArtifactId,
+    scope: Scope,
+) -> Result<VersionCards, ApiError> {
     let (_, dir, manifest) = state.collection(scope.collection.as_deref())?;
     let project = state.project(scope.project_path.as_deref()).await?;
     let Some(entry) = manifest.get(&id).cloned() else {
@@ -224,12 +238,12 @@ pub async fn versions(
     if let Some(v) = recorded {
         v.close().await;
     }
-    Ok(Json(VersionCards {
+    Ok(VersionCards {
         id: id.to_string(),
         upstream,
         collection,
         project: project_card,
-    }))
+    })
 }
 
 /// An artifact's recorded versions and rollbacks, newest first.
@@ -249,9 +263,18 @@ pub async fn history(
 ) -> Result<Json<HistoryView>, ApiError> {
     let id = path_id(id)?;
     let Query(scope) = query?;
+    history_of(&state, id, scope).await.map(Json)
+}
+
+/// An artifact's recorded versions and rollbacks.
+pub async fn history_of(
+    state: &ApiState,
+    id: ArtifactId,
+    scope: Scope,
+) -> Result<HistoryView, ApiError> {
     let (collection, _, _) = state.collection(scope.collection.as_deref())?;
     let h = ops::history(&state.ctx(), &id, &collection).await?;
-    Ok(Json(HistoryView {
+    Ok(HistoryView {
         id: h.id.to_string(),
         versions: h
             .versions
@@ -276,7 +299,7 @@ pub async fn history(
             })
             .collect(),
         current: h.current,
-    }))
+    })
 }
 
 fn file_url(id: &ArtifactId, side: &str, path: &str, q: &DiffQuery) -> String {
@@ -325,22 +348,27 @@ pub async fn diff(
     id: Result<Path<String>, PathRejection>,
     query: Result<Query<DiffQuery>, QueryRejection>,
 ) -> Result<Json<DiffView>, ApiError> {
-    let result = render_diff(&state, id, query).await;
+    let id = path_id(id)?;
+    let Query(q) = query?;
+    diff_view(&state, id, q).await.map(Json)
+}
+
+/// A diff between two sides; server errors count as diff render failures in the metrics.
+pub async fn diff_view(
+    state: &ApiState,
+    id: ArtifactId,
+    q: DiffQuery,
+) -> Result<DiffView, ApiError> {
+    let result = render_diff(state, id, q).await;
     if let Err(e) = &result
         && e.status().is_server_error()
     {
         state.metrics().diff_failed();
     }
-    result.map(Json)
+    result
 }
 
-async fn render_diff(
-    state: &ApiState,
-    id: Result<Path<String>, PathRejection>,
-    query: Result<Query<DiffQuery>, QueryRejection>,
-) -> Result<DiffView, ApiError> {
-    let id = path_id(id)?;
-    let Query(q) = query?;
+async fn render_diff(state: &ApiState, id: ArtifactId, q: DiffQuery) -> Result<DiffView, ApiError> {
     let (collection, _, manifest) = state.collection(q.collection.as_deref())?;
     if manifest.get(&id).is_none() {
         return Err(ApiError::not_found(format!(
@@ -494,6 +522,11 @@ pub async fn drift(
     query: Result<Query<DriftQuery>, QueryRejection>,
 ) -> Result<Json<DriftView>, ApiError> {
     let Query(q) = query?;
+    drift_view(&state, q).await.map(Json)
+}
+
+/// Drift between the collection, its projects and (asked) the upstreams.
+pub async fn drift_view(state: &ApiState, q: DriftQuery) -> Result<DriftView, ApiError> {
     let (collection, _, _) = state.collection(q.collection.as_deref())?;
     let projects: Vec<PathBuf> = match state.project(q.project_path.as_deref()).await? {
         Some(p) => vec![p],
@@ -505,7 +538,7 @@ pub async fn drift(
     let check = q.check_upstream.unwrap_or(false);
     let name = collection.clone();
     let rows = blocking(move || Ok(ops::drift(&ctx, &name, &projects, check)?)).await?;
-    Ok(Json(DriftView {
+    Ok(DriftView {
         collection,
         rows: rows
             .into_iter()
@@ -520,7 +553,7 @@ pub async fn drift(
                 target: r.target,
             })
             .collect(),
-    }))
+    })
 }
 
 /// Restores a recorded version in the collection or a project, atomically.

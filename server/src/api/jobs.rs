@@ -311,6 +311,11 @@ pub async fn list(
     query: Result<Query<JobQuery>, QueryRejection>,
 ) -> Result<Json<JobList>, ApiError> {
     let Query(q) = query?;
+    job_list(&state, q).await.map(Json)
+}
+
+/// Jobs matching a query, newest first.
+pub async fn job_list(state: &ApiState, q: JobQuery) -> Result<JobList, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("bad_limit", "limit must be 1–500"));
@@ -326,9 +331,9 @@ pub async fn list(
         .list(&filter)
         .await
         .map_err(ApiError::internal)?;
-    Ok(Json(JobList {
+    Ok(JobList {
         jobs: jobs.into_iter().map(JobView::from).collect(),
-    }))
+    })
 }
 
 /// Cancels a queued job, or stops a running one before its next phase.

@@ -15,6 +15,7 @@ pub mod openapi;
 mod patch;
 mod trace;
 pub mod types;
+mod ui;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};

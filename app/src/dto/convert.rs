@@ -1,0 +1,125 @@
+//! From `skillmeat-core`'s types to the DTOs (server side only).
+
+use skillmeat_core::jobs::{FileChoice, Job, JobEvent, JobKind, JobState};
+use skillmeat_core::sync::{Direction, Strategy};
+
+use super::{DirectionName, EventView, JobView, Side, StateName, StrategyName};
+
+impl From<DirectionName> for Direction {
+    fn from(d: DirectionName) -> Self {
+        match d {
+            DirectionName::UpstreamToCollection => Direction::UpstreamToCollection,
+            DirectionName::CollectionToProject => Direction::CollectionToProject,
+            DirectionName::ProjectToCollection => Direction::ProjectToCollection,
+        }
+    }
+}
+
+impl From<Direction> for DirectionName {
+    fn from(d: Direction) -> Self {
+        match d {
+            Direction::UpstreamToCollection => Self::UpstreamToCollection,
+            Direction::CollectionToProject => Self::CollectionToProject,
+            Direction::ProjectToCollection => Self::ProjectToCollection,
+        }
+    }
+}
+
+impl From<StrategyName> for Strategy {
+    fn from(s: StrategyName) -> Self {
+        match s {
+            StrategyName::Auto => Strategy::Auto,
+            StrategyName::Ours => Strategy::Ours,
+            StrategyName::Theirs => Strategy::Theirs,
+            StrategyName::Overwrite => Strategy::Overwrite,
+        }
+    }
+}
+
+impl From<Strategy> for StrategyName {
+    fn from(s: Strategy) -> Self {
+        match s {
+            Strategy::Auto => Self::Auto,
+            Strategy::Ours => Self::Ours,
+            Strategy::Theirs => Self::Theirs,
+            Strategy::Overwrite => Self::Overwrite,
+        }
+    }
+}
+
+impl From<JobState> for StateName {
+    fn from(s: JobState) -> Self {
+        match s {
+            JobState::Queued => Self::Queued,
+            JobState::Running => Self::Running,
+            JobState::Success => Self::Success,
+            JobState::Conflict => Self::Conflict,
+            JobState::Error => Self::Error,
+            JobState::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<StateName> for JobState {
+    fn from(s: StateName) -> Self {
+        match s {
+            StateName::Queued => Self::Queued,
+            StateName::Running => Self::Running,
+            StateName::Success => Self::Success,
+            StateName::Conflict => Self::Conflict,
+            StateName::Error => Self::Error,
+            StateName::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<Side> for FileChoice {
+    fn from(s: Side) -> Self {
+        match s {
+            Side::Ours => FileChoice::Ours,
+            Side::Theirs => FileChoice::Theirs,
+        }
+    }
+}
+
+impl From<Job> for JobView {
+    fn from(j: Job) -> Self {
+        Self {
+            id: j.id,
+            kind: match j.kind {
+                JobKind::Sync => "sync",
+                JobKind::Resolve => "resolve",
+            }
+            .to_owned(),
+            state: j.state.into(),
+            direction: j.direction.into(),
+            artifacts: j.artifact_ids.iter().map(ToString::to_string).collect(),
+            project_path: j.project_path.map(|p| p.display().to_string()),
+            collection: j.collection,
+            strategy: j.strategy.into(),
+            dry_run: j.dry_run,
+            pct: j.pct,
+            created_at: j.created_at,
+            started_at: j.started_at,
+            ended_at: j.ended_at,
+            trace_id: j.trace_id,
+            log_excerpt: j.log_excerpt,
+            conflicts: j.conflicts.iter().map(ToString::to_string).collect(),
+            result: j.result,
+            attempts: j.attempts,
+        }
+    }
+}
+
+impl From<JobEvent> for EventView {
+    fn from(e: JobEvent) -> Self {
+        Self {
+            id: e.id,
+            job_id: e.job_id,
+            at: e.at,
+            state: e.state.into(),
+            pct: e.pct,
+            message: e.message,
+        }
+    }
+}

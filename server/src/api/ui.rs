@@ -1,0 +1,89 @@
+//! The web UI's reads ([`Backend`]), answered by the REST API's own functions.
+
+use skillmeat_app::api::Backend;
+
+use super::types::{
+    ArtifactList, DiffQuery, DiffView, DriftQuery, DriftView, ErrorBody, HistoryView, JobList,
+    JobQuery, Scope, VersionCards,
+};
+use super::{ApiError, ApiState, artifact_id, artifacts, jobs};
+
+fn scope(project: Option<String>) -> Scope {
+    Scope {
+        collection: None,
+        project_path: project,
+    }
+}
+
+fn body(e: ApiError) -> ErrorBody {
+    e.body()
+}
+
+#[async_trait::async_trait]
+impl Backend for ApiState {
+    async fn artifacts(&self) -> Result<ArtifactList, ErrorBody> {
+        artifacts::artifact_list(self, scope(None))
+            .await
+            .map_err(body)
+    }
+
+    async fn drift(&self, project: Option<String>) -> Result<DriftView, ErrorBody> {
+        let q = DriftQuery {
+            collection: None,
+            project_path: project,
+            check_upstream: Some(false),
+        };
+        artifacts::drift_view(self, q).await.map_err(body)
+    }
+
+    async fn versions(
+        &self,
+        id: String,
+        project: Option<String>,
+    ) -> Result<VersionCards, ErrorBody> {
+        let id = artifact_id(&id).map_err(body)?;
+        artifacts::version_cards(self, id, scope(project))
+            .await
+            .map_err(body)
+    }
+
+    async fn history(&self, id: String) -> Result<HistoryView, ErrorBody> {
+        let id = artifact_id(&id).map_err(body)?;
+        artifacts::history_of(self, id, scope(None))
+            .await
+            .map_err(body)
+    }
+
+    async fn diff(
+        &self,
+        id: String,
+        lhs: String,
+        rhs: String,
+        project: Option<String>,
+    ) -> Result<DiffView, ErrorBody> {
+        let id = artifact_id(&id).map_err(body)?;
+        let q = DiffQuery {
+            lhs,
+            rhs,
+            collection: None,
+            project_path: project,
+        };
+        artifacts::diff_view(self, id, q).await.map_err(body)
+    }
+
+    async fn projects(&self) -> Result<Vec<String>, ErrorBody> {
+        skillmeat_core::ops::registered_projects(self.home())
+            .await
+            .map(|ps| ps.iter().map(|p| p.display().to_string()).collect())
+            .map_err(|e| body(ApiError::internal(e)))
+    }
+
+    async fn jobs(&self, limit: u32) -> Result<JobList, ErrorBody> {
+        let q = JobQuery {
+            state: None,
+            artifact: None,
+            limit: Some(limit),
+        };
+        jobs::job_list(self, q).await.map_err(body)
+    }
+}
