@@ -49,7 +49,7 @@ pub struct CollectionView {
 // ---- The REST API's request and response bodies ----
 
 /// A failed request.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// A stable code, e.g. `unregistered_project`.
@@ -160,14 +160,14 @@ pub struct JobView {
 }
 
 /// Jobs, newest first.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobList {
     pub jobs: Vec<JobView>,
 }
 
 /// What cancelling did.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Cancelled {
     pub id: i64,
@@ -226,7 +226,7 @@ pub struct PatchRequest {
 }
 
 /// An exported patch bundle.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PatchCreated {
     /// Where to download the tar.gz (needs the token, like every API route).
@@ -255,7 +255,7 @@ pub struct RollbackRequest {
 }
 
 /// What a rollback did.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RolledBackView {
     pub id: String,
@@ -268,7 +268,7 @@ pub struct RolledBackView {
 }
 
 /// One artifact of a collection.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ArtifactView {
     pub id: String,
@@ -286,7 +286,7 @@ pub struct ArtifactView {
 }
 
 /// A collection's artifacts.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ArtifactList {
     pub collection: String,
@@ -294,7 +294,7 @@ pub struct ArtifactList {
 }
 
 /// One tier's version of an artifact.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionCard {
     /// `upstream`, `collection` or `project`.
@@ -317,7 +317,7 @@ pub struct VersionCard {
 }
 
 /// The three tiers' versions of an artifact.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionCards {
     pub id: String,
@@ -327,7 +327,7 @@ pub struct VersionCards {
 }
 
 /// One recorded version.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub hash: String,
@@ -340,7 +340,7 @@ pub struct HistoryEntry {
 }
 
 /// A version instated again (a rollback).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryEvent {
     pub hash: String,
@@ -351,7 +351,7 @@ pub struct HistoryEvent {
 }
 
 /// An artifact's recorded versions, newest first.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryView {
     pub id: String,
@@ -361,7 +361,7 @@ pub struct HistoryView {
 }
 
 /// One file of a diff.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FileDiffView {
     pub path: String,
@@ -382,7 +382,7 @@ pub struct FileDiffView {
 }
 
 /// A diff between two sides of an artifact.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiffView {
     pub id: String,
@@ -396,7 +396,7 @@ pub struct DiffView {
 }
 
 /// One drift row.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DriftRowView {
     pub id: String,
@@ -411,7 +411,7 @@ pub struct DriftRowView {
 }
 
 /// Drift across tiers.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DriftView {
     pub collection: String,
@@ -419,11 +419,60 @@ pub struct DriftView {
 }
 
 /// The server's health.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     pub version: String,
     /// Jobs waiting to run.
     pub queue_depth: u64,
+}
+
+// ---- The web UI's pages ----
+
+/// One project's status for an artifact (collection↔project).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectStatus {
+    /// The project's path.
+    pub project: String,
+    /// Its folder name, for display.
+    pub name: String,
+    /// DESIGN §4 status.
+    pub status: String,
+}
+
+/// One artifact on the artifacts page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverviewRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    /// The ref or pin its upstream spec asks for.
+    pub reference: Option<String>,
+    /// Upstream↔collection status, when the upstreams were checked.
+    pub upstream_status: Option<String>,
+    /// Collection↔project status per project it is deployed in.
+    pub projects: Vec<ProjectStatus>,
+}
+
+/// The artifacts page: every artifact with its statuses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub collection: String,
+    pub rows: Vec<OverviewRow>,
+    /// Whether the upstreams were asked.
+    pub upstream_checked: bool,
+    /// Why the upstream check failed, if it did (the rest is still shown).
+    pub upstream_error: Option<String>,
+}
+
+/// The artifact page's data: version cards, where it is deployed, and its history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ArtifactDetail {
+    pub cards: VersionCards,
+    /// The projects it is deployed in (paths).
+    pub deployed_in: Vec<String>,
+    /// The project the cards and diffs are about.
+    pub project: Option<String>,
+    pub history: HistoryView,
 }

@@ -5,7 +5,9 @@
 //! (`frontend/`). The two features are never enabled together.
 
 pub mod api;
+pub mod artifact_page;
 pub mod components;
+pub mod diffview;
 pub mod dto;
 pub mod pages;
 
@@ -14,6 +16,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+use crate::artifact_page::ArtifactPage;
 use crate::components::{Footer, Header};
 use crate::pages::{ArtifactsPage, JobsPage, NotFound};
 
@@ -65,6 +68,7 @@ pub fn App() -> impl IntoView {
                     // data in <template>s that only a script can place).
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=ArtifactsPage ssr=SsrMode::Async />
+                        <Route path=path!("/artifacts/:id") view=ArtifactPage ssr=SsrMode::Async />
                         <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async />
                         <Route path=path!("/*any") view=NotFound ssr=SsrMode::Async />
                     </Routes>

@@ -2,20 +2,99 @@
 
 use leptos::prelude::*;
 
-use crate::api::get_collection;
-use crate::dto::CollectionView;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
 
-/// The collection's artifacts, or an empty state saying where they would come from.
+use crate::api::{get_jobs, get_overview};
+use crate::dto::{JobView, Overview, OverviewRow};
+
+/// The statuses a filter can ask for, in DESIGN §4's order.
+pub const STATUSES: [&str; 7] = [
+    "synced", "modified", "outdated", "conflict", "diverged", "added", "removed",
+];
+
+/// A status as a badge (`status-<name>` colours it; the text says it, so colour is never the
+/// only signal).
+pub fn status_badge(status: &str) -> impl IntoView + use<> {
+    view! { <span class=format!("badge status status-{status}")>{status.to_owned()}</span> }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Whether a row passes the page's filters.
+fn matches(row: &OverviewRow, text: &str, kind: &str, status: &str) -> bool {
+    let text = text.trim().to_lowercase();
+    (text.is_empty() || row.id.to_lowercase().contains(&text))
+        && (kind.is_empty() || row.kind == kind)
+        && (status.is_empty()
+            || row.upstream_status.as_deref() == Some(status)
+            || row.projects.iter().any(|p| p.status == status))
+}
+
+fn needs_attention(row: &OverviewRow) -> bool {
+    let calm = |s: &str| s == "synced";
+    !row.upstream_status.as_deref().is_none_or(calm)
+        || row.projects.iter().any(|p| !calm(&p.status))
+}
+
+/// The collection's artifacts with their statuses, filterable by text, type and status (a plain
+/// GET form, so it works without JavaScript too).
 #[component]
 pub fn ArtifactsPage() -> impl IntoView {
-    let collection = Resource::new(|| (), |_| get_collection(None));
+    let query = use_query_map();
+    let param = move |k: &str| query.read().get(k).unwrap_or_default();
+    let upstream = move || param("upstream") != "off";
+    let overview = Resource::new(upstream, get_overview);
     view! {
         <section class="page">
-            <h1>"Artifacts"</h1>
-            <Suspense fallback=|| view! { <p class="muted">"Loading artifacts…"</p> }>
+            <div class="page-head">
+                <h1>"Artifacts"</h1>
+            </div>
+            <Form method="GET" action="" attr:class="filters" attr:role="search">
+                <label>
+                    <span class="visually-hidden">"Search"</span>
+                    <input type="search" name="q" placeholder="Search by name" value=move || param("q") />
+                </label>
+                <label>
+                    "Type "
+                    <select name="type">
+                        {[("", "All"), ("skill", "Skills"), ("command", "Commands"), ("agent", "Agents")]
+                            .into_iter()
+                            .map(|(v, label)| view! { <option value=v selected=move || param("type") == v>{label}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Status "
+                    <select name="status">
+                        <option value="" selected=move || param("status").is_empty()>"Any"</option>
+                        {STATUSES
+                            .iter()
+                            .map(|s| view! { <option value=*s selected=move || param("status") == *s>{*s}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class="check">
+                    <input type="checkbox" name="upstream" value="off" checked=move || !upstream() />
+                    " Skip the upstream check"
+                </label>
+                <button type="submit">"Filter"</button>
+            </Form>
+            <Suspense fallback=|| view! { <p class="muted loading">"Loading artifacts…"</p> }>
                 {move || Suspend::new(async move {
-                    match collection.await {
-                        Ok(view) => render_collection(view).into_any(),
+                    match overview.await {
+                        Ok(o) => render_overview(o, param("q"), param("type"), param("status")).into_any(),
                         Err(e) => view! {
                             <div class="notice error" role="alert">
                                 "Could not read the collection: " {e.to_string()}
@@ -29,59 +108,194 @@ pub fn ArtifactsPage() -> impl IntoView {
     }
 }
 
-fn render_collection(view: CollectionView) -> impl IntoView {
-    let skipped = view.skipped;
-    let skipped_notice = (!skipped.is_empty()).then(|| {
-        view! {
-            <details class="notice">
-                <summary>{format!("{} entries in the collection folder are not artifacts", skipped.len())}</summary>
-                <ul>{skipped.into_iter().map(|s| view! { <li><code>{s}</code></li> }).collect_view()}</ul>
-            </details>
-        }
-    });
-    let body = if view.artifacts.is_empty() {
-        view! {
+fn render_overview(o: Overview, text: String, kind: String, status: String) -> impl IntoView {
+    let upstream_note = match (&o.upstream_error, o.upstream_checked) {
+        (Some(e), _) => Some(view! {
+            <div class="notice error" role="status">
+                "The upstreams could not be checked, so upstream statuses are missing: " {e.clone()}
+            </div>
+        }.into_any()),
+        (None, false) => Some(view! {
+            <p class="muted">"Upstreams not checked: the Upstream column is empty."</p>
+        }.into_any()),
+        (None, true) => None,
+    };
+    if o.rows.is_empty() {
+        return view! {
             <div class="empty-state">
                 <h2>"No artifacts yet"</h2>
                 <p>
-                    "The collection " <strong>{view.collection}</strong> " at "
-                    <code>{view.path}</code> " holds no skills, commands or agents."
+                    "The collection " <strong>{o.collection}</strong>
+                    " holds no skills, commands or agents. Add one with "
+                    <code>"skillmeat add owner/repo/path"</code>
+                    ", or try " <code>"skillmeat demo"</code> " on a new home."
                 </p>
+            </div>
+        }
+        .into_any();
+    }
+    let total = o.rows.len();
+    let attention = o.rows.iter().filter(|r| needs_attention(r)).count();
+    let shown: Vec<OverviewRow> = o
+        .rows
+        .into_iter()
+        .filter(|r| matches(r, &text, &kind, &status))
+        .collect();
+    let summary = format!(
+        "{total} artifacts · {attention} need attention · {} shown",
+        shown.len()
+    );
+    let body = if shown.is_empty() {
+        view! {
+            <div class="empty-state">
+                <h2>"Nothing matches"</h2>
+                <p>"No artifact matches these filters. " <a href="/">"Clear the filters"</a></p>
             </div>
         }
         .into_any()
     } else {
         view! {
             <table class="artifacts">
-                <thead><tr><th>"Artifact"</th><th>"Type"</th></tr></thead>
+                <thead>
+                    <tr>
+                        <th scope="col">"Artifact"</th>
+                        <th scope="col">"Type"</th>
+                        <th scope="col">"Pin"</th>
+                        <th scope="col">"Upstream ↔ collection"</th>
+                        <th scope="col">"Collection ↔ projects"</th>
+                    </tr>
+                </thead>
                 <tbody>
-                    {view
-                        .artifacts
-                        .into_iter()
-                        .map(|a| view! {
-                            <tr><td><code>{a.name}</code></td><td><span class="badge">{a.kind}</span></td></tr>
-                        })
-                        .collect_view()}
+                    {shown.into_iter().map(overview_row).collect_view()}
                 </tbody>
             </table>
         }
         .into_any()
     };
-    view! { {skipped_notice} {body} }
+    view! {
+        {upstream_note}
+        <p class="summary muted">{summary}</p>
+        {body}
+    }
+    .into_any()
 }
 
-/// Sync jobs run by this server.
+fn overview_row(r: OverviewRow) -> impl IntoView {
+    let href = format!("/artifacts/{}", encode(&r.id));
+    let projects = if r.projects.is_empty() {
+        view! { <span class="muted">"not deployed"</span> }.into_any()
+    } else {
+        r.projects
+            .into_iter()
+            .map(|p| {
+                let href = format!(
+                    "/artifacts/{}?project={}&pair=cp",
+                    encode(&r.id),
+                    encode(&p.project)
+                );
+                view! {
+                    <a class="project-status" href=href title=p.project.clone()>
+                        <span class="project-name">{p.name}</span>
+                        {status_badge(&p.status)}
+                    </a>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <tr data-id=r.id.clone()>
+            <td><a href=href><code>{r.name}</code></a></td>
+            <td><span class="badge kind">{r.kind}</span></td>
+            <td>{r.reference.map(|p| view! { <code>{p}</code> })}</td>
+            <td>{r.upstream_status.map(|s| status_badge(&s))}</td>
+            <td class="projects">{projects}</td>
+        </tr>
+    }
+}
+
+/// The jobs this server ran or is running, newest first.
 #[component]
 pub fn JobsPage() -> impl IntoView {
+    let jobs = Resource::new(|| (), |_| get_jobs());
     view! {
         <section class="page">
             <h1>"Jobs"</h1>
-            <div class="empty-state">
-                <h2>"No sync jobs yet"</h2>
-                <p>"No sync job has run on this server."</p>
-            </div>
+            <Suspense fallback=|| view! { <p class="muted loading">"Loading jobs…"</p> }>
+                {move || Suspend::new(async move {
+                    match jobs.await {
+                        Ok(list) if list.jobs.is_empty() => view! {
+                            <div class="empty-state">
+                                <h2>"No sync jobs yet"</h2>
+                                <p>"Jobs started here or through the REST API are listed with their outcome."</p>
+                            </div>
+                        }
+                            .into_any(),
+                        Ok(list) => view! {
+                            <table class="artifacts jobs">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Job"</th>
+                                        <th scope="col">"State"</th>
+                                        <th scope="col">"What"</th>
+                                        <th scope="col">"Artifacts"</th>
+                                        <th scope="col">"Created"</th>
+                                        <th scope="col">"Trace"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>{list.jobs.into_iter().map(job_row).collect_view()}</tbody>
+                            </table>
+                        }
+                            .into_any(),
+                        Err(e) => view! {
+                            <div class="notice error" role="alert">"Could not list jobs: " {e.to_string()}</div>
+                        }
+                            .into_any(),
+                    }
+                })}
+            </Suspense>
         </section>
     }
+}
+
+fn job_row(j: JobView) -> impl IntoView {
+    let state = serde_json::to_value(j.state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let direction = serde_json::to_value(j.direction)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let what = format!(
+        "{} {}{}",
+        j.kind,
+        direction,
+        if j.dry_run { " (dry run)" } else { "" }
+    );
+    let artifacts = if j.artifacts.len() > 3 {
+        format!(
+            "{}, … ({} in all)",
+            j.artifacts[..3].join(", "),
+            j.artifacts.len()
+        )
+    } else {
+        j.artifacts.join(", ")
+    };
+    view! {
+        <tr>
+            <td>{format!("#{}", j.id)}</td>
+            <td>{status_badge_for_job(&state)}</td>
+            <td>{what}</td>
+            <td><code>{artifacts}</code></td>
+            <td><time datetime=j.created_at.clone()>{j.created_at.clone()}</time></td>
+            <td><code class="trace">{j.trace_id.chars().take(12).collect::<String>()}</code></td>
+        </tr>
+    }
+}
+
+fn status_badge_for_job(state: &str) -> impl IntoView + use<> {
+    view! { <span class=format!("badge job-state job-{state}")>{state.to_owned()}</span> }
 }
 
 /// Shown for any path that is not a page; answers 404 when rendered on the server.

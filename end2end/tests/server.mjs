@@ -1,5 +1,5 @@
 // Starts a real `skillmeat serve` on a free port with a fresh home, and stops it afterwards.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -11,8 +11,12 @@ export const BIN = process.env.SKILLMEAT_BIN ?? join(root, 'target', 'release', 
 export const SITE_ROOT = process.env.SKILLMEAT_SITE_ROOT ?? join(root, 'target', 'site');
 export const OUTPUT = join(root, 'end2end', 'output');
 
-export async function startServer() {
+// `demo: true` fills the home with `skillmeat demo` first (every drift status occurs).
+export async function startServer({ demo = false } = {}) {
   const home = mkdtempSync(join(tmpdir(), 'skillmeat-e2e-home-'));
+  if (demo) {
+    execFileSync(BIN, ['--home', home, 'demo'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
   const proc = spawn(BIN, ['serve', '--port', '0', '--home', home, '--site-root', SITE_ROOT], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SKILLMEAT_LOG: 'warn' },

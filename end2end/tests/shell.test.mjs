@@ -35,7 +35,7 @@ test('the page is rendered on the server and readable with JavaScript off', asyn
   assert.match(await page.locator('.brand').innerText(), /SkillMeat/);
   assert.deepEqual(await page.locator('nav.mainnav a').allInnerTexts(), ['Artifacts', 'Jobs']);
   assert.equal(await page.locator('.empty-state h2').innerText(), 'No artifacts yet');
-  assert.match(await page.locator('.empty-state').innerText(), new RegExp(server.home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assert.match(await page.locator('.empty-state').innerText(), /skillmeat demo/);
   assert.match(await page.locator('.server-version').innerText(), /^SkillMeat \d+\.\d+\.\d+$/);
   // The stylesheet is served and applied.
   const bg = await page.locator('.topbar').evaluate((el) => getComputedStyle(el).borderBottomStyle);

@@ -3,10 +3,18 @@
 //!
 //! They are served under [`SERVER_FN_PREFIX`], apart from the REST API's `/api/v1`.
 
+mod artifact;
 mod collection;
+mod diff;
+mod jobs;
+mod overview;
 mod status;
 
+pub use artifact::*;
 pub use collection::*;
+pub use diff::*;
+pub use jobs::*;
+pub use overview::*;
 pub use status::*;
 
 /// The URL prefix of every server function.
@@ -31,10 +39,12 @@ pub struct ServerContext {
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// The default collection's artifacts.
     async fn artifacts(&self) -> Result<crate::dto::ArtifactList, crate::dto::ErrorBody>;
-    /// Drift of the default collection against every registered project (or one).
+    /// Drift of the default collection against every registered project (or one), and with
+    /// `check_upstream` against the upstreams (asks the remotes).
     async fn drift(
         &self,
         project: Option<String>,
+        check_upstream: bool,
     ) -> Result<crate::dto::DriftView, crate::dto::ErrorBody>;
     /// The three version cards of an artifact.
     async fn versions(

@@ -19,21 +19,40 @@ fn body(e: ApiError) -> ErrorBody {
     e.body()
 }
 
+/// A home without a default collection yet has no artifacts: the pages show their empty state.
+fn missing_collection(e: &ErrorBody) -> bool {
+    e.error == "unknown_collection"
+}
+
 #[async_trait::async_trait]
 impl Backend for ApiState {
     async fn artifacts(&self) -> Result<ArtifactList, ErrorBody> {
-        artifacts::artifact_list(self, scope(None))
-            .await
-            .map_err(body)
+        match artifacts::artifact_list(self, scope(None)).await.map_err(body) {
+            Err(e) if missing_collection(&e) => Ok(ArtifactList {
+                collection: skillmeat_core::home::DEFAULT_COLLECTION.to_owned(),
+                artifacts: Vec::new(),
+            }),
+            other => other,
+        }
     }
 
-    async fn drift(&self, project: Option<String>) -> Result<DriftView, ErrorBody> {
+    async fn drift(
+        &self,
+        project: Option<String>,
+        check_upstream: bool,
+    ) -> Result<DriftView, ErrorBody> {
         let q = DriftQuery {
             collection: None,
             project_path: project,
-            check_upstream: Some(false),
+            check_upstream: Some(check_upstream),
         };
-        artifacts::drift_view(self, q).await.map_err(body)
+        match artifacts::drift_view(self, q).await.map_err(body) {
+            Err(e) if missing_collection(&e) => Ok(DriftView {
+                collection: skillmeat_core::home::DEFAULT_COLLECTION.to_owned(),
+                rows: Vec::new(),
+            }),
+            other => other,
+        }
     }
 
     async fn versions(

@@ -1,0 +1,18 @@
+use leptos::prelude::*;
+
+use crate::dto::DiffView;
+
+/// The diff between two sides of an artifact (`upstream`, `collection`, `project`, or a
+/// recorded version), the same as `GET /api/v1/artifacts/{id}/diff`.
+#[server(prefix = "/_sm", endpoint = "diff")]
+pub async fn get_diff(
+    id: String,
+    lhs: String,
+    rhs: String,
+    project: Option<String>,
+) -> Result<DiffView, ServerFnError> {
+    super::backend()?
+        .diff(id, lhs, rhs, project.filter(|p| !p.is_empty()))
+        .await
+        .map_err(super::fail)
+}

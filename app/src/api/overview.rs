@@ -1,0 +1,56 @@
+use leptos::prelude::*;
+
+use crate::dto::Overview;
+
+/// Every artifact of the default collection with its statuses per tier pair. With `upstream`,
+/// the upstreams are asked too; if that fails, the page still shows the rest and says why.
+#[server(prefix = "/_sm", endpoint = "overview")]
+pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
+    use crate::dto::{OverviewRow, ProjectStatus};
+
+    let backend = super::backend()?;
+    let list = backend.artifacts().await.map_err(super::fail)?;
+    let (drift, upstream_error) = match backend.drift(None, upstream).await {
+        Ok(d) => (d, None),
+        Err(e) if upstream => (
+            backend.drift(None, false).await.map_err(super::fail)?,
+            Some(e.message),
+        ),
+        Err(e) => return Err(super::fail(e)),
+    };
+    let rows = list
+        .artifacts
+        .into_iter()
+        .map(|a| {
+            let mine = drift.rows.iter().filter(|r| r.id == a.id);
+            let mut row = OverviewRow {
+                id: a.id.clone(),
+                kind: a.kind,
+                name: a.name,
+                reference: a.reference,
+                upstream_status: None,
+                projects: Vec::new(),
+            };
+            for r in mine {
+                match &r.project_path {
+                    None => row.upstream_status = Some(r.status.clone()),
+                    Some(p) => row.projects.push(ProjectStatus {
+                        name: std::path::Path::new(p)
+                            .file_name()
+                            .map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned()),
+                        project: p.clone(),
+                        status: r.status.clone(),
+                    }),
+                }
+            }
+            row.projects.sort_by(|a, b| a.name.cmp(&b.name));
+            row
+        })
+        .collect();
+    Ok(Overview {
+        collection: list.collection,
+        rows,
+        upstream_checked: upstream && upstream_error.is_none(),
+        upstream_error,
+    })
+}
