@@ -25,6 +25,7 @@ pub fn Header() -> impl IntoView {
                 <A href="/" exact=true>"Artifacts"</A>
                 <A href="/jobs">"Jobs"</A>
             </nav>
+            <crate::live::NotificationsPanel />
             <button
                 type="button"
                 class="theme-toggle"

@@ -9,6 +9,7 @@ pub mod artifact_page;
 pub mod components;
 pub mod diffview;
 pub mod dto;
+pub mod live;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -50,7 +51,14 @@ pub fn App() -> impl IntoView {
     // Effects run only in the browser, after hydration: the marker tells tests (and curious
     // users in devtools) that the page is interactive.
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    provide_context(Hydrated(hydrated));
+    let live = live::Live::new();
+    provide_context(live);
+    Effect::new(move |_| {
+        hydrated.set(true);
+        #[cfg(feature = "hydrate")]
+        live::connect(live);
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/skillmeat.css" />
@@ -74,10 +82,15 @@ pub fn App() -> impl IntoView {
                     </Routes>
                 </main>
                 <Footer />
+                <live::Toasts />
             </div>
         </Router>
     }
 }
+
+/// Whether the page is hydrated (interactive), for controls that need the wasm.
+#[derive(Debug, Clone, Copy)]
+pub struct Hydrated(pub RwSignal<bool>);
 
 /// The colour theme chosen in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

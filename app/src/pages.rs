@@ -55,7 +55,11 @@ pub fn ArtifactsPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.read().get(k).unwrap_or_default();
     let upstream = move || param("upstream") != "off";
-    let overview = Resource::new(upstream, get_overview);
+    let live = crate::live::Live::get();
+    let overview = Resource::new(
+        move || (upstream(), live.refresh.get()),
+        |(upstream, _)| get_overview(upstream),
+    );
     view! {
         <section class="page">
             <div class="page-head">
@@ -91,7 +95,7 @@ pub fn ArtifactsPage() -> impl IntoView {
                 </label>
                 <button type="submit">"Filter"</button>
             </Form>
-            <Suspense fallback=|| view! { <p class="muted loading">"Loading artifacts…"</p> }>
+            <Transition fallback=|| view! { <p class="muted loading">"Loading artifacts…"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
                         Ok(o) => render_overview(o, param("q"), param("type"), param("status")).into_any(),
@@ -103,7 +107,7 @@ pub fn ArtifactsPage() -> impl IntoView {
                             .into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }
@@ -217,11 +221,12 @@ fn overview_row(r: OverviewRow) -> impl IntoView {
 /// The jobs this server ran or is running, newest first.
 #[component]
 pub fn JobsPage() -> impl IntoView {
-    let jobs = Resource::new(|| (), |_| get_jobs());
+    let live = crate::live::Live::get();
+    let jobs = Resource::new(move || live.refresh.get(), |_| get_jobs());
     view! {
         <section class="page">
             <h1>"Jobs"</h1>
-            <Suspense fallback=|| view! { <p class="muted loading">"Loading jobs…"</p> }>
+            <Transition fallback=|| view! { <p class="muted loading">"Loading jobs…"</p> }>
                 {move || Suspend::new(async move {
                     match jobs.await {
                         Ok(list) if list.jobs.is_empty() => view! {
@@ -253,7 +258,7 @@ pub fn JobsPage() -> impl IntoView {
                             .into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

@@ -66,14 +66,23 @@ async fn home_page_is_rendered_on_the_server_with_the_empty_state() {
 }
 
 #[tokio::test]
-async fn home_page_lists_artifacts_that_exist() {
+async fn home_page_lists_the_collections_artifacts_with_their_status() {
     let home = TempHome::new().unwrap();
-    home.write_skill("default", "code-review", "# Code review")
-        .unwrap();
+    let up = skillmeat_testutils::git::GitRepo::new();
+    up.write("skills/code-review/SKILL.md", "# Code review\n");
+    up.commit("v1");
+    let spec = format!("{}#skills/code-review", up.path().display());
+    let o = crate::cli::skillmeat(home.path(), home.path(), &["add", &spec]);
+    assert!(o.status.success(), "{}", crate::cli::text(&o));
     let (status, body) = get(&home, "/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("code-review"), "{body}");
+    assert!(body.contains(r#"<tr data-id="skill:code-review">"#), "{body}");
+    assert!(body.contains("status-synced"), "upstream checked: {body}");
     assert!(!body.contains("No artifacts yet"), "{body}");
+    // A folder in the collection that collection.toml does not list is not an artifact.
+    home.write_skill("default", "stray", "# Stray").unwrap();
+    let (_, body) = get(&home, "/").await;
+    assert!(!body.contains("skill:stray"), "{body}");
 }
 
 #[tokio::test]

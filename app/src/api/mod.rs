@@ -4,18 +4,18 @@
 //! They are served under [`SERVER_FN_PREFIX`], apart from the REST API's `/api/v1`.
 
 mod artifact;
-mod collection;
 mod diff;
 mod jobs;
 mod overview;
 mod status;
+mod sync;
 
 pub use artifact::*;
-pub use collection::*;
 pub use diff::*;
 pub use jobs::*;
 pub use overview::*;
 pub use status::*;
+pub use sync::*;
 
 /// The URL prefix of every server function.
 pub const SERVER_FN_PREFIX: &str = "/_sm";
@@ -66,6 +66,13 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     async fn projects(&self) -> Result<Vec<String>, crate::dto::ErrorBody>;
     /// The most recent jobs, newest first.
     async fn jobs(&self, limit: u32) -> Result<crate::dto::JobList, crate::dto::ErrorBody>;
+    /// Queues a sync job, checked exactly as `POST /api/v1/sync/jobs` checks it.
+    async fn create_job(
+        &self,
+        req: crate::dto::CreateJob,
+    ) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
+    /// One job.
+    async fn job(&self, id: i64) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
 }
 
 #[cfg(feature = "ssr")]

@@ -49,6 +49,22 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 /// Queues `job` (or finds the one made with its idempotency key) and answers 202.
 async fn queue(state: &ApiState, job: NewJob) -> Result<Response, ApiError> {
+    let (stored, created) = enqueue(state, job).await?;
+    let location = format!("/api/v1/sync/jobs/{}", stored.id);
+    let mut response = (StatusCode::ACCEPTED, Json(JobView::from(stored))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if !created {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// Stores a job (or finds the one its idempotency key made) and wakes the runner.
+pub async fn enqueue(state: &ApiState, job: NewJob) -> Result<(Job, bool), ApiError> {
     let asked = job.clone();
     let (stored, created) = state
         .0
@@ -65,17 +81,7 @@ async fn queue(state: &ApiState, job: NewJob) -> Result<Response, ApiError> {
     if created {
         state.0.runner.wake();
     }
-    let location = format!("/api/v1/sync/jobs/{}", stored.id);
-    let mut response = (StatusCode::ACCEPTED, Json(JobView::from(stored))).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    if !created {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    Ok(response)
+    Ok((stored, created))
 }
 
 fn same_request(asked: &NewJob, stored: &Job) -> bool {
@@ -110,6 +116,17 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
     let key = idempotency_key(&headers)?;
+    let job = new_sync_job(&state, req, key, trace).await?;
+    queue(&state, job).await
+}
+
+/// Checks a sync request and turns it into the job to queue.
+pub async fn new_sync_job(
+    state: &ApiState,
+    req: CreateJob,
+    key: Option<String>,
+    trace: TraceId,
+) -> Result<NewJob, ApiError> {
     let (collection, _dir, manifest) = state.collection(req.collection.as_deref())?;
     let direction: Direction = req.direction.into();
     let project = state.project(req.project_path.as_deref()).await?;
@@ -176,7 +193,7 @@ pub async fn create(
             "no artifact to sync: name some in `artifacts`",
         ));
     }
-    let job = NewJob {
+    Ok(NewJob {
         kind: JobKind::Sync,
         resolve: None,
         direction,
@@ -188,8 +205,7 @@ pub async fn create(
         trace_id: trace.id,
         parent_span_id: trace.span,
         idempotency_key: key,
-    };
-    queue(&state, job).await
+    })
 }
 
 /// Settles a pending merge as a job: per-file and whole-artifact choices, then applies it.
@@ -267,7 +283,7 @@ pub async fn resolve(
     queue(&state, job).await
 }
 
-async fn find_job(state: &ApiState, id: i64) -> Result<Job, ApiError> {
+pub async fn find_job(state: &ApiState, id: i64) -> Result<Job, ApiError> {
     state
         .0
         .jobs

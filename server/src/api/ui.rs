@@ -3,10 +3,10 @@
 use skillmeat_app::api::Backend;
 
 use super::types::{
-    ArtifactList, DiffQuery, DiffView, DriftQuery, DriftView, ErrorBody, HistoryView, JobList,
-    JobQuery, Scope, VersionCards,
+    ArtifactList, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, ErrorBody, HistoryView,
+    JobList, JobQuery, JobView, Scope, VersionCards,
 };
-use super::{ApiError, ApiState, artifact_id, artifacts, jobs};
+use super::{ApiError, ApiState, TraceId, artifact_id, artifacts, jobs};
 
 fn scope(project: Option<String>) -> Scope {
     Scope {
@@ -27,7 +27,10 @@ fn missing_collection(e: &ErrorBody) -> bool {
 #[async_trait::async_trait]
 impl Backend for ApiState {
     async fn artifacts(&self) -> Result<ArtifactList, ErrorBody> {
-        match artifacts::artifact_list(self, scope(None)).await.map_err(body) {
+        match artifacts::artifact_list(self, scope(None))
+            .await
+            .map_err(body)
+        {
             Err(e) if missing_collection(&e) => Ok(ArtifactList {
                 collection: skillmeat_core::home::DEFAULT_COLLECTION.to_owned(),
                 artifacts: Vec::new(),
@@ -104,5 +107,21 @@ impl Backend for ApiState {
             limit: Some(limit),
         };
         jobs::job_list(self, q).await.map_err(body)
+    }
+
+    async fn create_job(&self, req: CreateJob) -> Result<JobView, ErrorBody> {
+        let trace = TraceId {
+            id: super::trace::new_trace_id(),
+            span: None,
+        };
+        let job = jobs::new_sync_job(self, req, None, trace)
+            .await
+            .map_err(body)?;
+        let (stored, _) = jobs::enqueue(self, job).await.map_err(body)?;
+        Ok(stored.into())
+    }
+
+    async fn job(&self, id: i64) -> Result<JobView, ErrorBody> {
+        jobs::find_job(self, id).await.map(Into::into).map_err(body)
     }
 }

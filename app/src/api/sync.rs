@@ -1,0 +1,16 @@
+use leptos::prelude::*;
+
+use crate::dto::{CreateJob, JobView};
+
+/// Queues a sync job (a dry run unless `dry_run` is false), exactly as
+/// `POST /api/v1/sync/jobs` would; the job runs in the background.
+#[server(prefix = "/_sm", endpoint = "start_sync")]
+pub async fn start_sync(req: CreateJob) -> Result<JobView, ServerFnError> {
+    super::backend()?.create_job(req).await.map_err(super::fail)
+}
+
+/// One job, as `GET /api/v1/sync/jobs/{id}` returns it.
+#[server(prefix = "/_sm", endpoint = "job")]
+pub async fn get_job(id: i64) -> Result<JobView, ServerFnError> {
+    super::backend()?.job(id).await.map_err(super::fail)
+}
