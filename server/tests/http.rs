@@ -76,7 +76,10 @@ async fn home_page_lists_the_collections_artifacts_with_their_status() {
     assert!(o.status.success(), "{}", crate::cli::text(&o));
     let (status, body) = get(&home, "/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains(r#"<tr data-id="skill:code-review">"#), "{body}");
+    assert!(
+        body.contains(r#"<tr data-id="skill:code-review">"#),
+        "{body}"
+    );
     assert!(body.contains("status-synced"), "upstream checked: {body}");
     assert!(!body.contains("No artifacts yet"), "{body}");
     // A folder in the collection that collection.toml does not list is not an artifact.
