@@ -38,6 +38,7 @@ bench: build
 	target/release/skillmeat bench drift $(BENCH_ARGS)
 	target/release/skillmeat bench sync
 	target/release/skillmeat bench api
+	target/release/skillmeat bench ui
 
 # Property-based run of the REST API against its OpenAPI document (schemathesis from PyPI).
 api-fuzz: build

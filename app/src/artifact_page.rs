@@ -5,11 +5,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::{get_artifact, get_diff, get_job, start_sync};
+use crate::api::{export_patch, get_artifact, get_diff, get_job, rollback_version, start_sync};
 use crate::diffview::DiffViewer;
 use crate::dto::{
-    ArtifactDetail, CreateJob, DirectionName, HistoryView, JobView, StateName, StrategyName,
-    VersionCard,
+    ArtifactDetail, CreateJob, DirectionName, HistoryView, JobView, PatchRequest, RollbackRequest,
+    StateName, StrategyName, VersionCard,
 };
 use crate::live::{Live, is_final};
 use crate::pages::{encode, status_badge};
@@ -215,8 +215,9 @@ fn render(d: ArtifactDetail, pair: Option<Pair>, split: bool) -> impl IntoView {
         </div>
         <nav class="pair-selector" aria-label="Compare">{pairs} <span class="spacer"></span> {views}</nav>
         {diff_section}
+        {project.clone().map(|p| view! { <PatchExport id=id.clone() project=p /> })}
         <h2 class="section">"History"</h2>
-        {history(d.history)}
+        {history(d.history, id.clone(), project.clone())}
     }
 }
 
@@ -283,7 +284,7 @@ fn DiffSection(
     }
 }
 
-fn history(h: HistoryView) -> impl IntoView {
+fn history(h: HistoryView, id: String, project: Option<String>) -> impl IntoView {
     if h.versions.is_empty() {
         return view! {
             <div class="empty-state"><h2>"No recorded versions"</h2>
@@ -309,8 +310,12 @@ fn history(h: HistoryView) -> impl IntoView {
                     <td>{v.tag.map(|t| view! { <span class="badge">{t}</span> })}</td>
                     <td><time datetime=v.created_at.clone()>{v.created_at.clone()}</time></td>
                     <td><code>{parents}</code></td>
+                    <td class="restore">
+                        <RestoreControl id=id.clone() hash=v.hash.clone() project=project.clone() />
+                    </td>
                 </tr>
             }
+            .into_any()
         })
         .collect_view();
     let events = (!h.events.is_empty()).then(|| {
@@ -337,6 +342,7 @@ fn history(h: HistoryView) -> impl IntoView {
                     <th scope="col">"Tag"</th>
                     <th scope="col">"Recorded"</th>
                     <th scope="col">"Parents"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
@@ -608,5 +614,163 @@ fn dir_code(d: DirectionName) -> &'static str {
         DirectionName::UpstreamToCollection => "upstream-to-collection",
         DirectionName::CollectionToProject => "collection-to-project",
         DirectionName::ProjectToCollection => "project-to-collection",
+    }
+}
+
+/// "Push upstream": packs the project's edits into a patch bundle for the upstream's
+/// maintainers, with its size, sha256, a download link, a copyable URL and, for GitHub
+/// upstreams, a compare link.
+#[component]
+fn PatchExport(id: String, project: String) -> impl IntoView {
+    let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
+    let ready = move || hydrated.is_some_and(|h| h.get());
+    let export = Action::new(move |(id, project): &(String, String)| {
+        let req = PatchRequest {
+            artifact: id.clone(),
+            project_path: project.clone(),
+            collection: None,
+        };
+        async move { export_patch(req).await.map_err(|e| e.to_string()) }
+    });
+    let copied = RwSignal::new(false);
+    let result = move || {
+        export.value().get().map(|r| match r {
+            Err(e) => view! { <div class="notice error" role="alert">"Could not export a patch: " {e}</div> }.into_any(),
+            Ok(p) => {
+                let absolute = absolute_url(&p.url);
+                let copy_text = absolute.clone();
+                view! {
+                    <dl class="patch-result">
+                        <div class="row"><dt>"Bundle"</dt><dd><a class="patch-download" href=p.url.clone() download>"Download the .tar.gz"</a>
+                            {format!(" ({})", human_size(p.size))}</dd></div>
+                        <div class="row"><dt>"SHA-256"</dt><dd><code class="patch-sha">{p.sha256.clone()}</code></dd></div>
+                        <div class="row"><dt>"Link"</dt><dd class="copy-row">
+                            <input class="patch-url" readonly value=absolute.clone() aria-label="Bundle URL" />
+                            <button type="button" on:click=move |_| { copy(&copy_text); copied.set(true); }>
+                                {move || if copied.get() { "Copied" } else { "Copy" }}
+                            </button>
+                        </dd></div>
+                        <div class="row"><dt>"Files"</dt><dd>{format!(
+                            "{} as patches, {} whole",
+                            p.patched.len(),
+                            p.whole_files.len()
+                        )}</dd></div>
+                        {p.github_url.map(|g| view! {
+                            <div class="row"><dt>"GitHub"</dt><dd><a href=g target="_blank" rel="noopener">"Open a compare view"</a></dd></div>
+                        })}
+                    </dl>
+                }
+                .into_any()
+            }
+        })
+    };
+    view! {
+        <section class="push-upstream">
+            <div class="section-head">
+                <h2 class="section">"Push upstream"</h2>
+                <button type="button" class="export-button" disabled=move || !ready() || export.pending().get()
+                    on:click=move |_| { copied.set(false); export.dispatch((id.clone(), project.clone())); }>
+                    {move || if export.pending().get() { "Exporting…" } else { "Export a patch" }}
+                </button>
+            </div>
+            <p class="muted">"Packs this project's edits as a patch bundle for the upstream's maintainers. SkillMeat never writes to an upstream."</p>
+            {result}
+        </section>
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// `path` as an absolute URL of this page's origin (the browser knows it; the server
+/// renders the path).
+fn absolute_url(path: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    if let Some(origin) = web_sys::window().and_then(|w| w.location().origin().ok()) {
+        return format!("{origin}{path}");
+    }
+    path.to_owned()
+}
+
+/// Copies `text` to the clipboard (browser only).
+fn copy(text: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
+
+/// A history row's "Restore" control: asks once, then rolls the collection (or the shown
+/// project) back to that version; the history and statuses refresh when it is done.
+#[component]
+fn RestoreControl(id: String, hash: String, project: Option<String>) -> impl IntoView {
+    let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
+    let ready = move || hydrated.is_some_and(|h| h.get());
+    let asking = RwSignal::new(false);
+    let target = RwSignal::new("collection".to_owned());
+    let live = Live::get();
+    let restore = Action::new(
+        move |(id, hash, project): &(String, String, Option<String>)| {
+            let req = RollbackRequest {
+                to: hash.clone(),
+                project_path: project.clone(),
+                collection: None,
+            };
+            let id = id.clone();
+            async move {
+                let r = rollback_version(id, req).await.map_err(|e| e.to_string());
+                if r.is_ok() {
+                    live.refresh.update(|n| *n += 1);
+                }
+                r
+            }
+        },
+    );
+    let short_hash = short(&hash);
+    let project_name = project.as_deref().map(|p| {
+        std::path::Path::new(p)
+            .file_name()
+            .map_or_else(|| p.to_owned(), |n| n.to_string_lossy().into_owned())
+    });
+    let go = {
+        let (id, hash, project) = (id.clone(), hash.clone(), project.clone());
+        move |_| {
+            let into = (target.get_untracked() == "project")
+                .then(|| project.clone())
+                .flatten();
+            restore.dispatch((id.clone(), hash.clone(), into));
+            asking.set(false);
+        }
+    };
+    view! {
+        <Show when=move || asking.get()
+            fallback=move || view! {
+                <button type="button" class="link-button restore-button" disabled=move || !ready()
+                    on:click=move |_| asking.set(true)>"Restore…"</button>
+            }>
+            <span class="restore-confirm">
+                "Restore " <code>{short_hash.clone()}</code> " into "
+                <select name="target" on:change=move |e| target.set(event_target_value(&e))>
+                    <option value="collection">"the collection"</option>
+                    {project_name.clone().map(|n| view! { <option value="project">{n}</option> })}
+                </select>
+                " ? "
+                <button type="button" class="primary" on:click=go.clone()>"Restore"</button>
+                <button type="button" on:click=move |_| asking.set(false)>"Cancel"</button>
+            </span>
+        </Show>
+        {move || restore.value().get().map(|r| match r {
+            Ok(v) => view! { <span class="muted restored">{if v.changed { "Restored." } else { "Already at that version." }}</span> }.into_any(),
+            Err(e) => view! { <span class="error">{e}</span> }.into_any(),
+        })}
     }
 }

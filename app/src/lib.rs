@@ -4,6 +4,10 @@
 //! function bodies, which call `skillmeat-core`), and with `hydrate` into the wasm bundle
 //! (`frontend/`). The two features are never enabled together.
 
+// Leptos views are nested types; the artifact page's are deep enough to need more than the
+// default limit when hydrating.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod artifact_page;
 pub mod components;

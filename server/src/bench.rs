@@ -27,6 +27,19 @@ pub enum BenchCommand {
     /// Load the HTTP API on loopback at a fixed rate: job creation and status polling (p50/p99
     /// against /healthz as the floor), then small jobs timed from POST to their final SSE event.
     Api(ApiBenchArgs),
+    /// Time the server's rendering of the web UI's pages for a collection of N artifacts
+    /// deployed in a project (artifact page target: < 20 ms), against /healthz as the floor.
+    Ui(UiBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UiBenchArgs {
+    /// Artifacts in the collection.
+    #[arg(long, default_value_t = 100)]
+    pub artifacts: usize,
+    /// Timed requests per page.
+    #[arg(long, default_value_t = 200)]
+    pub requests: usize,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +89,7 @@ pub fn run(cmd: BenchCommand) -> Result<ExitCode, CommandError> {
         BenchCommand::Drift(args) => drift(args),
         BenchCommand::Sync(args) => crate::bench_sync::run(args),
         BenchCommand::Api(args) => crate::bench_api::run(args),
+        BenchCommand::Ui(args) => crate::bench_ui::run(args),
     }
 }
 

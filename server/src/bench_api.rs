@@ -67,7 +67,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// A keep-alive HTTP/1.1 connection.
-async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, CommandError> {
+pub(crate) async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, CommandError> {
     let stream = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(fail("cannot connect to the server"))?;
@@ -146,7 +146,7 @@ async fn load(
     Ok(phase)
 }
 
-fn request(
+pub(crate) fn request(
     method: &str,
     uri: &str,
     token: &str,

@@ -7,6 +7,7 @@ pub mod api;
 pub mod bench;
 mod bench_api;
 mod bench_sync;
+mod bench_ui;
 pub mod cli;
 pub mod commands;
 pub mod demo;

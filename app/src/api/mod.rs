@@ -7,6 +7,7 @@ mod artifact;
 mod diff;
 mod jobs;
 mod overview;
+mod patch;
 mod status;
 mod sync;
 
@@ -14,6 +15,7 @@ pub use artifact::*;
 pub use diff::*;
 pub use jobs::*;
 pub use overview::*;
+pub use patch::*;
 pub use status::*;
 pub use sync::*;
 
@@ -73,6 +75,17 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
     /// One job.
     async fn job(&self, id: i64) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
+    /// Exports a project's edits as a patch bundle (rate limited like `POST /sync/patch`).
+    async fn patch(
+        &self,
+        req: crate::dto::PatchRequest,
+    ) -> Result<crate::dto::PatchCreated, crate::dto::ErrorBody>;
+    /// Restores a recorded version in the collection or a project.
+    async fn rollback(
+        &self,
+        id: String,
+        req: crate::dto::RollbackRequest,
+    ) -> Result<crate::dto::RolledBackView, crate::dto::ErrorBody>;
 }
 
 #[cfg(feature = "ssr")]

@@ -25,6 +25,7 @@ use super::types::{
     RolledBackView, Scope, VersionCard, VersionCards,
 };
 use super::{ApiError, ApiState, artifact_id};
+use skillmeat_app::pages::encode;
 
 /// The most unified diff text one response carries; later files get download links only.
 pub const DIFF_RESPONSE_LIMIT: usize = 4 * 1024 * 1024;
@@ -318,19 +319,6 @@ fn file_url(id: &ArtifactId, side: &str, path: &str, q: &DiffQuery) -> String {
     url
 }
 
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A unified diff between two sides, per file with stats; binary files, files over 1 MB and
 /// text past the response limit come as download links.
 #[utoipa::path(
@@ -576,6 +564,15 @@ pub async fn rollback(
 ) -> Result<Json<RolledBackView>, ApiError> {
     let id = path_id(id)?;
     let Json(req) = body?;
+    rollback_to(&state, id, req).await.map(Json)
+}
+
+/// Restores a recorded version (see [`rollback`]).
+pub async fn rollback_to(
+    state: &ApiState,
+    id: ArtifactId,
+    req: RollbackRequest,
+) -> Result<RolledBackView, ApiError> {
     let (collection, _, manifest) = state.collection(req.collection.as_deref())?;
     if manifest.get(&id).is_none() {
         return Err(ApiError::not_found(format!(
@@ -584,12 +581,12 @@ pub async fn rollback(
     }
     let project = state.project(req.project_path.as_deref()).await?;
     let done = ops::rollback(&state.ctx(), &id, &collection, project.as_deref(), &req.to).await?;
-    Ok(Json(RolledBackView {
+    Ok(RolledBackView {
         id: done.id.to_string(),
         project_path: done.project.map(|p| p.display().to_string()),
         from: done.from,
         to: done.to,
         changed: done.changed,
         warnings: done.warnings,
-    }))
+    })
 }

@@ -64,36 +64,81 @@ pub async fn create(
     body: Result<Json<PatchRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
+    let client = peer
+        .map(|Extension(ConnectInfo(addr))| addr.ip().to_string())
+        .unwrap_or_else(|| "local".to_owned());
+    match export(&state, req, &client).await {
+        Ok(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
+        Err(Export::Limited(wait)) => {
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                limited_message(wait),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Ok(response)
+        }
+        Err(Export::Failed(e)) => Err(e),
+    }
+}
+
+fn limited_message(wait: Duration) -> String {
+    format!(
+        "at most {EXPORTS_PER_WINDOW} patch exports a minute; try again in {} s",
+        wait.as_secs().max(1)
+    )
+}
+
+/// Why an export did not happen.
+pub enum Export {
+    /// The client's rate limit: wait this long.
+    Limited(Duration),
+    Failed(ApiError),
+}
+
+impl From<ApiError> for Export {
+    fn from(e: ApiError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<Export> for ApiError {
+    fn from(e: Export) -> Self {
+        match e {
+            Export::Limited(wait) => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                limited_message(wait),
+            ),
+            Export::Failed(e) => e,
+        }
+    }
+}
+
+/// Checks a patch request against the rate limit of `client`, and writes the bundle.
+pub async fn export(
+    state: &ApiState,
+    req: PatchRequest,
+    client: &str,
+) -> Result<PatchCreated, Export> {
     let id = artifact_id(&req.artifact)?;
     let (collection, _, manifest) = state.collection(req.collection.as_deref())?;
     if manifest.get(&id).is_none() {
-        return Err(ApiError::not_found(format!(
+        return Err(Export::Failed(ApiError::not_found(format!(
             "{id} is not in the collection"
-        )));
+        ))));
     }
     let project = state
         .project(Some(&req.project_path))
         .await?
         .ok_or_else(|| ApiError::invalid("project_required", "project_path is required"))?;
-    let client = peer
-        .map(|Extension(ConnectInfo(addr))| addr.ip().to_string())
-        .unwrap_or_else(|| "local".to_owned());
-    if let Err(wait) = admit(&state, &client) {
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!(
-                "at most {EXPORTS_PER_WINDOW} patch exports a minute; try again in {} s",
-                wait.as_secs().max(1)
-            ),
-        )
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Ok(response);
+    if let Err(wait) = admit(state, client) {
+        return Err(Export::Limited(wait));
     }
-    let dir = exports_dir(&state);
+    let dir = exports_dir(state);
     let mut random = [0u8; 8];
     getrandom::fill(&mut random).map_err(ApiError::internal)?;
     let file = format!(
@@ -122,7 +167,7 @@ pub async fn create(
         patched: bundle.manifest.patched,
         whole_files: bundle.manifest.whole_files,
     };
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    Ok(created)
 }
 
 /// Whether `name` is a bundle name this server makes: no separators, no dot-dot.

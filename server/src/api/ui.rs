@@ -1,12 +1,13 @@
-//! The web UI's reads ([`Backend`]), answered by the REST API's own functions.
+//! What the web UI reads and does ([`Backend`]), answered by the REST API's own functions.
 
 use skillmeat_app::api::Backend;
 
 use super::types::{
     ArtifactList, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, ErrorBody, HistoryView,
-    JobList, JobQuery, JobView, Scope, VersionCards,
+    JobList, JobQuery, JobView, PatchCreated, PatchRequest, RollbackRequest, RolledBackView, Scope,
+    VersionCards,
 };
-use super::{ApiError, ApiState, TraceId, artifact_id, artifacts, jobs};
+use super::{ApiError, ApiState, TraceId, artifact_id, artifacts, jobs, patch};
 
 fn scope(project: Option<String>) -> Scope {
     Scope {
@@ -123,5 +124,21 @@ impl Backend for ApiState {
 
     async fn job(&self, id: i64) -> Result<JobView, ErrorBody> {
         jobs::find_job(self, id).await.map(Into::into).map_err(body)
+    }
+
+    async fn patch(&self, req: PatchRequest) -> Result<PatchCreated, ErrorBody> {
+        // Every page shares one client slot of the export rate limit.
+        patch::export(self, req, "web-ui")
+            .await
+            .map_err(|e| body(e.into()))
+    }
+
+    async fn rollback(
+        &self,
+        id: String,
+        req: RollbackRequest,
+    ) -> Result<RolledBackView, ErrorBody> {
+        let id = artifact_id(&id).map_err(body)?;
+        artifacts::rollback_to(self, id, req).await.map_err(body)
     }
 }

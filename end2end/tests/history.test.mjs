@@ -1,0 +1,89 @@
+// Push upstream (export a patch bundle and check the downloaded tar.gz) and rollback from the
+// history (confirm, then see the history grow and the collection change).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { startServer, OUTPUT } from './server.mjs';
+import { launch } from './browser.mjs';
+import { readTarGz } from './tar.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  server = await startServer({ demo: true });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function hydratedPage() {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(server.loginUrl);
+  await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
+  return { context, page, errors };
+}
+
+test('push upstream: the exported bundle downloads, matches its sha256, and holds the edit', async () => {
+  const { context, page, errors } = await hydratedPage();
+  // web-app tuned fix-tests.
+  await page.locator('tr[data-id="command:fix-tests"] .project-status', { hasText: 'web-app' }).click();
+  await page.waitForURL(/project=.*web-app/);
+  await page.getByRole('button', { name: 'Export a patch' }).click();
+  await page.locator('.patch-result').waitFor({ timeout: 15_000 });
+  const sha = await page.locator('.patch-sha').innerText();
+  assert.match(sha, /^[0-9a-f]{64}$/);
+  const url = await page.locator('.patch-url').inputValue();
+  assert.ok(url.startsWith(server.url.replace(/\/$/, '')), url);
+  assert.match(await page.locator('.patch-result').innerText(), /1 as patches, 0 whole/);
+
+  const download = page.waitForEvent('download');
+  await page.locator('.patch-download').click();
+  const file = await (await download).path();
+  const bytes = readFileSync(file);
+  assert.equal(createHash('sha256').update(bytes).digest('hex'), sha);
+  const files = readTarGz(bytes);
+  const names = [...files.keys()];
+  const patch = names.find((n) => n.endsWith('.patch'));
+  assert.ok(patch, `a .patch in ${names.join(', ')}`);
+  assert.match(files.get(patch), /\+Run `npm test -- --watch=false` first\./);
+  await page.screenshot({ path: join(OUTPUT, 'patch-export.png'), fullPage: true });
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
+  await context.close();
+});
+
+test('rollback from the history: confirm, and the history and the collection change', async () => {
+  const { context, page, errors } = await hydratedPage();
+  await page.locator('tr[data-id="skill:api-docs"] a').first().click();
+  await page.locator('table.history').waitFor();
+  const rows = page.locator('table.history tbody tr');
+  assert.equal(await rows.count(), 2);
+  const before = await page.locator('.card.tier-collection code').first().innerText();
+  const older = rows.nth(1);
+  const olderHash = (await older.locator('td').first().locator('code').innerText()).trim();
+  assert.equal(await page.locator('ul.events li').count(), 0);
+
+  await older.getByRole('button', { name: 'Restore…' }).click();
+  await older.getByRole('button', { name: 'Cancel' }).click();
+  await older.getByRole('button', { name: 'Restore…' }).click();
+  await older.getByRole('button', { name: 'Restore', exact: true }).click();
+  // The rollback is recorded, and the collection holds the older version now.
+  await page.locator('ul.events li').first().waitFor({ timeout: 15_000 });
+  assert.match(await page.locator('ul.events li').first().innerText(), new RegExp(olderHash));
+  await page.locator('.card.tier-collection code', { hasText: olderHash }).first().waitFor();
+  assert.notEqual(before, olderHash);
+  assert.equal(await page.locator('table.history tbody tr.current td code').first().innerText(), olderHash);
+  await page.screenshot({ path: join(OUTPUT, 'rollback.png'), fullPage: true });
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
+  await context.close();
+});
