@@ -44,11 +44,15 @@ async fn time_get(
     let mut sender = connect(addr).await?;
     let mut out = Vec::with_capacity(n);
     for i in 0..n + 20 {
+        sender
+            .ready()
+            .await
+            .map_err(|e| CommandError::failed(format!("the connection closed: {e}")))?;
         let started = Instant::now();
         let response = sender
             .send_request(request("GET", path, token, None))
             .await
-            .map_err(fail("GET failed"))?;
+            .map_err(|e| CommandError::failed(format!("GET {path} failed: {e:?}")))?;
         let status = response.status();
         let body = response
             .into_body()
