@@ -12,7 +12,8 @@ use crate::dto::{
     StateName, StrategyName, VersionCard,
 };
 use crate::live::{Live, is_final};
-use crate::pages::{encode, status_badge};
+use crate::conflicts::{ConflictModal, Resolving, pending_banner};
+use crate::pages::{base_name, encode, status_badge};
 
 /// A pair of tiers to compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +98,10 @@ pub fn ArtifactPage() -> impl IntoView {
         move || (id(), project(), live.refresh.get()),
         |(id, project, _)| get_artifact(id, project),
     );
+    // The conflict modal lives outside the re-rendered part: a refresh keeps it open.
+    provide_context(Resolving(RwSignal::new(None)));
     view! {
+        <ConflictModal id=Signal::derive(id) />
         <section class="page artifact-page">
             <p class="crumbs"><a href="/">"Artifacts"</a> " / " <code>{id}</code></p>
             <Transition fallback=|| view! { <p class="muted loading">"Loading the artifact…"</p> }>
@@ -130,9 +134,7 @@ fn render(d: ArtifactDetail, pair: Option<Pair>, split: bool) -> impl IntoView {
             .deployed_in
             .iter()
             .map(|p| {
-                let name = std::path::Path::new(p)
-                    .file_name()
-                    .map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned());
+                let name = base_name(p);
                 let current = project.as_deref() == Some(p.as_str());
                 view! {
                     <a href=href(&id, Some(p), pair, split) class=if current { "chip current" } else { "chip" }
@@ -207,6 +209,7 @@ fn render(d: ArtifactDetail, pair: Option<Pair>, split: bool) -> impl IntoView {
             <h1><code>{name.to_owned()}</code></h1>
             <span class="badge kind">{kind.to_owned()}</span>
         </div>
+        {pending_banner(d.pending)}
         {chooser}
         {cards}
         <div class="section-head">
@@ -413,9 +416,9 @@ fn plan_of(job: &JobView) -> Option<(String, Vec<PlannedFile>)> {
     Some((outcome, files))
 }
 
-/// Waits for a job to end: its state from the server every 100 ms (a preview is quick), for
-/// at most a minute.
-async fn wait_for(id: i64) -> Result<JobView, String> {
+/// Waits for a job to end: its state from the server every 100 ms (a preview or a resolve is
+/// quick), for at most a minute.
+pub(crate) async fn wait_for(id: i64) -> Result<JobView, String> {
     for _ in 0..600 {
         match get_job(id).await {
             Ok(job) if is_final(job.state) => return Ok(job),
@@ -424,7 +427,7 @@ async fn wait_for(id: i64) -> Result<JobView, String> {
         }
         sleep_ms(100).await;
     }
-    Err("the preview is taking too long; see the Jobs page".to_owned())
+    Err("the job is taking too long; see the Jobs page".to_owned())
 }
 
 /// A timer future (the page's `setTimeout`).
@@ -736,11 +739,7 @@ fn RestoreControl(id: String, hash: String, project: Option<String>) -> impl Int
         },
     );
     let short_hash = short(&hash);
-    let project_name = project.as_deref().map(|p| {
-        std::path::Path::new(p)
-            .file_name()
-            .map_or_else(|| p.to_owned(), |n| n.to_string_lossy().into_owned())
-    });
+    let project_name = project.as_deref().map(base_name);
     let go = {
         let (id, hash, project) = (id.clone(), hash.clone(), project.clone());
         move |_| {

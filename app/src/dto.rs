@@ -104,6 +104,82 @@ pub enum Side {
     Theirs,
 }
 
+/// What to keep of one conflicting hunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum HunkSide {
+    Ours,
+    Theirs,
+    /// Ours, then theirs.
+    Both,
+}
+
+/// A merge waiting for the user: its conflicted files with every version of each.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ConflictView {
+    pub artifact: String,
+    pub collection: String,
+    /// The sync that conflicted.
+    pub direction: String,
+    /// The project, for the project directions.
+    pub project_path: Option<String>,
+    /// The tier being written ("ours") and the one its changes come from ("theirs").
+    pub ours_tier: String,
+    pub theirs_tier: String,
+    pub detected_at: String,
+    pub files: Vec<ConflictFileView>,
+    /// Conflicted files still undecided; the merge can be applied when this is empty.
+    pub unresolved: Vec<String>,
+}
+
+/// One conflicted file. The texts are left out (null) for a side that lacks the file, and for
+/// binary or over-large files, which can only be resolved whole.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ConflictFileView {
+    pub path: String,
+    /// `content`, `add-add`, `deleted-by-ours`, `deleted-by-theirs` or `binary`.
+    pub kind: String,
+    /// Decided already (markers gone or a side chosen).
+    pub resolved: bool,
+    /// Binary or too large to show: choose a side.
+    pub whole_only: bool,
+    pub base: Option<String>,
+    pub ours: Option<String>,
+    pub theirs: Option<String>,
+    /// The merged text, with conflict markers where the sides clash.
+    pub merged: Option<String>,
+    /// The merged text split into clean stretches and conflicts: one choice per conflict.
+    pub hunks: Vec<HunkView>,
+}
+
+/// A stretch of a conflicted file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum HunkView {
+    /// Text both sides agree on.
+    Clean { text: String },
+    /// Lines each side wrote here (with the base's, when known).
+    Conflict {
+        ours: String,
+        base: Option<String>,
+        theirs: String,
+    },
+}
+
+/// A pending merge of an artifact, in short.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PendingView {
+    pub direction: String,
+    pub project_path: Option<String>,
+    pub files: Vec<String>,
+    pub unresolved: Vec<String>,
+}
+
 /// A sync or resolve job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -181,7 +257,12 @@ pub struct ResolveRequest {
     /// Per conflicted file (its path inside the artifact): which side to keep.
     #[serde(default)]
     pub files: BTreeMap<String, Side>,
-    /// The side to keep for every file not named in `files`.
+    /// Per conflicted text file not named in `files`: ours, theirs or both for each of its
+    /// conflicting hunks, in order (see `GET /artifacts/{id}/conflicts`). The settled text is
+    /// written as the file's resolution.
+    #[serde(default)]
+    pub hunks: BTreeMap<String, Vec<HunkSide>>,
+    /// The side to keep for every file not named in `files` or `hunks`.
     #[serde(default)]
     pub strategy: Option<Side>,
     /// Apply the merge once nothing is undecided (default true).
@@ -451,4 +532,6 @@ pub struct ArtifactDetail {
     /// The project the cards and diffs are about.
     pub project: Option<String>,
     pub history: HistoryView,
+    /// Merges of it waiting for the user, anywhere.
+    pub pending: Vec<PendingView>,
 }

@@ -19,6 +19,13 @@ pub fn status_badge(status: &str) -> impl IntoView + use<> {
     view! { <span class=format!("badge status status-{status}")>{status.to_owned()}</span> }
 }
 
+/// A project's folder name, from its path.
+pub fn base_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
 /// Percent-encodes a query value (everything but unreserved characters).
 pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifact::ArtifactId;
 use crate::files::{ArtifactFiles, FileContent};
-use crate::merge::{ConflictKind, FileOutcome, has_conflict_markers};
+use crate::merge::{ConflictKind, FileOutcome, Hunk, conflict_hunks, has_conflict_markers};
 use crate::ops::{Context, OpsError, Recorder, Tier, rfc3339};
 use crate::records::{DeploymentFile, RecordedStatus};
 use crate::sync::{self, Commit, Direction, Sides, SyncRequest, UpstreamPoint};
@@ -72,6 +72,27 @@ pub struct PendingMerge {
     pub dir: PathBuf,
 }
 
+/// The versions a pending merge keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergePart {
+    /// The merged version: clean files merged, conflicted ones with markers.
+    Merged,
+    Base,
+    Ours,
+    Theirs,
+}
+
+impl MergePart {
+    fn dir(self) -> &'static str {
+        match self {
+            Self::Merged => "files",
+            Self::Base => "base",
+            Self::Ours => "ours",
+            Self::Theirs => "theirs",
+        }
+    }
+}
+
 /// A resolution of one conflicted file.
 #[derive(Debug, Clone)]
 pub enum Resolution {
@@ -113,6 +134,24 @@ impl PendingMerge {
             })
             .map(|f| f.path.clone())
             .collect())
+    }
+
+    /// One of the merge's versions: `files` (the merged one, markers included), `base`, `ours`
+    /// or `theirs`. A side that did not exist (no base, an added artifact) reads as empty.
+    pub fn part(&self, part: MergePart) -> Result<ArtifactFiles, OpsError> {
+        self.read_part(part.dir())
+    }
+
+    /// The conflict hunks of a conflicted text file in the merged version; `None` when the file
+    /// is absent or not UTF-8 text.
+    pub fn hunks(&self, path: &str) -> Result<Option<Vec<Hunk>>, OpsError> {
+        let merged = self.read_part("files")?;
+        Ok(merged
+            .files
+            .get(path)
+            .filter(|c| !crate::diff::is_binary(&c.bytes))
+            .and_then(|c| std::str::from_utf8(&c.bytes).ok())
+            .map(conflict_hunks))
     }
 
     fn read_part(&self, part: &str) -> Result<ArtifactFiles, OpsError> {

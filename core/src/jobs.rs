@@ -21,6 +21,7 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::artifact::ArtifactId;
 use crate::conflicts::{self, Resolution};
+use crate::merge::{Hunk, HunkChoice, settle_hunks};
 use crate::db::{Database, DbError, query_err};
 use crate::ops::{Context, OpsError, rfc3339};
 use crate::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
@@ -118,6 +119,26 @@ pub enum FileChoice {
     Theirs,
 }
 
+/// What to keep of one conflicting hunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HunkSide {
+    Ours,
+    Theirs,
+    /// Ours, then theirs.
+    Both,
+}
+
+impl From<HunkSide> for HunkChoice {
+    fn from(s: HunkSide) -> Self {
+        match s {
+            HunkSide::Ours => Self::Ours,
+            HunkSide::Theirs => Self::Theirs,
+            HunkSide::Both => Self::Both,
+        }
+    }
+}
+
 impl From<FileChoice> for Resolution {
     fn from(c: FileChoice) -> Self {
         match c {
@@ -133,7 +154,11 @@ pub struct ResolveParams {
     /// Per conflicted file (its path in the artifact), applied first.
     #[serde(default)]
     pub files: BTreeMap<String, FileChoice>,
-    /// For every file still undecided after `files`.
+    /// Per conflicted text file, applied after `files`: ours, theirs or both for each of its
+    /// conflicting hunks in order; the settled text becomes the file's custom resolution.
+    #[serde(default)]
+    pub hunks: BTreeMap<String, Vec<HunkSide>>,
+    /// For every file still undecided after `files` and `hunks`.
     #[serde(default)]
     pub strategy: Option<FileChoice>,
     /// Apply the merge once nothing is left undecided.
@@ -1038,9 +1063,15 @@ async fn resolve_one(ctx: &Context, job: &Job, id: &ArtifactId) -> Result<Done, 
         conflicts::resolve_file(ctx, id, collection, project, path, (*choice).into()).await?;
         decided.push(path.clone());
     }
+    for (path, sides) in &params.hunks {
+        let text = settled(&merge, id, path, sides)?;
+        let custom = Resolution::Custom(text.into_bytes());
+        conflicts::resolve_file(ctx, id, collection, project, path, custom).await?;
+        decided.push(path.clone());
+    }
     if let Some(choice) = params.strategy {
         for path in merge.unresolved()? {
-            if params.files.contains_key(&path) {
+            if params.files.contains_key(&path) || params.hunks.contains_key(&path) {
                 continue;
             }
             conflicts::resolve_file(ctx, id, collection, project, &path, choice.into()).await?;
@@ -1076,6 +1107,36 @@ async fn resolve_one(ctx: &Context, job: &Job, id: &ArtifactId) -> Result<Done, 
         failed: false,
         line: "resolved and applied".to_owned(),
     })
+}
+
+/// The text of a conflicted file of `merge` with its hunks settled by `sides`.
+pub fn settled(
+    merge: &conflicts::PendingMerge,
+    id: &ArtifactId,
+    path: &str,
+    sides: &[HunkSide],
+) -> Result<String, OpsError> {
+    let Some(hunks) = merge.hunks(path)? else {
+        return Err(OpsError::NotInMerge {
+            id: id.clone(),
+            path: path.to_owned(),
+            files: "it has no text to choose hunks in".to_owned(),
+        });
+    };
+    let choices: Vec<HunkChoice> = sides.iter().map(|&s| s.into()).collect();
+    let conflicts = hunks
+        .iter()
+        .filter(|h| matches!(h, Hunk::Conflict { .. }))
+        .count();
+    match settle_hunks(&hunks, &choices) {
+        Some(text) if choices.len() == conflicts => Ok(text),
+        _ => Err(OpsError::HunkChoices {
+            id: id.clone(),
+            path: path.to_owned(),
+            conflicts,
+            given: choices.len(),
+        }),
+    }
 }
 
 fn report_json(report: &SyncReport) -> serde_json::Value {

@@ -408,6 +408,116 @@ pub fn has_conflict_markers(bytes: &[u8]) -> bool {
     false
 }
 
+/// A stretch of a file with conflict markers: text both sides agree on, or one conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Hunk {
+    /// Merged text, kept whatever is chosen.
+    Clean { text: String },
+    /// One conflict: each side's lines (and the base's, when the markers show it), each with
+    /// its line ending.
+    Conflict {
+        ours: String,
+        base: Option<String>,
+        theirs: String,
+    },
+}
+
+/// What to keep of one conflict hunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HunkChoice {
+    Ours,
+    Theirs,
+    /// Ours, then theirs.
+    Both,
+}
+
+/// Splits text holding conflict markers (as [`merge_text`] writes them, with or without the
+/// base section) into clean stretches and conflicts. Text without markers is one clean hunk; an
+/// unterminated conflict is kept as clean text, so nothing is ever dropped.
+pub fn conflict_hunks(text: &str) -> Vec<Hunk> {
+    let is = |line: &str, c: char| {
+        let mut chars = line.chars();
+        (0..MARKER_SIZE).all(|_| chars.next() == Some(c))
+            && matches!(chars.next(), None | Some(' ' | '\n' | '\r'))
+    };
+    enum Part {
+        Ours,
+        Base,
+        Theirs,
+    }
+    let mut hunks = Vec::new();
+    let mut clean = String::new();
+    // The conflict being read: its raw text (kept in case it never closes) and its sides.
+    let mut open: Option<(String, Part, String, Option<String>, String)> = None;
+    for line in text.split_inclusive('\n') {
+        let mut closed = false;
+        match open.as_mut() {
+            None if is(line, '<') => {
+                if !clean.is_empty() {
+                    hunks.push(Hunk::Clean {
+                        text: std::mem::take(&mut clean),
+                    });
+                }
+                open = Some((line.to_owned(), Part::Ours, String::new(), None, String::new()));
+            }
+            None => clean.push_str(line),
+            Some((raw, part, ours, base, theirs)) => {
+                raw.push_str(line);
+                match part {
+                    Part::Ours if is(line, '|') => {
+                        *part = Part::Base;
+                        *base = Some(String::new());
+                    }
+                    Part::Ours | Part::Base if is(line, '=') => *part = Part::Theirs,
+                    Part::Theirs if is(line, '>') => closed = true,
+                    Part::Ours => ours.push_str(line),
+                    Part::Base => base.get_or_insert_with(String::new).push_str(line),
+                    Part::Theirs => theirs.push_str(line),
+                }
+            }
+        }
+        if closed && let Some((_, _, ours, base, theirs)) = open.take() {
+            hunks.push(Hunk::Conflict { ours, base, theirs });
+        }
+    }
+    if let Some((raw, ..)) = open {
+        if let Some(Hunk::Clean { text }) = hunks.last_mut() {
+            text.push_str(&raw);
+        } else {
+            clean.push_str(&raw);
+        }
+    }
+    if !clean.is_empty() {
+        hunks.push(Hunk::Clean { text: clean });
+    }
+    hunks
+}
+
+/// The text of `hunks` with each conflict settled by the next of `choices` (in order).
+/// `None` when there are fewer choices than conflicts.
+pub fn settle_hunks(hunks: &[Hunk], choices: &[HunkChoice]) -> Option<String> {
+    let mut out = String::new();
+    let mut choices = choices.iter();
+    for hunk in hunks {
+        match hunk {
+            Hunk::Clean { text } => out.push_str(text),
+            Hunk::Conflict { ours, theirs, .. } => match choices.next()? {
+                HunkChoice::Ours => out.push_str(ours),
+                HunkChoice::Theirs => out.push_str(theirs),
+                HunkChoice::Both => {
+                    out.push_str(ours);
+                    if !ours.is_empty() && !ours.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    out.push_str(theirs);
+                }
+            },
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,5 +696,47 @@ mod tests {
         assert!(!has_conflict_markers(b"<<<<<<<< eight\n>>>>>>>> eight\n"));
         assert!(!has_conflict_markers(b"text <<<<<<< inside\n>>>>>>> x\n"));
         assert!(!has_conflict_markers(b"=======\nunderline\n"));
+    }
+
+    #[test]
+    fn conflict_hunks_split_a_merge_and_settle_back_to_each_side() {
+        let base = "a\nb\nc\nd\ne\nf\ng\nh\n";
+        let ours = "a\nB1\nc\nd\ne\nf\nG1\nh\n";
+        let theirs = "a\nB2\nc\nd\ne\nf\nG2\nh\n";
+        let m = merge_text("f", base.as_bytes(), ours.as_bytes(), theirs.as_bytes(), Labels::default())
+            .unwrap();
+        assert!(!m.clean);
+        let text = String::from_utf8(m.bytes).unwrap();
+        let hunks = conflict_hunks(&text);
+        let conflicts: Vec<_> = hunks
+            .iter()
+            .filter_map(|h| match h {
+                Hunk::Conflict { ours, base, theirs } => Some((ours.as_str(), base.as_deref(), theirs.as_str())),
+                Hunk::Clean { .. } => None,
+            })
+            .collect();
+        assert_eq!(conflicts, [("B1\n", Some("b\n"), "B2\n"), ("G1\n", Some("g\n"), "G2\n")]);
+        use HunkChoice::*;
+        assert_eq!(settle_hunks(&hunks, &[Ours, Ours]).unwrap(), ours);
+        assert_eq!(settle_hunks(&hunks, &[Theirs, Theirs]).unwrap(), theirs);
+        assert_eq!(
+            settle_hunks(&hunks, &[Ours, Both]).unwrap(),
+            "a\nB1\nc\nd\ne\nf\nG1\nG2\nh\n"
+        );
+        assert_eq!(settle_hunks(&hunks, &[Ours]), None);
+    }
+
+    #[test]
+    fn conflict_hunks_keep_text_without_markers_and_unclosed_conflicts_whole() {
+        assert_eq!(conflict_hunks(""), []);
+        let plain = "x\n=======\ny";
+        assert_eq!(conflict_hunks(plain), [Hunk::Clean { text: plain.to_owned() }]);
+        let unclosed = "a\n<<<<<<< ours\nb\n=======\nc\n";
+        assert_eq!(conflict_hunks(unclosed), [Hunk::Clean { text: unclosed.to_owned() }]);
+        // Without the base section, and without a final newline.
+        assert_eq!(
+            conflict_hunks("<<<<<<< o\nx\n=======\ny\n>>>>>>> t"),
+            [Hunk::Conflict { ours: "x\n".into(), base: None, theirs: "y\n".into() }]
+        );
     }
 }

@@ -106,6 +106,17 @@ pub enum OpsError {
         path: String,
         files: String,
     },
+    /// Hunk choices that do not match a file's conflicts.
+    #[error(
+        "{path} of {id} has {conflicts} conflicting hunk(s) but {given} choice(s) were given; \
+         choose ours, theirs or both for each"
+    )]
+    HunkChoices {
+        id: ArtifactId,
+        path: String,
+        conflicts: usize,
+        given: usize,
+    },
     /// A resolution still holds conflict markers.
     #[error("{what} still holds conflict markers: {files}")]
     MarkersLeft { what: String, files: String },

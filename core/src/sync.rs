@@ -54,6 +54,15 @@ impl Direction {
         }
     }
 
+    /// The tiers written ("ours") and read ("theirs"): `(target, source)`.
+    pub fn tiers(self) -> (&'static str, &'static str) {
+        match self {
+            Self::UpstreamToCollection => ("collection", "upstream"),
+            Self::CollectionToProject => ("project", "collection"),
+            Self::ProjectToCollection => ("collection", "project"),
+        }
+    }
+
     /// Whether a project is involved.
     pub fn needs_project(self) -> bool {
         !matches!(self, Self::UpstreamToCollection)
@@ -413,11 +422,7 @@ impl MarkerLabels {
 
 fn labels(direction: Direction, sides: &Sides) -> MarkerLabels {
     let short = |h: Option<ContentHash>| h.map(|h| h.short()).unwrap_or_default();
-    let (ours, theirs) = match direction {
-        Direction::UpstreamToCollection => ("collection", "upstream"),
-        Direction::CollectionToProject => ("project", "collection"),
-        Direction::ProjectToCollection => ("collection", "project"),
-    };
+    let (ours, theirs) = direction.tiers();
     MarkerLabels {
         ours: format!("{ours} {}", short(sides.target_hash)),
         base: format!("base {}", short(sides.base_hash)),

@@ -33,8 +33,8 @@ test('artifacts and their statuses read without JavaScript; filters are a plain 
   const page = await context.newPage();
   await page.goto(server.loginUrl);
 
-  assert.equal(await page.locator('table.artifacts tbody tr').count(), 9);
-  assert.match(await page.locator('.summary').innerText(), /^9 artifacts · \d+ need attention · 9 shown$/);
+  assert.equal(await page.locator('table.artifacts tbody tr').count(), 10);
+  assert.match(await page.locator('.summary').innerText(), /^10 artifacts · \d+ need attention · 10 shown$/);
   // Upstream ↔ collection, as DESIGN §4 names them.
   assert.equal(await statusIn(page, 'skill:code-review', 3), 'outdated');
   assert.equal(await statusIn(page, 'command:release-notes', 3), 'conflict');
@@ -50,7 +50,7 @@ test('artifacts and their statuses read without JavaScript; filters are a plain 
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(/status=conflict/);
   const ids = await page.locator('table.artifacts tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
-  assert.deepEqual(ids, ['command:release-notes', 'agent:docs-writer']);
+  assert.deepEqual(ids, ['skill:incident-response', 'command:release-notes', 'agent:docs-writer']);
   assert.equal(await page.locator('select[name="status"]').inputValue(), 'conflict', 'the form keeps its value');
   // Search by name, and a search that matches nothing.
   await page.goto(new URL('/?q=review', server.url).href);

@@ -35,8 +35,12 @@ test('preview, apply, navigate away, and get the toast; the status updates in pl
   await page.locator('tr[data-id="skill:code-review"] a').first().click();
   await page.locator('.pair-selector .tab', { hasText: 'Upstream ↔ Collection' }).click();
   await page.waitForURL(/pair=uc/);
+  // The URL changes before the page re-renders for it: wait for the new pair's content, or the
+  // dialog would open in the old render and vanish with it.
+  await page.locator('.pair-selector .tab[aria-current="true"]', { hasText: 'Upstream ↔ Collection' }).waitFor();
   await page.getByRole('button', { name: 'Sync…' }).click();
   const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
   await dialog.getByRole('button', { name: 'Preview' }).click();
   await dialog.locator('.plan-outcome').waitFor({ timeout: 15_000 });
   assert.equal(await dialog.locator('.plan-outcome').innerText(), 'fast forward');

@@ -74,6 +74,14 @@ const V1: Commit = Commit {
             "## METHOD /path\n\nWhat it does, in one sentence.\n\n| parameter | in | required | meaning |\n|---|---|---|---|\n\n```sh\ncurl -s http://localhost:8080/path\n```\n",
         ),
         (
+            "skills/incident-response/SKILL.md",
+            "---\nname: incident-response\ndescription: Run an incident from first alert to postmortem.\n---\n\n# Incident response\n\nFollow `runbook.md` step by step. Keep a log of every action with its time.\n",
+        ),
+        (
+            "skills/incident-response/runbook.md",
+            "# Incident runbook\n\n## Declare\n\nOpen an incident channel named after the date and the symptom.\nPage the on-call owner of the failing service.\n\n## Stabilise\n\nRoll back the last deploy if it started after the symptom.\nScale out before you debug.\n\n## Communicate\n\nPost a status update every 30 minutes, even when nothing changed.\n\n## Close\n\nWrite the timeline while it is fresh.\n",
+        ),
+        (
             "commands/fix-tests.md",
             "---\ndescription: Find and fix failing tests\n---\n\nRun the test suite. For each failure, read the test first, then the code under test.\nFix the code unless the test is wrong; say which and why.\n",
         ),
@@ -101,7 +109,7 @@ const V1: Commit = Commit {
 };
 
 const V1_1: Commit = Commit {
-    message: "Review checklist covers migrations; release notes by section; API docs paginate; auditor checks deps",
+    message: "Review checklist covers migrations; release notes by section; API docs paginate; auditor checks deps; incident runbook pages the commander",
     tag: Some("v1.1.0"),
     days_ago: 9,
     files: &[
@@ -120,6 +128,14 @@ const V1_1: Commit = Commit {
         (
             "agents/security-auditor.md",
             "---\nname: security-auditor\ndescription: Looks for injection, secrets and unsafe defaults.\ntools: Read, Grep\n---\n\nCheck inputs that reach a shell, a query or a path. Flag secrets in code and logs.\nList dependencies with known advisories and the version that fixes each.\n",
+        ),
+        (
+            "skills/incident-response/SKILL.md",
+            "---\nname: incident-response\ndescription: Run an incident from first alert to a blameless postmortem.\n---\n\n# Incident response\n\nFollow `runbook.md` step by step. Keep a log of every action with its time.\n",
+        ),
+        (
+            "skills/incident-response/runbook.md",
+            "# Incident runbook\n\n## Declare\n\nOpen an incident channel named after the date and the symptom.\nPage the on-call owner of the failing service and the incident commander.\n\n## Stabilise\n\nRoll back the last deploy if it started after the symptom.\nScale out before you debug.\n\n## Communicate\n\nPost a status update every 20 minutes, even when nothing changed.\n\n## Close\n\nWrite the timeline while it is fresh.\n",
         ),
         (
             "skills/changelog/SKILL.md",
@@ -226,6 +242,23 @@ pub async fn demo(home: &Path, args: DemoArgs) -> Result<ExitCode, CommandError>
     append(
         &collection.join("commands/release-notes.md"),
         "Mention who contributed, by handle.\n",
+    )?;
+    // The team adapted the incident runbook, in three places upstream changed too: a conflict
+    // with two conflicted files, one of them with two conflicting hunks.
+    replace(
+        &collection.join("skills/incident-response/SKILL.md"),
+        "to postmortem.",
+        "to postmortem, for production services.",
+    )?;
+    replace(
+        &collection.join("skills/incident-response/runbook.md"),
+        "Page the on-call owner of the failing service.",
+        "Page the on-call owner of the failing service through PagerDuty.",
+    )?;
+    replace(
+        &collection.join("skills/incident-response/runbook.md"),
+        "every 30 minutes",
+        "every hour",
     )?;
     // Only the collection changed the docs writer: modified; web-app is now outdated.
     append(
@@ -378,6 +411,17 @@ fn append(path: &Path, line: &str) -> Result<(), CommandError> {
     let mut text = std::fs::read_to_string(path).map_err(|e| failed("read", path, &e))?;
     text.push_str(line);
     std::fs::write(path, text).map_err(|e| failed("write", path, &e))
+}
+
+fn replace(path: &Path, from: &str, to: &str) -> Result<(), CommandError> {
+    let text = std::fs::read_to_string(path).map_err(|e| failed("read", path, &e))?;
+    if !text.contains(from) {
+        return Err(CommandError::failed(format!(
+            "{} no longer says `{from}`: the demo's data is out of step",
+            path.display()
+        )));
+    }
+    std::fs::write(path, text.replacen(from, to, 1)).map_err(|e| failed("write", path, &e))
 }
 
 fn remove(path: &Path) -> Result<(), CommandError> {

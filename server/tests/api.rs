@@ -183,6 +183,11 @@ fn routes(a: &Api) -> Vec<(Method, String, Option<Value>)> {
             Some(json!({"artifact": "command:fix", "project_path": p})),
         ),
         (
+            Method::GET,
+            "/api/v1/artifacts/command:fix/conflicts".into(),
+            None,
+        ),
+        (
             Method::POST,
             "/api/v1/sync/patch".into(),
             Some(json!({"artifact": "command:fix", "project_path": p})),
@@ -863,14 +868,58 @@ async fn reads_conflicts_resolve_patch_and_rollback() {
         (status, err["error"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("not_in_merge"))
     );
+    // The conflict modal's read: every version of the file, and its hunks.
+    let conflicts_uri = format!(
+        "/api/v1/artifacts/command:fix/conflicts?project_path={}",
+        a.p()
+    );
+    let (status, view) = a.get(&conflicts_uri).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(
+        (view["ours_tier"].as_str(), view["theirs_tier"].as_str()),
+        (Some("project"), Some("collection"))
+    );
+    assert_eq!(view["unresolved"], json!(["fix.md"]));
+    let file = &view["files"][0];
+    assert_eq!(
+        (file["path"].as_str(), file["kind"].as_str(), file["resolved"].as_bool()),
+        (Some("fix.md"), Some("content"), Some(false)),
+        "{view}"
+    );
+    assert_eq!(file["ours"], "Fix, the project's way.\n");
+    assert_eq!(file["theirs"], "Fix, the collection's way.\n");
+    assert!(file["merged"].as_str().unwrap().contains("<<<<<<< project"));
+    let conflicts: Vec<&serde_json::Value> = file["hunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["kind"] == "conflict")
+        .collect();
+    assert_eq!(conflicts.len(), 1, "{view}");
+    assert_eq!(conflicts[0]["ours"], "Fix, the project's way.\n");
+    assert_eq!(conflicts[0]["theirs"], "Fix, the collection's way.\n");
+    // Hunk choices must match the file's conflicts, and a file is decided one way only.
+    for bad in [
+        json!({"artifact": "command:fix", "project_path": a.p(), "hunks": {"fix.md": ["ours", "theirs"]}}),
+        json!({"artifact": "command:fix", "project_path": a.p(), "hunks": {"fix.md": []}}),
+        json!({"artifact": "command:fix", "project_path": a.p(), "files": {"fix.md": "ours"}, "hunks": {"fix.md": ["ours"]}}),
+    ] {
+        let (status, err) = a.post("/api/v1/sync/resolve", bad.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad} → {err}");
+    }
     let (status, job) = a
-        .post("/api/v1/sync/resolve", json!({"artifact": "command:fix", "project_path": a.p(), "files": {"fix.md": "theirs"}}))
+        .post("/api/v1/sync/resolve", json!({"artifact": "command:fix", "project_path": a.p(), "hunks": {"fix.md": ["theirs"]}}))
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
     assert_eq!(job["kind"], "resolve");
     let done = a.wait(job["id"].as_i64().unwrap()).await;
     assert_eq!(done["state"], "success", "{done}");
     assert_eq!(done["result"][0]["applied"], true);
+    let (status, gone) = a.get(&conflicts_uri).await;
+    assert_eq!(
+        (status, gone["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("no_pending_merge"))
+    );
     assert_eq!(
         std::fs::read_to_string(a.project_file("commands/fix.md")).unwrap(),
         "Fix, the collection's way.\n"

@@ -380,6 +380,7 @@ fn demo_fills_a_new_home_with_every_drift_status_and_leaves_a_used_one_alone() {
         ("skill:code-review", uc, None, "outdated"),
         ("agent:docs-writer", uc, None, "modified"),
         ("command:release-notes", uc, None, "conflict"),
+        ("skill:incident-response", uc, None, "conflict"),
         ("command:fix-tests", cp, Some("web-app"), "modified"),
         ("skill:api-docs", cp, Some("web-app"), "outdated"),
         ("agent:docs-writer", cp, Some("api-service"), "conflict"),

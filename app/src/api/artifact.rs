@@ -26,11 +26,13 @@ pub async fn get_artifact(
         .versions(id.clone(), project.clone())
         .await
         .map_err(super::fail)?;
-    let history = backend.history(id).await.map_err(super::fail)?;
+    let history = backend.history(id.clone()).await.map_err(super::fail)?;
+    let pending = backend.pending(id).await.map_err(super::fail)?;
     Ok(ArtifactDetail {
         cards,
         deployed_in,
         project,
         history,
+        pending,
     })
 }

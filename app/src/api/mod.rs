@@ -4,6 +4,7 @@
 //! They are served under [`SERVER_FN_PREFIX`], apart from the REST API's `/api/v1`.
 
 mod artifact;
+mod conflicts;
 mod diff;
 mod jobs;
 mod overview;
@@ -12,6 +13,7 @@ mod status;
 mod sync;
 
 pub use artifact::*;
+pub use conflicts::*;
 pub use diff::*;
 pub use jobs::*;
 pub use overview::*;
@@ -80,6 +82,19 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         &self,
         req: crate::dto::PatchRequest,
     ) -> Result<crate::dto::PatchCreated, crate::dto::ErrorBody>;
+    /// The pending merge of an artifact in a project (or the collection's own).
+    async fn conflicts(
+        &self,
+        id: String,
+        project: Option<String>,
+    ) -> Result<crate::dto::ConflictView, crate::dto::ErrorBody>;
+    /// Every pending merge of an artifact, in short.
+    async fn pending(&self, id: String) -> Result<Vec<crate::dto::PendingView>, crate::dto::ErrorBody>;
+    /// Queues a resolve job, checked exactly as `POST /api/v1/sync/resolve` checks it.
+    async fn resolve(
+        &self,
+        req: crate::dto::ResolveRequest,
+    ) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
     /// Restores a recorded version in the collection or a project.
     async fn rollback(
         &self,

@@ -1,9 +1,9 @@
 //! From `skillmeat-core`'s types to the DTOs (server side only).
 
-use skillmeat_core::jobs::{FileChoice, Job, JobEvent, JobKind, JobState};
+use skillmeat_core::jobs::{FileChoice, HunkSide as CoreHunkSide, Job, JobEvent, JobKind, JobState};
 use skillmeat_core::sync::{Direction, Strategy};
 
-use super::{DirectionName, EventView, JobView, Side, StateName, StrategyName};
+use super::{DirectionName, EventView, HunkSide, JobView, Side, StateName, StrategyName};
 
 impl From<DirectionName> for Direction {
     fn from(d: DirectionName) -> Self {
@@ -78,6 +78,16 @@ impl From<Side> for FileChoice {
         match s {
             Side::Ours => FileChoice::Ours,
             Side::Theirs => FileChoice::Theirs,
+        }
+    }
+}
+
+impl From<HunkSide> for CoreHunkSide {
+    fn from(s: HunkSide) -> Self {
+        match s {
+            HunkSide::Ours => Self::Ours,
+            HunkSide::Theirs => Self::Theirs,
+            HunkSide::Both => Self::Both,
         }
     }
 }

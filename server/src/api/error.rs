@@ -123,6 +123,7 @@ impl From<OpsError> for ApiError {
             | OpsError::NotRegistered { .. }
             | OpsError::NoUpstream { .. }
             | OpsError::NotInMerge { .. }
+            | OpsError::HunkChoices { .. }
             | OpsError::AmbiguousPending { .. }
             | OpsError::NothingToExport { .. } => Self::invalid("invalid", message),
             OpsError::PendingMerge { .. }

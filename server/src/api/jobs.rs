@@ -1,7 +1,7 @@
 //! Sync and resolve jobs: create (persisted before the response), read, list, cancel, and
 //! follow over SSE.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -16,7 +16,8 @@ use futures_util::Stream;
 use skillmeat_core::artifact::ArtifactId;
 use skillmeat_core::conflicts;
 use skillmeat_core::jobs::{
-    CancelOutcome, Job, JobEvent, JobFilter, JobKind, JobStore, NewJob, ResolveParams,
+    CancelOutcome, HunkSide, Job, JobEvent, JobFilter, JobKind, JobStore, NewJob, ResolveParams,
+    settled,
 };
 use skillmeat_core::records::DeploymentFile;
 use skillmeat_core::sync::{Direction, Strategy};
@@ -230,6 +231,18 @@ pub async fn resolve(
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
     let key = idempotency_key(&headers)?;
+    let job = new_resolve_job(&state, req, key, trace).await?;
+    queue(&state, job).await
+}
+
+/// A resolve job as `POST /sync/resolve` checks it: the pending merge exists, the files named
+/// are its conflicted files, and hunk choices match their conflicts.
+pub async fn new_resolve_job(
+    state: &ApiState,
+    req: ResolveRequest,
+    key: Option<String>,
+    trace: TraceId,
+) -> Result<NewJob, ApiError> {
     let id = artifact_id(&req.artifact)?;
     let (collection, _dir, _manifest) = state.collection(req.collection.as_deref())?;
     let project = state.project(req.project_path.as_deref()).await?;
@@ -244,6 +257,7 @@ pub async fn resolve(
     if let Some(unknown) = req
         .files
         .keys()
+        .chain(req.hunks.keys())
         .find(|path| !merge.files.iter().any(|f| &f.path == *path))
     {
         let known: Vec<&str> = merge.files.iter().map(|f| f.path.as_str()).collect();
@@ -255,11 +269,34 @@ pub async fn resolve(
             ),
         ));
     }
+    if let Some(both) = req.hunks.keys().find(|p| req.files.contains_key(*p)) {
+        return Err(ApiError::invalid(
+            "invalid",
+            format!("`{both}` is in both `files` and `hunks`: choose one way to resolve it"),
+        ));
+    }
+    let hunks: BTreeMap<String, Vec<HunkSide>> = req
+        .hunks
+        .iter()
+        .map(|(p, sides)| (p.clone(), sides.iter().map(|&s| s.into()).collect()))
+        .collect();
+    {
+        // Checked now, so a mismatch is a 422 rather than a failed job.
+        let (merge, id) = (merge.clone(), id.clone());
+        let hunks = hunks.clone();
+        tokio::task::spawn_blocking(move || {
+            hunks
+                .iter()
+                .try_for_each(|(path, sides)| settled(&merge, &id, path, sides).map(drop))
+        })
+        .await
+        .map_err(ApiError::internal)??;
+    }
     let direction: Direction = merge
         .direction
         .parse()
         .map_err(|e: String| ApiError::internal(format!("pending merge of {id}: {e}")))?;
-    let job = NewJob {
+    Ok(NewJob {
         kind: JobKind::Resolve,
         resolve: Some(ResolveParams {
             files: req
@@ -267,6 +304,7 @@ pub async fn resolve(
                 .iter()
                 .map(|(p, s)| (p.clone(), (*s).into()))
                 .collect(),
+            hunks,
             strategy: req.strategy.map(Into::into),
             apply: req.apply.unwrap_or(true),
         }),
@@ -279,8 +317,7 @@ pub async fn resolve(
         trace_id: trace.id,
         parent_span_id: trace.span,
         idempotency_key: key,
-    };
-    queue(&state, job).await
+    })
 }
 
 pub async fn find_job(state: &ApiState, id: i64) -> Result<Job, ApiError> {

@@ -7,6 +7,7 @@
 //! and a JSON `{error, message}` that never carries internals.
 
 mod artifacts;
+mod conflicts;
 pub mod auth;
 mod error;
 mod jobs;
@@ -190,6 +191,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/artifacts/{id}/diff", get(artifacts::diff))
         .route("/artifacts/{id}/file", get(artifacts::file))
         .route("/artifacts/{id}/rollback", post(artifacts::rollback))
+        .route("/artifacts/{id}/conflicts", get(conflicts::get))
         .route("/drift", get(artifacts::drift))
         .route("/healthz", get(metrics::healthz))
         .route("/metrics", get(metrics::metrics))

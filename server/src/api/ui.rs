@@ -3,11 +3,11 @@
 use skillmeat_app::api::Backend;
 
 use super::types::{
-    ArtifactList, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, ErrorBody, HistoryView,
-    JobList, JobQuery, JobView, PatchCreated, PatchRequest, RollbackRequest, RolledBackView, Scope,
+    ArtifactList, ConflictView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, ErrorBody, HistoryView,
+    JobList, JobQuery, JobView, PatchCreated, PatchRequest, PendingView, ResolveRequest, RollbackRequest, RolledBackView, Scope,
     VersionCards,
 };
-use super::{ApiError, ApiState, TraceId, artifact_id, artifacts, jobs, patch};
+use super::{ApiError, ApiState, TraceId, artifact_id, artifacts, conflicts, jobs, patch};
 
 fn scope(project: Option<String>) -> Scope {
     Scope {
@@ -131,6 +131,30 @@ impl Backend for ApiState {
         patch::export(self, req, "web-ui")
             .await
             .map_err(|e| body(e.into()))
+    }
+
+    async fn conflicts(&self, id: String, project: Option<String>) -> Result<ConflictView, ErrorBody> {
+        let id = artifact_id(&id).map_err(body)?;
+        conflicts::conflict_view(self, id, scope(project))
+            .await
+            .map_err(body)
+    }
+
+    async fn pending(&self, id: String) -> Result<Vec<PendingView>, ErrorBody> {
+        let id = artifact_id(&id).map_err(body)?;
+        conflicts::pending_of(self, id).await.map_err(body)
+    }
+
+    async fn resolve(&self, req: ResolveRequest) -> Result<JobView, ErrorBody> {
+        let trace = TraceId {
+            id: super::trace::new_trace_id(),
+            span: None,
+        };
+        let job = jobs::new_resolve_job(self, req, None, trace)
+            .await
+            .map_err(body)?;
+        let (stored, _) = jobs::enqueue(self, job).await.map_err(body)?;
+        Ok(stored.into())
     }
 
     async fn rollback(

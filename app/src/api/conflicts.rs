@@ -1,0 +1,21 @@
+use leptos::prelude::*;
+
+use crate::dto::{ConflictView, JobView, ResolveRequest};
+
+/// The pending merge of an artifact in `project` (or the collection's own), file by file.
+#[server(prefix = "/_sm", endpoint = "conflicts")]
+pub async fn get_conflicts(
+    id: String,
+    project: Option<String>,
+) -> Result<ConflictView, ServerFnError> {
+    super::backend()?
+        .conflicts(id, project)
+        .await
+        .map_err(super::fail)
+}
+
+/// Queues a resolve job, exactly as `POST /api/v1/sync/resolve` would.
+#[server(prefix = "/_sm", endpoint = "resolve")]
+pub async fn resolve_conflicts(req: ResolveRequest) -> Result<JobView, ServerFnError> {
+    super::backend()?.resolve(req).await.map_err(super::fail)
+}

@@ -1,0 +1,164 @@
+//! Pending merges as the conflict modal reads them: every conflicted file with its base, ours,
+//! theirs and merged text, and the merged text split into hunks to choose between.
+
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use skillmeat_core::artifact::ArtifactId;
+use skillmeat_core::conflicts::{self, MergePart, PendingMerge};
+use skillmeat_core::diff::is_binary;
+use skillmeat_core::files::ArtifactFiles;
+use skillmeat_core::merge::Hunk;
+use skillmeat_core::sync::Direction;
+
+use super::types::{ConflictFileView, ConflictView, ErrorBody, HunkView, PendingView, Scope};
+use super::{ApiError, ApiState, artifact_id};
+
+/// The largest file whose text a conflict view carries; larger ones are resolved whole.
+pub const CONFLICT_TEXT_LIMIT: usize = 1024 * 1024;
+
+/// The pending merge of an artifact, file by file.
+#[utoipa::path(
+    get, path = "/api/v1/artifacts/{id}/conflicts", tag = "artifacts",
+    params(("id" = String, Path, description = "`<type>:<name>`"), Scope),
+    responses(
+        (status = 200, body = ConflictView),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No pending merge there", body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn get(
+    State(state): State<ApiState>,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<Scope>, QueryRejection>,
+) -> Result<Json<ConflictView>, ApiError> {
+    let Path(id) = id?;
+    let id = artifact_id(&id)?;
+    let Query(scope) = query?;
+    conflict_view(&state, id, scope).await.map(Json)
+}
+
+/// The pending merge of `id` in the scope's project (or the collection's own), as the API and
+/// the web UI show it.
+pub async fn conflict_view(
+    state: &ApiState,
+    id: ArtifactId,
+    scope: Scope,
+) -> Result<ConflictView, ApiError> {
+    let (collection, _, _) = state.collection(scope.collection.as_deref())?;
+    let project = state.project(scope.project_path.as_deref()).await?;
+    let home = state.home().clone();
+    tokio::task::spawn_blocking(move || {
+        let merge = conflicts::find(&home, &id, &collection, project.as_deref())?
+            .ok_or(skillmeat_core::ops::OpsError::NoPendingMerge { id: id.clone() })?;
+        view(&merge)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {
+    let direction: Direction = merge
+        .direction
+        .parse()
+        .map_err(|e: String| ApiError::internal(format!("pending merge of {}: {e}", merge.id)))?;
+    let (ours_tier, theirs_tier) = direction.tiers();
+    let [merged, base, ours, theirs] =
+        [MergePart::Merged, MergePart::Base, MergePart::Ours, MergePart::Theirs]
+            .map(|part| merge.part(part));
+    let (merged, base, ours, theirs) = (merged?, base?, ours?, theirs?);
+    let unresolved = merge.unresolved()?;
+    let files = merge
+        .files
+        .iter()
+        .map(|f| {
+            let whole_only = [&merged, &base, &ours, &theirs]
+                .iter()
+                .any(|side| side.files.get(&f.path).is_some_and(|c| !shown(&c.bytes)));
+            let text = |side: &ArtifactFiles| {
+                side.files
+                    .get(&f.path)
+                    .filter(|_| !whole_only)
+                    .and_then(|c| String::from_utf8(c.bytes.clone()).ok())
+            };
+            let merged_text = text(&merged);
+            let hunks = merged_text
+                .as_deref()
+                .map(|t| {
+                    skillmeat_core::merge::conflict_hunks(t)
+                        .into_iter()
+                        .map(hunk_view)
+                        .collect()
+                })
+                .unwrap_or_default();
+            ConflictFileView {
+                path: f.path.clone(),
+                kind: kind_name(f.kind),
+                resolved: !unresolved.contains(&f.path),
+                whole_only,
+                base: text(&base),
+                ours: text(&ours),
+                theirs: text(&theirs),
+                merged: merged_text,
+                hunks,
+            }
+        })
+        .collect();
+    Ok(ConflictView {
+        artifact: merge.id.to_string(),
+        collection: merge.collection.clone(),
+        direction: merge.direction.clone(),
+        project_path: merge.project.as_ref().map(|p| p.display().to_string()),
+        ours_tier: ours_tier.to_owned(),
+        theirs_tier: theirs_tier.to_owned(),
+        detected_at: merge.detected_at.clone(),
+        files,
+        unresolved,
+    })
+}
+
+/// Whether a file's text can be shown and chosen by hunk.
+fn shown(bytes: &[u8]) -> bool {
+    bytes.len() <= CONFLICT_TEXT_LIMIT && !is_binary(bytes)
+}
+
+fn kind_name(kind: skillmeat_core::merge::ConflictKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{kind:?}"))
+}
+
+fn hunk_view(h: Hunk) -> HunkView {
+    match h {
+        Hunk::Clean { text } => HunkView::Clean { text },
+        Hunk::Conflict { ours, base, theirs } => HunkView::Conflict { ours, base, theirs },
+    }
+}
+
+/// Every pending merge of `id` in the default collection, in short (none when there is no
+/// collection yet).
+pub async fn pending_of(state: &ApiState, id: ArtifactId) -> Result<Vec<PendingView>, ApiError> {
+    let Ok((collection, _, _)) = state.collection(None) else {
+        return Ok(Vec::new());
+    };
+    let home = state.home().clone();
+    tokio::task::spawn_blocking(move || {
+        conflicts::list(&home, &id, &collection)?
+            .iter()
+            .map(|m| {
+                Ok(PendingView {
+                    direction: m.direction.clone(),
+                    project_path: m.project.as_ref().map(|p| p.display().to_string()),
+                    files: m.files.iter().map(|f| f.path.clone()).collect(),
+                    unresolved: m.unresolved()?,
+                })
+            })
+            .collect::<Result<Vec<_>, skillmeat_core::ops::OpsError>>()
+            .map_err(ApiError::from)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
