@@ -419,15 +419,24 @@ fn plan_of(job: &JobView) -> Option<(String, Vec<PlannedFile>)> {
 /// Waits for a job to end: its state from the server every 100 ms (a preview or a resolve is
 /// quick), for at most a minute.
 pub(crate) async fn wait_for(id: i64) -> Result<JobView, String> {
-    for _ in 0..600 {
+    wait_for_within(id, 60).await
+}
+
+/// Waits for a job to end, for at most `seconds`: every 100 ms for the first 10 s, then every
+/// second.
+pub(crate) async fn wait_for_within(id: i64, seconds: u64) -> Result<JobView, String> {
+    let mut waited = 0;
+    while waited < seconds * 1000 {
         match get_job(id).await {
             Ok(job) if is_final(job.state) => return Ok(job),
             Ok(_) => {}
             Err(e) => return Err(e.to_string()),
         }
-        sleep_ms(100).await;
+        let pause = if waited < 10_000 { 100 } else { 1000 };
+        sleep_ms(pause).await;
+        waited += pause;
     }
-    Err("the job is taking too long; see the Jobs page".to_owned())
+    Err(format!("job #{id} is taking long; see the Jobs page"))
 }
 
 /// A timer future (the page's `setTimeout`).

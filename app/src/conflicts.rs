@@ -84,12 +84,7 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
     let load = move |project: Option<String>| {
         leptos::task::spawn_local(async move {
             let result = get_conflicts(id.get_untracked(), project).await;
-            match result {
-                Ok(view) => loaded.set(Some(Ok(view))),
-                // Gone: applied by the job just run (or by someone else).
-                Err(_) if applied.get_untracked() => loaded.set(None),
-                Err(e) => loaded.set(Some(Err(e.to_string()))),
-            }
+            loaded.set(Some(result.map_err(|e| e.to_string())));
         });
     };
     Effect::new(move |_| {
@@ -150,10 +145,16 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                 Ok(job) => wait_for(job.id).await,
                 Err(e) => Err(e.to_string()),
             };
+            modes.set(BTreeMap::new());
+            hunks.set(BTreeMap::new());
             match result {
                 Ok(job) if job.state == StateName::Success => {
+                    // Applied: the pending merge is gone, nothing to read again.
                     applied.set(true);
+                    loaded.set(None);
                     outcome.set(Some(Ok("Every file decided: the merge was applied.".to_owned())));
+                    busy.set(false);
+                    return;
                 }
                 Ok(job) if job.state == StateName::Conflict => {
                     outcome.set(Some(Ok("Saved your choices; some files are still undecided.".to_owned())));
@@ -161,8 +162,6 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                 Ok(job) => outcome.set(Some(Err(format!("The resolve job failed: {}", job.log_excerpt)))),
                 Err(e) => outcome.set(Some(Err(e))),
             }
-            modes.set(BTreeMap::new());
-            hunks.set(BTreeMap::new());
             load(project);
             busy.set(false);
         });

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod artifact_page;
+pub mod bulk;
 pub mod components;
 pub mod conflicts;
 pub mod diffview;

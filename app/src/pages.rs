@@ -102,6 +102,9 @@ pub fn ArtifactsPage() -> impl IntoView {
                 </label>
                 <button type="submit">"Filter"</button>
             </Form>
+            <div class="bulk-bar">
+                <crate::bulk::UpdateAll />
+            </div>
             <Transition fallback=|| view! { <p class="muted loading">"Loading artifacts…"</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {

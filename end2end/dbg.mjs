@@ -1,0 +1,33 @@
+import { startServer } from './tests/server.mjs';
+import { launch } from './tests/browser.mjs';
+const server = await startServer({ demo: true });
+const browser = await launch();
+const page = await (await browser.newContext()).newPage();
+page.on('console', (m) => console.log('console', m.type(), m.text()));
+page.on('pageerror', (e) => console.log('pageerror', e.message));
+page.setDefaultTimeout(10000);
+const step = (s) => console.log(new Date().toISOString().slice(11,23), s);
+try {
+await page.goto(server.loginUrl);
+await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
+step('hydrated');
+await page.locator('tr[data-id="skill:incident-response"] a').first().click();
+await page.locator('.pair-selector .tab[aria-current="true"]', { hasText: 'Upstream ↔ Collection' }).waitFor();
+step('artifact');
+await page.getByRole('button', { name: 'Sync…' }).click();
+const sync = page.getByRole('dialog');
+await sync.getByRole('button', { name: 'Preview' }).click();
+await sync.locator('.plan-outcome').waitFor();
+step('plan ' + await sync.locator('.plan-outcome').innerText());
+await sync.getByRole('button', { name: 'Apply' }).click();
+await page.locator('.toast', { hasText: 'Conflict in' }).waitFor();
+step('toast');
+await page.locator('.pending-merge').waitFor();
+step('banner ' + await page.locator('.pending-merge').innerText());
+await page.getByRole('button', { name: 'Resolve conflicts…' }).click();
+step('clicked');
+const modal = page.getByRole('dialog');
+await modal.locator('.conflict-file').first().waitFor();
+step('modal');
+} catch (e) { console.log('ERR', e.message.split('\n')[0]); await page.screenshot({path: '/tmp/dbg.png'}); }
+await browser.close(); await server.stop();

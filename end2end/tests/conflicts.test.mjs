@@ -1,0 +1,144 @@
+// The conflict modal: sync an artifact both sides changed, get the pending merge, and resolve
+// it in the browser — file by file (ours / theirs), and hunk by hunk (theirs / both, with the
+// strategy for the rest) — until nothing is unresolved and the status is synced.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, OUTPUT } from './server.mjs';
+import { launch } from './browser.mjs';
+
+const ID = 'skill:incident-response';
+let browser;
+let server;
+
+before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  browser = await launch();
+});
+after(async () => { await browser?.close(); });
+
+// Each test produces its own conflict, so each gets a fresh demo home.
+async function withServer(body) {
+  server = await startServer({ demo: true });
+  try {
+    await body();
+  } finally {
+    await server.stop();
+  }
+}
+
+function collectionFile(path) {
+  return readFileSync(join(server.home, 'collections', 'default', 'skills', 'incident-response', path), 'utf8');
+}
+
+// Syncs upstream into the collection (both changed the runbook and its description) and opens
+// the conflict modal on the pending merge that leaves.
+async function conflictModal() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(server.loginUrl);
+  await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
+  await page.locator(`tr[data-id="${ID}"] a`).first().click();
+  await page.locator('.pair-selector .tab[aria-current="true"]', { hasText: 'Upstream ↔ Collection' }).waitFor();
+
+  await page.getByRole('button', { name: 'Sync…' }).click();
+  const sync = page.getByRole('dialog');
+  await sync.getByRole('button', { name: 'Preview' }).click();
+  await sync.locator('.plan-outcome').waitFor({ timeout: 15_000 });
+  assert.equal(await sync.locator('.plan-outcome').innerText(), 'conflict');
+  await sync.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('.toast', { hasText: `Conflict in ${ID}` }).waitFor({ timeout: 15_000 });
+  // The page refreshes on its own and offers the merge.
+  await page.locator('.pending-merge', { hasText: 'A merge is waiting in the collection' }).waitFor();
+  await page.getByRole('button', { name: 'Resolve conflicts…' }).click();
+  const modal = page.getByRole('dialog');
+  await modal.locator('.conflict-file').first().waitFor({ timeout: 15_000 });
+  assert.deepEqual(
+    await modal.locator('.conflict-file').evaluateAll((els) => els.map((e) => e.dataset.path)),
+    ['SKILL.md', 'runbook.md'],
+  );
+  assert.deepEqual(await modal.locator('.unresolved li').allInnerTexts(), ['SKILL.md', 'runbook.md']);
+  return { context, page, modal, errors };
+}
+
+// Resolves, checks nothing is left, and that upstream ↔ collection reads `status` without a
+// reload: `synced` when the result is upstream's, `modified` when the collection kept edits of
+// its own (it is ahead of upstream then, which is what DESIGN §4 calls modified).
+async function resolveAndCheckStatus(page, modal, status) {
+  await modal.getByRole('button', { name: 'Resolve', exact: true }).click();
+  await modal.locator('.resolve-outcome').waitFor({ timeout: 15_000 });
+  assert.match(await modal.locator('.resolve-outcome').innerText(), /applied/);
+  assert.equal(await modal.locator('.unresolved li').count(), 0);
+  await modal.locator('.unresolved-none').waitFor();
+  await modal.getByRole('button', { name: 'Close' }).click();
+  // No conflict any more; the banner is gone.
+  await page.locator('.card.tier-collection h2 .badge', { hasText: status }).waitFor({ timeout: 15_000 });
+  assert.equal(await page.locator('.pending-merge').count(), 0);
+}
+
+test('resolve a conflict file by file: one ours, one theirs; nothing left unresolved', () => withServer(async () => {
+  const { context, page, modal, errors } = await conflictModal();
+  const skill = modal.locator('.conflict-file[data-path="SKILL.md"]');
+  const runbook = modal.locator('.conflict-file[data-path="runbook.md"]');
+  // Every version of a file can be read before deciding.
+  await runbook.getByRole('button', { name: 'Theirs' }).click();
+  assert.match(await runbook.locator('.file-text').innerText(), /incident commander/);
+  await runbook.getByRole('button', { name: 'Base' }).click();
+  assert.doesNotMatch(await runbook.locator('.file-text').innerText(), /incident commander|PagerDuty/);
+  await runbook.getByRole('button', { name: 'Merged' }).click();
+  assert.match(await runbook.locator('.file-text').innerText(), /^<<<<<<< collection/m);
+
+  await skill.locator('input[value="ours"]').check();
+  await runbook.locator('input[value="theirs"]').check();
+  await page.screenshot({ path: join(OUTPUT, 'conflict-modal.png'), fullPage: true });
+  await resolveAndCheckStatus(page, modal, 'modified');
+  assert.match(collectionFile('SKILL.md'), /to postmortem, for production services\./);
+  const runbookText = collectionFile('runbook.md');
+  assert.match(runbookText, /and the incident commander\./);
+  assert.match(runbookText, /every 20 minutes/);
+  assert.doesNotMatch(runbookText, /PagerDuty|every hour|<<<<<<<|>>>>>>>/);
+  await page.screenshot({ path: join(OUTPUT, 'conflict-resolved.png'), fullPage: true });
+
+  // The artifacts page agrees, without a reload.
+  await page.locator('nav.mainnav a', { hasText: 'Artifacts' }).click();
+  await page.locator(`tr[data-id="${ID}"] td:nth-child(4)`, { hasText: 'modified' }).waitFor();
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
+  await context.close();
+}));
+
+test('resolve by hunk, the strategy for the other file: nothing unresolved, and synced', () => withServer(async () => {
+  const { context, page, modal, errors } = await conflictModal();
+  const runbook = modal.locator('.conflict-file[data-path="runbook.md"]');
+  await runbook.locator('input[value="hunks"]').check();
+  const hunks = runbook.locator('.hunk');
+  assert.equal(await hunks.count(), 2);
+  assert.match(await hunks.nth(0).locator('.hunk-side.ours').innerText(), /PagerDuty/);
+  assert.match(await hunks.nth(0).locator('.hunk-side.theirs').innerText(), /incident commander/);
+  assert.match(await hunks.nth(1).locator('.hunk-side.ours').innerText(), /every hour/);
+  // Undecided hunks keep the Resolve button off, and say why.
+  assert.equal(await modal.getByRole('button', { name: 'Resolve', exact: true }).isDisabled(), true);
+  assert.match(await modal.locator('.resolve-problem').innerText(), /every hunk of runbook\.md/);
+  await hunks.nth(0).locator('input[value="theirs"]').check();
+  await hunks.nth(1).locator('input[value="both"]').check();
+  await hunks.nth(1).locator('input[value="theirs"]').check();
+  assert.equal(await modal.getByRole('button', { name: 'Resolve', exact: true }).isDisabled(), false);
+  await modal.locator('select[name="strategy"]').selectOption('theirs');
+  await page.screenshot({ path: join(OUTPUT, 'conflict-hunks.png'), fullPage: true });
+  // Upstream's side everywhere: the collection ends equal to upstream, so synced.
+  await resolveAndCheckStatus(page, modal, 'synced');
+
+  const runbookText = collectionFile('runbook.md');
+  assert.match(runbookText, /Page the on-call owner of the failing service and the incident commander\.\n/);
+  assert.match(runbookText, /Post a status update every 20 minutes, even when nothing changed\.\n/);
+  assert.doesNotMatch(runbookText, /PagerDuty|every hour|<<<<<<<|=======|>>>>>>>/);
+  // SKILL.md took the strategy: upstream's description.
+  assert.match(collectionFile('SKILL.md'), /to a blameless postmortem\./);
+  await page.locator('nav.mainnav a', { hasText: 'Artifacts' }).click();
+  await page.locator(`tr[data-id="${ID}"] td:nth-child(4)`, { hasText: 'synced' }).waitFor();
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
+  await context.close();
+}));

@@ -1,0 +1,83 @@
+// Start-to-toast over 20 small jobs: from the POST that queues an applied job to its toast on
+// screen (event stream, then render), measured in the page. A figure, not a pass/fail
+// threshold: it is printed and written to end2end/output/toast-latency.json for the README.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, OUTPUT } from './server.mjs';
+import { launch } from './browser.mjs';
+
+const JOBS = 20;
+let server;
+let browser;
+
+before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  server = await startServer({ demo: true });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test(`start-to-toast over ${JOBS} small jobs`, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.loginUrl);
+  await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
+  await page.locator('nav.mainnav a', { hasText: 'Jobs' }).click();
+  await page.waitForURL(/\/jobs$/);
+  await page.locator('.feed-state', { hasText: 'live' }).waitFor({ state: 'attached', timeout: 15_000 });
+  const project = join(server.home, 'demo', 'projects', 'web-app');
+  const times = await page.evaluate(async ({ jobs, project }) => {
+    // A toast for job `id`: resolved by a MutationObserver the moment it is in the DOM.
+    const toastFor = (id) => new Promise((resolve, reject) => {
+      const selector = `.toast[data-job="${id}"]`;
+      if (document.querySelector(selector)) { resolve(performance.now()); return; }
+      const timer = setTimeout(() => { observer.disconnect(); reject(new Error(`no toast for job ${id}`)); }, 15_000);
+      const observer = new MutationObserver(() => {
+        if (document.querySelector(selector)) {
+          const at = performance.now();
+          clearTimeout(timer);
+          observer.disconnect();
+          resolve(at);
+        }
+      });
+      observer.observe(document.body, { childList: true, subtree: true });
+    });
+    const out = [];
+    for (let i = 0; i < jobs; i++) {
+      const started = performance.now();
+      const response = await fetch('/api/v1/sync/jobs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        // Deploying the changelog where it is already up to date: a real, applied, quick job.
+        body: JSON.stringify({
+          direction: 'collection-to-project', project_path: project,
+          artifacts: ['skill:changelog'], dry_run: false,
+        }),
+      });
+      if (response.status !== 202) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
+      const { id } = await response.json();
+      out.push((await toastFor(id)) - started);
+    }
+    return out;
+  }, { jobs: JOBS, project });
+  assert.equal(times.length, JOBS);
+  const sorted = [...times].sort((a, b) => a - b);
+  const pick = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const figures = {
+    jobs: JOBS,
+    median_ms: +((sorted[JOBS / 2 - 1] + sorted[JOBS / 2]) / 2).toFixed(1),
+    p90_ms: +pick(0.9).toFixed(1),
+    min_ms: +sorted[0].toFixed(1),
+    max_ms: +sorted[JOBS - 1].toFixed(1),
+  };
+  writeFileSync(join(OUTPUT, 'toast-latency.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  console.log(`start-to-toast over ${JOBS} jobs: median ${figures.median_ms} ms, p90 ${figures.p90_ms} ms, min ${figures.min_ms} ms, max ${figures.max_ms} ms`);
+  await page.screenshot({ path: join(OUTPUT, 'toast-latency.png'), fullPage: true });
+  await context.close();
+});
