@@ -6,13 +6,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{export_patch, get_artifact, get_diff, get_job, rollback_version, start_sync};
+use crate::conflicts::{ConflictModal, Resolving, pending_banner};
 use crate::diffview::DiffViewer;
 use crate::dto::{
     ArtifactDetail, CreateJob, DirectionName, HistoryView, JobView, PatchRequest, RollbackRequest,
     StateName, StrategyName, VersionCard,
 };
 use crate::live::{Live, is_final};
-use crate::conflicts::{ConflictModal, Resolving, pending_banner};
 use crate::pages::{base_name, encode, status_badge};
 
 /// A pair of tiers to compare.

@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::Theme;
-use crate::api::get_server_status;
+use crate::api::{get_debug, get_server_status};
+use crate::dto::DebugView;
+use crate::live::state_name;
 
 /// The top bar: brand, main navigation and the theme toggle.
 #[component]
@@ -26,6 +28,7 @@ pub fn Header() -> impl IntoView {
                 <A href="/jobs">"Jobs"</A>
             </nav>
             <crate::live::NotificationsPanel />
+            <DebugDrawer />
             <button
                 type="button"
                 class="theme-toggle"
@@ -80,5 +83,97 @@ pub fn Footer() -> impl IntoView {
             </button>
             <output class="server-check" aria-live="polite">{check_result}</output>
         </footer>
+    }
+}
+
+/// The debug drawer: the server's last requests (API and this UI's server functions) and jobs,
+/// each with its trace id, to find them in logs or an OpenTelemetry backend.
+#[component]
+pub fn DebugDrawer() -> impl IntoView {
+    let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
+    let ready = move || hydrated.is_some_and(|h| h.get());
+    let open = RwSignal::new(false);
+    let data: RwSignal<Option<Result<DebugView, String>>> = RwSignal::new(None);
+    let load = move || {
+        data.set(None);
+        leptos::task::spawn_local(async move {
+            data.set(Some(get_debug().await.map_err(|e| e.to_string())));
+        });
+    };
+    let body = move || match data.get() {
+        None => view! { <p class="muted loading">"Asking the server…"</p> }.into_any(),
+        Some(Err(e)) => view! { <div class="notice error" role="alert">{e}</div> }.into_any(),
+        Some(Ok(d)) => {
+            let requests = if d.requests.is_empty() {
+                view! { <p class="muted">"No requests yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="debug-requests">
+                        <thead><tr><th>"Request"</th><th>"Status"</th><th>"ms"</th><th>"Trace id"</th></tr></thead>
+                        <tbody>
+                            {d.requests.into_iter().map(|r| view! {
+                                <tr title=r.at.clone()>
+                                    <td><code>{format!("{} {}", r.method, r.route)}</code></td>
+                                    <td>{r.status}</td>
+                                    <td class="num">{format!("{:.1}", r.duration_ms)}</td>
+                                    <td><code class="trace">{r.trace_id}</code></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any()
+            };
+            let jobs = if d.jobs.is_empty() {
+                view! { <p class="muted">"No jobs yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="debug-jobs">
+                        <thead><tr><th>"Job"</th><th>"State"</th><th>"Trace id"</th></tr></thead>
+                        <tbody>
+                            {d.jobs.into_iter().map(|j| view! {
+                                <tr>
+                                    <td>{format!("#{} {}", j.id, j.kind)}</td>
+                                    <td>{state_name(j.state)}</td>
+                                    <td><code class="trace">{j.trace_id}</code></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any()
+            };
+            view! {
+                <h3>"Recent requests"</h3>
+                {requests}
+                <h3>"Recent jobs"</h3>
+                {jobs}
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <button type="button" class="debug-button" disabled=move || !ready()
+            aria-expanded=move || open.get().to_string()
+            title="Recent requests and jobs with their trace ids"
+            on:click=move |_| {
+                let now = !open.get_untracked();
+                open.set(now);
+                if now {
+                    load();
+                }
+            }>
+            "Debug"
+        </button>
+        <Show when=move || open.get()>
+            <aside class="debug-drawer" aria-label="Debug">
+                <div class="drawer-head">
+                    <h2>"Debug"</h2>
+                    <button type="button" on:click=move |_| load()>"Refresh"</button>
+                    <button type="button" aria-label="Close" on:click=move |_| open.set(false)>"×"</button>
+                </div>
+                {body}
+            </aside>
+        </Show>
     }
 }

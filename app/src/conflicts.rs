@@ -116,8 +116,9 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                 }
                 FileMode::Hunks => {
                     let n = conflict_count(f);
-                    let sides: Option<Vec<HunkSide>> =
-                        (0..n).map(|i| chosen.get(&(f.path.clone(), i)).copied()).collect();
+                    let sides: Option<Vec<HunkSide>> = (0..n)
+                        .map(|i| chosen.get(&(f.path.clone(), i)).copied())
+                        .collect();
                     let Some(sides) = sides else {
                         return Err(format!("choose a side for every hunk of {}", f.path));
                     };
@@ -152,14 +153,21 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                     // Applied: the pending merge is gone, nothing to read again.
                     applied.set(true);
                     loaded.set(None);
-                    outcome.set(Some(Ok("Every file decided: the merge was applied.".to_owned())));
+                    outcome.set(Some(Ok(
+                        "Every file decided: the merge was applied.".to_owned()
+                    )));
                     busy.set(false);
                     return;
                 }
                 Ok(job) if job.state == StateName::Conflict => {
-                    outcome.set(Some(Ok("Saved your choices; some files are still undecided.".to_owned())));
+                    outcome.set(Some(Ok(
+                        "Saved your choices; some files are still undecided.".to_owned(),
+                    )));
                 }
-                Ok(job) => outcome.set(Some(Err(format!("The resolve job failed: {}", job.log_excerpt)))),
+                Ok(job) => outcome.set(Some(Err(format!(
+                    "The resolve job failed: {}",
+                    job.log_excerpt
+                )))),
                 Err(e) => outcome.set(Some(Err(e))),
             }
             load(project);
@@ -181,7 +189,9 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                 .into_any();
             }
             None => return view! { <p class="muted loading">"Loading the merge…"</p> }.into_any(),
-            Some(Err(e)) => return view! { <div class="notice error" role="alert">{e}</div> }.into_any(),
+            Some(Err(e)) => {
+                return view! { <div class="notice error" role="alert">{e}</div> }.into_any();
+            }
             Some(Ok(v)) => v,
         };
         let (ours_tier, theirs_tier) = (view_.ours_tier.clone(), view_.theirs_tier.clone());
@@ -236,8 +246,11 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
     };
     let outcome_view = move || {
         outcome.get().map(|o| match o {
-            Ok(m) => view! { <p class="notice ok resolve-outcome" role="status">{m}</p> }.into_any(),
-            Err(e) => view! { <div class="notice error resolve-outcome" role="alert">{e}</div> }.into_any(),
+            Ok(m) => {
+                view! { <p class="notice ok resolve-outcome" role="status">{m}</p> }.into_any()
+            }
+            Err(e) => view! { <div class="notice error resolve-outcome" role="alert">{e}</div> }
+                .into_any(),
         })
     };
     view! {
@@ -276,19 +289,15 @@ fn file_view(
     let by_hunk = !f.whole_only && conflict_count(&f) > 0;
     let mode = {
         let path = path.clone();
-        move || {
-            modes
-                .get()
-                .get(&path)
-                .copied()
-                .unwrap_or(FileMode::Leave)
-        }
+        move || modes.get().get(&path).copied().unwrap_or(FileMode::Leave)
     };
     let set_mode = {
         let path = path.clone();
-        move |m: FileMode| modes.update(|ms| {
-            ms.insert(path.clone(), m);
-        })
+        move |m: FileMode| {
+            modes.update(|ms| {
+                ms.insert(path.clone(), m);
+            })
+        }
     };
     let radio = {
         let (path, mode) = (path.clone(), mode.clone());
@@ -328,9 +337,8 @@ fn file_view(
         let list = f.hunks.clone();
         let (ours_tier, theirs_tier) = (ours_tier.to_owned(), theirs_tier.to_owned());
         move || {
-            (mode() == FileMode::Hunks).then(|| {
-                hunk_chooser(&path, &list, &ours_tier, &theirs_tier, hunks)
-            })
+            (mode() == FileMode::Hunks)
+                .then(|| hunk_chooser(&path, &list, &ours_tier, &theirs_tier, hunks))
         }
     };
     view! {

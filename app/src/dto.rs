@@ -535,3 +535,32 @@ pub struct ArtifactDetail {
     /// Merges of it waiting for the user, anywhere.
     pub pending: Vec<PendingView>,
 }
+
+/// A request the server answered, as the debug drawer lists it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RequestView {
+    /// When it was answered (RFC 3339).
+    pub at: String,
+    pub method: String,
+    /// The matched route (`/api/v1/artifacts/{id}/diff`, `/_sm/artifact`).
+    pub route: String,
+    pub status: u16,
+    pub duration_ms: f64,
+    /// Its trace id (32 hex), also sent back as `x-trace-id`.
+    pub trace_id: String,
+}
+
+/// The most recent requests, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RequestLog {
+    pub requests: Vec<RequestView>,
+}
+
+/// What the debug drawer shows: recent requests and jobs, with their trace ids.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DebugView {
+    pub requests: Vec<RequestView>,
+    pub jobs: Vec<JobView>,
+}

@@ -144,9 +144,10 @@ fn note_for(job: &JobView) -> Note {
         many => format!("{} artifacts", many.len()),
     };
     let (title, detail) = match job.state {
-        StateName::Success if job.kind == "resolve" => {
-            (format!("Resolved {what}"), "the merge was applied".to_owned())
-        }
+        StateName::Success if job.kind == "resolve" => (
+            format!("Resolved {what}"),
+            "the merge was applied".to_owned(),
+        ),
         StateName::Success => (format!("Synced {what}"), summary(job)),
         StateName::Conflict => (
             format!("Conflict in {what}"),

@@ -21,8 +21,8 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::artifact::ArtifactId;
 use crate::conflicts::{self, Resolution};
-use crate::merge::{Hunk, HunkChoice, settle_hunks};
 use crate::db::{Database, DbError, query_err};
+use crate::merge::{Hunk, HunkChoice, settle_hunks};
 use crate::ops::{Context, OpsError, rfc3339};
 use crate::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
 

@@ -459,7 +459,13 @@ pub fn conflict_hunks(text: &str) -> Vec<Hunk> {
                         text: std::mem::take(&mut clean),
                     });
                 }
-                open = Some((line.to_owned(), Part::Ours, String::new(), None, String::new()));
+                open = Some((
+                    line.to_owned(),
+                    Part::Ours,
+                    String::new(),
+                    None,
+                    String::new(),
+                ));
             }
             None => clean.push_str(line),
             Some((raw, part, ours, base, theirs)) => {
@@ -703,19 +709,30 @@ mod tests {
         let base = "a\nb\nc\nd\ne\nf\ng\nh\n";
         let ours = "a\nB1\nc\nd\ne\nf\nG1\nh\n";
         let theirs = "a\nB2\nc\nd\ne\nf\nG2\nh\n";
-        let m = merge_text("f", base.as_bytes(), ours.as_bytes(), theirs.as_bytes(), Labels::default())
-            .unwrap();
+        let m = merge_text(
+            "f",
+            base.as_bytes(),
+            ours.as_bytes(),
+            theirs.as_bytes(),
+            Labels::default(),
+        )
+        .unwrap();
         assert!(!m.clean);
         let text = String::from_utf8(m.bytes).unwrap();
         let hunks = conflict_hunks(&text);
         let conflicts: Vec<_> = hunks
             .iter()
             .filter_map(|h| match h {
-                Hunk::Conflict { ours, base, theirs } => Some((ours.as_str(), base.as_deref(), theirs.as_str())),
+                Hunk::Conflict { ours, base, theirs } => {
+                    Some((ours.as_str(), base.as_deref(), theirs.as_str()))
+                }
                 Hunk::Clean { .. } => None,
             })
             .collect();
-        assert_eq!(conflicts, [("B1\n", Some("b\n"), "B2\n"), ("G1\n", Some("g\n"), "G2\n")]);
+        assert_eq!(
+            conflicts,
+            [("B1\n", Some("b\n"), "B2\n"), ("G1\n", Some("g\n"), "G2\n")]
+        );
         use HunkChoice::*;
         assert_eq!(settle_hunks(&hunks, &[Ours, Ours]).unwrap(), ours);
         assert_eq!(settle_hunks(&hunks, &[Theirs, Theirs]).unwrap(), theirs);
@@ -730,13 +747,27 @@ mod tests {
     fn conflict_hunks_keep_text_without_markers_and_unclosed_conflicts_whole() {
         assert_eq!(conflict_hunks(""), []);
         let plain = "x\n=======\ny";
-        assert_eq!(conflict_hunks(plain), [Hunk::Clean { text: plain.to_owned() }]);
+        assert_eq!(
+            conflict_hunks(plain),
+            [Hunk::Clean {
+                text: plain.to_owned()
+            }]
+        );
         let unclosed = "a\n<<<<<<< ours\nb\n=======\nc\n";
-        assert_eq!(conflict_hunks(unclosed), [Hunk::Clean { text: unclosed.to_owned() }]);
+        assert_eq!(
+            conflict_hunks(unclosed),
+            [Hunk::Clean {
+                text: unclosed.to_owned()
+            }]
+        );
         // Without the base section, and without a final newline.
         assert_eq!(
             conflict_hunks("<<<<<<< o\nx\n=======\ny\n>>>>>>> t"),
-            [Hunk::Conflict { ours: "x\n".into(), base: None, theirs: "y\n".into() }]
+            [Hunk::Conflict {
+                ours: "x\n".into(),
+                base: None,
+                theirs: "y\n".into()
+            }]
         );
     }
 }

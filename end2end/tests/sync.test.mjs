@@ -78,6 +78,23 @@ test('preview, apply, navigate away, and get the toast; the status updates in pl
   assert.match(await note.innerText(), /Synced skill:code-review/);
   assert.match(await note.locator('code').innerText(), /^[0-9a-f]{32}$/);
 
+  const jobTrace = await note.locator('code').innerText();
+  await page.locator('.notifications-button').click();
+
+  // The debug drawer: recent requests (the UI's server functions included) and jobs, with
+  // trace ids; the job's is the one the notification showed.
+  await page.getByRole('button', { name: 'Debug' }).click();
+  const drawer = page.locator('aside.debug-drawer');
+  await drawer.locator('table.debug-requests').waitFor({ timeout: 15_000 });
+  const routes = await drawer.locator('table.debug-requests tbody td:first-child').allInnerTexts();
+  assert.ok(routes.some((r) => r.startsWith('POST /_sm/start_sync')), routes.join('\n'));
+  for (const t of await drawer.locator('table.debug-requests code.trace').allInnerTexts()) {
+    assert.match(t, /^[0-9a-f]{32}$/);
+  }
+  assert.ok((await drawer.locator('table.debug-jobs code.trace').allInnerTexts()).includes(jobTrace));
+  await page.screenshot({ path: join(OUTPUT, 'debug-drawer.png'), fullPage: true });
+  await drawer.getByRole('button', { name: 'Close' }).click();
+
   // Back to the artifacts: the status is synced now, and the page never reloaded.
   await toast.getByRole('link', { name: 'Open' }).click();
   await page.waitForURL(/\/artifacts\/skill%3Acode-review/);

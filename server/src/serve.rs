@@ -112,6 +112,10 @@ pub fn router(api: ApiState, site_root: PathBuf, addr: SocketAddr) -> Router {
             get(api::auth::login).with_state(Arc::<str>::from(api.token())),
         )
         .layer(axum::middleware::from_fn_with_state(
+            api.clone(),
+            api::server_fn_layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             Arc::<str>::from(api.token()),
             api::auth::guard,
         ))

@@ -187,6 +187,7 @@ fn routes(a: &Api) -> Vec<(Method, String, Option<Value>)> {
             "/api/v1/artifacts/command:fix/conflicts".into(),
             None,
         ),
+        (Method::GET, "/api/v1/debug/requests".into(), None),
         (
             Method::POST,
             "/api/v1/sync/patch".into(),
@@ -882,7 +883,11 @@ async fn reads_conflicts_resolve_patch_and_rollback() {
     assert_eq!(view["unresolved"], json!(["fix.md"]));
     let file = &view["files"][0];
     assert_eq!(
-        (file["path"].as_str(), file["kind"].as_str(), file["resolved"].as_bool()),
+        (
+            file["path"].as_str(),
+            file["kind"].as_str(),
+            file["resolved"].as_bool()
+        ),
         (Some("fix.md"), Some("content"), Some(false)),
         "{view}"
     );
@@ -1072,4 +1077,49 @@ async fn the_openapi_document_lists_every_route_with_its_methods() {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_debug_log_lists_api_and_ui_requests_with_their_trace_ids() {
+    let a = api().await;
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let req = a
+        .request(Method::GET, "/api/v1/artifacts", None)
+        .header("traceparent", format!("00-{trace}-b7ad6b7169203331-01"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = a.send(req).await;
+    assert_eq!(
+        (status, &headers["x-trace-id"]),
+        (StatusCode::OK, &trace.parse::<http::HeaderValue>().unwrap())
+    );
+    // A server function of the web UI gets a trace id and a line too.
+    let req = a
+        .request(Method::POST, "/_sm/status", None)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = a.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let ui_trace = headers["x-trace-id"].to_str().unwrap().to_owned();
+    assert_eq!(ui_trace.len(), 32);
+    let (status, log) = a.get("/api/v1/debug/requests").await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let requests = log["requests"].as_array().unwrap();
+    let line = |i: usize| {
+        (
+            requests[i]["method"].as_str().unwrap(),
+            requests[i]["route"].as_str().unwrap(),
+            requests[i]["status"].as_u64().unwrap(),
+            requests[i]["trace_id"].as_str().unwrap(),
+        )
+    };
+    // Newest first.
+    assert_eq!(
+        line(0),
+        ("POST", "/_sm/status", 200, ui_trace.as_str()),
+        "{log}"
+    );
+    assert_eq!(line(1), ("GET", "/api/v1/artifacts", 200, trace), "{log}");
+    assert!(requests[1]["duration_ms"].as_f64().unwrap() >= 0.0);
 }

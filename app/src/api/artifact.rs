@@ -10,15 +10,7 @@ pub async fn get_artifact(
     project: Option<String>,
 ) -> Result<ArtifactDetail, ServerFnError> {
     let backend = super::backend()?;
-    let drift = backend.drift(None, false).await.map_err(super::fail)?;
-    let mut deployed_in: Vec<String> = drift
-        .rows
-        .into_iter()
-        .filter(|r| r.id == id)
-        .filter_map(|r| r.project_path)
-        .collect();
-    deployed_in.sort();
-    deployed_in.dedup();
+    let deployed_in = backend.deployed_in(id.clone()).await.map_err(super::fail)?;
     let project = project
         .filter(|p| !p.is_empty())
         .or_else(|| deployed_in.first().cloned());

@@ -5,6 +5,7 @@
 
 mod artifact;
 mod conflicts;
+mod debug;
 mod diff;
 mod jobs;
 mod overview;
@@ -14,6 +15,7 @@ mod sync;
 
 pub use artifact::*;
 pub use conflicts::*;
+pub use debug::*;
 pub use diff::*;
 pub use jobs::*;
 pub use overview::*;
@@ -66,6 +68,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         rhs: String,
         project: Option<String>,
     ) -> Result<crate::dto::DiffView, crate::dto::ErrorBody>;
+    /// The registered projects an artifact is deployed in (absolute paths, sorted), from their
+    /// deployment records.
+    async fn deployed_in(&self, id: String) -> Result<Vec<String>, crate::dto::ErrorBody>;
     /// The registered projects (absolute paths).
     async fn projects(&self) -> Result<Vec<String>, crate::dto::ErrorBody>;
     /// The most recent jobs, newest first.
@@ -89,12 +94,17 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         project: Option<String>,
     ) -> Result<crate::dto::ConflictView, crate::dto::ErrorBody>;
     /// Every pending merge of an artifact, in short.
-    async fn pending(&self, id: String) -> Result<Vec<crate::dto::PendingView>, crate::dto::ErrorBody>;
+    async fn pending(
+        &self,
+        id: String,
+    ) -> Result<Vec<crate::dto::PendingView>, crate::dto::ErrorBody>;
     /// Queues a resolve job, checked exactly as `POST /api/v1/sync/resolve` checks it.
     async fn resolve(
         &self,
         req: crate::dto::ResolveRequest,
     ) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
+    /// The last requests the server answered, newest first.
+    async fn requests(&self) -> Vec<crate::dto::RequestView>;
     /// Restores a recorded version in the collection or a project.
     async fn rollback(
         &self,

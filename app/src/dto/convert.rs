@@ -1,6 +1,8 @@
 //! From `skillmeat-core`'s types to the DTOs (server side only).
 
-use skillmeat_core::jobs::{FileChoice, HunkSide as CoreHunkSide, Job, JobEvent, JobKind, JobState};
+use skillmeat_core::jobs::{
+    FileChoice, HunkSide as CoreHunkSide, Job, JobEvent, JobKind, JobState,
+};
 use skillmeat_core::sync::{Direction, Strategy};
 
 use super::{DirectionName, EventView, HunkSide, JobView, Side, StateName, StrategyName};

@@ -65,9 +65,13 @@ fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {
         .parse()
         .map_err(|e: String| ApiError::internal(format!("pending merge of {}: {e}", merge.id)))?;
     let (ours_tier, theirs_tier) = direction.tiers();
-    let [merged, base, ours, theirs] =
-        [MergePart::Merged, MergePart::Base, MergePart::Ours, MergePart::Theirs]
-            .map(|part| merge.part(part));
+    let [merged, base, ours, theirs] = [
+        MergePart::Merged,
+        MergePart::Base,
+        MergePart::Ours,
+        MergePart::Theirs,
+    ]
+    .map(|part| merge.part(part));
     let (merged, base, ours, theirs) = (merged?, base?, ours?, theirs?);
     let unresolved = merge.unresolved()?;
     let files = merge

@@ -14,7 +14,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use skillmeat_core::jobs::JobState;
 
-use super::types::{ErrorBody, Health};
+use super::types::{ErrorBody, Health, RequestLog};
 use super::{ApiError, ApiState};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -147,6 +147,19 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     Ok(response)
+}
+
+/// The last requests this server answered (API and web UI), newest first, with their trace
+/// ids: what the web UI's debug drawer shows.
+#[utoipa::path(
+    get, path = "/api/v1/debug/requests", tag = "server",
+    responses((status = 200, body = RequestLog), (status = 401, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn requests(State(state): State<ApiState>) -> Json<RequestLog> {
+    Json(RequestLog {
+        requests: state.recent_requests(),
+    })
 }
 
 /// Whether the server and its database answer.

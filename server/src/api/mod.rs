@@ -7,8 +7,8 @@
 //! and a JSON `{error, message}` that never carries internals.
 
 mod artifacts;
-mod conflicts;
 pub mod auth;
+mod conflicts;
 mod error;
 mod jobs;
 pub mod metrics;
@@ -33,7 +33,7 @@ use skillmeat_core::jobs::{JobStore, Runner};
 use skillmeat_core::ops::{self, Context};
 
 pub use error::ApiError;
-pub use trace::TraceId;
+pub use trace::{TraceId, server_fn_layer};
 
 /// The largest request body the API reads.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -62,7 +62,12 @@ pub struct Inner {
     pub metrics: Arc<metrics::Metrics>,
     /// Recent patch exports per client, for the rate limit.
     patch_exports: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// The most recent requests, newest last, for the debug drawer.
+    requests: Mutex<VecDeque<types::RequestView>>,
 }
+
+/// How many requests the debug log keeps.
+pub const REQUEST_LOG: usize = 100;
 
 impl ApiState {
     /// State over `ctx`'s home with `jobs` worked through by `runner`.
@@ -77,6 +82,7 @@ impl ApiState {
             token,
             metrics,
             patch_exports: Mutex::new(HashMap::new()),
+            requests: Mutex::new(VecDeque::with_capacity(REQUEST_LOG)),
         }))
     }
 
@@ -106,6 +112,22 @@ impl ApiState {
     /// The metrics.
     pub fn metrics(&self) -> &Arc<metrics::Metrics> {
         &self.0.metrics
+    }
+
+    /// Remembers an answered request for the debug log (the last [`REQUEST_LOG`]).
+    fn record_request(&self, request: types::RequestView) {
+        // A poisoned lock only means another request panicked mid-push: the log is still usable.
+        let mut log = self.0.requests.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == REQUEST_LOG {
+            log.pop_front();
+        }
+        log.push_back(request);
+    }
+
+    /// The recent requests, newest first.
+    pub fn recent_requests(&self) -> Vec<types::RequestView> {
+        let log = self.0.requests.lock().unwrap_or_else(|e| e.into_inner());
+        log.iter().rev().cloned().collect()
     }
 
     /// The collection a request names (`default` when it names none), checked to exist.
@@ -194,6 +216,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/artifacts/{id}/conflicts", get(conflicts::get))
         .route("/drift", get(artifacts::drift))
         .route("/healthz", get(metrics::healthz))
+        .route("/debug/requests", get(metrics::requests))
         .route("/metrics", get(metrics::metrics))
         .route("/openapi.json", get(openapi::document))
         // A route, not a fallback: the UI's catch-all page route would otherwise answer.

@@ -35,7 +35,7 @@ impl Modify for TokenScheme {
         jobs::resolve, patch::create, patch::download,
         artifacts::list, artifacts::versions, artifacts::history, artifacts::diff, artifacts::file,
         artifacts::rollback, artifacts::drift, conflicts::get,
-        metrics::healthz, metrics::metrics,
+        metrics::healthz, metrics::metrics, metrics::requests,
     ),
     modifiers(&TokenScheme),
     tags(

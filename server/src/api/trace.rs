@@ -10,6 +10,7 @@ use axum::response::Response;
 use tracing::Instrument as _;
 
 use super::ApiState;
+use super::types::RequestView;
 
 /// The trace a request belongs to (32 lowercase hex), and the request's own span (16 hex) when
 /// spans are exported.
@@ -90,13 +91,35 @@ pub async fn layer(State(state): State<ApiState>, mut req: Request, next: Next) 
     if let Ok(v) = HeaderValue::from_str(&trace) {
         response.headers_mut().insert("x-trace-id", v);
     }
-    state.metrics().request(
-        &method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
+    let took = started.elapsed();
+    state
+        .metrics()
+        .request(&method, &route, response.status().as_u16(), took);
+    state.record_request(RequestView {
+        at: skillmeat_core::ops::rfc3339(std::time::SystemTime::now()),
+        method,
+        route,
+        status: response.status().as_u16(),
+        duration_ms: (took.as_secs_f64() * 1e5).round() / 100.0,
+        trace_id: trace,
+    });
     response
+}
+
+/// [`layer`] for the web UI's server functions (the rest of the UI passes through): they get a
+/// trace id, a span, metrics and a line in the debug log like API requests do.
+pub async fn server_fn_layer(state: State<ApiState>, req: Request, next: Next) -> Response {
+    let prefix = skillmeat_app::api::SERVER_FN_PREFIX;
+    if req
+        .uri()
+        .path()
+        .strip_prefix(prefix)
+        .is_some_and(|rest| rest.starts_with('/'))
+    {
+        layer(state, req, next).await
+    } else {
+        next.run(req).await
+    }
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 use skillmeat_app::api::Backend;
 
 use super::types::{
-    ArtifactList, ConflictView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, ErrorBody, HistoryView,
-    JobList, JobQuery, JobView, PatchCreated, PatchRequest, PendingView, ResolveRequest, RollbackRequest, RolledBackView, Scope,
-    VersionCards,
+    ArtifactList, ConflictView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, ErrorBody,
+    HistoryView, JobList, JobQuery, JobView, PatchCreated, PatchRequest, PendingView, RequestView,
+    ResolveRequest, RollbackRequest, RolledBackView, Scope, VersionCards,
 };
 use super::{ApiError, ApiState, TraceId, artifact_id, artifacts, conflicts, jobs, patch};
 
@@ -94,6 +94,34 @@ impl Backend for ApiState {
         artifacts::diff_view(self, id, q).await.map_err(body)
     }
 
+    async fn deployed_in(&self, id: String) -> Result<Vec<String>, ErrorBody> {
+        let id = artifact_id(&id).map_err(body)?;
+        let projects = skillmeat_core::ops::registered_projects(self.home())
+            .await
+            .map_err(|e| body(ApiError::internal(e)))?;
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            for project in projects {
+                // A project whose records cannot be read (moved away, malformed) is left out
+                // here; the drift views report it.
+                let records = match skillmeat_core::records::DeploymentFile::load(&project) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::warn!(project = %project.display(), "cannot read deployment records: {e}");
+                        continue;
+                    }
+                };
+                if records.get(&id).is_some() {
+                    out.push(project.display().to_string());
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+        .await
+        .map_err(|e| body(ApiError::internal(e)))?
+    }
+
     async fn projects(&self) -> Result<Vec<String>, ErrorBody> {
         skillmeat_core::ops::registered_projects(self.home())
             .await
@@ -133,7 +161,11 @@ impl Backend for ApiState {
             .map_err(|e| body(e.into()))
     }
 
-    async fn conflicts(&self, id: String, project: Option<String>) -> Result<ConflictView, ErrorBody> {
+    async fn conflicts(
+        &self,
+        id: String,
+        project: Option<String>,
+    ) -> Result<ConflictView, ErrorBody> {
         let id = artifact_id(&id).map_err(body)?;
         conflicts::conflict_view(self, id, scope(project))
             .await
@@ -155,6 +187,10 @@ impl Backend for ApiState {
             .map_err(body)?;
         let (stored, _) = jobs::enqueue(self, job).await.map_err(body)?;
         Ok(stored.into())
+    }
+
+    async fn requests(&self) -> Vec<RequestView> {
+        self.recent_requests()
     }
 
     async fn rollback(
