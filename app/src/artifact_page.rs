@@ -3,6 +3,7 @@
 //! it reads the same without JavaScript.
 
 use leptos::prelude::*;
+use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{export_patch, get_artifact, get_diff, get_job, rollback_version, start_sync};
@@ -93,6 +94,12 @@ pub fn ArtifactPage() -> impl IntoView {
     let project = move || query.read().get("project").filter(|p| !p.is_empty());
     let split = move || query.read().get("view").as_deref() == Some("split");
     let pair_param = move || query.read().get("pair").and_then(|p| Pair::parse(&p));
+    // Two recorded versions to compare instead of a pair (the history's form).
+    let versions = move || {
+        let q = query.read();
+        let side = |k: &str| q.get(k).filter(|v| !v.is_empty());
+        side("from").zip(side("to"))
+    };
     let live = Live::get();
     let detail = Resource::new(
         move || (id(), project(), live.refresh.get()),
@@ -107,7 +114,7 @@ pub fn ArtifactPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted loading">"Loading the artifact…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => render(d, pair_param(), split()).into_any(),
+                        Ok(d) => render(d, pair_param(), split(), versions()).into_any(),
                         Err(e) => view! {
                             <h1>{id()}</h1>
                             <div class="notice error" role="alert">{e.to_string()}</div>
@@ -120,7 +127,12 @@ pub fn ArtifactPage() -> impl IntoView {
     }
 }
 
-fn render(d: ArtifactDetail, pair: Option<Pair>, split: bool) -> impl IntoView {
+fn render(
+    d: ArtifactDetail,
+    pair: Option<Pair>,
+    split: bool,
+    versions: Option<(String, String)>,
+) -> impl IntoView {
     let id = d.cards.id.clone();
     let project = d.project.clone();
     // Default pair: collection ↔ project where deployed, else upstream ↔ collection.
@@ -190,7 +202,17 @@ fn render(d: ArtifactDetail, pair: Option<Pair>, split: bool) -> impl IntoView {
                 aria-current=split.then_some("true")>"Side by side"</a>
         </span>
     };
-    let diff_section = if pair.needs_project() && project.is_none() {
+    let diff_section = if let Some((from, to)) = versions.clone() {
+        let back = href(&id, project.as_deref(), pair, split);
+        view! {
+            <p class="notice versions-compared">
+                "Comparing recorded versions " <code>{short(&from)}</code> " → " <code>{short(&to)}</code>
+                ". " <a href=back>"Back to the tiers"</a>
+            </p>
+            <DiffSection id=id.clone() lhs=from rhs=to project=project.clone() split=split />
+        }
+        .into_any()
+    } else if pair.needs_project() && project.is_none() {
         view! {
             <div class="empty-state">
                 <h2>"No project to compare"</h2>
@@ -200,7 +222,7 @@ fn render(d: ArtifactDetail, pair: Option<Pair>, split: bool) -> impl IntoView {
         .into_any()
     } else {
         let (lhs, rhs) = pair.sides();
-        view! { <DiffSection id=id.clone() lhs=lhs rhs=rhs project=project.clone() split=split /> }
+        view! { <DiffSection id=id.clone() lhs=lhs.to_owned() rhs=rhs.to_owned() project=project.clone() split=split /> }
             .into_any()
     };
     let (kind, name) = id.split_once(':').unwrap_or(("", id.as_str()));
@@ -220,7 +242,7 @@ fn render(d: ArtifactDetail, pair: Option<Pair>, split: bool) -> impl IntoView {
         {diff_section}
         {project.clone().map(|p| view! { <PatchExport id=id.clone() project=p /> })}
         <h2 class="section">"History"</h2>
-        {history(d.history, id.clone(), project.clone())}
+        {history(d.history, id.clone(), project.clone(), versions)}
     }
 }
 
@@ -258,19 +280,87 @@ fn card(title: &'static str, c: Option<VersionCard>) -> impl IntoView {
     .into_any()
 }
 
+/// Two recorded versions to diff: a GET form, so it works without JavaScript and the result
+/// has a URL. Oldest first in "from", newest in "to" unless a comparison is shown.
+fn compare_form(
+    h: &HistoryView,
+    project: Option<&str>,
+    compared: Option<(String, String)>,
+) -> Option<impl IntoView + use<>> {
+    if h.versions.len() < 2 {
+        return None;
+    }
+    let label = |v: &crate::dto::HistoryEntry| {
+        let tag = v
+            .tag
+            .as_deref()
+            .map(|t| format!(" {t}"))
+            .unwrap_or_default();
+        format!("{}{tag} · {} · {}", short(&v.hash), v.origin, v.created_at)
+    };
+    let (from, to) = compared.unwrap_or_else(|| {
+        let newest = h
+            .versions
+            .first()
+            .map(|v| v.hash.clone())
+            .unwrap_or_default();
+        let oldest = h
+            .versions
+            .last()
+            .map(|v| v.hash.clone())
+            .unwrap_or_default();
+        (oldest, newest)
+    });
+    // (value, text, selected) per version, owned: the form's children outlive this call.
+    let options = |chosen: &str| -> Vec<(String, String, bool)> {
+        h.versions
+            .iter()
+            .map(|v| {
+                let selected = v.hash.starts_with(chosen) || chosen.starts_with(&v.hash);
+                (v.hash.clone(), label(v), selected)
+            })
+            .collect()
+    };
+    let (from, to) = (options(&from), options(&to));
+    let project = project.map(str::to_owned);
+    let render = |opts: &[(String, String, bool)]| {
+        opts.iter()
+            .map(|(value, text, selected)| {
+                view! { <option value=value.clone() selected=*selected>{text.clone()}</option> }
+            })
+            .collect_view()
+    };
+    Some(view! {
+        <Form method="GET" action="" attr:class="filters compare-versions" attr:aria-label="Compare two versions">
+            {project.clone().map(|p| view! { <input type="hidden" name="project" value=p /> })}
+            <label>"From " <select name="from">{render(&from)}</select></label>
+            <label>"To " <select name="to">{render(&to)}</select></label>
+            <button type="submit">"Compare versions"</button>
+        </Form>
+    })
+}
+
 /// The diff between two sides, loaded on its own so the cards show first.
 #[component]
 fn DiffSection(
     id: String,
-    lhs: &'static str,
-    rhs: &'static str,
+    lhs: String,
+    rhs: String,
     project: Option<String>,
     split: bool,
 ) -> impl IntoView {
     let live = Live::get();
     let diff = Resource::new(
-        move || (id.clone(), project.clone(), live.refresh.get()),
-        move |(id, project, _)| get_diff(id, lhs.to_owned(), rhs.to_owned(), project),
+        move || {
+            (
+                id.clone(),
+                lhs.clone(),
+                rhs.clone(),
+                project.clone(),
+                live.refresh.get(),
+            )
+        },
+        move |(id, lhs, rhs, project, _)| get_diff(id, lhs, rhs, project),
     );
     view! {
         <Transition fallback=|| view! { <p class="muted loading">"Computing the diff…"</p> }>
@@ -287,7 +377,12 @@ fn DiffSection(
     }
 }
 
-fn history(h: HistoryView, id: String, project: Option<String>) -> impl IntoView {
+fn history(
+    h: HistoryView,
+    id: String,
+    project: Option<String>,
+    compared: Option<(String, String)>,
+) -> impl IntoView {
     if h.versions.is_empty() {
         return view! {
             <div class="empty-state"><h2>"No recorded versions"</h2>
@@ -295,6 +390,7 @@ fn history(h: HistoryView, id: String, project: Option<String>) -> impl IntoView
         }
         .into_any();
     }
+    let compare = compare_form(&h, project.as_deref(), compared);
     let rows = h
         .versions
         .into_iter()
@@ -337,6 +433,7 @@ fn history(h: HistoryView, id: String, project: Option<String>) -> impl IntoView
         view! { <h3>"Rollbacks"</h3><ul class="events">{items}</ul> }
     });
     view! {
+        {compare}
         <table class="artifacts history">
             <thead>
                 <tr>

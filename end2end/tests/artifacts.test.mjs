@@ -90,6 +90,15 @@ test('artifacts and their statuses read without JavaScript; filters are a plain 
   await page.waitForURL(/view=split/);
   assert.equal(await page.locator('table.diff.split td.code.add').first().innerText(), "Every page ends with a 'Next steps' section.");
   await page.screenshot({ path: join(OUTPUT, 'artifact-no-js.png'), fullPage: true });
+
+  // Any two recorded versions, from the history's form (oldest → newest by default).
+  await page.goto(new URL('/artifacts/skill%3Aapi-docs', server.url).href);
+  await page.locator('form.compare-versions').getByRole('button', { name: 'Compare versions' }).click();
+  await page.waitForURL(/from=[0-9a-f]+&to=[0-9a-f]+/);
+  await page.locator('.versions-compared').waitFor();
+  assert.match((await page.locator('table.diff tr.add td.code').allInnerTexts()).join('\n'), /pagination/);
+  assert.equal(await page.locator('table.diff tr.del').count(), 0);
+  await page.screenshot({ path: join(OUTPUT, 'versions-compared.png'), fullPage: true });
   await context.close();
 });
 
