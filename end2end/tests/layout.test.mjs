@@ -1,0 +1,48 @@
+// No layout shift on hydration: each page is loaded fresh with JavaScript, hydrates, settles,
+// and the browser's own layout-shift entries (the CLS metric's input) must add up to nothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from './server.mjs';
+import { launch } from './browser.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({ demo: true });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('pages do not move when they hydrate', async () => {
+  const context = await browser.newContext();
+  // Recorded from the first paint on, before any of the page's scripts run.
+  await context.addInitScript(() => {
+    window.__shifts = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        window.__shifts.push({
+          value: e.value,
+          sources: (e.sources ?? []).map((s) => s.node?.className || s.node?.nodeName || '?'),
+        });
+      }
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  const page = await context.newPage();
+  await page.goto(server.loginUrl);
+  const paths = ['/', '/artifacts/agent%3Adocs-writer', '/artifacts/skill%3Aapi-docs?pair=uc&view=split', '/jobs'];
+  for (const path of paths) {
+    await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
+    await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(300);
+    const shifts = await page.evaluate(() => window.__shifts);
+    const total = shifts.reduce((sum, s) => sum + s.value, 0);
+    assert.equal(total, 0, `${path} shifted by ${total.toFixed(4)}: ${JSON.stringify(shifts)}`);
+  }
+  await context.close();
+});
