@@ -350,6 +350,7 @@ fn DiffSection(
     split: bool,
 ) -> impl IntoView {
     let live = Live::get();
+    let shown_project = project.clone();
     let diff = Resource::new(
         move || {
             (
@@ -364,15 +365,17 @@ fn DiffSection(
     );
     view! {
         <Transition fallback=|| view! { <p class="muted loading">"Computing the diff…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let shown_project = shown_project.clone();
+                Suspend::new(async move {
                 match diff.await {
-                    Ok(d) => view! { <DiffViewer diff=d split=split /> }.into_any(),
+                    Ok(d) => view! { <DiffViewer diff=d split=split project=shown_project /> }.into_any(),
                     Err(e) => view! {
                         <div class="notice error" role="alert">"Could not compute this diff: " {e.to_string()}</div>
                     }
                         .into_any(),
                 }
-            })}
+            })}}
         </Transition>
     }
 }

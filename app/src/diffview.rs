@@ -184,20 +184,117 @@ fn gap_before(hunks: &[Hunk], i: usize) -> Option<(u32, u32)> {
     (to > from).then(|| (from, to - 1))
 }
 
-fn gap_row(from: u32, to: u32, cols: usize) -> impl IntoView {
+/// Where a file's hidden lines can be read: the diff's right-hand side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineSource {
+    pub id: String,
+    pub side: String,
+    pub path: String,
+    pub project: Option<String>,
+}
+
+/// The unchanged lines `from..=to` (right-hand numbering) hidden before hunk `i`, collapsed;
+/// "Show" reads them from the server and puts them in place (`offset` turns a right-hand line
+/// number into the left-hand one).
+#[component]
+fn GapRow(
+    from: u32,
+    to: u32,
+    offset: i64,
+    split: bool,
+    source: Option<LineSource>,
+) -> impl IntoView {
     let n = to - from + 1;
     let label = if n == 1 {
         format!("⋯ line {from} unchanged")
     } else {
         format!("⋯ {n} unchanged lines ({from}–{to})")
     };
-    view! { <tr class="gap"><td colspan=cols.to_string()>{label}</td></tr> }
+    let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
+    let ready = move || hydrated.is_some_and(|h| h.get());
+    let shown: RwSignal<Option<Result<Vec<String>, String>>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let show = {
+        let source = source.clone();
+        move |_| {
+            let Some(src) = source.clone() else { return };
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let r =
+                    crate::api::get_file_lines(src.id, src.side, src.path, src.project, from, to)
+                        .await
+                        .map_err(|e| e.to_string());
+                shown.set(Some(r));
+                busy.set(false);
+            });
+        }
+    };
+    let old_number = move |new: u32| (i64::from(new) + offset).to_string();
+    move || match shown.get() {
+        Some(Ok(lines)) => lines
+            .into_iter()
+            .zip(from..)
+            .map(|(text, new)| {
+                if split {
+                    view! {
+                        <tr class="expanded">
+                            <td class="ln ctx half">{old_number(new)}</td>
+                            <td class="code ctx half">{text.clone()}</td>
+                            <td class="ln ctx half">{new.to_string()}</td>
+                            <td class="code ctx half">{text}</td>
+                        </tr>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <tr class="ctx expanded">
+                            <td class="ln">{old_number(new)}</td>
+                            <td class="ln">{new.to_string()}</td>
+                            <td class="sign">" "</td>
+                            <td class="code">{text}</td>
+                        </tr>
+                    }
+                    .into_any()
+                }
+            })
+            .collect_view()
+            .into_any(),
+        other => {
+            let error = other.and_then(Result::err);
+            let show = show.clone();
+            view! {
+                <tr class="gap">
+                    <td colspan="4">
+                        {label.clone()}
+                        {source.is_some().then(|| view! {
+                            " " <button type="button" class="link-button expand" disabled=move || !ready() || busy.get()
+                                on:click=show.clone()>"Show"</button>
+                        })}
+                        {error.map(|e| view! { " " <span class="error">{e}</span> })}
+                    </td>
+                </tr>
+            }
+            .into_any()
+        }
+    }
 }
 
-fn unified_table(hunks: Vec<Hunk>) -> impl IntoView {
+fn gap_row(
+    hunks: &[Hunk],
+    i: usize,
+    split: bool,
+    source: &Option<LineSource>,
+) -> Option<impl IntoView + use<>> {
+    let (from, to) = gap_before(hunks, i)?;
+    let offset = i64::from(hunks[i].old_start) - i64::from(hunks[i].new_start);
+    let source = source.clone();
+    Some(view! { <GapRow from=from to=to offset=offset split=split source=source /> })
+}
+
+fn unified_table(hunks: Vec<Hunk>, source: Option<LineSource>) -> impl IntoView {
     let rows = (0..hunks.len())
         .map(|i| {
-            let gap = gap_before(&hunks, i).map(|(f, t)| gap_row(f, t, 4));
+            let gap = gap_row(&hunks, i, false, &source);
             let lines = hunks[i]
                 .lines
                 .iter()
@@ -238,10 +335,15 @@ fn split_cell(line: Option<DiffLine>, old: bool) -> impl IntoView {
     }
 }
 
-fn split_table(hunks: Vec<Hunk>, lhs: &str, rhs: &str) -> impl IntoView {
+fn split_table(
+    hunks: Vec<Hunk>,
+    lhs: &str,
+    rhs: &str,
+    source: Option<LineSource>,
+) -> impl IntoView {
     let rows = (0..hunks.len())
         .map(|i| {
-            let gap = gap_before(&hunks, i).map(|(f, t)| gap_row(f, t, 4));
+            let gap = gap_row(&hunks, i, true, &source);
             let header = hunks[i].header.clone();
             let rows = split_rows(&hunks[i])
                 .into_iter()
@@ -281,14 +383,20 @@ fn size(bytes: u64) -> String {
     }
 }
 
-fn file_body(f: FileDiffView, split: bool, lhs: &str, rhs: &str) -> impl IntoView {
+fn file_body(
+    f: FileDiffView,
+    split: bool,
+    lhs: &str,
+    rhs: &str,
+    source: Option<LineSource>,
+) -> impl IntoView {
     match f.unified {
         Some(text) if !text.is_empty() => {
             let hunks = parse_unified(&text);
             if split {
-                split_table(hunks, lhs, rhs).into_any()
+                split_table(hunks, lhs, rhs, source).into_any()
             } else {
-                unified_table(hunks).into_any()
+                unified_table(hunks, source).into_any()
             }
         }
         Some(_) => {
@@ -325,7 +433,12 @@ fn file_body(f: FileDiffView, split: bool, lhs: &str, rhs: &str) -> impl IntoVie
 
 /// A whole diff: the file list with stats, then each file.
 #[component]
-pub fn DiffViewer(diff: DiffView, split: bool) -> impl IntoView {
+pub fn DiffViewer(
+    diff: DiffView,
+    split: bool,
+    /// The project a `project` side means, to read hidden lines from.
+    project: Option<String>,
+) -> impl IntoView {
     if diff.files.is_empty() {
         return view! {
             <div class="empty-state diff-empty">
@@ -373,7 +486,13 @@ pub fn DiffViewer(diff: DiffView, split: bool) -> impl IntoView {
                     <span class="stat del">{format!("−{}", f.removed)}</span>
                 </header>
             };
-            view! { <section class="file" id=anchor>{head}{file_body(f, split, &lhs, &rhs)}</section> }
+            let source = LineSource {
+                id: diff.id.clone(),
+                side: rhs.clone(),
+                path: f.path.clone(),
+                project: project.clone(),
+            };
+            view! { <section class="file" id=anchor>{head}{file_body(f, split, &lhs, &rhs, Some(source))}</section> }
         })
         .collect_view();
     view! {

@@ -125,6 +125,14 @@ test('hydrated: client-side navigation between artifacts, pairs and views, witho
   assert.equal(await page.locator('table.diff tr.add').count(), 0);
   assert.equal(await page.locator('table.history tbody tr').count(), 2);
   assert.equal(await page.locator('table.history tbody tr.current').count(), 1);
+  // The unchanged lines before the change are collapsed; "Show" opens them in place.
+  const gap = page.locator('table.diff tr.gap').first();
+  const [, hidden] = (await gap.innerText()).match(/(\d+) unchanged lines/);
+  await gap.getByRole('button', { name: 'Show' }).click();
+  await page.locator('table.diff tr.expanded').first().waitFor();
+  assert.equal(await page.locator('table.diff tr.expanded').count(), Number(hidden));
+  assert.deepEqual(await page.locator('table.diff tr.expanded').first().locator('td.ln').allInnerTexts(), ['1', '1']);
+  assert.equal(await page.locator('table.diff tr.expanded td.code').first().innerText(), '---');
 
   await page.locator('.pair-selector .tab', { hasText: 'Upstream ↔ Collection' }).click();
   await page.waitForURL(/pair=uc/);

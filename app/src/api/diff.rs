@@ -16,3 +16,19 @@ pub async fn get_diff(
         .await
         .map_err(super::fail)
 }
+
+/// Lines `from..=to` (1-based) of a text file of one side: the unchanged stretch a diff hides.
+#[server(prefix = "/_sm", endpoint = "file_lines")]
+pub async fn get_file_lines(
+    id: String,
+    side: String,
+    path: String,
+    project: Option<String>,
+    from: u32,
+    to: u32,
+) -> Result<Vec<String>, ServerFnError> {
+    super::backend()?
+        .file_lines(id, side, path, project, (from, to))
+        .await
+        .map_err(super::fail)
+}

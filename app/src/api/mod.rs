@@ -68,6 +68,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         rhs: String,
         project: Option<String>,
     ) -> Result<crate::dto::DiffView, crate::dto::ErrorBody>;
+    /// Lines `from..=to` (1-based) of a text file of one side of an artifact.
+    async fn file_lines(
+        &self,
+        id: String,
+        side: String,
+        path: String,
+        project: Option<String>,
+        lines: (u32, u32),
+    ) -> Result<Vec<String>, crate::dto::ErrorBody>;
     /// The registered projects an artifact is deployed in (absolute paths, sorted), from their
     /// deployment records.
     async fn deployed_in(&self, id: String) -> Result<Vec<String>, crate::dto::ErrorBody>;

@@ -457,22 +457,8 @@ pub async fn file(
 ) -> Result<Response, ApiError> {
     let id = path_id(id)?;
     let Query(q) = query?;
-    let (collection, _, manifest) = state.collection(q.collection.as_deref())?;
-    if manifest.get(&id).is_none() {
-        return Err(ApiError::not_found(format!(
-            "{id} is not in the collection"
-        )));
-    }
-    let project = state.project(q.project_path.as_deref()).await?;
-    let files = side(&state.ctx(), &id, &collection, project.as_deref(), &q.side).await?;
-    // Looked up by key among the artifact's own files: no path reaches the disk from here.
-    let Some(content) = files.files.get(&q.path) else {
-        return Err(ApiError::not_found(format!(
-            "{id} has no file `{}` on the {} side",
-            q.path, q.side
-        )));
-    };
-    let name = q.path.rsplit('/').next().unwrap_or("file");
+    let name = q.path.rsplit('/').next().unwrap_or("file").to_owned();
+    let bytes = file_bytes(&state, id, q).await?;
     let safe: String = name
         .chars()
         .map(|c| {
@@ -483,7 +469,7 @@ pub async fn file(
             }
         })
         .collect();
-    let mut response = (StatusCode::OK, Body::from(content.bytes.clone())).into_response();
+    let mut response = (StatusCode::OK, Body::from(bytes)).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -493,6 +479,30 @@ pub async fn file(
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// One file of one side of an artifact, as `GET /artifacts/{id}/file` serves it.
+pub async fn file_bytes(
+    state: &ApiState,
+    id: ArtifactId,
+    q: FileQuery,
+) -> Result<Vec<u8>, ApiError> {
+    let (collection, _, manifest) = state.collection(q.collection.as_deref())?;
+    if manifest.get(&id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "{id} is not in the collection"
+        )));
+    }
+    let project = state.project(q.project_path.as_deref()).await?;
+    let files = side(&state.ctx(), &id, &collection, project.as_deref(), &q.side).await?;
+    // Looked up by key among the artifact's own files: no path reaches the disk from here.
+    let mut files = files;
+    files.files.remove(&q.path).map(|c| c.bytes).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "{id} has no file `{}` on the {} side",
+            q.path, q.side
+        ))
+    })
 }
 
 /// Drift between the collection and projects (and, asked, the upstreams).

@@ -4,8 +4,8 @@ use skillmeat_app::api::Backend;
 
 use super::types::{
     ArtifactList, ConflictView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, ErrorBody,
-    HistoryView, JobList, JobQuery, JobView, PatchCreated, PatchRequest, PendingView, RequestView,
-    ResolveRequest, RollbackRequest, RolledBackView, Scope, VersionCards,
+    FileQuery, HistoryView, JobList, JobQuery, JobView, PatchCreated, PatchRequest, PendingView,
+    RequestView, ResolveRequest, RollbackRequest, RolledBackView, Scope, VersionCards,
 };
 use super::{ApiError, ApiState, TraceId, artifact_id, artifacts, conflicts, jobs, patch};
 
@@ -92,6 +92,43 @@ impl Backend for ApiState {
             project_path: project,
         };
         artifacts::diff_view(self, id, q).await.map_err(body)
+    }
+
+    async fn file_lines(
+        &self,
+        id: String,
+        side: String,
+        path: String,
+        project: Option<String>,
+        (from, to): (u32, u32),
+    ) -> Result<Vec<String>, ErrorBody> {
+        let id = artifact_id(&id).map_err(body)?;
+        if from == 0 || to < from || to - from >= 100_000 {
+            return Err(body(ApiError::invalid(
+                "bad_range",
+                format!("lines {from}–{to} is not a range of lines (1-based, at most 100,000)"),
+            )));
+        }
+        let q = FileQuery {
+            side,
+            path,
+            collection: None,
+            project_path: project,
+        };
+        let bytes = artifacts::file_bytes(self, id, q).await.map_err(body)?;
+        if skillmeat_core::diff::is_binary(&bytes) {
+            return Err(body(ApiError::invalid(
+                "not_text",
+                "this file is binary: download it instead",
+            )));
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        Ok(text
+            .lines()
+            .skip(from as usize - 1)
+            .take((to - from + 1) as usize)
+            .map(str::to_owned)
+            .collect())
     }
 
     async fn deployed_in(&self, id: String) -> Result<Vec<String>, ErrorBody> {
