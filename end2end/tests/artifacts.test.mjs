@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, OUTPUT } from './server.mjs';
-import { launch } from './browser.mjs';
+import { launch, hydratedPage } from './browser.mjs';
 
 let server;
 let browser;
@@ -103,13 +103,7 @@ test('artifacts and their statuses read without JavaScript; filters are a plain 
 });
 
 test('hydrated: client-side navigation between artifacts, pairs and views, without reloads', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(server.loginUrl);
-  await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
+  const { context, page, errors } = await hydratedPage(browser, server);
   await page.evaluate(() => { window.__marker = 7; });
 
   await row(page, 'skill:api-docs').locator('a').first().click();

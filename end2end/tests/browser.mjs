@@ -11,3 +11,16 @@ export async function launch() {
     ],
   });
 }
+
+// A new page in a new context, logged in to `server` and hydrated, recording the browser's
+// errors (uncaught exceptions and console errors) in `errors`.
+export async function hydratedPage(browser, server, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(server.loginUrl);
+  await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
+  return { context, page, errors };
+}

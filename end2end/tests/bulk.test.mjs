@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, OUTPUT } from './server.mjs';
-import { launch } from './browser.mjs';
+import { launch, hydratedPage } from './browser.mjs';
 
 let server;
 let browser;
@@ -22,13 +22,7 @@ after(async () => {
 });
 
 test('update all: one bulk job, its summary, and the statuses refreshed in place', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(server.loginUrl);
-  await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
+  const { context, page, errors } = await hydratedPage(browser, server);
   const uc = (id) => page.locator(`tr[data-id="${id}"] td:nth-child(4)`);
   assert.equal((await uc('skill:code-review').innerText()).trim(), 'outdated');
   await page.evaluate(() => { window.__marker = 3; });

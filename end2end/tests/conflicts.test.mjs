@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, OUTPUT } from './server.mjs';
-import { launch } from './browser.mjs';
+import { launch, hydratedPage } from './browser.mjs';
 
 const ID = 'skill:incident-response';
 let browser;
@@ -35,13 +35,7 @@ function collectionFile(path) {
 // Syncs upstream into the collection (both changed the runbook and its description) and opens
 // the conflict modal on the pending merge that leaves.
 async function conflictModal() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(server.loginUrl);
-  await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
+  const { context, page, errors } = await hydratedPage(browser, server);
   await page.locator(`tr[data-id="${ID}"] a`).first().click();
   await page.locator('.pair-selector .tab[aria-current="true"]', { hasText: 'Upstream ↔ Collection' }).waitFor();
 

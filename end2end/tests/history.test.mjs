@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { startServer, OUTPUT } from './server.mjs';
-import { launch } from './browser.mjs';
+import { launch, hydratedPage } from './browser.mjs';
 import { readTarGz } from './tar.mjs';
 
 let server;
@@ -23,19 +23,9 @@ after(async () => {
   await server?.stop();
 });
 
-async function hydratedPage() {
-  const context = await browser.newContext({ acceptDownloads: true });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(server.loginUrl);
-  await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
-  return { context, page, errors };
-}
 
 test('push upstream: the exported bundle downloads, matches its sha256, and holds the edit', async () => {
-  const { context, page, errors } = await hydratedPage();
+  const { context, page, errors } = await hydratedPage(browser, server, { acceptDownloads: true });
   // web-app tuned fix-tests.
   await page.locator('tr[data-id="command:fix-tests"] .project-status', { hasText: 'web-app' }).click();
   await page.waitForURL(/project=.*web-app/);
@@ -63,7 +53,7 @@ test('push upstream: the exported bundle downloads, matches its sha256, and hold
 });
 
 test('rollback from the history: confirm, and the history and the collection change', async () => {
-  const { context, page, errors } = await hydratedPage();
+  const { context, page, errors } = await hydratedPage(browser, server, { acceptDownloads: true });
   await page.locator('tr[data-id="skill:api-docs"] a').first().click();
   await page.locator('table.history').waitFor();
   const rows = page.locator('table.history tbody tr');
