@@ -2,13 +2,16 @@
 // and the browser's own layout-shift entries (the CLS metric's input) must add up to nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './server.mjs';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, OUTPUT } from './server.mjs';
 import { launch } from './browser.mjs';
 
 let server;
 let browser;
 
 before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
   server = await startServer({ demo: true });
   browser = await launch();
 });
@@ -44,5 +47,6 @@ test('pages do not move when they hydrate', async () => {
     const total = shifts.reduce((sum, s) => sum + s.value, 0);
     assert.equal(total, 0, `${path} shifted by ${total.toFixed(4)}: ${JSON.stringify(shifts)}`);
   }
+  await page.screenshot({ path: join(OUTPUT, 'layout-jobs.png'), fullPage: true });
   await context.close();
 });
