@@ -48,10 +48,16 @@ pub(crate) fn query_err(what: &'static str) -> impl FnOnce(sqlx::Error) -> DbErr
     move |source| DbError::Query { what, source }
 }
 
-/// An open database. Cheap to clone: clones share one connection pool.
+/// An open database. Cheap to clone: clones share its connection pools.
+///
+/// Writes go through one connection ([`Database::pool`]), so writers in this process queue in
+/// order instead of meeting SQLite's busy handler, which sleeps in steps of up to 100 ms while
+/// another connection holds the write lock. Reads that need not follow a write of their own use
+/// [`Database::reads`], several connections that WAL lets run beside the writer.
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: SqlitePool,
+    reads: SqlitePool,
 }
 
 impl Database {
@@ -63,14 +69,15 @@ impl Database {
             // With WAL, NORMAL loses no committed data on an application crash, only possibly the
             // last transactions on power loss; the records on disk (TOML) are the source of truth.
             .synchronous(SqliteSynchronous::Normal);
+        let open_err = |source| DbError::Open {
+            path: path.to_owned(),
+            source,
+        };
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(1)
             .connect_with(options)
             .await
-            .map_err(|source| DbError::Open {
-                path: path.to_owned(),
-                source,
-            })?;
+            .map_err(open_err)?;
         MIGRATOR
             .run(&pool)
             .await
@@ -78,7 +85,13 @@ impl Database {
                 path: path.to_owned(),
                 source,
             })?;
-        Ok(Self { pool })
+        // `query_only` makes a write through the read pool an error instead of a second writer.
+        let reads = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(base_options(path).pragma("query_only", "ON"))
+            .await
+            .map_err(open_err)?;
+        Ok(Self { pool, reads })
     }
 
     /// Opens an existing database for reading, for read-only commands; `None` when there is no
@@ -99,17 +112,29 @@ impl Database {
                 path: path.to_owned(),
                 source,
             })?;
-        Ok(Some(Self { pool }))
+        Ok(Some(Self {
+            reads: pool.clone(),
+            pool,
+        }))
     }
 
     /// Closes every connection, waiting for SQLite to checkpoint and remove its WAL files.
     pub async fn close(&self) {
+        // Readers first: the writer, closing last, is the one that checkpoints.
+        self.reads.close().await;
         self.pool.close().await;
     }
 
-    /// The connection pool, for the modules that own tables.
+    /// The writing connection, for the modules that own tables: every write, and reads that
+    /// must see the caller's own writes in order.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The reading connections: `SELECT`s only (a write here fails with "attempt to write a
+    /// readonly database"). They see every committed write.
+    pub fn reads(&self) -> &SqlitePool {
+        &self.reads
     }
 }
 

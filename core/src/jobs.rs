@@ -296,6 +296,16 @@ pub struct JobEnd {
     pub log_excerpt: String,
 }
 
+/// What [`JobStore::claim_after`] found.
+#[derive(Debug)]
+pub struct Claim {
+    /// The job claimed, now running.
+    pub job: Option<Job>,
+    /// When no job was claimed: every queued job with an id up to this one was blocked by a
+    /// running job when the store looked. Blocked jobs stay blocked until a running job ends.
+    pub blocked_through: i64,
+}
+
 /// Storage of jobs. Object-safe: the runner holds an `Arc<dyn JobStore>`.
 #[async_trait::async_trait]
 pub trait JobStore: Send + Sync {
@@ -307,8 +317,14 @@ pub trait JobStore: Send + Sync {
     /// Jobs matching `filter`, newest first.
     async fn list(&self, filter: &JobFilter) -> Result<Vec<Job>, DbError>;
     /// Takes the oldest queued job none of whose artifacts a running job touches, marking it
-    /// running, in one statement.
-    async fn claim(&self, now: SystemTime) -> Result<Option<Job>, DbError>;
+    /// running; the check and the marking are one statement.
+    async fn claim(&self, now: SystemTime) -> Result<Option<Job>, DbError> {
+        Ok(self.claim_after(now, 0).await?.job)
+    }
+    /// [`JobStore::claim`] looking only at jobs with an id above `after`: the runner passes the
+    /// [`Claim::blocked_through`] of its last empty claim until a job ends, so that a deep queue
+    /// of blocked jobs is not looked through again on every new job.
+    async fn claim_after(&self, now: SystemTime, after: i64) -> Result<Claim, DbError>;
     /// Records progress.
     async fn progress(
         &self,
@@ -372,6 +388,20 @@ impl SqliteJobStore {
         .map_err(query_err("record a job event"))?;
         Ok(())
     }
+}
+
+/// A subquery with a row when a running job shares an artifact with job `$job`. The join order
+/// is fixed (`CROSS JOIN`) to start from the few running jobs, so a check costs a few index
+/// lookups however long the queue and the history are.
+macro_rules! blocked {
+    ($job:literal) => {
+        concat!(
+            "SELECT 1 FROM jobs r CROSS JOIN job_artifacts theirs CROSS JOIN job_artifacts mine ",
+            "WHERE r.state = 'running' AND theirs.job_id = r.id AND mine.job_id = ",
+            $job,
+            " AND mine.artifact_id = theirs.artifact_id"
+        )
+    };
 }
 
 macro_rules! select_jobs {
@@ -443,7 +473,7 @@ impl JobStore for SqliteJobStore {
         if let Some(key) = &job.idempotency_key {
             let row = sqlx::query(select_jobs!("WHERE idempotency_key = ?"))
                 .bind(key.clone())
-                .fetch_optional(self.db.pool())
+                .fetch_optional(self.db.reads())
                 .await
                 .map_err(query_err("look up an idempotency key"))?;
             if let Some(row) = row {
@@ -487,7 +517,7 @@ impl JobStore for SqliteJobStore {
             let key = job.idempotency_key.clone().unwrap_or_default();
             let row = sqlx::query(select_jobs!("WHERE idempotency_key = ?"))
                 .bind(key)
-                .fetch_one(self.db.pool())
+                .fetch_one(self.db.reads())
                 .await
                 .map_err(query_err("look up an idempotency key"))?;
             return Ok((job_from_row(&row)?, false));
@@ -520,7 +550,7 @@ impl JobStore for SqliteJobStore {
     async fn get(&self, id: i64) -> Result<Option<Job>, DbError> {
         let row = sqlx::query(select_jobs!("WHERE id = ?"))
             .bind(id)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.db.reads())
             .await
             .map_err(query_err("read a job"))?;
         row.map(|r| job_from_row(&r)).transpose()
@@ -535,21 +565,50 @@ impl JobStore for SqliteJobStore {
         .bind(filter.state.map(JobState::as_str))
         .bind(filter.artifact_id.as_ref().map(ToString::to_string))
         .bind(i64::from(limit))
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.reads())
         .await
         .map_err(query_err("list jobs"))?;
         rows.iter().map(job_from_row).collect()
     }
 
-    async fn claim(&self, now: SystemTime) -> Result<Option<Job>, DbError> {
-        let row = self.claim_row(now).await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let job = job_from_row(&row)?;
-        self.event(job.id, JobState::Running, 0, "started", now)
-            .await?;
-        Ok(Some(job))
+    async fn claim_after(&self, now: SystemTime, after: i64) -> Result<Claim, DbError> {
+        // Look first, on a reading connection, so that a queue full of blocked jobs costs the
+        // writer nothing; then claim the one found, checking again in the same statement. A
+        // miss means another runner took it or it was cancelled: look again.
+        for _ in 0..3 {
+            let newest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM jobs")
+                .fetch_one(self.db.reads())
+                .await
+                .map_err(query_err("look for a job to run"))?;
+            let candidate: Option<i64> = sqlx::query_scalar(concat!(
+                "SELECT q.id FROM jobs q WHERE q.state = 'queued' AND q.id > ?1 AND NOT EXISTS (",
+                blocked!("q.id"),
+                ") ORDER BY q.id LIMIT 1"
+            ))
+            .bind(after)
+            .fetch_optional(self.db.reads())
+            .await
+            .map_err(query_err("look for a job to run"))?;
+            let Some(id) = candidate else {
+                return Ok(Claim {
+                    job: None,
+                    blocked_through: newest.max(after),
+                });
+            };
+            if let Some(row) = self.claim_row(id, now).await? {
+                let job = job_from_row(&row)?;
+                self.event(job.id, JobState::Running, 0, "started", now)
+                    .await?;
+                return Ok(Claim {
+                    job: Some(job),
+                    blocked_through: after,
+                });
+            }
+        }
+        Ok(Claim {
+            job: None,
+            blocked_through: after,
+        })
     }
 
     async fn progress(
@@ -626,7 +685,7 @@ impl JobStore for SqliteJobStore {
         let flag: Option<i64> =
             sqlx::query_scalar("SELECT cancel_requested FROM jobs WHERE id = ?")
                 .bind(id)
-                .fetch_optional(self.db.pool())
+                .fetch_optional(self.db.reads())
                 .await
                 .map_err(query_err("read a job"))?;
         Ok(flag.unwrap_or(0) != 0)
@@ -671,7 +730,7 @@ impl JobStore for SqliteJobStore {
         )
         .bind(job_id)
         .bind(after)
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.reads())
         .await
         .map_err(query_err("read job events"))?;
         rows.iter().map(event_from_row).collect()
@@ -684,7 +743,7 @@ impl JobStore for SqliteJobStore {
         )
         .bind(after)
         .bind(i64::from(limit.max(1)))
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.reads())
         .await
         .map_err(query_err("read job events"))?;
         rows.iter().map(event_from_row).collect()
@@ -692,7 +751,7 @@ impl JobStore for SqliteJobStore {
 
     async fn latest_event(&self) -> Result<i64, DbError> {
         let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM job_events")
-            .fetch_one(self.db.pool())
+            .fetch_one(self.db.reads())
             .await
             .map_err(query_err("read job events"))?;
         Ok(id.unwrap_or(0))
@@ -703,7 +762,7 @@ impl JobStore for SqliteJobStore {
             "SELECT state, COUNT(*) FROM jobs \
              WHERE state IN ('success', 'conflict', 'error', 'cancelled') GROUP BY state",
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.reads())
         .await
         .map_err(query_err("count jobs"))?;
         rows.into_iter()
@@ -713,7 +772,7 @@ impl JobStore for SqliteJobStore {
 
     async fn queue_depth(&self) -> Result<u64, DbError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'queued'")
-            .fetch_one(self.db.pool())
+            .fetch_one(self.db.reads())
             .await
             .map_err(query_err("count queued jobs"))?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -740,19 +799,19 @@ fn event_from_row(r: &SqliteRow) -> Result<JobEvent, DbError> {
 }
 
 impl SqliteJobStore {
-    /// The claim itself: a single `UPDATE … RETURNING`, so two runners never take one job.
-    async fn claim_row(&self, now: SystemTime) -> Result<Option<SqliteRow>, DbError> {
+    /// The claim itself: one `UPDATE … RETURNING` that takes job `id` only if it is still
+    /// queued and unblocked, so two runners never take one job.
+    async fn claim_row(&self, id: i64, now: SystemTime) -> Result<Option<SqliteRow>, DbError> {
         let row = sqlx::query(concat!(
             "UPDATE jobs SET state = 'running', started_at = ?1, attempts = attempts + 1 ",
-            "WHERE id = (SELECT q.id FROM jobs q WHERE q.state = 'queued' ",
-            "AND NOT EXISTS (SELECT 1 FROM job_artifacts mine JOIN job_artifacts theirs ",
-            "ON theirs.artifact_id = mine.artifact_id JOIN jobs r ON r.id = theirs.job_id ",
-            "WHERE mine.job_id = q.id AND r.state = 'running') ORDER BY q.id LIMIT 1) ",
-            "RETURNING id, direction, artifact_ids, project_path, collection, strategy, dry_run, ",
-            "state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, ",
-            "result, idempotency_key, attempts, kind, params, parent_span_id"
+            "WHERE id = ?2 AND state = 'queued' AND NOT EXISTS (",
+            blocked!("?2"),
+            ") RETURNING id, direction, artifact_ids, project_path, collection, strategy, ",
+            "dry_run, state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, ",
+            "conflicts, result, idempotency_key, attempts, kind, params, parent_span_id"
         ))
         .bind(rfc3339(now))
+        .bind(id)
         .fetch_optional(self.db.pool())
         .await
         .map_err(query_err("claim a job"))?;
@@ -833,23 +892,46 @@ impl Runner {
     /// Claims and runs jobs until the task is dropped.
     pub async fn run(self: Arc<Self>) {
         let slots = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
+        // Queued jobs up to this id were blocked at the last empty claim. A job ending may
+        // unblock them (`ended` is then set); a new job or a claim never does.
+        let mut blocked_through = 0;
+        let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
         loop {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
-            match self.store.claim(SystemTime::now()).await {
-                Ok(Some(job)) => {
+            if ended.swap(false, std::sync::atomic::Ordering::AcqRel) {
+                blocked_through = 0;
+            }
+            match self
+                .store
+                .claim_after(SystemTime::now(), blocked_through)
+                .await
+            {
+                Ok(Claim { job: Some(job), .. }) => {
                     let me = self.clone();
+                    let ended = ended.clone();
                     tokio::spawn(async move {
                         me.execute(job).await;
                         drop(permit);
+                        ended.store(true, std::sync::atomic::Ordering::Release);
                         me.wake.notify_one();
                     });
                 }
-                Ok(None) => {
+                Ok(Claim {
+                    job: None,
+                    blocked_through: through,
+                }) => {
                     drop(permit);
-                    let _ = tokio::time::timeout(Duration::from_millis(500), self.wake.notified())
-                        .await;
+                    blocked_through = through;
+                    let woken =
+                        tokio::time::timeout(Duration::from_millis(500), self.wake.notified())
+                            .await;
+                    if woken.is_err() {
+                        // Quiet for a while: look through the whole queue again, in case a
+                        // job ended elsewhere (another process sharing the database).
+                        blocked_through = 0;
+                    }
                 }
                 Err(e) => {
                     drop(permit);

@@ -28,7 +28,7 @@ pub async fn register(db: &Database, project: &Path, now: SystemTime) -> Result<
 /// Every registered project, by path.
 pub async fn list(db: &Database) -> Result<Vec<PathBuf>, DbError> {
     let paths: Vec<String> = sqlx::query_scalar("SELECT path FROM projects ORDER BY path")
-        .fetch_all(db.pool())
+        .fetch_all(db.reads())
         .await
         .map_err(query_err("list projects"))?;
     Ok(paths.into_iter().map(PathBuf::from).collect())

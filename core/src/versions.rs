@@ -317,7 +317,7 @@ impl Versions {
         ))
         .bind(artifact.to_string())
         .bind(content_hash.to_owned())
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.reads())
         .await
         .map_err(query_err("read a version"))?;
         row.map(|r| version_from_row(&r)).transpose()
@@ -360,7 +360,7 @@ impl Versions {
     pub async fn history(&self, artifact: &ArtifactId) -> Result<Vec<Version>, VersionError> {
         let rows = sqlx::query(select_versions!("WHERE artifact_id = ? ORDER BY id DESC"))
             .bind(artifact.to_string())
-            .fetch_all(self.db.pool())
+            .fetch_all(self.db.reads())
             .await
             .map_err(query_err("read the history"))?;
         rows.iter().map(version_from_row).collect()
@@ -501,7 +501,7 @@ impl Versions {
              WHERE artifact_id = ? ORDER BY id DESC",
         )
         .bind(artifact.to_string())
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.reads())
         .await
         .map_err(query_err("read version events"))?;
         rows.iter()

@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use skillmeat_core::db::Database;
 use skillmeat_core::jobs::{
-    CancelOutcome, JobEnd, JobFilter, JobKind, JobState, JobStore, NewJob, Runner, SqliteJobStore,
+    CancelOutcome, Claim, JobEnd, JobFilter, JobKind, JobState, JobStore, NewJob, Runner,
+    SqliteJobStore,
 };
 use skillmeat_core::sync::{Direction, Strategy};
 use skillmeat_testutils::block_on;
@@ -83,6 +84,70 @@ fn jobs_are_created_once_per_key_and_claimed_one_artifact_at_a_time() {
         events,
         [JobState::Queued, JobState::Running, JobState::Success]
     );
+}
+
+#[test]
+fn a_claim_after_an_empty_one_skips_the_jobs_it_found_blocked() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path());
+    let (running, _) = block_on(s.create(new_job(&["skill:a"], None), now())).unwrap();
+    let blocked: Vec<i64> = (0..3)
+        .map(|_| {
+            block_on(s.create(new_job(&["skill:a"], None), now()))
+                .unwrap()
+                .0
+                .id
+        })
+        .collect();
+    assert_eq!(block_on(s.claim(now())).unwrap().unwrap().id, running.id);
+
+    let Claim {
+        job,
+        blocked_through,
+    } = block_on(s.claim_after(now(), 0)).unwrap();
+    assert!(job.is_none(), "every queued job waits for skill:a");
+    assert_eq!(
+        blocked_through, blocked[2],
+        "the store looked up to the newest job"
+    );
+
+    // A new job on another artifact is found above the mark; the blocked ones are not looked at.
+    let (free, _) = block_on(s.create(new_job(&["skill:b"], None), now())).unwrap();
+    let claim = block_on(s.claim_after(now(), blocked_through)).unwrap();
+    assert_eq!(claim.job.map(|j| j.id), Some(free.id));
+    assert_eq!(
+        claim.blocked_through, blocked_through,
+        "a claim keeps the mark"
+    );
+
+    // Once the running job ends, a claim from 0 takes the oldest blocked job, in order.
+    let end = JobEnd {
+        state: JobState::Success,
+        result: serde_json::json!([]),
+        conflicts: vec![],
+        log_excerpt: String::new(),
+    };
+    block_on(s.finish(running.id, end, now())).unwrap();
+    assert!(
+        block_on(s.claim_after(now(), blocked_through))
+            .unwrap()
+            .job
+            .is_none()
+    );
+    assert_eq!(block_on(s.claim(now())).unwrap().unwrap().id, blocked[0]);
+}
+
+#[test]
+fn the_read_connections_refuse_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = block_on(Database::open(&dir.path().join("skillmeat.db"))).unwrap();
+    let write = block_on(sqlx::query("DELETE FROM jobs").execute(db.reads()));
+    assert!(
+        write.is_err(),
+        "a write through reads() must fail: {write:?}"
+    );
+    block_on(sqlx::query("DELETE FROM jobs").execute(db.pool())).unwrap();
+    block_on(db.close());
 }
 
 #[test]
