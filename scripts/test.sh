@@ -47,6 +47,17 @@ end2end() {
      SKILLMEAT_SITE_ROOT="$root/target/site" npm test)
 }
 
+# A cold build of everything below writes about 7-8 GB under target/; a disk that fills midway
+# fails late with an error that does not say why (cargo-leptos reported only its backtrace).
+free_gb=$(( $(df -Pk "$root" | awk 'NR == 2 { print $4 }') / 1024 / 1024 ))
+if [ "$free_gb" -lt 10 ]; then
+  printf '\033[1mwarning:\033[0m only %s GB free on the disk of %s; a cold run needs about 10 GB.\n' \
+    "$free_gb" "$root" >&2
+  printf '  Free space first (old clones and their target/ folders), or expect a failure midway.\n' >&2
+else
+  printf 'disk: %s GB free\n' "$free_gb"
+fi
+
 step fmt cargo fmt --all --check
 step clippy clippy
 step rust-tests nextest

@@ -480,18 +480,16 @@ impl JobStore for SqliteJobStore {
                 return Ok((job_from_row(&row)?, false));
             }
         }
-        let mut tx = self
-            .db
-            .pool()
-            .begin()
-            .await
-            .map_err(query_err("begin a job"))?;
-        let inserted = sqlx::query(
-            "INSERT INTO jobs (direction, artifact_ids, project_path, collection, strategy, \
-             dry_run, state, created_at, trace_id, idempotency_key, kind, params, parent_span_id) \
-             VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (idempotency_key) DO NOTHING",
-        )
+        // One statement: the migration's trigger writes the job's artifacts and first event.
+        let inserted = sqlx::query(concat!(
+            "INSERT INTO jobs (direction, artifact_ids, project_path, collection, strategy, ",
+            "dry_run, state, created_at, trace_id, idempotency_key, kind, params, parent_span_id) ",
+            "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) ",
+            "ON CONFLICT (idempotency_key) DO NOTHING ",
+            "RETURNING id, direction, artifact_ids, project_path, collection, strategy, dry_run, ",
+            "state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, ",
+            "result, idempotency_key, attempts, kind, params, parent_span_id"
+        ))
         .bind(job.direction.as_str())
         .bind(json(&job.artifact_ids))
         .bind(
@@ -508,43 +506,20 @@ impl JobStore for SqliteJobStore {
         .bind(job.kind.as_str())
         .bind(job.resolve.as_ref().map(json))
         .bind(job.parent_span_id.clone())
-        .execute(&mut *tx)
+        .fetch_optional(self.db.pool())
         .await
         .map_err(query_err("create a job"))?;
-        if inserted.rows_affected() == 0 {
-            // Another request with the same key won the race.
-            tx.rollback().await.map_err(query_err("roll back a job"))?;
-            let key = job.idempotency_key.clone().unwrap_or_default();
-            let row = sqlx::query(select_jobs!("WHERE idempotency_key = ?"))
-                .bind(key)
-                .fetch_one(self.db.reads())
-                .await
-                .map_err(query_err("look up an idempotency key"))?;
-            return Ok((job_from_row(&row)?, false));
+        if let Some(row) = inserted {
+            return Ok((job_from_row(&row)?, true));
         }
-        let id = inserted.last_insert_rowid();
-        for artifact in &job.artifact_ids {
-            sqlx::query("INSERT OR IGNORE INTO job_artifacts (job_id, artifact_id) VALUES (?, ?)")
-                .bind(id)
-                .bind(artifact.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(query_err("record a job's artifacts"))?;
-        }
-        sqlx::query(
-            "INSERT INTO job_events (job_id, at, state, pct, message) VALUES (?, ?, 'queued', 0, 'queued')",
-        )
-        .bind(id)
-        .bind(rfc3339(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(query_err("record a job event"))?;
-        tx.commit().await.map_err(query_err("commit a job"))?;
-        let created = self
-            .get(id)
-            .await?
-            .ok_or_else(|| corrupt(format!("job {id} vanished after it was created")))?;
-        Ok((created, true))
+        // Another request with the same key won the race.
+        let key = job.idempotency_key.clone().unwrap_or_default();
+        let row = sqlx::query(select_jobs!("WHERE idempotency_key = ?"))
+            .bind(key)
+            .fetch_one(self.db.reads())
+            .await
+            .map_err(query_err("look up an idempotency key"))?;
+        Ok((job_from_row(&row)?, false))
     }
 
     async fn get(&self, id: i64) -> Result<Option<Job>, DbError> {
