@@ -1,26 +1,13 @@
 // Browsing demo data: the artifacts page with its statuses and filters, the artifact page's
 // version cards, project chooser, pair selector, diff views and history — read with JavaScript
 // off (server-rendered) and used hydrated (client-side navigation, no reloads).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, OUTPUT } from './server.mjs';
-import { launch, hydratedPage } from './browser.mjs';
+import { OUTPUT } from './server.mjs';
+import { hydratedPage, serverAndBrowser } from './browser.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  server = await startServer({ demo: true });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser({ demo: true });
 
 const row = (page, id) => page.locator(`tr[data-id="${id}"]`);
 
@@ -29,9 +16,9 @@ async function statusIn(page, id, column) {
 }
 
 test('artifacts and their statuses read without JavaScript; filters are a plain form', async () => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await env.browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await page.goto(server.loginUrl);
+  await page.goto(env.server.loginUrl);
 
   assert.equal(await page.locator('table.artifacts tbody tr').count(), 10);
   assert.match(await page.locator('.summary').innerText(), /^10 artifacts · \d+ need attention · 10 shown$/);
@@ -53,17 +40,17 @@ test('artifacts and their statuses read without JavaScript; filters are a plain 
   assert.deepEqual(ids, ['skill:incident-response', 'command:release-notes', 'agent:docs-writer']);
   assert.equal(await page.locator('select[name="status"]').inputValue(), 'conflict', 'the form keeps its value');
   // Search by name, and a search that matches nothing.
-  await page.goto(new URL('/?q=review', server.url).href);
+  await page.goto(new URL('/?q=review', env.server.url).href);
   assert.deepEqual(
     await page.locator('table.artifacts tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id)),
     ['skill:code-review', 'agent:reviewer'],
   );
-  await page.goto(new URL('/?q=nothing-like-this', server.url).href);
+  await page.goto(new URL('/?q=nothing-like-this', env.server.url).href);
   assert.equal(await page.locator('.empty-state h2').innerText(), 'Nothing matches');
   await page.screenshot({ path: join(OUTPUT, 'artifacts-no-js.png'), fullPage: true });
 
   // The artifact page: three cards, the project chooser, the diff, the history.
-  await page.goto(new URL('/', server.url).href);
+  await page.goto(new URL('/', env.server.url).href);
   await row(page, 'agent:docs-writer').locator('a').first().click();
   await page.waitForURL(/\/artifacts\/agent%3Adocs-writer$/);
   assert.deepEqual(await page.locator('.card h2').allInnerTexts().then((t) => t.map((x) => x.replace(/\s+/g, ' ').trim())),
@@ -92,7 +79,7 @@ test('artifacts and their statuses read without JavaScript; filters are a plain 
   await page.screenshot({ path: join(OUTPUT, 'artifact-no-js.png'), fullPage: true });
 
   // Any two recorded versions, from the history's form (oldest → newest by default).
-  await page.goto(new URL('/artifacts/skill%3Aapi-docs', server.url).href);
+  await page.goto(new URL('/artifacts/skill%3Aapi-docs', env.server.url).href);
   await page.locator('form.compare-versions').getByRole('button', { name: 'Compare versions' }).click();
   await page.waitForURL(/from=[0-9a-f]+&to=[0-9a-f]+/);
   await page.locator('.versions-compared').waitFor();
@@ -103,7 +90,7 @@ test('artifacts and their statuses read without JavaScript; filters are a plain 
 });
 
 test('hydrated: client-side navigation between artifacts, pairs and views, without reloads', async () => {
-  const { context, page, errors } = await hydratedPage(browser, server);
+  const { context, page, errors } = await hydratedPage(env.browser, env.server);
   await page.evaluate(() => { window.__marker = 7; });
 
   await row(page, 'skill:api-docs').locator('a').first().click();

@@ -1,28 +1,15 @@
 // "Update all" on the artifacts page: one bulk job over every artifact with an upstream, and its
 // summary artifact by artifact when it ends; statuses update without a reload.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, OUTPUT } from './server.mjs';
-import { launch, hydratedPage } from './browser.mjs';
+import { OUTPUT } from './server.mjs';
+import { hydratedPage, serverAndBrowser } from './browser.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  server = await startServer({ demo: true });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser({ demo: true });
 
 test('update all: one bulk job, its summary, and the statuses refreshed in place', async () => {
-  const { context, page, errors } = await hydratedPage(browser, server);
+  const { context, page, errors } = await hydratedPage(env.browser, env.server);
   const uc = (id) => page.locator(`tr[data-id="${id}"] td:nth-child(4)`);
   assert.equal((await uc('skill:code-review').innerText()).trim(), 'outdated');
   await page.evaluate(() => { window.__marker = 3; });

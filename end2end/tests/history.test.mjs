@@ -1,31 +1,19 @@
 // Push upstream (export a patch bundle and check the downloaded tar.gz) and rollback from the
 // history (confirm, then see the history grow and the collection change).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { startServer, OUTPUT } from './server.mjs';
-import { launch, hydratedPage } from './browser.mjs';
+import { OUTPUT } from './server.mjs';
+import { hydratedPage, serverAndBrowser } from './browser.mjs';
 import { readTarGz } from './tar.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  server = await startServer({ demo: true });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser({ demo: true });
 
 
 test('push upstream: the exported bundle downloads, matches its sha256, and holds the edit', async () => {
-  const { context, page, errors } = await hydratedPage(browser, server, { acceptDownloads: true });
+  const { context, page, errors } = await hydratedPage(env.browser, env.server, { acceptDownloads: true });
   // web-app tuned fix-tests.
   await page.locator('tr[data-id="command:fix-tests"] .project-status', { hasText: 'web-app' }).click();
   await page.waitForURL(/project=.*web-app/);
@@ -34,7 +22,7 @@ test('push upstream: the exported bundle downloads, matches its sha256, and hold
   const sha = await page.locator('.patch-sha').innerText();
   assert.match(sha, /^[0-9a-f]{64}$/);
   const url = await page.locator('.patch-url').inputValue();
-  assert.ok(url.startsWith(server.url.replace(/\/$/, '')), url);
+  assert.ok(url.startsWith(env.server.url.replace(/\/$/, '')), url);
   assert.match(await page.locator('.patch-result').innerText(), /1 as patches, 0 whole/);
 
   const download = page.waitForEvent('download');
@@ -53,7 +41,7 @@ test('push upstream: the exported bundle downloads, matches its sha256, and hold
 });
 
 test('rollback from the history: confirm, and the history and the collection change', async () => {
-  const { context, page, errors } = await hydratedPage(browser, server, { acceptDownloads: true });
+  const { context, page, errors } = await hydratedPage(env.browser, env.server, { acceptDownloads: true });
   await page.locator('tr[data-id="skill:api-docs"] a').first().click();
   await page.locator('table.history').waitFor();
   const rows = page.locator('table.history tbody tr');

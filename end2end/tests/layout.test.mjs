@@ -1,28 +1,15 @@
 // No layout shift on hydration: each page is loaded fresh with JavaScript, hydrates, settles,
 // and the browser's own layout-shift entries (the CLS metric's input) must add up to nothing.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, OUTPUT } from './server.mjs';
-import { launch } from './browser.mjs';
+import { OUTPUT } from './server.mjs';
+import { serverAndBrowser } from './browser.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  server = await startServer({ demo: true });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser({ demo: true });
 
 test('pages do not move when they hydrate', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   // Recorded from the first paint on, before any of the page's scripts run.
   await context.addInitScript(() => {
     window.__shifts = [];
@@ -36,10 +23,10 @@ test('pages do not move when they hydrate', async () => {
     }).observe({ type: 'layout-shift', buffered: true });
   });
   const page = await context.newPage();
-  await page.goto(server.loginUrl);
+  await page.goto(env.server.loginUrl);
   const paths = ['/', '/artifacts/agent%3Adocs-writer', '/artifacts/skill%3Aapi-docs?pair=uc&view=split', '/jobs'];
   for (const path of paths) {
-    await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
+    await page.goto(new URL(path, env.server.url).href, { waitUntil: 'load' });
     await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
     await page.waitForLoadState('networkidle');
     await page.waitForTimeout(300);

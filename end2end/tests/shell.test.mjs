@@ -1,34 +1,21 @@
 // The application shell, read server-rendered without JavaScript and used hydrated with it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, OUTPUT } from './server.mjs';
-import { launch } from './browser.mjs';
+import { OUTPUT } from './server.mjs';
+import { serverAndBrowser } from './browser.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 test('the page is rendered on the server and readable with JavaScript off', async () => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await env.browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   // Without the login cookie the server shows how to log in, and no data.
-  const refused = await page.goto(server.url);
+  const refused = await page.goto(env.server.url);
   assert.equal(refused.status(), 401);
   assert.match(await page.locator('h1').innerText(), /Log in to SkillMeat/);
   // The login URL sets the cookie and lands on the app.
-  const response = await page.goto(server.loginUrl);
+  const response = await page.goto(env.server.loginUrl);
   assert.equal(response.status(), 200);
   assert.equal(new URL(page.url()).pathname, '/');
 
@@ -57,14 +44,14 @@ test('the page is rendered on the server and readable with JavaScript off', asyn
 });
 
 test('the page hydrates: client-side controls and a server-function round trip work', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
 
   const wasm = page.waitForResponse((r) => r.url().endsWith('/pkg/skillmeat.wasm'));
-  await page.goto(server.loginUrl);
+  await page.goto(env.server.loginUrl);
   const wasmResponse = await wasm;
   assert.equal(wasmResponse.status(), 200);
   assert.equal(wasmResponse.headers()['content-type'], 'application/wasm');

@@ -1,28 +1,15 @@
 // Syncing from the artifact page without blocking: preview the plan, apply, navigate away, and
 // receive the result as a toast over the live event stream; badges update without a reload.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, OUTPUT } from './server.mjs';
-import { launch, hydratedPage } from './browser.mjs';
+import { OUTPUT } from './server.mjs';
+import { hydratedPage, serverAndBrowser } from './browser.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  server = await startServer({ demo: true });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser({ demo: true });
 
 test('preview, apply, navigate away, and get the toast; the status updates in place', async () => {
-  const { context, page, errors } = await hydratedPage(browser, server);
+  const { context, page, errors } = await hydratedPage(env.browser, env.server);
   await page.evaluate(() => { window.__marker = 1; });
 
   // code-review: upstream moved on, the collection did not.

@@ -1,37 +1,25 @@
 // Start-to-toast over 20 small jobs: from the POST that queues an applied job to its toast on
 // screen (event stream, then render), measured in the page. A figure, not a pass/fail
 // threshold: it is printed and written to end2end/output/toast-latency.json for the README.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, OUTPUT } from './server.mjs';
-import { launch } from './browser.mjs';
+import { OUTPUT } from './server.mjs';
+import { serverAndBrowser } from './browser.mjs';
 
 const JOBS = 20;
-let server;
-let browser;
-
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  server = await startServer({ demo: true });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser({ demo: true });
 
 test(`start-to-toast over ${JOBS} small jobs`, async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
-  await page.goto(server.loginUrl);
+  await page.goto(env.server.loginUrl);
   await page.locator('.app[data-hydrated="true"]').waitFor({ timeout: 15_000 });
   await page.locator('nav.mainnav a', { hasText: 'Jobs' }).click();
   await page.waitForURL(/\/jobs$/);
   await page.locator('.feed-state', { hasText: 'live' }).waitFor({ state: 'attached', timeout: 15_000 });
-  const project = join(server.home, 'demo', 'projects', 'web-app');
+  const project = join(env.server.home, 'demo', 'projects', 'web-app');
   const times = await page.evaluate(async ({ jobs, project }) => {
     // A toast for job `id`: resolved by a MutationObserver the moment it is in the DOM.
     const toastFor = (id) => new Promise((resolve, reject) => {
