@@ -33,3 +33,13 @@ pub async fn list(db: &Database) -> Result<Vec<PathBuf>, DbError> {
         .map_err(query_err("list projects"))?;
     Ok(paths.into_iter().map(PathBuf::from).collect())
 }
+
+/// Whether `path` (already canonical) is a registered project.
+pub async fn is_registered(db: &Database, path: &Path) -> Result<bool, DbError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM projects WHERE path = ?")
+        .bind(path.to_string_lossy().into_owned())
+        .fetch_optional(db.reads())
+        .await
+        .map_err(query_err("look up a project"))?;
+    Ok(found.is_some())
+}

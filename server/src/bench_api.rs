@@ -214,14 +214,34 @@ async fn job_to_end(addr: SocketAddr, token: &str, body: &str) -> Result<Duratio
 }
 
 pub fn run(args: ApiBenchArgs) -> Result<ExitCode, CommandError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // The server (with its runner) and the load client run on runtimes of their own, as they
+    // would in two processes: client tasks never wait behind server tasks for a worker thread,
+    // so the figures are the server's, not the client's queueing.
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("bench-server")
         .enable_all()
         .build()
-        .map_err(fail("cannot start the async runtime"))?;
-    runtime.block_on(bench(args))
+        .map_err(fail("cannot start the server's async runtime"))?;
+    let client = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(fail("cannot start the client's async runtime"))?;
+    let served = server.block_on(start_server())?;
+    client.block_on(drive(args, &served))
 }
 
-async fn bench(args: ApiBenchArgs) -> Result<ExitCode, CommandError> {
+/// A server over a home with one small skill deployed in a project, listening on loopback.
+struct Served {
+    /// Holds the home and project until the bench ends.
+    _tmp: tempfile::TempDir,
+    addr: SocketAddr,
+    token: String,
+    /// A dry-run sync of the skill into the project.
+    job_body: String,
+}
+
+/// Builds the home and starts the server and its runner (on the current runtime).
+async fn start_server() -> Result<Served, CommandError> {
     let tmp = tempfile::tempdir().map_err(fail("cannot create a temp folder"))?;
     let root = tmp.path();
     let (home_dir, project, upstream) = (root.join("home"), root.join("project"), root.join("up"));
@@ -266,12 +286,7 @@ async fn bench(args: ApiBenchArgs) -> Result<ExitCode, CommandError> {
     let addr = listener.local_addr().map_err(fail("no local address"))?;
     let app = crate::serve::router(state, root.join("no-site"), addr);
     tokio::spawn(async move { axum::serve(listener, app).await });
-    tokio::spawn(runner.run());
-
-    println!(
-        "API load on loopback: {} req/s for {} s per phase, {} connections, one small skill (2 files)\n",
-        args.rate, args.secs, args.connections
-    );
+    crate::serve::start_runner(runner)?;
     let job_body = serde_json::json!({
         "direction": "collection-to-project",
         "project_path": project,
@@ -279,7 +294,22 @@ async fn bench(args: ApiBenchArgs) -> Result<ExitCode, CommandError> {
         "dry_run": true,
     })
     .to_string();
-    let t = Arc::new(token.clone());
+    Ok(Served {
+        _tmp: tmp,
+        addr,
+        token,
+        job_body,
+    })
+}
+
+/// Runs the load phases against `served` and prints the figures.
+async fn drive(args: ApiBenchArgs, served: &Served) -> Result<ExitCode, CommandError> {
+    let (addr, token, job_body) = (served.addr, served.token.as_str(), &served.job_body);
+    println!(
+        "API load on loopback: {} req/s for {} s per phase, {} connections, one small skill (2 files)\n",
+        args.rate, args.secs, args.connections
+    );
+    let t = Arc::new(token.to_owned());
     let health = {
         let t = t.clone();
         load(
@@ -333,7 +363,7 @@ async fn bench(args: ApiBenchArgs) -> Result<ExitCode, CommandError> {
     let mut probe = connect(addr).await?;
     loop {
         let response = probe
-            .send_request(request("GET", "/api/v1/healthz", &token, None))
+            .send_request(request("GET", "/api/v1/healthz", token, None))
             .await
             .map_err(fail("health check failed"))?;
         let bytes = response
@@ -354,7 +384,7 @@ async fn bench(args: ApiBenchArgs) -> Result<ExitCode, CommandError> {
     );
     let mut ends = Vec::new();
     for _ in 0..args.jobs {
-        ends.push(job_to_end(addr, &token, &job_body).await?);
+        ends.push(job_to_end(addr, token, job_body).await?);
     }
     ends.sort();
     println!(

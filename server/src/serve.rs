@@ -43,8 +43,54 @@ const OUTPUT_NAME: &str = "skillmeat";
 /// How many jobs run at once.
 pub const JOB_CONCURRENCY: usize = 4;
 
+/// How much lower than the request threads' the job threads' CPU priority is (a nice value).
+const JOB_NICENESS: i32 = 10;
+
+/// Starts `runner` on threads of its own (its own async runtime) whose CPU priority is lowered
+/// by [`JOB_NICENESS`]: while a bulk update or a burst of queued jobs keeps the cores busy, the
+/// kernel still runs the threads answering requests first, so the API and the pages stay quick
+/// and the jobs take what is left. The threads end with the process; jobs they were running are
+/// queued again on the next start.
+pub fn start_runner(runner: Arc<Runner>) -> Result<(), CommandError> {
+    std::thread::Builder::new()
+        .name("skillmeat-jobs".into())
+        .spawn(move || {
+            // Threads inherit their creator's priority: lower it before the runtime starts its
+            // workers.
+            lower_priority(JOB_NICENESS);
+            match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("skillmeat-job")
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(runner.run()),
+                Err(e) => tracing::error!("cannot start the job runtime, no job will run: {e}"),
+            }
+        })
+        .map(drop)
+        .map_err(|e| CommandError::failed(format!("cannot start the job runner: {e}")))
+}
+
+/// Lowers the calling thread's CPU priority by `by` (raising its nice value), which any
+/// process may do. Where it cannot, jobs simply run at the same priority as requests.
+fn lower_priority(by: i32) {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getpriority_process, setpriority_process};
+        // On Linux the nice value is per thread, and PRIO_PROCESS with a thread id sets it.
+        let me = Some(rustix::thread::gettid());
+        let now = getpriority_process(me).unwrap_or(0);
+        if let Err(e) = setpriority_process(me, (now + by).min(19)) {
+            tracing::debug!("cannot lower the job threads' priority: {e}");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = by;
+}
+
 /// Opens the home's database and job queue, recovers jobs a previous run left, and returns the
-/// API state with its runner (not yet started: spawn [`Runner::run`]).
+/// API state with its runner (not yet started: see [`start_runner`]).
 pub async fn app_state(home: &Path, ctx: Context) -> Result<(ApiState, Arc<Runner>), CommandError> {
     std::fs::create_dir_all(home)
         .map_err(|e| CommandError::failed(format!("cannot create {}: {e}", home.display())))?;
@@ -57,7 +103,7 @@ pub async fn app_state(home: &Path, ctx: Context) -> Result<(ApiState, Arc<Runne
     let db = Database::open(&home.join("skillmeat.db"))
         .await
         .map_err(|e| CommandError::failed(format!("cannot open the database: {e}")))?;
-    let store: Arc<dyn JobStore> = Arc::new(SqliteJobStore::new(db));
+    let store: Arc<dyn JobStore> = Arc::new(SqliteJobStore::new(db.clone()));
     let runner = Runner::new(store.clone(), ctx.clone(), JOB_CONCURRENCY);
     runner.parent_spans(Box::new(crate::otel::link_job));
     let requeued = runner
@@ -67,7 +113,7 @@ pub async fn app_state(home: &Path, ctx: Context) -> Result<(ApiState, Arc<Runne
     if requeued > 0 {
         tracing::info!("{requeued} interrupted jobs queued again");
     }
-    Ok((ApiState::new(ctx, store, runner.clone(), token), runner))
+    Ok((ApiState::new(ctx, db, store, runner.clone(), token), runner))
 }
 
 /// Builds the whole HTTP application over `api`'s home, serving static files from `site_root`.
@@ -176,7 +222,7 @@ async fn serve(options: ServeOptions) -> Result<(), CommandError> {
     let (state, runner) = app_state(&options.home, ctx).await?;
     let token = state.token().to_owned();
     let app = router(state, options.site_root.clone(), addr);
-    tokio::spawn(runner.run());
+    start_runner(runner)?;
 
     // Printed on stdout, flushed: scripts and tests read the URLs from here.
     println!(

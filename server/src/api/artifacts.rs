@@ -528,9 +528,7 @@ pub async fn drift_view(state: &ApiState, q: DriftQuery) -> Result<DriftView, Ap
     let (collection, _, _) = state.collection(q.collection.as_deref())?;
     let projects: Vec<PathBuf> = match state.project(q.project_path.as_deref()).await? {
         Some(p) => vec![p],
-        None => ops::registered_projects(&state.0.ctx.home)
-            .await
-            .map_err(ApiError::internal)?,
+        None => state.registered_projects().await?,
     };
     let ctx = state.ctx();
     let check = q.check_upstream.unwrap_or(false);

@@ -28,9 +28,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use skillmeat_core::artifact::ArtifactId;
 use skillmeat_core::collection::Manifest;
+use skillmeat_core::db::Database;
 use skillmeat_core::home::DEFAULT_COLLECTION;
 use skillmeat_core::jobs::{JobStore, Runner};
-use skillmeat_core::ops::{self, Context};
+use skillmeat_core::ops::Context;
+use skillmeat_core::projects;
 
 pub use error::ApiError;
 pub use trace::{TraceId, server_fn_layer};
@@ -52,6 +54,8 @@ impl std::fmt::Debug for ApiState {
 pub struct Inner {
     /// The operations' context; its clock is refreshed per request.
     pub ctx: Context,
+    /// The home's database (the one the job queue lives in), shared by every request.
+    pub db: Database,
     /// The job queue.
     pub jobs: Arc<dyn JobStore>,
     /// The runner working through it (woken when a job is queued).
@@ -71,12 +75,19 @@ pub const REQUEST_LOG: usize = 100;
 
 impl ApiState {
     /// State over `ctx`'s home with `jobs` worked through by `runner`.
-    pub fn new(ctx: Context, jobs: Arc<dyn JobStore>, runner: Arc<Runner>, token: String) -> Self {
+    pub fn new(
+        ctx: Context,
+        db: Database,
+        jobs: Arc<dyn JobStore>,
+        runner: Arc<Runner>,
+        token: String,
+    ) -> Self {
         let metrics = Arc::new(metrics::Metrics::new());
         let observer = metrics.clone();
         runner.observe_ends(Box::new(move |state, took| observer.job_ended(state, took)));
         Self(Arc::new(Inner {
             ctx,
+            db,
             jobs,
             runner,
             token,
@@ -102,6 +113,11 @@ impl ApiState {
     /// The job store.
     pub fn jobs(&self) -> &Arc<dyn JobStore> {
         &self.0.jobs
+    }
+
+    /// Every registered project, from the server's own read pool.
+    pub async fn registered_projects(&self) -> Result<Vec<PathBuf>, ApiError> {
+        projects::list(&self.0.db).await.map_err(ApiError::internal)
     }
 
     /// The access token.
@@ -154,7 +170,7 @@ impl ApiState {
         let Some(path) = path else {
             return Ok(None);
         };
-        registered_project(&self.0.ctx, Path::new(path))
+        registered_project(&self.0.db, Path::new(path))
             .await
             .map(Some)
     }
@@ -162,7 +178,7 @@ impl ApiState {
 
 /// `path` canonicalised, if it is a registered project (symlinks resolved, so none leads a
 /// write elsewhere).
-async fn registered_project(ctx: &Context, path: &Path) -> Result<PathBuf, ApiError> {
+async fn registered_project(db: &Database, path: &Path) -> Result<PathBuf, ApiError> {
     let refuse = || {
         ApiError::invalid(
             "unregistered_project",
@@ -179,10 +195,11 @@ async fn registered_project(ctx: &Context, path: &Path) -> Result<PathBuf, ApiEr
         ));
     }
     let canonical = std::fs::canonicalize(path).map_err(|_| refuse())?;
-    let registered = ops::registered_projects(&ctx.home)
+    // The server's own read pool: opening the database per request cost more than the rest.
+    if projects::is_registered(db, &canonical)
         .await
-        .map_err(ApiError::internal)?;
-    if registered.iter().any(|p| p == &canonical) {
+        .map_err(ApiError::internal)?
+    {
         Ok(canonical)
     } else {
         Err(refuse())

@@ -133,9 +133,7 @@ impl Backend for ApiState {
 
     async fn deployed_in(&self, id: String) -> Result<Vec<String>, ErrorBody> {
         let id = artifact_id(&id).map_err(body)?;
-        let projects = skillmeat_core::ops::registered_projects(self.home())
-            .await
-            .map_err(|e| body(ApiError::internal(e)))?;
+        let projects = self.registered_projects().await.map_err(body)?;
         tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
             for project in projects {
@@ -160,10 +158,10 @@ impl Backend for ApiState {
     }
 
     async fn projects(&self) -> Result<Vec<String>, ErrorBody> {
-        skillmeat_core::ops::registered_projects(self.home())
+        self.registered_projects()
             .await
             .map(|ps| ps.iter().map(|p| p.display().to_string()).collect())
-            .map_err(|e| body(ApiError::internal(e)))
+            .map_err(body)
     }
 
     async fn jobs(&self, limit: u32) -> Result<JobList, ErrorBody> {
