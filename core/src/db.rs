@@ -58,17 +58,62 @@ pub(crate) fn query_err(what: &'static str) -> impl FnOnce(sqlx::Error) -> DbErr
 pub struct Database {
     pool: SqlitePool,
     reads: SqlitePool,
+    /// The connection that checkpoints the WAL for [`Database::open_serving`].
+    checkpoints: Option<SqlitePool>,
 }
 
 impl Database {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Self, DbError> {
+        Self::open_with(path, true).await
+    }
+
+    /// [`Database::open`] for a long-running process that writes often (the server): WAL
+    /// checkpoints move off the writing connection to one of their own, which a task on the
+    /// current tokio runtime runs every [`CHECKPOINT_EVERY`]. With SQLite's default, the
+    /// commit that grows the WAL past 1000 pages copies them into the database itself, and every
+    /// write queued behind it (a `POST /sync/jobs`, say) waits those milliseconds; a passive
+    /// checkpoint on another connection runs beside the writer instead.
+    pub async fn open_serving(path: &Path) -> Result<Self, DbError> {
+        let mut db = Self::open_with(path, false).await?;
+        let checkpoints = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base_options(path))
+            .await
+            .map_err(|source| DbError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        db.checkpoints = Some(checkpoints.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while !checkpoints.is_closed() {
+                tick.tick().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&checkpoints)
+                    .await
+                    && !checkpoints.is_closed()
+                {
+                    tracing::warn!("cannot checkpoint the database's WAL: {e}");
+                }
+            }
+        });
+        Ok(db)
+    }
+
+    async fn open_with(path: &Path, auto_checkpoint: bool) -> Result<Self, DbError> {
         let options = base_options(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // With WAL, NORMAL loses no committed data on an application crash, only possibly the
             // last transactions on power loss; the records on disk (TOML) are the source of truth.
             .synchronous(SqliteSynchronous::Normal);
+        let options = if auto_checkpoint {
+            options
+        } else {
+            options.pragma("wal_autocheckpoint", "0")
+        };
         let open_err = |source| DbError::Open {
             path: path.to_owned(),
             source,
@@ -91,7 +136,11 @@ impl Database {
             .connect_with(base_options(path).pragma("query_only", "ON"))
             .await
             .map_err(open_err)?;
-        Ok(Self { pool, reads })
+        Ok(Self {
+            pool,
+            reads,
+            checkpoints: None,
+        })
     }
 
     /// Opens an existing database for reading, for read-only commands; `None` when there is no
@@ -115,12 +164,16 @@ impl Database {
         Ok(Some(Self {
             reads: pool.clone(),
             pool,
+            checkpoints: None,
         }))
     }
 
     /// Closes every connection, waiting for SQLite to checkpoint and remove its WAL files.
     pub async fn close(&self) {
         // Readers first: the writer, closing last, is the one that checkpoints.
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.close().await;
+        }
         self.reads.close().await;
         self.pool.close().await;
     }
@@ -137,6 +190,9 @@ impl Database {
         &self.reads
     }
 }
+
+/// How often [`Database::open_serving`] checkpoints the WAL.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 fn base_options(path: &Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()

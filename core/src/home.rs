@@ -23,6 +23,9 @@ pub const DEFAULT_COLLECTION: &str = "default";
 #[derive(Debug, Clone)]
 pub struct Home {
     root: PathBuf,
+    /// The home's database, opened once by a long-running process (the server) and shared by
+    /// every operation it runs; `None` where each operation opens its own (the CLI).
+    database: Option<crate::db::Database>,
 }
 
 /// An artifact found in a collection.
@@ -70,7 +73,23 @@ pub enum HomeError {
 impl Home {
     /// A home rooted at `root`. Nothing is created or read until asked.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            database: None,
+        }
+    }
+
+    /// This home with its database already open: operations use `db` (which must be this
+    /// home's `skillmeat.db`, opened with [`Database::open`](crate::db::Database::open)) instead
+    /// of opening and closing a connection pool each, which costs more than most of them.
+    pub fn with_database(mut self, db: crate::db::Database) -> Self {
+        self.database = Some(db);
+        self
+    }
+
+    /// The database a long-running process shared through [`Home::with_database`].
+    pub fn shared_database(&self) -> Option<&crate::db::Database> {
+        self.database.as_ref()
     }
 
     /// The home's root folder.

@@ -366,28 +366,6 @@ impl SqliteJobStore {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
-
-    async fn event(
-        &self,
-        id: i64,
-        state: JobState,
-        pct: u8,
-        message: &str,
-        now: SystemTime,
-    ) -> Result<(), DbError> {
-        sqlx::query(
-            "INSERT INTO job_events (job_id, at, state, pct, message) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(rfc3339(now))
-        .bind(state.as_str())
-        .bind(i64::from(pct))
-        .bind(message.to_owned())
-        .execute(self.db.pool())
-        .await
-        .map_err(query_err("record a job event"))?;
-        Ok(())
-    }
 }
 
 /// A subquery with a row when a running job shares an artifact with job `$job`. The join order
@@ -571,11 +549,9 @@ impl JobStore for SqliteJobStore {
                 });
             };
             if let Some(row) = self.claim_row(id, now).await? {
-                let job = job_from_row(&row)?;
-                self.event(job.id, JobState::Running, 0, "started", now)
-                    .await?;
+                // The `started` event is the claim's own (a trigger).
                 return Ok(Claim {
-                    job: Some(job),
+                    job: Some(job_from_row(&row)?),
                     blocked_through: after,
                 });
             }
@@ -593,13 +569,19 @@ impl JobStore for SqliteJobStore {
         message: &str,
         now: SystemTime,
     ) -> Result<(), DbError> {
-        sqlx::query("UPDATE jobs SET pct = ? WHERE id = ? AND state = 'running'")
-            .bind(i64::from(pct))
-            .bind(id)
-            .execute(self.db.pool())
-            .await
-            .map_err(query_err("record job progress"))?;
-        self.event(id, JobState::Running, pct, message, now).await
+        // The progress event is the update's own (a trigger).
+        sqlx::query(
+            "UPDATE jobs SET pct = ?, progress = ?, progress_at = ? \
+             WHERE id = ? AND state = 'running'",
+        )
+        .bind(i64::from(pct))
+        .bind(message.to_owned())
+        .bind(rfc3339(now))
+        .bind(id)
+        .execute(self.db.pool())
+        .await
+        .map_err(query_err("record job progress"))?;
+        Ok(())
     }
 
     async fn finish(&self, id: i64, end: JobEnd, now: SystemTime) -> Result<(), DbError> {
@@ -608,6 +590,7 @@ impl JobStore for SqliteJobStore {
         } else {
             Some(100)
         };
+        // The final event is the update's own (a trigger).
         sqlx::query(
             "UPDATE jobs SET state = ?, pct = COALESCE(?, pct), ended_at = ?, result = ?, \
              conflicts = ?, log_excerpt = ? WHERE id = ?",
@@ -622,9 +605,7 @@ impl JobStore for SqliteJobStore {
         .execute(self.db.pool())
         .await
         .map_err(query_err("finish a job"))?;
-        let final_pct = self.get(id).await?.map(|j| j.pct).unwrap_or(100);
-        self.event(id, end.state, final_pct, end.state.as_str(), now)
-            .await
+        Ok(())
     }
 
     async fn cancel(&self, id: i64, now: SystemTime) -> Result<Option<CancelOutcome>, DbError> {
@@ -644,8 +625,7 @@ impl JobStore for SqliteJobStore {
         .map_err(query_err("cancel a job"))?
         .rows_affected();
         if cancelled > 0 {
-            self.event(id, JobState::Cancelled, job.pct, "cancelled", now)
-                .await?;
+            // Its `cancelled` event is the update's own (a trigger).
             return Ok(Some(CancelOutcome::Cancelled));
         }
         sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'")
@@ -666,24 +646,14 @@ impl JobStore for SqliteJobStore {
         Ok(flag.unwrap_or(0) != 0)
     }
 
-    async fn requeue_interrupted(&self, now: SystemTime) -> Result<u64, DbError> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE jobs SET state = 'queued' WHERE state = 'running' RETURNING id",
-        )
-        .fetch_all(self.db.pool())
-        .await
-        .map_err(query_err("requeue jobs"))?;
-        for id in &ids {
-            self.event(
-                *id,
-                JobState::Queued,
-                0,
-                "queued again after a restart",
-                now,
-            )
-            .await?;
-        }
-        Ok(ids.len() as u64)
+    async fn requeue_interrupted(&self, _now: SystemTime) -> Result<u64, DbError> {
+        // Each requeued job's event is the update's own (a trigger); it starts again from 0%.
+        let requeued =
+            sqlx::query("UPDATE jobs SET state = 'queued', pct = 0 WHERE state = 'running'")
+                .execute(self.db.pool())
+                .await
+                .map_err(query_err("requeue jobs"))?;
+        Ok(requeued.rows_affected())
     }
 
     async fn prune(&self, before: SystemTime) -> Result<u64, DbError> {

@@ -176,6 +176,9 @@ pub enum VersionError {
 pub struct Versions {
     db: Database,
     store: Store,
+    /// Whether this opened `db` itself (and so closes it), rather than using the home's shared
+    /// one.
+    owns_db: bool,
 }
 
 /// The columns [`version_from_row`] reads, as a macro so queries stay string literals.
@@ -194,16 +197,31 @@ impl Versions {
     /// Opens the home's version store, creating `store.git` and `skillmeat.db` when missing.
     pub async fn open(home: &Home) -> Result<Self, VersionError> {
         let store = Store::open_or_init(home.root().join(STORE_DIR))?;
+        if let Some(db) = home.shared_database() {
+            return Ok(Self {
+                db: db.clone(),
+                store,
+                owns_db: false,
+            });
+        }
         let db = Database::open(&home.root().join(DB_FILE)).await?;
-        Ok(Self { db, store })
+        Ok(Self {
+            db,
+            store,
+            owns_db: true,
+        })
     }
 
     /// Opens the home's version store without creating or migrating anything; `None` when the
     /// home has none yet. For read-only commands.
     pub async fn open_read_only(home: &Home) -> Result<Option<Self>, VersionError> {
         let store_path = home.root().join(STORE_DIR);
-        let Some(db) = db::Database::open_read_only(&home.root().join(DB_FILE)).await? else {
-            return Ok(None);
+        let (db, owns_db) = match home.shared_database() {
+            Some(db) => (db.clone(), false),
+            None => match db::Database::open_read_only(&home.root().join(DB_FILE)).await? {
+                Some(db) => (db, true),
+                None => return Ok(None),
+            },
         };
         if !store_path.exists() {
             return Ok(None);
@@ -211,13 +229,17 @@ impl Versions {
         Ok(Some(Self {
             db,
             store: Store::open_or_init(store_path)?,
+            owns_db,
         }))
     }
 
     /// Closes the database cleanly, waiting for its connections to finish (and SQLite to
-    /// checkpoint the WAL). Dropping without closing is safe but finishes in the background.
+    /// checkpoint the WAL), unless it is the home's shared one, which stays open for its owner.
+    /// Dropping without closing is safe but finishes in the background.
     pub async fn close(self) {
-        self.db.close().await;
+        if self.owns_db {
+            self.db.close().await;
+        }
     }
 
     /// The content store.

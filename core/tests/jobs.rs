@@ -314,3 +314,53 @@ fn fifty_concurrent_jobs_on_one_artifact_run_one_at_a_time_and_all_end() {
         "Version 49.\n"
     );
 }
+
+#[test]
+fn a_serving_database_checkpoints_its_wal_beside_the_writer() {
+    use skillmeat_core::db::CHECKPOINT_EVERY;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("skillmeat.db");
+    let wal = dir.path().join("skillmeat.db-wal");
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    // One runtime for the whole test: the checkpoints run as a task on it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let db = Database::open_serving(&path).await.unwrap();
+        let store = SqliteJobStore::new(db.clone());
+        let round = async || {
+            for _ in 0..200 {
+                store
+                    .create(new_job(&["skill:a"], None), now())
+                    .await
+                    .unwrap();
+            }
+            tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
+        };
+        tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
+        let before = size(&path);
+        round().await;
+        // The writer never checkpoints (autocheckpoint is off), so only the background task
+        // can have moved the jobs into the database file.
+        assert!(
+            size(&path) > before,
+            "the database file did not grow: {before} bytes"
+        );
+        let wal_after_one = size(&wal);
+        assert!(wal_after_one > 0);
+        for _ in 0..4 {
+            round().await;
+        }
+        // A checkpointed WAL is written again from its start, so it does not keep growing
+        // (without checkpoints it would hold all five rounds, five times the first).
+        assert!(
+            size(&wal) < wal_after_one * 3,
+            "the WAL grew from {wal_after_one} to {} bytes",
+            size(&wal)
+        );
+        assert_eq!(store.queue_depth().await.unwrap(), 1000);
+        db.close().await;
+    });
+}

@@ -400,3 +400,36 @@ fn a_refused_deploy_writes_nothing_at_all() {
         records
     );
 }
+
+#[test]
+fn a_home_with_a_shared_database_uses_it_and_leaves_it_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("home");
+    fs::create_dir_all(&root).unwrap();
+    let file = dir.path().join("fix.md");
+    edit(&file, "one\n");
+    let db = block_on(skillmeat_core::db::Database::open(
+        &root.join("skillmeat.db"),
+    ))
+    .unwrap();
+    let home = Home::new(&root).with_database(db.clone());
+    let versions = block_on(Versions::open(&home)).unwrap();
+    record(&versions, "command:fix", &file, ChangeOrigin::Sync, &[]);
+    block_on(versions.close());
+    // Closing the operation's handle left the shared database open, and the row is in it.
+    assert!(!db.pool().is_closed());
+    let rows: i64 = block_on(
+        sqlx::query_scalar("SELECT COUNT(*) FROM artifact_versions").fetch_one(db.reads()),
+    )
+    .unwrap();
+    assert_eq!(rows, 1);
+    let read_only = block_on(Versions::open_read_only(&home)).unwrap().unwrap();
+    assert_eq!(
+        block_on(read_only.history(&id("command:fix")))
+            .unwrap()
+            .len(),
+        1
+    );
+    block_on(read_only.close());
+    assert!(!db.reads().is_closed());
+}

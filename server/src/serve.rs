@@ -100,9 +100,14 @@ pub async fn app_state(home: &Path, ctx: Context) -> Result<(ApiState, Arc<Runne
             api::auth::token_path(home).display()
         ))
     })?;
-    let db = Database::open(&home.join("skillmeat.db"))
+    let db = Database::open_serving(&home.join("skillmeat.db"))
         .await
         .map_err(|e| CommandError::failed(format!("cannot open the database: {e}")))?;
+    // Every operation the server runs (requests and jobs) shares this one database.
+    let ctx = Context {
+        home: ctx.home.with_database(db.clone()),
+        ..ctx
+    };
     let store: Arc<dyn JobStore> = Arc::new(SqliteJobStore::new(db.clone()));
     let runner = Runner::new(store.clone(), ctx.clone(), JOB_CONCURRENCY);
     runner.parent_spans(Box::new(crate::otel::link_job));
