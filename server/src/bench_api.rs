@@ -285,7 +285,7 @@ async fn start_server() -> Result<Served, CommandError> {
         .map_err(fail("cannot listen"))?;
     let addr = listener.local_addr().map_err(fail("no local address"))?;
     let app = crate::serve::router(state, root.join("no-site"), addr);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move { axum::serve(crate::serve::without_nagle(listener), app).await });
     crate::serve::start_runner(runner)?;
     let job_body = serde_json::json!({
         "direction": "collection-to-project",

@@ -153,7 +153,7 @@ async fn bench(args: UiBenchArgs) -> Result<ExitCode, CommandError> {
     let app = crate::serve::router(state, root.join("no-site"), addr);
     tokio::spawn(async move {
         axum::serve(
-            listener,
+            crate::serve::without_nagle(listener),
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await

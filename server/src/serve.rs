@@ -244,12 +244,27 @@ async fn serve(options: ServeOptions) -> Result<(), CommandError> {
     let _ = std::io::stdout().flush();
 
     axum::serve(
-        listener,
+        without_nagle(listener),
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| CommandError::failed(format!("server stopped: {e}")))
+}
+
+/// `listener` with Nagle's algorithm off on every connection it accepts. A page rendered as a
+/// stream is written in several pieces; with Nagle on, a piece sent while the previous one is
+/// unacknowledged waits for the client's delayed ACK, about 40 ms on Linux.
+pub fn without_nagle(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt as _;
+    fn no_delay(stream: &mut tokio::net::TcpStream) {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on a connection: {e}");
+        }
+    }
+    listener.tap_io(no_delay as fn(&mut tokio::net::TcpStream))
 }
 
 async fn shutdown_signal() {
