@@ -101,7 +101,7 @@ pub fn ArtifactPage() -> impl IntoView {
         side("from").zip(side("to"))
     };
     let live = Live::get();
-    let detail = Resource::new(
+    let detail = crate::codec::resource(
         move || (id(), project(), live.refresh.get()),
         |(id, project, _)| get_artifact(id, project),
     );
@@ -351,7 +351,7 @@ fn DiffSection(
 ) -> impl IntoView {
     let live = Live::get();
     let shown_project = project.clone();
-    let diff = Resource::new(
+    let diff = crate::codec::resource(
         move || {
             (
                 id.clone(),

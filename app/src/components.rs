@@ -45,7 +45,7 @@ pub fn Header() -> impl IntoView {
 /// the server again from the browser (a server-function round trip, so it needs the wasm).
 #[component]
 pub fn Footer() -> impl IntoView {
-    let status = Resource::new(|| (), |_| get_server_status());
+    let status = crate::codec::resource(|| (), |_| get_server_status());
     let check = Action::new(|_: &()| get_server_status());
     let check_result = move || {
         check.value().get().map(|result| match result {

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod artifact_page;
 pub mod bulk;
+pub mod codec;
 pub mod components;
 pub mod conflicts;
 pub mod diffview;

@@ -312,7 +312,7 @@ pub fn connect(live: Live) {
             let Some(text) = e.data().as_string() else {
                 return;
             };
-            let Ok(event) = serde_json::from_str::<crate::dto::EventView>(&text) else {
+            let Ok(event) = serde_json::from_slice::<crate::dto::EventView>(text.as_bytes()) else {
                 return;
             };
             if is_final(event.state) && !live.already_seen(event.job_id) {

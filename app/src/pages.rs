@@ -63,7 +63,7 @@ pub fn ArtifactsPage() -> impl IntoView {
     let param = move |k: &str| query.read().get(k).unwrap_or_default();
     let upstream = move || param("upstream") != "off";
     let live = crate::live::Live::get();
-    let overview = Resource::new(
+    let overview = crate::codec::resource(
         move || (upstream(), live.refresh.get()),
         |(upstream, _)| get_overview(upstream),
     );
@@ -232,7 +232,7 @@ fn overview_row(r: OverviewRow) -> impl IntoView {
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let live = crate::live::Live::get();
-    let jobs = Resource::new(move || live.refresh.get(), |_| get_jobs());
+    let jobs = crate::codec::resource(move || live.refresh.get(), |_| get_jobs());
     view! {
         <section class="page">
             <h1>"Jobs"</h1>
