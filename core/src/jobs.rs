@@ -8,6 +8,9 @@
 //! moves them through `queued → running → success | conflict | error` (or `cancelled`).
 //! On start, jobs a dead runner left `running` are queued again: applying is atomic, and a job
 //! that already applied finds its artifact up to date.
+//!
+//! In SQLite, a job's events are written by triggers on its row (see the migrations), so that
+//! each step the runner records is one statement and one short turn at the write lock.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
