@@ -3,7 +3,8 @@
 # package registries only. Idempotent: on a ready machine it checks and returns in seconds.
 #
 #   Debian packages   binaryen (wasm-opt for release bundles); on the debian toolchain route
-#                     rustc-web cargo-web rust-web-src lld-22 (+ clippy/rustfmt for tests);
+#                     rustc-web cargo-web rust-web-src lld-22 rust-web-llvm (+ clippy/rustfmt
+#                     for tests);
 #                     chromium for the browser tests.
 #   crates.io         cargo-leptos 0.3.11 (no_downloads), wasm-bindgen-cli = the version in
 #                     Cargo.lock, cargo-nextest when missing.
@@ -45,7 +46,9 @@ install_debs() {
 if ! { command -v rustc >/dev/null 2>&1 && sysroot="$(rustc --print sysroot 2>/dev/null)" \
        && [ -d "$sysroot/lib/rustlib/wasm32-unknown-unknown/lib" ]; } \
    && [ "${SKILLMEAT_TOOLCHAIN:-debian}" = debian ]; then
-  need_deb rustc-web cargo-web rust-web-src lld-22
+  # rust-web-llvm holds /usr/bin/rust-lld (-> lld-22), the wasm linker. rustc-web (1.96.0+dfsg1-1~deb12u2)
+  # only recommends it, and --no-install-recommends skips it: without it wasm links fail.
+  need_deb rustc-web cargo-web rust-web-src lld-22 rust-web-llvm
   [ "$mode" = test ] && need_deb rust-web-clippy rustfmt-web
 fi
 need_deb binaryen pkg-config gcc libc6-dev libssl-dev zlib1g-dev

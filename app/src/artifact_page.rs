@@ -14,7 +14,7 @@ use crate::dto::{
     StateName, StrategyName, VersionCard,
 };
 use crate::live::{Live, is_final};
-use crate::pages::{base_name, encode, status_badge};
+use crate::pages::{base_name, encode, human_size, status_badge};
 
 /// A pair of tiers to compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -678,11 +678,11 @@ fn SyncControl(id: String, pair: Pair, project: Option<String>) -> impl IntoView
                         "Direction"
                         <select name="direction" on:change=move |e| {
                             let v = event_target_value(&e);
-                            direction.set(choices.iter().find(|c| dir_code(c.0) == v).map(|c| c.0));
+                            direction.set(choices.iter().find(|c| c.0.as_str() == v).map(|c| c.0));
                             plan.set(None);
                         }>
                             {choices.iter().map(|(d, label)| view! {
-                                <option value=dir_code(*d) selected=move || direction.get() == Some(*d)>{*label}</option>
+                                <option value=d.as_str() selected=move || direction.get() == Some(*d)>{*label}</option>
                             }).collect_view()}
                         </select>
                     </label>
@@ -721,13 +721,6 @@ fn SyncControl(id: String, pair: Pair, project: Option<String>) -> impl IntoView
     .into_any()
 }
 
-fn dir_code(d: DirectionName) -> &'static str {
-    match d {
-        DirectionName::UpstreamToCollection => "upstream-to-collection",
-        DirectionName::CollectionToProject => "collection-to-project",
-        DirectionName::ProjectToCollection => "project-to-collection",
-    }
-}
 
 /// "Push upstream": packs the project's edits into a patch bundle for the upstream's
 /// maintainers, with its size, sha256, a download link, a copyable URL and, for GitHub
@@ -791,15 +784,6 @@ fn PatchExport(id: String, project: String) -> impl IntoView {
     }
 }
 
-fn human_size(bytes: u64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
-    } else if bytes >= 1024 {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
 
 /// `path` as an absolute URL of this page's origin (the browser knows it; the server
 /// renders the path).

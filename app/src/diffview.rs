@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::dto::{DiffView, FileDiffView};
+use crate::pages::human_size;
 
 /// What a diff line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -373,15 +374,6 @@ pub fn file_anchor(path: &str) -> String {
     out
 }
 
-fn size(bytes: u64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
-    } else if bytes >= 1024 {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    } else {
-        format!("{bytes} B")
-    }
-}
 
 fn file_body(
     f: FileDiffView,
@@ -408,8 +400,8 @@ fn file_body(
             } else if f.too_large {
                 format!(
                     "Too large to show inline ({} → {}).",
-                    size(f.old_size),
-                    size(f.new_size)
+                    human_size(f.old_size),
+                    human_size(f.new_size)
                 )
             } else {
                 "Not shown: the diff reached its size limit before this file.".to_owned()

@@ -44,6 +44,17 @@ pub enum DirectionName {
     ProjectToCollection,
 }
 
+impl DirectionName {
+    /// The wire name (`upstream-to-collection`, …), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UpstreamToCollection => "upstream-to-collection",
+            Self::CollectionToProject => "collection-to-project",
+            Self::ProjectToCollection => "project-to-collection",
+        }
+    }
+}
+
 /// How differences are settled (`prompt` is CLI only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -26,6 +26,30 @@ pub fn base_name(path: &str) -> String {
         .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
+/// A byte count for people: `812 bytes`, `3.4 KB`, `1.2 MB` (one decimal, rounded half up).
+///
+/// Integer arithmetic only: formatting an `f64` would pull Rust's float printing (tens of KB)
+/// into the wasm bundle for three call sites.
+pub fn human_size(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = 1024 * 1024;
+    let (scale, unit) = match bytes {
+        b if b >= MB => (MB, "MB"),
+        b if b >= KB => (KB, "KB"),
+        b => return format!("{b} bytes"),
+    };
+    // Rounded tenths of `scale`, without overflow: whole units, then the rest.
+    let tenths = bytes / scale * 10 + (bytes % scale * 10 + scale / 2) / scale;
+    format!("{}.{} {unit}", tenths / 10, tenths % 10)
+}
+
+/// Milliseconds with one decimal (`0.4`, `12.0`), without float formatting (see [`human_size`]).
+pub fn millis(ms: f64) -> String {
+    // Saturating cast: NaN and negatives become 0, which a duration never is anyway.
+    let tenths = (ms * 10.0).round() as u64;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
 /// Percent-encodes a query value (everything but unreserved characters).
 pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -274,14 +298,8 @@ pub fn JobsPage() -> impl IntoView {
 }
 
 fn job_row(j: JobView) -> impl IntoView {
-    let state = serde_json::to_value(j.state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let direction = serde_json::to_value(j.direction)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let state = crate::live::state_name(j.state);
+    let direction = j.direction.as_str();
     let what = format!(
         "{} {}{}",
         j.kind,
@@ -300,7 +318,7 @@ fn job_row(j: JobView) -> impl IntoView {
     view! {
         <tr>
             <td>{format!("#{}", j.id)}</td>
-            <td>{status_badge_for_job(&state)}</td>
+            <td>{status_badge_for_job(state)}</td>
             <td>{what}</td>
             <td><code>{artifacts}</code></td>
             <td><time datetime=j.created_at.clone()>{j.created_at.clone()}</time></td>
@@ -327,5 +345,48 @@ pub fn NotFound() -> impl IntoView {
             <h1>"Page not found"</h1>
             <p><a href="/">"Back to artifacts"</a></p>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dto::DirectionName;
+
+    #[test]
+    fn sizes_read_like_the_float_formatting_they_replace() {
+        assert_eq!(human_size(0), "0 bytes");
+        assert_eq!(human_size(1023), "1023 bytes");
+        assert_eq!(human_size(1024), "1.0 KB");
+        assert_eq!(human_size(1536), "1.5 KB");
+        // 1.04 KB rounds down, 1.05 up; the largest KB value rounds to 1024.0, not "1.0 MB".
+        assert_eq!(human_size(1065), "1.0 KB");
+        assert_eq!(human_size(1076), "1.1 KB");
+        assert_eq!(human_size(1024 * 1024 - 1), "1024.0 KB");
+        assert_eq!(human_size(5 * 1024 * 1024 + 300 * 1024), "5.3 MB");
+        assert_eq!(human_size(u64::MAX), "17592186044416.0 MB");
+    }
+
+    #[test]
+    fn milliseconds_keep_one_decimal() {
+        assert_eq!(millis(0.0), "0.0");
+        assert_eq!(millis(0.44), "0.4");
+        assert_eq!(millis(0.46), "0.5");
+        assert_eq!(millis(12.0), "12.0");
+        assert_eq!(millis(f64::NAN), "0.0");
+    }
+
+    #[test]
+    fn direction_names_are_the_wire_names() {
+        for d in [
+            DirectionName::UpstreamToCollection,
+            DirectionName::CollectionToProject,
+            DirectionName::ProjectToCollection,
+        ] {
+            assert_eq!(
+                serde_json::to_value(d).ok(),
+                Some(serde_json::Value::from(d.as_str()))
+            );
+        }
     }
 }
