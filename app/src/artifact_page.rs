@@ -721,7 +721,6 @@ fn SyncControl(id: String, pair: Pair, project: Option<String>) -> impl IntoView
     .into_any()
 }
 
-
 /// "Push upstream": packs the project's edits into a patch bundle for the upstream's
 /// maintainers, with its size, sha256, a download link, a copyable URL and, for GitHub
 /// upstreams, a compare link.
@@ -783,7 +782,6 @@ fn PatchExport(id: String, project: String) -> impl IntoView {
         </section>
     }
 }
-
 
 /// `path` as an absolute URL of this page's origin (the browser knows it; the server
 /// renders the path).

@@ -374,7 +374,6 @@ pub fn file_anchor(path: &str) -> String {
     out
 }
 
-
 fn file_body(
     f: FileDiffView,
     split: bool,
