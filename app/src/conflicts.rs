@@ -134,6 +134,9 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
             hunks: by_hunk,
             strategy: strategy.get(),
             apply: Some(true),
+            // Choices made on this read only: if the merge changed meanwhile, nothing is
+            // written and the dialog reads it again.
+            revision: Some(view.revision.clone()),
         })
     };
 

@@ -140,6 +140,10 @@ pub struct ConflictView {
     pub ours_tier: String,
     pub theirs_tier: String,
     pub detected_at: String,
+    /// Changes whenever the merge does (a newer sync replaced it, a file was resolved): pass
+    /// it back as `POST /sync/resolve`'s `revision` so choices made on this read are never
+    /// applied to another.
+    pub revision: String,
     pub files: Vec<ConflictFileView>,
     /// Conflicted files still undecided; the merge can be applied when this is empty.
     pub unresolved: Vec<String>,
@@ -279,6 +283,12 @@ pub struct ResolveRequest {
     /// Apply the merge once nothing is undecided (default true).
     #[serde(default)]
     pub apply: Option<bool>,
+    /// The `revision` of the pending merge these choices were made on (from
+    /// `GET /artifacts/{id}/conflicts`). When given and the merge has changed since, nothing
+    /// is queued (409 `merge_changed`), and a job queued before the change fails without
+    /// writing.
+    #[serde(default)]
+    pub revision: Option<String>,
 }
 
 /// A patch bundle to export from a project's edits.

@@ -136,6 +136,44 @@ impl PendingMerge {
             .collect())
     }
 
+    /// This merge's revision: 64 hex that change whenever anything about it does — a newer
+    /// sync replacing it, a file resolved (by anyone, any way), a resolution edited in
+    /// `files/`. A caller that shows a merge and later acts on the user's choices passes the
+    /// revision it showed, so choices made on one merge are never applied to another
+    /// ([`OpsError::MergeChanged`]).
+    pub fn revision(&self) -> Result<String, OpsError> {
+        use sha2::{Digest, Sha256};
+        let toml = self.dir.join("merge.toml");
+        let record = fs::read(&toml).map_err(|source| OpsError::Io {
+            action: "cannot read",
+            path: toml,
+            source,
+        })?;
+        let merged = self.dir.join(MergePart::Merged.dir());
+        let files = if merged.exists() {
+            crate::hash::hash_path(&merged)?.to_hex()
+        } else {
+            String::new()
+        };
+        let mut h = Sha256::new();
+        // Length-prefixed, so no two (record, files) pairs hash alike.
+        for part in [record.as_slice(), files.as_bytes()] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        Ok(crate::hash::ContentHash::from_bytes(h.finalize().into()).to_hex())
+    }
+
+    /// Fails with [`OpsError::MergeChanged`] unless this merge is at `expected` (when given).
+    pub fn expect_revision(&self, expected: Option<&str>) -> Result<(), OpsError> {
+        match expected {
+            Some(want) if self.revision()? != want => Err(OpsError::MergeChanged {
+                id: self.id.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// One of the merge's versions: `files` (the merged one, markers included), `base`, `ours`
     /// or `theirs`. A side that did not exist (no base, an added artifact) reads as empty.
     pub fn part(&self, part: MergePart) -> Result<ArtifactFiles, OpsError> {

@@ -167,6 +167,12 @@ pub struct ResolveParams {
     /// Apply the merge once nothing is left undecided.
     #[serde(default = "yes")]
     pub apply: bool,
+    /// The pending merge's revision these choices were made on
+    /// ([`PendingMerge::revision`](crate::conflicts::PendingMerge::revision)); a merge at
+    /// another revision is left alone and the job fails with
+    /// [`OpsError::MergeChanged`].
+    #[serde(default)]
+    pub expected_revision: Option<String>,
 }
 
 fn yes() -> bool {
@@ -1088,6 +1094,8 @@ async fn resolve_one(ctx: &Context, job: &Job, id: &ArtifactId) -> Result<Done, 
     let Some(merge) = conflicts::find(&ctx.home, id, collection, project)? else {
         return Err(OpsError::NoPendingMerge { id: id.clone() });
     };
+    // Checked before the first write: choices made on another merge are not applied.
+    merge.expect_revision(params.expected_revision.as_deref())?;
     let mut decided = Vec::new();
     for (path, choice) in &params.files {
         conflicts::resolve_file(ctx, id, collection, project, path, (*choice).into()).await?;

@@ -99,6 +99,14 @@ pub enum OpsError {
         "{id} has pending merges in several tiers: pass --project DIR (or none for the collection)"
     )]
     AmbiguousPending { id: ArtifactId },
+    /// The pending merge is no longer the one the caller read (see [`PendingMerge::revision`]).
+    ///
+    /// [`PendingMerge::revision`]: crate::conflicts::PendingMerge::revision
+    #[error(
+        "the pending merge of {id} changed since it was read (resolved elsewhere, or replaced by \
+         a newer sync); nothing was written: read it again and choose again"
+    )]
+    MergeChanged { id: ArtifactId },
     /// A file of the pending merge is not part of it.
     #[error("{path} is not a file of the pending merge of {id} (files: {files})")]
     NotInMerge {

@@ -912,8 +912,35 @@ async fn reads_conflicts_resolve_patch_and_rollback() {
         let (status, err) = a.post("/api/v1/sync/resolve", bad.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad} → {err}");
     }
+    // Choices carry the revision they were made on; a merge changed since (here: its merged
+    // file edited in place, as a user may) refuses them and keeps the edit.
+    let revision = view["revision"].as_str().unwrap().to_owned();
+    assert_eq!(revision.len(), 64, "{view}");
+    assert_eq!(a.get(&conflicts_uri).await.1["revision"], revision.as_str());
+    let pending = std::fs::read_dir(a.home.join("pending"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("merge.toml").is_file())
+        .unwrap();
+    let merged = pending.join("files/fix.md");
+    let edited = format!(
+        "{}An edit made outside the dialog.\n",
+        std::fs::read_to_string(&merged).unwrap()
+    );
+    std::fs::write(&merged, &edited).unwrap();
+    let (status, err) = a
+        .post("/api/v1/sync/resolve", json!({"artifact": "command:fix", "project_path": a.p(), "hunks": {"fix.md": ["theirs"]}, "revision": revision}))
+        .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::CONFLICT, Some("merge_changed")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&merged).unwrap(), edited);
+    let (_, view) = a.get(&conflicts_uri).await;
+    assert_ne!(view["revision"], revision.as_str());
     let (status, job) = a
-        .post("/api/v1/sync/resolve", json!({"artifact": "command:fix", "project_path": a.p(), "hunks": {"fix.md": ["theirs"]}}))
+        .post("/api/v1/sync/resolve", json!({"artifact": "command:fix", "project_path": a.p(), "hunks": {"fix.md": ["theirs"]}, "revision": view["revision"]}))
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
     assert_eq!(job["kind"], "resolve");
@@ -925,9 +952,10 @@ async fn reads_conflicts_resolve_patch_and_rollback() {
         (status, gone["error"].as_str()),
         (StatusCode::NOT_FOUND, Some("no_pending_merge"))
     );
+    // Theirs for the conflict, and the edit made outside the dialog kept.
     assert_eq!(
         std::fs::read_to_string(a.project_file("commands/fix.md")).unwrap(),
-        "Fix, the collection's way.\n"
+        "Fix, the collection's way.\nAn edit made outside the dialog.\n"
     );
 
     // The project edits again; a patch bundle carries them upstream.

@@ -118,6 +118,7 @@ fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {
         ours_tier: ours_tier.to_owned(),
         theirs_tier: theirs_tier.to_owned(),
         detected_at: merge.detected_at.clone(),
+        revision: merge.revision()?,
         files,
         unresolved,
     })

@@ -111,6 +111,9 @@ impl From<OpsError> for ApiError {
             OpsError::NoPendingMerge { .. } => {
                 Self::new(StatusCode::NOT_FOUND, "no_pending_merge", message)
             }
+            OpsError::MergeChanged { .. } => {
+                Self::new(StatusCode::CONFLICT, "merge_changed", message)
+            }
             OpsError::Versions(skillmeat_core::versions::VersionError::NotFound { .. }) => {
                 Self::new(StatusCode::NOT_FOUND, "unknown_version", message)
             }

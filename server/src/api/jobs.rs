@@ -218,6 +218,7 @@ pub async fn new_sync_job(
         (status = 202, description = "Queued", body = JobView),
         (status = 401, body = super::types::ErrorBody), (status = 403, body = super::types::ErrorBody),
         (status = 404, description = "No pending merge", body = super::types::ErrorBody),
+        (status = 409, description = "`merge_changed`: the pending merge is no longer at `revision`", body = super::types::ErrorBody),
         (status = 413, body = super::types::ErrorBody), (status = 415, body = super::types::ErrorBody),
         (status = 422, body = super::types::ErrorBody)
     ),
@@ -254,6 +255,8 @@ pub async fn new_resolve_job(
                 format!("{id} has no pending merge there"),
             )
         })?;
+    // A fast answer for a stale read; the job checks again before it writes.
+    merge.expect_revision(req.revision.as_deref())?;
     if let Some(unknown) = req
         .files
         .keys()
@@ -307,6 +310,7 @@ pub async fn new_resolve_job(
             hunks,
             strategy: req.strategy.map(Into::into),
             apply: req.apply.unwrap_or(true),
+            expected_revision: req.revision,
         }),
         direction,
         artifact_ids: vec![id],
