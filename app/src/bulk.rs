@@ -7,7 +7,6 @@ use leptos::prelude::*;
 use crate::api::start_sync;
 use crate::artifact_page::wait_for_within;
 use crate::dto::{CreateJob, DirectionName, JobView, StateName, StrategyName};
-use crate::live::state_name;
 use crate::pages::encode;
 
 /// One artifact's line of a bulk job's summary.
@@ -81,7 +80,7 @@ pub fn UpdateAll() -> impl IntoView {
                 view! {
                     <div class=class role="status">
                         <p>
-                            <strong>{format!("Update all (job #{}): {}", job.id, state_name(job.state))}</strong>
+                            <strong>{format!("Update all (job #{}): {}", job.id, job.state.as_str())}</strong>
                             {format!(" — {} artifact(s), {attention} need attention.", lines.len())}
                         </p>
                         <ul class="bulk-lines">

@@ -6,7 +6,6 @@ use leptos_router::components::A;
 use crate::Theme;
 use crate::api::{get_debug, get_server_status};
 use crate::dto::DebugView;
-use crate::live::state_name;
 
 /// The top bar: brand, main navigation and the theme toggle.
 #[component]
@@ -134,7 +133,7 @@ pub fn DebugDrawer() -> impl IntoView {
                             {d.jobs.into_iter().map(|j| view! {
                                 <tr>
                                     <td>{format!("#{} {}", j.id, j.kind)}</td>
-                                    <td>{state_name(j.state)}</td>
+                                    <td>{j.state.as_str()}</td>
                                     <td><code class="trace">{j.trace_id}</code></td>
                                 </tr>
                             }).collect_view()}

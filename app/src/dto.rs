@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 mod convert;
+mod wire;
 
 /// What the server says about itself, shown in the footer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +107,35 @@ pub enum StateName {
     Cancelled,
 }
 
+impl StateName {
+    /// Every state, in order.
+    pub const ALL: [Self; 6] = [
+        Self::Queued,
+        Self::Running,
+        Self::Success,
+        Self::Conflict,
+        Self::Error,
+        Self::Cancelled,
+    ];
+
+    /// The wire name (`queued`, …), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Success => "success",
+            Self::Conflict => "conflict",
+            Self::Error => "error",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// The state of a wire name, for JSON read without serde (the browser's SSE events).
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
 /// A side of a conflicted file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -167,6 +197,7 @@ pub struct ConflictFileView {
     /// The merged text, with conflict markers where the sides clash.
     pub merged: Option<String>,
     /// The merged text split into clean stretches and conflicts: one choice per conflict.
+    #[serde(with = "wire::hunks")]
     pub hunks: Vec<HunkView>,
 }
 
@@ -221,6 +252,7 @@ pub struct JobView {
     /// Artifacts left with a pending merge.
     pub conflicts: Vec<String>,
     /// One report per artifact once it ran (a sync plan and what was done, or a resolve result).
+    #[serde(default, with = "wire::json")]
     pub result: Option<serde_json::Value>,
     /// How many times it was started (more than one after a restart or retry).
     pub attempts: u32,

@@ -121,18 +121,6 @@ impl Default for Live {
     }
 }
 
-/// The wire name of a job state.
-pub fn state_name(s: StateName) -> &'static str {
-    match s {
-        StateName::Queued => "queued",
-        StateName::Running => "running",
-        StateName::Success => "success",
-        StateName::Conflict => "conflict",
-        StateName::Error => "error",
-        StateName::Cancelled => "cancelled",
-    }
-}
-
 /// Whether a job is over.
 pub fn is_final(s: StateName) -> bool {
     !matches!(s, StateName::Queued | StateName::Running)
@@ -174,7 +162,7 @@ fn note_for(job: &JobView) -> Note {
         .map(|id| format!("/artifacts/{}", encode(id)));
     Note {
         job_id: job.id,
-        state: state_name(job.state).to_owned(),
+        state: job.state.as_str().to_owned(),
         title,
         detail,
         link,
@@ -312,12 +300,14 @@ pub fn connect(live: Live) {
             let Some(text) = e.data().as_string() else {
                 return;
             };
-            let Ok(event) = serde_json::from_slice::<crate::dto::EventView>(text.as_bytes()) else {
+            // The REST API's JSON (an `EventView`), read with the browser's own parser: the
+            // bundle has no JSON parser of its own (see `crate::codec`).
+            let Some((job_id, state)) = job_event(&text) else {
                 return;
             };
-            if is_final(event.state) && !live.already_seen(event.job_id) {
+            if is_final(state) && !live.already_seen(job_id) {
                 leptos::task::spawn_local(async move {
-                    if let Ok(job) = crate::api::get_job(event.job_id).await {
+                    if let Ok(job) = crate::api::get_job(job_id).await {
                         live.finished(job);
                     }
                 });
@@ -335,6 +325,18 @@ pub fn connect(live: Live) {
     });
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
+}
+
+/// The job and state of an SSE `job` event's data (an [`EventView`](crate::dto::EventView)).
+#[cfg(feature = "hydrate")]
+fn job_event(text: &str) -> Option<(i64, StateName)> {
+    let event = js_sys::JSON::parse(text).ok()?;
+    let field = |name: &str| js_sys::Reflect::get(&event, &name.into()).ok();
+    let job_id = field("job_id")?.as_f64()?;
+    let state = StateName::from_wire(&field("state")?.as_string()?)?;
+    // Job ids are SQLite rowids: exact in an f64 far beyond any real count.
+    #[allow(clippy::cast_possible_truncation)]
+    Some((job_id as i64, state))
 }
 
 /// Polls the job list while the stream is down: every `delay` ms, doubling up to 10 s while

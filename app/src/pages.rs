@@ -298,7 +298,7 @@ pub fn JobsPage() -> impl IntoView {
 }
 
 fn job_row(j: JobView) -> impl IntoView {
-    let state = crate::live::state_name(j.state);
+    let state = j.state.as_str();
     let direction = j.direction.as_str();
     let what = format!(
         "{} {}{}",
@@ -388,5 +388,17 @@ mod tests {
                 Some(serde_json::Value::from(d.as_str()))
             );
         }
+    }
+
+    #[test]
+    fn state_names_are_the_wire_names() {
+        for s in crate::dto::StateName::ALL {
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(serde_json::Value::from(s.as_str()))
+            );
+            assert_eq!(crate::dto::StateName::from_wire(s.as_str()), Some(s));
+        }
+        assert_eq!(crate::dto::StateName::from_wire("Success"), None);
     }
 }

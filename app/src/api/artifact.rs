@@ -4,7 +4,7 @@ use crate::dto::ArtifactDetail;
 
 /// An artifact's version cards (for `project`, or the first project it is deployed in), the
 /// projects it is deployed in, and its history.
-#[server(prefix = "/_sm", endpoint = "artifact")]
+#[server(prefix = "/_sm", endpoint = "artifact", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn get_artifact(
     id: String,
     project: Option<String>,

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::dto::{ConflictView, JobView, ResolveRequest};
 
 /// The pending merge of an artifact in `project` (or the collection's own), file by file.
-#[server(prefix = "/_sm", endpoint = "conflicts")]
+#[server(prefix = "/_sm", endpoint = "conflicts", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn get_conflicts(
     id: String,
     project: Option<String>,
@@ -15,7 +15,7 @@ pub async fn get_conflicts(
 }
 
 /// Queues a resolve job, exactly as `POST /api/v1/sync/resolve` would.
-#[server(prefix = "/_sm", endpoint = "resolve")]
+#[server(prefix = "/_sm", endpoint = "resolve", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn resolve_conflicts(req: ResolveRequest) -> Result<JobView, ServerFnError> {
     super::backend()?.resolve(req).await.map_err(super::fail)
 }

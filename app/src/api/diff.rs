@@ -4,7 +4,7 @@ use crate::dto::DiffView;
 
 /// The diff between two sides of an artifact (`upstream`, `collection`, `project`, or a
 /// recorded version), the same as `GET /api/v1/artifacts/{id}/diff`.
-#[server(prefix = "/_sm", endpoint = "diff")]
+#[server(prefix = "/_sm", endpoint = "diff", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn get_diff(
     id: String,
     lhs: String,
@@ -18,7 +18,7 @@ pub async fn get_diff(
 }
 
 /// Lines `from..=to` (1-based) of a text file of one side: the unchanged stretch a diff hides.
-#[server(prefix = "/_sm", endpoint = "file_lines")]
+#[server(prefix = "/_sm", endpoint = "file_lines", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn get_file_lines(
     id: String,
     side: String,

@@ -4,7 +4,7 @@ use crate::dto::Overview;
 
 /// Every artifact of the default collection with its statuses per tier pair. With `upstream`,
 /// the upstreams are asked too; if that fails, the page still shows the rest and says why.
-#[server(prefix = "/_sm", endpoint = "overview")]
+#[server(prefix = "/_sm", endpoint = "overview", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
     use crate::dto::{OverviewRow, ProjectStatus};
 

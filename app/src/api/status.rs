@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::dto::ServerStatus;
 
 /// The server's version, home and uptime.
-#[server(prefix = "/_sm", endpoint = "status")]
+#[server(prefix = "/_sm", endpoint = "status", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn get_server_status() -> Result<ServerStatus, ServerFnError> {
     let ctx = super::server_context()?;
     Ok(ServerStatus {

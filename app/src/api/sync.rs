@@ -4,13 +4,13 @@ use crate::dto::{CreateJob, JobView};
 
 /// Queues a sync job (a dry run unless `dry_run` is false), exactly as
 /// `POST /api/v1/sync/jobs` would; the job runs in the background.
-#[server(prefix = "/_sm", endpoint = "start_sync")]
+#[server(prefix = "/_sm", endpoint = "start_sync", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn start_sync(req: CreateJob) -> Result<JobView, ServerFnError> {
     super::backend()?.create_job(req).await.map_err(super::fail)
 }
 
 /// One job, as `GET /api/v1/sync/jobs/{id}` returns it.
-#[server(prefix = "/_sm", endpoint = "job")]
+#[server(prefix = "/_sm", endpoint = "job", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn get_job(id: i64) -> Result<JobView, ServerFnError> {
     super::backend()?.job(id).await.map_err(super::fail)
 }
