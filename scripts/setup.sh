@@ -58,6 +58,12 @@ install_debs
 # shellcheck source=scripts/toolchain.sh
 source "$root/scripts/toolchain.sh"
 say "toolchain route: $SKILLMEAT_TOOLCHAIN ($(rustc --version))"
+# The wasm linker. Say now, not after minutes of compiling, when a package split moved it again.
+if [ "$SKILLMEAT_TOOLCHAIN" = debian ] && ! command -v rust-lld >/dev/null 2>&1; then
+  echo "setup: rust-lld (the wasm linker) is not on PATH although rust-web-llvm is installed;" \
+    "find the Debian package that ships /usr/bin/rust-lld (apt-file search rust-lld) and install it" >&2
+  exit 1
+fi
 
 if [ "$SKILLMEAT_TOOLCHAIN" = rustup ] && [ "$mode" = test ]; then
   for comp in clippy rustfmt; do
