@@ -72,10 +72,7 @@ pub fn install(
         .parent()
         .ok_or_else(|| io_err("write", dest)(io::ErrorKind::InvalidInput.into()))?;
     fs::create_dir_all(parent).map_err(io_err("create", parent))?;
-    let prefix = format!(
-        ".skillmeat-staging-{}-",
-        dest.file_name().unwrap_or_default().to_string_lossy()
-    );
+    let prefix = staging_prefix(dest);
     remove_stale_staging(parent, &prefix);
     let staging = tempfile::Builder::new()
         .prefix(&prefix)
@@ -100,6 +97,23 @@ pub fn install(
     hook(Step::Swapped).map_err(io_err("finish", dest))?;
     // Dropping the staging folder removes the old version.
     Ok(())
+}
+
+/// The name every staging folder of `dest` starts with.
+fn staging_prefix(dest: &Path) -> String {
+    format!(
+        ".skillmeat-staging-{}-",
+        dest.file_name().unwrap_or_default().to_string_lossy()
+    )
+}
+
+/// Removes the staging folders a killed [`install`] of `dest` left, for when `dest` already
+/// holds what is wanted and no install follows to do it. The caller must hold `dest`'s
+/// [`ArtifactLock`], as for `install`.
+pub fn sweep_staging(dest: &Path) {
+    if let Some(parent) = dest.parent() {
+        remove_stale_staging(parent, &staging_prefix(dest));
+    }
 }
 
 /// Random characters after a staging folder's prefix.

@@ -549,6 +549,19 @@ pub fn lock_tier(ctx: &Context, tier: &Tier, id: &ArtifactId) -> Result<Artifact
     )?)
 }
 
+/// `id`'s lock in `tier` if nobody holds it now (for best-effort housekeeping).
+pub(crate) fn try_lock_tier(ctx: &Context, tier: &Tier, id: &ArtifactId) -> Option<ArtifactLock> {
+    let (key, what) = tier_key(tier, id);
+    ArtifactLock::acquire(
+        &ctx.home.root().join("locks"),
+        &key,
+        &what,
+        std::time::Duration::ZERO,
+        ctx.now,
+    )
+    .ok()
+}
+
 /// A file-name-safe key for `id` in `tier`, and how to name it to a user.
 pub(crate) fn tier_key(tier: &Tier, id: &ArtifactId) -> (String, String) {
     match tier {

@@ -348,6 +348,14 @@ pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, Op
         pending: None,
         warnings: Vec::new(),
     };
+    if !req.dry_run && plan.outcome == Outcome::UpToDate {
+        // A sync killed after its install swapped the target in, but before the staging
+        // folder went, is re-run up to date: clear that folder here, as no install will. Only
+        // while nobody else holds the target (then it may be their install's folder).
+        if let Some(_lock) = ops::try_lock_tier(ctx, &sides.target_tier, req.id) {
+            apply::sweep_staging(&sides.target_path);
+        }
+    }
     if req.dry_run || matches!(plan.outcome, Outcome::UpToDate | Outcome::Diverged) {
         return Ok(report);
     }

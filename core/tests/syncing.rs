@@ -125,6 +125,41 @@ fn a_dry_run_plans_and_writes_nothing_then_a_fast_forward_applies() {
 }
 
 #[test]
+fn an_up_to_date_sync_clears_what_a_killed_install_left() {
+    // A process killed after swapping the new version in, before removing its staging
+    // folder: the re-run finds the target up to date and installs nothing.
+    let w = deployed_world();
+    let commands = w.p1.join(".claude/commands");
+    let left = commands.join(".skillmeat-staging-fix.md-a1b2c3d4");
+    let other = commands.join(".skillmeat-staging-fix.md-x-a1b2c3d4");
+    for dir in [&left, &other] {
+        fs::create_dir_all(dir.join("new")).unwrap();
+        fs::write(dir.join("new/fix.md"), "half\n").unwrap();
+    }
+    let plan = run(
+        &w,
+        "command:fix",
+        Direction::CollectionToProject,
+        Some(&w.p1),
+        Strategy::Auto,
+        true,
+    )
+    .unwrap();
+    assert_eq!(plan.outcome, Outcome::UpToDate);
+    assert!(left.exists(), "a dry run removed files");
+    let done = to_project(&w, "command:fix", Strategy::Auto).unwrap();
+    assert_eq!(done.outcome, Outcome::UpToDate);
+    assert!(
+        !left.exists(),
+        "the killed install's staging folder is still there"
+    );
+    assert!(
+        other.exists(),
+        "another artifact's staging name was taken for fix.md's"
+    );
+}
+
+#[test]
 fn a_three_way_merge_keeps_both_edits_for_every_type() {
     let w = deployed_world();
     for artifact in ALL {
