@@ -113,7 +113,7 @@ pub fn patch_bundle(
     let base_path = scratch
         .path()
         .join(in_project.file_name().unwrap_or_default());
-    repo.export(&locked.commit, &locked.path, &base_path)?;
+    repo.export(&locked.commit, &locked.path, &base_path, &ctx.fetch.limits)?;
     let base = ArtifactFiles::read(&base_path)?;
 
     // Tree paths are relative to the artifact; the patch needs them relative to the repository.

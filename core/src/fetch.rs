@@ -9,13 +9,17 @@
 //! Nothing above this module sees git2: commits and trees are 40-character hex strings.
 
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use git2::{Direction, ErrorClass, FetchOptions, ObjectType, Oid, RemoteCallbacks, Repository};
 use sha2::{Digest, Sha256};
 
+use crate::display;
+use crate::hash;
 use crate::upstream::{RefSpec, UpstreamSpec};
+use crate::upstream_tree::{self, BadName, Limits};
 
 /// How often and how patiently to retry transient failures.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +47,8 @@ pub struct FetchSettings {
     /// A GitHub token for private repositories (the CLI passes `$GITHUB_TOKEN`). It is handed to
     /// git only through the credentials callback, for github.com, and never written anywhere.
     pub github_token: Option<String>,
+    /// How much one artifact may bring (checked before anything is written).
+    pub limits: Limits,
 }
 
 /// Why fetching or reading an upstream failed.
@@ -67,6 +73,25 @@ pub enum FetchError {
         location: String,
         path: String,
         what: &'static str,
+    },
+    /// A tree entry could write outside the artifact or smuggle in a repository; the artifact
+    /// is refused as a whole and nothing of it was written.
+    #[error("{location} at {commit}: the entry `{path}` is {why}; nothing of this artifact was written (ask the upstream's owner to fix the tree)", commit = short(commit))]
+    BadEntry {
+        location: String,
+        commit: String,
+        /// The entry's path in the upstream repository (names shown escaped).
+        path: String,
+        why: BadName,
+    },
+    /// A file or the whole artifact is larger than the limits allow; nothing was written.
+    #[error("{location} at {commit}: {what} over the limit of {limit} at `{path}`; nothing of this artifact was written (raise the limit with SKILLMEAT_MAX_FILE_BYTES, SKILLMEAT_MAX_ARTIFACT_BYTES or SKILLMEAT_MAX_FILES if you trust this upstream)", commit = short(commit))]
+    TooLarge {
+        location: String,
+        commit: String,
+        path: String,
+        what: &'static str,
+        limit: u64,
     },
     /// The local cache or the export destination could not be used.
     #[error("{action} {path}: {source}")]
@@ -260,56 +285,159 @@ impl UpstreamRepo {
     }
 
     /// Writes the artifact at `path` in `commit` to `dest`: a folder's files below `dest`, or a
-    /// single file as `dest` itself. Exec bits are kept; symlinks and submodules are refused.
-    /// `dest` must not exist; on error it may be partly written (callers export into a temp dir).
-    pub fn export(&self, commit: &str, path: &str, dest: &Path) -> Result<(), FetchError> {
+    /// single file as `dest` itself. Exec bits are kept.
+    ///
+    /// The whole tree is checked first, and nothing is written unless all of it passes: every
+    /// entry name by [`upstream_tree::check_name`] (no `..`, `/`, `.git`, control characters),
+    /// no symlinks or submodules, and the sizes in `limits`, read from the object headers before
+    /// any content is loaded. Files that hashing ignores (`__pycache__`, `.DS_Store`, …) are not
+    /// placed, so nothing lands in a tier that drift cannot see. `dest` must not exist; on an
+    /// I/O error it may be partly written (callers export into a temp dir).
+    pub fn export(
+        &self,
+        commit: &str,
+        path: &str,
+        dest: &Path,
+        limits: &Limits,
+    ) -> Result<(), FetchError> {
         let info = self.path_info(commit, path)?;
         let oid = parse_oid(&info.id, &self.location)?;
+        let mut plan = Plan {
+            commit,
+            limits,
+            dirs: Vec::new(),
+            files: Vec::new(),
+            bytes: 0,
+        };
         if info.is_dir {
             let tree = self.repo.find_tree(oid).map_err(|e| self.cache_err(e))?;
-            self.export_tree(&tree, path, dest)
+            self.plan_tree(&tree, path, "", &mut plan)?;
         } else {
             let mode = self
                 .commit_tree(commit)?
                 .get_path(Path::new(path))
                 .map_err(|_| self.missing(path, commit))?
                 .filemode();
-            self.export_blob(oid, mode, dest)
+            self.plan_blob(oid, mode, path, String::new(), &mut plan)?;
         }
+        if info.is_dir {
+            create_dir(dest)?;
+        }
+        for dir in &plan.dirs {
+            create_dir(&dest.join(dir))?;
+        }
+        for file in &plan.files {
+            let to = if file.rel.is_empty() {
+                dest.to_owned()
+            } else {
+                dest.join(&file.rel)
+            };
+            self.export_blob(file.oid, file.mode, &to)?;
+        }
+        Ok(())
     }
 
-    fn export_tree(&self, tree: &git2::Tree<'_>, at: &str, dest: &Path) -> Result<(), FetchError> {
-        fs::create_dir_all(dest).map_err(|source| FetchError::Io {
-            action: "cannot create",
-            path: dest.to_owned(),
-            source,
-        })?;
+    /// Checks the entries of `tree` (at `at` in the upstream, `rel` inside the artifact) and
+    /// adds what is to be written to `plan`.
+    fn plan_tree(
+        &self,
+        tree: &git2::Tree<'_>,
+        at: &str,
+        rel: &str,
+        plan: &mut Plan<'_>,
+    ) -> Result<(), FetchError> {
         for entry in tree.iter() {
-            let name = entry
-                .name()
-                .map_err(|_| self.unsupported(at, "a file name that is not UTF-8"))?;
-            let rel = if at.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{at}/{name}")
+            let join = |base: &str, name: &str| {
+                if base.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{base}/{name}")
+                }
             };
+            let Ok(name) = entry.name() else {
+                let shown = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                return Err(self.bad_entry(
+                    plan.commit,
+                    &join(at, &shown),
+                    "a name that is not UTF-8",
+                ));
+            };
+            let at_name = join(at, name);
+            if let Err(why) = upstream_tree::check_name(name) {
+                return Err(FetchError::BadEntry {
+                    location: self.location.clone(),
+                    commit: plan.commit.to_owned(),
+                    path: display::escaped(&at_name).into_owned(),
+                    why,
+                });
+            }
+            if hash::is_ignored(name) {
+                continue;
+            }
+            let rel_name = join(rel, name);
             match entry.kind() {
                 Some(ObjectType::Tree) => {
                     let sub = self
                         .repo
                         .find_tree(entry.id())
                         .map_err(|e| self.cache_err(e))?;
-                    self.export_tree(&sub, &rel, &dest.join(name))?;
-                }
-                Some(ObjectType::Blob) if entry.filemode() == 0o120000 => {
-                    return Err(self.unsupported(&rel, "a symlink"));
+                    plan.dirs.push(rel_name.clone());
+                    self.plan_tree(&sub, &at_name, &rel_name, plan)?;
                 }
                 Some(ObjectType::Blob) => {
-                    self.export_blob(entry.id(), entry.filemode(), &dest.join(name))?
+                    self.plan_blob(entry.id(), entry.filemode(), &at_name, rel_name, plan)?
                 }
-                _ => return Err(self.unsupported(&rel, "a submodule")),
+                _ => return Err(self.unsupported(&at_name, "a submodule")),
             }
         }
+        Ok(())
+    }
+
+    fn plan_blob(
+        &self,
+        oid: Oid,
+        mode: i32,
+        at: &str,
+        rel: String,
+        plan: &mut Plan<'_>,
+    ) -> Result<(), FetchError> {
+        let (commit, limits) = (plan.commit, plan.limits);
+        if mode == 0o120000 {
+            return Err(self.unsupported(at, "a symlink"));
+        }
+        let (size, kind) = self
+            .repo
+            .odb()
+            .and_then(|odb| odb.read_header(oid))
+            .map_err(|e| self.cache_err(e))?;
+        if kind != ObjectType::Blob {
+            return Err(self.bad_entry(commit, at, "an entry that claims a file but is not one"));
+        }
+        let size = size as u64;
+        let too_large = |limit: u64, what: &'static str| FetchError::TooLarge {
+            location: self.location.clone(),
+            commit: commit.to_owned(),
+            path: at.to_owned(),
+            what,
+            limit,
+        };
+        if size > limits.max_file_bytes {
+            return Err(too_large(limits.max_file_bytes, "this file is"));
+        }
+        plan.bytes = plan.bytes.saturating_add(size);
+        if plan.bytes > limits.max_artifact_bytes {
+            return Err(too_large(
+                limits.max_artifact_bytes,
+                "the artifact's files are",
+            ));
+        }
+        if plan.files.len() >= limits.max_files {
+            return Err(too_large(
+                limits.max_files as u64,
+                "the artifact's file count is",
+            ));
+        }
+        plan.files.push(PlannedFile { rel, oid, mode });
         Ok(())
     }
 
@@ -320,12 +448,20 @@ impl UpstreamRepo {
             path: dest.to_owned(),
             source,
         };
-        fs::write(dest, blob.content()).map_err(io)?;
+        // create_new: the plan names each file once, so nothing can be written twice or through
+        // a link that was already there.
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dest)
+            .map_err(io)?;
+        file.write_all(blob.content()).map_err(io)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let perm = if mode == 0o100755 { 0o755 } else { 0o644 };
-            fs::set_permissions(dest, fs::Permissions::from_mode(perm)).map_err(io)?;
+            file.set_permissions(fs::Permissions::from_mode(perm))
+                .map_err(io)?;
         }
         Ok(())
     }
@@ -344,6 +480,14 @@ impl UpstreamRepo {
         }
     }
 
+    fn bad_entry(&self, commit: &str, path: &str, what: &'static str) -> FetchError {
+        FetchError::Unsupported {
+            location: format!("{} at {}", self.location, short(commit)),
+            path: display::escaped(path).into_owned(),
+            what,
+        }
+    }
+
     fn unsupported(&self, path: &str, what: &'static str) -> FetchError {
         FetchError::Unsupported {
             location: self.location.clone(),
@@ -358,6 +502,36 @@ impl UpstreamRepo {
             message: e.message().to_owned(),
         }
     }
+}
+
+/// What an export will write, once the whole tree has passed its checks.
+struct Plan<'a> {
+    commit: &'a str,
+    limits: &'a Limits,
+    /// Folders to create, parents first, relative to the destination.
+    dirs: Vec<String>,
+    files: Vec<PlannedFile>,
+    /// Total size of `files`.
+    bytes: u64,
+}
+
+struct PlannedFile {
+    /// Relative to the destination; empty for a single-file artifact.
+    rel: String,
+    oid: Oid,
+    mode: i32,
+}
+
+fn create_dir(path: &Path) -> Result<(), FetchError> {
+    fs::create_dir(path).map_err(|source| FetchError::Io {
+        action: "cannot create",
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
 }
 
 fn parse_oid(hex: &str, location: &str) -> Result<Oid, FetchError> {

@@ -29,6 +29,8 @@
 //! - [`statcache`]: the stat cache that lets drift skip unchanged files (racy-git safe).
 //! - [`tomlfile`]: loading and saving TOML files with precise errors.
 //! - [`upstream`]: upstream specs (GitHub shorthand, git URLs, local repositories, refs).
+//! - [`upstream_tree`]: what an upstream tree may bring: entry names (git's rules), sizes.
+//! - [`display`]: names from outside escaped for printing (no forged rows or colours).
 #![forbid(unsafe_code)]
 
 pub mod apply;
@@ -38,6 +40,7 @@ pub mod collection;
 pub mod conflicts;
 pub mod db;
 pub mod diff;
+pub mod display;
 pub mod drift;
 pub mod export;
 pub mod fetch;
@@ -55,6 +58,7 @@ pub mod store;
 pub mod sync;
 pub mod tomlfile;
 pub mod upstream;
+pub mod upstream_tree;
 pub mod versions;
 
 /// The version of this crate, which is the version of SkillMeat.

@@ -253,7 +253,7 @@ pub async fn add(
     let staging = staging_dir(&parent)?;
     // Staged under its final name: a single-file artifact's hash includes its file name.
     let staged = staging.path().join(final_name(&id));
-    repo.export(&commit, &spec.path, &staged)?;
+    repo.export(&commit, &spec.path, &staged, &ctx.fetch.limits)?;
     if kind.is_dir() && !staged.join("SKILL.md").is_file() {
         return Err(OpsError::WrongShape {
             path: spec.path,
@@ -885,7 +885,7 @@ fn upstream_hash(
     let scratch =
         tempfile::tempdir().map_err(io("cannot create a temp folder in", &std::env::temp_dir()))?;
     let out = scratch.path().join(final_name(&locked.id));
-    repo.export(&commit, &spec.path, &out)?;
+    repo.export(&commit, &spec.path, &out, &ctx.fetch.limits)?;
     Ok(Some(hash::hash_path(&out)?))
 }
 

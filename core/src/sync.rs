@@ -583,7 +583,7 @@ pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<S
                 source,
             })?;
             let out = scratch.path().join(final_name(req.id));
-            repo.export(&commit, &spec.path, &out)?;
+            repo.export(&commit, &spec.path, &out, &ctx.fetch.limits)?;
             let source = ArtifactFiles::read(&out)?;
             let target = read(&in_collection)?;
             Sides {

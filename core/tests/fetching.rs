@@ -6,7 +6,8 @@ use std::time::Duration;
 use skillmeat_core::fetch::{FetchError, FetchSettings, RetryPolicy, UpstreamCache, remote_commit};
 use skillmeat_core::hash;
 use skillmeat_core::upstream::{RefSpec, UpstreamSpec};
-use skillmeat_testutils::git::{GitRepo, fixture_upstream};
+use skillmeat_core::upstream_tree::{BadName, Limits};
+use skillmeat_testutils::git::{GitRepo, RawEntry, fixture_upstream};
 
 fn settings() -> FetchSettings {
     FetchSettings {
@@ -15,8 +16,15 @@ fn settings() -> FetchSettings {
             first_delay: Duration::ZERO,
         },
         github_token: None,
+        limits: LIMITS,
     }
 }
+
+const LIMITS: Limits = Limits {
+    max_file_bytes: Limits::DEFAULT_MAX_FILE_BYTES,
+    max_artifact_bytes: Limits::DEFAULT_MAX_ARTIFACT_BYTES,
+    max_files: Limits::DEFAULT_MAX_FILES,
+};
 
 fn spec(repo: &Path, rest: &str) -> UpstreamSpec {
     UpstreamSpec::parse(&format!("{}{rest}", repo.display())).unwrap()
@@ -94,12 +102,13 @@ fn export_reproduces_the_files_with_their_exec_bits() {
         .unwrap();
     let out = tempfile::tempdir().unwrap();
 
-    repo.export(&v2, "skills/b", &out.path().join("b")).unwrap();
+    repo.export(&v2, "skills/b", &out.path().join("b"), &LIMITS)
+        .unwrap();
     assert_eq!(
         hash::hash_path(&out.path().join("b")).unwrap(),
         hash::hash_path(&up.path().join("skills/b")).unwrap()
     );
-    repo.export(&v2, "commands/c.md", &out.path().join("c.md"))
+    repo.export(&v2, "commands/c.md", &out.path().join("c.md"), &LIMITS)
         .unwrap();
     assert_eq!(
         std::fs::read_to_string(out.path().join("c.md")).unwrap(),
@@ -119,7 +128,7 @@ fn symlinks_in_the_upstream_are_refused() {
         .unwrap();
     let out = tempfile::tempdir().unwrap();
     let err = repo
-        .export(&c, "skills/x", &out.path().join("x"))
+        .export(&c, "skills/x", &out.path().join("x"), &LIMITS)
         .unwrap_err();
     assert!(
         matches!(&err, FetchError::Unsupported { path, .. } if path == "skills/x/passwd"),
@@ -218,16 +227,252 @@ fn fixture_v1_to_v2_changes_exactly_three_skills() {
             &v1,
             &format!("skills/{n}"),
             &out.path().join(format!("{n}-1")),
+            &LIMITS,
         )
         .unwrap();
         repo.export(
             &v2,
             &format!("skills/{n}"),
             &out.path().join(format!("{n}-2")),
+            &LIMITS,
         )
         .unwrap();
         let h1 = hash::hash_path(&out.path().join(format!("{n}-1"))).unwrap();
         let h2 = hash::hash_path(&out.path().join(format!("{n}-2"))).unwrap();
         assert_eq!(h1 == h2, same, "{n}");
     }
+}
+
+/// Every name git refuses to check out, as an entry of a skill folder (some one level down):
+/// the export is refused as a whole, names the entry and the commit, and writes nothing, not
+/// even the files that came before the bad entry, and nothing outside the destination.
+#[test]
+fn hostile_tree_entries_are_refused_before_anything_is_written() {
+    let cases: Vec<(Vec<RawEntry>, &str, BadName)> = vec![
+        (vec![RawEntry::file("..", "x")], "..", BadName::Dots),
+        (
+            vec![RawEntry::dir("..", vec![RawEntry::file("pwned", "x")])],
+            "..",
+            BadName::Dots,
+        ),
+        (vec![RawEntry::file(".", "x")], ".", BadName::Dots),
+        (vec![RawEntry::file("", "x")], "", BadName::Empty),
+        (
+            vec![RawEntry::file("a/../../../pwned", "x")],
+            "a/../../../pwned",
+            BadName::Separator,
+        ),
+        (
+            vec![RawEntry::file("/tmp/pwned-abs", "x")],
+            "/tmp/pwned-abs",
+            BadName::Separator,
+        ),
+        (
+            vec![RawEntry::file("a\\..\\b", "x")],
+            "a\\..\\b",
+            BadName::Separator,
+        ),
+        (vec![RawEntry::file("a\0b", "x")], "a\\0b", BadName::Control),
+        (
+            vec![RawEntry::file("row\nforged", "x")],
+            "row\\nforged",
+            BadName::Control,
+        ),
+        (
+            vec![RawEntry::dir(
+                ".git",
+                vec![RawEntry::file(
+                    "config",
+                    "[core]\n\tfsmonitor = touch /tmp/pwned\n",
+                )],
+            )],
+            ".git",
+            BadName::DotGit,
+        ),
+        (
+            vec![RawEntry::dir(".GIT", vec![RawEntry::file("HEAD", "x")])],
+            ".GIT",
+            BadName::DotGit,
+        ),
+        (
+            vec![RawEntry::dir("git~1", vec![RawEntry::file("HEAD", "x")])],
+            "git~1",
+            BadName::DotGit,
+        ),
+        (
+            vec![RawEntry::dir(
+                "lib",
+                vec![RawEntry::dir(".Git", vec![RawEntry::file("HEAD", "x")])],
+            )],
+            "lib/.Git",
+            BadName::DotGit,
+        ),
+        (
+            vec![RawEntry::dir("lib", vec![RawEntry::file("..", "x")])],
+            "lib/..",
+            BadName::Dots,
+        ),
+    ];
+    for (i, (bad, shown, why)) in cases.into_iter().enumerate() {
+        let up = GitRepo::new();
+        up.write("README.md", "hi\n");
+        let mut entries = vec![RawEntry::file(
+            "A-first.md",
+            "written before the bad entry?\n",
+        )];
+        entries.extend(bad);
+        entries.push(RawEntry::file("SKILL.md", "# Evil\n"));
+        let commit = up.commit_raw_tree("hostile", "skills/evil", &entries);
+        let cache_dir = tempfile::tempdir().unwrap();
+        let fetched = UpstreamCache::new(cache_dir.path()).fetch(&spec(up.path(), ""), &settings());
+        if why == BadName::Empty || shown.contains("\\0") {
+            // libgit2 itself cannot parse a tree with an empty name or a NUL inside one (the
+            // NUL ends the name and the rest reads as garbage): the fetch fails, which refuses
+            // it just as well (nothing can be read out of it).
+            let err = fetched.unwrap_err();
+            assert!(err.to_string().contains("parse"), "case {i}: {err}");
+            continue;
+        }
+        let repo = fetched.unwrap_or_else(|e| panic!("case {i}: {e}"));
+        let out = tempfile::tempdir().unwrap();
+        let dest = out.path().join("deep/er/evil");
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        let err = repo
+            .export(&commit, "skills/evil", &dest, &LIMITS)
+            .unwrap_err();
+        let text = err.to_string();
+        match &err {
+            FetchError::BadEntry {
+                path,
+                why: got,
+                commit: c,
+                ..
+            } => {
+                assert_eq!(path, &format!("skills/evil/{shown}"), "case {i}: {text}");
+                assert_eq!(got, &why, "case {i}: {text}");
+                assert_eq!(c, &commit, "case {i}");
+            }
+            other => panic!("case {i}: expected BadEntry, got {other}"),
+        }
+        assert!(
+            text.contains(&commit[..12]),
+            "case {i}: the commit is named: {text}"
+        );
+        assert!(
+            !text.contains('\n'),
+            "case {i}: the message is one line: {text}"
+        );
+        assert!(
+            !dest.exists(),
+            "case {i}: nothing of the artifact is written"
+        );
+        let mut left: Vec<_> = walk(out.path());
+        left.sort();
+        assert_eq!(
+            left,
+            ["deep", "deep/er"],
+            "case {i}: nothing written anywhere"
+        );
+    }
+    assert!(!Path::new("/tmp/pwned-abs").exists());
+}
+
+fn walk(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            out.push(path.strip_prefix(root).unwrap().display().to_string());
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Sizes are checked from the object headers: a file over the limit, an artifact over the
+/// limit and too many files are each refused with nothing written; the limit names the entry.
+#[test]
+fn upstream_size_limits_refuse_the_artifact_before_writing() {
+    let up = GitRepo::new();
+    up.write("skills/big/SKILL.md", "# Big\n")
+        .write_mode("skills/big/data.bin", &vec![7u8; 4096], 0o644)
+        .write("skills/many/SKILL.md", "# Many\n");
+    for i in 0..20 {
+        up.write(&format!("skills/many/f{i:02}.md"), "x\n");
+    }
+    let c = up.commit("sizes");
+    let cache_dir = tempfile::tempdir().unwrap();
+    let repo = UpstreamCache::new(cache_dir.path())
+        .fetch(&spec(up.path(), ""), &settings())
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let small_file = Limits {
+        max_file_bytes: 4095,
+        ..LIMITS
+    };
+    let err = repo
+        .export(&c, "skills/big", &out.path().join("a"), &small_file)
+        .unwrap_err();
+    assert!(
+        matches!(&err, FetchError::TooLarge { path, limit: 4095, .. } if path == "skills/big/data.bin"),
+        "{err}"
+    );
+    let small_artifact = Limits {
+        max_artifact_bytes: 4096,
+        ..LIMITS
+    };
+    let err = repo
+        .export(&c, "skills/big", &out.path().join("b"), &small_artifact)
+        .unwrap_err();
+    assert!(
+        matches!(&err, FetchError::TooLarge { limit: 4096, .. }),
+        "{err}"
+    );
+    let few = Limits {
+        max_files: 20,
+        ..LIMITS
+    };
+    let err = repo
+        .export(&c, "skills/many", &out.path().join("c"), &few)
+        .unwrap_err();
+    assert!(
+        matches!(&err, FetchError::TooLarge { limit: 20, .. }),
+        "{err}"
+    );
+    assert!(walk(out.path()).is_empty(), "nothing written");
+    // At the limit exactly, it passes.
+    let exact = Limits {
+        max_file_bytes: 4096,
+        max_artifact_bytes: 4096 + 6,
+        max_files: 21,
+    };
+    repo.export(&c, "skills/big", &out.path().join("d"), &exact)
+        .unwrap();
+    repo.export(&c, "skills/many", &out.path().join("e"), &exact)
+        .unwrap();
+}
+
+/// Names that hashing ignores are not placed either: nothing lands where drift cannot see it.
+#[test]
+fn ignored_names_are_not_placed() {
+    let up = GitRepo::new();
+    up.write("skills/s/SKILL.md", "# S\n")
+        .write("skills/s/__pycache__/m.cpython-311.pyc", "bytecode")
+        .write("skills/s/tool.pyc", "bytecode")
+        .write("skills/s/.DS_Store", "litter")
+        .write("skills/s/tool.py", "print()\n");
+    let c = up.commit("litter");
+    let cache_dir = tempfile::tempdir().unwrap();
+    let repo = UpstreamCache::new(cache_dir.path())
+        .fetch(&spec(up.path(), ""), &settings())
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    repo.export(&c, "skills/s", &out.path().join("s"), &LIMITS)
+        .unwrap();
+    let mut placed = walk(&out.path().join("s"));
+    placed.sort();
+    assert_eq!(placed, ["SKILL.md", "tool.py"]);
 }

@@ -75,6 +75,7 @@ pub(crate) fn world() -> World {
                 first_delay: Duration::ZERO,
             },
             github_token: None,
+            ..FetchSettings::default()
         },
         cwd: projects.path().to_owned(),
         lock_timeout: ops::LOCK_TIMEOUT,

@@ -13,6 +13,7 @@ use skillmeat_core::fetch::FetchSettings;
 use skillmeat_core::hash;
 use skillmeat_core::home::{DEFAULT_COLLECTION, Home};
 use skillmeat_core::ops::{self, Context, OpsError};
+use skillmeat_core::upstream_tree::Limits;
 use skillmeat_core::versions::VersionError;
 
 use crate::error::CommandError;
@@ -143,10 +144,45 @@ pub(crate) fn context(home: &Path) -> Result<Context, CommandError> {
         // The token is handed to git only through its credentials callback.
         fetch: FetchSettings {
             github_token: std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()),
+            limits: upstream_limits()?,
             ..FetchSettings::default()
         },
         lock_timeout: ops::LOCK_TIMEOUT,
     })
+}
+
+/// The upstream size limits, from `SKILLMEAT_MAX_FILE_BYTES`, `SKILLMEAT_MAX_ARTIFACT_BYTES` and
+/// `SKILLMEAT_MAX_FILES` where set (a number, optionally with a K, M or G suffix of 1024s).
+fn upstream_limits() -> Result<Limits, CommandError> {
+    let defaults = Limits::default();
+    let read = |name: &str, default: u64| -> Result<u64, CommandError> {
+        match std::env::var(name) {
+            Ok(text) if !text.trim().is_empty() => parse_size(&text).ok_or_else(|| {
+                CommandError::usage(format!(
+                    "{name}={text:?} is not a size: give a number of bytes, e.g. 33554432 or 32M"
+                ))
+            }),
+            _ => Ok(default),
+        }
+    };
+    Ok(Limits {
+        max_file_bytes: read("SKILLMEAT_MAX_FILE_BYTES", defaults.max_file_bytes)?,
+        max_artifact_bytes: read("SKILLMEAT_MAX_ARTIFACT_BYTES", defaults.max_artifact_bytes)?,
+        max_files: usize::try_from(read("SKILLMEAT_MAX_FILES", defaults.max_files as u64)?)
+            .unwrap_or(usize::MAX),
+    })
+}
+
+/// `123`, `64K`, `16M`, `1G` (powers of 1024) as a byte count.
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (digits, shift) = match text.char_indices().last()? {
+        (i, 'k' | 'K') => (&text[..i], 10),
+        (i, 'm' | 'M') => (&text[..i], 20),
+        (i, 'g' | 'G') => (&text[..i], 30),
+        _ => (text, 0),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1u64 << shift)
 }
 
 pub(crate) fn ops_error(e: OpsError) -> CommandError {

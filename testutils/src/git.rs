@@ -155,6 +155,111 @@ impl GitRepo {
     }
 }
 
+/// A tree entry written as raw bytes, for trees that git's own porcelain refuses to make.
+#[derive(Debug, Clone)]
+pub struct RawEntry {
+    /// The entry name, any bytes (`..`, `a/b`, `.git`, NUL…).
+    pub name: Vec<u8>,
+    /// What the entry holds.
+    pub kind: RawKind,
+}
+
+/// What a [`RawEntry`] holds.
+#[derive(Debug, Clone)]
+pub enum RawKind {
+    /// A regular file (mode 100644) with this content.
+    File(Vec<u8>),
+    /// A folder (mode 40000).
+    Dir(Vec<RawEntry>),
+}
+
+impl RawEntry {
+    /// A file entry.
+    pub fn file(name: impl AsRef<[u8]>, content: impl AsRef<[u8]>) -> Self {
+        Self {
+            name: name.as_ref().to_vec(),
+            kind: RawKind::File(content.as_ref().to_vec()),
+        }
+    }
+
+    /// A folder entry.
+    pub fn dir(name: impl AsRef<[u8]>, entries: Vec<RawEntry>) -> Self {
+        Self {
+            name: name.as_ref().to_vec(),
+            kind: RawKind::Dir(entries),
+        }
+    }
+}
+
+impl GitRepo {
+    /// Commits the work tree with the folder at `at` (e.g. `skills/evil`) replaced by a tree
+    /// written byte for byte from `entries`, as `git hash-object -t tree --literally -w` writes
+    /// it: no name is checked. Returns the commit id.
+    pub fn commit_raw_tree(&self, message: &str, at: &str, entries: &[RawEntry]) -> String {
+        let raw = self.write_raw_tree(entries);
+        let mut index = self.repo.index().expect("index");
+        index
+            .add_all(["*"], IndexAddOption::DEFAULT, None)
+            .expect("add");
+        index.update_all(["*"], None).expect("update");
+        let base = index.write_tree().expect("write tree");
+        let parts: Vec<&str> = at.split('/').collect();
+        let tree = self.replace_at(Some(base), &parts, raw);
+        let tree = self.repo.find_tree(tree).expect("tree");
+        let t = self.tick.get() + 60;
+        self.tick.set(t);
+        let sig = Signature::new("SkillMeat Test", "test@example.invalid", &Time::new(t, 0))
+            .expect("sig");
+        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        // Not through HEAD's work tree: update only the ref, the work tree cannot hold this.
+        let id = self
+            .repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .expect("commit");
+        id.to_string()
+    }
+
+    fn write_raw_tree(&self, entries: &[RawEntry]) -> git2::Oid {
+        let odb = self.repo.odb().expect("odb");
+        let mut bytes = Vec::new();
+        for entry in entries {
+            let (mode, oid) = match &entry.kind {
+                RawKind::File(content) => (
+                    "100644",
+                    odb.write(git2::ObjectType::Blob, content).expect("blob"),
+                ),
+                RawKind::Dir(children) => ("40000", self.write_raw_tree(children)),
+            };
+            bytes.extend_from_slice(mode.as_bytes());
+            bytes.push(b' ');
+            bytes.extend_from_slice(&entry.name);
+            bytes.push(0);
+            bytes.extend_from_slice(oid.as_bytes());
+        }
+        odb.write(git2::ObjectType::Tree, &bytes).expect("raw tree")
+    }
+
+    /// `tree` with the entry at `parts` set to the tree `leaf` (folders made as needed).
+    fn replace_at(&self, tree: Option<git2::Oid>, parts: &[&str], leaf: git2::Oid) -> git2::Oid {
+        let Some((first, rest)) = parts.split_first() else {
+            return leaf;
+        };
+        let existing = tree.map(|t| self.repo.find_tree(t).expect("tree"));
+        let mut builder = self
+            .repo
+            .treebuilder(existing.as_ref())
+            .expect("treebuilder");
+        let child = existing
+            .as_ref()
+            .and_then(|t| t.get_name(first).map(|e| e.id()))
+            .filter(|_| !rest.is_empty());
+        let sub = self.replace_at(child, rest, leaf);
+        builder.insert(first, sub, 0o040000).expect("insert");
+        builder.write().expect("write tree")
+    }
+}
+
 impl Default for GitRepo {
     fn default() -> Self {
         Self::new()
