@@ -526,6 +526,22 @@ pub struct DriftRowView {
 pub struct DriftView {
     pub collection: String,
     pub rows: Vec<DriftRowView>,
+    /// What could not be checked; every other row is still right.
+    pub problems: Vec<DriftProblemView>,
+}
+
+/// Something a drift check could not check (an unreadable records file, a symlink or FIFO in a
+/// copy, an unreachable upstream), and what to do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DriftProblemView {
+    /// The artifact, when the problem is one artifact's.
+    pub id: Option<String>,
+    /// The pair it stopped, when it is one artifact's.
+    pub pair: Option<String>,
+    pub project_path: Option<String>,
+    /// What is wrong and what to do.
+    pub message: String,
 }
 
 /// The server's health.
@@ -574,6 +590,8 @@ pub struct Overview {
     pub upstream_checked: bool,
     /// Why the upstream check failed, if it did (the rest is still shown).
     pub upstream_error: Option<String>,
+    /// What could not be checked, each with what to do (the cells it stopped say `error`).
+    pub problems: Vec<String>,
 }
 
 /// The artifact page's data: version cards, where it is deployed, and its history.

@@ -158,8 +158,22 @@ fn render_overview(o: Overview, text: String, kind: String, status: String) -> i
         }.into_any()),
         (None, true) => None,
     };
+    let problems_note = (!o.problems.is_empty()).then(|| {
+        let items: Vec<_> = o
+            .problems
+            .iter()
+            .map(|p| view! { <li>{p.clone()}</li> })
+            .collect();
+        view! {
+            <div class="notice error" role="status">
+                <p>"Some things could not be checked; every other status below is right:"</p>
+                <ul class="problems">{items}</ul>
+            </div>
+        }
+    });
     if o.rows.is_empty() {
         return view! {
+            {problems_note}
             <div class="empty-state">
                 <h2>"No artifacts yet"</h2>
                 <p>
@@ -212,6 +226,7 @@ fn render_overview(o: Overview, text: String, kind: String, status: String) -> i
     };
     view! {
         {upstream_note}
+        {problems_note}
         <p class="summary muted">{summary}</p>
         {body}
     }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifact::ArtifactId;
 use crate::hash::HashAlgorithm;
-use crate::tomlfile::{TomlFileError, load_toml, save_toml};
+use crate::tomlfile::{TomlFileError, first_duplicate, is_hex, load_toml, save_toml};
 
 /// File name of the manifest inside a collection folder.
 pub const MANIFEST_FILE: &str = "collection.toml";
@@ -77,8 +77,17 @@ pub struct LockEntry {
 
 impl Manifest {
     /// Loads `collection.toml` from a collection folder; a missing file is an empty manifest.
+    /// Two entries for one id are an error, not a silent pick of the first.
     pub fn load(collection_dir: &Path) -> Result<Self, TomlFileError> {
-        Ok(load_toml(&collection_dir.join(MANIFEST_FILE))?.unwrap_or_default())
+        let path = collection_dir.join(MANIFEST_FILE);
+        let manifest: Self = load_toml(&path)?.unwrap_or_default();
+        if let Some(id) = first_duplicate(manifest.artifacts.iter().map(|e| e.id.to_string())) {
+            return Err(TomlFileError::Invalid {
+                path,
+                message: format!("{id} is listed twice"),
+            });
+        }
+        Ok(manifest)
     }
 
     /// Writes `collection.toml` atomically.
@@ -98,8 +107,35 @@ impl Manifest {
 
 impl Lock {
     /// Loads `collection.lock`; a missing file is an empty lock.
+    /// Two entries for one id, or a commit, tree or content hash that is not one, are an
+    /// error: a garbage hash would otherwise read as "no baseline" and show the artifact as
+    /// diverged or removed.
     pub fn load(collection_dir: &Path) -> Result<Self, TomlFileError> {
-        Ok(load_toml(&collection_dir.join(LOCK_FILE))?.unwrap_or_default())
+        let path = collection_dir.join(LOCK_FILE);
+        let lock: Self = load_toml(&path)?.unwrap_or_default();
+        let invalid = |message: String| TomlFileError::Invalid {
+            path: path.clone(),
+            message,
+        };
+        if let Some(id) = first_duplicate(lock.artifacts.iter().map(|e| e.id.to_string())) {
+            return Err(invalid(format!("{id} is locked twice")));
+        }
+        for e in &lock.artifacts {
+            for (field, value, len) in [
+                ("commit", &e.commit, 40),
+                ("tree", &e.tree, 40),
+                ("content_hash", &e.content_hash, 64),
+            ] {
+                if !is_hex(value, len) {
+                    return Err(invalid(format!(
+                        "the {field} of {} is {:?}, not {len} hex digits",
+                        e.id,
+                        crate::display::escaped(value)
+                    )));
+                }
+            }
+        }
+        Ok(lock)
     }
 
     /// Writes `collection.lock` atomically.

@@ -529,10 +529,13 @@ pub async fn continue_merge(
     };
     let collection_dir = ctx.home.collection_dir(collection)?;
     let (target_path, target_tier) = match (direction, &merge.project) {
-        (Direction::CollectionToProject, Some(p)) => (
-            crate::ops::artifact_path(&p.join(".claude"), id),
-            Tier::Project(p.clone()),
-        ),
+        (Direction::CollectionToProject, Some(p)) => {
+            crate::ops::check_project_links(&ctx.home, p).await?;
+            (
+                crate::ops::artifact_path(&p.join(".claude"), id),
+                Tier::Project(p.clone()),
+            )
+        }
         _ => (
             crate::ops::artifact_path(&collection_dir, id),
             Tier::Collection(collection.to_owned()),

@@ -67,6 +67,10 @@ pub enum OpsError {
     /// A project direction without a project.
     #[error("{direction} needs a project: pass --project DIR")]
     ProjectRequired { direction: &'static str },
+    /// A folder of the project's `.claude/` is a link out of the project, and the user has not
+    /// allowed that for this project. Nothing was written.
+    #[error(transparent)]
+    LinkOutside(#[from] crate::projects::LinkOutside),
     /// The folder is not a project SkillMeat deployed into.
     #[error("{project} is not a registered project (deploy into it first)")]
     NotRegistered { project: PathBuf },
@@ -396,6 +400,7 @@ pub async fn deploy(
     let collection_dir = ctx.home.collection_dir(collection)?;
     let manifest = Manifest::load(&collection_dir)?;
     let lock = Lock::load(&collection_dir)?;
+    check_project_links(&ctx.home, project).await?;
     let mut records = DeploymentFile::load(project)?;
     let claude = project.join(".claude");
     let mut out = Vec::new();
@@ -749,24 +754,107 @@ pub struct DriftRow {
     pub target: Option<String>,
 }
 
+/// Something drift could not check; the rest of the report stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftProblem {
+    /// The artifact, when the problem is one artifact's (else the project's or the upstream's).
+    pub id: Option<ArtifactId>,
+    /// The pair it stopped, when it is one artifact's.
+    pub pair: Option<&'static str>,
+    /// The project, when the problem is in one.
+    pub project: Option<PathBuf>,
+    /// What is wrong and what to do, in one line.
+    pub message: String,
+}
+
+/// A drift report: the pairs that could be checked, and what could not be.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DriftReport {
+    /// One row per pair checked.
+    pub rows: Vec<DriftRow>,
+    /// What could not be checked, and why. A problem in one project, artifact or upstream
+    /// never hides the rows of the others.
+    pub problems: Vec<DriftProblem>,
+}
+
+impl DriftReport {
+    /// Whether any row drifted.
+    pub fn drifted(&self) -> bool {
+        self.rows.iter().any(|r| r.status.is_drift())
+    }
+
+    fn problem(
+        &mut self,
+        id: Option<&ArtifactId>,
+        pair: Option<&'static str>,
+        project: Option<&Path>,
+        message: impl std::fmt::Display,
+    ) {
+        self.problems.push(DriftProblem {
+            id: id.cloned(),
+            pair,
+            project: project.map(Path::to_owned),
+            message: crate::display::escaped(&message.to_string()).into_owned(),
+        });
+    }
+}
+
 /// Computes drift between the collection and `projects` (and, with `check_upstream`, between
 /// each upstream and the collection). Writes nothing but the stat cache under `cache/`.
+///
+/// Fails as a whole only when the collection itself cannot be read. A project whose records
+/// are unreadable, an artifact copy that holds a symlink or a FIFO, an upstream that cannot be
+/// reached: each becomes a [`DriftProblem`] and the other rows are still computed.
 pub fn drift(
     ctx: &Context,
     collection: &str,
     projects: &[PathBuf],
     check_upstream: bool,
-) -> Result<Vec<DriftRow>, OpsError> {
+) -> Result<DriftReport, OpsError> {
     let collection_dir = ctx.home.collection_dir(collection)?;
     let manifest = Manifest::load(&collection_dir)?;
     let lock = Lock::load(&collection_dir)?;
     let cache_path = ctx.home.root().join("cache/stat-cache.json");
     let mut cache = StatCache::load(&cache_path, ctx.now);
-    let mut rows = Vec::new();
-    let records = projects
-        .iter()
-        .map(|p| DeploymentFile::load(p).map(|r| (p, r)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut report = DriftReport::default();
+    let mut records = Vec::new();
+    for project in projects {
+        if !project.is_dir() {
+            report.problem(
+                None,
+                None,
+                Some(project),
+                format_args!(
+                    "the project {} no longer exists (moved or deleted): deploy into its new place to check it again",
+                    project.display()
+                ),
+            );
+            continue;
+        }
+        match DeploymentFile::load(project) {
+            Ok(file) => {
+                for r in &file.deployed {
+                    if manifest.get(&r.id()).is_none() {
+                        report.problem(
+                            Some(&r.id()),
+                            Some("collection-project"),
+                            Some(project),
+                            format_args!(
+                                "{} is deployed in {} but not in the collection `{collection}` \
+                                 (its collection.toml lists {} artifacts): add it again, or check \
+                                 that collection.toml was not emptied",
+                                r.id(),
+                                project.display(),
+                                manifest.artifacts.len()
+                            ),
+                        );
+                    }
+                }
+                records.push((project, file));
+            }
+            Err(e) => report.problem(None, None, Some(project), e),
+        }
+    }
     let mut hash_tier = |path: &Path| -> Result<Option<ContentHash>, OpsError> {
         if fs::symlink_metadata(path).is_err() {
             return Ok(None);
@@ -775,51 +863,71 @@ pub fn drift(
     };
 
     for entry in &manifest.artifacts {
-        let collection_hash = hash_tier(&artifact_path(&collection_dir, &entry.id))?;
-        if check_upstream
-            && let (Some(spec_text), Some(locked)) = (&entry.upstream, lock.get(&entry.id))
-        {
+        let id = &entry.id;
+        let source_path = artifact_path(&collection_dir, id);
+        let collection_hash = match hash_tier(&source_path) {
+            Ok(h) => h,
+            Err(e) => {
+                report.problem(Some(id), None, None, e);
+                continue;
+            }
+        };
+        if check_upstream && let (Some(spec_text), Some(locked)) = (&entry.upstream, lock.get(id)) {
+            let pair = "upstream-collection";
+            // Lock::load checked the hash's shape: this parse cannot fail.
             let base: Option<ContentHash> = locked.content_hash.parse().ok();
-            let upstream = upstream_hash(ctx, spec_text, locked)?;
-            if let Some(status) =
-                classify(base.as_ref(), upstream.as_ref(), collection_hash.as_ref())
-            {
-                rows.push(row(
-                    &entry.id,
-                    "upstream-collection",
-                    None,
-                    status,
-                    base,
-                    upstream,
-                    collection_hash,
-                ));
+            match upstream_hash(ctx, spec_text, locked) {
+                Ok(upstream) => {
+                    if let Some(status) =
+                        classify(base.as_ref(), upstream.as_ref(), collection_hash.as_ref())
+                    {
+                        report.rows.push(row(
+                            id,
+                            pair,
+                            None,
+                            status,
+                            base,
+                            upstream,
+                            collection_hash,
+                        ));
+                    }
+                }
+                Err(e) => report.problem(Some(id), Some(pair), None, e),
             }
         }
         for (project, records) in &records {
-            let Some(record) = records.get(&entry.id) else {
+            let Some(record) = records.get(id) else {
                 continue;
             };
-            let target_path = artifact_path(&project.join(".claude"), &entry.id);
-            let target = hash_tier(&target_path)?;
-            let source_path = artifact_path(&collection_dir, &entry.id);
-            let base = baseline_in_v1(record, &[&target_path, &source_path])?;
-            if let Some(status) = classify(base.as_ref(), collection_hash.as_ref(), target.as_ref())
-            {
-                rows.push(row(
-                    &entry.id,
-                    "collection-project",
-                    Some((*project).clone()),
-                    status,
-                    base,
-                    collection_hash,
-                    target,
-                ));
+            let pair = "collection-project";
+            let target_path = artifact_path(&project.join(".claude"), id);
+            let checked = hash_tier(&target_path).and_then(|target| {
+                let base = baseline_in_v1(record, &[&target_path, &source_path])?;
+                Ok((target, base))
+            });
+            match checked {
+                Ok((target, base)) => {
+                    if let Some(status) =
+                        classify(base.as_ref(), collection_hash.as_ref(), target.as_ref())
+                    {
+                        report.rows.push(row(
+                            id,
+                            pair,
+                            Some((*project).clone()),
+                            status,
+                            base,
+                            collection_hash,
+                            target,
+                        ));
+                    }
+                }
+                Err(e) => report.problem(Some(id), Some(pair), Some(project), e),
             }
         }
     }
     // The cache is an accelerator: failing to save it never fails the drift check.
     let _ = cache.save(&cache_path);
-    Ok(rows)
+    Ok(report)
 }
 
 /// The record's baseline as a `v1` hash. A `legacy` baseline is translated by finding a copy
@@ -1132,6 +1240,60 @@ pub async fn tag(
     Ok(tagged?)
 }
 
+/// Refuses to write into `project` when a folder of its `.claude/` leads out of it through a
+/// symlink, unless the user allowed that for this project (`skillmeat project allow-links`).
+pub(crate) async fn check_project_links(home: &Home, project: &Path) -> Result<(), OpsError> {
+    let Err(outside) = crate::projects::check_links(project) else {
+        return Ok(());
+    };
+    // Only on this rare path: open for writing, which migrates a database older than the
+    // setting's column.
+    let v = Versions::open(home).await?;
+    let allowed = crate::projects::allows_links_outside(v.database(), &outside.project).await;
+    v.close().await;
+    if allowed.map_err(VersionError::from)? {
+        Ok(())
+    } else {
+        Err(outside.into())
+    }
+}
+
+/// A project's setting for writes through links out of it, as `project allow-links` left it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectLinks {
+    /// The project (canonical).
+    pub project: PathBuf,
+    /// Whether writes through links out of it are allowed.
+    pub allow_links_outside: bool,
+    /// A folder of its `.claude/` that leads out of it now, and where it leads.
+    pub link_outside: Option<(PathBuf, PathBuf)>,
+}
+
+/// Allows (or, with `allow` false, refuses again) writes into `project` through folders of its
+/// `.claude/` that are symlinks out of it, registering the project if needed.
+pub async fn set_project_links(
+    ctx: &Context,
+    project: &Path,
+    allow: bool,
+) -> Result<ProjectLinks, OpsError> {
+    if !project.is_dir() {
+        return Err(io("cannot open the project", project)(
+            std::io::ErrorKind::NotFound.into(),
+        ));
+    }
+    let v = Versions::open(&ctx.home).await?;
+    let set = crate::projects::set_links_outside(v.database(), project, allow, ctx.now).await;
+    v.close().await;
+    let canonical = set.map_err(VersionError::from)?;
+    Ok(ProjectLinks {
+        link_outside: crate::projects::check_links(&canonical)
+            .err()
+            .map(|e| (e.link, e.resolved)),
+        project: canonical,
+        allow_links_outside: allow,
+    })
+}
+
 /// The projects deployments were made into (registered by `deploy`), without writing anything.
 pub async fn registered_projects(home: &Home) -> Result<Vec<PathBuf>, OpsError> {
     match Versions::open_read_only(home).await? {
@@ -1201,6 +1363,7 @@ pub async fn rollback(
                     project: p.to_owned(),
                 });
             }
+            check_project_links(&ctx.home, p).await?;
             (
                 artifact_path(&p.join(".claude"), id),
                 Tier::Project(p.to_owned()),

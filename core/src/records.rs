@@ -13,7 +13,7 @@ use crate::artifact::{ArtifactId, ArtifactName, ArtifactType};
 use crate::hash::HashAlgorithm;
 #[cfg(test)]
 use crate::tomlfile::parse_toml;
-use crate::tomlfile::{TomlFileError, load_toml, save_toml};
+use crate::tomlfile::{TomlFileError, first_duplicate, is_hex, load_toml, save_toml};
 
 /// The records file's path relative to the project root.
 pub const RECORDS_FILE: &str = ".claude/.skillmeat-deployed.toml";
@@ -137,8 +137,37 @@ impl DeploymentFile {
     }
 
     /// Loads a project's records; a project without the file has none.
+    ///
+    /// Two records for one artifact, or a recorded hash that is not 64 hex digits, are an
+    /// error: read as they are, the first would hide the second and a garbage hash would turn
+    /// "synced" into "local edits".
     pub fn load(project: &Path) -> Result<Self, TomlFileError> {
-        Ok(load_toml(&Self::path_in(project))?.unwrap_or_default())
+        let path = Self::path_in(project);
+        let file: Self = load_toml(&path)?.unwrap_or_default();
+        let invalid = |message: String| TomlFileError::Invalid {
+            path: path.clone(),
+            message,
+        };
+        if let Some(id) = first_duplicate(file.deployed.iter().map(|r| r.id().to_string())) {
+            return Err(invalid(format!("{id} has two records")));
+        }
+        for r in &file.deployed {
+            for (field, value) in [
+                ("content_hash", &r.content_hash),
+                ("merge_base_snapshot", &r.merge_base_snapshot),
+            ] {
+                if let Some(value) = value
+                    && !is_hex(value, 64)
+                {
+                    return Err(invalid(format!(
+                        "the {field} of {} is {:?}, not 64 hex digits",
+                        r.id(),
+                        crate::display::escaped(value)
+                    )));
+                }
+            }
+        }
+        Ok(file)
     }
 
     /// Writes the records atomically, in the current format.

@@ -619,6 +619,9 @@ pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<S
                     project: project.to_owned(),
                 });
             }
+            if req.direction == Direction::CollectionToProject {
+                ops::check_project_links(&ctx.home, project).await?;
+            }
             let records = DeploymentFile::load(project)?;
             let record = records.get(req.id).ok_or_else(|| OpsError::NotDeployed {
                 id: req.id.clone(),

@@ -25,6 +25,12 @@ pub enum TomlFileError {
         column: usize,
         message: String,
     },
+    /// The file parses but says something impossible (two entries for one artifact, a hash
+    /// that is not a hash); read as it is, it would be silently taken for something else.
+    #[error(
+        "{path}: {message}; fix or remove that entry (SkillMeat writes this file: restore it from a backup, or deploy/add the artifact again)"
+    )]
+    Invalid { path: PathBuf, message: String },
     /// Serialising failed (a bug: the types always serialise).
     #[error("cannot serialise {path}: {message}")]
     Serialize { path: PathBuf, message: String },
@@ -76,4 +82,15 @@ pub fn load_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T
             source,
         }),
     }
+}
+
+/// The first id that occurs twice in `ids`, if any.
+pub(crate) fn first_duplicate<T: Ord + Clone>(ids: impl IntoIterator<Item = T>) -> Option<T> {
+    let mut seen = std::collections::BTreeSet::new();
+    ids.into_iter().find(|id| !seen.insert(id.clone()))
+}
+
+/// Whether `text` is a full lowercase or uppercase hex digest of `len` characters.
+pub(crate) fn is_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -5,6 +5,7 @@ mod fetching;
 mod hashing;
 mod jobs;
 mod merging;
+mod outside_input;
 mod scenarios;
 mod syncing;
 mod versions;

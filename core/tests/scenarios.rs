@@ -140,7 +140,9 @@ impl World {
             true,
         )
         .unwrap();
-        rows.into_iter()
+        assert!(report_ok(&rows.problems), "{:?}", rows.problems);
+        rows.rows
+            .into_iter()
             .map(|r| {
                 let p = match &r.project {
                     Some(p) if p == &self.p1 => 1,
@@ -542,4 +544,8 @@ fn an_unmoved_upstream_is_checked_without_fetching() {
         cache.exists(),
         "a moved ref is fetched to compare its subtree"
     );
+}
+
+fn report_ok(problems: &[ops::DriftProblem]) -> bool {
+    problems.is_empty()
 }

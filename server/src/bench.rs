@@ -176,7 +176,7 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
         ..ctx
     };
     let (cold, rows) = time(|| ops::drift(&ctx, "default", &projects, false))?;
-    let count = |s: DriftStatus| rows.iter().filter(|r| r.status == s).count();
+    let count = |s: DriftStatus| rows.rows.iter().filter(|r| r.status == s).count();
     println!(
         "statuses: {} synced, {} modified, {} outdated, {} conflict",
         count(DriftStatus::Synced),

@@ -92,8 +92,14 @@ pub enum Command {
     ///
     /// Statuses: synced, modified (only the target changed), outdated (only the source changed),
     /// conflict (both changed), diverged (no common base known), added (target lacks it),
-    /// removed (source lacks it). Exit status: 0 when everything is synced, 1 when anything
-    /// drifted (or on error; with --json, errors print no JSON).
+    /// removed (source lacks it).
+    ///
+    /// What cannot be checked (an unreadable records file, a symlink or FIFO in a copy, an
+    /// unreachable upstream) is listed as an error with what to do, and every other row is still
+    /// shown; with --json it is in `problems`.
+    ///
+    /// Exit status: 0 everything synced; 4 everything checked and something drifted; 1 anything
+    /// could not be checked, or the check failed as a whole (then --json prints no JSON).
     ///
     /// Without --project, every project SkillMeat deployed into is checked (plus the current
     /// folder if it has deployment records).
@@ -134,6 +140,9 @@ pub enum Command {
     /// root), binary or large files whole, and manifest.json (artifact, upstream, base commit,
     /// content hashes).
     Patch(crate::sync_cmd::PatchArgs),
+    /// Settings of one project.
+    #[command(subcommand)]
+    Project(crate::commands::ProjectCommand),
     /// Upgrade a project's deployment records written by older tools (safe to run again).
     ///
     /// Missing fields get defaults; a legacy content hash becomes a current one when the
@@ -246,6 +255,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Demo(args) => block_on(crate::demo::demo(&home, args)),
         Command::Bench(cmd) => crate::bench::run(cmd),
         Command::Migrate(args) => block_on(crate::commands::migrate(&home, args)),
+        Command::Project(cmd) => block_on(crate::commands::project(&home, cmd)),
         Command::Sync(args) => block_on(crate::sync_cmd::sync_command(&home, args)),
         Command::Update(args) => crate::sync_cmd::update_command(&home, args),
         Command::Resolve(args) => block_on(crate::sync_cmd::resolve_command(&home, args)),

@@ -9,6 +9,7 @@ use clap::Args;
 use serde::Serialize;
 use skillmeat_core::artifact::{ArtifactId, ArtifactType};
 use skillmeat_core::collection::{Lock, Manifest};
+use skillmeat_core::display::escaped;
 use skillmeat_core::fetch::FetchSettings;
 use skillmeat_core::hash;
 use skillmeat_core::home::{DEFAULT_COLLECTION, Home};
@@ -72,6 +73,34 @@ pub struct DeployArgs {
     pub project: PathBuf,
     #[command(flatten)]
     pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ProjectCommand {
+    /// Allow writes into a project through a symlinked .claude/ folder that leads out of it.
+    ///
+    /// SkillMeat refuses to write into a project whose .claude/ (or .claude/skills, commands,
+    /// agents) is a symlink to a place outside the project: a cloned repository could otherwise
+    /// aim a deploy at any folder you can write. When the link is yours on purpose — a dotfile
+    /// manager that links ~/.claude/skills into its repository — allow it for that project.
+    /// The setting is kept in $SKILLMEAT_HOME, never in the project. --off refuses again.
+    ///
+    /// Example:
+    ///   skillmeat project allow-links ~
+    AllowLinks(AllowLinksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AllowLinksArgs {
+    /// The project folder.
+    #[arg(value_name = "DIR")]
+    pub project: PathBuf,
+    /// Refuse writes through links out of it again (the default for every project).
+    #[arg(long)]
+    pub off: bool,
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -233,8 +262,14 @@ pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Prints rows as left-aligned columns under a header.
+/// Prints rows as left-aligned columns under a header. Cells are escaped: a file name with a
+/// newline or an ANSI escape cannot forge a row or recolour the terminal.
 pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| escaped(c).into_owned()).collect())
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -443,8 +478,11 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
             .await
             .map_err(ops_error)?
             .into_iter()
-            // A registered project that was deleted or moved has nothing to compare.
-            .filter(|p| skillmeat_core::records::DeploymentFile::path_in(p).is_file())
+            // A registered project without records (all forgotten) has nothing to compare; one
+            // that was deleted or moved is kept, and drift reports it.
+            .filter(|p| {
+                !p.is_dir() || skillmeat_core::records::DeploymentFile::path_in(p).is_file()
+            })
             .collect();
         if let Ok(cwd) = std::env::current_dir()
             && skillmeat_core::records::DeploymentFile::path_in(&cwd).is_file()
@@ -455,41 +493,105 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
             projects.push(cwd);
         }
     }
-    let rows = ops::drift(&ctx, &args.collection.collection, &projects, args.check_all)
+    let report = ops::drift(&ctx, &args.collection.collection, &projects, args.check_all)
         .map_err(ops_error)?;
-    let drifted = rows.iter().any(|r| r.status.is_drift());
     if args.json {
-        print_json(&rows)?;
-    } else if rows.is_empty() {
+        print_json(&report)?;
+    } else if report.rows.is_empty() && report.problems.is_empty() {
         println!(
             "Nothing to compare: no deployed artifacts found (pass --project DIR, or --check-all for upstreams)."
         );
     } else {
-        let table: Vec<Vec<String>> = rows
+        let shown = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| escaped(&p.display().to_string()).into_owned())
+                .unwrap_or_default()
+        };
+        let mut table: Vec<Vec<String>> = report
+            .rows
             .iter()
             .map(|r| {
                 vec![
                     r.id.to_string(),
                     r.pair.to_owned(),
-                    r.project
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
+                    shown(&r.project),
                     r.status.to_string(),
                     r.recommendation.unwrap_or("").to_owned(),
                 ]
             })
             .collect();
+        table.extend(report.problems.iter().map(|p| {
+            vec![
+                p.id.as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| "-".into()),
+                p.pair.unwrap_or("-").to_owned(),
+                shown(&p.project),
+                "error".to_owned(),
+                "see below".to_owned(),
+            ]
+        }));
         print_table(
             &["ARTIFACT", "PAIR", "PROJECT", "STATUS", "RECOMMENDATION"],
             &table,
         );
+        if !report.problems.is_empty() {
+            eprintln!(
+                "\n{} could not be checked (the rows above are still right):",
+                plural(report.problems.len(), "thing")
+            );
+            for p in &report.problems {
+                eprintln!("  error: {}", p.message);
+            }
+        }
     }
-    Ok(if drifted {
-        ExitCode::from(1)
+    Ok(if !report.problems.is_empty() {
+        ExitCode::from(EXIT_ERROR)
+    } else if report.drifted() {
+        ExitCode::from(EXIT_DRIFTED)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `drift`'s exit status when everything was checked and something drifted. Distinct from 1,
+/// the status of every error (also of a drift that could not check everything), so a script
+/// can tell "act on the drift" from "the check itself failed".
+pub(crate) const EXIT_DRIFTED: u8 = 4;
+const EXIT_ERROR: u8 = 1;
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+pub async fn project(home: &Path, cmd: ProjectCommand) -> Result<ExitCode, CommandError> {
+    let ProjectCommand::AllowLinks(args) = cmd;
+    let ctx = context(home)?;
+    let done = ops::set_project_links(&ctx, &args.project, !args.off)
+        .await
+        .map_err(ops_error)?;
+    if args.json {
+        print_json(&done)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let project = escaped(&done.project.display().to_string()).into_owned();
+    if done.allow_links_outside {
+        println!("Writes into {project} may now go through links out of it.");
+    } else {
+        println!("Writes into {project} through links out of it are refused again.");
+    }
+    if let Some((link, to)) = &done.link_outside {
+        println!(
+            "  {} leads to {}",
+            escaped(&link.display().to_string()),
+            escaped(&to.display().to_string())
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn migrate(home: &Path, args: MigrateArgs) -> Result<ExitCode, CommandError> {

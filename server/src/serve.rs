@@ -166,6 +166,7 @@ pub fn router(api: ApiState, site_root: PathBuf, addr: SocketAddr) -> Router {
             api.clone(),
             api::server_fn_layer,
         ))
+        .layer(axum::middleware::from_fn(api::method_not_allowed_as_json))
         .layer(axum::middleware::from_fn_with_state(
             Arc::<str>::from(api.token()),
             api::auth::guard,

@@ -15,6 +15,7 @@ use skillmeat_core::artifact::ArtifactId;
 use skillmeat_core::collection::Manifest;
 use skillmeat_core::conflicts::{self, Resolution};
 use skillmeat_core::diff;
+use skillmeat_core::display::escaped;
 use skillmeat_core::files::ArtifactFiles;
 use skillmeat_core::ops::{self, Context, OpsError};
 use skillmeat_core::records::DeploymentFile;
@@ -423,7 +424,7 @@ async fn prompt_resolve(
             Ok(true)
         }
         Err(OpsError::MarkersLeft { files, .. }) => {
-            eprintln!("Still undecided: {files}");
+            eprintln!("Still undecided: {}", escaped(&files));
             Ok(false)
         }
         Err(e) => Err(ops_error(e)),
@@ -783,11 +784,16 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
         print_json(&serde_json::json!({ "id": args.id, "resolved": file, "unresolved": left }))?;
     } else if left.is_empty() {
         println!(
-            "Resolved {file}. Every conflict is decided: apply with `skillmeat resolve {} --continue`.",
+            "Resolved {}. Every conflict is decided: apply with `skillmeat resolve {} --continue`.",
+            escaped(&file),
             args.id
         );
     } else {
-        println!("Resolved {file}. Still undecided: {}", left.join(", "));
+        println!(
+            "Resolved {}. Still undecided: {}",
+            escaped(&file),
+            escaped(&left.join(", "))
+        );
     }
     Ok(if left.is_empty() {
         ExitCode::SUCCESS
@@ -876,13 +882,14 @@ pub async fn diff_command(home: &Path, args: DiffArgs) -> Result<ExitCode, Comma
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
+        let path = escaped(&f.path);
         if args.stat {
-            println!("{:<9} {}  {note}", status, f.path);
+            println!("{:<9} {path}  {note}", status);
             continue;
         }
-        println!("{} {} ({note})", status, f.path);
+        println!("{} {path} ({note})", status);
         if let Some(text) = &f.unified {
-            println!("--- {}:{}\n+++ {}:{}", args.lhs, f.path, args.rhs, f.path);
+            println!("--- {}:{path}\n+++ {}:{path}", args.lhs, args.rhs);
             print!("{text}");
         }
     }

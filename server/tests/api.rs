@@ -1151,3 +1151,290 @@ async fn the_debug_log_lists_api_and_ui_requests_with_their_trace_ids() {
     assert_eq!(line(1), ("GET", "/api/v1/artifacts", 200, trace), "{log}");
     assert!(requests[1]["duration_ms"].as_f64().unwrap() >= 0.0);
 }
+
+/// An undecodable or empty body and an unknown id are the client's errors (4xx), not the
+/// server's; a 405 says so in JSON like every other error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_functions_answer_bad_bodies_with_4xx_and_405_is_json() {
+    let a = api().await;
+    let postcard = |body: Vec<u8>| {
+        a.request(Method::POST, "/_sm/artifact", None)
+            .header("content-type", "application/x-postcard")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    for (what, body) in [
+        ("empty", Vec::new()),
+        ("garbage", vec![0xff; 64]),
+        ("cut short", vec![40, b's', b'k']),
+    ] {
+        let (status, _, bytes) = a.send(postcard(body)).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{what}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    let encode = |id: &str| {
+        let mut body = vec![u8::try_from(id.len()).unwrap()];
+        body.extend_from_slice(id.as_bytes());
+        body.push(0); // project: None
+        body
+    };
+    for id in ["skill:nope", "skill:../../etc", "not-an-id"] {
+        let (status, _, bytes) = a.send(postcard(encode(id))).await;
+        assert!(
+            status.is_client_error(),
+            "{id}: {status} {}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    // A known id still works through the same door.
+    let (status, _, bytes) = a.send(postcard(encode("command:fix"))).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+
+    let (status, headers, bytes) = a
+        .send(
+            a.request(Method::DELETE, "/api/v1/artifacts", None)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = serde_json::from_slice(&bytes).expect("405 has a JSON body");
+    assert_eq!(body["error"], "method_not_allowed", "{body}");
+    assert!(headers.contains_key("allow"));
+}
+
+/// Resuming a finished job's stream at or past its last event ends at once with `end`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_resumed_past_a_finished_jobs_end_gets_end_at_once() {
+    let a = api().await;
+    let (_, job) = a
+        .post(
+            "/api/v1/sync/jobs",
+            json!({"direction": "collection-to-project", "project_path": a.p()}),
+        )
+        .await;
+    let id = job["id"].as_i64().unwrap();
+    a.wait(id).await;
+    let events = read_sse(&a, &format!("/api/v1/sync/jobs/{id}/events")).await;
+    let last: i64 = events
+        .iter()
+        .filter(|(n, _)| n == "job")
+        .filter_map(|(_, e)| e["id"].as_i64())
+        .max()
+        .unwrap();
+    for resume in [last, last + 1000] {
+        let req = a
+            .request(Method::GET, &format!("/api/v1/sync/jobs/{id}/events"), None)
+            .header("last-event-id", resume.to_string())
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = tokio::time::timeout(Duration::from_secs(10), a.send(req))
+            .await
+            .expect("the stream ends instead of polling forever");
+        assert_eq!(status, StatusCode::OK);
+        let text = String::from_utf8(body).unwrap();
+        assert_eq!(text.matches("event: job").count(), 0, "{text}");
+        assert!(text.contains("event: end"), "{text}");
+    }
+}
+
+/// A registered project whose `.claude/skills` leads out of it: a sync job into it is refused
+/// with 422 and writes nothing there; after `project allow-links` it is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_linked_out_of_itself_is_refused_with_422() {
+    let a = api().await;
+    let outside = a.tmp.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let skills = a.project.join(".claude/skills");
+    std::fs::rename(&skills, outside.join("skills")).unwrap();
+    std::os::unix::fs::symlink(outside.join("skills"), &skills).unwrap();
+    let target = outside.join("skills/review/SKILL.md");
+    let before = std::fs::read(&target).unwrap();
+    std::fs::write(
+        a.collection_file("skills/review/SKILL.md"),
+        "# Review, changed\n",
+    )
+    .unwrap();
+    let body =
+        json!({"direction": "collection-to-project", "project_path": a.p(), "dry_run": false});
+    let (status, err) = a.post("/api/v1/sync/jobs", body.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["error"], "link_outside_project", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("allow-links"),
+        "{err}"
+    );
+    let (status, err) = a
+        .post(
+            &"/api/v1/artifacts/skill:review/rollback".to_string(),
+            json!({"project_path": a.p(), "to": "0000"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        before,
+        "nothing written outside"
+    );
+
+    let o = skillmeat(&a.home, a.tmp.path(), &["project", "allow-links", a.p()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (status, job) = a.post("/api/v1/sync/jobs", body).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let done = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(done["state"], "success", "{done}");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "# Review, changed\n"
+    );
+}
+
+/// One bad project copy (a FIFO inside it) and one malformed records file do not fail the
+/// drift report of everything else; a hostile upstream is one problem row, not a 502.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_reports_bad_rows_and_keeps_the_rest() {
+    let a = api().await;
+    // A second registered project, with broken records.
+    let p2 = a.tmp.path().join("p2");
+    std::fs::create_dir_all(&p2).unwrap();
+    let o = skillmeat(
+        &a.home,
+        a.tmp.path(),
+        &["deploy", "command:fix", "--project", p2.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::write(
+        p2.join(".claude/.skillmeat-deployed.toml"),
+        "[[deployed]\nbroken",
+    )
+    .unwrap();
+    // A FIFO inside the first project's copy of the skill.
+    let fifo = a.project_file("skills/review/pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The upstream's next commit makes the review skill hostile.
+    a.up.commit_raw_tree(
+        "hostile",
+        "skills/review",
+        &[
+            skillmeat_testutils::git::RawEntry::file("SKILL.md", "# Review\n"),
+            skillmeat_testutils::git::RawEntry::file("..", "x"),
+        ],
+    );
+    let (status, drift) = a.get("/api/v1/drift?check_upstream=true").await;
+    assert_eq!(status, StatusCode::OK, "{drift}");
+    let problems = drift["problems"].as_array().unwrap();
+    let has = |needle: &str| {
+        problems
+            .iter()
+            .any(|p| p["message"].as_str().unwrap().contains(needle))
+    };
+    assert!(has("pipe"), "the FIFO is named: {drift:#}");
+    assert!(
+        has(".skillmeat-deployed.toml"),
+        "the records file is named: {drift:#}"
+    );
+    assert!(
+        has("skills/review/.."),
+        "the hostile entry is named: {drift:#}"
+    );
+    let rows = drift["rows"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["id"] == "command:fix" && r["pair"] == "collection-project"),
+        "the healthy rows stay: {drift:#}"
+    );
+    assert!(!a.collection_file("skills/x").exists());
+    // The page that checks upstreams renders too.
+    let (status, _, body) = a
+        .send(
+            a.request(Method::GET, "/", None)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+}
+
+/// Arbitrary bytes as the body of every POST route: never a 5xx, and nothing in the project
+/// or the collection changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arbitrary_request_bodies_never_fail_the_server_or_write() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let a = api().await;
+    let before = (
+        std::fs::read(a.project_file("commands/fix.md")).unwrap(),
+        std::fs::read(a.collection_file("commands/fix.md")).unwrap(),
+        std::fs::read(a.project.join(".claude/.skillmeat-deployed.toml")).unwrap(),
+    );
+    let strategy = proptest::prop_oneof![
+        proptest::collection::vec(proptest::num::u8::ANY, 0..256),
+        proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just(b"{\"direction\":".to_vec()),
+                proptest::strategy::Just(b"\"collection-to-project\"".to_vec()),
+                proptest::strategy::Just(b",\"project_path\":\"/..\"".to_vec()),
+                proptest::strategy::Just(b",\"artifacts\":[\"skill:../x\"]".to_vec()),
+                proptest::strategy::Just(b",\"dry_run\":false".to_vec()),
+                proptest::strategy::Just(b"}".to_vec()),
+                proptest::strategy::Just(b"\0\xff".to_vec()),
+            ],
+            0..8,
+        )
+        .prop_map(|parts| parts.concat()),
+    ];
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    for _ in 0..48 {
+        let body = strategy.new_tree(&mut runner).unwrap().current();
+        for uri in [
+            "/api/v1/sync/jobs",
+            "/api/v1/sync/resolve",
+            "/api/v1/sync/patch",
+            "/api/v1/artifacts/command:fix/rollback",
+        ] {
+            let req = a
+                .request(Method::POST, uri, Some(Value::Null))
+                .body(Body::from(body.clone()))
+                .unwrap();
+            let (status, _, answer) = a.send(req).await;
+            assert!(
+                !status.is_server_error(),
+                "{uri} {body:?}: {status} {}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+    }
+    let started = Instant::now();
+    // Jobs a body may have queued (a valid dry run) end before the files are compared.
+    loop {
+        let (_, jobs) = a.get("/api/v1/sync/jobs").await;
+        let busy = jobs["jobs"].as_array().is_some_and(|j| {
+            j.iter()
+                .any(|j| j["state"] == "queued" || j["state"] == "running")
+        });
+        if !busy || started.elapsed() > Duration::from_secs(30) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = (
+        std::fs::read(a.project_file("commands/fix.md")).unwrap(),
+        std::fs::read(a.collection_file("commands/fix.md")).unwrap(),
+        std::fs::read(a.project.join(".claude/.skillmeat-deployed.toml")).unwrap(),
+    );
+    assert_eq!(before, after);
+}

@@ -83,8 +83,10 @@ fn add_list_deploy_and_drift() {
     )
     .unwrap();
     let o = skillmeat(&home, &project, &["drift", "--json"]);
-    assert_eq!(o.status.code(), Some(1), "drift is exit 1: {}", text(&o));
-    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(4), "drifted is exit 4: {}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = &report["rows"];
+    assert_eq!(report["problems"], serde_json::json!([]));
     assert_eq!(rows[0]["status"], "modified");
     assert_eq!(rows[0]["pair"], "collection-project");
 
@@ -216,11 +218,11 @@ fn history_tag_and_drift_over_registered_projects() {
     // From an unrelated folder, drift checks both registered projects.
     let o = skillmeat(&home, tmp.path(), &["drift", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["rows"].as_array().unwrap().len(), 2, "{report}");
     std::fs::write(p2.join(".claude/commands/fix.md"), "Fix, mine.\n").unwrap();
     let o = skillmeat(&home, tmp.path(), &["drift"]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     assert!(text(&o).contains("modified"), "{}", text(&o));
 
     // The collection moves on by hand; tagging records and names that version.
@@ -360,7 +362,9 @@ fn demo_fills_a_new_home_with_every_drift_status_and_leaves_a_used_one_alone() {
     let o = skillmeat(&home, tmp.path(), &["demo"]);
     assert!(o.status.success(), "{}", text(&o));
     let o = skillmeat(&home, tmp.path(), &["drift", "--check-all", "--json"]);
-    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["problems"], serde_json::json!([]), "{report}");
+    let rows = &report["rows"];
     let status_of = |id: &str, pair: &str, project: Option<&str>| {
         rows.as_array()
             .unwrap()

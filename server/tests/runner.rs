@@ -3,6 +3,7 @@
 
 mod api;
 mod cli;
+mod hostile;
 mod http;
 mod otel;
 mod restart;

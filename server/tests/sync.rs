@@ -501,7 +501,7 @@ fn update_all_brings_the_real_skills_from_v1_to_v3_keeping_a_project_edit() {
 
     // Drift agrees: everything synced but the project's own edit.
     let o = skillmeat(&home, tmp.path(), &["drift", "--json", "--check-all"]);
-    for row in json(&o).as_array().unwrap() {
+    for row in json(&o)["rows"].as_array().unwrap() {
         let expected = if row["id"] == "skill:skill-creator" && row["pair"] == "collection-project"
         {
             "modified"

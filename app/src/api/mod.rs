@@ -127,10 +127,35 @@ fn backend() -> Result<std::sync::Arc<dyn Backend>, leptos::prelude::ServerFnErr
     server_context().map(|c| c.backend)
 }
 
-/// An API error as a server-function error: its message, which the pages show.
+/// An API error as a server-function error: its message, which the pages show. Called over
+/// HTTP (`/_sm/…`), the answer gets the status the REST API would give (an unknown id is a 4xx,
+/// not a 500); inside a page render the page's own status is left alone.
 #[cfg(feature = "ssr")]
 fn fail(e: crate::dto::ErrorBody) -> leptos::prelude::ServerFnError {
+    let over_http = leptos::prelude::use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with(SERVER_FN_PREFIX));
+    if over_http
+        && let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+    {
+        options.set_status(status_of(&e.error));
+    }
     leptos::prelude::ServerFnError::new(e.message)
+}
+
+/// The HTTP status of an API error code, as the REST API answers it.
+#[cfg(feature = "ssr")]
+fn status_of(code: &str) -> http::StatusCode {
+    use http::StatusCode;
+    match code {
+        "internal" => StatusCode::INTERNAL_SERVER_ERROR,
+        "not_found" | "no_pending_merge" | "unknown_version" | "unknown_collection" => {
+            StatusCode::NOT_FOUND
+        }
+        "conflict" | "merge_changed" => StatusCode::CONFLICT,
+        "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
+        "upstream_failed" | "upstream_refused" => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
 }
 
 #[cfg(feature = "ssr")]

@@ -18,7 +18,7 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
         ),
         Err(e) => return Err(super::fail(e)),
     };
-    let rows = list
+    let rows: Vec<OverviewRow> = list
         .artifacts
         .into_iter()
         .map(|a| {
@@ -43,11 +43,29 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
                     }),
                 }
             }
+            for p in drift
+                .problems
+                .iter()
+                .filter(|p| p.id.as_ref() == Some(&a.id))
+            {
+                match &p.project_path {
+                    None => row.upstream_status = Some("error".to_owned()),
+                    Some(path) => row.projects.push(ProjectStatus {
+                        name: std::path::Path::new(path)
+                            .file_name()
+                            .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned()),
+                        project: path.clone(),
+                        status: "error".to_owned(),
+                    }),
+                }
+            }
             row.projects.sort_by(|a, b| a.name.cmp(&b.name));
             row
         })
         .collect();
+    let problems = drift.problems.iter().map(|p| p.message.clone()).collect();
     Ok(Overview {
+        problems,
         collection: list.collection,
         rows,
         upstream_checked: upstream && upstream_error.is_none(),

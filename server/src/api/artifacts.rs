@@ -20,9 +20,9 @@ use skillmeat_core::sides;
 use skillmeat_core::versions::Versions;
 
 use super::types::{
-    ArtifactList, ArtifactView, DiffQuery, DiffView, DriftQuery, DriftRowView, DriftView,
-    ErrorBody, FileDiffView, FileQuery, HistoryEntry, HistoryEvent, HistoryView, RollbackRequest,
-    RolledBackView, Scope, VersionCard, VersionCards,
+    ArtifactList, ArtifactView, DiffQuery, DiffView, DriftProblemView, DriftQuery, DriftRowView,
+    DriftView, ErrorBody, FileDiffView, FileQuery, HistoryEntry, HistoryEvent, HistoryView,
+    RollbackRequest, RolledBackView, Scope, VersionCard, VersionCards,
 };
 use super::{ApiError, ApiState, artifact_id};
 use skillmeat_app::pages::encode;
@@ -533,10 +533,21 @@ pub async fn drift_view(state: &ApiState, q: DriftQuery) -> Result<DriftView, Ap
     let ctx = state.ctx();
     let check = q.check_upstream.unwrap_or(false);
     let name = collection.clone();
-    let rows = blocking(move || Ok(ops::drift(&ctx, &name, &projects, check)?)).await?;
+    let report = blocking(move || Ok(ops::drift(&ctx, &name, &projects, check)?)).await?;
     Ok(DriftView {
         collection,
-        rows: rows
+        problems: report
+            .problems
+            .into_iter()
+            .map(|p| DriftProblemView {
+                id: p.id.map(|id| id.to_string()),
+                pair: p.pair.map(str::to_owned),
+                project_path: p.project.map(|p| p.display().to_string()),
+                message: p.message,
+            })
+            .collect(),
+        rows: report
+            .rows
             .into_iter()
             .map(|r| DriftRowView {
                 id: r.id.to_string(),
@@ -587,7 +598,7 @@ pub async fn rollback_to(
             "{id} is not in the collection"
         )));
     }
-    let project = state.project(req.project_path.as_deref()).await?;
+    let project = state.project_to_write(req.project_path.as_deref()).await?;
     let done = ops::rollback(&state.ctx(), &id, &collection, project.as_deref(), &req.to).await?;
     Ok(RolledBackView {
         id: done.id.to_string(),

@@ -66,6 +66,35 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Gives the empty 405 answers of axum's method routers the JSON body every other error has,
+/// naming the methods the route takes (its `Allow` header is kept).
+pub async fn method_not_allowed_as_json(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = req.method().clone();
+    let response = next.run(req).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let allow = response.headers().get(axum::http::header::ALLOW).cloned();
+    let takes = allow
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .map(|v| format!("; it takes {v}"))
+        .unwrap_or_default();
+    let mut json = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed here{takes}"),
+    )
+    .into_response();
+    if let Some(allow) = allow {
+        json.headers_mut().insert(axum::http::header::ALLOW, allow);
+    }
+    json
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {
@@ -103,6 +132,7 @@ impl From<PathRejection> for ApiError {
 impl From<OpsError> for ApiError {
     fn from(e: OpsError) -> Self {
         use skillmeat_core::apply::ApplyError;
+        use skillmeat_core::fetch::FetchError;
         let message = e.to_string();
         match &e {
             OpsError::NotInCollection { .. } | OpsError::NotDeployed { .. } => {
@@ -136,7 +166,17 @@ impl From<OpsError> for ApiError {
             | OpsError::Apply(ApplyError::Locked { .. }) => {
                 Self::new(StatusCode::CONFLICT, "conflict", message)
             }
+            OpsError::LinkOutside(_) => Self::invalid("link_outside_project", message),
+            OpsError::Fetch(
+                FetchError::BadEntry { .. }
+                | FetchError::TooLarge { .. }
+                | FetchError::Unsupported { .. },
+            ) => Self::new(StatusCode::BAD_GATEWAY, "upstream_refused", message),
             OpsError::Fetch(_) => Self::new(StatusCode::BAD_GATEWAY, "upstream_failed", message),
+            OpsError::File(
+                skillmeat_core::tomlfile::TomlFileError::Parse { .. }
+                | skillmeat_core::tomlfile::TomlFileError::Invalid { .. },
+            ) => Self::invalid("bad_records", message),
             _ => Self::internal(e),
         }
     }

@@ -130,7 +130,11 @@ pub async fn new_sync_job(
 ) -> Result<NewJob, ApiError> {
     let (collection, _dir, manifest) = state.collection(req.collection.as_deref())?;
     let direction: Direction = req.direction.into();
-    let project = state.project(req.project_path.as_deref()).await?;
+    let project = if direction == Direction::ProjectToCollection {
+        state.project(req.project_path.as_deref()).await?
+    } else {
+        state.project_to_write(req.project_path.as_deref()).await?
+    };
     match (direction.needs_project(), &project) {
         (true, None) => {
             return Err(ApiError::invalid(
@@ -246,7 +250,7 @@ pub async fn new_resolve_job(
 ) -> Result<NewJob, ApiError> {
     let id = artifact_id(&req.artifact)?;
     let (collection, _dir, _manifest) = state.collection(req.collection.as_deref())?;
-    let project = state.project(req.project_path.as_deref()).await?;
+    let project = state.project_to_write(req.project_path.as_deref()).await?;
     let merge = conflicts::find(&state.0.ctx.home, &id, &collection, project.as_deref())?
         .ok_or_else(|| {
             ApiError::new(
@@ -484,12 +488,32 @@ impl Follow {
             };
             match found {
                 Ok(events) if !events.is_empty() => self.buffer.extend(events),
+                // Nothing new for a job that already ended: the client resumed at or past its
+                // last event (`Last-Event-ID`). It gets `end` at once, not a stream that waits
+                // for events that will never come.
+                Ok(_) if self.job_has_ended().await => {
+                    // Its last events may have landed between the two reads: send them first.
+                    let id = self.job.unwrap_or_default();
+                    if let Ok(late) = self.store.events(id, self.after).await {
+                        self.buffer.extend(late);
+                    }
+                    self.ended = true;
+                }
                 Ok(_) => tokio::time::sleep(POLL).await,
                 Err(e) => {
                     tracing::warn!("event stream stopped: {e}");
                     return None;
                 }
             }
+        }
+    }
+}
+
+impl Follow {
+    async fn job_has_ended(&self) -> bool {
+        match self.job {
+            Some(id) => matches!(self.store.get(id).await, Ok(Some(job)) if job.state.is_final()),
+            None => false,
         }
     }
 }

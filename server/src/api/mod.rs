@@ -34,7 +34,7 @@ use skillmeat_core::jobs::{JobStore, Runner};
 use skillmeat_core::ops::Context;
 use skillmeat_core::projects;
 
-pub use error::ApiError;
+pub use error::{ApiError, method_not_allowed_as_json};
 pub use trace::{TraceId, server_fn_layer};
 
 /// The largest request body the API reads.
@@ -163,6 +163,22 @@ impl ApiState {
         }
         let manifest = Manifest::load(&dir).map_err(ApiError::internal)?;
         Ok((name, dir, manifest))
+    }
+
+    /// [`Self::project`], for a request that writes into it: a project whose `.claude/` leads
+    /// out of it through a symlink is refused with 422 `link_outside_project`, unless the user
+    /// allowed it (`skillmeat project allow-links`).
+    async fn project_to_write(&self, path: Option<&str>) -> Result<Option<PathBuf>, ApiError> {
+        let project = self.project(path).await?;
+        if let Some(p) = &project
+            && let Err(outside) = projects::check_links(p)
+            && !projects::allows_links_outside(&self.0.db, p)
+                .await
+                .map_err(ApiError::internal)?
+        {
+            return Err(skillmeat_core::ops::OpsError::from(outside).into());
+        }
+        Ok(project)
     }
 
     /// The registered project a request names, canonicalised; anything else is refused.

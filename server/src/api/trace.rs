@@ -116,10 +116,31 @@ pub async fn server_fn_layer(state: State<ApiState>, req: Request, next: Next) -
         .strip_prefix(prefix)
         .is_some_and(|rest| rest.starts_with('/'))
     {
-        layer(state, req, next).await
+        client_errors_as_4xx(layer(state, req, next).await).await
     } else {
         next.run(req).await
     }
+}
+
+/// server_fn answers every failure with 500, also a body it could not decode (empty, garbage,
+/// a missing argument): those are the client's errors, 400, with the same body (the client
+/// still decodes the error from it).
+async fn client_errors_as_4xx(response: Response) -> Response {
+    if response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Error bodies are one line of text; anything larger is not one of these.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let client_error = ["Args|", "Deserialization|", "MissingArg|"]
+        .iter()
+        .any(|p| bytes.starts_with(p.as_bytes()));
+    if client_error {
+        parts.status = axum::http::StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 #[cfg(test)]

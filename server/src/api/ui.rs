@@ -54,6 +54,7 @@ impl Backend for ApiState {
             Err(e) if missing_collection(&e) => Ok(DriftView {
                 collection: skillmeat_core::home::DEFAULT_COLLECTION.to_owned(),
                 rows: Vec::new(),
+                problems: Vec::new(),
             }),
             other => other,
         }
