@@ -7,7 +7,7 @@ use crate::Theme;
 use crate::api::{get_debug, get_server_status};
 use crate::dto::DebugView;
 
-/// The top bar: brand, main navigation and the theme toggle.
+/// The top bar: brand, main navigation, the theme toggle and log out.
 #[component]
 pub fn Header() -> impl IntoView {
     let theme = use_context::<RwSignal<Theme>>().unwrap_or_else(|| RwSignal::new(Theme::System));
@@ -36,6 +36,12 @@ pub fn Header() -> impl IntoView {
             >
                 {label}
             </button>
+            // A plain form: logging out works without JavaScript too.
+            <form class="logout" method="post" action="/logout">
+                <button type="submit" class="logout-button" title="End this browser's session; the login URL opens a new one">
+                    "Log out"
+                </button>
+            </form>
         </header>
     }
 }

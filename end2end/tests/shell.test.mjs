@@ -40,6 +40,13 @@ test('the page is rendered on the server and readable with JavaScript off', asyn
   // Data the server fetched is in the HTML itself, not streamed in for a script to place.
   assert.match(await page.locator('.server-version').innerText(), /^SkillMeat \d+\.\d+\.\d+$/);
   await page.screenshot({ path: join(OUTPUT, 'shell-no-js.png'), fullPage: true });
+
+  // Log out ends this browser's session: the app asks for the login URL again.
+  await page.locator('form.logout button').click();
+  await page.waitForURL(/\/login$/);
+  assert.match(await page.locator('h1').innerText(), /Log in to SkillMeat/);
+  const after = await page.goto(env.server.url);
+  assert.equal(after.status(), 401);
   await context.close();
 });
 

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::response::IntoResponse;
@@ -137,6 +137,7 @@ pub fn router(api: ApiState, site_root: PathBuf, addr: SocketAddr) -> Router {
         backend: Arc::new(api.clone()),
     };
     let routes = generate_route_list(App);
+    let auth = api::auth::Auth::new(api.token());
     // The bundle and public files are routed explicitly: the app's catch-all page route (which
     // renders the 404 page) would otherwise shadow them.
     Router::new()
@@ -158,19 +159,17 @@ pub fn router(api: ApiState, site_root: PathBuf, addr: SocketAddr) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         .nest("/api/v1", api::routes(api.clone()))
+        .route("/login", get(api::auth::login).with_state(auth.clone()))
         .route(
-            "/login",
-            get(api::auth::login).with_state(Arc::<str>::from(api.token())),
+            "/logout",
+            axum::routing::post(api::auth::logout).with_state(auth.clone()),
         )
         .layer(axum::middleware::from_fn_with_state(
             api.clone(),
             api::server_fn_layer,
         ))
         .layer(axum::middleware::from_fn(api::method_not_allowed_as_json))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::<str>::from(api.token()),
-            api::auth::guard,
-        ))
+        .layer(axum::middleware::from_fn_with_state(auth, api::auth::guard))
 }
 
 fn api_home(api: &ApiState) -> Home {
@@ -244,13 +243,98 @@ async fn serve(options: ServeOptions) -> Result<(), CommandError> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    axum::serve(
-        without_nagle(listener),
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+    serve_connections(
+        listener,
+        app,
+        ConnectionLimits::default(),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| CommandError::failed(format!("server stopped: {e}")))
+    .await;
+    Ok(())
+}
+
+/// How long a client may take to send its request.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// From the connection (or the previous response) to the end of the request's headers.
+    pub header_read: Duration,
+    /// To read a request's whole body.
+    pub body_read: Duration,
+}
+
+impl Default for ConnectionLimits {
+    /// 10 s for headers, 30 s for a body (bodies are at most 256 KB, see the API's limit).
+    fn default() -> Self {
+        Self {
+            header_read: Duration::from_secs(10),
+            body_read: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets open requests finish for up
+/// to 10 s. Unlike `axum::serve`, a client that sends its headers or its body too slowly (or not
+/// at all) is disconnected after `limits` instead of holding a connection forever. Every
+/// connection has Nagle's algorithm off (see [`without_nagle`]) and its peer address as
+/// `ConnectInfo`.
+pub async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!("cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY on a connection: {e}");
+        }
+        let service = tower::ServiceBuilder::new()
+            .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+                limits.body_read,
+            ))
+            .service(app.clone())
+            .map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req.map(axum::body::Body::new)
+            });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read)
+            .serve_connection(
+                TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            );
+        // No upgrades: the server speaks no WebSocket (events are SSE).
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection from {peer} ended: {e}");
+            }
+        });
+    }
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(10)) => {
+            tracing::info!("stopped with connections still open (event streams)");
+        }
+    }
 }
 
 /// `listener` with Nagle's algorithm off on every connection it accepts. A page rendered as a

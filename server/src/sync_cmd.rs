@@ -785,13 +785,13 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
     } else if left.is_empty() {
         println!(
             "Resolved {}. Every conflict is decided: apply with `skillmeat resolve {} --continue`.",
-            escaped(&file),
+            escaped(file),
             args.id
         );
     } else {
         println!(
             "Resolved {}. Still undecided: {}",
-            escaped(&file),
+            escaped(file),
             escaped(&left.join(", "))
         );
     }

@@ -287,12 +287,46 @@ async fn every_route_refuses_requests_without_the_token_and_from_other_origins()
     let (status, _, _) = a
         .send(
             Request::get("/api/v1/healthz")
-                .header("cookie", pair)
+                .header("cookie", pair.clone())
                 .body(Body::empty())
                 .unwrap(),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    assert!(
+        !cookie.contains(&a.token),
+        "the cookie is a session, not the token: {cookie}"
+    );
+    assert!(cookie.contains("Max-Age="), "{cookie}");
+    // Logging out ends that session.
+    let (status, headers, _) = a
+        .send(
+            Request::post("/logout")
+                .header("cookie", pair.clone())
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let (status, _, _) = a
+        .send(
+            Request::get("/api/v1/healthz")
+                .header("cookie", pair.clone())
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a closed session is refused"
+    );
     let (status, _, page) = a
         .send(
             Request::get("/login?token=nope")
@@ -1000,6 +1034,17 @@ async fn reads_conflicts_resolve_patch_and_rollback() {
         "{statuses:?}"
     );
     assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+    // The quota is the token's: another address gets no fresh one.
+    let body = json!({"artifact": "command:fix", "project_path": a.p()});
+    let mut req = a
+        .request(Method::POST, "/api/v1/sync/patch", Some(body.clone()))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    req.extensions_mut().insert(axum::extract::ConnectInfo(
+        "127.0.0.2:4242".parse::<std::net::SocketAddr>().unwrap(),
+    ));
+    let (status, _, _) = a.send(req).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 
     // History, and a rollback of the project to the version it had before the resolve.
     let (status, history) = a.get("/api/v1/artifacts/command:fix/history").await;
@@ -1275,7 +1320,7 @@ async fn a_project_linked_out_of_itself_is_refused_with_422() {
     );
     let (status, err) = a
         .post(
-            &"/api/v1/artifacts/skill:review/rollback".to_string(),
+            "/api/v1/artifacts/skill:review/rollback",
             json!({"project_path": a.p(), "to": "0000"}),
         )
         .await;

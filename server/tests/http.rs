@@ -28,7 +28,7 @@ async fn get(home: &TempHome, uri: &str) -> (StatusCode, String) {
     let response = app
         .oneshot(
             Request::get(uri)
-                .header("cookie", format!("skillmeat_token={}", token.trim()))
+                .header("authorization", format!("Bearer {}", token.trim()))
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -123,4 +123,76 @@ async fn the_bundle_is_served_from_the_site_root() {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "body{}"));
     let (status, _) = get(&home, "/pkg/missing.js").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// A client that sends its headers or its body too slowly is disconnected (or answered) after
+/// the limit, over a real socket; a normal request on the same server is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_do_not_hold_connections() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let home = TempHome::new().unwrap();
+    let app = app(&home).await;
+    let token = std::fs::read_to_string(home.path().join("server-token")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = skillmeat::serve::ConnectionLimits {
+        header_read: Duration::from_millis(400),
+        body_read: Duration::from_millis(400),
+    };
+    tokio::spawn(skillmeat::serve::serve_connections(
+        listener,
+        app,
+        limits,
+        std::future::pending(),
+    ));
+    // Reads until the server answers and closes, or gives up after `within`.
+    async fn read_all(stream: &mut tokio::net::TcpStream, within: Duration) -> Option<String> {
+        let mut out = Vec::new();
+        tokio::time::timeout(within, stream.read_to_end(&mut out))
+            .await
+            .ok()
+            .map(|_| String::from_utf8_lossy(&out).into_owned())
+    }
+
+    // Headers that never end.
+    let started = Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let answer = read_all(&mut slow, Duration::from_secs(10)).await;
+    assert!(answer.is_some(), "the connection is closed, not held");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A body that never arrives.
+    let started = Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/sync/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"dir",
+        token.trim()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_all(&mut slow, Duration::from_secs(10)).await;
+    let answer = answer.expect("the request ends instead of waiting for the body forever");
+    assert!(!answer.starts_with("HTTP/1.1 2"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A normal client is served.
+    let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ok.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_all(&mut ok, Duration::from_secs(5)).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }

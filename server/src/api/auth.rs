@@ -1,12 +1,18 @@
 //! Access control (DESIGN §8): a token generated on first start and stored 0600 in the home,
-//! required on every API route, server function and page, as `Authorization: Bearer` or as
-//! the HttpOnly SameSite=Strict cookie that the printed login URL sets; and an Origin check
-//! on state-changing requests.
+//! required on every API route, server function and page as `Authorization: Bearer`; browsers
+//! log in once with it (the printed login URL) and get a *session* of their own instead: a
+//! random id in an HttpOnly SameSite=Strict cookie, valid for [`SESSION_LIFETIME`], renewed
+//! under a new id past half of it, ended by `POST /logout`. The token itself never sits in a
+//! cookie. Sessions live in the server's memory: a restart logs browsers out. State-changing
+//! requests also pass an Origin check.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -19,7 +25,85 @@ use super::ApiError;
 /// The token file's name in the home.
 pub const TOKEN_FILE: &str = "server-token";
 /// The cookie carrying the token.
-pub const COOKIE: &str = "skillmeat_token";
+pub const COOKIE: &str = "skillmeat_session";
+
+/// How long a browser session lasts from its login (or its last renewal).
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// How long a renewed session's old id keeps working, for requests already on their way.
+const RENEWAL_GRACE: Duration = Duration::from_secs(60);
+
+/// The server token and the browser sessions opened with it.
+#[derive(Debug)]
+pub struct Auth {
+    token: Arc<str>,
+    sessions: Mutex<HashMap<String, Instant>>,
+}
+
+/// What a request was authorised by.
+enum Credential {
+    Token,
+    /// A session id and when it expires.
+    Session(String, Instant),
+}
+
+impl Auth {
+    /// Access control for `token`, with no sessions yet.
+    pub fn new(token: &str) -> Arc<Self> {
+        Arc::new(Self {
+            token: Arc::from(token),
+            sessions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A new session id, valid for [`SESSION_LIFETIME`].
+    fn open_session(&self) -> std::io::Result<String> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let now = Instant::now();
+        let mut sessions = self.sessions();
+        sessions.retain(|_, expires| *expires > now);
+        sessions.insert(id.clone(), now + SESSION_LIFETIME);
+        Ok(id)
+    }
+
+    fn check(&self, headers: &HeaderMap) -> Option<Credential> {
+        if let Some(bearer) = bearer(headers) {
+            return same(bearer.as_bytes(), self.token.as_bytes()).then_some(Credential::Token);
+        }
+        let id = session_cookie(headers)?;
+        let expires = *self.sessions().get(id)?;
+        (expires > Instant::now()).then(|| Credential::Session(id.to_owned(), expires))
+    }
+
+    fn close_session(&self, id: &str) {
+        self.sessions().remove(id);
+    }
+
+    /// A fresh id for a session past half its life; the old id ends after a short grace.
+    fn renew(&self, old: &str) -> Option<String> {
+        let new = self.open_session().ok()?;
+        if let Some(expires) = self.sessions().get_mut(old) {
+            *expires = (*expires).min(Instant::now() + RENEWAL_GRACE);
+        }
+        Some(new)
+    }
+}
+
+fn session_set_cookie(id: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        SESSION_LIFETIME.as_secs()
+    ))
+    .ok()
+}
 
 /// The token file of `home`.
 pub fn token_path(home: &Path) -> PathBuf {
@@ -73,15 +157,16 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The token a request presents, from its Authorization header or its cookie.
-fn presented(headers: &HeaderMap) -> Option<&str> {
-    if let Some(bearer) = headers
+/// The token a request presents in its Authorization header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return Some(bearer.trim());
-    }
+        .map(str::trim)
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -93,7 +178,6 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
         })
 }
 
-/// Paths anyone may fetch: the static bundle, the liveness check and the login page itself.
 fn public(path: &str) -> bool {
     path == "/healthz" || path == "/login" || path == "/favicon.svg" || path.starts_with("/pkg/")
 }
@@ -127,13 +211,12 @@ started (it sets a cookie in this browser, once).</p><p>Lost it? The token is in
 </body></html>";
 
 /// The middleware guarding everything but [`public`] paths.
-pub async fn guard(State(token): State<std::sync::Arc<str>>, req: Request, next: Next) -> Response {
+pub async fn guard(State(auth): State<Arc<Auth>>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if public(path) {
         return next.run(req).await;
     }
-    let authorised = presented(req.headers()).is_some_and(|t| same(t.as_bytes(), token.as_bytes()));
-    if !authorised {
+    let Some(credential) = auth.check(req.headers()) else {
         if wants_json(path) {
             let mut response = ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -148,7 +231,7 @@ pub async fn guard(State(token): State<std::sync::Arc<str>>, req: Request, next:
             return response;
         }
         return (StatusCode::UNAUTHORIZED, Html(LOGIN_HELP)).into_response();
-    }
+    };
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if changes_state && !origin_ok(req.headers()) {
         return ApiError::new(
@@ -158,29 +241,53 @@ pub async fn guard(State(token): State<std::sync::Arc<str>>, req: Request, next:
         )
         .into_response();
     }
-    next.run(req).await
+    let mut response = next.run(req).await;
+    if let Credential::Session(id, expires) = credential
+        && expires.saturating_duration_since(Instant::now()) < SESSION_LIFETIME / 2
+        && let Some(cookie) = auth.renew(&id).as_deref().and_then(session_set_cookie)
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
-/// `/login`'s query.
 #[derive(Debug, Deserialize)]
 pub struct Login {
     token: Option<String>,
 }
 
-/// Sets the cookie when the token is right, then goes to the app.
+/// `GET /login?token=…`: opens a browser session and lands on the app.
 pub async fn login(
-    State(token): State<std::sync::Arc<str>>,
+    State(auth): State<Arc<Auth>>,
     query: Result<Query<Login>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let given = query.ok().and_then(|Query(l)| l.token).unwrap_or_default();
-    if !same(given.as_bytes(), token.as_bytes()) {
+    if !same(given.as_bytes(), auth.token.as_bytes()) {
         return (StatusCode::UNAUTHORIZED, Html(LOGIN_HELP)).into_response();
     }
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+    let cookie = match auth.open_session() {
+        Ok(id) => session_set_cookie(&id),
+        Err(e) => return ApiError::internal(format!("cannot open a session: {e}")).into_response(),
+    };
     let mut response = Redirect::to("/").into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Some(v) = cookie {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
+    response
+}
+
+/// `POST /logout`: ends the browser's session (it needs the login URL again).
+pub async fn logout(State(auth): State<Arc<Auth>>, headers: HeaderMap) -> Response {
+    if let Some(id) = session_cookie(&headers) {
+        auth.close_session(id);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "skillmeat_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+        ),
+    );
     response
 }
 
@@ -212,21 +319,51 @@ mod tests {
     }
 
     #[test]
-    fn tokens_come_from_the_header_or_the_cookie() {
+    fn sessions_open_expire_renew_and_close() {
+        let auth = Auth::new("t0ken");
         let mut h = HeaderMap::new();
-        assert_eq!(presented(&h), None);
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=b; skillmeat_token=xyz"),
-        );
-        assert_eq!(presented(&h), Some("xyz"));
+        assert!(auth.check(&h).is_none());
         h.insert(
             header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer abc"),
+            HeaderValue::from_static("Bearer t0ken"),
         );
-        assert_eq!(presented(&h), Some("abc"));
-        assert!(same(b"abc", b"abc"));
-        assert!(!same(b"abc", b"abd"));
-        assert!(!same(b"abc", b"ab"));
+        assert!(matches!(auth.check(&h), Some(Credential::Token)));
+        // The token in a cookie is not a session.
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("{COOKIE}=t0ken")).unwrap(),
+        );
+        assert!(auth.check(&h).is_none());
+        let id = auth.open_session().unwrap();
+        assert_ne!(
+            id,
+            auth.open_session().unwrap(),
+            "each login gets its own id"
+        );
+        let cookie = |id: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::COOKIE,
+                HeaderValue::from_str(&format!("a=b; {COOKIE}={id}")).unwrap(),
+            );
+            h
+        };
+        assert!(matches!(
+            auth.check(&cookie(&id)),
+            Some(Credential::Session(..))
+        ));
+        let new = auth.renew(&id).unwrap();
+        assert!(auth.check(&cookie(&new)).is_some());
+        let (_, old_expires) = match auth.check(&cookie(&id)) {
+            Some(Credential::Session(i, e)) => (i, e),
+            _ => panic!("the old id works during the grace"),
+        };
+        assert!(old_expires <= Instant::now() + RENEWAL_GRACE);
+        auth.close_session(&new);
+        assert!(auth.check(&cookie(&new)).is_none());
+        // An expired session is refused.
+        auth.sessions().insert("old".into(), Instant::now());
+        assert!(auth.check(&cookie("old")).is_none());
     }
 }

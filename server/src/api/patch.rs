@@ -1,13 +1,12 @@
 //! Patch export (project → upstream as a bundle maintainers apply), rate limited per client.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{ConnectInfo, Extension, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -18,6 +17,11 @@ use super::{ApiError, ApiState, artifact_id};
 pub const EXPORTS_PER_WINDOW: usize = 10;
 /// The rate limit's window.
 pub const WINDOW: Duration = Duration::from_secs(60);
+
+/// The quota patch exports count against. Every request is authorised by the server token
+/// (directly, or through a browser session opened with it), so the limit is per token: a
+/// client cannot get a fresh quota from another address (127.0.0.2) or another session.
+pub const TOKEN_QUOTA: &str = "server-token";
 
 fn exports_dir(state: &ApiState) -> PathBuf {
     state.0.ctx.home.root().join("exports")
@@ -60,14 +64,10 @@ fn admit(state: &ApiState, client: &str) -> Result<(), Duration> {
 )]
 pub async fn create(
     State(state): State<ApiState>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Result<Json<PatchRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
-    let client = peer
-        .map(|Extension(ConnectInfo(addr))| addr.ip().to_string())
-        .unwrap_or_else(|| "local".to_owned());
-    match export(&state, req, &client).await {
+    match export(&state, req, TOKEN_QUOTA).await {
         Ok(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
         Err(Export::Limited(wait)) => {
             let mut response = ApiError::new(

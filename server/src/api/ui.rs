@@ -192,7 +192,7 @@ impl Backend for ApiState {
 
     async fn patch(&self, req: PatchRequest) -> Result<PatchCreated, ErrorBody> {
         // Every page shares one client slot of the export rate limit.
-        patch::export(self, req, "web-ui")
+        patch::export(self, req, patch::TOKEN_QUOTA)
             .await
             .map_err(|e| body(e.into()))
     }
