@@ -1404,6 +1404,28 @@ async fn drift_reports_bad_rows_and_keeps_the_rest() {
         "the healthy rows stay: {drift:#}"
     );
     assert!(!a.collection_file("skills/x").exists());
+    // The copy with the FIFO is a clear 4xx where it is read; its neighbour reads fine.
+    for uri in [
+        format!(
+            "/api/v1/artifacts/skill:review/versions?project_path={}",
+            a.p()
+        ),
+        format!(
+            "/api/v1/artifacts/skill:review/diff?lhs=collection&rhs=project&project_path={}",
+            a.p()
+        ),
+    ] {
+        let (status, err) = a.get(&uri).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {err}");
+        assert!(err["message"].as_str().unwrap().contains("pipe"), "{err}");
+    }
+    let (status, cards) = a
+        .get(&format!(
+            "/api/v1/artifacts/command:fix/versions?project_path={}",
+            a.p()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cards}");
     // The page that checks upstreams renders too.
     let (status, _, body) = a
         .send(

@@ -1,7 +1,7 @@
 //! The CLI against hostile input: an upstream whose trees git itself would refuse to check out,
 //! a project whose `.claude/` leads out of it, broken records, names that forge output.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use skillmeat_testutils::git::{GitRepo, RawEntry};
 
@@ -25,6 +25,25 @@ fn files_named(root: &Path, name: &str) -> Vec<std::path::PathBuf> {
         }
     }
     found
+}
+
+/// A home with the artifact at `path` of the CLI tests' upstream added and deployed into a
+/// project: (the upstream, the temp dir, the home, the project).
+fn deployed(path: &str, id: &str) -> (GitRepo, tempfile::TempDir, PathBuf, PathBuf) {
+    let up = crate::cli::upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    let spec = format!("{}#{path}", up.path().display());
+    let o = skillmeat(&home, tmp.path(), &["add", &spec]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["deploy", id, "--project", project.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    (up, tmp, home, project)
 }
 
 /// `add` of an artifact whose tree climbs out with `..` (the attack that overwrote
@@ -271,26 +290,8 @@ fn deploy_through_a_link_out_of_the_project_needs_an_opt_in() {
 /// Garbage in records and collection files is reported, never read as something else.
 #[test]
 fn garbage_in_records_is_reported_not_misread() {
-    let up = crate::cli::upstream();
-    let tmp = tempfile::tempdir().unwrap();
-    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
-    std::fs::create_dir_all(&project).unwrap();
-    let spec = format!("{}#commands/fix.md", up.path().display());
-    assert!(
-        skillmeat(&home, tmp.path(), &["add", &spec])
-            .status
-            .success()
-    );
+    let (_up, tmp, home, project) = deployed("commands/fix.md", "command:fix");
     let p = project.to_str().unwrap();
-    assert!(
-        skillmeat(
-            &home,
-            tmp.path(),
-            &["deploy", "command:fix", "--project", p]
-        )
-        .status
-        .success()
-    );
     let records_path = project.join(".claude/.skillmeat-deployed.toml");
     let records = std::fs::read_to_string(&records_path).unwrap();
 
@@ -392,26 +393,8 @@ fn garbage_in_records_is_reported_not_misread() {
 /// row or recolour the terminal.
 #[test]
 fn names_with_control_characters_are_printed_escaped() {
-    let up = crate::cli::upstream();
-    let tmp = tempfile::tempdir().unwrap();
-    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
-    std::fs::create_dir_all(&project).unwrap();
-    let spec = format!("{}#skills/review", up.path().display());
-    assert!(
-        skillmeat(&home, tmp.path(), &["add", &spec])
-            .status
-            .success()
-    );
+    let (_up, tmp, home, project) = deployed("skills/review", "skill:review");
     let p = project.to_str().unwrap();
-    assert!(
-        skillmeat(
-            &home,
-            tmp.path(),
-            &["deploy", "skill:review", "--project", p]
-        )
-        .status
-        .success()
-    );
     let forged = "x\n  unchanged  SKILL.md\u{1b}[2J";
     std::fs::write(
         home.join("collections/default/skills/review").join(forged),

@@ -91,10 +91,12 @@ impl GitRepo {
             .expect("add");
         index.update_all(["*"], None).expect("update");
         index.write().expect("index write");
-        let tree = self
-            .repo
-            .find_tree(index.write_tree().expect("write tree"))
-            .expect("tree");
+        self.commit_tree(message, index.write_tree().expect("write tree"))
+    }
+
+    /// Commits `tree` on top of HEAD, one tick after the previous commit.
+    fn commit_tree(&self, message: &str, tree: git2::Oid) -> String {
+        let tree = self.repo.find_tree(tree).expect("tree");
         let t = self.tick.get() + 60;
         self.tick.set(t);
         let sig = Signature::new("SkillMeat Test", "test@example.invalid", &Time::new(t, 0))
@@ -204,20 +206,8 @@ impl GitRepo {
         index.update_all(["*"], None).expect("update");
         let base = index.write_tree().expect("write tree");
         let parts: Vec<&str> = at.split('/').collect();
-        let tree = self.replace_at(Some(base), &parts, raw);
-        let tree = self.repo.find_tree(tree).expect("tree");
-        let t = self.tick.get() + 60;
-        self.tick.set(t);
-        let sig = Signature::new("SkillMeat Test", "test@example.invalid", &Time::new(t, 0))
-            .expect("sig");
-        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        // Not through HEAD's work tree: update only the ref, the work tree cannot hold this.
-        let id = self
-            .repo
-            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-            .expect("commit");
-        id.to_string()
+        // Only the ref moves: the work tree cannot hold this tree.
+        self.commit_tree(message, self.replace_at(Some(base), &parts, raw))
     }
 
     fn write_raw_tree(&self, entries: &[RawEntry]) -> git2::Oid {

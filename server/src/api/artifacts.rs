@@ -14,7 +14,7 @@ use skillmeat_core::collection::Lock;
 use skillmeat_core::diff::{self, FileStatus};
 use skillmeat_core::drift::classify;
 use skillmeat_core::hash::{self, ContentHash};
-use skillmeat_core::ops::{self, artifact_path};
+use skillmeat_core::ops::{self, OpsError, artifact_path};
 use skillmeat_core::records::DeploymentFile;
 use skillmeat_core::sides;
 use skillmeat_core::versions::Versions;
@@ -69,7 +69,7 @@ pub async fn list(
 pub async fn artifact_list(state: &ApiState, scope: Scope) -> Result<ArtifactList, ApiError> {
     let (collection, dir, manifest) = state.collection(scope.collection.as_deref())?;
     let list = blocking(move || {
-        let lock = Lock::load(&dir).map_err(ApiError::internal)?;
+        let lock = Lock::load(&dir).map_err(|e| ApiError::from(OpsError::from(e)))?;
         let mut out = Vec::with_capacity(manifest.artifacts.len());
         for entry in &manifest.artifacts {
             let path = artifact_path(&dir, &entry.id);
@@ -101,7 +101,9 @@ fn hash_of(path: &std::path::Path) -> Result<Option<ContentHash>, ApiError> {
     if std::fs::symlink_metadata(path).is_err() {
         return Ok(None);
     }
-    hash::hash_path(path).map(Some).map_err(ApiError::internal)
+    hash::hash_path(path)
+        .map(Some)
+        .map_err(|e| ApiError::from(OpsError::from(e)))
 }
 
 /// The upstream, collection and project versions of an artifact, as cards.
@@ -141,14 +143,14 @@ pub async fn version_cards(
         let (id, dir, project) = (id.clone(), dir.clone(), project.clone());
         blocking(move || {
             let lock = Lock::load(&dir)
-                .map_err(ApiError::internal)?
+                .map_err(|e| ApiError::from(OpsError::from(e)))?
                 .get(&id)
                 .cloned();
             let collection_hash = hash_of(&artifact_path(&dir, &id))?;
             let deployed = match &project {
                 Some(p) => {
                     let record = DeploymentFile::load(p)
-                        .map_err(ApiError::internal)?
+                        .map_err(|e| ApiError::from(OpsError::from(e)))?
                         .get(&id)
                         .cloned();
                     let hash = hash_of(&artifact_path(&p.join(".claude"), &id))?;
@@ -426,7 +428,6 @@ async fn side(
     project: Option<&std::path::Path>,
     name: &str,
 ) -> Result<skillmeat_core::files::ArtifactFiles, ApiError> {
-    use skillmeat_core::ops::OpsError;
     sides::side_files(ctx, id, collection, project, name)
         .await
         .map_err(|e| match e {

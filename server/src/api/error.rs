@@ -133,6 +133,7 @@ impl From<OpsError> for ApiError {
     fn from(e: OpsError) -> Self {
         use skillmeat_core::apply::ApplyError;
         use skillmeat_core::fetch::FetchError;
+        use skillmeat_core::hash::HashError;
         let message = e.to_string();
         match &e {
             OpsError::NotInCollection { .. } | OpsError::NotDeployed { .. } => {
@@ -167,6 +168,13 @@ impl From<OpsError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "conflict", message)
             }
             OpsError::LinkOutside(_) => Self::invalid("link_outside_project", message),
+            // A copy holding a symlink, a FIFO or a name that is not UTF-8: what the request
+            // names cannot be read as an artifact; the message says which file.
+            OpsError::Hash(
+                HashError::Symlink { .. }
+                | HashError::SpecialFile { .. }
+                | HashError::NonUtf8Path { .. },
+            ) => Self::invalid("unreadable_copy", message),
             OpsError::Fetch(
                 FetchError::BadEntry { .. }
                 | FetchError::TooLarge { .. }
