@@ -220,6 +220,33 @@ impl ArtifactLock {
     }
 }
 
+/// Takes the lock that serialises changes to `file`, a file shared by many artifacts
+/// (`collection.toml`, `collection.lock`, a project's deployment records), across threads and
+/// processes. The holder loads the file, changes its own entries and saves it before dropping
+/// the lock, so two writers of different artifacts never lose each other's entries (DESIGN §5).
+/// Take it after any [`ArtifactLock`] of an artifact; where two are needed (`add`), take the
+/// manifest's before the lock file's.
+pub fn lock_shared_file(
+    locks_dir: &Path,
+    file: &Path,
+    timeout: Duration,
+    now: SystemTime,
+) -> Result<ArtifactLock, ApplyError> {
+    use sha2::{Digest, Sha256};
+    // Keyed by the file's absolute path: the project's records and the collection's lock
+    // each get their own; the lock files stay in the home, never in a project.
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_owned());
+    let digest = Sha256::digest(absolute.as_os_str().as_encoded_bytes());
+    let key: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    ArtifactLock::acquire(
+        locks_dir,
+        &format!("file-{key}"),
+        &file.display().to_string(),
+        timeout,
+        now,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

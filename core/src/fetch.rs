@@ -150,6 +150,26 @@ impl UpstreamCache {
         self.dir.join(format!("{key}.git"))
     }
 
+    fn lock_repo(&self, dir: &Path) -> Result<fs::File, FetchError> {
+        let io = |source| FetchError::Io {
+            action: "cannot lock",
+            path: dir.to_owned(),
+            source,
+        };
+        fs::create_dir_all(&self.dir).map_err(io)?;
+        let mut name = dir.file_name().unwrap_or_default().to_owned();
+        name.push(".lock");
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.dir.join(name))
+            .map_err(io)?;
+        file.lock().map_err(io)?;
+        Ok(file)
+    }
+
     /// Fetches the upstream of `spec` into the cache (creating it on first use).
     pub fn fetch(
         &self,
@@ -158,6 +178,11 @@ impl UpstreamCache {
     ) -> Result<UpstreamRepo, FetchError> {
         let location = spec.fetch_location();
         let dir = self.repo_dir(&location);
+        // One fetch of a repository at a time, across threads and processes: two `init_bare`s
+        // or two fetches into one cache collide on git's own lock files (`config.lock`) and
+        // fail instead of waiting. Held until this fetch is done; the kernel drops it if the
+        // process dies.
+        let _fetching = self.lock_repo(&dir)?;
         let repo = if dir.join("HEAD").is_file() {
             Repository::open_bare(&dir).map_err(|e| FetchError::Cache {
                 path: dir.clone(),

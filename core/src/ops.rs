@@ -240,7 +240,7 @@ pub async fn add(
         None => default_name(&spec.path, kind),
     })?;
     let id = ArtifactId::new(kind, name);
-    let mut manifest = Manifest::load(&collection_dir)?;
+    let manifest = Manifest::load(&collection_dir)?;
     if manifest.get(&id).is_some() {
         return Err(OpsError::AlreadyAdded {
             id,
@@ -270,12 +270,19 @@ pub async fn add(
     atomic::sync_dir(&parent).map_err(io("cannot sync", &parent))?;
 
     let stamp = rfc3339(ctx.now);
+    // Both files as they are now (another add may have changed them since the checks above),
+    // the manifest's lock taken before the lock file's, as everywhere.
+    let _manifest_guard =
+        shared_file_guard(ctx, &collection_dir.join(crate::collection::MANIFEST_FILE))?;
+    let mut manifest = Manifest::load(&collection_dir)?;
     // Recorded as given, except that a relative local path is made absolute.
+    manifest.artifacts.retain(|e| e.id != id);
     manifest.artifacts.push(ManifestEntry {
         id: id.clone(),
         upstream: Some(recorded_spec),
         added_at: Some(stamp.clone()),
     });
+    let _lock_guard = shared_file_guard(ctx, &collection_dir.join(crate::collection::LOCK_FILE))?;
     let mut lock = Lock::load(&collection_dir)?;
     lock.upsert(LockEntry {
         id: id.clone(),
@@ -401,8 +408,9 @@ pub async fn deploy(
     let manifest = Manifest::load(&collection_dir)?;
     let lock = Lock::load(&collection_dir)?;
     check_project_links(&ctx.home, project).await?;
-    let mut records = DeploymentFile::load(project)?;
+    let records = DeploymentFile::load(project)?;
     let claude = project.join(".claude");
+    let mut new_records = Vec::new();
     let mut out = Vec::new();
     // Check everything first, so a refusal for one artifact leaves the project untouched.
     let mut plan = Vec::new();
@@ -492,8 +500,7 @@ pub async fn deploy(
             snapshot_id: version.as_ref().map(|v| v.commit_id.to_string()),
             version_tag: version.as_ref().and_then(|v| v.version_tag.clone()),
         };
-        records.deployed.retain(|r| &r.id() != id);
-        records.deployed.push(record);
+        new_records.push(record);
         out.push(Deployed {
             id: id.clone(),
             path: dest,
@@ -502,8 +509,18 @@ pub async fn deploy(
             snapshot_id: version.map(|v| v.commit_id.to_string()),
         });
     }
-    records.deployed.sort_by_key(DeploymentRecord::id);
-    records.save(project)?;
+    // Applied to the records as they are now: another writer may have changed other entries
+    // since they were read above.
+    {
+        let _guard = shared_file_guard(ctx, &DeploymentFile::path_in(project))?;
+        let mut current = DeploymentFile::load(project)?;
+        for record in new_records {
+            current.deployed.retain(|r| r.id() != record.id());
+            current.deployed.push(record);
+        }
+        current.deployed.sort_by_key(DeploymentRecord::id);
+        current.save(project)?;
+    }
     if let Some(e) = failure {
         recorder.finish().await;
         return Err(e);
@@ -1238,6 +1255,19 @@ pub async fn tag(
     let tagged = versions.tag(id, &target.content_hash, tag, force).await;
     versions.close().await;
     Ok(tagged?)
+}
+
+/// The lock that serialises load → change → save of `file` (see [`apply::lock_shared_file`]).
+pub(crate) fn shared_file_guard(
+    ctx: &Context,
+    file: &Path,
+) -> Result<crate::apply::ArtifactLock, OpsError> {
+    Ok(crate::apply::lock_shared_file(
+        &ctx.home.root().join("locks"),
+        file,
+        ctx.lock_timeout,
+        ctx.now,
+    )?)
 }
 
 /// Refuses to write into `project` when a folder of its `.claude/` leads out of it through a

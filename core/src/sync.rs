@@ -847,6 +847,7 @@ fn update_baseline(ctx: &Context, c: &Commit<'_>, result: ContentHash) -> Result
     match c.direction {
         Direction::UpstreamToCollection => {
             let dir = ctx.home.collection_dir(c.collection)?;
+            let _guard = ops::shared_file_guard(ctx, &dir.join(crate::collection::LOCK_FILE))?;
             let mut lock = Lock::load(&dir)?;
             let Some(upstream) = &c.sides.upstream else {
                 return Ok(());
@@ -868,6 +869,7 @@ fn update_baseline(ctx: &Context, c: &Commit<'_>, result: ContentHash) -> Result
             let Some(project) = c.project else {
                 return Ok(());
             };
+            let _guard = ops::shared_file_guard(ctx, &DeploymentFile::path_in(project))?;
             let mut records = DeploymentFile::load(project)?;
             let Some(record) = records.deployed.iter_mut().find(|r| &r.id() == c.id) else {
                 return Ok(());
