@@ -5,7 +5,8 @@
 #   Debian packages   binaryen (wasm-opt for release bundles); on the debian toolchain route
 #                     rustc-web cargo-web rust-web-src lld-22 rust-web-llvm (+ clippy/rustfmt
 #                     for tests);
-#                     chromium for the browser tests.
+#                     chromium for the browser tests, openssh-server/-client for the ssh
+#                     upstream tests.
 #   crates.io         cargo-leptos 0.3.11 (no_downloads), wasm-bindgen-cli = the version in
 #                     Cargo.lock, cargo-nextest when missing.
 #   npm               playwright-core from end2end/package-lock.json.
@@ -52,7 +53,7 @@ if ! { command -v rustc >/dev/null 2>&1 && sysroot="$(rustc --print sysroot 2>/d
   [ "$mode" = test ] && need_deb rust-web-clippy rustfmt-web
 fi
 need_deb binaryen pkg-config gcc libc6-dev libssl-dev zlib1g-dev
-[ "$mode" = test ] && need_deb chromium
+[ "$mode" = test ] && need_deb chromium openssh-server openssh-client
 install_debs
 
 # shellcheck source=scripts/toolchain.sh

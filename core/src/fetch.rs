@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::display;
 use crate::hash;
+use crate::ssh::{self, SshAttempt};
 use crate::upstream::{RefSpec, UpstreamSpec};
 use crate::upstream_tree::{self, BadName, Limits};
 
@@ -199,9 +200,10 @@ impl UpstreamCache {
                 message: e.message().to_owned(),
             })?
         };
+        let attempt = SshAttempt::default();
         let remote_err = |e: git2::Error| FetchError::Remote {
             location: location.clone(),
-            message: e.message().to_owned(),
+            message: ssh::explain(&e, &location, &attempt),
         };
         with_retry(settings.retry, || {
             let mut remote = repo.remote_anonymous(&location)?;
@@ -209,7 +211,7 @@ impl UpstreamCache {
             let default_branch = {
                 let connection = remote.connect_auth(
                     Direction::Fetch,
-                    Some(callbacks(&location, settings)),
+                    Some(callbacks(&location, settings, &attempt)),
                     None,
                 )?;
                 connection
@@ -218,7 +220,7 @@ impl UpstreamCache {
                     .and_then(|b| b.as_str().ok().map(str::to_owned))
             };
             let mut options = FetchOptions::new();
-            options.remote_callbacks(callbacks(&location, settings));
+            options.remote_callbacks(callbacks(&location, settings, &attempt));
             options.download_tags(git2::AutotagOption::All);
             remote.fetch(
                 &[
@@ -573,14 +575,18 @@ pub fn remote_commit(
     settings: &FetchSettings,
 ) -> Result<Option<String>, FetchError> {
     let location = spec.fetch_location();
+    let attempt = SshAttempt::default();
     let remote_err = |e: git2::Error| FetchError::Remote {
         location: location.clone(),
-        message: e.message().to_owned(),
+        message: ssh::explain(&e, &location, &attempt),
     };
     with_retry(settings.retry, || {
         let mut remote = git2::Remote::create_detached(location.as_str())?;
-        let connection =
-            remote.connect_auth(Direction::Fetch, Some(callbacks(&location, settings)), None)?;
+        let connection = remote.connect_auth(
+            Direction::Fetch,
+            Some(callbacks(&location, settings, &attempt)),
+            None,
+        )?;
         let heads = connection.list()?;
         let find = |name: &str| {
             heads
@@ -599,8 +605,16 @@ pub fn remote_commit(
     .map_err(remote_err)
 }
 
-fn callbacks<'a>(location: &str, settings: &'a FetchSettings) -> RemoteCallbacks<'a> {
+fn callbacks<'a>(
+    location: &str,
+    settings: &'a FetchSettings,
+    attempt: &'a SshAttempt,
+) -> RemoteCallbacks<'a> {
     let mut cb = RemoteCallbacks::new();
+    if ssh::is_ssh(location) {
+        ssh::install(&mut cb, attempt);
+        return cb;
+    }
     let github = location.starts_with("https://github.com/");
     if let (true, Some(token)) = (github, settings.github_token.as_deref()) {
         let mut tried = false;

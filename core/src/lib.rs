@@ -53,6 +53,7 @@ pub mod ops;
 pub mod projects;
 pub mod records;
 pub mod sides;
+pub mod ssh;
 pub mod statcache;
 pub mod store;
 pub mod sync;

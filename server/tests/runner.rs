@@ -7,4 +7,5 @@ mod hostile;
 mod http;
 mod otel;
 mod restart;
+mod ssh;
 mod sync;
