@@ -273,6 +273,62 @@ pub fn find(
     }))
 }
 
+/// Which project a merge's pair of tiers involves (`None` for upstream ↔ collection), and
+/// whether its result goes into that project (`true`) or into the collection.
+fn pair_of(direction: Direction, project: Option<&Path>) -> (Option<PathBuf>, bool) {
+    let project = project.map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()));
+    match direction {
+        Direction::UpstreamToCollection => (None, false),
+        Direction::CollectionToProject => (project, true),
+        Direction::ProjectToCollection => (project, false),
+    }
+}
+
+impl PendingMerge {
+    fn pair(&self) -> (Option<PathBuf>, bool) {
+        match self.direction.parse::<Direction>() {
+            Ok(d) => pair_of(d, self.project.as_deref()),
+            // Unknown to this version: treat it as the collection's, the safe side.
+            Err(_) => (None, false),
+        }
+    }
+}
+
+/// The pending merge that stands in the way of a sync of `id` in `direction`: one of the same
+/// pair of tiers (upstream ↔ collection, or the collection ↔ that project), or one whose result
+/// goes into the same tier (two merges into one copy would overwrite each other). A merge kept
+/// for another project, or for the other pair, blocks nothing here.
+pub fn blocking(
+    home: &crate::home::Home,
+    id: &ArtifactId,
+    collection: &str,
+    direction: Direction,
+    project: Option<&Path>,
+) -> Result<Option<PendingMerge>, OpsError> {
+    let (pair, into_project) = pair_of(direction, project);
+    let target = into_project.then(|| pair.clone()).flatten();
+    Ok(list(home, id, collection)?.into_iter().find(|m| {
+        let (m_pair, m_into_project) = m.pair();
+        let m_target = m_into_project.then(|| m_pair.clone()).flatten();
+        m_pair == pair || m_target == target
+    }))
+}
+
+/// The pending merge whose result goes into the collection (`project: None`) or into that
+/// project: what blocks a rollback of that copy.
+pub fn into_tier(
+    home: &crate::home::Home,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+) -> Result<Option<PendingMerge>, OpsError> {
+    let target = project.map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()));
+    Ok(list(home, id, collection)?.into_iter().find(|m| {
+        let (m_pair, m_into_project) = m.pair();
+        m_into_project.then_some(m_pair).flatten() == target
+    }))
+}
+
 /// Like [`find`], but no pending merge is an error.
 fn pending(
     ctx: &Context,
@@ -360,21 +416,39 @@ pub(crate) async fn create(
     fs::rename(&staged, &dir).map_err(io("cannot keep the pending merge in", &dir))?;
     merge.dir = dir.clone();
     if let Some(project) = req.project {
-        set_pending_in_record(project, req.id, &paths)?;
+        set_pending_in_record(ctx, project, req.id, &paths)?;
     }
     Ok(dir)
 }
 
+/// Notes the files of a pending merge in the project's record (under the records file's lock,
+/// on the file as it is now). Emptied by an abort, the status goes back to what the copy on disk
+/// says against the baseline, which the merge never moved.
 fn set_pending_in_record(
+    ctx: &Context,
     project: &Path,
     id: &ArtifactId,
     paths: &[String],
 ) -> Result<(), OpsError> {
+    let _guard = crate::ops::shared_file_guard(ctx, &DeploymentFile::path_in(project))?;
     let mut records = DeploymentFile::load(project)?;
     if let Some(r) = records.deployed.iter_mut().find(|r| &r.id() == id) {
         r.pending_conflicts = paths.to_vec();
         if !paths.is_empty() {
             r.sync_status = RecordedStatus::Conflict;
+        } else if r.sync_status == RecordedStatus::Conflict {
+            let on_disk = r
+                .artifact_path
+                .as_deref()
+                .and_then(|rel| crate::hash::hash_path(&project.join(rel)).ok())
+                .map(|h| h.to_hex());
+            let edited = on_disk.is_none() || on_disk != r.content_hash;
+            r.local_modifications = edited;
+            r.sync_status = if edited {
+                RecordedStatus::Modified
+            } else {
+                RecordedStatus::Synced
+            };
         }
         records.save(project)?;
     }
@@ -541,6 +615,8 @@ pub async fn continue_merge(
             Tier::Collection(collection.to_owned()),
         ),
     };
+    // Held until the merge is applied and its folder removed (see `sync::commit`).
+    let held = crate::ops::lock_tier(ctx, &target_tier, id)?;
     let sides = Sides {
         target_path,
         target_tier,
@@ -572,6 +648,7 @@ pub async fn continue_merge(
             origin: ChangeOrigin::Merge,
             snapshot: None,
         },
+        &held,
     )
     .await?;
     recorder
@@ -604,7 +681,7 @@ pub async fn abort_merge(
         .finish_conflict(merge.conflict_record, "aborted", None, ctx.now)
         .await;
     if let Some(p) = &merge.project {
-        set_pending_in_record(p, id, &[])?;
+        set_pending_in_record(ctx, p, id, &[])?;
     }
     remove(&merge)?;
     Ok(Finished {

@@ -492,7 +492,7 @@ pub async fn deploy(
                 .map(|l| l.reference.clone())
                 .filter(|r| r != "latest"),
             upstream_sha: locked.map(|l| l.commit.clone()),
-            last_upstream_check: None,
+            last_upstream_check: locked.map(|l| l.fetched_at.clone()),
             pending_conflicts: Vec::new(),
             last_modified_check: Some(stamp),
             modification_detected_at: None,
@@ -569,19 +569,6 @@ pub fn lock_tier(ctx: &Context, tier: &Tier, id: &ArtifactId) -> Result<Artifact
         ctx.lock_timeout,
         ctx.now,
     )?)
-}
-
-/// `id`'s lock in `tier` if nobody holds it now (for best-effort housekeeping).
-pub(crate) fn try_lock_tier(ctx: &Context, tier: &Tier, id: &ArtifactId) -> Option<ArtifactLock> {
-    let (key, what) = tier_key(tier, id);
-    ArtifactLock::acquire(
-        &ctx.home.root().join("locks"),
-        &key,
-        &what,
-        std::time::Duration::ZERO,
-        ctx.now,
-    )
-    .ok()
 }
 
 /// A file-name-safe key for `id` in `tier`, and how to name it to a user.
@@ -665,6 +652,19 @@ impl Recorder {
             Err(e) => {
                 self.warnings
                     .push(format!("could not record the version of {artifact}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// The tag of the recorded version of `id` with this content hash, if it has one.
+    pub(crate) async fn tag_of(&mut self, id: &ArtifactId, content_hash: &str) -> Option<String> {
+        let versions = self.versions.as_ref()?;
+        match versions.get(id, content_hash).await {
+            Ok(v) => v.and_then(|v| v.version_tag),
+            Err(e) => {
+                self.warnings
+                    .push(format!("could not read the versions of {id}: {e}"));
                 None
             }
         }
@@ -1074,6 +1074,8 @@ pub struct MigrateReport {
 pub async fn migrate(ctx: &Context, project: &Path) -> Result<MigrateReport, OpsError> {
     let home = &ctx.home;
     let path = DeploymentFile::path_in(project);
+    // Read, translated and saved as one change: a sync or deploy meanwhile waits.
+    let _guard = shared_file_guard(ctx, &path)?;
     let before = match fs::read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -1372,7 +1374,7 @@ pub async fn rollback(
             collection: collection.to_owned(),
         });
     }
-    if let Some(pending) = crate::conflicts::find(&ctx.home, id, collection, project)? {
+    if let Some(pending) = crate::conflicts::into_tier(&ctx.home, id, collection, project)? {
         return Err(OpsError::PendingMerge {
             id: id.clone(),
             path: pending.dir,

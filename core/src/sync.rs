@@ -19,7 +19,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::apply;
+use crate::apply::{self, ArtifactLock};
 use crate::artifact::ArtifactId;
 use crate::collection::{Lock, LockEntry, Manifest};
 use crate::conflicts;
@@ -314,14 +314,57 @@ pub(crate) struct Sides {
     pub upstream: Option<UpstreamPoint>,
 }
 
+/// How many times a sync is planned again when another writer changed its target between the
+/// plan and the apply (each time it waited for that writer's lock, so each try sees its result).
+const REPLANS: u32 = 8;
+
 /// Plans a sync and, unless it is a dry run, applies it.
+///
+/// When another writer (a worker, a server job, another process) changes the target after this
+/// sync read it, nothing of this plan is written: the sync reads all three sides again, after
+/// that writer's lock is released, and plans against what is there now, so it waits its turn
+/// instead of failing. After [`REPLANS`] such turns it gives up with [`OpsError::TargetChanged`].
 pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
+    let mut replans = 0;
+    loop {
+        match sync_once(ctx, req).await {
+            Err(OpsError::TargetChanged { .. }) if replans < REPLANS => {
+                replans += 1;
+                tracing::debug!(id = %req.id, replans, "target changed under the plan; planning again");
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
     if req.direction.needs_project() && req.project.is_none() {
         return Err(OpsError::ProjectRequired {
             direction: req.direction.as_str(),
         });
     }
-    if let Some(pending) = conflicts::find(&ctx.home, req.id, req.collection, req.project)? {
+    // A sync that writes holds its target's lock from before it reads anything until its
+    // records are written: the three sides it plans from are then one consistent state (no
+    // other writer's install without its baseline, or baseline without its install), and
+    // writers of one artifact take turns. Dry runs only read.
+    let held = if req.dry_run {
+        None
+    } else {
+        let target = match req.direction {
+            Direction::CollectionToProject => {
+                Tier::Project(req.project.map(Path::to_owned).unwrap_or_default())
+            }
+            _ => Tier::Collection(req.collection.to_owned()),
+        };
+        Some(ops::lock_tier(ctx, &target, req.id)?)
+    };
+    if let Some(pending) = conflicts::blocking(
+        &ctx.home,
+        req.id,
+        req.collection,
+        req.direction,
+        req.project,
+    )? {
         return Err(OpsError::PendingMerge {
             id: req.id.clone(),
             path: pending.dir,
@@ -348,21 +391,22 @@ pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, Op
         pending: None,
         warnings: Vec::new(),
     };
-    if !req.dry_run && plan.outcome == Outcome::UpToDate {
+    let Some(held) = held else {
+        return Ok(report);
+    };
+    if plan.outcome == Outcome::UpToDate {
         // A sync killed after its install swapped the target in, but before the staging
-        // folder went, is re-run up to date: clear that folder here, as no install will. Only
-        // while nobody else holds the target (then it may be their install's folder).
-        if let Some(_lock) = ops::try_lock_tier(ctx, &sides.target_tier, req.id) {
-            apply::sweep_staging(&sides.target_path);
-        }
+        // folder went, is re-run up to date: clear that folder here, as no install will (the
+        // lock held says no install of another writer is under way).
+        apply::sweep_staging(&sides.target_path);
     }
-    if req.dry_run || matches!(plan.outcome, Outcome::UpToDate | Outcome::Diverged) {
+    if matches!(plan.outcome, Outcome::UpToDate | Outcome::Diverged) {
         return Ok(report);
     }
 
     timed(
         req.phase(Phase::Apply)?,
-        apply_plan(ctx, req, &sides, plan, report),
+        apply_plan(ctx, req, &sides, plan, report, &held),
     )
     .await
 }
@@ -374,6 +418,7 @@ async fn apply_plan(
     sides: &Sides,
     plan: Plan,
     mut report: SyncReport,
+    held: &ArtifactLock,
 ) -> Result<SyncReport, OpsError> {
     let mut recorder = Recorder::open(&ctx.home).await;
     let target_version = record_sides(ctx, req, sides, &mut recorder).await;
@@ -404,6 +449,7 @@ async fn apply_plan(
             origin,
             snapshot: target_version,
         },
+        held,
     )
     .await?;
     report.applied = true;
@@ -787,14 +833,15 @@ pub(crate) struct Commit<'a> {
     pub snapshot: Option<String>,
 }
 
-/// Under the target's lock: checks the target is still what was planned against, installs the
+/// Under the target's lock (`_held`, taken by the caller before it read the sides): checks the
+/// target is still what was planned against (an editor may have written it), installs the
 /// result atomically, records it, and moves the baseline to the source's version.
 pub(crate) async fn commit(
     ctx: &Context,
     recorder: &mut Recorder,
     c: &Commit<'_>,
+    _held: &ArtifactLock,
 ) -> Result<ContentHash, OpsError> {
-    let _lock = ops::lock_tier(ctx, &c.sides.target_tier, c.id)?;
     let now_on_disk = if fs::symlink_metadata(&c.sides.target_path).is_ok() {
         Some(crate::hash::hash_path(&c.sides.target_path)?)
     } else {
@@ -836,12 +883,25 @@ pub(crate) async fn commit(
         }
         _ => c.sides.target_hash.unwrap_or(c.sides.source_hash),
     };
-    update_baseline(ctx, c, result_hash)?;
+    let source_tag = match c.direction {
+        Direction::CollectionToProject => {
+            recorder.tag_of(c.id, &c.sides.source_hash.to_hex()).await
+        }
+        _ => None,
+    };
+    update_baseline(ctx, c, result_hash, source_tag)?;
     Ok(result_hash)
 }
 
-/// Records the source's version as the pair's new baseline.
-fn update_baseline(ctx: &Context, c: &Commit<'_>, result: ContentHash) -> Result<(), OpsError> {
+/// Records the source's version as the pair's new baseline. Into a project, the record also
+/// takes what the collection's copy came from (the lock's ref, commit and fetch time) and the
+/// deployed version's tag, as a deploy writes them.
+fn update_baseline(
+    ctx: &Context,
+    c: &Commit<'_>,
+    result: ContentHash,
+    source_tag: Option<String>,
+) -> Result<(), OpsError> {
     let source = c.sides.source_hash.to_hex();
     let stamp = rfc3339(ctx.now);
     match c.direction {
@@ -903,6 +963,15 @@ fn update_baseline(ctx: &Context, c: &Commit<'_>, result: ContentHash) -> Result
             record.last_modified_check = Some(stamp.clone());
             if c.direction == Direction::CollectionToProject {
                 record.deployed_at = Some(stamp);
+                let lock = Lock::load(&ctx.home.collection_dir(c.collection)?)?;
+                let locked = lock.get(c.id);
+                record.upstream_ref = locked.map(|l| l.reference.clone());
+                record.upstream_version = locked
+                    .map(|l| l.reference.clone())
+                    .filter(|r| r != "latest");
+                record.upstream_sha = locked.map(|l| l.commit.clone());
+                record.last_upstream_check = locked.map(|l| l.fetched_at.clone());
+                record.version_tag = source_tag;
             }
             if let Some(snapshot) = &c.snapshot {
                 record.snapshot_id = Some(snapshot.clone());

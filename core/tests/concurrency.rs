@@ -154,3 +154,69 @@ fn parallel_deploys_syncs_and_updates_never_lose_a_shared_entry() {
         report.rows
     );
 }
+
+/// Writers of one artifact (two `update` processes, a job and the CLI) wait their turn: each
+/// plans again against what the one before it wrote, and none fails with "run it again". The
+/// collection's own edit is merged once, not re-merged or lost.
+#[test]
+fn writers_of_one_artifact_wait_their_turn_instead_of_failing() {
+    let up = GitRepo::new();
+    up.write("skills/one/SKILL.md", "# One\n\nBody.\n");
+    up.commit("v1");
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let ctx = ctx(&home, tmp.path());
+    let spec = format!("{}#skills/one", up.path().display());
+    block_on(ops::add(&ctx, &spec, None, None, "default")).unwrap();
+    let copy = home.join("collections/default/skills/one/SKILL.md");
+    std::fs::write(&copy, "# One\n\nBody.\n\nMy note.\n").unwrap();
+    up.write("skills/one/SKILL.md", "# One, v2\n\nBody.\n");
+    let v2 = up.commit("v2");
+
+    let id: ArtifactId = "skill:one".parse().unwrap();
+    let barrier = std::sync::Barrier::new(N);
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..N)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    block_on(sync::sync(
+                        &ctx,
+                        &SyncRequest {
+                            id: &id,
+                            direction: Direction::UpstreamToCollection,
+                            project: None,
+                            collection: "default",
+                            strategy: Strategy::Auto,
+                            dry_run: false,
+                            on_phase: None,
+                        },
+                    ))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let outcomes: Vec<String> = results
+        .iter()
+        .map(|r| match r {
+            Ok(report) => report.outcome.as_str().to_owned(),
+            Err(e) => format!("error: {e}"),
+        })
+        .collect();
+    assert!(
+        outcomes.iter().all(|o| !o.starts_with("error")),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|o| *o == "merged").count(),
+        1,
+        "merged once, then up to date: {outcomes:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        "# One, v2\n\nBody.\n\nMy note.\n"
+    );
+    let lock = Lock::load(&home.join("collections/default")).unwrap();
+    assert_eq!(lock.get(&id).unwrap().commit, v2);
+}

@@ -794,3 +794,158 @@ fn every_direction_and_type_fast_forwards_merges_and_settles_conflicts() {
         }
     }
 }
+
+/// A pending merge belongs to one pair of tiers and blocks only that pair: merges kept for two
+/// projects block neither the upstream's sync into the collection nor a rollback of the
+/// collection, but do block their own project's syncs; an abort puts the project's record back
+/// to what its copy says; a later deploy sync brings the record's upstream fields up to date.
+#[test]
+fn a_pending_merge_blocks_only_its_own_pair() {
+    let w = deployed_world();
+    let planner = id("agent:planner");
+    deploy(&w.ctx, std::slice::from_ref(&planner), &w.p2, "default").unwrap();
+    let file = main_file("agent:planner");
+    edit(&w.collection(file), "Plan the work.\nCollection line.\n");
+    for p in [&w.p1, &w.p2] {
+        edit(
+            &p.join(".claude").join(file),
+            "Plan the work.\nProject line.\n",
+        );
+        let r = run(
+            &w,
+            "agent:planner",
+            Direction::CollectionToProject,
+            Some(p),
+            Strategy::Auto,
+            false,
+        )
+        .unwrap();
+        assert_eq!(r.outcome, Outcome::Conflict);
+        let records = DeploymentFile::load(p).unwrap();
+        assert_eq!(
+            records.get(&planner).unwrap().sync_status,
+            skillmeat_core::records::RecordedStatus::Conflict
+        );
+    }
+    let collection_before = hash::hash_path(&w.collection(file)).unwrap().to_hex();
+
+    // The upstream moves: its sync into the collection is not the projects' business.
+    w.up.write(file, "Upstream first.\nPlan the work.\n");
+    let v2 = w.up.commit("v2");
+    let r = run(
+        &w,
+        "agent:planner",
+        Direction::UpstreamToCollection,
+        None,
+        Strategy::Auto,
+        false,
+    )
+    .unwrap();
+    assert_eq!(r.outcome, Outcome::Merged, "{r:?}");
+    assert_eq!(
+        read(&w.collection(file)),
+        "Upstream first.\nPlan the work.\nCollection line.\n"
+    );
+    // Nor is a rollback of the collection.
+    let back = block_on(ops::rollback(
+        &w.ctx,
+        &planner,
+        "default",
+        None,
+        &collection_before,
+    ))
+    .unwrap();
+    assert!(back.changed);
+    // Their own pair stays blocked, either way.
+    for direction in [
+        Direction::CollectionToProject,
+        Direction::ProjectToCollection,
+    ] {
+        assert!(
+            matches!(
+                run(
+                    &w,
+                    "agent:planner",
+                    direction,
+                    Some(&w.p1),
+                    Strategy::Auto,
+                    false
+                ),
+                Err(OpsError::PendingMerge { .. })
+            ),
+            "{direction}"
+        );
+    }
+
+    // Abort in p1: the record no longer says `conflict`; the copy has edits, so `modified`.
+    block_on(conflicts::abort_merge(
+        &w.ctx,
+        &planner,
+        "default",
+        Some(&w.p1),
+    ))
+    .unwrap();
+    let record = DeploymentFile::load(&w.p1)
+        .unwrap()
+        .get(&planner)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        record.sync_status,
+        skillmeat_core::records::RecordedStatus::Modified
+    );
+    assert!(record.pending_conflicts.is_empty());
+    // p2's merge is still there, and still its own.
+    assert!(
+        conflicts::find(&w.ctx.home, &planner, "default", Some(&w.p2))
+            .unwrap()
+            .is_some()
+    );
+
+    // Into p1 again, taking the collection's (tagged) version: the record follows the lock.
+    let r = run(
+        &w,
+        "agent:planner",
+        Direction::UpstreamToCollection,
+        None,
+        Strategy::Theirs,
+        false,
+    )
+    .unwrap();
+    assert!(r.applied, "{r:?}");
+    block_on(ops::tag(
+        &w.ctx, &planner, "default", "golden-2", None, false,
+    ))
+    .unwrap();
+    let r = run(
+        &w,
+        "agent:planner",
+        Direction::CollectionToProject,
+        Some(&w.p1),
+        Strategy::Theirs,
+        false,
+    )
+    .unwrap();
+    assert!(r.applied, "{r:?}");
+    let lock =
+        skillmeat_core::collection::Lock::load(&w.ctx.home.collection_dir("default").unwrap())
+            .unwrap();
+    let locked = lock.get(&planner).unwrap();
+    assert_eq!(locked.commit, v2);
+    let record = DeploymentFile::load(&w.p1)
+        .unwrap()
+        .get(&planner)
+        .unwrap()
+        .clone();
+    assert_eq!(record.upstream_sha.as_deref(), Some(v2.as_str()));
+    assert_eq!(record.upstream_ref.as_deref(), Some("latest"));
+    assert_eq!(
+        record.last_upstream_check.as_deref(),
+        Some(locked.fetched_at.as_str())
+    );
+    assert_eq!(record.version_tag.as_deref(), Some("golden-2"));
+    assert_eq!(
+        record.sync_status,
+        skillmeat_core::records::RecordedStatus::Synced
+    );
+}
