@@ -8,4 +8,5 @@ mod http;
 mod otel;
 mod restart;
 mod ssh;
+mod stress;
 mod sync;

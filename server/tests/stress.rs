@@ -1,0 +1,317 @@
+//! A long history replayed as users run it: 42 artifacts (skills, commands, agents) from one
+//! upstream, all deployed into one project, edited in both tiers, then 20 upstream commits that
+//! each change many of them, each taken with `update --all --project P --yes --jobs 8`. After
+//! every step every file is checked against `git merge-file` on the same three versions, every
+//! lock entry and deployment record against the versions the model says are the baselines, and
+//! `drift` against the statuses those imply. Conflicts are aborted and come back the next step.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use skillmeat_core::artifact::ArtifactId;
+use skillmeat_core::collection::Lock;
+use skillmeat_core::hash;
+use skillmeat_core::records::DeploymentFile;
+use skillmeat_testutils::git::GitRepo;
+
+use crate::cli::{skillmeat, text};
+
+const PER_KIND: usize = 14;
+const STEPS: usize = 20;
+const LINES: usize = 12;
+
+/// A small deterministic generator (the same history on every run).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from((self.0 >> 33) % n as u64).unwrap()
+    }
+}
+
+struct Art {
+    id: ArtifactId,
+    /// The file inside the upstream (and inside a tier's `.claude/` or collection folder).
+    rel: String,
+    up: String,
+    /// The upstream version last taken into the collection: the next upstream merge's base.
+    base_c: String,
+    coll: String,
+    /// The collection version last deployed: the next project merge's base.
+    base_p: String,
+    proj: String,
+}
+
+/// `git merge-file -p ours base theirs`: the result, and whether it conflicted.
+fn merge_file(ours: &str, base: &str, theirs: &str) -> (String, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let (o, b, t) = (write("o", ours), write("b", base), write("t", theirs));
+    let out = Command::new("git")
+        .args(["merge-file", "-p"])
+        .args([&o, &b, &t])
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    assert!(code >= 0, "git merge-file failed");
+    (String::from_utf8(out.stdout).unwrap(), code > 0)
+}
+
+fn set_line(text: &str, line: usize, to: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[line] = to.to_owned();
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// The content hash SkillMeat gives an artifact holding `content` in its main file.
+fn hash_of(art: &Art, content: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = if art.rel.ends_with("/SKILL.md") {
+        let skill = dir.path().join(art.id.name.to_string());
+        std::fs::create_dir(&skill).unwrap();
+        std::fs::write(skill.join("SKILL.md"), content).unwrap();
+        skill
+    } else {
+        let file = dir.path().join(Path::new(&art.rel).file_name().unwrap());
+        std::fs::write(&file, content).unwrap();
+        file
+    };
+    hash::hash_path(&path).unwrap().to_hex()
+}
+
+fn artifact_dir(rel: &str) -> &str {
+    rel.strip_suffix("/SKILL.md").unwrap_or(rel)
+}
+
+#[test]
+fn a_long_history_at_eight_workers_matches_git_merge_file_at_every_step() {
+    for run in 0..2 {
+        replay(0x5eed_0000 + run);
+    }
+}
+
+/// How many three-way merges (both sides edited) and conflicts the history made git do.
+#[derive(Default, Debug)]
+struct Seen {
+    merges: usize,
+    conflicts: usize,
+}
+
+fn replay(seed: u64) {
+    let mut seen = Seen::default();
+    let mut rng = Rng(seed);
+    let up = GitRepo::new();
+    let mut arts = Vec::new();
+    for kind in ["skill", "command", "agent"] {
+        for i in 0..PER_KIND {
+            let name = format!("{kind}{i:02}");
+            let rel = match kind {
+                "skill" => format!("skills/{name}/SKILL.md"),
+                "command" => format!("commands/{name}.md"),
+                _ => format!("agents/{name}.md"),
+            };
+            let text: String = (0..LINES).map(|l| format!("{name} line {l}\n")).collect();
+            up.write(&rel, &text);
+            arts.push(Art {
+                id: format!("{kind}:{name}").parse().unwrap(),
+                rel,
+                up: text.clone(),
+                base_c: text.clone(),
+                coll: text.clone(),
+                base_p: text.clone(),
+                proj: text,
+            });
+        }
+    }
+    up.commit("v0");
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let project = tmp.path().join("proj");
+    std::fs::create_dir_all(&project).unwrap();
+    let p = project.to_str().unwrap();
+    for a in &arts {
+        let spec = format!("{}#{}", up.path().display(), artifact_dir(&a.rel));
+        let o = skillmeat(&home, tmp.path(), &["add", &spec]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let ids: Vec<String> = arts.iter().map(|a| a.id.to_string()).collect();
+    let mut deploy = vec!["deploy"];
+    deploy.extend(ids.iter().map(String::as_str));
+    deploy.extend(["--project", p]);
+    let o = skillmeat(&home, tmp.path(), &deploy);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let collection = home.join("collections/default");
+    let coll_path = |a: &Art| collection.join(&a.rel);
+    let proj_path = |a: &Art| project.join(".claude").join(&a.rel);
+    let edit = |path: PathBuf, text: &str| std::fs::write(path, text).unwrap();
+    // Local edits in both tiers: the collection's at the top, the project's at the bottom.
+    for (i, a) in arts.iter_mut().enumerate() {
+        if i % 3 == 0 {
+            a.coll = set_line(&a.coll, 1, "edited in the collection");
+            edit(coll_path(a), &a.coll);
+        }
+        if i % 4 == 0 {
+            a.proj = set_line(&a.proj, LINES - 1, "edited in the project");
+            edit(proj_path(a), &a.proj);
+        }
+    }
+
+    for step in 1..=STEPS {
+        // Upstream: about a third of the artifacts change a middle line; now and then one
+        // changes a line a local edit holds (a conflict to come) or a neighbour of it.
+        for a in arts.iter_mut() {
+            if rng.below(3) != 0 {
+                continue;
+            }
+            let line = match rng.below(12) {
+                0 => 1,
+                1 => LINES - 1,
+                _ => 3 + rng.below(LINES - 6),
+            };
+            a.up = set_line(&a.up, line, &format!("upstream step {step}"));
+            up.write(&a.rel, &a.up);
+        }
+        if step == STEPS / 2 {
+            // Mid-way, more project edits.
+            for (i, a) in arts.iter_mut().enumerate() {
+                if i % 5 == 1 {
+                    a.proj = set_line(&a.proj, LINES - 2, "edited later in the project");
+                    edit(proj_path(a), &a.proj);
+                }
+            }
+        }
+        up.commit(&format!("step {step}"));
+
+        // What git says each artifact becomes.
+        let mut expected: BTreeMap<String, &'static str> = BTreeMap::new();
+        for a in arts.iter_mut() {
+            let mut result = "ok";
+            if a.up != a.base_c {
+                let (merged, conflict) = merge_file(&a.coll, &a.base_c, &a.up);
+                seen.merges += usize::from(a.coll != a.base_c);
+                seen.conflicts += usize::from(conflict);
+                if conflict {
+                    expected.insert(a.id.to_string(), "conflict-upstream");
+                    continue;
+                }
+                a.coll = merged;
+                a.base_c = a.up.clone();
+            }
+            if a.coll != a.base_p {
+                let (merged, conflict) = merge_file(&a.proj, &a.base_p, &a.coll);
+                seen.merges += usize::from(a.proj != a.base_p);
+                seen.conflicts += usize::from(conflict);
+                if conflict {
+                    result = "conflict-project";
+                } else {
+                    a.proj = merged;
+                    a.base_p = a.coll.clone();
+                }
+            }
+            expected.insert(a.id.to_string(), result);
+        }
+
+        let o = skillmeat(
+            &home,
+            tmp.path(),
+            &[
+                "update",
+                "--all",
+                "--project",
+                p,
+                "--yes",
+                "--jobs",
+                "8",
+                "--json",
+            ],
+        );
+        let rows: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("step {step}: {e}: {}", text(&o)));
+        let any_conflict = expected.values().any(|r| r.starts_with("conflict"));
+        assert_eq!(
+            o.status.code(),
+            Some(if any_conflict { 3 } else { 0 }),
+            "step {step}: {}",
+            text(&o)
+        );
+        for row in rows.as_array().unwrap() {
+            let id = row["id"].as_str().unwrap();
+            let got = row["result"].as_str().unwrap();
+            let want = expected[id];
+            assert_eq!(
+                got == "conflict",
+                want.starts_with("conflict"),
+                "step {step} (seed {seed:x}), {id}: SkillMeat says {got}, git says {want}: {row}"
+            );
+            assert_ne!(got, "error", "step {step}, {id}: {row}");
+        }
+
+        // Every file as git merged it, every baseline where the model has it.
+        let lock = Lock::load(&collection).unwrap();
+        let records = DeploymentFile::load(&project).unwrap();
+        for a in &arts {
+            let on_disk = std::fs::read_to_string(coll_path(a)).unwrap();
+            assert_eq!(on_disk, a.coll, "step {step}: collection copy of {}", a.id);
+            let on_disk = std::fs::read_to_string(proj_path(a)).unwrap();
+            assert_eq!(on_disk, a.proj, "step {step}: project copy of {}", a.id);
+            let entry = lock.get(&a.id).unwrap();
+            assert_eq!(
+                entry.content_hash,
+                hash_of(a, &a.base_c),
+                "step {step}: lock entry of {} is not the upstream version last taken",
+                a.id
+            );
+            let record = records.get(&a.id).unwrap();
+            assert_eq!(
+                record.content_hash.as_deref(),
+                Some(hash_of(a, &a.base_p).as_str()),
+                "step {step}: record of {} is not the version last deployed",
+                a.id
+            );
+        }
+        // Drift agrees with the model.
+        let o = skillmeat(&home, tmp.path(), &["drift", "--project", p, "--json"]);
+        let drift: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(drift["problems"], serde_json::json!([]), "step {step}");
+        for row in drift["rows"].as_array().unwrap() {
+            if row["pair"] != "collection-project" {
+                continue;
+            }
+            let id = row["id"].as_str().unwrap();
+            let a = arts.iter().find(|a| a.id.to_string() == id).unwrap();
+            let (source, target) = (a.coll != a.base_p, a.proj != a.base_p);
+            let want = match (source, target) {
+                (false, false) => "synced",
+                (false, true) => "modified",
+                (true, false) => "outdated",
+                (true, true) => "conflict",
+            };
+            assert_eq!(row["status"], want, "step {step}: drift of {id}: {row}");
+        }
+
+        // Conflicts are left pending; abort them, as a user who decides later would.
+        for (id, result) in &expected {
+            let args: Vec<&str> = match *result {
+                "conflict-upstream" => vec!["resolve", id, "--abort"],
+                "conflict-project" => vec!["resolve", id, "--abort", "--project", p],
+                _ => continue,
+            };
+            let o = skillmeat(&home, tmp.path(), &args);
+            assert!(o.status.success(), "step {step}: {}", text(&o));
+        }
+    }
+    eprintln!("seed {seed:x}: {seen:?}");
+    // The history must keep exercising both: a change that makes it all fast-forwards would
+    // leave this test checking nothing hard.
+    assert!(seen.merges >= 50 && seen.conflicts >= 5, "{seen:?}");
+}
