@@ -315,3 +315,241 @@ fn replay(seed: u64) {
     // leave this test checking nothing hard.
     assert!(seen.merges >= 50 && seen.conflicts >= 5, "{seen:?}");
 }
+
+/// One JSON call to the app with its token.
+async fn call(
+    app: &axum::Router,
+    token: &str,
+    method: axum::http::Method,
+    uri: &str,
+    body: Option<serde_json::Value>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let mut req = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "127.0.0.1:3750")
+        .header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req
+        .body(body.map_or_else(axum::body::Body::empty, |b| {
+            axum::body::Body::from(b.to_string())
+        }))
+        .unwrap();
+    let response = app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Thirty server jobs on thirty artifacts of one collection and project, queued at once, while
+/// the CLI adds, deploys and updates in the same collection and project: every job ends in
+/// success, and every entry each of them wrote is still there at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn server_jobs_and_the_cli_at_once_lose_nothing() {
+    const JOBS: usize = 30;
+    const BY_CLI: usize = 10;
+    let up = GitRepo::new();
+    let name = |i: usize| format!("c{i:02}");
+    for i in 0..JOBS + 2 * BY_CLI {
+        up.write(
+            &format!("commands/{}.md", name(i)),
+            &format!("{} v1\n", name(i)),
+        );
+    }
+    up.commit("v1");
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    let p = project.to_str().unwrap().to_owned();
+    let cli = |args: Vec<String>| {
+        let (home, cwd) = (home.clone(), tmp.path().to_owned());
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = skillmeat(&home, &cwd, &args);
+            assert!(o.status.success(), "{args:?}: {}", text(&o));
+        })
+    };
+    let spec = |i: usize| format!("{}#commands/{}.md", up.path().display(), name(i));
+    // The jobs' artifacts and the CLI's deploys, added and (the jobs') deployed beforehand.
+    for i in 0..JOBS + BY_CLI {
+        cli(vec!["add".into(), spec(i)]).await.unwrap();
+    }
+    let mut deploy: Vec<String> = vec!["deploy".into()];
+    deploy.extend((0..JOBS).map(|i| format!("command:{}", name(i))));
+    deploy.extend(["--project".into(), p.clone()]);
+    cli(deploy).await.unwrap();
+
+    let ctx = skillmeat_core::ops::Context {
+        home: skillmeat_core::home::Home::new(&home),
+        now: std::time::SystemTime::now(),
+        fetch: Default::default(),
+        cwd: tmp.path().to_owned(),
+        lock_timeout: std::time::Duration::from_secs(60),
+    };
+    let (state, runner) = skillmeat::serve::app_state(&home, ctx).await.unwrap();
+    tokio::spawn(runner.run());
+    let token = state.token().to_owned();
+    let app = skillmeat::serve::router(state, home.join("no-site"), "127.0.0.1:0".parse().unwrap());
+
+    for i in 0..JOBS + 2 * BY_CLI {
+        up.write(
+            &format!("commands/{}.md", name(i)),
+            &format!("{} v2\n", name(i)),
+        );
+    }
+    let v2 = up.commit("v2");
+
+    // Round 1: the upstream into the collection by jobs; meanwhile the CLI adds more
+    // artifacts and deploys others, one at a time (each its own process).
+    let queue = |direction: &'static str| {
+        let (app, token, p) = (&app, &token, &p);
+        futures_util::future::join_all((0..JOBS).map(move |i| async move {
+            let mut body = serde_json::json!({
+                "direction": direction,
+                "artifacts": [format!("command:{}", name(i))], "dry_run": false
+            });
+            if direction != "upstream-to-collection" {
+                body["project_path"] = serde_json::json!(p);
+            }
+            let (status, job) = call(
+                app,
+                token,
+                axum::http::Method::POST,
+                "/api/v1/sync/jobs",
+                Some(body),
+            )
+            .await;
+            assert_eq!(status, axum::http::StatusCode::ACCEPTED, "{job}");
+            job["id"].as_i64().unwrap()
+        }))
+    };
+    let wait_all = |ids: Vec<i64>| {
+        let (app, token) = (&app, &token);
+        async move {
+            for id in ids {
+                let started = std::time::Instant::now();
+                loop {
+                    let (_, job) = call(
+                        app,
+                        token,
+                        axum::http::Method::GET,
+                        &format!("/api/v1/sync/jobs/{id}"),
+                        None,
+                    )
+                    .await;
+                    let state = job["state"].as_str().unwrap().to_owned();
+                    if ["success", "conflict", "error", "cancelled"].contains(&state.as_str()) {
+                        assert_eq!(state, "success", "{job}");
+                        break;
+                    }
+                    assert!(
+                        started.elapsed().as_secs() < 120,
+                        "job {id} never ended: {job}"
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+            }
+        }
+    };
+    let cli_round_1 = async {
+        for i in JOBS + BY_CLI..JOBS + 2 * BY_CLI {
+            cli(vec!["add".into(), spec(i)]).await.unwrap();
+        }
+        for i in JOBS..JOBS + BY_CLI {
+            cli(vec![
+                "deploy".into(),
+                format!("command:{}", name(i)),
+                "--project".into(),
+                p.clone(),
+            ])
+            .await
+            .unwrap();
+        }
+    };
+    let (ids, ()) = tokio::join!(queue("upstream-to-collection"), cli_round_1);
+    wait_all(ids).await;
+
+    let dir = home.join("collections/default");
+    let manifest = skillmeat_core::collection::Manifest::load(&dir).unwrap();
+    assert_eq!(
+        manifest.artifacts.len(),
+        JOBS + 2 * BY_CLI,
+        "every add is in collection.toml"
+    );
+    let lock = Lock::load(&dir).unwrap();
+    assert_eq!(
+        lock.artifacts.len(),
+        JOBS + 2 * BY_CLI,
+        "and in collection.lock"
+    );
+    for i in 0..JOBS {
+        let id: ArtifactId = format!("command:{}", name(i)).parse().unwrap();
+        assert_eq!(
+            lock.get(&id).unwrap().commit,
+            v2,
+            "{id}: the job's update is in the lock"
+        );
+    }
+    let records = DeploymentFile::load(&project).unwrap();
+    assert_eq!(
+        records.deployed.len(),
+        JOBS + BY_CLI,
+        "every deploy is in the records"
+    );
+
+    // Round 2: into the project by jobs, and by a CLI `update --all` over the same
+    // artifacts at the same time: two writers of each artifact take turns.
+    let cli_round_2 = cli(vec![
+        "update".into(),
+        "--all".into(),
+        "--project".into(),
+        p.clone(),
+        "--yes".into(),
+        "--jobs".into(),
+        "4".into(),
+    ]);
+    let (ids, done) = tokio::join!(queue("collection-to-project"), cli_round_2);
+    done.unwrap();
+    wait_all(ids).await;
+
+    let records = DeploymentFile::load(&project).unwrap();
+    assert_eq!(records.deployed.len(), JOBS + BY_CLI);
+    for i in 0..JOBS + BY_CLI {
+        let id: ArtifactId = format!("command:{}", name(i)).parse().unwrap();
+        let copy = project.join(format!(".claude/commands/{}.md", name(i)));
+        assert_eq!(
+            std::fs::read_to_string(&copy).unwrap(),
+            format!("{} v2\n", name(i)),
+            "{id}"
+        );
+        let deployed = hash::hash_path(&copy).unwrap().to_hex();
+        assert_eq!(
+            records.get(&id).unwrap().content_hash.as_deref(),
+            Some(deployed.as_str()),
+            "{id}: the record's baseline is what is deployed"
+        );
+    }
+    let (_, drift) = call(
+        &app,
+        &token,
+        axum::http::Method::GET,
+        "/api/v1/drift?check_upstream=true",
+        None,
+    )
+    .await;
+    assert_eq!(drift["problems"], serde_json::json!([]), "{drift}");
+    let drifted: Vec<_> = drift["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] != "synced")
+        .collect();
+    assert!(drifted.is_empty(), "{drifted:?}");
+}
