@@ -50,6 +50,38 @@ pub struct FetchSettings {
     pub github_token: Option<String>,
     /// How much one artifact may bring (checked before anything is written).
     pub limits: Limits,
+    /// While set, each upstream repository is fetched once for everything that shares it
+    /// (one `update --all`, one server job): the artifacts of one repository are all read
+    /// from that one fetch, so they see one state of it, planned and applied alike.
+    pub run: Option<FetchRun>,
+}
+
+/// The upstream repositories fetched so far in one run (see [`FetchSettings::run`]).
+#[derive(Debug, Clone, Default)]
+pub struct FetchRun(std::sync::Arc<std::sync::Mutex<FetchRunState>>);
+
+#[derive(Debug, Default)]
+struct FetchRunState {
+    fetched: std::collections::HashSet<String>,
+    fetches: usize,
+}
+
+impl FetchRun {
+    /// How many fetches the run made (each one a conversation with a remote).
+    pub fn fetches(&self) -> usize {
+        self.0.lock().map_or(0, |s| s.fetches)
+    }
+
+    fn is_fetched(&self, location: &str) -> bool {
+        self.0.lock().is_ok_and(|s| s.fetched.contains(location))
+    }
+
+    fn mark_fetched(&self, location: &str) {
+        if let Ok(mut s) = self.0.lock() {
+            s.fetched.insert(location.to_owned());
+            s.fetches += 1;
+        }
+    }
 }
 
 /// Why fetching or reading an upstream failed.
@@ -201,6 +233,15 @@ impl UpstreamCache {
             })?
         };
         let attempt = SshAttempt::default();
+        // Checked under the lock: a fetch by another worker of this run that just finished
+        // counts.
+        if settings
+            .run
+            .as_ref()
+            .is_some_and(|r| r.is_fetched(&location))
+        {
+            return Ok(UpstreamRepo { repo, location });
+        }
         let remote_err = |e: git2::Error| FetchError::Remote {
             location: location.clone(),
             message: ssh::explain(&e, &location, &attempt),
@@ -242,6 +283,9 @@ impl UpstreamCache {
             Ok(())
         })
         .map_err(remote_err)?;
+        if let Some(run) = &settings.run {
+            run.mark_fetched(&location);
+        }
         Ok(UpstreamRepo { repo, location })
     }
 }

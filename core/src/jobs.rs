@@ -918,6 +918,8 @@ impl Runner {
         let mut log = Vec::new();
         let mut state = JobState::Success;
         let n = job.artifact_ids.len().max(1);
+        // One fetch of each upstream for the whole job.
+        let run = crate::fetch::FetchRun::default();
         for (i, id) in job.artifact_ids.iter().enumerate() {
             if self.store.cancel_requested(job.id).await.unwrap_or(false) {
                 state = JobState::Cancelled;
@@ -926,6 +928,10 @@ impl Runner {
             }
             let ctx = Context {
                 now: SystemTime::now(),
+                fetch: crate::fetch::FetchSettings {
+                    run: Some(run.clone()),
+                    ..self.ctx.fetch.clone()
+                },
                 ..self.ctx.clone()
             };
             let outcome = match job.kind {

@@ -399,6 +399,32 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         // folder went, is re-run up to date: clear that folder here, as no install will (the
         // lock held says no install of another writer is under way).
         apply::sweep_staging(&sides.target_path);
+        // Killed after the install but before the baseline moved, the rerun finds the target
+        // already equal to the source. The baseline must still move to it: left behind, the
+        // next merge would use an older base and bring back what the upstream removed since.
+        if sides.target_hash == Some(sides.source_hash) && sides.base_hash != sides.target_hash {
+            let mut recorder = Recorder::open(&ctx.home).await;
+            commit(
+                ctx,
+                &mut recorder,
+                &Commit {
+                    id: req.id,
+                    direction: req.direction,
+                    collection: req.collection,
+                    project: req.project,
+                    sides: &sides,
+                    result: sides.target.as_ref(),
+                    origin: ChangeOrigin::Sync,
+                    snapshot: None,
+                },
+                &held,
+            )
+            .await?;
+            let mut report = report;
+            report.base = Some(sides.source_hash.to_hex());
+            report.warnings = recorder.finish().await;
+            return Ok(report);
+        }
     }
     if matches!(plan.outcome, Outcome::UpToDate | Outcome::Diverged) {
         return Ok(report);

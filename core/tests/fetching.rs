@@ -17,6 +17,7 @@ fn settings() -> FetchSettings {
         },
         github_token: None,
         limits: LIMITS,
+        run: None,
     }
 }
 

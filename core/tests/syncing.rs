@@ -949,3 +949,65 @@ fn a_pending_merge_blocks_only_its_own_pair() {
         skillmeat_core::records::RecordedStatus::Synced
     );
 }
+
+/// Killed after installing an upstream version but before moving the baseline, the rerun finds
+/// the copy already at that version. It must still move the baseline: otherwise the next merge
+/// uses the older base, and a change the upstream then reverts comes back.
+#[test]
+fn a_copy_already_at_the_source_moves_the_baseline_so_a_revert_is_not_undone() {
+    let w = deployed_world();
+    let planner = id("agent:planner");
+    let file = main_file("agent:planner");
+    w.up.write(file, "Plan the work.\nStep two.\n");
+    let v2 = w.up.commit("v2");
+    // What a sync killed between its install and its baseline leaves: the new copy, the old lock.
+    edit(&w.collection(file), "Plan the work.\nStep two.\n");
+    let r = run(
+        &w,
+        "agent:planner",
+        Direction::UpstreamToCollection,
+        None,
+        Strategy::Auto,
+        false,
+    )
+    .unwrap();
+    assert_eq!(r.outcome, Outcome::UpToDate);
+    let lock =
+        skillmeat_core::collection::Lock::load(&w.ctx.home.collection_dir("default").unwrap())
+            .unwrap();
+    assert_eq!(
+        lock.get(&planner).unwrap().commit,
+        v2,
+        "the baseline caught up"
+    );
+
+    // The upstream reverts step two: the collection follows it.
+    w.up.write(file, "Plan the work.\n");
+    w.up.commit("v3: revert");
+    let r = run(
+        &w,
+        "agent:planner",
+        Direction::UpstreamToCollection,
+        None,
+        Strategy::Auto,
+        false,
+    )
+    .unwrap();
+    assert_eq!(r.outcome, Outcome::FastForward, "{r:?}");
+    assert_eq!(read(&w.collection(file)), "Plan the work.\n");
+
+    // The same into a project: a copy already at the collection's version moves its record.
+    edit(&project_file(&w, file), "Plan the work.\n");
+    let r = to_project(&w, "agent:planner", Strategy::Auto).unwrap();
+    assert_eq!(r.outcome, Outcome::UpToDate);
+    let record = DeploymentFile::load(&w.p1)
+        .unwrap()
+        .get(&planner)
+        .unwrap()
+        .clone();
+    let collection_hash = hash::hash_path(&w.collection(file)).unwrap().to_hex();
+    assert_eq!(
+        record.content_hash.as_deref(),
+        Some(collection_hash.as_str())
+    );
+}

@@ -66,6 +66,9 @@ pub struct SyncBenchArgs {
     /// Outdated skills for the `update --all` measurement.
     #[arg(long, default_value_t = 100)]
     pub skills: usize,
+    /// Skills of one upstream for the fleet measurement (10 changed, then all).
+    #[arg(long, default_value_t = 200)]
+    pub fleet: usize,
 }
 
 #[derive(Debug, Args)]

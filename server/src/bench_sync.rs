@@ -283,5 +283,156 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
             String::from_utf8_lossy(&update.stdout)
         )));
     }
+    fleet(&root.join("fleet"), args.fleet)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `update --all` (plan, then apply, as the command runs it) over `n` skills of one upstream:
+/// with 10 changed, its time and how many fetches it made; with all changed, 8 workers against
+/// 1, whose results must agree. Beside it, one `git fetch` of that upstream, in the same run.
+fn fleet(root: &Path, n: usize) -> Result<(), CommandError> {
+    use skillmeat_core::fetch::FetchRun;
+
+    use crate::sync_cmd::{UpdateRun, update_many};
+    let upstream = root.join("upstream");
+    fs::create_dir_all(&upstream).map_err(fail("cannot create"))?;
+    let failed = |what: &str| CommandError::failed(format!("{what} failed"));
+    git(&upstream, &["init", "-q", "-b", "main"]).ok_or_else(|| failed("git init"))?;
+    let write = |i: usize, version: &str| -> Result<(), CommandError> {
+        let dir = upstream.join(format!("skills/s{i:03}"));
+        fs::create_dir_all(&dir).map_err(fail("cannot create"))?;
+        fs::write(dir.join("SKILL.md"), format!("# s{i}\n\n{version}\n"))
+            .map_err(fail("cannot write"))?;
+        fs::write(dir.join("notes.md"), "Notes.\n".repeat(40)).map_err(fail("cannot write"))
+    };
+    let commit = |message: &str| -> Result<(), CommandError> {
+        git(&upstream, &["add", "-A"]).ok_or_else(|| failed("git add"))?;
+        git(&upstream, &["commit", "-qm", message]).ok_or_else(|| failed("git commit"))
+    };
+    for i in 0..n {
+        write(i, "v1")?;
+    }
+    commit("v1")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    let home = |name: &str| -> Result<(Context, Vec<(ArtifactId, bool)>), CommandError> {
+        let ctx = Context {
+            home: Home::new(root.join(name)),
+            now: SystemTime::now(),
+            fetch: FetchSettings {
+                run: Some(FetchRun::default()),
+                ..FetchSettings::default()
+            },
+            cwd: root.to_owned(),
+            lock_timeout: ops::LOCK_TIMEOUT,
+        };
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let spec = format!("{}#skills/s{i:03}", upstream.display());
+            let added = runtime
+                .block_on(ops::add(&ctx, &spec, None, None, "default"))
+                .map_err(|e| CommandError::failed(e.to_string()))?;
+            ids.push((added.id, true));
+        }
+        Ok((ctx, ids))
+    };
+    let update = |ctx: &Context, ids: &[(ArtifactId, bool)], jobs: usize| {
+        let run = FetchRun::default();
+        let ctx = Context {
+            fetch: FetchSettings {
+                run: Some(run.clone()),
+                ..ctx.fetch.clone()
+            },
+            now: SystemTime::now(),
+            ..ctx.clone()
+        };
+        let update_run = UpdateRun {
+            ctx: &ctx,
+            collection: "default",
+            project: None,
+            strategy: Strategy::Auto,
+            jobs,
+            quiet: true,
+        };
+        let t = Instant::now();
+        update_many(&update_run, ids, true);
+        let rows = update_many(&update_run, ids, false);
+        let results: Vec<String> = rows.iter().map(|r| r.result.clone()).collect();
+        (t.elapsed(), run.fetches(), results)
+    };
+    let (a, ids) = home("a")?;
+    let (b, _) = home("b")?;
+    for i in 0..10.min(n) {
+        write(i, "v2")?;
+    }
+    commit("v2")?;
+    let (few_time, few_fetches, few) = update(&a, &ids, 4);
+    let few_updated = few.iter().filter(|r| *r == "updated").count();
+    let clone = root.join("clone");
+    git(
+        root,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            &upstream.to_string_lossy(),
+            &clone.to_string_lossy(),
+        ],
+    )
+    .ok_or_else(|| failed("git clone"))?;
+    for i in 0..n {
+        write(i, "v3")?;
+    }
+    commit("v3")?;
+    let git_fetch = median(3, || {
+        git(
+            &clone,
+            &["fetch", "-q", "origin", "+refs/heads/*:refs/heads/*"],
+        )
+    });
+    let (all8_time, all8_fetches, all8) = update(&a, &ids, 8);
+    // `b` is behind by two commits for every skill: the same work for one worker.
+    let (all1_time, _, all1) = update(&b, &ids, 1);
+    let agree = all8 == all1;
+    let show = |d: Option<Duration>| d.map(ms).unwrap_or_else(|| "n/a".to_owned());
+    println!();
+    println!(
+        "{:<56} {:>10} {:>8}",
+        "update --all (plan + apply)", "time", "fetches"
+    );
+    println!(
+        "{:<56} {:>10} {:>8}",
+        format!("{n} skills, 10 changed ({few_updated} updated), 4 workers"),
+        ms(few_time),
+        few_fetches
+    );
+    println!(
+        "{:<56} {:>10} {:>8}",
+        format!("{n} skills, all changed, 8 workers"),
+        ms(all8_time),
+        all8_fetches
+    );
+    println!(
+        "{:<56} {:>10}",
+        format!("{n} skills, all changed, 1 worker"),
+        ms(all1_time)
+    );
+    println!(
+        "{:<56} {:>10}",
+        "git fetch of that upstream (median of 3)",
+        show(git_fetch)
+    );
+    println!(
+        "8 workers vs 1: {:.2}× faster; results {}  (target: 10 changed in < 400 ms, 1 fetch)",
+        all1_time.as_secs_f64() / all8_time.as_secs_f64(),
+        if agree { "agree" } else { "DIFFER" }
+    );
+    if !agree || few_updated != 10.min(n) {
+        return Err(CommandError::failed(format!(
+            "update --all gave different results: 8 workers {all8:?}, 1 worker {all1:?}, 10 changed {few:?}"
+        )));
+    }
+    Ok(())
 }

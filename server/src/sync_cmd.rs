@@ -305,7 +305,9 @@ fn sync_request<'a>(
 }
 
 pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, CommandError> {
-    let ctx = context(home)?;
+    let mut ctx = context(home)?;
+    // The upstream is fetched once: what the plan showed is what is applied.
+    ctx.fetch.run = Some(skillmeat_core::fetch::FetchRun::default());
     let dirs = directions(&args.direction)?;
     if dirs.iter().any(|d| d.needs_project()) && args.project.is_none() {
         return Err(CommandError::usage(format!(
@@ -515,16 +517,20 @@ async fn update_one(
 /// Runs `update_one` over `ids` with `jobs` workers, showing a progress bar once it takes
 /// over a second on a terminal.
 /// The settings of one `update` run, shared by its plan and its application.
-struct UpdateRun<'a> {
-    ctx: &'a Context,
-    collection: &'a str,
-    project: Option<&'a Path>,
-    strategy: Strategy,
-    jobs: usize,
-    quiet: bool,
+pub(crate) struct UpdateRun<'a> {
+    pub(crate) ctx: &'a Context,
+    pub(crate) collection: &'a str,
+    pub(crate) project: Option<&'a Path>,
+    pub(crate) strategy: Strategy,
+    pub(crate) jobs: usize,
+    pub(crate) quiet: bool,
 }
 
-fn update_many(run: &UpdateRun<'_>, ids: &[(ArtifactId, bool)], dry_run: bool) -> Vec<UpdateRow> {
+pub(crate) fn update_many(
+    run: &UpdateRun<'_>,
+    ids: &[(ArtifactId, bool)],
+    dry_run: bool,
+) -> Vec<UpdateRow> {
     let UpdateRun {
         ctx,
         collection,
@@ -620,7 +626,9 @@ fn update_many(run: &UpdateRun<'_>, ids: &[(ArtifactId, bool)], dry_run: bool) -
 }
 
 pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, CommandError> {
-    let ctx = context(home)?;
+    let mut ctx = context(home)?;
+    // Each upstream is fetched once for the plan and the apply of every artifact.
+    ctx.fetch.run = Some(skillmeat_core::fetch::FetchRun::default());
     let collection = args.collection.collection.clone();
     let dir = ctx
         .home
