@@ -582,3 +582,72 @@ async fn server_jobs_and_the_cli_at_once_lose_nothing() {
         .collect();
     assert!(drifted.is_empty(), "{drifted:?}");
 }
+
+/// Two processes at the same moment, each adding and then deploying its own artifacts into one
+/// collection and one project: both keep every entry.
+#[test]
+fn two_processes_adding_and_deploying_keep_both_sets_of_entries() {
+    const EACH: usize = 12;
+    let up = GitRepo::new();
+    for i in 0..2 * EACH {
+        up.write(&format!("agents/a{i:02}.md"), &format!("agent {i}\n"));
+    }
+    up.commit("v1");
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    // One shell per process: its adds one after another, then one deploy of them all.
+    let script = |from: usize| {
+        let mut lines = Vec::new();
+        let bin = env!("CARGO_BIN_EXE_skillmeat");
+        let h = home.display();
+        for i in from..from + EACH {
+            lines.push(format!(
+                "{bin} --home {h} add '{}#agents/a{i:02}.md' >/dev/null || exit 1",
+                up.path().display()
+            ));
+        }
+        let ids: Vec<String> = (from..from + EACH)
+            .map(|i| format!("agent:a{i:02}"))
+            .collect();
+        lines.push(format!(
+            "{bin} --home {h} deploy {} --project {} >/dev/null || exit 1",
+            ids.join(" "),
+            project.display()
+        ));
+        lines.join("\n")
+    };
+    let spawn = |from: usize| {
+        Command::new("/bin/sh")
+            .args(["-c", &script(from)])
+            .env_clear()
+            .env("HOME", &home)
+            .env("PATH", "/usr/bin:/bin")
+            .current_dir(tmp.path())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(0), spawn(EACH));
+    assert!(a.wait().unwrap().success());
+    assert!(b.wait().unwrap().success());
+
+    let dir = home.join("collections/default");
+    let manifest = skillmeat_core::collection::Manifest::load(&dir).unwrap();
+    assert_eq!(manifest.artifacts.len(), 2 * EACH, "collection.toml");
+    assert_eq!(
+        Lock::load(&dir).unwrap().artifacts.len(),
+        2 * EACH,
+        "collection.lock"
+    );
+    let records = DeploymentFile::load(&project).unwrap();
+    assert_eq!(records.deployed.len(), 2 * EACH, "the project's records");
+    for i in 0..2 * EACH {
+        let id: ArtifactId = format!("agent:a{i:02}").parse().unwrap();
+        let copy = project.join(format!(".claude/agents/a{i:02}.md"));
+        let on_disk = hash::hash_path(&copy).unwrap().to_hex();
+        assert_eq!(
+            records.get(&id).unwrap().content_hash.as_deref(),
+            Some(on_disk.as_str())
+        );
+    }
+}
