@@ -20,6 +20,7 @@ const SSHD: &str = "/usr/sbin/sshd";
 /// client that trusts its host key.
 struct Sshd {
     child: Child,
+    addr: &'static str,
     port: u16,
     dir: TempDir,
     user: String,
@@ -56,6 +57,15 @@ fn keygen(path: &Path) {
 
 impl Sshd {
     fn start() -> Option<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::start_on("127.0.0.1", port)
+    }
+
+    fn start_on(addr: &'static str, port: u16) -> Option<Self> {
         if !Path::new(SSHD).exists() || Command::new("ssh-keygen").arg("-?").output().is_err() {
             skip("sshd or ssh-keygen is not installed (apt-get install openssh-server)");
             return None;
@@ -74,16 +84,11 @@ impl Sshd {
         if root {
             let _ = std::fs::create_dir_all("/run/sshd");
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let config = d.join("sshd_config");
         std::fs::write(
             &config,
             format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
+                "Port {port}\nListenAddress {addr}\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
                  AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nUsePAM no\n\
                  PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
                  PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nLogLevel ERROR\n",
@@ -100,7 +105,7 @@ impl Sshd {
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while TcpStream::connect((addr, port)).is_err() {
             if let Ok(Some(status)) = child.try_wait() {
                 let mut err = String::new();
                 use std::io::Read as _;
@@ -117,6 +122,7 @@ impl Sshd {
         }
         Some(Self {
             child,
+            addr,
             port,
             dir,
             user,
@@ -136,7 +142,11 @@ impl Sshd {
         let public = std::fs::read_to_string(self.dir.path().join("host_key.pub")).unwrap();
         let mut parts = public.split_whitespace();
         let (kind, key) = (parts.next().unwrap(), parts.next().unwrap());
-        format!("[127.0.0.1]:{} {kind} {key}\n", self.port)
+        if self.port == 22 {
+            format!("{} {kind} {key}\n", self.addr)
+        } else {
+            format!("[{}]:{} {kind} {key}\n", self.addr, self.port)
+        }
     }
 
     /// A client `HOME` whose `~/.ssh` holds `known_hosts` and, if `with_key`, the client key.
@@ -321,4 +331,28 @@ fn a_refused_key_is_an_error_that_says_which_keys_were_tried() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("none was found"), "{out}");
     assert!(!listed(home.path()).contains("skill:review"));
+}
+
+#[test]
+fn an_scp_like_location_reaches_port_22() {
+    // scp-like locations (`user@host:path`) carry no port: this needs port 22, which only root
+    // can listen on; 127.0.0.2 keeps clear of an sshd the machine may run on 127.0.0.1.
+    let root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    if !root || TcpListener::bind("127.0.0.2:22").is_err() {
+        skip("needs root and a free 127.0.0.2:22 for an scp-like location");
+        return;
+    }
+    let Some(sshd) = Sshd::start_on("127.0.0.2", 22) else {
+        return;
+    };
+    let up = upstream();
+    let home = sshd.client_home(&sshd.host_line(), true);
+    let spec = format!(
+        "{}@127.0.0.2:{}#skills/review",
+        sshd.user,
+        up.path().display()
+    );
+    let o = skillmeat_as(home.path(), &[], &["add", &spec]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(listed(home.path()).contains("skill:review"));
 }
