@@ -404,22 +404,8 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         // next merge would use an older base and bring back what the upstream removed since.
         if sides.target_hash == Some(sides.source_hash) && sides.base_hash != sides.target_hash {
             let mut recorder = Recorder::open(&ctx.home).await;
-            commit(
-                ctx,
-                &mut recorder,
-                &Commit {
-                    id: req.id,
-                    direction: req.direction,
-                    collection: req.collection,
-                    project: req.project,
-                    sides: &sides,
-                    result: sides.target.as_ref(),
-                    origin: ChangeOrigin::Sync,
-                    snapshot: None,
-                },
-                &held,
-            )
-            .await?;
+            let c = Commit::of(req, &sides, sides.target.as_ref(), ChangeOrigin::Sync, None);
+            commit(ctx, &mut recorder, &c, &held).await?;
             let mut report = report;
             report.base = Some(sides.source_hash.to_hex());
             report.warnings = recorder.finish().await;
@@ -461,23 +447,8 @@ async fn apply_plan(
         Outcome::Merged => ChangeOrigin::Merge,
         _ => ChangeOrigin::Sync,
     };
-    let result = plan.result.as_ref();
-    commit(
-        ctx,
-        &mut recorder,
-        &Commit {
-            id: req.id,
-            direction: req.direction,
-            collection: req.collection,
-            project: req.project,
-            sides,
-            result,
-            origin,
-            snapshot: target_version,
-        },
-        held,
-    )
-    .await?;
+    let c = Commit::of(req, sides, plan.result.as_ref(), origin, target_version);
+    commit(ctx, &mut recorder, &c, held).await?;
     report.applied = true;
     report.warnings = recorder.finish().await;
     Ok(report)
@@ -857,6 +828,28 @@ pub(crate) struct Commit<'a> {
     pub origin: ChangeOrigin,
     /// The store commit of the pre-sync target.
     pub snapshot: Option<String>,
+}
+
+impl<'a> Commit<'a> {
+    /// The commit of what `req` planned on `sides`.
+    fn of(
+        req: &'a SyncRequest<'a>,
+        sides: &'a Sides,
+        result: Option<&'a ArtifactFiles>,
+        origin: ChangeOrigin,
+        snapshot: Option<String>,
+    ) -> Self {
+        Self {
+            id: req.id,
+            direction: req.direction,
+            collection: req.collection,
+            project: req.project,
+            sides,
+            result,
+            origin,
+            snapshot,
+        }
+    }
 }
 
 /// Under the target's lock (`_held`, taken by the caller before it read the sides): checks the

@@ -52,6 +52,17 @@ fn to_project(w: &World, artifact: &str, strategy: Strategy) -> Result<SyncRepor
     )
 }
 
+fn from_upstream(w: &World, artifact: &str, strategy: Strategy) -> Result<SyncReport, OpsError> {
+    run(
+        w,
+        artifact,
+        Direction::UpstreamToCollection,
+        None,
+        strategy,
+        false,
+    )
+}
+
 fn deployed_world() -> World {
     let w = world();
     w.add_all();
@@ -493,15 +504,7 @@ fn upstream_changes_merge_into_an_edited_collection() {
         w.status("agent:planner", "upstream-collection", 0),
         Some(DriftStatus::Conflict)
     );
-    let report = run(
-        &w,
-        "agent:planner",
-        Direction::UpstreamToCollection,
-        None,
-        Strategy::Auto,
-        false,
-    )
-    .unwrap();
+    let report = from_upstream(&w, "agent:planner", Strategy::Auto).unwrap();
     assert_eq!(
         report.outcome,
         Outcome::Conflict,
@@ -832,15 +835,7 @@ fn a_pending_merge_blocks_only_its_own_pair() {
     // The upstream moves: its sync into the collection is not the projects' business.
     w.up.write(file, "Upstream first.\nPlan the work.\n");
     let v2 = w.up.commit("v2");
-    let r = run(
-        &w,
-        "agent:planner",
-        Direction::UpstreamToCollection,
-        None,
-        Strategy::Auto,
-        false,
-    )
-    .unwrap();
+    let r = from_upstream(&w, "agent:planner", Strategy::Auto).unwrap();
     assert_eq!(r.outcome, Outcome::Merged, "{r:?}");
     assert_eq!(
         read(&w.collection(file)),
@@ -903,15 +898,7 @@ fn a_pending_merge_blocks_only_its_own_pair() {
     );
 
     // Into p1 again, taking the collection's (tagged) version: the record follows the lock.
-    let r = run(
-        &w,
-        "agent:planner",
-        Direction::UpstreamToCollection,
-        None,
-        Strategy::Theirs,
-        false,
-    )
-    .unwrap();
+    let r = from_upstream(&w, "agent:planner", Strategy::Theirs).unwrap();
     assert!(r.applied, "{r:?}");
     block_on(ops::tag(
         &w.ctx, &planner, "default", "golden-2", None, false,
@@ -962,15 +949,7 @@ fn a_copy_already_at_the_source_moves_the_baseline_so_a_revert_is_not_undone() {
     let v2 = w.up.commit("v2");
     // What a sync killed between its install and its baseline leaves: the new copy, the old lock.
     edit(&w.collection(file), "Plan the work.\nStep two.\n");
-    let r = run(
-        &w,
-        "agent:planner",
-        Direction::UpstreamToCollection,
-        None,
-        Strategy::Auto,
-        false,
-    )
-    .unwrap();
+    let r = from_upstream(&w, "agent:planner", Strategy::Auto).unwrap();
     assert_eq!(r.outcome, Outcome::UpToDate);
     let lock =
         skillmeat_core::collection::Lock::load(&w.ctx.home.collection_dir("default").unwrap())
@@ -984,15 +963,7 @@ fn a_copy_already_at_the_source_moves_the_baseline_so_a_revert_is_not_undone() {
     // The upstream reverts step two: the collection follows it.
     w.up.write(file, "Plan the work.\n");
     w.up.commit("v3: revert");
-    let r = run(
-        &w,
-        "agent:planner",
-        Direction::UpstreamToCollection,
-        None,
-        Strategy::Auto,
-        false,
-    )
-    .unwrap();
+    let r = from_upstream(&w, "agent:planner", Strategy::Auto).unwrap();
     assert_eq!(r.outcome, Outcome::FastForward, "{r:?}");
     assert_eq!(read(&w.collection(file)), "Plan the work.\n");
 
