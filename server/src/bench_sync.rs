@@ -293,7 +293,7 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
 fn fleet(root: &Path, n: usize) -> Result<(), CommandError> {
     use skillmeat_core::fetch::FetchRun;
 
-    use crate::sync_cmd::{UpdateRun, update_many};
+    use crate::sync_cmd::{UpdateRun, apply_planned, update_many};
     let upstream = root.join("upstream");
     fs::create_dir_all(&upstream).map_err(fail("cannot create"))?;
     let failed = |what: &str| CommandError::failed(format!("{what} failed"));
@@ -357,8 +357,8 @@ fn fleet(root: &Path, n: usize) -> Result<(), CommandError> {
             quiet: true,
         };
         let t = Instant::now();
-        update_many(&update_run, ids, true);
-        let rows = update_many(&update_run, ids, false);
+        let plan = update_many(&update_run, ids, true);
+        let rows = apply_planned(&update_run, ids, plan);
         let results: Vec<String> = rows.iter().map(|r| r.result.clone()).collect();
         (t.elapsed(), run.fetches(), results)
     };

@@ -526,6 +526,40 @@ pub(crate) struct UpdateRun<'a> {
     pub(crate) quiet: bool,
 }
 
+/// Applies `plan` (the dry run of `update_many` over `ids`): only the artifacts it found work
+/// for are run again, now writing; the rows of the others stay as planned. With the run's one
+/// fetch, what the plan showed is what is applied.
+pub(crate) fn apply_planned(
+    run: &UpdateRun<'_>,
+    ids: &[(ArtifactId, bool)],
+    plan: Vec<UpdateRow>,
+) -> Vec<UpdateRow> {
+    // Up to date, unless a copy already holds the source but its baseline lags behind (a run
+    // killed between install and records): then the apply moves the baseline.
+    let lagging = |r: &SyncReport| {
+        r.target.as_deref() == Some(r.source.as_str())
+            && r.base.as_deref() != Some(r.source.as_str())
+    };
+    let idle = |r: &UpdateRow| {
+        r.result == "error" || (r.result == "up to date" && !r.reports.iter().any(lagging))
+    };
+    let todo: Vec<(ArtifactId, bool)> = ids
+        .iter()
+        .filter(|(id, _)| plan.iter().any(|r| &r.id == id && !idle(r)))
+        .cloned()
+        .collect();
+    let mut applied = update_many(run, &todo, false).into_iter();
+    plan.into_iter()
+        .map(|row| {
+            if idle(&row) {
+                row
+            } else {
+                applied.next().unwrap_or(row)
+            }
+        })
+        .collect()
+}
+
 pub(crate) fn update_many(
     run: &UpdateRun<'_>,
     ids: &[(ArtifactId, bool)],
@@ -686,7 +720,7 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
         if !args.apply.json && !args.apply.yes {
             show(&plan);
         }
-        update_many(&run, &ids, false)
+        apply_planned(&run, &ids, plan)
     } else {
         if !args.apply.json && pending_work && !args.apply.dry_run {
             show(&plan);
