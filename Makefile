@@ -19,7 +19,7 @@ setup-test:
 
 # Release build: the server binary and the wasm bundle (wasm-opt included), as users run them.
 build:
-	$(TOOLCHAIN) cargo leptos build --release $$SKILLMEAT_WASM_CARGO_ARGS
+	$(TOOLCHAIN) cargo xtask build
 
 # On an empty home, fill it with demo data first (skillmeat demo --if-empty leaves a used home alone).
 serve:

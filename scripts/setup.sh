@@ -7,8 +7,9 @@
 #                     for tests);
 #                     chromium for the browser tests, openssh-server/-client for the ssh
 #                     upstream tests.
-#   crates.io         cargo-leptos 0.3.11 (no_downloads), wasm-bindgen-cli = the version in
-#                     Cargo.lock, cargo-nextest when missing.
+#   crates.io         cargo-nextest when missing (for tests). Nothing else: the release build is
+#                     `cargo xtask build`, part of the workspace (it replaces cargo-leptos and the
+#                     wasm-bindgen CLI, ~25 min of compiling on a fresh machine; docs/ci.md).
 #   npm               playwright-core from end2end/package-lock.json.
 set -euo pipefail
 mode="${1:-build}"
@@ -16,8 +17,6 @@ case "$mode" in build|test) ;; *) echo "usage: scripts/setup.sh [build|test]" >&
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-
-CARGO_LEPTOS_VERSION=0.3.11
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
@@ -73,26 +72,12 @@ if [ "$SKILLMEAT_TOOLCHAIN" = rustup ] && [ "$mode" = test ]; then
 fi
 
 # --- cargo tools -----------------------------------------------------------------------------
-# The tools' own release profiles use LTO and one codegen unit (cargo-leptos: ~50 min on 2 cores);
-# they only move files around, so build them fast instead.
+# A tool's own release profile may use LTO and one codegen unit; build it fast instead.
 fast_install() {
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
     cargo install --quiet "$@"
 }
-
-if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
-  say "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (10-20 min on 2 cores, once)"
-  fast_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
-fi
-
-# cargo-leptos runs whatever wasm-bindgen is on PATH: it must match the crate in Cargo.lock.
-bindgen_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
-  say "cargo install wasm-bindgen-cli $bindgen_version (about 4 min, once)"
-  # Not --locked: its lockfile names a webpki-roots version that the registry no longer serves.
-  fast_install wasm-bindgen-cli --version "$bindgen_version" --force
-fi
 
 if [ "$mode" = test ]; then
   if ! cargo nextest --version >/dev/null 2>&1; then

@@ -28,8 +28,8 @@ if [ -z "${SKILLMEAT_TOOLCHAIN:-}" ]; then
 fi
 export SKILLMEAT_TOOLCHAIN
 
-# Bundle file names: cargo-leptos sets this for its builds; setting it for every cargo command
-# keeps plain `cargo test` builds identical to cargo-leptos ones, so neither rebuilds the other.
+# Bundle file names, read by Leptos at compile time; set for every cargo command so the test
+# build and `cargo xtask build` compile Leptos alike and neither rebuilds the other.
 export LEPTOS_OUTPUT_NAME=skillmeat
 
 if [ "$SKILLMEAT_TOOLCHAIN" = debian ]; then
@@ -46,7 +46,7 @@ if [ "$SKILLMEAT_TOOLCHAIN" = debian ]; then
   export PATH
   # Exported for *every* cargo command so fingerprints never flip between builds.
   export RUSTC_BOOTSTRAP=1
-  export SKILLMEAT_WASM_CARGO_ARGS="--lib-cargo-args=-Zbuild-std=std,panic_abort"
+  export SKILLMEAT_WASM_CARGO_ARGS="-Zbuild-std=std,panic_abort"
   # Smaller wasm, possible only here because std is rebuilt with these flags (-Z needs the
   # RUSTC_BOOTSTRAP above; a stable rustup toolchain rejects them, so that route goes without):
   #   location-detail=none  no file:line:col strings for panics and #[track_caller] (std's too)

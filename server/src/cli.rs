@@ -178,7 +178,7 @@ pub struct ServeArgs {
     /// Folder holding the built web bundle (pkg/skillmeat.js, .wasm, .css and public files).
     ///
     /// Defaults to `site` beside the folder of the skillmeat executable, which is where
-    /// `make build` (cargo leptos build) puts it.
+    /// `make build` (cargo xtask build) puts it.
     #[arg(long, value_name = "DIR", env = "SKILLMEAT_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
 }
@@ -306,7 +306,7 @@ fn resolve_home(given: Option<PathBuf>) -> Result<PathBuf, CommandError> {
 fn default_site_root() -> Result<PathBuf, CommandError> {
     let exe = std::env::current_exe()
         .map_err(|e| CommandError::failed(format!("cannot find the skillmeat executable: {e}")))?;
-    // cargo-leptos puts the binary in target/<profile>/ and the bundle in target/site/.
+    // `cargo xtask build` puts the binary in target/release/ and the bundle in target/site/.
     let bin_dir = exe.parent().map(PathBuf::from).unwrap_or_default();
     let beside_parent = bin_dir.parent().map(|p| p.join("site"));
     Ok(beside_parent

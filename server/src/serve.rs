@@ -37,7 +37,7 @@ pub struct ServeOptions {
     pub site_root: PathBuf,
 }
 
-/// The name cargo-leptos gives the bundle files (`pkg/skillmeat.{js,wasm,css}`).
+/// The name `cargo xtask build` gives the bundle files (`pkg/skillmeat.{js,wasm,css}`).
 const OUTPUT_NAME: &str = "skillmeat";
 
 /// How many jobs run at once.
