@@ -6,7 +6,7 @@
 #   3 Rust tests (nextest), built in the release profile: the `skillmeat` they run is the
 #     binary users get, and step 4 finds it built
 #   4 the release server (already built by 3) and the site (`cargo xtask site`, wasm-opt
-#     included), which has been building in the background since step 1
+#     included)
 #   5 end-to-end: Playwright + Debian Chromium against that `skillmeat serve`, JavaScript off and on
 #
 # One profile for everything on the host: clippy, the tests and the release build share their
@@ -44,23 +44,6 @@ nextest() {
     --no-fail-fast --timings
 }
 
-# The site's wasm build shares nothing with the host builds (its own target/front and profile):
-# started first, in the background, it takes the cores that the steps below leave idle (the
-# serial end of each compile, the test run). The release-build step waits for it.
-site_start() {
-  mkdir -p target
-  site_log="$root/target/site-build.log"
-  setsid cargo xtask site >"$site_log" 2>&1 &
-  site_pid=$!
-  printf 'site build started in the background (log: %s)\n' "$site_log"
-}
-stop_site_build() {
-  if [ -n "${site_pid:-}" ] && kill -0 "$site_pid" 2>/dev/null; then
-    kill -- "-$site_pid" 2>/dev/null || true
-  fi
-}
-trap stop_site_build EXIT
-
 release_build() {
   # The test build made this binary; a rebuild here means the two builds' features differ
   # (see the notes on skillmeat-app, similar and getrandom in Cargo.toml) and costs minutes.
@@ -72,14 +55,9 @@ release_build() {
     printf '  build and `cargo build --release -p skillmeat` resolve different features. Compare\n' >&2
     printf '  `cargo tree -e features` of the two and align them in Cargo.toml.\n' >&2
   fi
-  local rc=0
-  wait "$site_pid" || rc=$?
-  site_pid=""
-  cat "$site_log"
-  if [ "$rc" -ne 0 ]; then
-    echo "the site build failed (exit $rc); its log is above" >&2
-    return "$rc"
-  fi
+  # Not in the background beside the tests: on 2 cores, measured, the overlap cost more in
+  # contention than it won in idle time (docs/ci.md).
+  cargo xtask site
   local wasm=target/site/pkg/skillmeat.wasm
   printf 'wasm bundle: %s bytes raw, %s bytes gzipped\n' \
     "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)"
@@ -102,7 +80,6 @@ else
 fi
 
 step fmt cargo fmt --all --check
-site_start
 step clippy clippy
 step rust-tests nextest
 step release-build release_build

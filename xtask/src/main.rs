@@ -187,9 +187,8 @@ impl Workspace {
     /// Builds the frontend crate for the browser and returns the path of its `.wasm`.
     ///
     /// It builds in a target directory of its own, `target/front`, so that it takes no lock on
-    /// `target/` and runs beside a host build (`scripts/test.sh` overlaps it with the tests).
-    /// The two share nothing anyway: the host crates of this build are compiled in the
-    /// `wasm-release` profile.
+    /// `target/` and can run while a host build does. The two share nothing anyway: the host
+    /// crates of this build are compiled in the `wasm-release` profile.
     fn build_wasm(&self) -> Result<PathBuf> {
         let front = self.target.join("front");
         let mut cmd = self.cargo();
