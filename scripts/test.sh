@@ -69,7 +69,7 @@ end2end() {
 }
 
 # A cold build of everything below writes about 7-8 GB under target/; a disk that fills midway
-# fails late with an error that does not say why (cargo-leptos reported only its backtrace).
+# fails late, with an error that may not say why.
 free_gb=$(( $(df -Pk "$root" | awk 'NR == 2 { print $4 }') / 1024 / 1024 ))
 if [ "$free_gb" -lt 10 ]; then
   printf '\033[1mwarning:\033[0m only %s GB free on the disk of %s; a cold run needs about 10 GB.\n' \
