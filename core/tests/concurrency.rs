@@ -5,14 +5,14 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::collection::Lock;
-use skillmeat_core::fetch::{FetchSettings, RetryPolicy};
-use skillmeat_core::hash;
-use skillmeat_core::home::Home;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::hash;
+use skillmeat_core::ops::sync::{self, Direction, Strategy, SyncRequest};
 use skillmeat_core::ops::{self, Context};
-use skillmeat_core::records::DeploymentFile;
-use skillmeat_core::sync::{self, Direction, Strategy, SyncRequest};
+use skillmeat_core::storage::collection::Lock;
+use skillmeat_core::storage::fetch::{FetchSettings, RetryPolicy};
+use skillmeat_core::storage::home::Home;
+use skillmeat_core::storage::records::DeploymentFile;
 use skillmeat_testutils::block_on;
 use skillmeat_testutils::git::GitRepo;
 
@@ -73,7 +73,7 @@ fn parallel_deploys_syncs_and_updates_never_lose_a_shared_entry() {
         block_on(ops::add(&ctx, &spec, None, None, "default")).unwrap();
     });
     let dir = home.join("collections/default");
-    let manifest = skillmeat_core::collection::Manifest::load(&dir).unwrap();
+    let manifest = skillmeat_core::storage::collection::Manifest::load(&dir).unwrap();
     assert_eq!(
         manifest.artifacts.len(),
         N,

@@ -3,10 +3,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use skillmeat_core::fetch::{FetchError, FetchSettings, RetryPolicy, UpstreamCache, remote_commit};
-use skillmeat_core::hash;
-use skillmeat_core::upstream::{RefSpec, UpstreamSpec};
-use skillmeat_core::upstream_tree::{BadName, Limits};
+use skillmeat_core::model::hash;
+use skillmeat_core::model::upstream::{RefSpec, UpstreamSpec};
+use skillmeat_core::storage::fetch::{
+    FetchError, FetchSettings, RetryPolicy, UpstreamCache, remote_commit,
+};
+use skillmeat_core::storage::upstream_tree::{BadName, Limits};
 use skillmeat_testutils::git::{GitRepo, RawEntry, fixture_upstream};
 
 fn settings() -> FetchSettings {

@@ -4,7 +4,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use skillmeat_core::hash::{self, HashAlgorithm, HashError};
+use skillmeat_core::model::hash::{self, HashAlgorithm, HashError};
 
 fn write(root: &Path, rel: &str, content: &[u8]) {
     let path = root.join(rel);

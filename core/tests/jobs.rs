@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use skillmeat_core::db::Database;
 use skillmeat_core::jobs::{
     CancelOutcome, Claim, JobEnd, JobFilter, JobKind, JobState, JobStore, NewJob, Runner,
     SqliteJobStore,
 };
-use skillmeat_core::sync::{Direction, Strategy};
+use skillmeat_core::ops::sync::{Direction, Strategy};
+use skillmeat_core::storage::db::Database;
 use skillmeat_testutils::block_on;
 
 use crate::scenarios::{World, deploy, edit, id, world};
@@ -317,7 +317,7 @@ fn fifty_concurrent_jobs_on_one_artifact_run_one_at_a_time_and_all_end() {
 
 #[test]
 fn a_serving_database_checkpoints_its_wal_beside_the_writer() {
-    use skillmeat_core::db::CHECKPOINT_EVERY;
+    use skillmeat_core::storage::db::CHECKPOINT_EVERY;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("skillmeat.db");
     let wal = dir.path().join("skillmeat.db-wal");

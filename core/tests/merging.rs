@@ -4,8 +4,8 @@
 use std::fs;
 use std::process::Command;
 
-use skillmeat_core::files::{ArtifactFiles, FileContent};
-use skillmeat_core::merge::{self, ConflictKind, FileAction, Labels};
+use skillmeat_core::engine::merge::{self, ConflictKind, FileAction, Labels};
+use skillmeat_core::model::files::{ArtifactFiles, FileContent};
 
 /// A small deterministic generator (xorshift64*), so every run checks the same inputs.
 struct Rng(u64);

@@ -3,12 +3,12 @@
 //! reading a malformed file never writes anything.
 
 use proptest::prelude::*;
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::collection::{Lock, Manifest};
-use skillmeat_core::display::escaped;
-use skillmeat_core::records::DeploymentFile;
-use skillmeat_core::upstream::UpstreamSpec;
-use skillmeat_core::upstream_tree::check_name;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::display::escaped;
+use skillmeat_core::model::upstream::UpstreamSpec;
+use skillmeat_core::storage::collection::{Lock, Manifest};
+use skillmeat_core::storage::records::DeploymentFile;
+use skillmeat_core::storage::upstream_tree::check_name;
 
 /// Text that is mostly the shapes these parsers expect, with arbitrary bytes mixed in.
 fn hostile_text() -> impl Strategy<Value = String> {

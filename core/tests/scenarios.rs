@@ -4,13 +4,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::drift::DriftStatus::{self, *};
-use skillmeat_core::fetch::{FetchSettings, RetryPolicy};
-use skillmeat_core::hash;
-use skillmeat_core::home::Home;
+use skillmeat_core::engine::drift::DriftStatus::{self, *};
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::hash;
 use skillmeat_core::ops::{self, Context, OpsError};
-use skillmeat_core::records::DeploymentFile;
+use skillmeat_core::storage::fetch::{FetchSettings, RetryPolicy};
+use skillmeat_core::storage::home::Home;
+use skillmeat_core::storage::records::DeploymentFile;
 use skillmeat_testutils::block_on;
 use skillmeat_testutils::git::GitRepo;
 
@@ -26,7 +26,7 @@ pub(crate) struct World {
 pub(crate) fn add(
     ctx: &Context,
     spec: &str,
-    kind: Option<skillmeat_core::artifact::ArtifactType>,
+    kind: Option<skillmeat_core::model::artifact::ArtifactType>,
     name: Option<&str>,
     collection: &str,
 ) -> Result<ops::Added, OpsError> {
@@ -504,7 +504,7 @@ fn migrate_upgrades_legacy_records_without_changing_drift() {
     assert_eq!(fix.version_lineage, vec![v1.clone()]);
     assert_eq!(
         records.format,
-        Some(skillmeat_core::records::RECORDS_FORMAT)
+        Some(skillmeat_core::storage::records::RECORDS_FORMAT)
     );
 
     // Idempotent: the second run reports nothing new and does not touch the file.

@@ -6,14 +6,14 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::conflicts::{self, Resolution};
-use skillmeat_core::drift::DriftStatus;
-use skillmeat_core::hash;
-use skillmeat_core::merge::{ConflictKind, FileAction};
+use skillmeat_core::engine::drift::DriftStatus;
+use skillmeat_core::engine::merge::{ConflictKind, FileAction};
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::hash;
+use skillmeat_core::ops::conflicts::{self, Resolution};
+use skillmeat_core::ops::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
 use skillmeat_core::ops::{self, OpsError, Tier};
-use skillmeat_core::records::DeploymentFile;
-use skillmeat_core::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
+use skillmeat_core::storage::records::DeploymentFile;
 use skillmeat_testutils::block_on;
 
 use crate::scenarios::{World, deploy, edit, id, world};
@@ -200,7 +200,7 @@ fn a_three_way_merge_keeps_both_edits_for_every_type() {
         let merged = history
             .versions
             .iter()
-            .find(|v| v.change_origin == skillmeat_core::versions::ChangeOrigin::Merge)
+            .find(|v| v.change_origin == skillmeat_core::storage::versions::ChangeOrigin::Merge)
             .expect("a merge version");
         assert_eq!(merged.parent_hashes.len(), 2, "{merged:?}");
         assert_eq!(
@@ -295,7 +295,10 @@ fn a_conflict_waits_for_resolution_and_then_applies() {
         Err(OpsError::MarkersLeft { files, .. }) => assert_eq!(files, "scripts/check.sh"),
         other => panic!("continue must refuse: {other:?}"),
     }
-    let versions = block_on(skillmeat_core::versions::Versions::open(&w.ctx.home)).unwrap();
+    let versions = block_on(skillmeat_core::storage::versions::Versions::open(
+        &w.ctx.home,
+    ))
+    .unwrap();
     let left: String = block_on(
         sqlx::query_scalar("SELECT unresolved_files FROM conflict_records")
             .fetch_one(versions.database().pool()),
@@ -339,7 +342,10 @@ fn a_conflict_waits_for_resolution_and_then_applies() {
         assert_ne!(mode & 0o111, 0, "exec bit lost");
     }
     // The conflict record says how it ended.
-    let versions = block_on(skillmeat_core::versions::Versions::open(&w.ctx.home)).unwrap();
+    let versions = block_on(skillmeat_core::storage::versions::Versions::open(
+        &w.ctx.home,
+    ))
+    .unwrap();
     let row: (Option<String>, Option<String>) = block_on(
         sqlx::query_as("SELECT resolution, resolved_hash FROM conflict_records")
             .fetch_one(versions.database().pool()),
@@ -521,9 +527,10 @@ fn upstream_changes_merge_into_an_edited_collection() {
     ))
     .unwrap();
     block_on(conflicts::continue_merge(&w.ctx, &planner, "default", None)).unwrap();
-    let lock =
-        skillmeat_core::collection::Lock::load(&w.ctx.home.collection_dir("default").unwrap())
-            .unwrap();
+    let lock = skillmeat_core::storage::collection::Lock::load(
+        &w.ctx.home.collection_dir("default").unwrap(),
+    )
+    .unwrap();
     let locked = lock.get(&planner).unwrap();
     assert_eq!(locked.commit, new_commit);
     assert_eq!(
@@ -612,7 +619,7 @@ fn rollback_restores_the_pre_sync_version_and_is_recorded() {
     assert_eq!(history.events[0].content_hash, before);
     assert_eq!(
         history.events[0].origin,
-        skillmeat_core::versions::ChangeOrigin::Rollback
+        skillmeat_core::storage::versions::ChangeOrigin::Rollback
     );
     // Unknown versions and unregistered projects are clear errors that write nothing.
     assert!(matches!(
@@ -827,7 +834,7 @@ fn a_pending_merge_blocks_only_its_own_pair() {
         let records = DeploymentFile::load(p).unwrap();
         assert_eq!(
             records.get(&planner).unwrap().sync_status,
-            skillmeat_core::records::RecordedStatus::Conflict
+            skillmeat_core::storage::records::RecordedStatus::Conflict
         );
     }
     let collection_before = hash::hash_path(&w.collection(file)).unwrap().to_hex();
@@ -887,7 +894,7 @@ fn a_pending_merge_blocks_only_its_own_pair() {
         .clone();
     assert_eq!(
         record.sync_status,
-        skillmeat_core::records::RecordedStatus::Modified
+        skillmeat_core::storage::records::RecordedStatus::Modified
     );
     assert!(record.pending_conflicts.is_empty());
     // p2's merge is still there, and still its own.
@@ -914,9 +921,10 @@ fn a_pending_merge_blocks_only_its_own_pair() {
     )
     .unwrap();
     assert!(r.applied, "{r:?}");
-    let lock =
-        skillmeat_core::collection::Lock::load(&w.ctx.home.collection_dir("default").unwrap())
-            .unwrap();
+    let lock = skillmeat_core::storage::collection::Lock::load(
+        &w.ctx.home.collection_dir("default").unwrap(),
+    )
+    .unwrap();
     let locked = lock.get(&planner).unwrap();
     assert_eq!(locked.commit, v2);
     let record = DeploymentFile::load(&w.p1)
@@ -933,7 +941,7 @@ fn a_pending_merge_blocks_only_its_own_pair() {
     assert_eq!(record.version_tag.as_deref(), Some("golden-2"));
     assert_eq!(
         record.sync_status,
-        skillmeat_core::records::RecordedStatus::Synced
+        skillmeat_core::storage::records::RecordedStatus::Synced
     );
 }
 
@@ -951,9 +959,10 @@ fn a_copy_already_at_the_source_moves_the_baseline_so_a_revert_is_not_undone() {
     edit(&w.collection(file), "Plan the work.\nStep two.\n");
     let r = from_upstream(&w, "agent:planner", Strategy::Auto).unwrap();
     assert_eq!(r.outcome, Outcome::UpToDate);
-    let lock =
-        skillmeat_core::collection::Lock::load(&w.ctx.home.collection_dir("default").unwrap())
-            .unwrap();
+    let lock = skillmeat_core::storage::collection::Lock::load(
+        &w.ctx.home.collection_dir("default").unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         lock.get(&planner).unwrap().commit,
         v2,

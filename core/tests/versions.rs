@@ -5,10 +5,10 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use git2::{Oid, Repository};
-use skillmeat_core::hash;
-use skillmeat_core::home::Home;
+use skillmeat_core::model::hash;
 use skillmeat_core::ops::{self, OpsError};
-use skillmeat_core::versions::{ChangeOrigin, NewVersion, VersionError, Versions};
+use skillmeat_core::storage::home::Home;
+use skillmeat_core::storage::versions::{ChangeOrigin, NewVersion, VersionError, Versions};
 use skillmeat_testutils::block_on;
 
 use crate::scenarios::{deploy, edit, id, migrate, world};
@@ -23,7 +23,7 @@ fn record(
     path: &Path,
     origin: ChangeOrigin,
     parents: &[&str],
-) -> (skillmeat_core::versions::Version, bool) {
+) -> (skillmeat_core::storage::versions::Version, bool) {
     let artifact = id(artifact);
     let r = block_on(versions.record(NewVersion {
         artifact: &artifact,
@@ -278,7 +278,7 @@ fn add_and_deploy_record_versions_and_register_the_project() {
         report.deployed[0].snapshot_id.as_deref(),
         Some(added.commit_id.as_str())
     );
-    let record = skillmeat_core::records::DeploymentFile::load(&w.p1).unwrap();
+    let record = skillmeat_core::storage::records::DeploymentFile::load(&w.p1).unwrap();
     assert_eq!(
         record.get(&review).unwrap().snapshot_id.as_deref(),
         Some(added.commit_id.as_str())
@@ -354,7 +354,7 @@ fn migrate_records_the_translated_baseline_as_a_version() {
     // holds the deployed version, and that copy is what gets recorded.
     edit(&claude.join("commands/fix.md"), "Mine.\n");
     fs::write(
-        skillmeat_core::records::DeploymentFile::path_in(&w.p1),
+        skillmeat_core::storage::records::DeploymentFile::path_in(&w.p1),
         format!(
             "[[deployed]]\nartifact_name = \"fix\"\nartifact_type = \"command\"\ncontent_hash = \"{legacy}\"\n"
         ),
@@ -362,7 +362,7 @@ fn migrate_records_the_translated_baseline_as_a_version() {
     .unwrap();
     let outcomes = migrate(&w.ctx, &w.p1).unwrap();
     assert_eq!(outcomes[0].outcome, "upgraded");
-    let records = skillmeat_core::records::DeploymentFile::load(&w.p1).unwrap();
+    let records = skillmeat_core::storage::records::DeploymentFile::load(&w.p1).unwrap();
     let record = records.get(&id("command:fix")).unwrap();
     let versions = block_on(Versions::open(&w.ctx.home)).unwrap();
     let base = block_on(versions.get(
@@ -384,7 +384,10 @@ fn a_refused_deploy_writes_nothing_at_all() {
     w.add_all();
     deploy(&w.ctx, &[id("command:fix")], &w.p1, "default").unwrap();
     edit(&w.p1.join(".claude/commands/fix.md"), "Local edit.\n");
-    let records = fs::read(skillmeat_core::records::DeploymentFile::path_in(&w.p1)).unwrap();
+    let records = fs::read(skillmeat_core::storage::records::DeploymentFile::path_in(
+        &w.p1,
+    ))
+    .unwrap();
     // The skill comes first and is fine; the command has local edits: neither is written.
     let err = deploy(
         &w.ctx,
@@ -396,7 +399,10 @@ fn a_refused_deploy_writes_nothing_at_all() {
     assert!(matches!(err, OpsError::LocalEdits { .. }), "{err}");
     assert!(!w.p1.join(".claude/skills/review").exists());
     assert_eq!(
-        fs::read(skillmeat_core::records::DeploymentFile::path_in(&w.p1)).unwrap(),
+        fs::read(skillmeat_core::storage::records::DeploymentFile::path_in(
+            &w.p1
+        ))
+        .unwrap(),
         records
     );
 }
@@ -408,7 +414,7 @@ fn a_home_with_a_shared_database_uses_it_and_leaves_it_open() {
     fs::create_dir_all(&root).unwrap();
     let file = dir.path().join("fix.md");
     edit(&file, "one\n");
-    let db = block_on(skillmeat_core::db::Database::open(
+    let db = block_on(skillmeat_core::storage::db::Database::open(
         &root.join("skillmeat.db"),
     ))
     .unwrap();

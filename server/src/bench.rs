@@ -7,12 +7,12 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::{Args, Subcommand};
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::collection::{Manifest, ManifestEntry};
-use skillmeat_core::drift::DriftStatus;
-use skillmeat_core::fetch::FetchSettings;
-use skillmeat_core::home::Home;
+use skillmeat_core::engine::drift::DriftStatus;
+use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::{self, Context};
+use skillmeat_core::storage::collection::{Manifest, ManifestEntry};
+use skillmeat_core::storage::fetch::FetchSettings;
+use skillmeat_core::storage::home::Home;
 
 use crate::error::CommandError;
 
@@ -292,9 +292,9 @@ fn generate_collection(
             };
             fs::write(path, body).map_err(fail("cannot write"))?;
         }
-        let id: ArtifactId = format!("skill:{name}")
-            .parse()
-            .map_err(|e: skillmeat_core::artifact::IdError| CommandError::failed(e.to_string()))?;
+        let id: ArtifactId = format!("skill:{name}").parse().map_err(
+            |e: skillmeat_core::model::artifact::IdError| CommandError::failed(e.to_string()),
+        )?;
         manifest.artifacts.push(ManifestEntry {
             id: id.clone(),
             upstream: None,

@@ -14,9 +14,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use skillmeat_core::fetch::FetchSettings;
-use skillmeat_core::home::Home;
 use skillmeat_core::ops::{self, Context};
+use skillmeat_core::storage::fetch::FetchSettings;
+use skillmeat_core::storage::home::Home;
 
 use crate::bench::ApiBenchArgs;
 use crate::bench_sync::git;

@@ -6,13 +6,13 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::diff;
-use skillmeat_core::fetch::FetchSettings;
-use skillmeat_core::home::Home;
-use skillmeat_core::merge::{self, Labels};
+use skillmeat_core::engine::diff;
+use skillmeat_core::engine::merge::{self, Labels};
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::ops::sync::{self, Direction, Strategy, SyncRequest};
 use skillmeat_core::ops::{self, Context};
-use skillmeat_core::sync::{self, Direction, Strategy, SyncRequest};
+use skillmeat_core::storage::fetch::FetchSettings;
+use skillmeat_core::storage::home::Home;
 
 use crate::bench::{SyncBenchArgs, fail, ms};
 use crate::error::CommandError;
@@ -291,7 +291,7 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
 /// with 10 changed, its time and how many fetches it made; with all changed, 8 workers against
 /// 1, whose results must agree. Beside it, one `git fetch` of that upstream, in the same run.
 fn fleet(root: &Path, n: usize) -> Result<(), CommandError> {
-    use skillmeat_core::fetch::FetchRun;
+    use skillmeat_core::storage::fetch::FetchRun;
 
     use crate::sync_cmd::{UpdateRun, apply_planned, update_many};
     let upstream = root.join("upstream");

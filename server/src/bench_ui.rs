@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use http_body_util::BodyExt as _;
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::fetch::FetchSettings;
-use skillmeat_core::home::Home;
+use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::{self, Context};
+use skillmeat_core::storage::fetch::FetchSettings;
+use skillmeat_core::storage::home::Home;
 
 use crate::bench::UiBenchArgs;
 use crate::bench_api::{connect, request};

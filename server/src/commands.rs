@@ -7,15 +7,15 @@ use std::time::SystemTime;
 
 use clap::Args;
 use serde::Serialize;
-use skillmeat_core::artifact::{ArtifactId, ArtifactType};
-use skillmeat_core::collection::{Lock, Manifest};
-use skillmeat_core::display::escaped;
-use skillmeat_core::fetch::FetchSettings;
-use skillmeat_core::hash;
-use skillmeat_core::home::{DEFAULT_COLLECTION, Home};
+use skillmeat_core::model::artifact::{ArtifactId, ArtifactType};
+use skillmeat_core::model::display::escaped;
+use skillmeat_core::model::hash;
 use skillmeat_core::ops::{self, Context, OpsError};
-use skillmeat_core::upstream_tree::Limits;
-use skillmeat_core::versions::VersionError;
+use skillmeat_core::storage::collection::{Lock, Manifest};
+use skillmeat_core::storage::fetch::FetchSettings;
+use skillmeat_core::storage::home::{DEFAULT_COLLECTION, Home};
+use skillmeat_core::storage::upstream_tree::Limits;
+use skillmeat_core::storage::versions::VersionError;
 
 use crate::error::CommandError;
 
@@ -236,7 +236,7 @@ pub(crate) fn ops_error(e: OpsError) -> CommandError {
         }
         OpsError::NoPendingMerge { .. } => Some("start one with `skillmeat sync`"),
         OpsError::AmbiguousPending { .. } => Some("name the project with --project DIR"),
-        OpsError::Apply(skillmeat_core::apply::ApplyError::Locked { .. }) => {
+        OpsError::Apply(skillmeat_core::storage::apply::ApplyError::Locked { .. }) => {
             Some("another SkillMeat command or server is writing it; try again when it is done")
         }
         OpsError::TargetChanged { .. } => Some("run the same command again"),
@@ -481,11 +481,12 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
             // A registered project without records (all forgotten) has nothing to compare; one
             // that was deleted or moved is kept, and drift reports it.
             .filter(|p| {
-                !p.is_dir() || skillmeat_core::records::DeploymentFile::path_in(p).is_file()
+                !p.is_dir()
+                    || skillmeat_core::storage::records::DeploymentFile::path_in(p).is_file()
             })
             .collect();
         if let Ok(cwd) = std::env::current_dir()
-            && skillmeat_core::records::DeploymentFile::path_in(&cwd).is_file()
+            && skillmeat_core::storage::records::DeploymentFile::path_in(&cwd).is_file()
             && !projects
                 .iter()
                 .any(|p| cwd.canonicalize().is_ok_and(|c| &c == p))

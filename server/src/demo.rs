@@ -11,12 +11,12 @@ use std::time::{Duration, SystemTime};
 
 use clap::Args;
 use serde::Serialize;
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::hash::HashAlgorithm;
-use skillmeat_core::home::DEFAULT_COLLECTION;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::hash::HashAlgorithm;
+use skillmeat_core::ops::sync::{self, Direction, Strategy, SyncRequest};
 use skillmeat_core::ops::{self, Context};
-use skillmeat_core::records::DeploymentFile;
-use skillmeat_core::sync::{self, Direction, Strategy, SyncRequest};
+use skillmeat_core::storage::home::DEFAULT_COLLECTION;
+use skillmeat_core::storage::records::DeploymentFile;
 
 use crate::commands::{context, ops_error};
 use crate::error::CommandError;

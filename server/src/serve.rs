@@ -14,10 +14,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use serde::Serialize;
 use skillmeat_app::api::ServerContext;
 use skillmeat_app::{App, shell};
-use skillmeat_core::db::Database;
-use skillmeat_core::home::Home;
 use skillmeat_core::jobs::{JobStore, Runner, SqliteJobStore};
 use skillmeat_core::ops::Context;
+use skillmeat_core::storage::db::Database;
+use skillmeat_core::storage::home::Home;
 
 use crate::api::{self, ApiState};
 use tower_http::services::{ServeDir, ServeFile};

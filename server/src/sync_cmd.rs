@@ -11,15 +11,15 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::collection::Manifest;
-use skillmeat_core::conflicts::{self, Resolution};
-use skillmeat_core::diff;
-use skillmeat_core::display::escaped;
-use skillmeat_core::files::ArtifactFiles;
+use skillmeat_core::engine::diff;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::display::escaped;
+use skillmeat_core::model::files::ArtifactFiles;
+use skillmeat_core::ops::conflicts::{self, Resolution};
+use skillmeat_core::ops::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
 use skillmeat_core::ops::{self, Context, OpsError};
-use skillmeat_core::records::DeploymentFile;
-use skillmeat_core::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
+use skillmeat_core::storage::collection::Manifest;
+use skillmeat_core::storage::records::DeploymentFile;
 
 use crate::commands::{CollectionArg, context, ops_error, print_json, print_table, print_warnings};
 use crate::error::CommandError;
@@ -249,7 +249,9 @@ fn print_report(r: &SyncReport) {
     let rows: Vec<Vec<String>> = r
         .files
         .iter()
-        .filter(|f| f.action != skillmeat_core::merge::FileAction::Unchanged || r.files.len() <= 20)
+        .filter(|f| {
+            f.action != skillmeat_core::engine::merge::FileAction::Unchanged || r.files.len() <= 20
+        })
         .map(|f| {
             vec![
                 format!("  {}", f.action.as_str()),
@@ -307,7 +309,7 @@ fn sync_request<'a>(
 pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, CommandError> {
     let mut ctx = context(home)?;
     // The upstream is fetched once: what the plan showed is what is applied.
-    ctx.fetch.run = Some(skillmeat_core::fetch::FetchRun::default());
+    ctx.fetch.run = Some(skillmeat_core::storage::fetch::FetchRun::default());
     let dirs = directions(&args.direction)?;
     if dirs.iter().any(|d| d.needs_project()) && args.project.is_none() {
         return Err(CommandError::usage(format!(
@@ -662,7 +664,7 @@ pub(crate) fn update_many(
 pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, CommandError> {
     let mut ctx = context(home)?;
     // Each upstream is fetched once for the plan and the apply of every artifact.
-    ctx.fetch.run = Some(skillmeat_core::fetch::FetchRun::default());
+    ctx.fetch.run = Some(skillmeat_core::storage::fetch::FetchRun::default());
     let collection = args.collection.collection.clone();
     let dir = ctx
         .home
@@ -881,7 +883,7 @@ async fn side_files(
     args: &DiffArgs,
     side: &str,
 ) -> Result<ArtifactFiles, CommandError> {
-    skillmeat_core::sides::side_files(
+    skillmeat_core::ops::sides::side_files(
         ctx,
         &args.id,
         &args.collection.collection,
@@ -948,7 +950,7 @@ pub async fn diff_command(home: &Path, args: DiffArgs) -> Result<ExitCode, Comma
 
 pub fn patch_command(home: &Path, args: PatchArgs) -> Result<ExitCode, CommandError> {
     let ctx = context(home)?;
-    let bundle = skillmeat_core::export::patch_bundle(
+    let bundle = skillmeat_core::ops::export::patch_bundle(
         &ctx,
         &args.id,
         &args.collection.collection,

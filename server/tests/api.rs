@@ -8,8 +8,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use skillmeat_core::home::Home;
 use skillmeat_core::ops::Context;
+use skillmeat_core::storage::home::Home;
 use skillmeat_testutils::git::GitRepo;
 use tower::ServiceExt;
 

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::collection::Lock;
-use skillmeat_core::hash;
-use skillmeat_core::records::DeploymentFile;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::hash;
+use skillmeat_core::storage::collection::Lock;
+use skillmeat_core::storage::records::DeploymentFile;
 use skillmeat_testutils::git::GitRepo;
 
 use crate::cli::{skillmeat, text};
@@ -416,7 +416,7 @@ async fn server_jobs_and_the_cli_at_once_lose_nothing() {
     cli(deploy).await.unwrap();
 
     let ctx = skillmeat_core::ops::Context {
-        home: skillmeat_core::home::Home::new(&home),
+        home: skillmeat_core::storage::home::Home::new(&home),
         now: std::time::SystemTime::now(),
         fetch: Default::default(),
         cwd: tmp.path().to_owned(),
@@ -506,7 +506,7 @@ async fn server_jobs_and_the_cli_at_once_lose_nothing() {
     wait_all(ids).await;
 
     let dir = home.join("collections/default");
-    let manifest = skillmeat_core::collection::Manifest::load(&dir).unwrap();
+    let manifest = skillmeat_core::storage::collection::Manifest::load(&dir).unwrap();
     assert_eq!(
         manifest.artifacts.len(),
         JOBS + 2 * BY_CLI,
@@ -632,7 +632,7 @@ fn two_processes_adding_and_deploying_keep_both_sets_of_entries() {
     assert!(b.wait().unwrap().success());
 
     let dir = home.join("collections/default");
-    let manifest = skillmeat_core::collection::Manifest::load(&dir).unwrap();
+    let manifest = skillmeat_core::storage::collection::Manifest::load(&dir).unwrap();
     assert_eq!(manifest.artifacts.len(), 2 * EACH, "collection.toml");
     assert_eq!(
         Lock::load(&dir).unwrap().artifacts.len(),

@@ -646,7 +646,7 @@ fn a_patch_bundle_applies_to_the_upstream_with_git_apply() {
 
 #[test]
 fn a_sync_killed_at_any_moment_leaves_the_old_or_the_new_version_and_rollback_restores() {
-    use skillmeat_core::hash::hash_path;
+    use skillmeat_core::model::hash::hash_path;
     let up = skillmeat_testutils::git::GitRepo::new();
     // A skill big enough that writing it takes a while: 300 files.
     for i in 0..300 {

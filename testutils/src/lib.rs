@@ -5,7 +5,7 @@ pub mod git;
 
 use std::path::{Path, PathBuf};
 
-use skillmeat_core::home::Home;
+use skillmeat_core::storage::home::Home;
 use tempfile::TempDir;
 
 /// A SkillMeat home in a temporary directory, removed on drop.

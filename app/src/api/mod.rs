@@ -31,7 +31,7 @@ pub const SERVER_FN_PREFIX: &str = "/_sm";
 #[derive(Debug, Clone)]
 pub struct ServerContext {
     /// The home the server works on.
-    pub home: skillmeat_core::home::Home,
+    pub home: skillmeat_core::storage::home::Home,
     /// When the server started, for uptime.
     pub started: std::time::Instant,
     /// The reads the pages show, answered by the same code as the REST API.

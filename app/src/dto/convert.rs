@@ -3,7 +3,7 @@
 use skillmeat_core::jobs::{
     FileChoice, HunkSide as CoreHunkSide, Job, JobEvent, JobKind, JobState,
 };
-use skillmeat_core::sync::{Direction, Strategy};
+use skillmeat_core::ops::sync::{Direction, Strategy};
 
 use super::{DirectionName, EventView, HunkSide, JobView, Side, StateName, StrategyName};
 

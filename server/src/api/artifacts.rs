@@ -9,15 +9,15 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::collection::Lock;
-use skillmeat_core::diff::{self, FileStatus};
-use skillmeat_core::drift::classify;
-use skillmeat_core::hash::{self, ContentHash};
+use skillmeat_core::engine::diff::{self, FileStatus};
+use skillmeat_core::engine::drift::classify;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::hash::{self, ContentHash};
+use skillmeat_core::ops::sides;
 use skillmeat_core::ops::{self, OpsError, artifact_path};
-use skillmeat_core::records::DeploymentFile;
-use skillmeat_core::sides;
-use skillmeat_core::versions::Versions;
+use skillmeat_core::storage::collection::Lock;
+use skillmeat_core::storage::records::DeploymentFile;
+use skillmeat_core::storage::versions::Versions;
 
 use super::types::{
     ArtifactList, ArtifactView, DiffQuery, DiffView, DriftProblemView, DriftQuery, DriftRowView,
@@ -169,7 +169,7 @@ pub async fn version_cards(
         (Some(v), Some(h)) => v.get(&id, &h.to_hex()).await.ok().flatten(),
         _ => None,
     };
-    let lineage = |v: &Option<skillmeat_core::versions::Version>| -> Vec<String> {
+    let lineage = |v: &Option<skillmeat_core::storage::versions::Version>| -> Vec<String> {
         v.as_ref()
             .map(|v| {
                 v.version_lineage
@@ -427,7 +427,7 @@ async fn side(
     collection: &str,
     project: Option<&std::path::Path>,
     name: &str,
-) -> Result<skillmeat_core::files::ArtifactFiles, ApiError> {
+) -> Result<skillmeat_core::model::files::ArtifactFiles, ApiError> {
     sides::side_files(ctx, id, collection, project, name)
         .await
         .map_err(|e| match e {

@@ -4,12 +4,12 @@
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::conflicts::{self, MergePart, PendingMerge};
-use skillmeat_core::diff::is_binary;
-use skillmeat_core::files::ArtifactFiles;
-use skillmeat_core::merge::Hunk;
-use skillmeat_core::sync::Direction;
+use skillmeat_core::engine::diff::is_binary;
+use skillmeat_core::engine::merge::Hunk;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::files::ArtifactFiles;
+use skillmeat_core::ops::conflicts::{self, MergePart, PendingMerge};
+use skillmeat_core::ops::sync::Direction;
 
 use super::types::{ConflictFileView, ConflictView, ErrorBody, HunkView, PendingView, Scope};
 use super::{ApiError, ApiState, artifact_id};
@@ -91,7 +91,7 @@ fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {
             let hunks = merged_text
                 .as_deref()
                 .map(|t| {
-                    skillmeat_core::merge::conflict_hunks(t)
+                    skillmeat_core::engine::merge::conflict_hunks(t)
                         .into_iter()
                         .map(hunk_view)
                         .collect()
@@ -129,7 +129,7 @@ fn shown(bytes: &[u8]) -> bool {
     bytes.len() <= CONFLICT_TEXT_LIMIT && !is_binary(bytes)
 }
 
-fn kind_name(kind: skillmeat_core::merge::ConflictKind) -> String {
+fn kind_name(kind: skillmeat_core::engine::merge::ConflictKind) -> String {
     serde_json::to_value(kind)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -131,9 +131,9 @@ impl From<PathRejection> for ApiError {
 /// the server failed (500, details only in the log).
 impl From<OpsError> for ApiError {
     fn from(e: OpsError) -> Self {
-        use skillmeat_core::apply::ApplyError;
-        use skillmeat_core::fetch::FetchError;
-        use skillmeat_core::hash::HashError;
+        use skillmeat_core::model::hash::HashError;
+        use skillmeat_core::storage::apply::ApplyError;
+        use skillmeat_core::storage::fetch::FetchError;
         let message = e.to_string();
         match &e {
             OpsError::NotInCollection { .. } | OpsError::NotDeployed { .. } => {
@@ -145,12 +145,12 @@ impl From<OpsError> for ApiError {
             OpsError::MergeChanged { .. } => {
                 Self::new(StatusCode::CONFLICT, "merge_changed", message)
             }
-            OpsError::Versions(skillmeat_core::versions::VersionError::NotFound { .. }) => {
-                Self::new(StatusCode::NOT_FOUND, "unknown_version", message)
-            }
-            OpsError::Versions(skillmeat_core::versions::VersionError::Ambiguous { .. }) => {
-                Self::invalid("ambiguous_version", message)
-            }
+            OpsError::Versions(skillmeat_core::storage::versions::VersionError::NotFound {
+                ..
+            }) => Self::new(StatusCode::NOT_FOUND, "unknown_version", message),
+            OpsError::Versions(skillmeat_core::storage::versions::VersionError::Ambiguous {
+                ..
+            }) => Self::invalid("ambiguous_version", message),
             OpsError::Id(_)
             | OpsError::Spec(_)
             | OpsError::ProjectRequired { .. }
@@ -182,8 +182,8 @@ impl From<OpsError> for ApiError {
             ) => Self::new(StatusCode::BAD_GATEWAY, "upstream_refused", message),
             OpsError::Fetch(_) => Self::new(StatusCode::BAD_GATEWAY, "upstream_failed", message),
             OpsError::File(
-                skillmeat_core::tomlfile::TomlFileError::Parse { .. }
-                | skillmeat_core::tomlfile::TomlFileError::Invalid { .. },
+                skillmeat_core::storage::tomlfile::TomlFileError::Parse { .. }
+                | skillmeat_core::storage::tomlfile::TomlFileError::Invalid { .. },
             ) => Self::invalid("bad_records", message),
             _ => Self::internal(e),
         }

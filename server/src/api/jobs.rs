@@ -13,14 +13,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::conflicts;
 use skillmeat_core::jobs::{
     CancelOutcome, HunkSide, Job, JobEvent, JobFilter, JobKind, JobStore, NewJob, ResolveParams,
     settled,
 };
-use skillmeat_core::records::DeploymentFile;
-use skillmeat_core::sync::{Direction, Strategy};
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::ops::conflicts;
+use skillmeat_core::ops::sync::{Direction, Strategy};
+use skillmeat_core::storage::records::DeploymentFile;
 
 use super::types::{Cancelled, CreateJob, EventView, JobList, JobQuery, JobView, ResolveRequest};
 use super::{ApiError, ApiState, TraceId, artifact_id};

@@ -26,13 +26,13 @@ use std::time::{Instant, SystemTime};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use skillmeat_core::artifact::ArtifactId;
-use skillmeat_core::collection::Manifest;
-use skillmeat_core::db::Database;
-use skillmeat_core::home::DEFAULT_COLLECTION;
 use skillmeat_core::jobs::{JobStore, Runner};
+use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::Context;
-use skillmeat_core::projects;
+use skillmeat_core::storage::collection::Manifest;
+use skillmeat_core::storage::db::Database;
+use skillmeat_core::storage::home::DEFAULT_COLLECTION;
+use skillmeat_core::storage::projects;
 
 pub use error::{ApiError, method_not_allowed_as_json};
 pub use trace::{TraceId, server_fn_layer};
@@ -106,7 +106,7 @@ impl ApiState {
     }
 
     /// The home served.
-    pub fn home(&self) -> &skillmeat_core::home::Home {
+    pub fn home(&self) -> &skillmeat_core::storage::home::Home {
         &self.0.ctx.home
     }
 
@@ -225,7 +225,7 @@ async fn registered_project(db: &Database, path: &Path) -> Result<PathBuf, ApiEr
 /// An artifact id from a request, checked to be well formed.
 fn artifact_id(text: &str) -> Result<ArtifactId, ApiError> {
     text.parse()
-        .map_err(|e: skillmeat_core::artifact::IdError| {
+        .map_err(|e: skillmeat_core::model::artifact::IdError| {
             ApiError::invalid("bad_artifact_id", e.to_string())
         })
 }

@@ -154,7 +154,7 @@ pub async fn export(
     let ctx = state.ctx();
     let bundle = tokio::task::spawn_blocking(move || {
         std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
-        skillmeat_core::export::patch_bundle(&ctx, &id, &collection, &project, &output)
+        skillmeat_core::ops::export::patch_bundle(&ctx, &id, &collection, &project, &output)
             .map_err(ApiError::from)
     })
     .await

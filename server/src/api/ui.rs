@@ -33,7 +33,7 @@ impl Backend for ApiState {
             .map_err(body)
         {
             Err(e) if missing_collection(&e) => Ok(ArtifactList {
-                collection: skillmeat_core::home::DEFAULT_COLLECTION.to_owned(),
+                collection: skillmeat_core::storage::home::DEFAULT_COLLECTION.to_owned(),
                 artifacts: Vec::new(),
             }),
             other => other,
@@ -52,7 +52,7 @@ impl Backend for ApiState {
         };
         match artifacts::drift_view(self, q).await.map_err(body) {
             Err(e) if missing_collection(&e) => Ok(DriftView {
-                collection: skillmeat_core::home::DEFAULT_COLLECTION.to_owned(),
+                collection: skillmeat_core::storage::home::DEFAULT_COLLECTION.to_owned(),
                 rows: Vec::new(),
                 problems: Vec::new(),
             }),
@@ -117,7 +117,7 @@ impl Backend for ApiState {
             project_path: project,
         };
         let bytes = artifacts::file_bytes(self, id, q).await.map_err(body)?;
-        if skillmeat_core::diff::is_binary(&bytes) {
+        if skillmeat_core::engine::diff::is_binary(&bytes) {
             return Err(body(ApiError::invalid(
                 "not_text",
                 "this file is binary: download it instead",
@@ -140,7 +140,7 @@ impl Backend for ApiState {
             for project in projects {
                 // A project whose records cannot be read (moved away, malformed) is left out
                 // here; the drift views report it.
-                let records = match skillmeat_core::records::DeploymentFile::load(&project) {
+                let records = match skillmeat_core::storage::records::DeploymentFile::load(&project) {
                     Ok(r) => r,
                     Err(e) => {
                         tracing::warn!(project = %project.display(), "cannot read deployment records: {e}");

@@ -18,14 +18,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::ArtifactId;
-use crate::files::{ArtifactFiles, FileContent};
-use crate::merge::{ConflictKind, FileOutcome, Hunk, conflict_hunks, has_conflict_markers};
+use crate::engine::merge::{ConflictKind, FileOutcome, Hunk, conflict_hunks, has_conflict_markers};
+use crate::model::artifact::ArtifactId;
+use crate::model::files::{ArtifactFiles, FileContent};
+use crate::ops::sync::{self, Commit, Direction, Sides, SyncRequest, UpstreamPoint};
 use crate::ops::{Context, OpsError, Recorder, Tier, rfc3339};
-use crate::records::{DeploymentFile, RecordedStatus};
-use crate::sync::{self, Commit, Direction, Sides, SyncRequest, UpstreamPoint};
-use crate::tomlfile;
-use crate::versions::ChangeOrigin;
+use crate::storage::records::{DeploymentFile, RecordedStatus};
+use crate::storage::tomlfile;
+use crate::storage::versions::ChangeOrigin;
 
 /// The pending merges folder inside a home.
 pub const PENDING_DIR: &str = "pending";
@@ -151,7 +151,7 @@ impl PendingMerge {
         })?;
         let merged = self.dir.join(MergePart::Merged.dir());
         let files = if merged.exists() {
-            crate::hash::hash_path(&merged)?.to_hex()
+            crate::model::hash::hash_path(&merged)?.to_hex()
         } else {
             String::new()
         };
@@ -161,7 +161,7 @@ impl PendingMerge {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part);
         }
-        Ok(crate::hash::ContentHash::from_bytes(h.finalize().into()).to_hex())
+        Ok(crate::model::hash::ContentHash::from_bytes(h.finalize().into()).to_hex())
     }
 
     /// Fails with [`OpsError::MergeChanged`] unless this merge is at `expected` (when given).
@@ -187,7 +187,7 @@ impl PendingMerge {
         Ok(merged
             .files
             .get(path)
-            .filter(|c| !crate::diff::is_binary(&c.bytes))
+            .filter(|c| !crate::engine::diff::is_binary(&c.bytes))
             .and_then(|c| std::str::from_utf8(&c.bytes).ok())
             .map(conflict_hunks))
     }
@@ -209,13 +209,13 @@ impl PendingMerge {
     }
 }
 
-fn pending_root(ctx_home: &crate::home::Home) -> PathBuf {
+fn pending_root(ctx_home: &crate::storage::home::Home) -> PathBuf {
     ctx_home.root().join(PENDING_DIR)
 }
 
 /// Every pending merge of `id` in `collection`.
 pub fn list(
-    home: &crate::home::Home,
+    home: &crate::storage::home::Home,
     id: &ArtifactId,
     collection: &str,
 ) -> Result<Vec<PendingMerge>, OpsError> {
@@ -252,7 +252,7 @@ pub fn list(
 /// The pending merge of `id` for `project` (or the collection's own, without a project); any
 /// pending merge of `id` when `project` is `None` and there is exactly one.
 pub fn find(
-    home: &crate::home::Home,
+    home: &crate::storage::home::Home,
     id: &ArtifactId,
     collection: &str,
     project: Option<&Path>,
@@ -299,7 +299,7 @@ impl PendingMerge {
 /// goes into the same tier (two merges into one copy would overwrite each other). A merge kept
 /// for another project, or for the other pair, blocks nothing here.
 pub fn blocking(
-    home: &crate::home::Home,
+    home: &crate::storage::home::Home,
     id: &ArtifactId,
     collection: &str,
     direction: Direction,
@@ -317,7 +317,7 @@ pub fn blocking(
 /// The pending merge whose result goes into the collection (`project: None`) or into that
 /// project: what blocks a rollback of that copy.
 pub fn into_tier(
-    home: &crate::home::Home,
+    home: &crate::storage::home::Home,
     id: &ArtifactId,
     collection: &str,
     project: Option<&Path>,
@@ -440,7 +440,7 @@ fn set_pending_in_record(
             let on_disk = r
                 .artifact_path
                 .as_deref()
-                .and_then(|rel| crate::hash::hash_path(&project.join(rel)).ok())
+                .and_then(|rel| crate::model::hash::hash_path(&project.join(rel)).ok())
                 .map(|h| h.to_hex());
             let edited = on_disk.is_none() || on_disk != r.content_hash;
             r.local_modifications = edited;
@@ -507,10 +507,12 @@ pub async fn resolve_file(
                     source,
                 })?;
             }
-            crate::atomic::write_atomic(&target, &content.bytes).map_err(|e| OpsError::Io {
-                action: "cannot write",
-                path: target.clone(),
-                source: std::io::Error::other(e.to_string()),
+            crate::storage::atomic::write_atomic(&target, &content.bytes).map_err(|e| {
+                OpsError::Io {
+                    action: "cannot write",
+                    path: target.clone(),
+                    source: std::io::Error::other(e.to_string()),
+                }
             })?;
             set_executable(&target, content.executable)?;
         }
@@ -530,7 +532,8 @@ pub async fn resolve_file(
     merge.save()?;
     // The record is an audit trail: failing to update it never undoes the resolution.
     if let Some(record) = merge.conflict_record
-        && let Ok(Some(versions)) = crate::versions::Versions::open_read_only(&ctx.home).await
+        && let Ok(Some(versions)) =
+            crate::storage::versions::Versions::open_read_only(&ctx.home).await
     {
         let left = merge.unresolved()?;
         let _ = sqlx::query("UPDATE conflict_records SET unresolved_files = ? WHERE id = ?")
@@ -702,10 +705,10 @@ fn remove(merge: &PendingMerge) -> Result<(), OpsError> {
 
 /// Inserts the `conflict_records` row of a new pending merge.
 pub(crate) async fn insert_record(
-    db: &crate::db::Database,
+    db: &crate::storage::db::Database,
     merge: &PendingMerge,
     unresolved: &[String],
-) -> Result<i64, crate::db::DbError> {
+) -> Result<i64, crate::storage::db::DbError> {
     let row = sqlx::query(
         "INSERT INTO conflict_records (artifact_id, direction, project_path, detected_at, \
          base_hash, ours_hash, theirs_hash, strategy, unresolved_files) \
@@ -727,18 +730,18 @@ pub(crate) async fn insert_record(
     .bind(serde_json::to_string(unresolved).unwrap_or_else(|_| "[]".to_owned()))
     .execute(db.pool())
     .await
-    .map_err(crate::db::query_err("record a conflict"))?;
+    .map_err(crate::storage::db::query_err("record a conflict"))?;
     Ok(row.last_insert_rowid())
 }
 
 /// Marks a `conflict_records` row as ended.
 pub(crate) async fn close_record(
-    db: &crate::db::Database,
+    db: &crate::storage::db::Database,
     id: i64,
     resolution: &str,
     resolved_hash: Option<&str>,
     at: &str,
-) -> Result<(), crate::db::DbError> {
+) -> Result<(), crate::storage::db::DbError> {
     sqlx::query(
         "UPDATE conflict_records SET resolution = ?, resolved_hash = ?, resolved_at = ?, \
          unresolved_files = '[]' WHERE id = ?",
@@ -749,6 +752,6 @@ pub(crate) async fn close_record(
     .bind(id)
     .execute(db.pool())
     .await
-    .map_err(crate::db::query_err("close a conflict record"))?;
+    .map_err(crate::storage::db::query_err("close a conflict record"))?;
     Ok(())
 }

@@ -5,15 +5,15 @@
 //! - `collection.lock`: what was resolved — the upstream commit, the artifact's subtree id in
 //!   it, the content hash of what was fetched, and when. Written only by SkillMeat.
 //!
-//! Both live in `collections/<name>/` beside the content ([`crate::home`]).
+//! Both live in `collections/<name>/` beside the content ([`crate::storage::home`]).
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::ArtifactId;
-use crate::hash::HashAlgorithm;
-use crate::tomlfile::{TomlFileError, first_duplicate, is_hex, load_toml, save_toml};
+use crate::model::artifact::ArtifactId;
+use crate::model::hash::HashAlgorithm;
+use crate::storage::tomlfile::{TomlFileError, first_duplicate, is_hex, load_toml, save_toml};
 
 /// File name of the manifest inside a collection folder.
 pub const MANIFEST_FILE: &str = "collection.toml";
@@ -130,7 +130,7 @@ impl Lock {
                     return Err(invalid(format!(
                         "the {field} of {} is {:?}, not {len} hex digits",
                         e.id,
-                        crate::display::escaped(value)
+                        crate::model::display::escaped(value)
                     )));
                 }
             }

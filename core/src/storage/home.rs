@@ -14,7 +14,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::artifact::{ArtifactId, ArtifactName, ArtifactType, IdError};
+use crate::model::artifact::{ArtifactId, ArtifactName, ArtifactType, IdError};
 
 /// The collection used when none is named.
 pub const DEFAULT_COLLECTION: &str = "default";
@@ -25,7 +25,7 @@ pub struct Home {
     root: PathBuf,
     /// The home's database, opened once by a long-running process (the server) and shared by
     /// every operation it runs; `None` where each operation opens its own (the CLI).
-    database: Option<crate::db::Database>,
+    database: Option<crate::storage::db::Database>,
 }
 
 /// An artifact found in a collection.
@@ -80,15 +80,15 @@ impl Home {
     }
 
     /// This home with its database already open: operations use `db` (which must be this
-    /// home's `skillmeat.db`, opened with [`Database::open`](crate::db::Database::open)) instead
+    /// home's `skillmeat.db`, opened with [`Database::open`](crate::storage::db::Database::open)) instead
     /// of opening and closing a connection pool each, which costs more than most of them.
-    pub fn with_database(mut self, db: crate::db::Database) -> Self {
+    pub fn with_database(mut self, db: crate::storage::db::Database) -> Self {
         self.database = Some(db);
         self
     }
 
     /// The database a long-running process shared through [`Home::with_database`].
-    pub fn shared_database(&self) -> Option<&crate::db::Database> {
+    pub fn shared_database(&self) -> Option<&crate::storage::db::Database> {
         self.database.as_ref()
     }
 

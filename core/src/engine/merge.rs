@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::diff::is_binary;
-use crate::files::{ArtifactFiles, FileContent};
+use crate::engine::diff::is_binary;
+use crate::model::files::{ArtifactFiles, FileContent};
 
 /// The marker lines' length, as git's default.
 pub const MARKER_SIZE: usize = 7;

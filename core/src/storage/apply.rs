@@ -17,7 +17,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::files::ArtifactFiles;
+use crate::model::files::ArtifactFiles;
 
 /// A point of [`install`] at which a test can make it fail, to prove what a crash leaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +84,7 @@ pub fn install(
         .write_to(&staged, as_folder)
         .map_err(io_err("write", &staged))?;
     if as_folder {
-        crate::atomic::sync_dir(&staged).map_err(io_err("sync", &staged))?;
+        crate::storage::atomic::sync_dir(&staged).map_err(io_err("sync", &staged))?;
     }
     hook(Step::Staged).map_err(io_err("stage", dest))?;
 
@@ -93,7 +93,7 @@ pub fn install(
     } else {
         fs::rename(&staged, dest).map_err(io_err("move into place", dest))?;
     }
-    crate::atomic::sync_dir(parent).map_err(io_err("sync", parent))?;
+    crate::storage::atomic::sync_dir(parent).map_err(io_err("sync", parent))?;
     hook(Step::Swapped).map_err(io_err("finish", dest))?;
     // Dropping the staging folder removes the old version.
     Ok(())
@@ -250,7 +250,7 @@ pub fn lock_shared_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::files::FileContent;
+    use crate::model::files::FileContent;
 
     fn version(text: &str) -> ArtifactFiles {
         let mut f = ArtifactFiles::default();

@@ -18,8 +18,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic::{AtomicWriteError, write_atomic};
-use crate::hash::{self, ContentHash, FileDigest, HashError};
+use crate::model::hash::{self, ContentHash, FileDigest, HashError};
+use crate::storage::atomic::{AtomicWriteError, write_atomic};
 
 /// How much older than the hashing moment a file's mtime must be for its entry to be trusted.
 pub const RACY_WINDOW_NS: i128 = 2_000_000_000;

@@ -4,7 +4,7 @@
 //! that made it returns. [`JobStore`] is the storage, an object-safe trait so another database
 //! is an added implementation; [`SqliteJobStore`] keeps it in `skillmeat.db`. [`Runner`] claims
 //! queued jobs (one `UPDATE … RETURNING` each, never two jobs on one artifact at once), runs
-//! them through [`sync`](crate::sync) with bounded concurrency, records progress as events, and
+//! them through [`sync`](crate::ops::sync) with bounded concurrency, records progress as events, and
 //! moves them through `queued → running → success | conflict | error` (or `cancelled`).
 //! On start, jobs a dead runner left `running` are queued again: applying is atomic, and a job
 //! that already applied finds its artifact up to date.
@@ -22,12 +22,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use crate::artifact::ArtifactId;
-use crate::conflicts::{self, Resolution};
-use crate::db::{Database, DbError, query_err};
-use crate::merge::{Hunk, HunkChoice, settle_hunks};
+use crate::engine::merge::{Hunk, HunkChoice, settle_hunks};
+use crate::model::artifact::ArtifactId;
+use crate::ops::conflicts::{self, Resolution};
+use crate::ops::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
 use crate::ops::{Context, OpsError, rfc3339};
-use crate::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
+use crate::storage::db::{Database, DbError, query_err};
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,7 +168,7 @@ pub struct ResolveParams {
     #[serde(default = "yes")]
     pub apply: bool,
     /// The pending merge's revision these choices were made on
-    /// ([`PendingMerge::revision`](crate::conflicts::PendingMerge::revision)); a merge at
+    /// ([`PendingMerge::revision`](crate::ops::conflicts::PendingMerge::revision)); a merge at
     /// another revision is left alone and the job fails with
     /// [`OpsError::MergeChanged`].
     #[serde(default)]
@@ -919,7 +919,7 @@ impl Runner {
         let mut state = JobState::Success;
         let n = job.artifact_ids.len().max(1);
         // One fetch of each upstream for the whole job.
-        let run = crate::fetch::FetchRun::default();
+        let run = crate::storage::fetch::FetchRun::default();
         for (i, id) in job.artifact_ids.iter().enumerate() {
             if self.store.cancel_requested(job.id).await.unwrap_or(false) {
                 state = JobState::Cancelled;
@@ -928,7 +928,7 @@ impl Runner {
             }
             let ctx = Context {
                 now: SystemTime::now(),
-                fetch: crate::fetch::FetchSettings {
+                fetch: crate::storage::fetch::FetchSettings {
                     run: Some(run.clone()),
                     ..self.ctx.fetch.clone()
                 },
@@ -1192,8 +1192,8 @@ fn is_transient(e: &OpsError) -> bool {
     matches!(
         e,
         OpsError::Io { .. }
-            | OpsError::Apply(crate::apply::ApplyError::Locked { .. })
-            | OpsError::Apply(crate::apply::ApplyError::Io { .. })
+            | OpsError::Apply(crate::storage::apply::ApplyError::Locked { .. })
+            | OpsError::Apply(crate::storage::apply::ApplyError::Io { .. })
             | OpsError::TargetChanged { .. }
     )
 }

@@ -1,8 +1,8 @@
 //! The SQLite database `$SKILLMEAT_HOME/skillmeat.db`: opening it (WAL, busy timeout) and
 //! bringing its schema up to date with the migrations in `migrations/`.
 //!
-//! The tables are owned by the modules that use them: [`versions`](crate::versions) for
-//! `artifact_versions`, [`projects`](crate::projects) for `projects`.
+//! The tables are owned by the modules that use them: [`versions`](crate::storage::versions) for
+//! `artifact_versions`, [`projects`](crate::storage::projects) for `projects`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! Everything in an upstream repository is hostile until checked. Git trees can hold entries
 //! that `git checkout` itself refuses to write — `..`, `a/b`, `.git`, names with NUL or control
 //! characters — because `git fsck` only warns about them and clone and fetch pass them on
-//! (`git hash-object --literally` makes them). [`fetch`](crate::fetch) runs every entry of an
+//! (`git hash-object --literally` makes them). [`fetch`](crate::storage::fetch) runs every entry of an
 //! artifact's tree through [`check_name`] and its sizes through [`Limits`] *before* writing a
 //! single byte, so an artifact with one bad entry is refused as a whole.
 //!

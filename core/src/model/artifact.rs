@@ -2,7 +2,7 @@
 //!
 //! An artifact id is `<type>:<name>`, e.g. `skill:code-review`. Names are lowercase
 //! `[a-z0-9][a-z0-9._-]*`, at most [`MAX_NAME_LEN`] bytes, so a name is always a single safe path
-//! component. Where the artifact's files live in each tier is decided by [`crate::home`].
+//! component. Where the artifact's files live in each tier is decided by [`crate::storage::home`].
 
 use std::fmt;
 use std::str::FromStr;

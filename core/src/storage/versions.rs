@@ -1,5 +1,5 @@
 //! Versions and lineage (DESIGN §3): every version SkillMeat writes or sees, recorded once per
-//! artifact in `artifact_versions`, with its content in the [`store`](crate::store).
+//! artifact in `artifact_versions`, with its content in the [`store`](crate::storage::store).
 //!
 //! A version is identified by its content hash. Recording the same content for the same
 //! artifact twice returns the first record (nothing is rewritten), so callers record freely.
@@ -20,11 +20,11 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use crate::artifact::ArtifactId;
-use crate::db::{self, DB_FILE, Database, DbError, query_err};
-use crate::hash::ContentHash;
-use crate::home::Home;
-use crate::store::{CommitId, Store, StoreError, TreeId};
+use crate::model::artifact::ArtifactId;
+use crate::model::hash::ContentHash;
+use crate::storage::db::{self, DB_FILE, Database, DbError, query_err};
+use crate::storage::home::Home;
+use crate::storage::store::{CommitId, Store, StoreError, TreeId};
 
 /// How many hashes `version_lineage` keeps (the newest ones).
 pub const MAX_LINEAGE: usize = 64;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use similar::udiff::UnifiedHunkHeader;
 use similar::{Algorithm, DiffTag};
 
-use crate::files::{ArtifactFiles, FileContent};
+use crate::model::files::{ArtifactFiles, FileContent};
 
 /// Files larger than this (bytes, either side) get no inline diff.
 pub const INLINE_LIMIT: usize = 1 << 20;

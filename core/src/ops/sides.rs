@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use crate::artifact::ArtifactId;
-use crate::files::ArtifactFiles;
+use crate::model::artifact::ArtifactId;
+use crate::model::files::ArtifactFiles;
+use crate::ops::sync::{self, Direction, Strategy, SyncRequest};
 use crate::ops::{Context, OpsError, artifact_path};
-use crate::sync::{self, Direction, Strategy, SyncRequest};
-use crate::versions::Versions;
+use crate::storage::versions::Versions;
 
 /// The files of `side` of `id`: `collection`, `project` (needs `project`), `upstream` (fetched
 /// at the spec's ref), or a recorded version named by a hash prefix or tag.

@@ -1,11 +1,11 @@
 //! Reading and writing SkillMeat's TOML files: errors name the file, line and column; writes
-//! are atomic ([`crate::atomic`]).
+//! are atomic ([`crate::storage::atomic`]).
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::atomic::{AtomicWriteError, write_atomic};
+use crate::storage::atomic::{AtomicWriteError, write_atomic};
 
 /// A TOML file that could not be read, parsed or written.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::db::{Database, DbError, query_err};
+use crate::storage::db::{Database, DbError, query_err};
 
 /// Registers `project` (canonicalised), or refreshes its last deployment time.
 pub async fn register(db: &Database, project: &Path, now: SystemTime) -> Result<PathBuf, DbError> {

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::{ArtifactId, ArtifactName, ArtifactType};
-use crate::hash::HashAlgorithm;
+use crate::model::artifact::{ArtifactId, ArtifactName, ArtifactType};
+use crate::model::hash::HashAlgorithm;
 #[cfg(test)]
-use crate::tomlfile::parse_toml;
-use crate::tomlfile::{TomlFileError, first_duplicate, is_hex, load_toml, save_toml};
+use crate::storage::tomlfile::parse_toml;
+use crate::storage::tomlfile::{TomlFileError, first_duplicate, is_hex, load_toml, save_toml};
 
 /// The records file's path relative to the project root.
 pub const RECORDS_FILE: &str = ".claude/.skillmeat-deployed.toml";
@@ -102,7 +102,7 @@ pub struct DeploymentRecord {
 }
 
 fn default_collection() -> String {
-    crate::home::DEFAULT_COLLECTION.to_owned()
+    crate::storage::home::DEFAULT_COLLECTION.to_owned()
 }
 
 fn legacy_algorithm() -> HashAlgorithm {
@@ -162,7 +162,7 @@ impl DeploymentFile {
                     return Err(invalid(format!(
                         "the {field} of {} is {:?}, not 64 hex digits",
                         r.id(),
-                        crate::display::escaped(value)
+                        crate::model::display::escaped(value)
                     )));
                 }
             }

@@ -1,16 +1,16 @@
 //! An artifact version in memory: its files by relative path, with content and exec bit.
 //!
 //! This is what diffs and merges work on. It is read from disk ([`ArtifactFiles::read`]) or
-//! from the [`store`](crate::store), and written out to a staging location
+//! from the [`store`](crate::storage::store), and written out to a staging location
 //! ([`ArtifactFiles::write_to`]) before being renamed into place. A command's or agent's
-//! version holds exactly one file, under its own name (`fix.md`), as in [`hash`](crate::hash).
+//! version holds exactly one file, under its own name (`fix.md`), as in [`hash`](crate::model::hash).
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::hash::{self, ContentHash, HashError};
+use crate::model::hash::{self, ContentHash, HashError};
 
 /// One file of a version.
 #[derive(Debug, Clone, PartialEq, Eq)]

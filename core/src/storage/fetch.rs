@@ -16,11 +16,11 @@ use std::time::Duration;
 use git2::{Direction, ErrorClass, FetchOptions, ObjectType, Oid, RemoteCallbacks, Repository};
 use sha2::{Digest, Sha256};
 
-use crate::display;
-use crate::hash;
-use crate::ssh::{self, SshAttempt};
-use crate::upstream::{RefSpec, UpstreamSpec};
-use crate::upstream_tree::{self, BadName, Limits};
+use crate::model::display;
+use crate::model::hash;
+use crate::model::upstream::{RefSpec, UpstreamSpec};
+use crate::storage::ssh::{self, SshAttempt};
+use crate::storage::upstream_tree::{self, BadName, Limits};
 
 /// How often and how patiently to retry transient failures.
 #[derive(Debug, Clone, Copy)]

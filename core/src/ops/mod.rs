@@ -5,26 +5,31 @@
 //! into place, so a crash leaves the old artifact or the new one, never a mix. Nothing here ever
 //! overwrites files SkillMeat does not manage, or a project copy with edits of its own.
 
+pub mod conflicts;
+pub mod export;
+pub mod sides;
+pub mod sync;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::apply::{self, ApplyError, ArtifactLock};
-use crate::artifact::{ArtifactId, ArtifactName, ArtifactType, IdError};
-use crate::atomic;
-use crate::collection::{Lock, LockEntry, Manifest, ManifestEntry};
-use crate::drift::{DriftStatus, classify};
-use crate::fetch::{FetchError, FetchSettings, UpstreamCache};
-use crate::files::ArtifactFiles;
-use crate::hash::{self, ContentHash, HashAlgorithm, HashError};
-use crate::home::{Home, HomeError};
-use crate::records::{DeploymentFile, DeploymentRecord, RecordedStatus};
-use crate::statcache::StatCache;
-use crate::tomlfile::TomlFileError;
-use crate::upstream::{SpecError, UpstreamSpec};
-use crate::versions::{ChangeOrigin, NewVersion, Version, VersionError, Versions};
+use crate::engine::drift::{DriftStatus, classify};
+use crate::model::artifact::{ArtifactId, ArtifactName, ArtifactType, IdError};
+use crate::model::files::ArtifactFiles;
+use crate::model::hash::{self, ContentHash, HashAlgorithm, HashError};
+use crate::model::upstream::{SpecError, UpstreamSpec};
+use crate::storage::apply::{self, ApplyError, ArtifactLock};
+use crate::storage::atomic;
+use crate::storage::collection::{Lock, LockEntry, Manifest, ManifestEntry};
+use crate::storage::fetch::{FetchError, FetchSettings, UpstreamCache};
+use crate::storage::home::{Home, HomeError};
+use crate::storage::records::{DeploymentFile, DeploymentRecord, RecordedStatus};
+use crate::storage::statcache::StatCache;
+use crate::storage::tomlfile::TomlFileError;
+use crate::storage::versions::{ChangeOrigin, NewVersion, Version, VersionError, Versions};
 
 /// What an operation needs from its caller: the home, a clock and fetch settings.
 #[derive(Debug, Clone)]
@@ -61,16 +66,16 @@ pub enum OpsError {
     #[error(transparent)]
     Apply(#[from] ApplyError),
     #[error(transparent)]
-    Merge(#[from] crate::merge::MergeError),
+    Merge(#[from] crate::engine::merge::MergeError),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::storage::store::StoreError),
     /// A project direction without a project.
     #[error("{direction} needs a project: pass --project DIR")]
     ProjectRequired { direction: &'static str },
     /// A folder of the project's `.claude/` is a link out of the project, and the user has not
     /// allowed that for this project. Nothing was written.
     #[error(transparent)]
-    LinkOutside(#[from] crate::projects::LinkOutside),
+    LinkOutside(#[from] crate::storage::projects::LinkOutside),
     /// The folder is not a project SkillMeat deployed into.
     #[error("{project} is not a registered project (deploy into it first)")]
     NotRegistered { project: PathBuf },
@@ -105,7 +110,7 @@ pub enum OpsError {
     AmbiguousPending { id: ArtifactId },
     /// The pending merge is no longer the one the caller read (see [`PendingMerge::revision`]).
     ///
-    /// [`PendingMerge::revision`]: crate::conflicts::PendingMerge::revision
+    /// [`PendingMerge::revision`]: crate::ops::conflicts::PendingMerge::revision
     #[error(
         "the pending merge of {id} changed since it was read (resolved elsewhere, or replaced by \
          a newer sync); nothing was written: read it again and choose again"
@@ -272,8 +277,10 @@ pub async fn add(
     let stamp = rfc3339(ctx.now);
     // Both files as they are now (another add may have changed them since the checks above),
     // the manifest's lock taken before the lock file's, as everywhere.
-    let _manifest_guard =
-        shared_file_guard(ctx, &collection_dir.join(crate::collection::MANIFEST_FILE))?;
+    let _manifest_guard = shared_file_guard(
+        ctx,
+        &collection_dir.join(crate::storage::collection::MANIFEST_FILE),
+    )?;
     let mut manifest = Manifest::load(&collection_dir)?;
     // Recorded as given, except that a relative local path is made absolute.
     manifest.artifacts.retain(|e| e.id != id);
@@ -282,7 +289,10 @@ pub async fn add(
         upstream: Some(recorded_spec),
         added_at: Some(stamp.clone()),
     });
-    let _lock_guard = shared_file_guard(ctx, &collection_dir.join(crate::collection::LOCK_FILE))?;
+    let _lock_guard = shared_file_guard(
+        ctx,
+        &collection_dir.join(crate::storage::collection::LOCK_FILE),
+    )?;
     let mut lock = Lock::load(&collection_dir)?;
     lock.upsert(LockEntry {
         id: id.clone(),
@@ -681,11 +691,11 @@ impl Recorder {
     /// Records a new pending merge in `conflict_records`; its row id.
     pub(crate) async fn record_conflict(
         &mut self,
-        merge: &crate::conflicts::PendingMerge,
+        merge: &crate::ops::conflicts::PendingMerge,
         unresolved: &[String],
     ) -> Option<i64> {
         let versions = self.versions.as_ref()?;
-        match crate::conflicts::insert_record(versions.database(), merge, unresolved).await {
+        match crate::ops::conflicts::insert_record(versions.database(), merge, unresolved).await {
             Ok(id) => Some(id),
             Err(e) => {
                 self.warnings.push(format!(
@@ -709,9 +719,14 @@ impl Recorder {
             return;
         };
         let at = rfc3339(now);
-        if let Err(e) =
-            crate::conflicts::close_record(versions.database(), id, resolution, resolved_hash, &at)
-                .await
+        if let Err(e) = crate::ops::conflicts::close_record(
+            versions.database(),
+            id,
+            resolution,
+            resolved_hash,
+            &at,
+        )
+        .await
         {
             self.warnings
                 .push(format!("could not update conflict record {id}: {e}"));
@@ -723,7 +738,7 @@ impl Recorder {
         let Some(versions) = &self.versions else {
             return project.to_owned();
         };
-        match crate::projects::register(versions.database(), project, now).await {
+        match crate::storage::projects::register(versions.database(), project, now).await {
             Ok(path) => path,
             Err(e) => {
                 self.warnings.push(format!(
@@ -811,7 +826,7 @@ impl DriftReport {
             id: id.cloned(),
             pair,
             project: project.map(Path::to_owned),
-            message: crate::display::escaped(&message.to_string()).into_owned(),
+            message: crate::model::display::escaped(&message.to_string()).into_owned(),
         });
     }
 }
@@ -989,7 +1004,7 @@ fn upstream_hash(
     let spec = UpstreamSpec::parse(spec_text)?;
     // First the cheap check: the remote's ref listing. If the ref still names the locked commit
     // (or is a commit sha, which never moves), nothing is fetched.
-    match crate::fetch::remote_commit(&spec, &ctx.fetch)? {
+    match crate::storage::fetch::remote_commit(&spec, &ctx.fetch)? {
         Some(commit) if commit == locked.commit => return Ok(locked.content_hash.parse().ok()),
         None if is_sha(&locked.reference) => {
             return Ok(locked.content_hash.parse().ok());
@@ -1153,11 +1168,11 @@ pub async fn migrate(ctx: &Context, project: &Path) -> Result<MigrateReport, Ops
         }
         out.push(Migrated { id, outcome, note });
     }
-    file.format = Some(crate::records::RECORDS_FORMAT);
+    file.format = Some(crate::storage::records::RECORDS_FORMAT);
     // Write only when something changes, so a second run leaves the file untouched.
     let reparsed: Option<DeploymentFile> = std::str::from_utf8(&before)
         .ok()
-        .and_then(|t| crate::tomlfile::parse_toml(&path, t).ok());
+        .and_then(|t| crate::storage::tomlfile::parse_toml(&path, t).ok());
     if reparsed.as_ref().map(|r| (r.format, &r.deployed)) != Some((file.format, &file.deployed)) {
         file.save(project)?;
     }
@@ -1180,7 +1195,7 @@ pub struct History {
     /// Every recorded version, newest first.
     pub versions: Vec<Version>,
     /// Versions instated again (rollbacks), newest first.
-    pub events: Vec<crate::versions::VersionEvent>,
+    pub events: Vec<crate::storage::versions::VersionEvent>,
 }
 
 /// The recorded versions of `id`, newest first. Read-only: opens nothing for writing and
@@ -1233,7 +1248,7 @@ pub async fn tag(
     version: Option<&str>,
     force: bool,
 ) -> Result<Version, OpsError> {
-    crate::versions::check_tag(tag)?;
+    crate::storage::versions::check_tag(tag)?;
     let versions = Versions::open(&ctx.home).await?;
     let target = match version {
         Some(given) => versions.resolve(id, given).await?,
@@ -1263,8 +1278,8 @@ pub async fn tag(
 pub(crate) fn shared_file_guard(
     ctx: &Context,
     file: &Path,
-) -> Result<crate::apply::ArtifactLock, OpsError> {
-    Ok(crate::apply::lock_shared_file(
+) -> Result<crate::storage::apply::ArtifactLock, OpsError> {
+    Ok(crate::storage::apply::lock_shared_file(
         &ctx.home.root().join("locks"),
         file,
         ctx.lock_timeout,
@@ -1275,13 +1290,14 @@ pub(crate) fn shared_file_guard(
 /// Refuses to write into `project` when a folder of its `.claude/` leads out of it through a
 /// symlink, unless the user allowed that for this project (`skillmeat project allow-links`).
 pub(crate) async fn check_project_links(home: &Home, project: &Path) -> Result<(), OpsError> {
-    let Err(outside) = crate::projects::check_links(project) else {
+    let Err(outside) = crate::storage::projects::check_links(project) else {
         return Ok(());
     };
     // Only on this rare path: open for writing, which migrates a database older than the
     // setting's column.
     let v = Versions::open(home).await?;
-    let allowed = crate::projects::allows_links_outside(v.database(), &outside.project).await;
+    let allowed =
+        crate::storage::projects::allows_links_outside(v.database(), &outside.project).await;
     v.close().await;
     if allowed.map_err(VersionError::from)? {
         Ok(())
@@ -1314,11 +1330,12 @@ pub async fn set_project_links(
         ));
     }
     let v = Versions::open(&ctx.home).await?;
-    let set = crate::projects::set_links_outside(v.database(), project, allow, ctx.now).await;
+    let set =
+        crate::storage::projects::set_links_outside(v.database(), project, allow, ctx.now).await;
     v.close().await;
     let canonical = set.map_err(VersionError::from)?;
     Ok(ProjectLinks {
-        link_outside: crate::projects::check_links(&canonical)
+        link_outside: crate::storage::projects::check_links(&canonical)
             .err()
             .map(|e| (e.link, e.resolved)),
         project: canonical,
@@ -1330,7 +1347,7 @@ pub async fn set_project_links(
 pub async fn registered_projects(home: &Home) -> Result<Vec<PathBuf>, OpsError> {
     match Versions::open_read_only(home).await? {
         Some(v) => {
-            let listed = crate::projects::list(v.database()).await;
+            let listed = crate::storage::projects::list(v.database()).await;
             v.close().await;
             Ok(listed.map_err(VersionError::from)?)
         }
@@ -1374,7 +1391,7 @@ pub async fn rollback(
             collection: collection.to_owned(),
         });
     }
-    if let Some(pending) = crate::conflicts::into_tier(&ctx.home, id, collection, project)? {
+    if let Some(pending) = crate::ops::conflicts::into_tier(&ctx.home, id, collection, project)? {
         return Err(OpsError::PendingMerge {
             id: id.clone(),
             path: pending.dir,

@@ -1,12 +1,12 @@
 //! The content store: `$SKILLMEAT_HOME/store.git`, a bare git repository holding every version
 //! of every artifact as a git tree, and its lineage as git commits.
 //!
-//! A tree holds an artifact's files as [`hash`](crate::hash) sees them: a skill's folder, or a
+//! A tree holds an artifact's files as [`hash`](crate::model::hash) sees them: a skill's folder, or a
 //! command's or agent's single file under its own name. Files are stored with mode `100755` when
 //! the owner execute bit is set, else `100644`, so an export gives back the same content hash.
 //! Each commit is kept reachable by a ref `refs/keep/<commit id>`, so `git gc` on the store never
 //! drops a version. The mapping from content hashes to trees and commits lives in SQLite
-//! ([`versions`](crate::versions)); this module is only the object storage.
+//! ([`versions`](crate::storage::versions)); this module is only the object storage.
 //!
 //! git2 types stay inside this module: callers see [`TreeId`] and [`CommitId`].
 
@@ -18,8 +18,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use git2::{ObjectType, Oid, Repository, Signature, Time, TreeWalkMode, TreeWalkResult};
 use serde::{Deserialize, Serialize};
 
-use crate::files::{ArtifactFiles, FileContent};
-use crate::hash::{self, ContentHash, HashError};
+use crate::model::files::{ArtifactFiles, FileContent};
+use crate::model::hash::{self, ContentHash, HashError};
 
 /// A tree in the store: one version's files. 40 hex characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -18,14 +18,14 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::artifact::ArtifactId;
-use crate::collection::{Lock, Manifest};
-use crate::diff;
-use crate::fetch::UpstreamCache;
-use crate::files::ArtifactFiles;
+use crate::engine::diff;
+use crate::model::artifact::ArtifactId;
+use crate::model::files::ArtifactFiles;
+use crate::model::upstream::UpstreamSpec;
 use crate::ops::{Context, OpsError, artifact_path, rfc3339};
-use crate::records::DeploymentFile;
-use crate::upstream::UpstreamSpec;
+use crate::storage::collection::{Lock, Manifest};
+use crate::storage::fetch::UpstreamCache;
+use crate::storage::records::DeploymentFile;
 
 /// The `manifest.json` of a patch bundle.
 #[derive(Debug, Clone, Serialize)]

@@ -10,7 +10,7 @@
 //! content by choice (`ours`) — so the next sync merges only what changed since.
 //!
 //! A merge with conflicts never touches the target: it becomes a pending merge
-//! ([`conflicts`](crate::conflicts)) that the user resolves and then applies.
+//! ([`conflicts`](crate::ops::conflicts)) that the user resolves and then applies.
 
 use std::fmt;
 use std::fs;
@@ -19,18 +19,18 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::apply::{self, ArtifactLock};
-use crate::artifact::ArtifactId;
-use crate::collection::{Lock, LockEntry, Manifest};
-use crate::conflicts;
-use crate::fetch::UpstreamCache;
-use crate::files::ArtifactFiles;
-use crate::hash::{ContentHash, HashAlgorithm};
-use crate::merge::{self, FileAction, FileOutcome, Labels};
+use crate::engine::merge::{self, FileAction, FileOutcome, Labels};
+use crate::model::artifact::ArtifactId;
+use crate::model::files::ArtifactFiles;
+use crate::model::hash::{ContentHash, HashAlgorithm};
+use crate::model::upstream::UpstreamSpec;
+use crate::ops::conflicts;
 use crate::ops::{self, Context, OpsError, Recorder, Tier, artifact_path, rfc3339};
-use crate::records::{DeploymentFile, RecordedStatus};
-use crate::upstream::UpstreamSpec;
-use crate::versions::{ChangeOrigin, NewVersion, Versions};
+use crate::storage::apply::{self, ArtifactLock};
+use crate::storage::collection::{Lock, LockEntry, Manifest};
+use crate::storage::fetch::UpstreamCache;
+use crate::storage::records::{DeploymentFile, RecordedStatus};
+use crate::storage::versions::{ChangeOrigin, NewVersion, Versions};
 
 /// Which way a sync goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -862,7 +862,7 @@ pub(crate) async fn commit(
     _held: &ArtifactLock,
 ) -> Result<ContentHash, OpsError> {
     let now_on_disk = if fs::symlink_metadata(&c.sides.target_path).is_ok() {
-        Some(crate::hash::hash_path(&c.sides.target_path)?)
+        Some(crate::model::hash::hash_path(&c.sides.target_path)?)
     } else {
         None
     };
@@ -926,7 +926,8 @@ fn update_baseline(
     match c.direction {
         Direction::UpstreamToCollection => {
             let dir = ctx.home.collection_dir(c.collection)?;
-            let _guard = ops::shared_file_guard(ctx, &dir.join(crate::collection::LOCK_FILE))?;
+            let _guard =
+                ops::shared_file_guard(ctx, &dir.join(crate::storage::collection::LOCK_FILE))?;
             let mut lock = Lock::load(&dir)?;
             let Some(upstream) = &c.sides.upstream else {
                 return Ok(());

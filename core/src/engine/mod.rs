@@ -1,0 +1,7 @@
+//! The engines: decisions over versions already in memory — diffs, three-way merges, drift.
+//!
+//! They read no tier and write nothing; the operations load the sides and apply the results.
+
+pub mod diff;
+pub mod drift;
+pub mod merge;
