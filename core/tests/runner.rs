@@ -5,6 +5,7 @@ mod concurrency;
 mod fetching;
 mod hashing;
 mod jobs;
+mod layers;
 mod merging;
 mod outside_input;
 mod scenarios;

@@ -24,9 +24,16 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::engine::merge::{Hunk, HunkChoice, settle_hunks};
 use crate::model::artifact::ArtifactId;
+use crate::model::time::rfc3339;
 use crate::ops::conflicts::{self, Resolution};
-use crate::ops::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
-use crate::ops::{Context, OpsError, rfc3339};
+use crate::ops::context::Context;
+use crate::ops::error::OpsError;
+use crate::ops::sync;
+use crate::ops::sync::request::Direction;
+use crate::ops::sync::request::Outcome;
+use crate::ops::sync::request::Strategy;
+use crate::ops::sync::request::SyncReport;
+use crate::ops::sync::request::SyncRequest;
 use crate::storage::db::{Database, DbError, query_err};
 
 /// Where a job is in its life.
@@ -1022,11 +1029,12 @@ impl Runner {
         count: usize,
         log: &mut Vec<String>,
     ) -> Result<Done, OpsError> {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<sync::Phase>();
+        let (tx, mut rx) =
+            tokio::sync::mpsc::unbounded_channel::<crate::ops::sync::request::Phase>();
         let cancelled = std::sync::atomic::AtomicBool::new(false);
         // The sender is dropped when the sync ends, which ends the forwarding loop below.
         let tx = std::sync::Mutex::new(Some(tx));
-        let hook = |phase: sync::Phase| {
+        let hook = |phase: crate::ops::sync::request::Phase| {
             if let Ok(guard) = tx.lock()
                 && let Some(tx) = guard.as_ref()
             {
@@ -1041,16 +1049,16 @@ impl Runner {
             collection: &job.collection,
             strategy: job.strategy,
             dry_run: job.dry_run,
-            on_phase: Some(sync::PhaseHook(&hook)),
+            on_phase: Some(crate::ops::sync::request::PhaseHook(&hook)),
         };
         let store = &self.store;
         let forward = async {
             // Phase k of 3 of artifact `index` of `count`: progress within the whole job.
             while let Some(phase) = rx.recv().await {
                 let step = match phase {
-                    sync::Phase::Fetch => 0,
-                    sync::Phase::Merge => 1,
-                    sync::Phase::Apply => 2,
+                    crate::ops::sync::request::Phase::Fetch => 0,
+                    crate::ops::sync::request::Phase::Merge => 1,
+                    crate::ops::sync::request::Phase::Apply => 2,
                 };
                 if self.store.cancel_requested(job.id).await.unwrap_or(false) {
                     cancelled.store(true, std::sync::atomic::Ordering::SeqCst);

@@ -7,4 +7,5 @@ pub mod artifact;
 pub mod display;
 pub mod files;
 pub mod hash;
+pub mod time;
 pub mod upstream;

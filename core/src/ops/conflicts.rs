@@ -21,8 +21,17 @@ use serde::{Deserialize, Serialize};
 use crate::engine::merge::{ConflictKind, FileOutcome, Hunk, conflict_hunks, has_conflict_markers};
 use crate::model::artifact::ArtifactId;
 use crate::model::files::{ArtifactFiles, FileContent};
-use crate::ops::sync::{self, Commit, Direction, Sides, SyncRequest, UpstreamPoint};
-use crate::ops::{Context, OpsError, Recorder, Tier, rfc3339};
+use crate::model::time::rfc3339;
+use crate::ops::context::Context;
+use crate::ops::error::OpsError;
+use crate::ops::record::Recorder;
+use crate::ops::sync::commit::Commit;
+use crate::ops::sync::request::Direction;
+use crate::ops::sync::request::SyncRequest;
+use crate::ops::sync::sides::Sides;
+use crate::ops::sync::sides::UpstreamPoint;
+use crate::ops::tier::Tier;
+use crate::storage::conflict_records::{self, NewConflict};
 use crate::storage::records::{DeploymentFile, RecordedStatus};
 use crate::storage::tomlfile;
 use crate::storage::versions::ChangeOrigin;
@@ -105,6 +114,21 @@ pub enum Resolution {
 }
 
 impl PendingMerge {
+    /// This merge as a new `conflict_records` row, with `unresolved` still undecided.
+    pub(crate) fn as_new_conflict<'a>(&'a self, unresolved: &'a [String]) -> NewConflict<'a> {
+        NewConflict {
+            artifact: &self.id,
+            direction: &self.direction,
+            project: self.project.as_deref(),
+            detected_at: &self.detected_at,
+            base: self.base.as_deref(),
+            ours: self.ours.as_deref(),
+            theirs: &self.theirs,
+            strategy: &self.strategy,
+            unresolved,
+        }
+    }
+
     fn direction(&self) -> Result<Direction, OpsError> {
         self.direction
             .parse()
@@ -350,7 +374,7 @@ pub(crate) async fn create(
     merged: &ArtifactFiles,
     outcomes: &[FileOutcome],
 ) -> Result<PathBuf, OpsError> {
-    let (key, _) = crate::ops::tier_key(&sides.target_tier, req.id);
+    let (key, _) = crate::ops::tier::tier_key(&sides.target_tier, req.id);
     let root = pending_root(&ctx.home);
     let dir = root.join(&key);
     let io = |action: &'static str, path: &Path| {
@@ -410,7 +434,9 @@ pub(crate) async fn create(
         files,
         dir: staging.path().to_owned(),
     };
-    merge.conflict_record = recorder.record_conflict(&merge, &paths).await;
+    merge.conflict_record = recorder
+        .record_conflict(&merge.as_new_conflict(&paths))
+        .await;
     merge.save()?;
     let staged = staging.keep();
     fs::rename(&staged, &dir).map_err(io("cannot keep the pending merge in", &dir))?;
@@ -430,7 +456,7 @@ fn set_pending_in_record(
     id: &ArtifactId,
     paths: &[String],
 ) -> Result<(), OpsError> {
-    let _guard = crate::ops::shared_file_guard(ctx, &DeploymentFile::path_in(project))?;
+    let _guard = crate::ops::tier::shared_file_guard(ctx, &DeploymentFile::path_in(project))?;
     let mut records = DeploymentFile::load(project)?;
     if let Some(r) = records.deployed.iter_mut().find(|r| &r.id() == id) {
         r.pending_conflicts = paths.to_vec();
@@ -536,11 +562,7 @@ pub async fn resolve_file(
             crate::storage::versions::Versions::open_read_only(&ctx.home).await
     {
         let left = merge.unresolved()?;
-        let _ = sqlx::query("UPDATE conflict_records SET unresolved_files = ? WHERE id = ?")
-            .bind(serde_json::to_string(&left).unwrap_or_else(|_| "[]".to_owned()))
-            .bind(record)
-            .execute(versions.database().pool())
-            .await;
+        let _ = conflict_records::set_unresolved(versions.database(), record, &left).await;
         versions.close().await;
     }
     Ok(merge)
@@ -607,19 +629,19 @@ pub async fn continue_merge(
     let collection_dir = ctx.home.collection_dir(collection)?;
     let (target_path, target_tier) = match (direction, &merge.project) {
         (Direction::CollectionToProject, Some(p)) => {
-            crate::ops::check_project_links(&ctx.home, p).await?;
+            crate::ops::links::check_project_links(&ctx.home, p).await?;
             (
-                crate::ops::artifact_path(&p.join(".claude"), id),
+                crate::ops::tier::artifact_path(&p.join(".claude"), id),
                 Tier::Project(p.clone()),
             )
         }
         _ => (
-            crate::ops::artifact_path(&collection_dir, id),
+            crate::ops::tier::artifact_path(&collection_dir, id),
             Tier::Collection(collection.to_owned()),
         ),
     };
-    // Held until the merge is applied and its folder removed (see `sync::commit`).
-    let held = crate::ops::lock_tier(ctx, &target_tier, id)?;
+    // Held until the merge is applied and its folder removed (see `crate::ops::sync::commit::commit`).
+    let held = crate::ops::tier::lock_tier(ctx, &target_tier, id)?;
     let sides = Sides {
         target_path,
         target_tier,
@@ -638,7 +660,7 @@ pub async fn continue_merge(
         },
     };
     let mut recorder = Recorder::open(&ctx.home).await;
-    let hash = sync::commit(
+    let hash = crate::ops::sync::commit::commit(
         ctx,
         &mut recorder,
         &Commit {
@@ -701,57 +723,4 @@ fn remove(merge: &PendingMerge) -> Result<(), OpsError> {
         path: merge.dir.clone(),
         source,
     })
-}
-
-/// Inserts the `conflict_records` row of a new pending merge.
-pub(crate) async fn insert_record(
-    db: &crate::storage::db::Database,
-    merge: &PendingMerge,
-    unresolved: &[String],
-) -> Result<i64, crate::storage::db::DbError> {
-    let row = sqlx::query(
-        "INSERT INTO conflict_records (artifact_id, direction, project_path, detected_at, \
-         base_hash, ours_hash, theirs_hash, strategy, unresolved_files) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(merge.id.to_string())
-    .bind(merge.direction.clone())
-    .bind(
-        merge
-            .project
-            .as_ref()
-            .map(|p| p.to_string_lossy().into_owned()),
-    )
-    .bind(merge.detected_at.clone())
-    .bind(merge.base.clone())
-    .bind(merge.ours.clone().unwrap_or_default())
-    .bind(merge.theirs.clone())
-    .bind(merge.strategy.clone())
-    .bind(serde_json::to_string(unresolved).unwrap_or_else(|_| "[]".to_owned()))
-    .execute(db.pool())
-    .await
-    .map_err(crate::storage::db::query_err("record a conflict"))?;
-    Ok(row.last_insert_rowid())
-}
-
-/// Marks a `conflict_records` row as ended.
-pub(crate) async fn close_record(
-    db: &crate::storage::db::Database,
-    id: i64,
-    resolution: &str,
-    resolved_hash: Option<&str>,
-    at: &str,
-) -> Result<(), crate::storage::db::DbError> {
-    sqlx::query(
-        "UPDATE conflict_records SET resolution = ?, resolved_hash = ?, resolved_at = ?, \
-         unresolved_files = '[]' WHERE id = ?",
-    )
-    .bind(resolution.to_owned())
-    .bind(resolved_hash.map(str::to_owned))
-    .bind(at.to_owned())
-    .bind(id)
-    .execute(db.pool())
-    .await
-    .map_err(crate::storage::db::query_err("close a conflict record"))?;
-    Ok(())
 }

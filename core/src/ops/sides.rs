@@ -4,8 +4,12 @@ use std::path::Path;
 
 use crate::model::artifact::ArtifactId;
 use crate::model::files::ArtifactFiles;
-use crate::ops::sync::{self, Direction, Strategy, SyncRequest};
-use crate::ops::{Context, OpsError, artifact_path};
+use crate::ops::context::Context;
+use crate::ops::error::OpsError;
+use crate::ops::sync::request::Direction;
+use crate::ops::sync::request::Strategy;
+use crate::ops::sync::request::SyncRequest;
+use crate::ops::tier::artifact_path;
 use crate::storage::versions::Versions;
 
 /// The files of `side` of `id`: `collection`, `project` (needs `project`), `upstream` (fetched
@@ -44,7 +48,7 @@ pub async fn side_files(
                 dry_run: true,
                 on_phase: None,
             };
-            sync::upstream_files(ctx, &req).await
+            crate::ops::sync::sides::upstream_files(ctx, &req).await
         }
         version => {
             let versions = Versions::open_read_only(&ctx.home).await?.ok_or_else(|| {

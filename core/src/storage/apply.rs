@@ -214,7 +214,7 @@ impl ArtifactLock {
             file,
             "pid {} since {}",
             std::process::id(),
-            crate::ops::rfc3339(now)
+            crate::model::time::rfc3339(now)
         );
         Ok(Self { _file: file })
     }

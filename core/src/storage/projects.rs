@@ -12,7 +12,7 @@ pub async fn register(db: &Database, project: &Path, now: SystemTime) -> Result<
     let path = project
         .canonicalize()
         .unwrap_or_else(|_| project.to_owned());
-    let stamp = crate::ops::rfc3339(now);
+    let stamp = crate::model::time::rfc3339(now);
     sqlx::query(
         "INSERT INTO projects (path, registered_at, last_deployed_at) VALUES (?, ?, ?) \
          ON CONFLICT (path) DO UPDATE SET last_deployed_at = excluded.last_deployed_at",
@@ -67,7 +67,7 @@ pub async fn set_links_outside(
     let path = project
         .canonicalize()
         .unwrap_or_else(|_| project.to_owned());
-    let stamp = crate::ops::rfc3339(now);
+    let stamp = crate::model::time::rfc3339(now);
     sqlx::query(
         "INSERT INTO projects (path, registered_at, last_deployed_at, allow_links_outside) \
          VALUES (?, ?, ?, ?) \

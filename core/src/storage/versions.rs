@@ -312,7 +312,7 @@ impl Versions {
         .bind(to_json(&parents))
         .bind(to_json(&lineage))
         .bind(new.origin.as_str())
-        .bind(crate::ops::rfc3339(new.now))
+        .bind(crate::model::time::rfc3339(new.now))
         .bind(to_json(&new.metadata))
         .execute(self.db.pool())
         .await
@@ -498,7 +498,7 @@ impl Versions {
             origin,
             tier: tier.to_owned(),
             commit_id: Some(commit.to_string()),
-            created_at: crate::ops::rfc3339(now),
+            created_at: crate::model::time::rfc3339(now),
         };
         sqlx::query(
             "INSERT INTO version_events (artifact_id, content_hash, origin, tier, commit_id, \

@@ -96,7 +96,7 @@ pub async fn layer(State(state): State<ApiState>, mut req: Request, next: Next) 
         .metrics()
         .request(&method, &route, response.status().as_u16(), took);
     state.record_request(RequestView {
-        at: skillmeat_core::ops::rfc3339(std::time::SystemTime::now()),
+        at: skillmeat_core::model::time::rfc3339(std::time::SystemTime::now()),
         method,
         route,
         status: response.status().as_u16(),

@@ -1,0 +1,215 @@
+//! `deploy`: collection copies into a project's `.claude/`, never over a copy with edits of its
+//! own, with a deployment record per artifact.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model::artifact::ArtifactId;
+use crate::model::files::ArtifactFiles;
+use crate::model::hash::{self, ContentHash, HashAlgorithm};
+use crate::model::time::rfc3339;
+use crate::ops::context::Context;
+use crate::ops::error::OpsError;
+use crate::ops::links::check_project_links;
+use crate::ops::record::{Recorder, collection_version};
+use crate::ops::tier::{Tier, artifact_path, lock_tier, shared_file_guard};
+use crate::storage::apply;
+use crate::storage::collection::{Lock, Manifest};
+use crate::storage::records::{DeploymentFile, DeploymentRecord, RecordedStatus};
+
+/// What `deploy` did for one artifact.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployed {
+    /// The artifact's id.
+    pub id: ArtifactId,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// The deployed version, now the project's baseline.
+    pub content_hash: String,
+    /// False when the project already had exactly this version.
+    pub changed: bool,
+    /// The deployed version's commit in the version store, when it could be recorded.
+    pub snapshot_id: Option<String>,
+}
+
+/// What `deploy` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployReport {
+    /// The project, as registered (canonical path).
+    pub project: PathBuf,
+    /// One entry per artifact, in the order asked.
+    pub deployed: Vec<Deployed>,
+    /// Problems that did not stop the deployment (e.g. a version could not be recorded).
+    pub warnings: Vec<String>,
+}
+
+/// Deploys artifacts of `collection` into `project/.claude/`, recording each deployed version as
+/// the baseline for drift and in the version store, and registering the project. Refuses to
+/// overwrite unmanaged files or a project copy with edits; checks every artifact before
+/// writing any.
+pub async fn deploy(
+    ctx: &Context,
+    ids: &[ArtifactId],
+    project: &Path,
+    collection: &str,
+) -> Result<DeployReport, OpsError> {
+    let collection_dir = ctx.home.collection_dir(collection)?;
+    let manifest = Manifest::load(&collection_dir)?;
+    let lock = Lock::load(&collection_dir)?;
+    check_project_links(&ctx.home, project).await?;
+    let records = DeploymentFile::load(project)?;
+    let claude = project.join(".claude");
+    let mut new_records = Vec::new();
+    let mut out = Vec::new();
+    // Check everything first, so a refusal for one artifact leaves the project untouched.
+    let mut plan = Vec::new();
+    for id in ids {
+        if manifest.get(id).is_none() {
+            return Err(OpsError::NotInCollection {
+                id: id.clone(),
+                collection: collection.to_owned(),
+            });
+        }
+        let source = artifact_path(&collection_dir, id);
+        let source_hash = hash::hash_path(&source)?;
+        let dest = artifact_path(&claude, id);
+        let existing = records.get(id).cloned();
+        let present = fs::symlink_metadata(&dest).is_ok();
+        let mut changed = true;
+        if present {
+            let current = hash::hash_path(&dest)?;
+            match &existing {
+                None if current != source_hash => return Err(OpsError::Unmanaged { path: dest }),
+                Some(r) if !matches_baseline(r, &dest, &current)? => {
+                    return Err(OpsError::LocalEdits {
+                        id: id.clone(),
+                        project: project.to_owned(),
+                    });
+                }
+                _ => changed = current != source_hash,
+            }
+        }
+        plan.push((id, source, source_hash, dest, existing, changed));
+    }
+    let mut recorder = Recorder::open(&ctx.home).await;
+    let mut failure = None;
+    for (id, source, source_hash, dest, existing, changed) in plan {
+        if changed && let Err(e) = install_copy(ctx, id, &source, &dest, project) {
+            // Keep the records of the artifacts already written true before reporting it.
+            failure = Some(e);
+            break;
+        }
+        let version = recorder
+            .record(collection_version(
+                ctx,
+                id,
+                &source,
+                &source_hash,
+                lock.get(id),
+            ))
+            .await;
+        let stamp = rfc3339(ctx.now);
+        let hex = source_hash.to_hex();
+        let mut lineage = existing
+            .as_ref()
+            .map(|r| r.version_lineage.clone())
+            .unwrap_or_default();
+        if lineage.first() != Some(&hex) {
+            lineage.insert(0, hex.clone());
+        }
+        let locked = lock.get(id);
+        let record = DeploymentRecord {
+            artifact_name: id.name.clone(),
+            artifact_type: id.kind,
+            from_collection: collection.to_owned(),
+            deployed_at: Some(stamp.clone()),
+            artifact_path: Some(format!(
+                ".claude/{}",
+                dest.strip_prefix(&claude).unwrap_or(&dest).display()
+            )),
+            content_hash: Some(hex.clone()),
+            hash_algorithm: HashAlgorithm::V1,
+            local_modifications: false,
+            parent_hash: existing
+                .as_ref()
+                .and_then(|r| r.content_hash.clone())
+                .filter(|h| h != &hex),
+            version_lineage: lineage,
+            sync_status: RecordedStatus::Synced,
+            upstream_ref: locked.map(|l| l.reference.clone()),
+            upstream_version: locked
+                .map(|l| l.reference.clone())
+                .filter(|r| r != "latest"),
+            upstream_sha: locked.map(|l| l.commit.clone()),
+            last_upstream_check: locked.map(|l| l.fetched_at.clone()),
+            pending_conflicts: Vec::new(),
+            last_modified_check: Some(stamp),
+            modification_detected_at: None,
+            merge_base_snapshot: Some(hex.clone()),
+            snapshot_id: version.as_ref().map(|v| v.commit_id.to_string()),
+            version_tag: version.as_ref().and_then(|v| v.version_tag.clone()),
+        };
+        new_records.push(record);
+        out.push(Deployed {
+            id: id.clone(),
+            path: dest,
+            content_hash: hex,
+            changed,
+            snapshot_id: version.map(|v| v.commit_id.to_string()),
+        });
+    }
+    // Applied to the records as they are now: another writer may have changed other entries
+    // since they were read above.
+    {
+        let _guard = shared_file_guard(ctx, &DeploymentFile::path_in(project))?;
+        let mut current = DeploymentFile::load(project)?;
+        for record in new_records {
+            current.deployed.retain(|r| r.id() != record.id());
+            current.deployed.push(record);
+        }
+        current.deployed.sort_by_key(DeploymentRecord::id);
+        current.save(project)?;
+    }
+    if let Some(e) = failure {
+        recorder.finish().await;
+        return Err(e);
+    }
+    let project = recorder.register(project, ctx.now).await;
+    Ok(DeployReport {
+        project,
+        deployed: out,
+        warnings: recorder.finish().await,
+    })
+}
+
+/// Copies the collection's `source` to the project's `dest` under the project tier's lock.
+fn install_copy(
+    ctx: &Context,
+    id: &ArtifactId,
+    source: &Path,
+    dest: &Path,
+    project: &Path,
+) -> Result<(), OpsError> {
+    let files = ArtifactFiles::read(source)?;
+    let _lock = lock_tier(ctx, &Tier::Project(project.to_owned()), id)?;
+    apply::install(&files, id.kind.is_dir(), dest, &mut |_| Ok(()))?;
+    Ok(())
+}
+
+/// Whether the project copy still equals the version recorded as deployed, honouring the
+/// algorithm the record was written with.
+fn matches_baseline(
+    record: &DeploymentRecord,
+    path: &Path,
+    current_v1: &ContentHash,
+) -> Result<bool, OpsError> {
+    let Some(base) = record.content_hash.as_deref() else {
+        return Ok(false);
+    };
+    Ok(match record.hash_algorithm {
+        HashAlgorithm::V1 => base == current_v1.to_hex(),
+        HashAlgorithm::Legacy => base == hash::legacy_hash_path(path)?.to_hex(),
+    })
+}

@@ -1,0 +1,273 @@
+//! `drift`: how each deployed copy relates to its collection copy and its upstream (read-only).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::engine::drift::{DriftStatus, classify};
+use crate::model::artifact::ArtifactId;
+use crate::model::hash::{self, ContentHash};
+use crate::model::upstream::UpstreamSpec;
+use crate::ops::context::Context;
+use crate::ops::error::{OpsError, io};
+use crate::ops::legacy::baseline_in_v1;
+use crate::ops::tier::{artifact_path, final_name};
+use crate::storage::collection::{Lock, LockEntry, Manifest};
+use crate::storage::fetch::{FetchError, UpstreamCache};
+use crate::storage::records::DeploymentFile;
+use crate::storage::statcache::StatCache;
+
+/// One row of a drift report.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftRow {
+    /// The artifact.
+    pub id: ArtifactId,
+    /// `upstream-collection` or `collection-project`.
+    pub pair: &'static str,
+    /// The project, for `collection-project` rows.
+    pub project: Option<PathBuf>,
+    /// The status.
+    pub status: DriftStatus,
+    /// What to do about it.
+    pub recommendation: Option<&'static str>,
+    /// Short hashes of base, source and target, where known.
+    pub base: Option<String>,
+    pub source: Option<String>,
+    pub target: Option<String>,
+}
+
+/// Something drift could not check; the rest of the report stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftProblem {
+    /// The artifact, when the problem is one artifact's (else the project's or the upstream's).
+    pub id: Option<ArtifactId>,
+    /// The pair it stopped, when it is one artifact's.
+    pub pair: Option<&'static str>,
+    /// The project, when the problem is in one.
+    pub project: Option<PathBuf>,
+    /// What is wrong and what to do, in one line.
+    pub message: String,
+}
+
+/// A drift report: the pairs that could be checked, and what could not be.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DriftReport {
+    /// One row per pair checked.
+    pub rows: Vec<DriftRow>,
+    /// What could not be checked, and why. A problem in one project, artifact or upstream
+    /// never hides the rows of the others.
+    pub problems: Vec<DriftProblem>,
+}
+
+impl DriftReport {
+    /// Whether any row drifted.
+    pub fn drifted(&self) -> bool {
+        self.rows.iter().any(|r| r.status.is_drift())
+    }
+
+    fn problem(
+        &mut self,
+        id: Option<&ArtifactId>,
+        pair: Option<&'static str>,
+        project: Option<&Path>,
+        message: impl std::fmt::Display,
+    ) {
+        self.problems.push(DriftProblem {
+            id: id.cloned(),
+            pair,
+            project: project.map(Path::to_owned),
+            message: crate::model::display::escaped(&message.to_string()).into_owned(),
+        });
+    }
+}
+
+/// Computes drift between the collection and `projects` (and, with `check_upstream`, between
+/// each upstream and the collection). Writes nothing but the stat cache under `cache/`.
+///
+/// Fails as a whole only when the collection itself cannot be read. A project whose records
+/// are unreadable, an artifact copy that holds a symlink or a FIFO, an upstream that cannot be
+/// reached: each becomes a [`DriftProblem`] and the other rows are still computed.
+pub fn drift(
+    ctx: &Context,
+    collection: &str,
+    projects: &[PathBuf],
+    check_upstream: bool,
+) -> Result<DriftReport, OpsError> {
+    let collection_dir = ctx.home.collection_dir(collection)?;
+    let manifest = Manifest::load(&collection_dir)?;
+    let lock = Lock::load(&collection_dir)?;
+    let cache_path = ctx.home.root().join("cache/stat-cache.json");
+    let mut cache = StatCache::load(&cache_path, ctx.now);
+    let mut report = DriftReport::default();
+    let mut records = Vec::new();
+    for project in projects {
+        if !project.is_dir() {
+            report.problem(
+                None,
+                None,
+                Some(project),
+                format_args!(
+                    "the project {} no longer exists (moved or deleted): deploy into its new place to check it again",
+                    project.display()
+                ),
+            );
+            continue;
+        }
+        match DeploymentFile::load(project) {
+            Ok(file) => {
+                for r in &file.deployed {
+                    if manifest.get(&r.id()).is_none() {
+                        report.problem(
+                            Some(&r.id()),
+                            Some("collection-project"),
+                            Some(project),
+                            format_args!(
+                                "{} is deployed in {} but not in the collection `{collection}` \
+                                 (its collection.toml lists {} artifacts): add it again, or check \
+                                 that collection.toml was not emptied",
+                                r.id(),
+                                project.display(),
+                                manifest.artifacts.len()
+                            ),
+                        );
+                    }
+                }
+                records.push((project, file));
+            }
+            Err(e) => report.problem(None, None, Some(project), e),
+        }
+    }
+    let mut hash_tier = |path: &Path| -> Result<Option<ContentHash>, OpsError> {
+        if fs::symlink_metadata(path).is_err() {
+            return Ok(None);
+        }
+        Ok(Some(cache.hash_path(path)?))
+    };
+
+    for entry in &manifest.artifacts {
+        let id = &entry.id;
+        let source_path = artifact_path(&collection_dir, id);
+        let collection_hash = match hash_tier(&source_path) {
+            Ok(h) => h,
+            Err(e) => {
+                report.problem(Some(id), None, None, e);
+                continue;
+            }
+        };
+        if check_upstream && let (Some(spec_text), Some(locked)) = (&entry.upstream, lock.get(id)) {
+            let pair = "upstream-collection";
+            // Lock::load checked the hash's shape: this parse cannot fail.
+            let base: Option<ContentHash> = locked.content_hash.parse().ok();
+            match upstream_hash(ctx, spec_text, locked) {
+                Ok(upstream) => {
+                    if let Some(status) =
+                        classify(base.as_ref(), upstream.as_ref(), collection_hash.as_ref())
+                    {
+                        report.rows.push(row(
+                            id,
+                            pair,
+                            None,
+                            status,
+                            base,
+                            upstream,
+                            collection_hash,
+                        ));
+                    }
+                }
+                Err(e) => report.problem(Some(id), Some(pair), None, e),
+            }
+        }
+        for (project, records) in &records {
+            let Some(record) = records.get(id) else {
+                continue;
+            };
+            let pair = "collection-project";
+            let target_path = artifact_path(&project.join(".claude"), id);
+            let checked = hash_tier(&target_path).and_then(|target| {
+                let base = baseline_in_v1(record, &[&target_path, &source_path])?;
+                Ok((target, base))
+            });
+            match checked {
+                Ok((target, base)) => {
+                    if let Some(status) =
+                        classify(base.as_ref(), collection_hash.as_ref(), target.as_ref())
+                    {
+                        report.rows.push(row(
+                            id,
+                            pair,
+                            Some((*project).clone()),
+                            status,
+                            base,
+                            collection_hash,
+                            target,
+                        ));
+                    }
+                }
+                Err(e) => report.problem(Some(id), Some(pair), Some(project), e),
+            }
+        }
+    }
+    // The cache is an accelerator: failing to save it never fails the drift check.
+    let _ = cache.save(&cache_path);
+    Ok(report)
+}
+
+/// The upstream's current content hash for a locked artifact: unchanged when its subtree id is.
+fn upstream_hash(
+    ctx: &Context,
+    spec_text: &str,
+    locked: &LockEntry,
+) -> Result<Option<ContentHash>, OpsError> {
+    let spec = UpstreamSpec::parse(spec_text)?;
+    // First the cheap check: the remote's ref listing. If the ref still names the locked commit
+    // (or is a commit sha, which never moves), nothing is fetched.
+    match crate::storage::fetch::remote_commit(&spec, &ctx.fetch)? {
+        Some(commit) if commit == locked.commit => return Ok(locked.content_hash.parse().ok()),
+        None if is_sha(&locked.reference) => {
+            return Ok(locked.content_hash.parse().ok());
+        }
+        _ => {}
+    }
+    let repo =
+        UpstreamCache::new(ctx.home.root().join("cache/upstream")).fetch(&spec, &ctx.fetch)?;
+    let commit = repo.resolve(&spec.reference)?;
+    let info = match repo.path_info(&commit, &spec.path) {
+        Ok(info) => info,
+        Err(FetchError::MissingPath { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if info.id == locked.tree {
+        return Ok(locked.content_hash.parse().ok());
+    }
+    let scratch =
+        tempfile::tempdir().map_err(io("cannot create a temp folder in", &std::env::temp_dir()))?;
+    let out = scratch.path().join(final_name(&locked.id));
+    repo.export(&commit, &spec.path, &out, &ctx.fetch.limits)?;
+    Ok(Some(hash::hash_path(&out)?))
+}
+
+fn is_sha(reference: &str) -> bool {
+    (4..=40).contains(&reference.len()) && reference.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn row(
+    id: &ArtifactId,
+    pair: &'static str,
+    project: Option<PathBuf>,
+    status: DriftStatus,
+    base: Option<ContentHash>,
+    source: Option<ContentHash>,
+    target: Option<ContentHash>,
+) -> DriftRow {
+    DriftRow {
+        id: id.clone(),
+        pair,
+        project,
+        status,
+        recommendation: status.recommendation(),
+        base: base.map(|h| h.short()),
+        source: source.map(|h| h.short()),
+        target: target.map(|h| h.short()),
+    }
+}

@@ -1,0 +1,156 @@
+//! Why an operation failed: one error type shared by the operations, with the path attached to
+//! every I/O failure.
+
+use std::path::{Path, PathBuf};
+
+use crate::model::artifact::{ArtifactId, ArtifactType, IdError};
+use crate::model::hash::HashError;
+use crate::model::upstream::SpecError;
+use crate::storage::apply::ApplyError;
+use crate::storage::fetch::FetchError;
+use crate::storage::home::HomeError;
+use crate::storage::tomlfile::TomlFileError;
+use crate::storage::versions::VersionError;
+
+/// Why an operation failed. Nothing was changed unless the variant says otherwise.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Id(#[from] IdError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Home(#[from] HomeError),
+    #[error(transparent)]
+    File(#[from] TomlFileError),
+    #[error(transparent)]
+    Versions(#[from] VersionError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Merge(#[from] crate::engine::merge::MergeError),
+    #[error(transparent)]
+    Store(#[from] crate::storage::store::StoreError),
+    /// A project direction without a project.
+    #[error("{direction} needs a project: pass --project DIR")]
+    ProjectRequired { direction: &'static str },
+    /// A folder of the project's `.claude/` is a link out of the project, and the user has not
+    /// allowed that for this project. Nothing was written.
+    #[error(transparent)]
+    LinkOutside(#[from] crate::storage::projects::LinkOutside),
+    /// The folder is not a project SkillMeat deployed into.
+    #[error("{project} is not a registered project (deploy into it first)")]
+    NotRegistered { project: PathBuf },
+    /// The artifact is not deployed in the project.
+    #[error("{id} is not deployed in {project}")]
+    NotDeployed { id: ArtifactId, project: PathBuf },
+    /// The artifact has no upstream to sync from.
+    #[error("{id} has no upstream (it was not added from one)")]
+    NoUpstream { id: ArtifactId },
+    /// The source tier no longer has the artifact.
+    #[error("{id}: the source of {direction} no longer has it")]
+    SourceMissing {
+        id: ArtifactId,
+        direction: &'static str,
+    },
+    /// The target changed between planning and applying.
+    #[error("{path} changed while the sync was being prepared; nothing was written, run it again")]
+    TargetChanged { id: ArtifactId, path: PathBuf },
+    /// A merge of the artifact is pending.
+    #[error("{id} has a pending merge in {path}: resolve it (skillmeat resolve) or abort it first")]
+    PendingMerge { id: ArtifactId, path: PathBuf },
+    /// The project copy has no edits against the upstream.
+    #[error("{id} in the project has no changes against its upstream: nothing to export")]
+    NothingToExport { id: ArtifactId },
+    /// No pending merge to resolve.
+    #[error("{id} has no pending merge")]
+    NoPendingMerge { id: ArtifactId },
+    /// Several pending merges match; a project must be named.
+    #[error(
+        "{id} has pending merges in several tiers: pass --project DIR (or none for the collection)"
+    )]
+    AmbiguousPending { id: ArtifactId },
+    /// The pending merge is no longer the one the caller read (see [`PendingMerge::revision`]).
+    ///
+    /// [`PendingMerge::revision`]: crate::ops::conflicts::PendingMerge::revision
+    #[error(
+        "the pending merge of {id} changed since it was read (resolved elsewhere, or replaced by \
+         a newer sync); nothing was written: read it again and choose again"
+    )]
+    MergeChanged { id: ArtifactId },
+    /// A file of the pending merge is not part of it.
+    #[error("{path} is not a file of the pending merge of {id} (files: {files})")]
+    NotInMerge {
+        id: ArtifactId,
+        path: String,
+        files: String,
+    },
+    /// Hunk choices that do not match a file's conflicts.
+    #[error(
+        "{path} of {id} has {conflicts} conflicting hunk(s) but {given} choice(s) were given; \
+         choose ours, theirs or both for each"
+    )]
+    HunkChoices {
+        id: ArtifactId,
+        path: String,
+        conflicts: usize,
+        given: usize,
+    },
+    /// A resolution still holds conflict markers.
+    #[error("{what} still holds conflict markers: {files}")]
+    MarkersLeft { what: String, files: String },
+    /// The artifact type cannot be told from the upstream path.
+    #[error("cannot tell the type of `{path}`: pass --type skill|command|agent")]
+    UnknownType { path: String },
+    /// The upstream path has the wrong shape for the type.
+    #[error("`{path}` is not a {kind}: {why}")]
+    WrongShape {
+        path: String,
+        kind: ArtifactType,
+        why: &'static str,
+    },
+    /// The artifact is already in the collection.
+    #[error("{id} is already in collection `{collection}`")]
+    AlreadyAdded { id: ArtifactId, collection: String },
+    /// The artifact is not in the collection.
+    #[error("{id} is not in collection `{collection}`")]
+    NotInCollection { id: ArtifactId, collection: String },
+    /// A file or folder SkillMeat does not manage is in the way.
+    #[error("{path} already exists and is not managed by SkillMeat; move it away first")]
+    Unmanaged { path: PathBuf },
+    /// The project copy has edits that deploying would overwrite.
+    #[error("{id} in {project} has local edits; deploying would overwrite them (sync instead)")]
+    LocalEdits { id: ArtifactId, project: PathBuf },
+    /// A file-system operation failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A side of a diff that is no tier and no recorded version.
+    #[error("`{side}` is not upstream, collection, project or a recorded version")]
+    UnknownSide { side: String },
+    /// The tier holds no copy of the artifact.
+    #[error("{id} has no copy at {}", path.display())]
+    NoCopy { id: ArtifactId, path: PathBuf },
+    /// A job was cancelled before this phase; nothing of it was written.
+    #[error("{id}: cancelled before {phase}; nothing was written")]
+    Cancelled { id: ArtifactId, phase: &'static str },
+}
+
+pub(crate) fn io<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> OpsError + 'a {
+    move |source| OpsError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}

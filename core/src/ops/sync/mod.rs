@@ -1,0 +1,185 @@
+//! Sync between tiers (DESIGN §5): plan → (dry run stops here) → lock → snapshot the target
+//! into the version store → build the result beside the target → atomic swap → record versions,
+//! lineage and the new baseline → unlock.
+//!
+//! The *source* is the tier changes come from, the *target* the tier written; in merge terms the
+//! target is "ours" and the source "theirs". The base is the version both last agreed on: the
+//! lock's content hash for upstream↔collection, the deployment record's baseline for
+//! collection↔project. After a sync the source's version is the new baseline, whether the target
+//! took it whole (fast-forward, overwrite), merged it with its own edits, or kept its own
+//! content by choice (`ours`) — so the next sync merges only what changed since.
+//!
+//! A merge with conflicts never touches the target: it becomes a pending merge
+//! ([`conflicts`](crate::ops::conflicts)) that the user resolves and then applies.
+
+pub mod commit;
+pub mod plan;
+pub mod request;
+pub mod sides;
+
+pub use request::{Direction, Outcome, Phase, PhaseHook, Strategy, SyncReport, SyncRequest};
+pub use sides::upstream_files;
+
+use std::path::Path;
+
+use crate::ops::conflicts;
+use crate::ops::context::Context;
+use crate::ops::error::OpsError;
+use crate::ops::record::Recorder;
+use crate::ops::sync::commit::{Commit, commit};
+use crate::ops::sync::plan::{Plan, labels, plan};
+use crate::ops::sync::sides::{Sides, load_sides, record_sides};
+use crate::ops::tier::Tier;
+use crate::storage::apply::{self, ArtifactLock};
+use crate::storage::versions::ChangeOrigin;
+
+/// Runs `fut` inside `span`, recording how long it took as `duration_ms`.
+pub(crate) async fn timed<T>(span: tracing::Span, fut: impl std::future::Future<Output = T>) -> T {
+    use tracing::Instrument as _;
+    let started = std::time::Instant::now();
+    let out = fut.instrument(span.clone()).await;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    span.record("duration_ms", ms);
+    span.in_scope(|| tracing::debug!(duration_ms = ms, "phase done"));
+    out
+}
+
+/// How many times a sync is planned again when another writer changed its target between the
+/// plan and the apply (each time it waited for that writer's lock, so each try sees its result).
+const REPLANS: u32 = 8;
+
+/// Plans a sync and, unless it is a dry run, applies it.
+///
+/// When another writer (a worker, a server job, another process) changes the target after this
+/// sync read it, nothing of this plan is written: the sync reads all three sides again, after
+/// that writer's lock is released, and plans against what is there now, so it waits its turn
+/// instead of failing. After [`REPLANS`] such turns it gives up with [`OpsError::TargetChanged`].
+pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
+    let mut replans = 0;
+    loop {
+        match sync_once(ctx, req).await {
+            Err(OpsError::TargetChanged { .. }) if replans < REPLANS => {
+                replans += 1;
+                tracing::debug!(id = %req.id, replans, "target changed under the plan; planning again");
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
+    if req.direction.needs_project() && req.project.is_none() {
+        return Err(OpsError::ProjectRequired {
+            direction: req.direction.as_str(),
+        });
+    }
+    // A sync that writes holds its target's lock from before it reads anything until its
+    // records are written: the three sides it plans from are then one consistent state (no
+    // other writer's install without its baseline, or baseline without its install), and
+    // writers of one artifact take turns. Dry runs only read.
+    let held = if req.dry_run {
+        None
+    } else {
+        let target = match req.direction {
+            Direction::CollectionToProject => {
+                Tier::Project(req.project.map(Path::to_owned).unwrap_or_default())
+            }
+            _ => Tier::Collection(req.collection.to_owned()),
+        };
+        Some(crate::ops::tier::lock_tier(ctx, &target, req.id)?)
+    };
+    if let Some(pending) = conflicts::blocking(
+        &ctx.home,
+        req.id,
+        req.collection,
+        req.direction,
+        req.project,
+    )? {
+        return Err(OpsError::PendingMerge {
+            id: req.id.clone(),
+            path: pending.dir,
+        });
+    }
+    let sides = timed(req.phase(Phase::Fetch)?, load_sides(ctx, req)).await?;
+    let labels = labels(req.direction, &sides);
+    let plan = timed(req.phase(Phase::Merge)?, async {
+        plan(&sides, req.strategy, labels.as_labels())
+    })
+    .await?;
+    let report = SyncReport {
+        id: req.id.clone(),
+        direction: req.direction,
+        project: req.project.map(Path::to_owned),
+        strategy: req.strategy,
+        outcome: plan.outcome,
+        base: sides.base_hash.map(|h| h.to_hex()),
+        source: sides.source_hash.to_hex(),
+        target: sides.target_hash.map(|h| h.to_hex()),
+        result: plan.result.as_ref().map(|r| r.content_hash().to_hex()),
+        files: plan.files.clone(),
+        applied: false,
+        pending: None,
+        warnings: Vec::new(),
+    };
+    let Some(held) = held else {
+        return Ok(report);
+    };
+    if plan.outcome == Outcome::UpToDate {
+        // A sync killed after its install swapped the target in, but before the staging
+        // folder went, is re-run up to date: clear that folder here, as no install will (the
+        // lock held says no install of another writer is under way).
+        apply::sweep_staging(&sides.target_path);
+        // Killed after the install but before the baseline moved, the rerun finds the target
+        // already equal to the source. The baseline must still move to it: left behind, the
+        // next merge would use an older base and bring back what the upstream removed since.
+        if sides.target_hash == Some(sides.source_hash) && sides.base_hash != sides.target_hash {
+            let mut recorder = Recorder::open(&ctx.home).await;
+            let c = Commit::of(req, &sides, sides.target.as_ref(), ChangeOrigin::Sync, None);
+            commit(ctx, &mut recorder, &c, &held).await?;
+            let mut report = report;
+            report.base = Some(sides.source_hash.to_hex());
+            report.warnings = recorder.finish().await;
+            return Ok(report);
+        }
+    }
+    if matches!(plan.outcome, Outcome::UpToDate | Outcome::Diverged) {
+        return Ok(report);
+    }
+
+    timed(
+        req.phase(Phase::Apply)?,
+        apply_plan(ctx, req, &sides, plan, report, &held),
+    )
+    .await
+}
+
+/// The apply phase: the pending merge for a conflict, else the atomic write and its records.
+async fn apply_plan(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    sides: &Sides,
+    plan: Plan,
+    mut report: SyncReport,
+    held: &ArtifactLock,
+) -> Result<SyncReport, OpsError> {
+    let mut recorder = Recorder::open(&ctx.home).await;
+    let target_version = record_sides(ctx, req, sides, &mut recorder).await;
+    if plan.outcome == Outcome::Conflict {
+        let merged = plan.result.unwrap_or_default();
+        let pending =
+            conflicts::create(ctx, &mut recorder, req, sides, &merged, &report.files).await?;
+        report.pending = Some(pending);
+        report.result = None;
+        report.warnings = recorder.finish().await;
+        return Ok(report);
+    }
+    let origin = match plan.outcome {
+        Outcome::Merged => ChangeOrigin::Merge,
+        _ => ChangeOrigin::Sync,
+    };
+    let c = Commit::of(req, sides, plan.result.as_ref(), origin, target_version);
+    commit(ctx, &mut recorder, &c, held).await?;
+    report.applied = true;
+    report.warnings = recorder.finish().await;
+    Ok(report)
+}

@@ -1,0 +1,273 @@
+//! The three sides of a sync, loaded: the base both tiers last agreed on, the target ("ours")
+//! and the source ("theirs"), each recorded as a version before anything is written.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::model::files::ArtifactFiles;
+use crate::model::hash::{ContentHash, HashAlgorithm};
+use crate::model::upstream::UpstreamSpec;
+use crate::ops::context::Context;
+use crate::ops::error::OpsError;
+use crate::ops::record::Recorder;
+use crate::ops::sync::request::{Direction, SyncRequest};
+use crate::ops::tier::{Tier, artifact_path, final_name};
+use crate::storage::collection::{Lock, Manifest};
+use crate::storage::fetch::UpstreamCache;
+use crate::storage::records::DeploymentFile;
+use crate::storage::versions::{ChangeOrigin, NewVersion, Versions};
+
+/// Where the upstream was when its content was read, for the lock.
+#[derive(Debug, Clone)]
+pub(crate) struct UpstreamPoint {
+    pub commit: String,
+    pub tree: String,
+}
+
+/// The three sides of a sync, read from disk and the store.
+pub(crate) struct Sides {
+    pub target_path: PathBuf,
+    pub target_tier: Tier,
+    pub source: ArtifactFiles,
+    pub source_hash: ContentHash,
+    pub target: Option<ArtifactFiles>,
+    pub target_hash: Option<ContentHash>,
+    pub base_hash: Option<ContentHash>,
+    pub base: Option<ArtifactFiles>,
+    pub upstream: Option<UpstreamPoint>,
+}
+
+/// The upstream's current version of an artifact (at its spec's ref), fetched and read.
+pub async fn upstream_files(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+) -> Result<ArtifactFiles, OpsError> {
+    let req = SyncRequest {
+        direction: Direction::UpstreamToCollection,
+        project: None,
+        on_phase: None,
+        ..req.clone()
+    };
+    Ok(load_sides(ctx, &req).await?.source)
+}
+
+/// Reads the source, target and base of a sync. Writes nothing (an upstream is fetched into
+/// the cache, which is not a tier).
+pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<Sides, OpsError> {
+    let collection_dir = ctx.home.collection_dir(req.collection)?;
+    let manifest = Manifest::load(&collection_dir)?;
+    let entry = manifest
+        .get(req.id)
+        .ok_or_else(|| OpsError::NotInCollection {
+            id: req.id.clone(),
+            collection: req.collection.to_owned(),
+        })?;
+    let in_collection = artifact_path(&collection_dir, req.id);
+    let read = |path: &Path| -> Result<Option<ArtifactFiles>, OpsError> {
+        if fs::symlink_metadata(path).is_err() {
+            return Ok(None);
+        }
+        Ok(Some(ArtifactFiles::read(path)?))
+    };
+    let versions = Versions::open_read_only(&ctx.home).await?;
+    let mut sides = match req.direction {
+        Direction::UpstreamToCollection => {
+            let spec_text = entry
+                .upstream
+                .as_deref()
+                .ok_or_else(|| OpsError::NoUpstream { id: req.id.clone() })?;
+            let lock = Lock::load(&collection_dir)?;
+            let spec = UpstreamSpec::parse(spec_text)?;
+            let repo = UpstreamCache::new(ctx.home.root().join("cache/upstream"))
+                .fetch(&spec, &ctx.fetch)?;
+            let commit = repo.resolve(&spec.reference)?;
+            let info = repo.path_info(&commit, &spec.path)?;
+            let scratch = tempfile::tempdir().map_err(|source| OpsError::Io {
+                action: "cannot create a temp folder",
+                path: std::env::temp_dir(),
+                source,
+            })?;
+            let out = scratch.path().join(final_name(req.id));
+            repo.export(&commit, &spec.path, &out, &ctx.fetch.limits)?;
+            let source = ArtifactFiles::read(&out)?;
+            let target = read(&in_collection)?;
+            Sides {
+                target_path: in_collection,
+                target_tier: Tier::Collection(req.collection.to_owned()),
+                source_hash: source.content_hash(),
+                source,
+                target_hash: target.as_ref().map(ArtifactFiles::content_hash),
+                target,
+                base_hash: lock
+                    .get(req.id)
+                    .filter(|l| l.hash_algorithm == HashAlgorithm::V1)
+                    .and_then(|l| l.content_hash.parse().ok()),
+                base: None,
+                upstream: Some(UpstreamPoint {
+                    commit,
+                    tree: info.id,
+                }),
+            }
+        }
+        Direction::CollectionToProject | Direction::ProjectToCollection => {
+            let project = req.project.ok_or(OpsError::ProjectRequired {
+                direction: req.direction.as_str(),
+            })?;
+            let registered = crate::ops::links::registered_projects(&ctx.home).await?;
+            let canonical = project.canonicalize().map_err(|source| OpsError::Io {
+                action: "cannot open the project",
+                path: project.to_owned(),
+                source,
+            })?;
+            if !registered.contains(&canonical) {
+                return Err(OpsError::NotRegistered {
+                    project: project.to_owned(),
+                });
+            }
+            if req.direction == Direction::CollectionToProject {
+                crate::ops::links::check_project_links(&ctx.home, project).await?;
+            }
+            let records = DeploymentFile::load(project)?;
+            let record = records.get(req.id).ok_or_else(|| OpsError::NotDeployed {
+                id: req.id.clone(),
+                project: project.to_owned(),
+            })?;
+            let in_project = artifact_path(&project.join(".claude"), req.id);
+            let collection_copy = read(&in_collection)?;
+            let project_copy = read(&in_project)?;
+            let base_hash =
+                crate::ops::legacy::baseline_in_v1(record, &[&in_project, &in_collection])?;
+            let (source, target, target_path, target_tier) =
+                if req.direction == Direction::CollectionToProject {
+                    (
+                        collection_copy,
+                        project_copy,
+                        in_project,
+                        Tier::Project(project.to_owned()),
+                    )
+                } else {
+                    (
+                        project_copy,
+                        collection_copy,
+                        in_collection,
+                        Tier::Collection(req.collection.to_owned()),
+                    )
+                };
+            let source = source.ok_or_else(|| OpsError::SourceMissing {
+                id: req.id.clone(),
+                direction: req.direction.as_str(),
+            })?;
+            Sides {
+                target_path,
+                target_tier,
+                source_hash: source.content_hash(),
+                source,
+                target_hash: target.as_ref().map(ArtifactFiles::content_hash),
+                target,
+                base_hash,
+                base: None,
+                upstream: None,
+            }
+        }
+    };
+    // The base's content: from the version store, or from a side that still is the base.
+    if let Some(base_hash) = sides.base_hash {
+        sides.base = if base_hash == sides.source_hash {
+            Some(sides.source.clone())
+        } else if Some(base_hash) == sides.target_hash {
+            sides.target.clone()
+        } else {
+            match &versions {
+                Some(v) => match v.get(req.id, &base_hash.to_hex()).await? {
+                    Some(found) => Some(v.store().read_tree(&found.tree_id)?),
+                    None => None,
+                },
+                None => None,
+            }
+        };
+    }
+    if let Some(v) = versions {
+        v.close().await;
+    }
+    Ok(sides)
+}
+
+/// Records the target as it is now (the pre-sync snapshot) and the source; returns the
+/// target's store commit.
+pub(crate) async fn record_sides(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    sides: &Sides,
+    recorder: &mut Recorder,
+) -> Option<String> {
+    let base: Vec<String> = sides.base_hash.iter().map(|h| h.to_hex()).collect();
+    let scratch = tempfile::tempdir().ok()?;
+    let mut record = async |files: &ArtifactFiles, hash: ContentHash, origin, metadata| {
+        let path = scratch.path().join(hash.to_hex()).join(final_name(req.id));
+        let parent = path.parent()?.to_owned();
+        fs::create_dir_all(&parent).ok()?;
+        files.write_to(&path, req.id.kind.is_dir()).ok()?;
+        let parents = if Some(hash) == sides.base_hash {
+            Vec::new()
+        } else {
+            base.clone()
+        };
+        recorder
+            .record(NewVersion {
+                artifact: req.id,
+                path: &path,
+                origin,
+                parents,
+                metadata,
+                now: ctx.now,
+            })
+            .await
+    };
+    let source_origin = match req.direction {
+        Direction::ProjectToCollection => ChangeOrigin::LocalModification,
+        Direction::UpstreamToCollection => ChangeOrigin::Sync,
+        // The collection's copy: from its upstream unless edited since the last fetch.
+        Direction::CollectionToProject => {
+            let locked = ctx
+                .home
+                .collection_dir(req.collection)
+                .ok()
+                .and_then(|d| Lock::load(&d).ok())
+                .and_then(|l| l.get(req.id).map(|e| e.content_hash.clone()));
+            if locked.as_deref() == Some(sides.source_hash.to_hex().as_str()) {
+                ChangeOrigin::Sync
+            } else {
+                ChangeOrigin::LocalModification
+            }
+        }
+    };
+    let source_meta = match &sides.upstream {
+        Some(u) => serde_json::json!({ "source": "upstream", "commit": u.commit }),
+        None => serde_json::json!({ "tier": source_tier_name(req.direction) }),
+    };
+    record(&sides.source, sides.source_hash, source_origin, source_meta).await;
+    let (target, hash) = (sides.target.as_ref()?, sides.target_hash?);
+    let version = record(
+        target,
+        hash,
+        ChangeOrigin::LocalModification,
+        serde_json::json!({ "tier": target_tier_name(req.direction), "snapshot": "pre-sync" }),
+    )
+    .await?;
+    Some(version.commit_id.to_string())
+}
+
+pub(crate) fn source_tier_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::UpstreamToCollection => "upstream",
+        Direction::CollectionToProject => "collection",
+        Direction::ProjectToCollection => "project",
+    }
+}
+
+pub(crate) fn target_tier_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::UpstreamToCollection | Direction::ProjectToCollection => "collection",
+        Direction::CollectionToProject => "project",
+    }
+}
