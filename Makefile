@@ -30,15 +30,17 @@ serve:
 check:
 	$(TOOLCHAIN) cargo check -p skillmeat-core -p skillmeat-testutils --all-targets \
 	  && cargo check -p skillmeat-app --features hydrate \
-	  && cargo check -p skillmeat --all-targets
+	  && cargo check -p skillmeat -p skillmeat-bench --all-targets
 
 # Benchmarks on a release build: drift against sha256sum and git status; merge and diff
 # against git merge-file and git diff --no-index; one sync and update --all over 100 skills.
-bench: build
-	target/release/skillmeat bench drift $(BENCH_ARGS)
-	target/release/skillmeat bench sync
-	target/release/skillmeat bench api
-	target/release/skillmeat bench ui
+# The benchmarks are a crate of their own (bench/), not part of the binary users install.
+bench: setup-build
+	$(TOOLCHAIN) cargo build --release -p skillmeat-bench
+	target/release/skillmeat-bench drift $(BENCH_ARGS)
+	target/release/skillmeat-bench sync
+	target/release/skillmeat-bench api
+	target/release/skillmeat-bench ui
 
 # Property-based run of the REST API against its OpenAPI document (schemathesis from PyPI).
 api-fuzz: build

@@ -149,9 +149,6 @@ pub enum Command {
     /// project or collection copy still has that version; empty lineage is backfilled with the
     /// deployed version as its root. What `drift` reports does not change.
     Migrate(crate::commands::MigrateArgs),
-    /// Benchmarks for developers: build a workload and time SkillMeat against standard tools.
-    #[command(subcommand)]
-    Bench(crate::bench::BenchCommand),
     /// Fill a new home with demo data: a local upstream with history, a collection, two projects.
     ///
     /// Every drift status occurs somewhere (synced, modified, outdated, conflict, diverged,
@@ -253,7 +250,6 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Tag(args) => block_on(crate::commands::tag(&home, args)),
         Command::Drift(args) => block_on(crate::commands::drift(&home, args)),
         Command::Demo(args) => block_on(crate::demo::demo(&home, args)),
-        Command::Bench(cmd) => crate::bench::run(cmd),
         Command::Migrate(args) => block_on(crate::commands::migrate(&home, args)),
         Command::Project(cmd) => block_on(crate::commands::project(&home, cmd)),
         Command::Sync(args) => block_on(crate::sync_cmd::sync_command(&home, args)),

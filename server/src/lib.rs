@@ -4,10 +4,6 @@
 //! `skillmeat-app`. This crate wires them to a terminal and to HTTP.
 
 pub mod api;
-pub mod bench;
-mod bench_api;
-mod bench_sync;
-mod bench_ui;
 pub mod cli;
 pub mod commands;
 pub mod demo;

@@ -519,19 +519,19 @@ async fn update_one(
 /// Runs `update_one` over `ids` with `jobs` workers, showing a progress bar once it takes
 /// over a second on a terminal.
 /// The settings of one `update` run, shared by its plan and its application.
-pub(crate) struct UpdateRun<'a> {
-    pub(crate) ctx: &'a Context,
-    pub(crate) collection: &'a str,
-    pub(crate) project: Option<&'a Path>,
-    pub(crate) strategy: Strategy,
-    pub(crate) jobs: usize,
-    pub(crate) quiet: bool,
+pub struct UpdateRun<'a> {
+    pub ctx: &'a Context,
+    pub collection: &'a str,
+    pub project: Option<&'a Path>,
+    pub strategy: Strategy,
+    pub jobs: usize,
+    pub quiet: bool,
 }
 
 /// Applies `plan` (the dry run of `update_many` over `ids`): only the artifacts it found work
 /// for are run again, now writing; the rows of the others stay as planned. With the run's one
 /// fetch, what the plan showed is what is applied.
-pub(crate) fn apply_planned(
+pub fn apply_planned(
     run: &UpdateRun<'_>,
     ids: &[(ArtifactId, bool)],
     plan: Vec<UpdateRow>,
@@ -562,7 +562,7 @@ pub(crate) fn apply_planned(
         .collect()
 }
 
-pub(crate) fn update_many(
+pub fn update_many(
     run: &UpdateRun<'_>,
     ids: &[(ArtifactId, bool)],
     dry_run: bool,

@@ -1,12 +1,23 @@
-//! `skillmeat bench drift`: measures drift on a generated workload against `sha256sum` and
-//! `git status` on the same files, in one run, and prints the figures.
+//! `skillmeat-bench`: the benchmarks behind `make bench`. Each builds a workload, times
+//! SkillMeat on it and, in the same run, the standard tool that does the same work (`git status`,
+//! `sha256sum`, `git merge-file`, `git diff --no-index`, `git fetch`), and prints both.
+//!
+//! A developer tool, not part of the `skillmeat` binary users install: it drives the same
+//! library (`skillmeat`, `skillmeat-core`) the binary does.
+//!
+//! `skillmeat-bench drift` measures drift on a generated workload against `sha256sum` and
+//! `git status` on the same files; `sync`, `api` and `ui` live in their own modules.
+
+mod api;
+mod sync;
+mod ui;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use clap::{Args, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use skillmeat_core::engine::drift::DriftStatus;
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::{self, Context};
@@ -14,7 +25,37 @@ use skillmeat_core::storage::collection::{Manifest, ManifestEntry};
 use skillmeat_core::storage::fetch::FetchSettings;
 use skillmeat_core::storage::home::Home;
 
-use crate::error::CommandError;
+use skillmeat::error::CommandError;
+
+/// Benchmarks for SkillMeat's developers: build a workload and time SkillMeat against the
+/// standard tools on the same files, in the same run.
+#[derive(Debug, Parser)]
+#[command(name = "skillmeat-bench", version, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -90,9 +131,9 @@ pub struct DriftBenchArgs {
 pub fn run(cmd: BenchCommand) -> Result<ExitCode, CommandError> {
     match cmd {
         BenchCommand::Drift(args) => drift(args),
-        BenchCommand::Sync(args) => crate::bench_sync::run(args),
-        BenchCommand::Api(args) => crate::bench_api::run(args),
-        BenchCommand::Ui(args) => crate::bench_ui::run(args),
+        BenchCommand::Sync(args) => crate::sync::run(args),
+        BenchCommand::Api(args) => crate::api::run(args),
+        BenchCommand::Ui(args) => crate::ui::run(args),
     }
 }
 

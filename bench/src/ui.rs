@@ -1,4 +1,4 @@
-//! `skillmeat bench ui`: how long the server takes to render the web UI's pages for a
+//! `skillmeat-bench ui`: how long the server takes to render the web UI's pages for a
 //! 100-artifact collection deployed in a project, timed over loopback one request at a time
 //! (after a warm-up), with `/healthz` as the floor of the same path.
 
@@ -13,10 +13,10 @@ use skillmeat_core::ops::{self, Context};
 use skillmeat_core::storage::fetch::FetchSettings;
 use skillmeat_core::storage::home::Home;
 
-use crate::bench::UiBenchArgs;
-use crate::bench_api::{connect, request};
-use crate::bench_sync::git;
-use crate::error::CommandError;
+use crate::UiBenchArgs;
+use crate::api::{connect, request};
+use crate::sync::git;
+use skillmeat::error::CommandError;
 
 fn fail<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> CommandError + '_ {
     move |e| CommandError::failed(format!("{what}: {e}"))
@@ -144,16 +144,16 @@ async fn bench(args: UiBenchArgs) -> Result<ExitCode, CommandError> {
     }
     let project = fs::canonicalize(&project).map_err(fail("cannot resolve the project"))?;
 
-    let (state, _runner) = crate::serve::app_state(&home_dir, ctx).await?;
+    let (state, _runner) = skillmeat::serve::app_state(&home_dir, ctx).await?;
     let token = state.token().to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(fail("cannot listen"))?;
     let addr = listener.local_addr().map_err(fail("no local address"))?;
-    let app = crate::serve::router(state, root.join("no-site"), addr);
+    let app = skillmeat::serve::router(state, root.join("no-site"), addr);
     tokio::spawn(async move {
         axum::serve(
-            crate::serve::without_nagle(listener),
+            skillmeat::serve::without_nagle(listener),
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await

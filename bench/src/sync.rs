@@ -1,4 +1,4 @@
-//! `skillmeat bench sync`: the merge and diff engines against git on the same large files, and
+//! `skillmeat-bench sync`: the merge and diff engines against git on the same large files, and
 //! the end-to-end cost of a sync and of `update --all`, in one run.
 
 use std::fs;
@@ -14,8 +14,8 @@ use skillmeat_core::ops::{self, Context};
 use skillmeat_core::storage::fetch::FetchSettings;
 use skillmeat_core::storage::home::Home;
 
-use crate::bench::{SyncBenchArgs, fail, ms};
-use crate::error::CommandError;
+use crate::{SyncBenchArgs, fail, ms};
+use skillmeat::error::CommandError;
 
 /// Median of `n` timed runs.
 fn median(n: usize, mut f: impl FnMut() -> Option<()>) -> Option<Duration> {
@@ -293,7 +293,7 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
 fn fleet(root: &Path, n: usize) -> Result<(), CommandError> {
     use skillmeat_core::storage::fetch::FetchRun;
 
-    use crate::sync_cmd::{UpdateRun, apply_planned, update_many};
+    use skillmeat::sync_cmd::{UpdateRun, apply_planned, update_many};
     let upstream = root.join("upstream");
     fs::create_dir_all(&upstream).map_err(fail("cannot create"))?;
     let failed = |what: &str| CommandError::failed(format!("{what} failed"));

@@ -1,4 +1,4 @@
-//! `skillmeat bench api`: the HTTP API under load on loopback, in one run. An open-loop client
+//! `skillmeat-bench api`: the HTTP API under load on loopback, in one run. An open-loop client
 //! (requests are sent on a fixed schedule whether or not earlier ones have answered, so a slow
 //! server cannot slow the load down) creates jobs, then polls job status, each at a fixed rate;
 //! then times small jobs from the POST to their final SSE event. `/api/v1/healthz` at the same
@@ -18,9 +18,9 @@ use skillmeat_core::ops::{self, Context};
 use skillmeat_core::storage::fetch::FetchSettings;
 use skillmeat_core::storage::home::Home;
 
-use crate::bench::ApiBenchArgs;
-use crate::bench_sync::git;
-use crate::error::CommandError;
+use crate::ApiBenchArgs;
+use crate::sync::git;
+use skillmeat::error::CommandError;
 
 /// Latencies of one phase.
 struct Phase {
@@ -278,15 +278,15 @@ async fn start_server() -> Result<Served, CommandError> {
         .map_err(|e| CommandError::failed(e.to_string()))?;
     let project = fs::canonicalize(&project).map_err(fail("cannot resolve the project"))?;
 
-    let (state, runner) = crate::serve::app_state(&home_dir, ctx).await?;
+    let (state, runner) = skillmeat::serve::app_state(&home_dir, ctx).await?;
     let token = state.token().to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(fail("cannot listen"))?;
     let addr = listener.local_addr().map_err(fail("no local address"))?;
-    let app = crate::serve::router(state, root.join("no-site"), addr);
-    tokio::spawn(async move { axum::serve(crate::serve::without_nagle(listener), app).await });
-    crate::serve::start_runner(runner)?;
+    let app = skillmeat::serve::router(state, root.join("no-site"), addr);
+    tokio::spawn(async move { axum::serve(skillmeat::serve::without_nagle(listener), app).await });
+    skillmeat::serve::start_runner(runner)?;
     let job_body = serde_json::json!({
         "direction": "collection-to-project",
         "project_path": project,
