@@ -293,7 +293,9 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
 fn fleet(root: &Path, n: usize) -> Result<(), CommandError> {
     use skillmeat_core::storage::fetch::FetchRun;
 
-    use skillmeat::sync_cmd::{UpdateRun, apply_planned, update_many};
+    use skillmeat::cli::update::UpdateRun;
+    use skillmeat::cli::update::apply_planned;
+    use skillmeat::cli::update::update_many;
     let upstream = root.join("upstream");
     fs::create_dir_all(&upstream).map_err(fail("cannot create"))?;
     let failed = |what: &str| CommandError::failed(format!("{what} failed"));

@@ -5,9 +5,6 @@
 
 pub mod api;
 pub mod cli;
-pub mod commands;
-pub mod demo;
 pub mod error;
 pub mod otel;
 pub mod serve;
-pub mod sync_cmd;

@@ -223,7 +223,7 @@ async fn serve(options: ServeOptions) -> Result<(), CommandError> {
     if !addr.ip().is_loopback() {
         tracing::warn!("listening on {addr}, which is reachable from other machines");
     }
-    let ctx = crate::commands::context(&options.home)?;
+    let ctx = crate::cli::common::context(&options.home)?;
     let (state, runner) = app_state(&options.home, ctx).await?;
     let token = state.token().to_owned();
     let app = router(state, options.site_root.clone(), addr);

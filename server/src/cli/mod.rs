@@ -1,4 +1,27 @@
-//! Command-line interface: argument parsing, home resolution and dispatch.
+//! Command-line interface: argument parsing, home resolution and dispatch, with one module per
+//! command (the way jj lays out `cli/src/commands/`) and the pieces they share (`common`,
+//! `output`, `apply`).
+
+pub mod add;
+pub mod apply;
+pub mod common;
+pub mod demo;
+pub mod deploy;
+pub mod diff;
+pub mod drift;
+pub mod history;
+pub mod init;
+pub mod list;
+pub mod migrate;
+pub mod output;
+pub mod patch;
+pub mod project;
+pub mod resolve;
+pub mod rollback;
+pub mod show;
+pub mod sync;
+pub mod tag;
+pub mod update;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
@@ -64,30 +87,30 @@ pub enum Command {
     /// Examples:
     ///   skillmeat add anthropics/skills/skills/pdf@v1.2.0
     ///   skillmeat add ./team-skills#commands/review.md --name review
-    Add(crate::commands::AddArgs),
+    Add(crate::cli::add::AddArgs),
     /// List the artifacts of a collection, with their upstream (pin as given) and version.
-    List(crate::commands::ListArgs),
+    List(crate::cli::list::ListArgs),
     /// Show one artifact: where it lives, where it comes from, what it resolved to.
-    Show(crate::commands::ShowArgs),
+    Show(crate::cli::show::ShowArgs),
     /// Copy artifacts from the collection into a project's .claude/ folder.
     ///
     /// Records the deployed version as the project's baseline for drift and in the version
     /// store, and registers the project so `drift` checks it from anywhere. Never overwrites a
     /// file SkillMeat does not manage, or a project copy that has edits of its own; when one
     /// artifact is refused, none is written.
-    Deploy(crate::commands::DeployArgs),
+    Deploy(crate::cli::deploy::DeployArgs),
     /// Show the recorded versions of an artifact, newest first.
     ///
     /// Every version SkillMeat wrote or saw is kept in $SKILLMEAT_HOME/store.git, with where it
     /// came from (ORIGIN: sync, deployment, local_modification, merge, rollback), its parent
     /// and its tag. `*` marks the version the collection holds now.
-    History(crate::commands::HistoryArgs),
+    History(crate::cli::history::HistoryArgs),
     /// Name a version of an artifact, e.g. `skillmeat tag skill:pdf reviewed`.
     ///
     /// Tags the version the collection holds now, or the VERSION given (a hash prefix of at
     /// least 4 characters, or another tag). A tag names one version per artifact;
     /// --force moves it.
-    Tag(crate::commands::TagArgs),
+    Tag(crate::cli::tag::TagArgs),
     /// Report what drifted between upstream, collection and projects.
     ///
     /// Statuses: synced, modified (only the target changed), outdated (only the source changed),
@@ -103,7 +126,7 @@ pub enum Command {
     ///
     /// Without --project, every project SkillMeat deployed into is checked (plus the current
     /// folder if it has deployment records).
-    Drift(crate::commands::DriftArgs),
+    Drift(crate::cli::drift::DriftArgs),
     /// Sync one artifact between tiers: plan, then apply with --yes (or when asked).
     ///
     /// Directions: upstream (upstream → collection), deploy (collection → project), project
@@ -117,44 +140,44 @@ pub enum Command {
     /// Examples:
     ///   skillmeat sync skill:pdf --direction deploy --project ~/code/app --dry-run
     ///   skillmeat sync skill:pdf --direction both --project ~/code/app --yes
-    Sync(crate::sync_cmd::SyncArgs),
+    Sync(crate::cli::sync::SyncArgs),
     /// Update artifacts from their upstreams (and into a project with --project).
     ///
     /// Plans every artifact first and shows the plan; applies with --yes or when you say so.
     /// Prints a summary: up to date, updated, auto-merged, conflict, error. Exit status 3 when a
     /// conflict is left pending, 1 when anything failed.
-    Update(crate::sync_cmd::UpdateArgs),
+    Update(crate::cli::update::UpdateArgs),
     /// Settle a pending merge: one file at a time, then --continue (or --abort).
     ///
     /// --continue applies the merge only when no conflicted file still holds markers and every
     /// delete/modify or binary clash was decided, and names the files that are not.
-    Resolve(crate::sync_cmd::ResolveArgs),
+    Resolve(crate::cli::resolve::ResolveArgs),
     /// Restore a recorded version of an artifact (collection, or --project copy).
-    Rollback(crate::sync_cmd::RollbackArgs),
+    Rollback(crate::cli::rollback::RollbackArgs),
     /// Show what differs between two tiers or versions of an artifact.
-    Diff(crate::sync_cmd::DiffArgs),
+    Diff(crate::cli::diff::DiffArgs),
     /// Export a project's edits as a patch bundle for the upstream (project-to-upstream).
     ///
     /// SkillMeat never writes to an upstream. The .tar.gz holds a git patch against the
     /// upstream commit the collection was last synced with (`git apply` it at the repository
     /// root), binary or large files whole, and manifest.json (artifact, upstream, base commit,
     /// content hashes).
-    Patch(crate::sync_cmd::PatchArgs),
+    Patch(crate::cli::patch::PatchArgs),
     /// Settings of one project.
     #[command(subcommand)]
-    Project(crate::commands::ProjectCommand),
+    Project(crate::cli::project::ProjectCommand),
     /// Upgrade a project's deployment records written by older tools (safe to run again).
     ///
     /// Missing fields get defaults; a legacy content hash becomes a current one when the
     /// project or collection copy still has that version; empty lineage is backfilled with the
     /// deployed version as its root. What `drift` reports does not change.
-    Migrate(crate::commands::MigrateArgs),
+    Migrate(crate::cli::migrate::MigrateArgs),
     /// Fill a new home with demo data: a local upstream with history, a collection, two projects.
     ///
     /// Every drift status occurs somewhere (synced, modified, outdated, conflict, diverged,
     /// added, removed), so `skillmeat serve` right after shows a realistic UI. Try it on a
     /// scratch home: `skillmeat --home /tmp/skillmeat-demo demo`.
-    Demo(crate::demo::DemoArgs),
+    Demo(crate::cli::demo::DemoArgs),
     /// Start the web UI and API server.
     ///
     /// Binds to 127.0.0.1 unless told otherwise and prints the URL to open. Stop it with Ctrl-C.
@@ -182,17 +205,9 @@ pub struct ServeArgs {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse_args::<Cli>() {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints help and version to stdout with exit 0, usage errors to stderr with 2.
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
+        Err(code) => return code,
     };
     let exporter = match init_tracing() {
         Ok(exporter) => exporter,
@@ -212,6 +227,19 @@ pub fn main() -> ExitCode {
         exporter.shutdown();
     }
     code
+}
+
+/// Parses the process's arguments into `P`, or prints help, the version or the usage error and
+/// gives the exit code to end with: 0 for help and version (stdout), 2 for a usage error (stderr).
+pub fn parse_args<P: Parser>() -> Result<P, ExitCode> {
+    P::try_parse().map_err(|e| {
+        let _ = e.print();
+        if e.use_stderr() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
 }
 
 /// Logs to stderr (`SKILLMEAT_LOG`, an `EnvFilter`), and exports spans over OTLP when
@@ -241,23 +269,23 @@ fn init_tracing() -> Result<Option<crate::otel::Exporter>, String> {
 fn run(cli: Cli) -> Result<ExitCode, CommandError> {
     let home = resolve_home(cli.global.home)?;
     match cli.command {
-        Command::Init(args) => crate::commands::init(&home, args.json),
-        Command::Add(args) => block_on(crate::commands::add(&home, args)),
-        Command::List(args) => crate::commands::list(&home, args),
-        Command::Show(args) => crate::commands::show(&home, args),
-        Command::Deploy(args) => block_on(crate::commands::deploy(&home, args)),
-        Command::History(args) => block_on(crate::commands::history(&home, args)),
-        Command::Tag(args) => block_on(crate::commands::tag(&home, args)),
-        Command::Drift(args) => block_on(crate::commands::drift(&home, args)),
-        Command::Demo(args) => block_on(crate::demo::demo(&home, args)),
-        Command::Migrate(args) => block_on(crate::commands::migrate(&home, args)),
-        Command::Project(cmd) => block_on(crate::commands::project(&home, cmd)),
-        Command::Sync(args) => block_on(crate::sync_cmd::sync_command(&home, args)),
-        Command::Update(args) => crate::sync_cmd::update_command(&home, args),
-        Command::Resolve(args) => block_on(crate::sync_cmd::resolve_command(&home, args)),
-        Command::Rollback(args) => block_on(crate::sync_cmd::rollback_command(&home, args)),
-        Command::Diff(args) => block_on(crate::sync_cmd::diff_command(&home, args)),
-        Command::Patch(args) => crate::sync_cmd::patch_command(&home, args),
+        Command::Init(args) => crate::cli::init::init(&home, args.json),
+        Command::Add(args) => block_on(crate::cli::add::add(&home, args)),
+        Command::List(args) => crate::cli::list::list(&home, args),
+        Command::Show(args) => crate::cli::show::show(&home, args),
+        Command::Deploy(args) => block_on(crate::cli::deploy::deploy(&home, args)),
+        Command::History(args) => block_on(crate::cli::history::history(&home, args)),
+        Command::Tag(args) => block_on(crate::cli::tag::tag(&home, args)),
+        Command::Drift(args) => block_on(crate::cli::drift::drift(&home, args)),
+        Command::Demo(args) => block_on(crate::cli::demo::demo(&home, args)),
+        Command::Migrate(args) => block_on(crate::cli::migrate::migrate(&home, args)),
+        Command::Project(cmd) => block_on(crate::cli::project::project(&home, cmd)),
+        Command::Sync(args) => block_on(crate::cli::sync::sync_command(&home, args)),
+        Command::Update(args) => crate::cli::update::update_command(&home, args),
+        Command::Resolve(args) => block_on(crate::cli::resolve::resolve_command(&home, args)),
+        Command::Rollback(args) => block_on(crate::cli::rollback::rollback_command(&home, args)),
+        Command::Diff(args) => block_on(crate::cli::diff::diff_command(&home, args)),
+        Command::Patch(args) => crate::cli::patch::patch_command(&home, args),
         Command::Serve(args) => {
             let site_root = match args.site_root {
                 Some(dir) => dir,

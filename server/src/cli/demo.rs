@@ -18,7 +18,8 @@ use skillmeat_core::ops::{self, Context};
 use skillmeat_core::storage::home::DEFAULT_COLLECTION;
 use skillmeat_core::storage::records::DeploymentFile;
 
-use crate::commands::{context, ops_error};
+use crate::cli::common::context;
+use crate::cli::common::ops_error;
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -308,7 +309,7 @@ fn report(
         created,
     };
     if json {
-        crate::commands::print_json(&r)?;
+        crate::cli::output::print_json(&r)?;
     } else if created {
         println!(
             "Demo home ready at {}: {artifacts} artifacts from a local upstream with two tags,",

@@ -1,0 +1,150 @@
+//! Plans and their confirmation, shared by the commands that change tiers: `--yes`,
+//! `--dry-run`, the question on a terminal, and the plan as printed.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use clap::{Args, ValueEnum};
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::ops::sync::{Direction, Outcome, Strategy, SyncReport, SyncRequest};
+
+use crate::cli::output::print_table;
+
+/// `--strategy`, as the CLI offers it (`prompt` asks per conflicted file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    Auto,
+    Prompt,
+    Ours,
+    Theirs,
+    Overwrite,
+}
+
+impl StrategyArg {
+    pub(crate) fn core(self) -> Strategy {
+        match self {
+            Self::Auto | Self::Prompt => Strategy::Auto,
+            Self::Ours => Strategy::Ours,
+            Self::Theirs => Strategy::Theirs,
+            Self::Overwrite => Strategy::Overwrite,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// How to settle differences: auto (fast-forward or three-way merge), prompt (auto, then
+    /// ask per conflicted file), ours (keep the target), theirs / overwrite (take the source).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub strategy: StrategyArg,
+    /// Show the plan and stop; never writes.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply without asking.
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Asks a yes/no question on the terminal; false on anything but yes.
+fn confirm(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+/// Whether to apply after showing a plan: `--yes`, or a yes on a terminal.
+pub(crate) fn should_apply(args: &ApplyArgs) -> bool {
+    if args.dry_run {
+        return false;
+    }
+    if args.yes {
+        return true;
+    }
+    if std::io::stdin().is_terminal() && !args.json {
+        return confirm("Apply this plan?");
+    }
+    false
+}
+
+pub(crate) fn short(h: &Option<String>) -> String {
+    h.as_deref()
+        .map(|h| h.chars().take(12).collect())
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+pub(crate) fn print_report(r: &SyncReport) {
+    println!(
+        "{} {}: {}  (base {}, source {}, target {})",
+        r.id,
+        r.direction,
+        r.outcome.as_str(),
+        short(&r.base),
+        short(&Some(r.source.clone())),
+        short(&r.target)
+    );
+    let rows: Vec<Vec<String>> = r
+        .files
+        .iter()
+        .filter(|f| {
+            f.action != skillmeat_core::engine::merge::FileAction::Unchanged || r.files.len() <= 20
+        })
+        .map(|f| {
+            vec![
+                format!("  {}", f.action.as_str()),
+                match &f.renamed_from {
+                    Some(from) => format!("{} (from {from})", f.path),
+                    None => f.path.clone(),
+                },
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        print_table(&["  FILE ACTION", "PATH"], &rows);
+    }
+    print_pending(r);
+    if r.outcome == Outcome::Diverged {
+        println!(
+            "  No common base is known: nothing is merged. Choose a side with --strategy ours or --strategy theirs."
+        );
+    }
+}
+
+pub(crate) fn print_pending(r: &SyncReport) {
+    if let Some(p) = &r.pending {
+        println!("Conflicts kept aside in {}", p.display());
+        println!(
+            "  Resolve each file: skillmeat resolve {} --file PATH --ours|--theirs|--custom FILE",
+            r.id
+        );
+        println!(
+            "  Then apply:        skillmeat resolve {} --continue   (or --abort)",
+            r.id
+        );
+    }
+}
+
+pub(crate) fn sync_request<'a>(
+    id: &'a ArtifactId,
+    direction: Direction,
+    project: Option<&'a Path>,
+    collection: &'a str,
+    strategy: Strategy,
+    dry_run: bool,
+) -> SyncRequest<'a> {
+    SyncRequest {
+        id,
+        direction,
+        project,
+        collection,
+        strategy,
+        dry_run,
+        on_phase: None,
+    }
+}

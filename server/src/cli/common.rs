@@ -1,0 +1,123 @@
+//! What the commands share: the collection flag, the operation context built from the
+//! environment, exit codes, and core errors turned into command errors with a hint.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use clap::Args;
+use skillmeat_core::ops::{self, Context, OpsError};
+use skillmeat_core::storage::fetch::FetchSettings;
+use skillmeat_core::storage::home::{DEFAULT_COLLECTION, Home};
+use skillmeat_core::storage::upstream_tree::Limits;
+use skillmeat_core::storage::versions::VersionError;
+
+use crate::error::CommandError;
+
+#[derive(Debug, Args)]
+pub struct CollectionArg {
+    /// Collection to use.
+    #[arg(long, default_value = DEFAULT_COLLECTION, value_name = "NAME")]
+    pub collection: String,
+}
+
+pub(crate) fn context(home: &Path) -> Result<Context, CommandError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| CommandError::failed(format!("cannot read the current folder: {e}")))?;
+    Ok(Context {
+        cwd,
+        home: Home::new(home),
+        now: SystemTime::now(),
+        // The token is handed to git only through its credentials callback.
+        fetch: FetchSettings {
+            github_token: std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()),
+            limits: upstream_limits()?,
+            ..FetchSettings::default()
+        },
+        lock_timeout: ops::LOCK_TIMEOUT,
+    })
+}
+
+/// The upstream size limits, from `SKILLMEAT_MAX_FILE_BYTES`, `SKILLMEAT_MAX_ARTIFACT_BYTES` and
+/// `SKILLMEAT_MAX_FILES` where set (a number, optionally with a K, M or G suffix of 1024s).
+fn upstream_limits() -> Result<Limits, CommandError> {
+    let defaults = Limits::default();
+    let read = |name: &str, default: u64| -> Result<u64, CommandError> {
+        match std::env::var(name) {
+            Ok(text) if !text.trim().is_empty() => parse_size(&text).ok_or_else(|| {
+                CommandError::usage(format!(
+                    "{name}={text:?} is not a size: give a number of bytes, e.g. 33554432 or 32M"
+                ))
+            }),
+            _ => Ok(default),
+        }
+    };
+    Ok(Limits {
+        max_file_bytes: read("SKILLMEAT_MAX_FILE_BYTES", defaults.max_file_bytes)?,
+        max_artifact_bytes: read("SKILLMEAT_MAX_ARTIFACT_BYTES", defaults.max_artifact_bytes)?,
+        max_files: usize::try_from(read("SKILLMEAT_MAX_FILES", defaults.max_files as u64)?)
+            .unwrap_or(usize::MAX),
+    })
+}
+
+/// `123`, `64K`, `16M`, `1G` (powers of 1024) as a byte count.
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (digits, shift) = match text.char_indices().last()? {
+        (i, 'k' | 'K') => (&text[..i], 10),
+        (i, 'm' | 'M') => (&text[..i], 20),
+        (i, 'g' | 'G') => (&text[..i], 30),
+        _ => (text, 0),
+    };
+    digits.parse::<u64>().ok()?.checked_mul(1u64 << shift)
+}
+
+pub(crate) fn ops_error(e: OpsError) -> CommandError {
+    let hint = match &e {
+        OpsError::UnknownType { .. } => Some("add --type skill, --type command or --type agent"),
+        OpsError::AlreadyAdded { .. } => Some("see it with `skillmeat show`"),
+        OpsError::NotInCollection { .. } => Some("list the collection with `skillmeat list`"),
+        OpsError::LocalEdits { .. } => Some("see the edits with `skillmeat drift --project DIR`"),
+        OpsError::Spec(_) => Some("run `skillmeat add --help` for the accepted forms"),
+        OpsError::Versions(VersionError::NotFound { .. } | VersionError::Ambiguous { .. }) => {
+            Some("list the versions with `skillmeat history ID`")
+        }
+        OpsError::Versions(VersionError::TagTaken { .. }) => Some("pass --force to move the tag"),
+        OpsError::NotRegistered { .. } => {
+            Some("deploy into it first: `skillmeat deploy ID --project DIR`")
+        }
+        OpsError::NotDeployed { .. } => {
+            Some("deploy it first: `skillmeat deploy ID --project DIR`")
+        }
+        OpsError::PendingMerge { .. } => {
+            Some("`skillmeat resolve ID --continue` applies it once resolved; --abort drops it")
+        }
+        OpsError::NoPendingMerge { .. } => Some("start one with `skillmeat sync`"),
+        OpsError::AmbiguousPending { .. } => Some("name the project with --project DIR"),
+        OpsError::Apply(skillmeat_core::storage::apply::ApplyError::Locked { .. }) => {
+            Some("another SkillMeat command or server is writing it; try again when it is done")
+        }
+        OpsError::TargetChanged { .. } => Some("run the same command again"),
+        OpsError::NothingToExport { .. } => {
+            Some("edit the project copy first, or check `skillmeat diff`")
+        }
+        _ => None,
+    };
+    let err = match &e {
+        OpsError::ProjectRequired { .. } => CommandError::usage(e.to_string()),
+        _ => CommandError::failed(e.to_string()),
+    };
+    match hint {
+        Some(h) => err.with_hint(h),
+        None => err,
+    }
+}
+
+/// `drift`'s exit status when everything was checked and something drifted. Distinct from 1,
+/// the status of every error (also of a drift that could not check everything), so a script
+/// can tell "act on the drift" from "the check itself failed".
+pub(crate) const EXIT_DRIFTED: u8 = 4;
+
+pub(crate) const EXIT_ERROR: u8 = 1;
+
+/// Exit status when a merge is left pending.
+pub(crate) const EXIT_CONFLICT: u8 = 3;

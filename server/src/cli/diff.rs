@@ -1,0 +1,109 @@
+//! `skillmeat diff`: what differs between two tiers or versions.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use skillmeat_core::engine::diff;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::display::escaped;
+use skillmeat_core::model::files::ArtifactFiles;
+use skillmeat_core::ops::{Context, OpsError};
+
+use crate::cli::common::{CollectionArg, context, ops_error};
+use crate::cli::output::print_json;
+use crate::error::CommandError;
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Artifact id, `<type>:<name>`.
+    pub id: ArtifactId,
+    /// Left side: upstream, collection, project, or a version (hash prefix or tag).
+    #[arg(long, value_name = "TIER")]
+    pub lhs: String,
+    /// Right side: upstream, collection, project, or a version (hash prefix or tag).
+    #[arg(long, value_name = "TIER")]
+    pub rhs: String,
+    /// The project, when a side is `project`.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Only the files and their added/removed line counts.
+    #[arg(long)]
+    pub stat: bool,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The files of one side of a diff.
+async fn side_files(
+    ctx: &Context,
+    args: &DiffArgs,
+    side: &str,
+) -> Result<ArtifactFiles, CommandError> {
+    skillmeat_core::ops::sides::side_files(
+        ctx,
+        &args.id,
+        &args.collection.collection,
+        args.project.as_deref(),
+        side,
+    )
+    .await
+    .map_err(|e| match e {
+        OpsError::UnknownSide { .. } => CommandError::usage(e.to_string())
+            .with_hint("list the versions with `skillmeat history ID`"),
+        OpsError::ProjectRequired { .. } => {
+            CommandError::usage("a `project` side needs --project DIR")
+        }
+        e => ops_error(e),
+    })
+}
+
+pub async fn diff_command(home: &Path, args: DiffArgs) -> Result<ExitCode, CommandError> {
+    let ctx = context(home)?;
+    let lhs = side_files(&ctx, &args, &args.lhs).await?;
+    let rhs = side_files(&ctx, &args, &args.rhs).await?;
+    let d = diff::diff(&lhs, &rhs);
+    if args.json {
+        print_json(&d)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if d.is_empty() {
+        println!("No differences.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for f in &d.files {
+        let note = if f.binary {
+            format!("binary, {} → {} bytes", f.old_size, f.new_size)
+        } else if f.too_large {
+            format!("too large to show, {} → {} bytes", f.old_size, f.new_size)
+        } else {
+            format!("+{} -{}", f.added, f.removed)
+        };
+        let status = serde_json::to_value(f.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let path = escaped(&f.path);
+        if args.stat {
+            println!("{:<9} {path}  {note}", status);
+            continue;
+        }
+        println!("{} {path} ({note})", status);
+        if let Some(text) = &f.unified {
+            println!("--- {}:{path}\n+++ {}:{path}", args.lhs, args.rhs);
+            print!("{text}");
+        }
+    }
+    if args.stat {
+        println!(
+            "{} files changed, +{} -{}",
+            d.files.len(),
+            d.added,
+            d.removed
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,113 @@
+//! `skillmeat drift`: what drifted between upstream, collection and projects.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use skillmeat_core::model::display::escaped;
+use skillmeat_core::ops;
+
+use crate::cli::common::{CollectionArg, EXIT_DRIFTED, EXIT_ERROR, context, ops_error};
+use crate::cli::output::{plural, print_json, print_table};
+use crate::error::CommandError;
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Project folders to compare with the collection (repeatable). Default: every registered
+    /// project (see `deploy`), plus the current folder if it has deployment records.
+    #[arg(long = "project", value_name = "DIR")]
+    pub projects: Vec<PathBuf>,
+    /// Also check each upstream against the collection (fetches from the upstreams).
+    #[arg(long)]
+    pub check_all: bool,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandError> {
+    let ctx = context(home)?;
+    let mut projects = args.projects;
+    if projects.is_empty() {
+        projects = ops::registered_projects(&ctx.home)
+            .await
+            .map_err(ops_error)?
+            .into_iter()
+            // A registered project without records (all forgotten) has nothing to compare; one
+            // that was deleted or moved is kept, and drift reports it.
+            .filter(|p| {
+                !p.is_dir()
+                    || skillmeat_core::storage::records::DeploymentFile::path_in(p).is_file()
+            })
+            .collect();
+        if let Ok(cwd) = std::env::current_dir()
+            && skillmeat_core::storage::records::DeploymentFile::path_in(&cwd).is_file()
+            && !projects
+                .iter()
+                .any(|p| cwd.canonicalize().is_ok_and(|c| &c == p))
+        {
+            projects.push(cwd);
+        }
+    }
+    let report = ops::drift(&ctx, &args.collection.collection, &projects, args.check_all)
+        .map_err(ops_error)?;
+    if args.json {
+        print_json(&report)?;
+    } else if report.rows.is_empty() && report.problems.is_empty() {
+        println!(
+            "Nothing to compare: no deployed artifacts found (pass --project DIR, or --check-all for upstreams)."
+        );
+    } else {
+        let shown = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| escaped(&p.display().to_string()).into_owned())
+                .unwrap_or_default()
+        };
+        let mut table: Vec<Vec<String>> = report
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.pair.to_owned(),
+                    shown(&r.project),
+                    r.status.to_string(),
+                    r.recommendation.unwrap_or("").to_owned(),
+                ]
+            })
+            .collect();
+        table.extend(report.problems.iter().map(|p| {
+            vec![
+                p.id.as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| "-".into()),
+                p.pair.unwrap_or("-").to_owned(),
+                shown(&p.project),
+                "error".to_owned(),
+                "see below".to_owned(),
+            ]
+        }));
+        print_table(
+            &["ARTIFACT", "PAIR", "PROJECT", "STATUS", "RECOMMENDATION"],
+            &table,
+        );
+        if !report.problems.is_empty() {
+            eprintln!(
+                "\n{} could not be checked (the rows above are still right):",
+                plural(report.problems.len(), "thing")
+            );
+            for p in &report.problems {
+                eprintln!("  error: {}", p.message);
+            }
+        }
+    }
+    Ok(if !report.problems.is_empty() {
+        ExitCode::from(EXIT_ERROR)
+    } else if report.drifted() {
+        ExitCode::from(EXIT_DRIFTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

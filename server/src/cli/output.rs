@@ -1,0 +1,56 @@
+//! Printing results: JSON, or an aligned table, and warnings on stderr.
+
+use serde::Serialize;
+use skillmeat_core::model::display::escaped;
+
+use crate::error::CommandError;
+
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CommandError::failed(format!("cannot print JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Prints rows as left-aligned columns under a header. Cells are escaped: a file name with a
+/// newline or an ANSI escape cannot forge a row or recolour the terminal.
+pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| escaped(c).into_owned()).collect())
+        .collect();
+    let rows = rows.as_slice();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| (*h).to_owned()).collect());
+    for row in rows {
+        line(row.clone());
+    }
+}
+
+/// Prints warnings from an operation that succeeded, on stderr so JSON output stays clean.
+pub(crate) fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

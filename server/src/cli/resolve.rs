@@ -1,0 +1,138 @@
+//! `skillmeat resolve`: settling a pending merge.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::display::escaped;
+use skillmeat_core::ops::OpsError;
+use skillmeat_core::ops::conflicts::{self, Resolution};
+
+use crate::cli::apply::short;
+use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
+use crate::cli::output::{print_json, print_warnings};
+use crate::error::CommandError;
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["file", "continue_", "abort"])))]
+#[command(group(clap::ArgGroup::new("choice").args(["ours", "theirs", "custom"])))]
+pub struct ResolveArgs {
+    /// Artifact id, `<type>:<name>`.
+    pub id: ArtifactId,
+    /// The project whose pending merge to resolve (when there are several).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// A conflicted file of the pending merge (path inside the artifact).
+    #[arg(long, value_name = "PATH", requires = "choice")]
+    pub file: Option<String>,
+    /// Take the target's version of the file.
+    #[arg(long)]
+    pub ours: bool,
+    /// Take the source's version of the file.
+    #[arg(long)]
+    pub theirs: bool,
+    /// Take this file's content (refused if it still holds conflict markers).
+    #[arg(long, value_name = "FILE")]
+    pub custom: Option<PathBuf>,
+    /// Apply the pending merge (refused while any conflicted file is undecided).
+    #[arg(long = "continue")]
+    pub continue_: bool,
+    /// Drop the pending merge; nothing was written to the target.
+    #[arg(long)]
+    pub abort: bool,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode, CommandError> {
+    let ctx = context(home)?;
+    let collection = args.collection.collection.as_str();
+    let project = args.project.as_deref();
+    if args.abort {
+        let done = conflicts::abort_merge(&ctx, &args.id, collection, project)
+            .await
+            .map_err(ops_error)?;
+        print_warnings(&done.warnings);
+        if args.json {
+            print_json(&done)?;
+        } else {
+            println!(
+                "Aborted the pending merge of {}; nothing was applied.",
+                args.id
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.continue_ {
+        return match conflicts::continue_merge(&ctx, &args.id, collection, project).await {
+            Ok(done) => {
+                print_warnings(&done.warnings);
+                if args.json {
+                    print_json(&done)?;
+                } else {
+                    println!(
+                        "Applied the merge of {}: now {}.",
+                        args.id,
+                        short(&done.result)
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e @ OpsError::MarkersLeft { .. }) => {
+                eprintln!("error: {e}");
+                eprintln!(
+                    "hint: edit those files in the pending merge, or run `skillmeat resolve {} --file PATH --ours|--theirs`",
+                    args.id
+                );
+                Ok(ExitCode::from(EXIT_CONFLICT))
+            }
+            Err(e) => Err(ops_error(e)),
+        };
+    }
+    let Some(file) = &args.file else {
+        return Err(CommandError::usage(
+            "pass --file PATH, --continue or --abort",
+        ));
+    };
+    let resolution =
+        match (&args.custom, args.ours, args.theirs) {
+            (Some(path), _, _) => Resolution::Custom(std::fs::read(path).map_err(|e| {
+                CommandError::failed(format!("cannot read {}: {e}", path.display()))
+            })?),
+            (None, true, _) => Resolution::Ours,
+            (None, _, true) => Resolution::Theirs,
+            _ => {
+                return Err(CommandError::usage(
+                    "with --file, pass --ours, --theirs or --custom FILE",
+                ));
+            }
+        };
+    let merge = conflicts::resolve_file(&ctx, &args.id, collection, project, file, resolution)
+        .await
+        .map_err(ops_error)?;
+    let left = merge.unresolved().map_err(ops_error)?;
+    if args.json {
+        print_json(&serde_json::json!({ "id": args.id, "resolved": file, "unresolved": left }))?;
+    } else if left.is_empty() {
+        println!(
+            "Resolved {}. Every conflict is decided: apply with `skillmeat resolve {} --continue`.",
+            escaped(file),
+            args.id
+        );
+    } else {
+        println!(
+            "Resolved {}. Still undecided: {}",
+            escaped(file),
+            escaped(&left.join(", "))
+        );
+    }
+    Ok(if left.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CONFLICT)
+    })
+}

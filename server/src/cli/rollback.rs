@@ -1,0 +1,61 @@
+//! `skillmeat rollback`: a recorded version restored.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::ops;
+
+use crate::cli::apply::short;
+use crate::cli::common::{CollectionArg, context, ops_error};
+use crate::cli::output::{print_json, print_warnings};
+use crate::error::CommandError;
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Artifact id, `<type>:<name>`.
+    pub id: ArtifactId,
+    /// The version to restore: a hash prefix (4+ characters) or a tag (see `skillmeat history`).
+    #[arg(long, value_name = "VERSION")]
+    pub to: String,
+    /// Roll back the copy in this project instead of the collection's.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn rollback_command(home: &Path, args: RollbackArgs) -> Result<ExitCode, CommandError> {
+    let ctx = context(home)?;
+    let done = ops::rollback(
+        &ctx,
+        &args.id,
+        &args.collection.collection,
+        args.project.as_deref(),
+        &args.to,
+    )
+    .await
+    .map_err(ops_error)?;
+    print_warnings(&done.warnings);
+    if args.json {
+        print_json(&done)?;
+    } else if done.changed {
+        println!(
+            "Rolled back {} from {} to {}.",
+            done.id,
+            short(&done.from),
+            short(&Some(done.to.clone()))
+        );
+    } else {
+        println!(
+            "{} already holds {}.",
+            done.id,
+            short(&Some(done.to.clone()))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

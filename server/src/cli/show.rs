@@ -1,0 +1,69 @@
+//! `skillmeat show`: one artifact, where it lives and where it comes from.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Args;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::hash;
+use skillmeat_core::ops::{self, OpsError};
+use skillmeat_core::storage::collection::{Lock, Manifest};
+use skillmeat_core::storage::home::Home;
+
+use crate::cli::common::{CollectionArg, ops_error};
+use crate::cli::output::print_json;
+use crate::error::CommandError;
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Artifact id, `<type>:<name>` (e.g. skill:pdf).
+    pub id: ArtifactId,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn show(home: &Path, args: ShowArgs) -> Result<ExitCode, CommandError> {
+    let collection = &args.collection.collection;
+    let dir = Home::new(home)
+        .collection_dir(collection)
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    let manifest = Manifest::load(&dir).map_err(|e| CommandError::failed(e.to_string()))?;
+    let entry = manifest.get(&args.id).ok_or_else(|| {
+        ops_error(OpsError::NotInCollection {
+            id: args.id.clone(),
+            collection: collection.clone(),
+        })
+    })?;
+    let lock = Lock::load(&dir).map_err(|e| CommandError::failed(e.to_string()))?;
+    let path = ops::artifact_path(&dir, &args.id);
+    let current = hash::hash_path(&path).map(|h| h.to_hex()).ok();
+    let locked = lock.get(&args.id);
+    if args.json {
+        print_json(&serde_json::json!({
+            "id": args.id, "collection": collection, "path": path, "upstream": entry.upstream,
+            "added_at": entry.added_at, "lock": locked, "content_hash": current,
+        }))?;
+    } else {
+        println!("{}", args.id);
+        println!("  path:      {}", path.display());
+        println!(
+            "  upstream:  {}",
+            entry.upstream.as_deref().unwrap_or("(local only)")
+        );
+        if let Some(l) = locked {
+            println!(
+                "  resolved:  {} at {} (fetched {})",
+                l.reference, l.commit, l.fetched_at
+            );
+            println!("  fetched:   {}", l.content_hash);
+        }
+        match current {
+            Some(h) => println!("  current:   {h}"),
+            None => println!("  current:   (missing from the collection folder)"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,177 @@
+//! `skillmeat sync`: one artifact between tiers, planned, then applied.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::display::escaped;
+use skillmeat_core::ops::conflicts::{self, Resolution};
+use skillmeat_core::ops::sync::{self, Direction, Outcome, SyncReport, SyncRequest};
+use skillmeat_core::ops::{Context, OpsError};
+
+use crate::cli::apply::{
+    ApplyArgs, StrategyArg, print_pending, print_report, short, should_apply, sync_request,
+};
+use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
+use crate::cli::output::{print_json, print_warnings};
+use crate::error::CommandError;
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Artifact id, `<type>:<name>`.
+    pub id: ArtifactId,
+    /// upstream (upstream → collection), deploy (collection → project), project (project →
+    /// collection), both (upstream → collection → project), or a full direction name.
+    #[arg(long, value_name = "DIRECTION")]
+    pub direction: String,
+    /// The project, for the project directions.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+fn directions(text: &str) -> Result<Vec<Direction>, CommandError> {
+    if text == "both" {
+        return Ok(vec![
+            Direction::UpstreamToCollection,
+            Direction::CollectionToProject,
+        ]);
+    }
+    text.parse()
+        .map(|d| vec![d])
+        .map_err(|e: String| CommandError::usage(e))
+}
+
+pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, CommandError> {
+    let mut ctx = context(home)?;
+    // The upstream is fetched once: what the plan showed is what is applied.
+    ctx.fetch.run = Some(skillmeat_core::storage::fetch::FetchRun::default());
+    let dirs = directions(&args.direction)?;
+    if dirs.iter().any(|d| d.needs_project()) && args.project.is_none() {
+        return Err(CommandError::usage(format!(
+            "--direction {} needs --project DIR",
+            args.direction
+        ))
+        .with_hint("name the project folder the artifact is deployed in"));
+    }
+    let collection = args.collection.collection.as_str();
+    let mut reports = Vec::new();
+    let mut code = ExitCode::SUCCESS;
+    for direction in dirs {
+        let project = args
+            .project
+            .as_deref()
+            .filter(|_| direction.needs_project());
+        let req = sync_request(
+            &args.id,
+            direction,
+            project,
+            collection,
+            args.apply.strategy.core(),
+            true,
+        );
+        let plan = sync::sync(&ctx, &req).await.map_err(ops_error)?;
+        if !args.apply.json {
+            print_report(&plan);
+        }
+        if matches!(plan.outcome, Outcome::UpToDate) {
+            reports.push(plan);
+            continue;
+        }
+        if plan.outcome == Outcome::Diverged {
+            reports.push(plan);
+            code = ExitCode::from(1);
+            break;
+        }
+        if !should_apply(&args.apply) {
+            if !args.apply.json && !args.apply.dry_run {
+                println!("Not applied: pass --yes to apply (or run on a terminal to be asked).");
+            }
+            reports.push(plan);
+            break;
+        }
+        let req = SyncRequest {
+            dry_run: false,
+            ..req
+        };
+        let done = sync::sync(&ctx, &req).await.map_err(ops_error)?;
+        print_warnings(&done.warnings);
+        let conflict = done.has_conflict();
+        if conflict && args.apply.strategy == StrategyArg::Prompt && std::io::stdin().is_terminal()
+        {
+            let finished = prompt_resolve(&ctx, &args.id, collection, project, &done).await?;
+            if !args.apply.json {
+                println!(
+                    "{}",
+                    if finished {
+                        "Merged and applied."
+                    } else {
+                        "Left pending."
+                    }
+                );
+            }
+            if !finished {
+                code = ExitCode::from(EXIT_CONFLICT);
+            }
+        } else if conflict {
+            if !args.apply.json {
+                print_pending(&done);
+            }
+            code = ExitCode::from(EXIT_CONFLICT);
+        } else if !args.apply.json {
+            println!("Applied: {} now holds {}.", done.id, short(&done.result));
+        }
+        reports.push(done);
+        if conflict {
+            break;
+        }
+    }
+    if args.apply.json {
+        print_json(&reports)?;
+    }
+    Ok(code)
+}
+
+/// Asks ours/theirs for each conflicted file, then applies; false if left pending.
+async fn prompt_resolve(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+    report: &SyncReport,
+) -> Result<bool, CommandError> {
+    for file in report.files.iter().filter(|f| f.action.is_conflict()) {
+        eprint!(
+            "{}: {} — keep [o]urs (target), take [t]heirs (source), or [s]kip? ",
+            file.path,
+            file.action.as_str()
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        let resolution = match answer.trim() {
+            "o" | "ours" => Resolution::Ours,
+            "t" | "theirs" => Resolution::Theirs,
+            _ => continue,
+        };
+        conflicts::resolve_file(ctx, id, collection, project, &file.path, resolution)
+            .await
+            .map_err(ops_error)?;
+    }
+    match conflicts::continue_merge(ctx, id, collection, project).await {
+        Ok(done) => {
+            print_warnings(&done.warnings);
+            Ok(true)
+        }
+        Err(OpsError::MarkersLeft { files, .. }) => {
+            eprintln!("Still undecided: {}", escaped(&files));
+            Ok(false)
+        }
+        Err(e) => Err(ops_error(e)),
+    }
+}

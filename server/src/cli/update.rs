@@ -1,0 +1,362 @@
+//! `skillmeat update`: artifacts from their upstreams (and into a project), many at once.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde::Serialize;
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::ops::sync::{self, Direction, Outcome, Strategy, SyncReport};
+use skillmeat_core::ops::{Context, OpsError};
+use skillmeat_core::storage::collection::Manifest;
+use skillmeat_core::storage::records::DeploymentFile;
+
+use crate::cli::apply::{ApplyArgs, should_apply, sync_request};
+use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
+use crate::cli::output::{print_json, print_table};
+use crate::error::CommandError;
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Artifact id, `<type>:<name>`; or --all.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub id: Option<ArtifactId>,
+    /// Every artifact of the collection.
+    #[arg(long)]
+    pub all: bool,
+    /// Also bring the updates into this project (artifacts deployed there).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// How many artifacts to update at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    #[command(flatten)]
+    pub collection: CollectionArg,
+    #[command(flatten)]
+    pub apply: ApplyArgs,
+}
+
+/// One artifact's line in the `update` summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateRow {
+    pub id: ArtifactId,
+    /// `up to date`, `updated`, `auto-merged`, `conflict`, `diverged`, `error`, or `planned`.
+    pub result: String,
+    pub detail: String,
+    pub reports: Vec<SyncReport>,
+}
+
+fn summarise(reports: &[SyncReport], applied: bool) -> (String, String) {
+    let outcome = reports
+        .iter()
+        .map(|r| r.outcome)
+        .max_by_key(|o| match o {
+            Outcome::UpToDate => 0,
+            Outcome::FastForward | Outcome::Overwritten | Outcome::KeptTarget => 1,
+            Outcome::Merged => 2,
+            Outcome::Diverged => 3,
+            Outcome::Conflict => 4,
+        })
+        .unwrap_or(Outcome::UpToDate);
+    let result = match (outcome, applied) {
+        (Outcome::UpToDate, _) => "up to date",
+        (Outcome::Conflict, _) => "conflict",
+        (Outcome::Diverged, _) => "diverged",
+        (_, false) => "planned",
+        (Outcome::Merged, true) => "auto-merged",
+        (_, true) => "updated",
+    };
+    let detail = reports
+        .iter()
+        .filter(|r| r.outcome != Outcome::UpToDate)
+        .map(|r| format!("{}: {}", r.direction, r.outcome.as_str()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    (result.to_owned(), detail)
+}
+
+/// Updates one artifact: from its upstream into the collection, then (with a project where it
+/// is deployed) into the project. Stops at the first conflict or divergence.
+async fn update_one(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+    has_upstream: bool,
+    strategy: Strategy,
+    dry_run: bool,
+) -> Result<Vec<SyncReport>, OpsError> {
+    let mut steps = Vec::new();
+    if has_upstream {
+        steps.push(Direction::UpstreamToCollection);
+    }
+    if let Some(p) = project
+        && DeploymentFile::load(p)?.get(id).is_some()
+    {
+        steps.push(Direction::CollectionToProject);
+    }
+    let mut reports = Vec::new();
+    for direction in steps {
+        let req = sync_request(
+            id,
+            direction,
+            project.filter(|_| direction.needs_project()),
+            collection,
+            strategy,
+            dry_run,
+        );
+        let report = sync::sync(ctx, &req).await?;
+        let stop = matches!(report.outcome, Outcome::Conflict | Outcome::Diverged)
+            // A dry run cannot show the project step after an upstream change it did not apply.
+            || (dry_run && report.outcome != Outcome::UpToDate);
+        reports.push(report);
+        if stop {
+            break;
+        }
+    }
+    Ok(reports)
+}
+
+/// Runs `update_one` over `ids` with `jobs` workers, showing a progress bar once it takes
+/// over a second on a terminal.
+/// The settings of one `update` run, shared by its plan and its application.
+pub struct UpdateRun<'a> {
+    pub ctx: &'a Context,
+    pub collection: &'a str,
+    pub project: Option<&'a Path>,
+    pub strategy: Strategy,
+    pub jobs: usize,
+    pub quiet: bool,
+}
+
+/// Applies `plan` (the dry run of `update_many` over `ids`): only the artifacts it found work
+/// for are run again, now writing; the rows of the others stay as planned. With the run's one
+/// fetch, what the plan showed is what is applied.
+pub fn apply_planned(
+    run: &UpdateRun<'_>,
+    ids: &[(ArtifactId, bool)],
+    plan: Vec<UpdateRow>,
+) -> Vec<UpdateRow> {
+    // Up to date, unless a copy already holds the source but its baseline lags behind (a run
+    // killed between install and records): then the apply moves the baseline.
+    let lagging = |r: &SyncReport| {
+        r.target.as_deref() == Some(r.source.as_str())
+            && r.base.as_deref() != Some(r.source.as_str())
+    };
+    let idle = |r: &UpdateRow| {
+        r.result == "error" || (r.result == "up to date" && !r.reports.iter().any(lagging))
+    };
+    let todo: Vec<(ArtifactId, bool)> = ids
+        .iter()
+        .filter(|(id, _)| plan.iter().any(|r| &r.id == id && !idle(r)))
+        .cloned()
+        .collect();
+    let mut applied = update_many(run, &todo, false).into_iter();
+    plan.into_iter()
+        .map(|row| {
+            if idle(&row) {
+                row
+            } else {
+                applied.next().unwrap_or(row)
+            }
+        })
+        .collect()
+}
+
+pub fn update_many(
+    run: &UpdateRun<'_>,
+    ids: &[(ArtifactId, bool)],
+    dry_run: bool,
+) -> Vec<UpdateRow> {
+    let UpdateRun {
+        ctx,
+        collection,
+        project,
+        strategy,
+        jobs,
+        quiet,
+    } = *run;
+    let queue = Mutex::new(ids.iter().enumerate());
+    let (tx, rx) = mpsc::channel();
+    let mut rows: Vec<Option<UpdateRow>> = vec![None; ids.len()];
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(ids.len().max(1)) {
+            let tx = tx.clone();
+            let queue = &queue;
+            scope.spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.next());
+                    let Some((i, (id, has_upstream))) = next else {
+                        break;
+                    };
+                    let result = runtime.block_on(update_one(
+                        ctx,
+                        id,
+                        collection,
+                        project,
+                        *has_upstream,
+                        strategy,
+                        dry_run,
+                    ));
+                    let row = match result {
+                        Ok(reports) => {
+                            let (result, detail) = summarise(&reports, !dry_run);
+                            UpdateRow {
+                                id: id.clone(),
+                                result,
+                                detail,
+                                reports,
+                            }
+                        }
+                        Err(e) => UpdateRow {
+                            id: id.clone(),
+                            result: "error".to_owned(),
+                            detail: e.to_string(),
+                            reports: Vec::new(),
+                        },
+                    };
+                    if tx.send((i, row)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(ids.len() as u64),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let start = Instant::now();
+        let mut shown = false;
+        loop {
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok((i, row)) => {
+                    bar.set_message(row.id.to_string());
+                    bar.inc(1);
+                    rows[i] = Some(row);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            if !shown
+                && !quiet
+                && start.elapsed() > Duration::from_secs(1)
+                && std::io::stderr().is_terminal()
+            {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                shown = true;
+            }
+        }
+        bar.finish_and_clear();
+    });
+    rows.into_iter().flatten().collect()
+}
+
+pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, CommandError> {
+    let mut ctx = context(home)?;
+    // Each upstream is fetched once for the plan and the apply of every artifact.
+    ctx.fetch.run = Some(skillmeat_core::storage::fetch::FetchRun::default());
+    let collection = args.collection.collection.clone();
+    let dir = ctx
+        .home
+        .collection_dir(&collection)
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+    let manifest = Manifest::load(&dir).map_err(|e| CommandError::failed(e.to_string()))?;
+    let ids: Vec<(ArtifactId, bool)> = match &args.id {
+        Some(id) => {
+            let entry = manifest.get(id).ok_or_else(|| {
+                ops_error(OpsError::NotInCollection {
+                    id: id.clone(),
+                    collection: collection.clone(),
+                })
+            })?;
+            vec![(id.clone(), entry.upstream.is_some())]
+        }
+        None => manifest
+            .artifacts
+            .iter()
+            .map(|e| (e.id.clone(), e.upstream.is_some()))
+            .collect(),
+    };
+    if let Some(p) = &args.project
+        && !p.is_dir()
+    {
+        return Err(CommandError::usage(format!(
+            "project folder {} does not exist",
+            p.display()
+        )));
+    }
+    let project = args.project.as_deref();
+    let strategy = args.apply.strategy.core();
+    let jobs = usize::from(args.jobs);
+    let quiet = args.apply.json;
+    let run = UpdateRun {
+        ctx: &ctx,
+        collection: &collection,
+        project,
+        strategy,
+        jobs,
+        quiet,
+    };
+    let plan = update_many(&run, &ids, true);
+    let pending_work = plan
+        .iter()
+        .any(|r| !matches!(r.result.as_str(), "up to date" | "error"));
+    let show = |rows: &[UpdateRow]| {
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| vec![r.id.to_string(), r.result.clone(), r.detail.clone()])
+            .collect();
+        print_table(&["ARTIFACT", "RESULT", "DETAIL"], &table);
+    };
+    let rows = if pending_work && should_apply(&args.apply) {
+        if !args.apply.json && !args.apply.yes {
+            show(&plan);
+        }
+        apply_planned(&run, &ids, plan)
+    } else {
+        if !args.apply.json && pending_work && !args.apply.dry_run {
+            show(&plan);
+            println!("Not applied: pass --yes to apply (or run on a terminal to be asked).");
+            return Ok(ExitCode::SUCCESS);
+        }
+        plan
+    };
+    if args.apply.json {
+        print_json(&rows)?;
+    } else {
+        show(&rows);
+        let count = |what: &str| rows.iter().filter(|r| r.result == what).count();
+        println!(
+            "{} up to date, {} updated, {} auto-merged, {} conflict, {} error",
+            count("up to date"),
+            count("updated"),
+            count("auto-merged"),
+            count("conflict"),
+            count("error")
+        );
+    }
+    if rows.iter().any(|r| r.result == "conflict") {
+        return Ok(ExitCode::from(EXIT_CONFLICT));
+    }
+    if rows
+        .iter()
+        .any(|r| matches!(r.result.as_str(), "error" | "diverged"))
+    {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
