@@ -13,8 +13,9 @@ use crate::dto::{
     ArtifactDetail, CreateJob, DirectionName, HistoryView, JobView, PatchRequest, RollbackRequest,
     StateName, StrategyName, VersionCard,
 };
+use crate::format::{base_name, encode, human_size};
 use crate::live::{Live, is_final};
-use crate::pages::{base_name, encode, human_size, status_badge};
+use crate::pages::status_badge;
 
 /// A pair of tiers to compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

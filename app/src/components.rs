@@ -120,7 +120,7 @@ pub fn DebugDrawer() -> impl IntoView {
                                 <tr title=r.at.clone()>
                                     <td><code>{format!("{} {}", r.method, r.route)}</code></td>
                                     <td>{r.status}</td>
-                                    <td class="num">{crate::pages::millis(r.duration_ms)}</td>
+                                    <td class="num">{crate::format::millis(r.duration_ms)}</td>
                                     <td><code class="trace">{r.trace_id}</code></td>
                                 </tr>
                             }).collect_view()}

@@ -40,7 +40,7 @@ pub fn pending_banner(pending: Vec<PendingView>) -> impl IntoView {
         .map(|p| {
             let place = p.project_path.as_deref().map_or_else(
                 || "the collection".to_owned(),
-                |path| format!("project {}", crate::pages::base_name(path)),
+                |path| format!("project {}", crate::format::base_name(path)),
             );
             let open = {
                 let project = p.project_path.clone();

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::dto::{DiffView, FileDiffView};
-use crate::pages::human_size;
+use crate::format::human_size;
 
 /// What a diff line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

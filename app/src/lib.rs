@@ -16,6 +16,7 @@ pub mod components;
 pub mod conflicts;
 pub mod diffview;
 pub mod dto;
+pub mod format;
 pub mod live;
 pub mod pages;
 

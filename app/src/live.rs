@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::dto::{JobView, StateName};
-use crate::pages::encode;
+use crate::format::encode;
 
 /// A finished job, as the notifications show it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -159,7 +159,7 @@ async fn bench(args: UiBenchArgs) -> Result<ExitCode, CommandError> {
         .await
     });
 
-    let project_q = skillmeat_app::pages::encode(&project.display().to_string());
+    let project_q = skillmeat_app::format::encode(&project.display().to_string());
     let edited = format!("/artifacts/command%3Ac050?project={project_q}");
     let same = format!("/artifacts/command%3Ac051?project={project_q}");
     println!(

@@ -25,7 +25,7 @@ use super::types::{
     RollbackRequest, RolledBackView, Scope, VersionCard, VersionCards,
 };
 use super::{ApiError, ApiState, artifact_id};
-use skillmeat_app::pages::encode;
+use skillmeat_app::format::encode;
 
 /// The most unified diff text one response carries; later files get download links only.
 pub const DIFF_RESPONSE_LIMIT: usize = 4 * 1024 * 1024;
