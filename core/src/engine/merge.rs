@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::engine::diff::is_binary;
+use crate::model::error::ErrorKind;
 use crate::model::files::{ArtifactFiles, FileContent};
 
 /// The marker lines' length, as git's default.
@@ -138,6 +139,15 @@ pub enum MergeError {
     /// libgit2's merge failed (out of memory, or an input it cannot handle).
     #[error("line merge of {path} failed: {message}")]
     Engine { path: String, message: String },
+}
+
+impl MergeError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Engine { .. } => ErrorKind::Internal,
+        }
+    }
 }
 
 /// Merges one file given its base. Any side may be absent (not in that version).

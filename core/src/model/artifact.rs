@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::error::ErrorKind;
+
 /// The longest artifact name accepted, in bytes.
 pub const MAX_NAME_LEN: usize = 64;
 
@@ -92,6 +94,19 @@ pub enum IdError {
     /// The id has no `:` between type and name.
     #[error("artifact id `{given}` must look like <type>:<name>, e.g. skill:code-review")]
     MissingColon { given: String },
+}
+
+impl IdError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::UnknownType { .. }
+            | Self::EmptyName
+            | Self::NameTooLong { .. }
+            | Self::BadName { .. }
+            | Self::MissingColon { .. } => ErrorKind::Invalid,
+        }
+    }
 }
 
 /// A validated artifact name: a single, safe path component.

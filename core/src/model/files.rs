@@ -10,6 +10,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
+use crate::model::error::IoResultExt as _;
 use crate::model::hash::{self, ContentHash, HashError};
 
 /// One file of a version.
@@ -44,12 +45,8 @@ impl ArtifactFiles {
     pub fn read(root: &Path) -> Result<Self, HashError> {
         let mut files = BTreeMap::new();
         for (rel, path) in hash::list_files(root)? {
-            let err = |source| HashError::Io {
-                path: path.clone(),
-                source,
-            };
-            let meta = fs::symlink_metadata(&path).map_err(err)?;
-            let bytes = fs::read(&path).map_err(err)?;
+            let meta = fs::symlink_metadata(&path).context("read", &path)?;
+            let bytes = fs::read(&path).context("read", &path)?;
             files.insert(
                 rel,
                 FileContent {

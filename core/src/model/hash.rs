@@ -37,12 +37,14 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::model::error::{ErrorKind, IoResultExt as _, PathError};
 
 /// The domain separator that starts every `v1` encoding.
 pub const V1_MAGIC: &[u8] = b"skillmeat-content-v1\n";
@@ -187,12 +189,20 @@ pub enum HashError {
     #[error("{path} has a name that is not valid UTF-8")]
     NonUtf8Path { path: PathBuf },
     /// Reading failed.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathError),
+}
+
+impl HashError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Symlink { .. } | Self::SpecialFile { .. } | Self::NonUtf8Path { .. } => {
+                ErrorKind::UnreadableCopy
+            }
+            Self::Io(_) => ErrorKind::Internal,
+        }
+    }
 }
 
 /// The files of a tree on disk: `root` is a folder (skill) or a single file (command, agent).
@@ -232,21 +242,14 @@ fn walk(
     skip_ignored: bool,
     out: &mut Vec<(String, PathBuf)>,
 ) -> Result<(), HashError> {
-    let io_err = |source| HashError::Io {
-        path: dir.to_owned(),
-        source,
-    };
-    for entry in fs::read_dir(dir).map_err(io_err)? {
-        let entry = entry.map_err(io_err)?;
+    for entry in fs::read_dir(dir).context("read", dir)? {
+        let entry = entry.context("read", dir)?;
         let path = entry.path();
         let name = utf8_name(&path)?;
         if skip_ignored && is_ignored(&name) {
             continue;
         }
-        let file_type = entry.file_type().map_err(|source| HashError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let file_type = entry.file_type().context("read", &path)?;
         let rel = if prefix.is_empty() {
             name
         } else {
@@ -280,30 +283,23 @@ fn utf8_name(path: &Path) -> Result<String, HashError> {
 }
 
 fn symlink_meta(path: &Path) -> Result<fs::Metadata, HashError> {
-    fs::symlink_metadata(path).map_err(|source| HashError::Io {
-        path: path.to_owned(),
-        source,
-    })
+    Ok(fs::symlink_metadata(path).context("read", path)?)
 }
 
 /// Hashes one file's content and reads its mode. Refuses a symlink.
 pub fn digest_file(rel: String, path: &Path) -> Result<FileDigest, HashError> {
-    let io_err = |source| HashError::Io {
-        path: path.to_owned(),
-        source,
-    };
     let meta = symlink_meta(path)?;
     if meta.file_type().is_symlink() {
         return Err(HashError::Symlink {
             path: path.to_owned(),
         });
     }
-    let mut file = fs::File::open(path).map_err(io_err)?;
+    let mut file = fs::File::open(path).context("read", path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
     loop {
-        let n = file.read(&mut buf).map_err(io_err)?;
+        let n = file.read(&mut buf).context("read", path)?;
         if n == 0 {
             break;
         }
@@ -378,12 +374,8 @@ pub fn hash_path(root: &Path) -> Result<ContentHash, HashError> {
 pub fn legacy_hash_path(root: &Path) -> Result<ContentHash, HashError> {
     let meta = symlink_meta(root)?;
     let mut h = Sha256::new();
-    let read = |path: &Path| {
-        fs::read(path).map_err(|source| HashError::Io {
-            path: path.to_owned(),
-            source,
-        })
-    };
+    let read =
+        |path: &Path| -> Result<Vec<u8>, HashError> { Ok(fs::read(path).context("read", path)?) };
     if meta.file_type().is_symlink() {
         return Err(HashError::Symlink {
             path: root.to_owned(),

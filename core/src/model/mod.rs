@@ -5,6 +5,7 @@
 
 pub mod artifact;
 pub mod display;
+pub mod error;
 pub mod files;
 pub mod hash;
 pub mod time;

@@ -17,6 +17,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::error::ErrorKind;
+
 /// Which ref of the upstream to follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "value")]
@@ -78,6 +80,18 @@ pub enum SpecError {
     /// `@` with nothing after it.
     #[error("`{spec}` ends with `@` but names no ref")]
     EmptyRef { spec: String },
+}
+
+impl SpecError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Empty
+            | Self::Unrecognised { .. }
+            | Self::BadPath { .. }
+            | Self::EmptyRef { .. } => ErrorKind::BadSpec,
+        }
+    }
 }
 
 impl UpstreamSpec {

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::model::artifact::{ArtifactId, ArtifactName, ArtifactType};
+use crate::model::error::IoResultExt as _;
 use crate::model::hash::{self, HashAlgorithm};
 use crate::model::time::rfc3339;
 use crate::model::upstream::UpstreamSpec;
 use crate::ops::context::Context;
-use crate::ops::error::{OpsError, io};
+use crate::ops::error::OpsError;
 use crate::ops::record::Recorder;
 use crate::ops::tier::{artifact_path, final_name, shared_file_guard, staging_dir};
 use crate::storage::atomic;
@@ -91,7 +92,7 @@ pub async fn add(
     }
 
     let parent = dest.parent().unwrap_or(&collection_dir).to_owned();
-    fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
+    fs::create_dir_all(&parent).context("create", &parent)?;
     let staging = staging_dir(&parent)?;
     // Staged under its final name: a single-file artifact's hash includes its file name.
     let staged = staging.path().join(final_name(&id));
@@ -104,8 +105,8 @@ pub async fn add(
         });
     }
     let content_hash = hash::hash_path(&staged)?;
-    fs::rename(&staged, &dest).map_err(io("cannot move into place", &dest))?;
-    atomic::sync_dir(&parent).map_err(io("cannot sync", &parent))?;
+    fs::rename(&staged, &dest).context("move into place", &dest)?;
+    atomic::sync_dir(&parent).context("sync", &parent)?;
 
     let stamp = rfc3339(ctx.now);
     // Both files as they are now (another add may have changed them since the checks above),

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::merge::{ConflictKind, FileOutcome, Hunk, conflict_hunks, has_conflict_markers};
 use crate::model::artifact::ArtifactId;
+use crate::model::error::{IoResultExt as _, PathError};
 use crate::model::files::{ArtifactFiles, FileContent};
 use crate::model::time::rfc3339;
 use crate::ops::context::Context;
@@ -168,11 +169,7 @@ impl PendingMerge {
     pub fn revision(&self) -> Result<String, OpsError> {
         use sha2::{Digest, Sha256};
         let toml = self.dir.join("merge.toml");
-        let record = fs::read(&toml).map_err(|source| OpsError::Io {
-            action: "cannot read",
-            path: toml,
-            source,
-        })?;
+        let record = fs::read(&toml).context("read", toml)?;
         let merged = self.dir.join(MergePart::Merged.dir());
         let files = if merged.exists() {
             crate::model::hash::hash_path(&merged)?.to_hex()
@@ -248,11 +245,7 @@ pub fn list(
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => {
-            return Err(OpsError::Io {
-                action: "cannot read",
-                path: root,
-                source,
-            });
+            return Err(PathError::new("read", root, source).into());
         }
     };
     let mut out = Vec::new();
@@ -377,25 +370,15 @@ pub(crate) async fn create(
     let (key, _) = crate::ops::tier::tier_key(&sides.target_tier, req.id);
     let root = pending_root(&ctx.home);
     let dir = root.join(&key);
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_owned();
-        move |source| OpsError::Io {
-            action,
-            path,
-            source,
-        }
-    };
-    fs::create_dir_all(&root).map_err(io("cannot create", &root))?;
+    fs::create_dir_all(&root).context("create", &root)?;
     // Built beside its final place and renamed in, so a pending merge is never half there.
     let staging = tempfile::Builder::new()
         .prefix(".staging-")
         .tempdir_in(&root)
-        .map_err(io("cannot create a staging folder in", &root))?;
+        .context("create a staging folder in", &root)?;
     let write = |part: &str, files: &ArtifactFiles| {
         let path = staging.path().join(part);
-        files
-            .write_to(&path, true)
-            .map_err(io("cannot write", &path))
+        files.write_to(&path, true).context("write", &path)
     };
     write("files", merged)?;
     write("theirs", &sides.source)?;
@@ -439,7 +422,7 @@ pub(crate) async fn create(
         .await;
     merge.save()?;
     let staged = staging.keep();
-    fs::rename(&staged, &dir).map_err(io("cannot keep the pending merge in", &dir))?;
+    fs::rename(&staged, &dir).context("keep the pending merge in", &dir)?;
     merge.dir = dir.clone();
     if let Some(project) = req.project {
         set_pending_in_record(ctx, project, req.id, &paths)?;
@@ -527,30 +510,16 @@ pub async fn resolve_file(
     match chosen {
         Some(content) => {
             if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent).map_err(|source| OpsError::Io {
-                    action: "cannot create",
-                    path: parent.to_owned(),
-                    source,
-                })?;
+                fs::create_dir_all(parent).context("create", &parent)?;
             }
-            crate::storage::atomic::write_atomic(&target, &content.bytes).map_err(|e| {
-                OpsError::Io {
-                    action: "cannot write",
-                    path: target.clone(),
-                    source: std::io::Error::other(e.to_string()),
-                }
-            })?;
+            crate::storage::atomic::write_atomic(&target, &content.bytes)?;
             set_executable(&target, content.executable)?;
         }
         None => match fs::remove_file(&target) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(source) => {
-                return Err(OpsError::Io {
-                    action: "cannot remove",
-                    path: target,
-                    source,
-                });
+                return Err(PathError::new("remove", target, source).into());
             }
         },
     }
@@ -572,11 +541,7 @@ fn set_executable(path: &Path, executable: bool) -> Result<(), OpsError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let io = |source| OpsError::Io {
-            action: "cannot set the mode of",
-            path: path.to_owned(),
-            source,
-        };
+        let io = |source| PathError::new("set the mode of", &path, source);
         let mut perms = fs::metadata(path).map_err(io)?.permissions();
         let mode = if executable {
             perms.mode() | 0o111
@@ -718,9 +683,5 @@ pub async fn abort_merge(
 }
 
 fn remove(merge: &PendingMerge) -> Result<(), OpsError> {
-    fs::remove_dir_all(&merge.dir).map_err(|source| OpsError::Io {
-        action: "cannot remove",
-        path: merge.dir.clone(),
-        source,
-    })
+    Ok(fs::remove_dir_all(&merge.dir).context("remove", &merge.dir)?)
 }

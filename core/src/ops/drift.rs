@@ -7,10 +7,11 @@ use serde::Serialize;
 
 use crate::engine::drift::{DriftStatus, classify};
 use crate::model::artifact::ArtifactId;
+use crate::model::error::IoResultExt as _;
 use crate::model::hash::{self, ContentHash};
 use crate::model::upstream::UpstreamSpec;
 use crate::ops::context::Context;
-use crate::ops::error::{OpsError, io};
+use crate::ops::error::OpsError;
 use crate::ops::legacy::baseline_in_v1;
 use crate::ops::tier::{artifact_path, final_name};
 use crate::storage::collection::{Lock, LockEntry, Manifest};
@@ -240,8 +241,7 @@ fn upstream_hash(
     if info.id == locked.tree {
         return Ok(locked.content_hash.parse().ok());
     }
-    let scratch =
-        tempfile::tempdir().map_err(io("cannot create a temp folder in", &std::env::temp_dir()))?;
+    let scratch = tempfile::tempdir().context("create a temp folder in", &std::env::temp_dir())?;
     let out = scratch.path().join(final_name(&locked.id));
     repo.export(&commit, &spec.path, &out, &ctx.fetch.limits)?;
     Ok(Some(hash::hash_path(&out)?))

@@ -1,9 +1,10 @@
 //! Why an operation failed: one error type shared by the operations, with the path attached to
 //! every I/O failure.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::model::artifact::{ArtifactId, ArtifactType, IdError};
+use crate::model::error::{ErrorKind, PathError};
 use crate::model::hash::HashError;
 use crate::model::upstream::SpecError;
 use crate::storage::apply::ApplyError;
@@ -126,13 +127,8 @@ pub enum OpsError {
     #[error("{id} in {project} has local edits; deploying would overwrite them (sync instead)")]
     LocalEdits { id: ArtifactId, project: PathBuf },
     /// A file-system operation failed.
-    #[error("{action} {path}: {source}")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathError),
     /// A side of a diff that is no tier and no recorded version.
     #[error("`{side}` is not upstream, collection, project or a recorded version")]
     UnknownSide { side: String },
@@ -144,13 +140,43 @@ pub enum OpsError {
     Cancelled { id: ArtifactId, phase: &'static str },
 }
 
-pub(crate) fn io<'a>(
-    action: &'static str,
-    path: &'a Path,
-) -> impl FnOnce(std::io::Error) -> OpsError + 'a {
-    move |source| OpsError::Io {
-        action,
-        path: path.to_owned(),
-        source,
+impl OpsError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Spec(e) => e.kind(),
+            Self::Id(e) => e.kind(),
+            Self::Fetch(e) => e.kind(),
+            Self::Hash(e) => e.kind(),
+            Self::Home(e) => e.kind(),
+            Self::File(e) => e.kind(),
+            Self::Versions(e) => e.kind(),
+            Self::Apply(e) => e.kind(),
+            Self::Merge(e) => e.kind(),
+            Self::Store(e) => e.kind(),
+            Self::ProjectRequired { .. } => ErrorKind::Usage,
+            Self::LinkOutside(_) => ErrorKind::LinkOutside,
+            Self::NotRegistered { .. } => ErrorKind::NotRegistered,
+            Self::NotDeployed { .. } => ErrorKind::NotDeployed,
+            Self::NoUpstream { .. }
+            | Self::NotInMerge { .. }
+            | Self::HunkChoices { .. }
+            | Self::UnknownSide { .. } => ErrorKind::Invalid,
+            Self::SourceMissing { .. } | Self::NoCopy { .. } => ErrorKind::NotFound,
+            Self::TargetChanged { .. } => ErrorKind::Changed,
+            Self::PendingMerge { .. } => ErrorKind::PendingMerge,
+            Self::NothingToExport { .. } => ErrorKind::NothingToExport,
+            Self::NoPendingMerge { .. } => ErrorKind::NoPendingMerge,
+            Self::AmbiguousPending { .. } => ErrorKind::AmbiguousPending,
+            Self::MergeChanged { .. } => ErrorKind::MergeChanged,
+            Self::MarkersLeft { .. } => ErrorKind::Unresolved,
+            Self::UnknownType { .. } | Self::WrongShape { .. } => ErrorKind::UnknownType,
+            Self::AlreadyAdded { .. } => ErrorKind::AlreadyAdded,
+            Self::NotInCollection { .. } => ErrorKind::NotInCollection,
+            Self::Unmanaged { .. } => ErrorKind::Unmanaged,
+            Self::LocalEdits { .. } => ErrorKind::LocalEdits,
+            Self::Io(_) => ErrorKind::Internal,
+            Self::Cancelled { .. } => ErrorKind::Cancelled,
+        }
     }
 }

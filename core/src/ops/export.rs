@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::diff;
 use crate::model::artifact::ArtifactId;
+use crate::model::error::{IoResultExt as _, PathError};
 use crate::model::files::ArtifactFiles;
 use crate::model::time::rfc3339;
 use crate::model::upstream::UpstreamSpec;
@@ -108,11 +109,7 @@ pub fn patch_bundle(
     let spec = UpstreamSpec::parse(&spec_text)?;
     let repo =
         UpstreamCache::new(ctx.home.root().join("cache/upstream")).fetch(&spec, &ctx.fetch)?;
-    let scratch = tempfile::tempdir().map_err(|source| OpsError::Io {
-        action: "cannot create a temp folder",
-        path: std::env::temp_dir(),
-        source,
-    })?;
+    let scratch = tempfile::tempdir().context("create a temp folder", std::env::temp_dir())?;
     let base_path = scratch
         .path()
         .join(in_project.file_name().unwrap_or_default());
@@ -159,18 +156,10 @@ pub fn patch_bundle(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_owned();
-        move |source| OpsError::Io {
-            action,
-            path,
-            source,
-        }
-    };
     let mut staged = tempfile::Builder::new()
         .prefix(".skillmeat-patch-")
         .tempfile_in(parent)
-        .map_err(io("cannot create a file in", parent))?;
+        .context("create a file in", parent)?;
     {
         let gz =
             flate2::write::GzEncoder::new(staged.as_file_mut(), flate2::Compression::default());
@@ -189,28 +178,27 @@ pub fn patch_bundle(
             tar.append_data(&mut header, name, bytes)
         };
         let manifest_json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-        add("manifest.json", &manifest_json, 0o644).map_err(io("cannot write", output))?;
-        add(&format!("{}.patch", id.name), patch.as_bytes(), 0o644)
-            .map_err(io("cannot write", output))?;
+        add("manifest.json", &manifest_json, 0o644).context("write", output)?;
+        add(&format!("{}.patch", id.name), patch.as_bytes(), 0o644).context("write", output)?;
         for path in &whole {
             if let Some(file) = ours.files.get(path) {
                 let mode = if file.executable { 0o755 } else { 0o644 };
                 add(&format!("files/{prefix}{path}"), &file.bytes, mode)
-                    .map_err(io("cannot write", output))?;
+                    .context("write", output)?;
             }
         }
-        let gz = tar.into_inner().map_err(io("cannot write", output))?;
-        gz.finish().map_err(io("cannot write", output))?;
+        let gz = tar.into_inner().context("write", output)?;
+        gz.finish().context("write", output)?;
     }
     staged
         .as_file_mut()
         .flush()
         .and_then(|()| staged.as_file().sync_all())
-        .map_err(io("cannot write", output))?;
+        .context("write", output)?;
     staged
         .persist(output)
-        .map_err(|e| io("cannot write", output)(e.error))?;
-    let bytes = fs::read(output).map_err(io("cannot read", output))?;
+        .map_err(|e| PathError::new("write", output, e.error))?;
+    let bytes = fs::read(output).context("read", output)?;
     Ok(PatchBundle {
         path: output.to_owned(),
         size: bytes.len() as u64,

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::model::error::PathError;
 use crate::ops::context::Context;
-use crate::ops::error::{OpsError, io};
+use crate::ops::error::OpsError;
 use crate::storage::home::Home;
 use crate::storage::versions::{VersionError, Versions};
 
@@ -48,9 +49,8 @@ pub async fn set_project_links(
     allow: bool,
 ) -> Result<ProjectLinks, OpsError> {
     if !project.is_dir() {
-        return Err(io("cannot open the project", project)(
-            std::io::ErrorKind::NotFound.into(),
-        ));
+        let missing = std::io::ErrorKind::NotFound.into();
+        return Err(PathError::new("open the project", project, missing).into());
     }
     let v = Versions::open(&ctx.home).await?;
     let set =

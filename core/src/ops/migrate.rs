@@ -6,9 +6,10 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::model::artifact::ArtifactId;
+use crate::model::error::PathError;
 use crate::model::hash::HashAlgorithm;
 use crate::ops::context::Context;
-use crate::ops::error::{OpsError, io};
+use crate::ops::error::OpsError;
 use crate::ops::legacy::translate_legacy;
 use crate::ops::record::Recorder;
 use crate::ops::tier::{artifact_path, shared_file_guard};
@@ -55,7 +56,7 @@ pub async fn migrate(ctx: &Context, project: &Path) -> Result<MigrateReport, Ops
                 warnings: Vec::new(),
             });
         }
-        Err(e) => return Err(io("cannot read", &path)(e)),
+        Err(e) => return Err(PathError::new("read", &path, e).into()),
     };
     let mut file = DeploymentFile::load(project)?;
     let claude = project.join(".claude");

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::model::artifact::ArtifactId;
+use crate::model::error::IoResultExt as _;
 use crate::model::hash;
 use crate::ops::context::Context;
-use crate::ops::error::{OpsError, io};
+use crate::ops::error::OpsError;
 use crate::ops::links::{check_project_links, registered_projects};
 use crate::ops::record::Recorder;
 use crate::ops::tier::{Tier, artifact_path, lock_tier};
@@ -62,7 +63,7 @@ pub async fn rollback(
     let (path, tier, tier_name) = match project {
         Some(p) => {
             let registered = registered_projects(&ctx.home).await?;
-            let canonical = p.canonicalize().map_err(io("cannot open the project", p))?;
+            let canonical = p.canonicalize().context("open the project", p)?;
             if !registered.contains(&canonical) {
                 return Err(OpsError::NotRegistered {
                     project: p.to_owned(),

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::model::artifact::ArtifactId;
+use crate::model::error::IoResultExt as _;
 use crate::model::hash;
 use crate::ops::context::Context;
-use crate::ops::error::{OpsError, io};
+use crate::ops::error::OpsError;
 use crate::storage::apply::ArtifactLock;
 
 /// Where an artifact lives below a tier root (a collection folder, or a project's `.claude/`).
@@ -25,10 +26,10 @@ pub(crate) fn final_name(id: &ArtifactId) -> String {
 }
 
 pub(crate) fn staging_dir(parent: &Path) -> Result<tempfile::TempDir, OpsError> {
-    tempfile::Builder::new()
+    Ok(tempfile::Builder::new()
         .prefix(".skillmeat-staging-")
         .tempdir_in(parent)
-        .map_err(io("cannot create a staging folder in", parent))
+        .context("create a staging folder in", parent)?)
 }
 
 /// Where an artifact copy lives, for locking.

@@ -14,9 +14,10 @@
 
 use std::fs;
 use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::model::error::{ErrorKind, IoResultExt as _, PathError};
 use crate::model::files::ArtifactFiles;
 
 /// A point of [`install`] at which a test can make it fail, to prove what a crash leaves.
@@ -32,13 +33,8 @@ pub enum Step {
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     /// A file-system step failed.
-    #[error("cannot {action} {path}: {source}")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathError),
     /// Another writer holds the artifact's lock.
     #[error("{what} is locked by another SkillMeat process ({holder}); gave up after {waited:?}")]
     Locked {
@@ -48,11 +44,13 @@ pub enum ApplyError {
     },
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ApplyError + 'a {
-    move |source| ApplyError::Io {
-        action,
-        path: path.to_owned(),
-        source,
+impl ApplyError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Io(_) => ErrorKind::Internal,
+            Self::Locked { .. } => ErrorKind::Locked,
+        }
     }
 }
 
@@ -70,31 +68,31 @@ pub fn install(
 ) -> Result<(), ApplyError> {
     let parent = dest
         .parent()
-        .ok_or_else(|| io_err("write", dest)(io::ErrorKind::InvalidInput.into()))?;
-    fs::create_dir_all(parent).map_err(io_err("create", parent))?;
+        .ok_or_else(|| PathError::new("write", dest, io::ErrorKind::InvalidInput.into()))?;
+    fs::create_dir_all(parent).context("create", parent)?;
     let prefix = staging_prefix(dest);
     remove_stale_staging(parent, &prefix);
     let staging = tempfile::Builder::new()
         .prefix(&prefix)
         .rand_bytes(STAGING_SUFFIX)
         .tempdir_in(parent)
-        .map_err(io_err("create a staging folder in", parent))?;
+        .context("create a staging folder in", parent)?;
     let staged = staging.path().join("new");
     files
         .write_to(&staged, as_folder)
-        .map_err(io_err("write", &staged))?;
+        .context("write", &staged)?;
     if as_folder {
-        crate::storage::atomic::sync_dir(&staged).map_err(io_err("sync", &staged))?;
+        crate::storage::atomic::sync_dir(&staged).context("sync", &staged)?;
     }
-    hook(Step::Staged).map_err(io_err("stage", dest))?;
+    hook(Step::Staged).context("stage", dest)?;
 
     if fs::symlink_metadata(dest).is_ok() {
         exchange(&staged, dest)?;
     } else {
-        fs::rename(&staged, dest).map_err(io_err("move into place", dest))?;
+        fs::rename(&staged, dest).context("move into place", dest)?;
     }
-    crate::storage::atomic::sync_dir(parent).map_err(io_err("sync", parent))?;
-    hook(Step::Swapped).map_err(io_err("finish", dest))?;
+    crate::storage::atomic::sync_dir(parent).context("sync", parent)?;
+    hook(Step::Swapped).context("finish", dest)?;
     // Dropping the staging folder removes the old version.
     Ok(())
 }
@@ -149,14 +147,14 @@ fn exchange(staged: &Path, dest: &Path) -> Result<(), ApplyError> {
         {
             // No atomic exchange here: move the old version aside, then the new one in.
             let old = staged.with_extension("old");
-            fs::rename(dest, &old).map_err(io_err("move aside", dest))?;
+            fs::rename(dest, &old).context("move aside", dest)?;
             if let Err(e) = fs::rename(staged, dest) {
                 let _ = fs::rename(&old, dest);
-                return Err(io_err("move into place", dest)(e));
+                return Err(PathError::new("move into place", dest, e).into());
             }
-            fs::rename(&old, staged).map_err(io_err("clean up", &old))
+            Ok(fs::rename(&old, staged).context("clean up", &old)?)
         }
-        Err(e) => Err(io_err("swap into place", dest)(e.into())),
+        Err(e) => Err(PathError::new("swap into place", dest, e.into()).into()),
     }
 }
 
@@ -176,7 +174,7 @@ impl ArtifactLock {
         timeout: Duration,
         now: SystemTime,
     ) -> Result<Self, ApplyError> {
-        fs::create_dir_all(locks_dir).map_err(io_err("create", locks_dir))?;
+        fs::create_dir_all(locks_dir).context("create", locks_dir)?;
         let path = locks_dir.join(format!("{key}.lock"));
         let mut file = fs::OpenOptions::new()
             .read(true)
@@ -184,7 +182,7 @@ impl ArtifactLock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(io_err("open", &path))?;
+            .context("open", &path)?;
         let start = Instant::now();
         let mut delay = Duration::from_millis(5);
         loop {
@@ -205,7 +203,9 @@ impl ArtifactLock {
                         waited: timeout,
                     });
                 }
-                Err(fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(PathError::new("lock", &path, e).into());
+                }
             }
         }
         // Who holds it, for the message a waiter gets.

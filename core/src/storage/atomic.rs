@@ -6,27 +6,16 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A failed atomic write. The target is untouched and no temporary file is left behind.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot write {path}: {source}")]
-pub struct AtomicWriteError {
-    /// The file that was to be written.
-    pub path: PathBuf,
-    /// What failed.
-    #[source]
-    pub source: io::Error,
-}
+use crate::model::error::PathError;
 
 /// Replaces `path` with `contents` atomically, creating missing parent folders.
 ///
-/// A new file gets mode 0644 (subject to the umask); an existing file keeps its permissions.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError> {
-    let err = |source| AtomicWriteError {
-        path: path.to_owned(),
-        source,
-    };
+/// A new file gets mode 0644 (subject to the umask); an existing file keeps its permissions. On
+/// error the target is untouched and no temporary file is left behind.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), PathError> {
+    let err = |source| PathError::new("write", path, source);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -11,6 +11,8 @@ use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::model::error::ErrorKind;
+
 /// The migrations, embedded at build time (`build.rs` reruns the build when one is added).
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
@@ -41,6 +43,15 @@ pub enum DbError {
         #[source]
         source: sqlx::Error,
     },
+}
+
+impl DbError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Open { .. } | Self::Migrate { .. } | Self::Query { .. } => ErrorKind::Internal,
+        }
+    }
 }
 
 /// A `map_err` adapter naming the query that failed.

@@ -17,6 +17,7 @@ use git2::{Direction, ErrorClass, FetchOptions, ObjectType, Oid, RemoteCallbacks
 use sha2::{Digest, Sha256};
 
 use crate::model::display;
+use crate::model::error::{ErrorKind, IoResultExt as _, PathError};
 use crate::model::hash;
 use crate::model::upstream::{RefSpec, UpstreamSpec};
 use crate::storage::ssh::{self, SshAttempt};
@@ -127,16 +128,29 @@ pub enum FetchError {
         limit: u64,
     },
     /// The local cache or the export destination could not be used.
-    #[error("{action} {path}: {source}")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathError),
     /// The cached repository is unusable.
     #[error("upstream cache {path} is unusable: {message} (delete it to start over)")]
     Cache { path: PathBuf, message: String },
+}
+
+impl FetchError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Unsupported { .. } | Self::BadEntry { .. } | Self::TooLarge { .. } => {
+                ErrorKind::UpstreamRefused
+            }
+            // A ref or path the upstream does not have is answered like an unreachable one:
+            // the upstream, not the request, decides it.
+            Self::Remote { .. }
+            | Self::UnknownRef { .. }
+            | Self::MissingPath { .. }
+            | Self::Io(_)
+            | Self::Cache { .. } => ErrorKind::UpstreamFailed,
+        }
+    }
 }
 
 /// What a path is at a commit.
@@ -184,11 +198,7 @@ impl UpstreamCache {
     }
 
     fn lock_repo(&self, dir: &Path) -> Result<fs::File, FetchError> {
-        let io = |source| FetchError::Io {
-            action: "cannot lock",
-            path: dir.to_owned(),
-            source,
-        };
+        let io = |source| PathError::new("lock", dir, source);
         fs::create_dir_all(&self.dir).map_err(io)?;
         let mut name = dir.file_name().unwrap_or_default().to_owned();
         name.push(".lock");
@@ -222,11 +232,7 @@ impl UpstreamCache {
                 message: e.message().to_owned(),
             })?
         } else {
-            fs::create_dir_all(&dir).map_err(|source| FetchError::Io {
-                action: "cannot create",
-                path: dir.clone(),
-                source,
-            })?;
+            fs::create_dir_all(&dir).context("create", &dir)?;
             Repository::init_bare(&dir).map_err(|e| FetchError::Cache {
                 path: dir.clone(),
                 message: e.message().to_owned(),
@@ -514,11 +520,7 @@ impl UpstreamRepo {
 
     fn export_blob(&self, oid: Oid, mode: i32, dest: &Path) -> Result<(), FetchError> {
         let blob = self.repo.find_blob(oid).map_err(|e| self.cache_err(e))?;
-        let io = |source| FetchError::Io {
-            action: "cannot write",
-            path: dest.to_owned(),
-            source,
-        };
+        let io = |source| PathError::new("write", dest, source);
         // create_new: the plan names each file once, so nothing can be written twice or through
         // a link that was already there.
         let mut file = fs::OpenOptions::new()
@@ -594,11 +596,7 @@ struct PlannedFile {
 }
 
 fn create_dir(path: &Path) -> Result<(), FetchError> {
-    fs::create_dir(path).map_err(|source| FetchError::Io {
-        action: "cannot create",
-        path: path.to_owned(),
-        source,
-    })
+    Ok(fs::create_dir(path).context("create", path)?)
 }
 
 fn short(commit: &str) -> &str {

@@ -15,6 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::model::artifact::{ArtifactId, ArtifactName, ArtifactType, IdError};
+use crate::model::error::{ErrorKind, PathError};
 
 /// The collection used when none is named.
 pub const DEFAULT_COLLECTION: &str = "default";
@@ -62,12 +63,18 @@ pub enum HomeError {
     #[error("invalid collection name: {0}")]
     BadCollectionName(#[source] IdError),
     /// A folder of the home could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathError),
+}
+
+impl HomeError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::BadCollectionName(_) => ErrorKind::Invalid,
+            Self::Io(_) => ErrorKind::Internal,
+        }
+    }
 }
 
 impl Home {
@@ -120,10 +127,7 @@ fn list_type_dir(
     kind: ArtifactType,
     listing: &mut CollectionListing,
 ) -> Result<(), HomeError> {
-    let read_err = |source| HomeError::Read {
-        path: dir.to_owned(),
-        source,
-    };
+    let read_err = |source| HomeError::Io(PathError::new("read", dir, source));
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),

@@ -18,8 +18,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::error::{IoResultExt as _, PathError};
 use crate::model::hash::{self, ContentHash, FileDigest, HashError};
-use crate::storage::atomic::{AtomicWriteError, write_atomic};
+use crate::storage::atomic::write_atomic;
 
 /// How much older than the hashing moment a file's mtime must be for its entry to be trusted.
 pub const RACY_WINDOW_NS: i128 = 2_000_000_000;
@@ -94,7 +95,7 @@ impl StatCache {
     }
 
     /// Writes the cache atomically, if anything changed in this run.
-    pub fn save(&mut self, path: &Path) -> Result<(), AtomicWriteError> {
+    pub fn save(&mut self, path: &Path) -> Result<(), PathError> {
         if !self.changed {
             return Ok(());
         }
@@ -104,10 +105,7 @@ impl StatCache {
         };
         let result = match serde_json::to_vec(&file) {
             Ok(bytes) => write_atomic(path, &bytes),
-            Err(e) => Err(AtomicWriteError {
-                path: path.to_owned(),
-                source: std::io::Error::other(e),
-            }),
+            Err(e) => Err(PathError::new("write", path, std::io::Error::other(e))),
         };
         self.entries = file.entries;
         if result.is_ok() {
@@ -124,10 +122,7 @@ impl StatCache {
     /// The digest of the file at `path` (named `rel` in its tree), from the cache when its
     /// entry is fresh and not racy, else by reading it.
     pub fn digest(&mut self, rel: String, path: &Path) -> Result<FileDigest, HashError> {
-        let meta = fs::symlink_metadata(path).map_err(|source| HashError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let meta = fs::symlink_metadata(path).context("read", path)?;
         if meta.file_type().is_symlink() {
             return Err(HashError::Symlink {
                 path: path.to_owned(),

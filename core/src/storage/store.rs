@@ -18,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use git2::{ObjectType, Oid, Repository, Signature, Time, TreeWalkMode, TreeWalkResult};
 use serde::{Deserialize, Serialize};
 
+use crate::model::error::{ErrorKind, IoResultExt as _, PathError};
 use crate::model::files::{ArtifactFiles, FileContent};
 use crate::model::hash::{self, ContentHash, HashError};
 
@@ -84,12 +85,20 @@ pub enum StoreError {
     #[error("version store: `{id}` is not a known object id")]
     BadId { id: String },
     /// Writing an exported version failed.
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathError),
+}
+
+impl StoreError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Read(e) => e.kind(),
+            Self::Open { .. } | Self::Git { .. } | Self::BadId { .. } | Self::Io(_) => {
+                ErrorKind::Internal
+            }
+        }
+    }
 }
 
 fn git(action: &'static str) -> impl FnOnce(git2::Error) -> StoreError {
@@ -152,12 +161,12 @@ impl Store {
         let mut index = git2::Index::new().map_err(git("create an index"))?;
         let mut digests = Vec::new();
         for (rel, path) in hash::list_files(root)? {
-            let read_err = |source| HashError::Io {
-                path: path.clone(),
-                source,
-            };
-            let meta = fs::symlink_metadata(&path).map_err(read_err)?;
-            let content = fs::read(&path).map_err(read_err)?;
+            let meta = fs::symlink_metadata(&path)
+                .context("read", &path)
+                .map_err(HashError::from)?;
+            let content = fs::read(&path)
+                .context("read", &path)
+                .map_err(HashError::from)?;
             let executable = hash::is_executable_file(&meta);
             let blob = repo.blob(&content).map_err(git("write a blob"))?;
             index
@@ -261,10 +270,8 @@ impl Store {
     pub fn export(&self, tree: &TreeId, dest: &Path, as_folder: bool) -> Result<(), StoreError> {
         self.read_tree(tree)?
             .write_to(dest, as_folder)
-            .map_err(|source| StoreError::Write {
-                path: dest.to_owned(),
-                source,
-            })
+            .context("write", dest)?;
+        Ok(())
     }
 }
 

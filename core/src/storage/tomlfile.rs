@@ -5,18 +5,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::storage::atomic::{AtomicWriteError, write_atomic};
+use crate::model::error::{ErrorKind, PathError};
+use crate::storage::atomic::write_atomic;
 
 /// A TOML file that could not be read, parsed or written.
 #[derive(Debug, thiserror::Error)]
 pub enum TomlFileError {
-    /// Reading failed.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Reading or writing failed; a file being written is intact.
+    #[error(transparent)]
+    Io(#[from] PathError),
     /// The file is not valid TOML, or does not have the expected shape.
     #[error("{path}:{line}:{column}: {message}")]
     Parse {
@@ -34,9 +31,16 @@ pub enum TomlFileError {
     /// Serialising failed (a bug: the types always serialise).
     #[error("cannot serialise {path}: {message}")]
     Serialize { path: PathBuf, message: String },
-    /// Writing failed; the old file is intact.
-    #[error(transparent)]
-    Write(#[from] AtomicWriteError),
+}
+
+impl TomlFileError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Parse { .. } | Self::Invalid { .. } => ErrorKind::BadRecords,
+            Self::Io(_) | Self::Serialize { .. } => ErrorKind::Internal,
+        }
+    }
 }
 
 /// Parses TOML text into `T`, reporting errors with the file, line and column.
@@ -77,10 +81,7 @@ pub fn load_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T
     match std::fs::read_to_string(path) {
         Ok(text) => parse_toml(path, &text).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(TomlFileError::Read {
-            path: path.to_owned(),
-            source,
-        }),
+        Err(source) => Err(PathError::new("read", path, source).into()),
     }
 }
 

@@ -21,6 +21,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::model::artifact::ArtifactId;
+use crate::model::error::ErrorKind;
 use crate::model::hash::ContentHash;
 use crate::storage::db::{self, DB_FILE, Database, DbError, query_err};
 use crate::storage::home::Home;
@@ -169,6 +170,21 @@ pub enum VersionError {
     /// A row that does not parse: the database was edited or damaged.
     #[error("the version database holds a damaged row: {what}")]
     Corrupt { what: String },
+}
+
+impl VersionError {
+    /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Db(e) => e.kind(),
+            Self::Store(e) => e.kind(),
+            Self::NotFound { .. } => ErrorKind::UnknownVersion,
+            Self::Ambiguous { .. } => ErrorKind::AmbiguousVersion,
+            Self::BadTag { .. } => ErrorKind::Invalid,
+            Self::TagTaken { .. } => ErrorKind::TagTaken,
+            Self::Corrupt { .. } => ErrorKind::Internal,
+        }
+    }
 }
 
 /// The version store: `store.git` for content, `artifact_versions` for the index. Cheap to clone.

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use skillmeat_core::model::error::ErrorKind;
 use skillmeat_core::ops::OpsError;
 
 use super::types::ErrorBody;
@@ -127,65 +128,183 @@ impl From<PathRejection> for ApiError {
     }
 }
 
-/// Sorts a core failure into a status: what the request named is wrong or missing (4xx), or
-/// the server failed (500, details only in the log).
+/// Sorts a core failure into a status by its kind: what the request named is wrong or missing
+/// (4xx), the upstream failed (502), or the server failed (500, details only in the log). The
+/// match has no fallback, so a new kind of failure cannot reach a client as a 500 unnoticed.
 impl From<OpsError> for ApiError {
     fn from(e: OpsError) -> Self {
-        use skillmeat_core::model::hash::HashError;
-        use skillmeat_core::storage::apply::ApplyError;
-        use skillmeat_core::storage::fetch::FetchError;
-        let message = e.to_string();
-        match &e {
-            OpsError::NotInCollection { .. } | OpsError::NotDeployed { .. } => {
-                Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        use StatusCode as S;
+        let (status, code) = match e.kind() {
+            ErrorKind::NotFound | ErrorKind::NotInCollection | ErrorKind::NotDeployed => {
+                (S::NOT_FOUND, "not_found")
             }
-            OpsError::NoPendingMerge { .. } => {
-                Self::new(StatusCode::NOT_FOUND, "no_pending_merge", message)
-            }
-            OpsError::MergeChanged { .. } => {
-                Self::new(StatusCode::CONFLICT, "merge_changed", message)
-            }
-            OpsError::Versions(skillmeat_core::storage::versions::VersionError::NotFound {
-                ..
-            }) => Self::new(StatusCode::NOT_FOUND, "unknown_version", message),
-            OpsError::Versions(skillmeat_core::storage::versions::VersionError::Ambiguous {
-                ..
-            }) => Self::invalid("ambiguous_version", message),
-            OpsError::Id(_)
-            | OpsError::Spec(_)
-            | OpsError::ProjectRequired { .. }
-            | OpsError::NotRegistered { .. }
-            | OpsError::NoUpstream { .. }
-            | OpsError::NotInMerge { .. }
-            | OpsError::HunkChoices { .. }
-            | OpsError::AmbiguousPending { .. }
-            | OpsError::NothingToExport { .. } => Self::invalid("invalid", message),
-            OpsError::PendingMerge { .. }
-            | OpsError::MarkersLeft { .. }
-            | OpsError::LocalEdits { .. }
-            | OpsError::TargetChanged { .. }
-            | OpsError::Apply(ApplyError::Locked { .. }) => {
-                Self::new(StatusCode::CONFLICT, "conflict", message)
-            }
-            OpsError::LinkOutside(_) => Self::invalid("link_outside_project", message),
+            ErrorKind::NoPendingMerge => (S::NOT_FOUND, "no_pending_merge"),
+            ErrorKind::UnknownVersion => (S::NOT_FOUND, "unknown_version"),
+            ErrorKind::AmbiguousVersion => (S::UNPROCESSABLE_ENTITY, "ambiguous_version"),
+            ErrorKind::Usage
+            | ErrorKind::Invalid
+            | ErrorKind::BadSpec
+            | ErrorKind::UnknownType
+            | ErrorKind::NotRegistered
+            | ErrorKind::AmbiguousPending
+            | ErrorKind::NothingToExport => (S::UNPROCESSABLE_ENTITY, "invalid"),
+            ErrorKind::MergeChanged => (S::CONFLICT, "merge_changed"),
+            // The request is fine but the state of the artifact refuses it: settle that first.
+            ErrorKind::AlreadyAdded
+            | ErrorKind::TagTaken
+            | ErrorKind::PendingMerge
+            | ErrorKind::Unresolved
+            | ErrorKind::LocalEdits
+            | ErrorKind::Unmanaged
+            | ErrorKind::Changed
+            | ErrorKind::Locked
+            | ErrorKind::Cancelled => (S::CONFLICT, "conflict"),
+            ErrorKind::LinkOutside => (S::UNPROCESSABLE_ENTITY, "link_outside_project"),
             // A copy holding a symlink, a FIFO or a name that is not UTF-8: what the request
             // names cannot be read as an artifact; the message says which file.
-            OpsError::Hash(
-                HashError::Symlink { .. }
-                | HashError::SpecialFile { .. }
-                | HashError::NonUtf8Path { .. },
-            ) => Self::invalid("unreadable_copy", message),
-            OpsError::Fetch(
-                FetchError::BadEntry { .. }
-                | FetchError::TooLarge { .. }
-                | FetchError::Unsupported { .. },
-            ) => Self::new(StatusCode::BAD_GATEWAY, "upstream_refused", message),
-            OpsError::Fetch(_) => Self::new(StatusCode::BAD_GATEWAY, "upstream_failed", message),
-            OpsError::File(
-                skillmeat_core::storage::tomlfile::TomlFileError::Parse { .. }
-                | skillmeat_core::storage::tomlfile::TomlFileError::Invalid { .. },
-            ) => Self::invalid("bad_records", message),
-            _ => Self::internal(e),
+            ErrorKind::UnreadableCopy => (S::UNPROCESSABLE_ENTITY, "unreadable_copy"),
+            ErrorKind::BadRecords => (S::UNPROCESSABLE_ENTITY, "bad_records"),
+            ErrorKind::UpstreamRefused => (S::BAD_GATEWAY, "upstream_refused"),
+            ErrorKind::UpstreamFailed => (S::BAD_GATEWAY, "upstream_failed"),
+            ErrorKind::Internal => return Self::internal(e),
+        };
+        Self::new(status, code, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use skillmeat_core::model::artifact::{ArtifactId, ArtifactType};
+    use skillmeat_core::model::error::PathError;
+    use skillmeat_core::storage::versions::VersionError;
+
+    use super::*;
+
+    fn id() -> ArtifactId {
+        "skill:pdf".parse().unwrap()
+    }
+
+    /// Failures a caller causes and can fix used to fall through to a 500 "internal"; each now
+    /// has a 4xx status and a code, and only the machine's own failures stay 500.
+    #[test]
+    fn user_errors_are_4xx_and_only_machine_failures_are_500() {
+        let cases: Vec<(OpsError, StatusCode, &str)> = vec![
+            (
+                OpsError::AlreadyAdded {
+                    id: id(),
+                    collection: "default".into(),
+                },
+                StatusCode::CONFLICT,
+                "conflict",
+            ),
+            (
+                OpsError::Versions(VersionError::TagTaken {
+                    artifact: id(),
+                    tag: "v1".into(),
+                    other: "abc".into(),
+                }),
+                StatusCode::CONFLICT,
+                "conflict",
+            ),
+            (
+                OpsError::Versions(VersionError::BadTag {
+                    tag: "a b".into(),
+                    why: "has a space",
+                }),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
+            (
+                OpsError::UnknownType { path: "x".into() },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
+            (
+                OpsError::WrongShape {
+                    path: "x".into(),
+                    kind: ArtifactType::Skill,
+                    why: "no SKILL.md",
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
+            (
+                OpsError::Unmanaged {
+                    path: PathBuf::from("/p/.claude/skills/pdf"),
+                },
+                StatusCode::CONFLICT,
+                "conflict",
+            ),
+            (
+                OpsError::UnknownSide {
+                    side: "somewhere".into(),
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
+            (
+                OpsError::SourceMissing {
+                    id: id(),
+                    direction: "collection-to-project",
+                },
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                OpsError::NoCopy {
+                    id: id(),
+                    path: PathBuf::from("/p"),
+                },
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                OpsError::Cancelled {
+                    id: id(),
+                    phase: "apply",
+                },
+                StatusCode::CONFLICT,
+                "conflict",
+            ),
+            (
+                OpsError::Home(skillmeat_core::storage::home::HomeError::BadCollectionName(
+                    "x:../y".parse::<ArtifactId>().unwrap_err(),
+                )),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+            ),
+            (
+                OpsError::Io(PathError::new(
+                    "read",
+                    "/p/SKILL.md",
+                    std::io::ErrorKind::PermissionDenied.into(),
+                )),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let shown = e.to_string();
+            let api = ApiError::from(e);
+            assert_eq!(
+                (api.status(), api.body().error.as_str()),
+                (status, code),
+                "{shown}"
+            );
+            if status != StatusCode::INTERNAL_SERVER_ERROR {
+                assert_eq!(
+                    api.body().message,
+                    shown,
+                    "a 4xx tells the caller what happened"
+                );
+            } else {
+                assert!(
+                    !api.body().message.contains("/p/"),
+                    "a 500 shows no internals"
+                );
+            }
         }
     }
 }

@@ -5,11 +5,11 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use clap::Args;
+use skillmeat_core::model::error::ErrorKind;
 use skillmeat_core::ops::{self, Context, OpsError};
 use skillmeat_core::storage::fetch::FetchSettings;
 use skillmeat_core::storage::home::{DEFAULT_COLLECTION, Home};
 use skillmeat_core::storage::upstream_tree::Limits;
-use skillmeat_core::storage::versions::VersionError;
 
 use crate::error::CommandError;
 
@@ -72,43 +72,58 @@ fn parse_size(text: &str) -> Option<u64> {
 }
 
 pub(crate) fn ops_error(e: OpsError) -> CommandError {
-    let hint = match &e {
-        OpsError::UnknownType { .. } => Some("add --type skill, --type command or --type agent"),
-        OpsError::AlreadyAdded { .. } => Some("see it with `skillmeat show`"),
-        OpsError::NotInCollection { .. } => Some("list the collection with `skillmeat list`"),
-        OpsError::LocalEdits { .. } => Some("see the edits with `skillmeat drift --project DIR`"),
-        OpsError::Spec(_) => Some("run `skillmeat add --help` for the accepted forms"),
-        OpsError::Versions(VersionError::NotFound { .. } | VersionError::Ambiguous { .. }) => {
-            Some("list the versions with `skillmeat history ID`")
-        }
-        OpsError::Versions(VersionError::TagTaken { .. }) => Some("pass --force to move the tag"),
-        OpsError::NotRegistered { .. } => {
-            Some("deploy into it first: `skillmeat deploy ID --project DIR`")
-        }
-        OpsError::NotDeployed { .. } => {
-            Some("deploy it first: `skillmeat deploy ID --project DIR`")
-        }
-        OpsError::PendingMerge { .. } => {
-            Some("`skillmeat resolve ID --continue` applies it once resolved; --abort drops it")
-        }
-        OpsError::NoPendingMerge { .. } => Some("start one with `skillmeat sync`"),
-        OpsError::AmbiguousPending { .. } => Some("name the project with --project DIR"),
-        OpsError::Apply(skillmeat_core::storage::apply::ApplyError::Locked { .. }) => {
-            Some("another SkillMeat command or server is writing it; try again when it is done")
-        }
-        OpsError::TargetChanged { .. } => Some("run the same command again"),
-        OpsError::NothingToExport { .. } => {
-            Some("edit the project copy first, or check `skillmeat diff`")
-        }
-        _ => None,
-    };
-    let err = match &e {
-        OpsError::ProjectRequired { .. } => CommandError::usage(e.to_string()),
+    let kind = e.kind();
+    let err = match kind {
+        ErrorKind::Usage => CommandError::usage(e.to_string()),
         _ => CommandError::failed(e.to_string()),
     };
-    match hint {
+    match hint(kind) {
         Some(h) => err.with_hint(h),
         None => err,
+    }
+}
+
+/// What to do next about a failure of this kind, where there is one thing to suggest. Matched
+/// without a fallback: a new kind has to be thought about here.
+fn hint(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::UnknownType => Some("add --type skill, --type command or --type agent"),
+        ErrorKind::AlreadyAdded => Some("see it with `skillmeat show`"),
+        ErrorKind::NotInCollection => Some("list the collection with `skillmeat list`"),
+        ErrorKind::LocalEdits => Some("see the edits with `skillmeat drift --project DIR`"),
+        ErrorKind::BadSpec => Some("run `skillmeat add --help` for the accepted forms"),
+        ErrorKind::UnknownVersion | ErrorKind::AmbiguousVersion => {
+            Some("list the versions with `skillmeat history ID`")
+        }
+        ErrorKind::TagTaken => Some("pass --force to move the tag"),
+        ErrorKind::NotRegistered => {
+            Some("deploy into it first: `skillmeat deploy ID --project DIR`")
+        }
+        ErrorKind::NotDeployed => Some("deploy it first: `skillmeat deploy ID --project DIR`"),
+        ErrorKind::PendingMerge => {
+            Some("`skillmeat resolve ID --continue` applies it once resolved; --abort drops it")
+        }
+        ErrorKind::NoPendingMerge => Some("start one with `skillmeat sync`"),
+        ErrorKind::AmbiguousPending => Some("name the project with --project DIR"),
+        ErrorKind::Locked => {
+            Some("another SkillMeat command or server is writing it; try again when it is done")
+        }
+        ErrorKind::Changed | ErrorKind::MergeChanged => Some("run the same command again"),
+        ErrorKind::NothingToExport => {
+            Some("edit the project copy first, or check `skillmeat diff`")
+        }
+        ErrorKind::Unresolved => Some("edit the files until no conflict markers are left"),
+        ErrorKind::UpstreamFailed => Some("check the spec and the network, then run it again"),
+        ErrorKind::Usage
+        | ErrorKind::Invalid
+        | ErrorKind::NotFound
+        | ErrorKind::Unmanaged
+        | ErrorKind::BadRecords
+        | ErrorKind::LinkOutside
+        | ErrorKind::UnreadableCopy
+        | ErrorKind::UpstreamRefused
+        | ErrorKind::Cancelled
+        | ErrorKind::Internal => None,
     }
 }
 

@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::model::error::IoResultExt as _;
 use crate::model::files::ArtifactFiles;
 use crate::model::hash::{ContentHash, HashAlgorithm};
 use crate::model::upstream::UpstreamSpec;
@@ -82,11 +83,8 @@ pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<S
                 .fetch(&spec, &ctx.fetch)?;
             let commit = repo.resolve(&spec.reference)?;
             let info = repo.path_info(&commit, &spec.path)?;
-            let scratch = tempfile::tempdir().map_err(|source| OpsError::Io {
-                action: "cannot create a temp folder",
-                path: std::env::temp_dir(),
-                source,
-            })?;
+            let scratch =
+                tempfile::tempdir().context("create a temp folder", std::env::temp_dir())?;
             let out = scratch.path().join(final_name(req.id));
             repo.export(&commit, &spec.path, &out, &ctx.fetch.limits)?;
             let source = ArtifactFiles::read(&out)?;
@@ -114,11 +112,9 @@ pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<S
                 direction: req.direction.as_str(),
             })?;
             let registered = crate::ops::links::registered_projects(&ctx.home).await?;
-            let canonical = project.canonicalize().map_err(|source| OpsError::Io {
-                action: "cannot open the project",
-                path: project.to_owned(),
-                source,
-            })?;
+            let canonical = project
+                .canonicalize()
+                .context("open the project", &project)?;
             if !registered.contains(&canonical) {
                 return Err(OpsError::NotRegistered {
                     project: project.to_owned(),
