@@ -864,3 +864,55 @@ fn sync_both_takes_the_upstream_into_the_collection_and_on_into_the_project() {
         "# Review\n\nNew upstream rule.\n"
     );
 }
+
+/// `update --all` killed between a project install and its records leaves the copy at the
+/// collection's version and the record one behind. When that is all the rerun finds, the plan is
+/// all "up to date", but the apply must still run and move the record: left behind, the next
+/// merge would use the older base. (The replay with kills found this at random steps.)
+#[test]
+fn update_all_moves_a_lagging_baseline_when_nothing_else_is_to_do() {
+    let up = upstream();
+    let (tmp, home, project) = deployed(up.path(), "#skills/review", "skill:review");
+    let p = project.to_str().unwrap();
+    let collection_copy = home.join("collections/default/skills/review/SKILL.md");
+    let project_copy = project.join(".claude/skills/review/SKILL.md");
+    let record_hash = || {
+        let records = skillmeat_core::storage::records::DeploymentFile::load(&project).unwrap();
+        let id = "skill:review".parse().unwrap();
+        records.get(&id).unwrap().content_hash.clone().unwrap()
+    };
+    let before = record_hash();
+    // The collection moved (a local edit there); a killed update had installed it into the
+    // project but not written the record.
+    std::fs::write(
+        &collection_copy,
+        "# Review\n\nA rule kept in the collection.\n",
+    )
+    .unwrap();
+    std::fs::copy(&collection_copy, &project_copy).unwrap();
+
+    let update = ["update", "--all", "--project", p, "--yes", "--json"];
+    let o = skillmeat(&home, tmp.path(), &update);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(json(&o)[0]["result"], "up to date", "{}", text(&o));
+    let now = record_hash();
+    assert_ne!(now, before, "the record caught up with the copy");
+    let collection_hash = skillmeat_core::model::hash::hash_path(collection_copy.parent().unwrap())
+        .unwrap()
+        .to_hex();
+    assert_eq!(now, collection_hash);
+    let o = skillmeat(&home, tmp.path(), &["drift", "--project", p, "--json"]);
+    let drift = json(&o);
+    let row = drift["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pair"] == "collection-project")
+        .unwrap()
+        .clone();
+    assert_eq!(row["status"], "synced", "{drift}");
+    // A second run has nothing left to do and changes nothing.
+    let o = skillmeat(&home, tmp.path(), &update);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(record_hash(), now);
+}

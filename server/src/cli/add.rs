@@ -8,7 +8,7 @@ use skillmeat_core::model::artifact::ArtifactType;
 use skillmeat_core::ops;
 
 use crate::cli::common::{CollectionArg, context, ops_error};
-use crate::cli::output::{print_json, print_warnings};
+use crate::cli::output::{OutputArgs, print_warnings};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -23,9 +23,8 @@ pub struct AddArgs {
     pub name: Option<String>,
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn add(home: &Path, args: AddArgs) -> Result<ExitCode, CommandError> {
@@ -40,9 +39,7 @@ pub async fn add(home: &Path, args: AddArgs) -> Result<ExitCode, CommandError> {
     .await
     .map_err(ops_error)?;
     print_warnings(&added.warnings);
-    if args.json {
-        print_json(&added)?;
-    } else {
+    args.output.emit(&added, |_| {
         println!(
             "Added {} at {} ({})",
             added.id,
@@ -50,6 +47,6 @@ pub async fn add(home: &Path, args: AddArgs) -> Result<ExitCode, CommandError> {
             &added.content_hash[..12]
         );
         println!("  {}", added.path.display());
-    }
+    })?;
     Ok(ExitCode::SUCCESS)
 }

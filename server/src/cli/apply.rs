@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::sync::{Direction, Outcome, Strategy, SyncReport, SyncRequest};
 
-use crate::cli::output::print_table;
+use crate::cli::output::{OutputArgs, print_table};
 
 /// `--strategy`, as the CLI offers it (`prompt` asks per conflicted file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,9 +43,8 @@ pub struct ApplyArgs {
     /// Apply without asking.
     #[arg(long, short)]
     pub yes: bool,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Asks a yes/no question on the terminal; false on anything but yes.
@@ -67,7 +66,7 @@ pub(crate) fn should_apply(args: &ApplyArgs) -> bool {
     if args.yes {
         return true;
     }
-    if std::io::stdin().is_terminal() && !args.json {
+    if std::io::stdin().is_terminal() && !args.output.json {
         return confirm("Apply this plan?");
     }
     false

@@ -20,6 +20,7 @@ use skillmeat_core::storage::records::DeploymentFile;
 
 use crate::cli::common::context;
 use crate::cli::common::ops_error;
+use crate::cli::output::OutputArgs;
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -27,9 +28,8 @@ pub struct DemoArgs {
     /// Do nothing (and succeed) when the home already has artifacts, instead of refusing.
     #[arg(long)]
     pub if_empty: bool,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -177,7 +177,7 @@ pub async fn demo(home: &Path, args: DemoArgs) -> Result<ExitCode, CommandError>
     let demo_dir = home.join("demo");
     if has_artifacts || demo_dir.exists() {
         if args.if_empty {
-            return report(home, &demo_dir, false, 0, args.json);
+            return report(home, &demo_dir, false, 0, args.output);
         }
         return Err(CommandError::usage(format!(
             "{} already has a collection or a demo; the demo only fills a new home",
@@ -288,7 +288,7 @@ pub async fn demo(home: &Path, args: DemoArgs) -> Result<ExitCode, CommandError>
         "Also review the SQL of every new query.\n",
     )?;
 
-    report(home, &demo_dir, true, added, args.json)
+    report(home, &demo_dir, true, added, args.output)
 }
 
 fn report(
@@ -296,7 +296,7 @@ fn report(
     demo_dir: &Path,
     created: bool,
     artifacts: usize,
-    json: bool,
+    out: OutputArgs,
 ) -> Result<ExitCode, CommandError> {
     let r = DemoReport {
         home: home.to_path_buf(),
@@ -308,27 +308,27 @@ fn report(
         artifacts,
         created,
     };
-    if json {
-        crate::cli::output::print_json(&r)?;
-    } else if created {
-        println!(
-            "Demo home ready at {}: {artifacts} artifacts from a local upstream with two tags,",
-            home.display()
-        );
-        println!(
-            "two projects (web-app, api-service), and every drift status. Upstream: {}",
-            r.upstream.display()
-        );
-        println!(
-            "Next: skillmeat --home {} serve   (or skillmeat drift --check-all)",
-            home.display()
-        );
-    } else {
-        println!(
-            "{} already has artifacts; the demo left it as it was.",
-            home.display()
-        );
-    }
+    out.emit(&r, |r| {
+        if r.created {
+            println!(
+                "Demo home ready at {}: {artifacts} artifacts from a local upstream with two tags,",
+                home.display()
+            );
+            println!(
+                "two projects (web-app, api-service), and every drift status. Upstream: {}",
+                r.upstream.display()
+            );
+            println!(
+                "Next: skillmeat --home {} serve   (or skillmeat drift --check-all)",
+                home.display()
+            );
+        } else {
+            println!(
+                "{} already has artifacts; the demo left it as it was.",
+                home.display()
+            );
+        }
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

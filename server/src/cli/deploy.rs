@@ -8,7 +8,7 @@ use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops;
 
 use crate::cli::common::{CollectionArg, context, ops_error};
-use crate::cli::output::{print_json, print_warnings};
+use crate::cli::output::{OutputArgs, print_warnings};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -21,9 +21,8 @@ pub struct DeployArgs {
     pub project: PathBuf,
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandError> {
@@ -38,9 +37,7 @@ pub async fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandEr
         .await
         .map_err(ops_error)?;
     print_warnings(&done.warnings);
-    if args.json {
-        print_json(&done)?;
-    } else {
+    args.output.emit(&done, |_| {
         for d in &done.deployed {
             let what = if d.changed { "Deployed" } else { "Up to date" };
             println!(
@@ -50,6 +47,6 @@ pub async fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandEr
                 d.path.display()
             );
         }
-    }
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,7 @@ use skillmeat_core::model::files::ArtifactFiles;
 use skillmeat_core::ops::{Context, OpsError};
 
 use crate::cli::common::{CollectionArg, context, ops_error};
-use crate::cli::output::print_json;
+use crate::cli::output::OutputArgs;
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -32,9 +32,8 @@ pub struct DiffArgs {
     pub stat: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The files of one side of a diff.
@@ -66,44 +65,42 @@ pub async fn diff_command(home: &Path, args: DiffArgs) -> Result<ExitCode, Comma
     let lhs = side_files(&ctx, &args, &args.lhs).await?;
     let rhs = side_files(&ctx, &args, &args.rhs).await?;
     let d = diff::diff(&lhs, &rhs);
-    if args.json {
-        print_json(&d)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    if d.is_empty() {
-        println!("No differences.");
-        return Ok(ExitCode::SUCCESS);
-    }
-    for f in &d.files {
-        let note = if f.binary {
-            format!("binary, {} → {} bytes", f.old_size, f.new_size)
-        } else if f.too_large {
-            format!("too large to show, {} → {} bytes", f.old_size, f.new_size)
-        } else {
-            format!("+{} -{}", f.added, f.removed)
-        };
-        let status = serde_json::to_value(f.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let path = escaped(&f.path);
+    args.output.emit(&d, |_| {
+        if d.is_empty() {
+            println!("No differences.");
+            return;
+        }
+        for f in &d.files {
+            let note = if f.binary {
+                format!("binary, {} → {} bytes", f.old_size, f.new_size)
+            } else if f.too_large {
+                format!("too large to show, {} → {} bytes", f.old_size, f.new_size)
+            } else {
+                format!("+{} -{}", f.added, f.removed)
+            };
+            let status = serde_json::to_value(f.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let path = escaped(&f.path);
+            if args.stat {
+                println!("{:<9} {path}  {note}", status);
+                continue;
+            }
+            println!("{} {path} ({note})", status);
+            if let Some(text) = &f.unified {
+                println!("--- {}:{path}\n+++ {}:{path}", args.lhs, args.rhs);
+                print!("{text}");
+            }
+        }
         if args.stat {
-            println!("{:<9} {path}  {note}", status);
-            continue;
+            println!(
+                "{} files changed, +{} -{}",
+                d.files.len(),
+                d.added,
+                d.removed
+            );
         }
-        println!("{} {path} ({note})", status);
-        if let Some(text) = &f.unified {
-            println!("--- {}:{path}\n+++ {}:{path}", args.lhs, args.rhs);
-            print!("{text}");
-        }
-    }
-    if args.stat {
-        println!(
-            "{} files changed, +{} -{}",
-            d.files.len(),
-            d.added,
-            d.removed
-        );
-    }
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use skillmeat_core::model::display::escaped;
 use skillmeat_core::ops;
 
 use crate::cli::common::{CollectionArg, EXIT_DRIFTED, EXIT_ERROR, context, ops_error};
-use crate::cli::output::{plural, print_json, print_table};
+use crate::cli::output::{OutputArgs, plural, print_table};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -22,9 +22,8 @@ pub struct DriftArgs {
     pub check_all: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandError> {
@@ -53,56 +52,56 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
     }
     let report = ops::drift(&ctx, &args.collection.collection, &projects, args.check_all)
         .map_err(ops_error)?;
-    if args.json {
-        print_json(&report)?;
-    } else if report.rows.is_empty() && report.problems.is_empty() {
-        println!(
-            "Nothing to compare: no deployed artifacts found (pass --project DIR, or --check-all for upstreams)."
-        );
-    } else {
-        let shown = |p: &Option<PathBuf>| {
-            p.as_ref()
-                .map(|p| escaped(&p.display().to_string()).into_owned())
-                .unwrap_or_default()
-        };
-        let mut table: Vec<Vec<String>> = report
-            .rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.id.to_string(),
-                    r.pair.to_owned(),
-                    shown(&r.project),
-                    r.status.to_string(),
-                    r.recommendation.unwrap_or("").to_owned(),
-                ]
-            })
-            .collect();
-        table.extend(report.problems.iter().map(|p| {
-            vec![
-                p.id.as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_else(|| "-".into()),
-                p.pair.unwrap_or("-").to_owned(),
-                shown(&p.project),
-                "error".to_owned(),
-                "see below".to_owned(),
-            ]
-        }));
-        print_table(
-            &["ARTIFACT", "PAIR", "PROJECT", "STATUS", "RECOMMENDATION"],
-            &table,
-        );
-        if !report.problems.is_empty() {
-            eprintln!(
-                "\n{} could not be checked (the rows above are still right):",
-                plural(report.problems.len(), "thing")
+    args.output.emit(&report, |_| {
+        if report.rows.is_empty() && report.problems.is_empty() {
+            println!(
+                "Nothing to compare: no deployed artifacts found (pass --project DIR, or --check-all for upstreams)."
             );
-            for p in &report.problems {
-                eprintln!("  error: {}", p.message);
+        } else {
+            let shown = |p: &Option<PathBuf>| {
+                p.as_ref()
+                    .map(|p| escaped(&p.display().to_string()).into_owned())
+                    .unwrap_or_default()
+            };
+            let mut table: Vec<Vec<String>> = report
+                .rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.id.to_string(),
+                        r.pair.to_owned(),
+                        shown(&r.project),
+                        r.status.to_string(),
+                        r.recommendation.unwrap_or("").to_owned(),
+                    ]
+                })
+                .collect();
+            table.extend(report.problems.iter().map(|p| {
+                vec![
+                    p.id.as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| "-".into()),
+                    p.pair.unwrap_or("-").to_owned(),
+                    shown(&p.project),
+                    "error".to_owned(),
+                    "see below".to_owned(),
+                ]
+            }));
+            print_table(
+                &["ARTIFACT", "PAIR", "PROJECT", "STATUS", "RECOMMENDATION"],
+                &table,
+            );
+            if !report.problems.is_empty() {
+                eprintln!(
+                    "\n{} could not be checked (the rows above are still right):",
+                    plural(report.problems.len(), "thing")
+                );
+                for p in &report.problems {
+                    eprintln!("  error: {}", p.message);
+                }
             }
         }
-    }
+    })?;
     Ok(if !report.problems.is_empty() {
         ExitCode::from(EXIT_ERROR)
     } else if report.drifted() {

@@ -8,7 +8,7 @@ use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops;
 
 use crate::cli::common::{CollectionArg, context, ops_error};
-use crate::cli::output::{print_json, print_table};
+use crate::cli::output::{OutputArgs, print_table};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -17,9 +17,8 @@ pub struct HistoryArgs {
     pub id: ArtifactId,
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, CommandError> {
@@ -27,68 +26,66 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
     let history = ops::history(&ctx, &args.id, &args.collection.collection)
         .await
         .map_err(ops_error)?;
-    if args.json {
-        print_json(&history)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    if history.versions.is_empty() {
-        println!(
-            "No versions of {} recorded yet (they are recorded by add, deploy and tag).",
-            history.id
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    let short = |h: &str| h.chars().take(12).collect::<String>();
-    let rows: Vec<Vec<String>> = history
-        .versions
-        .iter()
-        .map(|v| {
-            let hex = v.content_hash.to_hex();
-            let mark = if history.current.as_deref() == Some(hex.as_str()) {
-                "*"
-            } else {
-                " "
-            };
-            vec![
-                format!("{mark}{}", short(&hex)),
-                v.created_at.clone(),
-                v.change_origin.to_string(),
-                v.version_tag.clone().unwrap_or_default(),
-                v.parent_hashes
-                    .iter()
-                    .map(|p| short(p))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ]
-        })
-        .collect();
-    print_table(&[" VERSION", "CREATED", "ORIGIN", "TAG", "PARENTS"], &rows);
-    if !history.events.is_empty() {
-        println!();
+    args.output.emit(&history, |_| {
+        if history.versions.is_empty() {
+            println!(
+                "No versions of {} recorded yet (they are recorded by add, deploy and tag).",
+                history.id
+            );
+            return;
+        }
+        let short = |h: &str| h.chars().take(12).collect::<String>();
         let rows: Vec<Vec<String>> = history
-            .events
+            .versions
             .iter()
-            .map(|e| {
+            .map(|v| {
+                let hex = v.content_hash.to_hex();
+                let mark = if history.current.as_deref() == Some(hex.as_str()) {
+                    "*"
+                } else {
+                    " "
+                };
                 vec![
-                    format!(" {}", short(&e.content_hash)),
-                    e.created_at.clone(),
-                    e.origin.to_string(),
-                    e.tier.clone(),
+                    format!("{mark}{}", short(&hex)),
+                    v.created_at.clone(),
+                    v.change_origin.to_string(),
+                    v.version_tag.clone().unwrap_or_default(),
+                    v.parent_hashes
+                        .iter()
+                        .map(|p| short(p))
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 ]
             })
             .collect();
-        print_table(&[" RESTORED", "AT", "ORIGIN", "WHERE"], &rows);
-    }
-    if let Some(current) = &history.current
-        && !history
-            .versions
-            .iter()
-            .any(|v| &v.content_hash.to_hex() == current)
-    {
-        println!(
-            "The collection holds {}, which is not recorded yet (edited by hand since).",
-            short(current)
-        );
-    }
+        print_table(&[" VERSION", "CREATED", "ORIGIN", "TAG", "PARENTS"], &rows);
+        if !history.events.is_empty() {
+            println!();
+            let rows: Vec<Vec<String>> = history
+                .events
+                .iter()
+                .map(|e| {
+                    vec![
+                        format!(" {}", short(&e.content_hash)),
+                        e.created_at.clone(),
+                        e.origin.to_string(),
+                        e.tier.clone(),
+                    ]
+                })
+                .collect();
+            print_table(&[" RESTORED", "AT", "ORIGIN", "WHERE"], &rows);
+        }
+        if let Some(current) = &history.current
+            && !history
+                .versions
+                .iter()
+                .any(|v| &v.content_hash.to_hex() == current)
+        {
+            println!(
+                "The collection holds {}, which is not recorded yet (edited by hand since).",
+                short(current)
+            );
+        }
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use skillmeat_core::storage::home::{DEFAULT_COLLECTION, Home};
 
-use crate::cli::output::print_json;
+use crate::cli::output::OutputArgs;
 use crate::error::CommandError;
 
-pub fn init(home: &Path, json: bool) -> Result<ExitCode, CommandError> {
+pub fn init(home: &Path, out: OutputArgs) -> Result<ExitCode, CommandError> {
     let dir = Home::new(home)
         .collection_dir(DEFAULT_COLLECTION)
         .map_err(|e| CommandError::failed(e.to_string()))?;
@@ -16,11 +16,12 @@ pub fn init(home: &Path, json: bool) -> Result<ExitCode, CommandError> {
         std::fs::create_dir_all(&d)
             .map_err(|e| CommandError::failed(format!("cannot create {}: {e}", d.display())))?;
     }
-    if json {
-        print_json(&serde_json::json!({ "home": home, "collection": dir }))?;
-    } else {
-        println!("SkillMeat home ready at {}", home.display());
-        println!("Default collection: {}", dir.display());
-    }
+    out.emit(
+        &serde_json::json!({ "home": home, "collection": dir }),
+        |_| {
+            println!("SkillMeat home ready at {}", home.display());
+            println!("Default collection: {}", dir.display());
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,16 +10,15 @@ use skillmeat_core::storage::collection::{Lock, Manifest};
 use skillmeat_core::storage::home::Home;
 
 use crate::cli::common::CollectionArg;
-use crate::cli::output::{print_json, print_table};
+use crate::cli::output::{OutputArgs, print_table};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -55,14 +54,14 @@ fn list_items(home: &Path, collection: &str) -> Result<Vec<ListItem>, CommandErr
 
 pub fn list(home: &Path, args: ListArgs) -> Result<ExitCode, CommandError> {
     let items = list_items(home, &args.collection.collection)?;
-    if args.json {
-        print_json(&items)?;
-    } else if items.is_empty() {
-        println!(
-            "No artifacts in collection `{}` yet. Add one with `skillmeat add SPEC`.",
-            args.collection.collection
-        );
-    } else {
+    args.output.emit(&items, |items| {
+        if items.is_empty() {
+            println!(
+                "No artifacts in collection `{}` yet. Add one with `skillmeat add SPEC`.",
+                args.collection.collection
+            );
+            return;
+        }
         let rows: Vec<Vec<String>> = items
             .iter()
             .map(|i| {
@@ -77,6 +76,6 @@ pub fn list(home: &Path, args: ListArgs) -> Result<ExitCode, CommandError> {
             })
             .collect();
         print_table(&["ARTIFACT", "UPSTREAM", "VERSION"], &rows);
-    }
+    })?;
     Ok(ExitCode::SUCCESS)
 }

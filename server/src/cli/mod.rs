@@ -54,14 +54,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// `--json` for commands that only have that flag.
-#[derive(Debug, Args)]
-pub struct JsonArg {
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
-}
-
 /// Flags every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -75,7 +67,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the SkillMeat home and the `default` collection (safe to run again).
-    Init(JsonArg),
+    Init(crate::cli::output::OutputArgs),
     /// Add an artifact to your collection from its upstream.
     ///
     /// SPEC is GitHub shorthand `owner/repo/path/in/repo[@ref]`, or a git URL or local repository
@@ -269,7 +261,7 @@ fn init_tracing() -> Result<Option<crate::otel::Exporter>, String> {
 fn run(cli: Cli) -> Result<ExitCode, CommandError> {
     let home = resolve_home(cli.global.home)?;
     match cli.command {
-        Command::Init(args) => crate::cli::init::init(&home, args.json),
+        Command::Init(args) => crate::cli::init::init(&home, args),
         Command::Add(args) => block_on(crate::cli::add::add(&home, args)),
         Command::List(args) => crate::cli::list::list(&home, args),
         Command::Show(args) => crate::cli::show::show(&home, args),

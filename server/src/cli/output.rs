@@ -1,11 +1,39 @@
 //! Printing results: JSON, or an aligned table, and warnings on stderr.
 
+use clap::Args;
 use serde::Serialize;
 use skillmeat_core::model::display::escaped;
 
 use crate::error::CommandError;
 
-pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
+/// How a command prints its result: JSON for scripts with `--json`, else text for people. Every
+/// command that prints a result takes this and prints through [`OutputArgs::emit`], so the
+/// choice is made in one place and `--json` means the same everywhere: one JSON document on
+/// stdout, warnings and progress on stderr.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct OutputArgs {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl OutputArgs {
+    /// Prints `value` as JSON with `--json`, else as `text` renders it.
+    pub(crate) fn emit<T: Serialize>(
+        &self,
+        value: &T,
+        text: impl FnOnce(&T),
+    ) -> Result<(), CommandError> {
+        if self.json {
+            print_json(value)
+        } else {
+            text(value);
+            Ok(())
+        }
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CommandError::failed(format!("cannot print JSON: {e}")))?;
     println!("{text}");

@@ -7,7 +7,7 @@ use clap::Args;
 use skillmeat_core::model::artifact::ArtifactId;
 
 use crate::cli::common::{CollectionArg, context, ops_error};
-use crate::cli::output::print_json;
+use crate::cli::output::OutputArgs;
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -22,9 +22,8 @@ pub struct PatchArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub print: OutputArgs,
 }
 
 pub fn patch_command(home: &Path, args: PatchArgs) -> Result<ExitCode, CommandError> {
@@ -37,25 +36,23 @@ pub fn patch_command(home: &Path, args: PatchArgs) -> Result<ExitCode, CommandEr
         &args.output,
     )
     .map_err(ops_error)?;
-    if args.json {
-        print_json(&bundle)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("Wrote {} ({} bytes)", bundle.path.display(), bundle.size);
-    println!("  sha256: {}", bundle.sha256);
-    println!(
-        "  applies to {} at {} ({} files patched, {} included whole)",
-        bundle.manifest.location,
-        &bundle.manifest.base_commit[..12.min(bundle.manifest.base_commit.len())],
-        bundle.manifest.patched.len(),
-        bundle.manifest.whole_files.len()
-    );
-    println!(
-        "  maintainers: tar xzf it, then `git apply {}.patch` at the repository root",
-        args.id.name
-    );
-    if let Some(url) = &bundle.github_url {
-        println!("  compare on GitHub: {url}");
-    }
+    args.print.emit(&bundle, |_| {
+        println!("Wrote {} ({} bytes)", bundle.path.display(), bundle.size);
+        println!("  sha256: {}", bundle.sha256);
+        println!(
+            "  applies to {} at {} ({} files patched, {} included whole)",
+            bundle.manifest.location,
+            &bundle.manifest.base_commit[..12.min(bundle.manifest.base_commit.len())],
+            bundle.manifest.patched.len(),
+            bundle.manifest.whole_files.len()
+        );
+        println!(
+            "  maintainers: tar xzf it, then `git apply {}.patch` at the repository root",
+            args.id.name
+        );
+        if let Some(url) = &bundle.github_url {
+            println!("  compare on GitHub: {url}");
+        }
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use skillmeat_core::model::display::escaped;
 use skillmeat_core::ops;
 
 use crate::cli::common::{context, ops_error};
-use crate::cli::output::print_json;
+use crate::cli::output::OutputArgs;
 use crate::error::CommandError;
 
 #[derive(Debug, clap::Subcommand)]
@@ -34,9 +34,8 @@ pub struct AllowLinksArgs {
     /// Refuse writes through links out of it again (the default for every project).
     #[arg(long)]
     pub off: bool,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn project(home: &Path, cmd: ProjectCommand) -> Result<ExitCode, CommandError> {
@@ -45,22 +44,20 @@ pub async fn project(home: &Path, cmd: ProjectCommand) -> Result<ExitCode, Comma
     let done = ops::set_project_links(&ctx, &args.project, !args.off)
         .await
         .map_err(ops_error)?;
-    if args.json {
-        print_json(&done)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let project = escaped(&done.project.display().to_string()).into_owned();
-    if done.allow_links_outside {
-        println!("Writes into {project} may now go through links out of it.");
-    } else {
-        println!("Writes into {project} through links out of it are refused again.");
-    }
-    if let Some((link, to)) = &done.link_outside {
-        println!(
-            "  {} leads to {}",
-            escaped(&link.display().to_string()),
-            escaped(&to.display().to_string())
-        );
-    }
+    args.output.emit(&done, |_| {
+        let project = escaped(&done.project.display().to_string()).into_owned();
+        if done.allow_links_outside {
+            println!("Writes into {project} may now go through links out of it.");
+        } else {
+            println!("Writes into {project} through links out of it are refused again.");
+        }
+        if let Some((link, to)) = &done.link_outside {
+            println!(
+                "  {} leads to {}",
+                escaped(&link.display().to_string()),
+                escaped(&to.display().to_string())
+            );
+        }
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,7 @@ use skillmeat_core::ops::conflicts::{self, Resolution};
 
 use crate::cli::apply::short;
 use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
-use crate::cli::output::{print_json, print_warnings};
+use crate::cli::output::{OutputArgs, print_warnings};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -43,9 +43,8 @@ pub struct ResolveArgs {
     pub abort: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode, CommandError> {
@@ -57,29 +56,25 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
             .await
             .map_err(ops_error)?;
         print_warnings(&done.warnings);
-        if args.json {
-            print_json(&done)?;
-        } else {
+        args.output.emit(&done, |_| {
             println!(
                 "Aborted the pending merge of {}; nothing was applied.",
                 args.id
             );
-        }
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.continue_ {
         return match conflicts::continue_merge(&ctx, &args.id, collection, project).await {
             Ok(done) => {
                 print_warnings(&done.warnings);
-                if args.json {
-                    print_json(&done)?;
-                } else {
+                args.output.emit(&done, |_| {
                     println!(
                         "Applied the merge of {}: now {}.",
                         args.id,
                         short(&done.result)
                     );
-                }
+                })?;
                 Ok(ExitCode::SUCCESS)
             }
             Err(e @ OpsError::MarkersLeft { .. }) => {
@@ -115,21 +110,21 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
         .await
         .map_err(ops_error)?;
     let left = merge.unresolved().map_err(ops_error)?;
-    if args.json {
-        print_json(&serde_json::json!({ "id": args.id, "resolved": file, "unresolved": left }))?;
-    } else if left.is_empty() {
-        println!(
-            "Resolved {}. Every conflict is decided: apply with `skillmeat resolve {} --continue`.",
-            escaped(file),
-            args.id
-        );
-    } else {
-        println!(
-            "Resolved {}. Still undecided: {}",
-            escaped(file),
-            escaped(&left.join(", "))
-        );
-    }
+    args.output.emit(&serde_json::json!({ "id": args.id, "resolved": file, "unresolved": left }), |_| {
+        if left.is_empty() {
+            println!(
+                "Resolved {}. Every conflict is decided: apply with `skillmeat resolve {} --continue`.",
+                escaped(file),
+                args.id
+            );
+        } else {
+            println!(
+                "Resolved {}. Still undecided: {}",
+                escaped(file),
+                escaped(&left.join(", "))
+            );
+        }
+    })?;
     Ok(if left.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -9,7 +9,7 @@ use skillmeat_core::ops;
 
 use crate::cli::apply::short;
 use crate::cli::common::{CollectionArg, context, ops_error};
-use crate::cli::output::{print_json, print_warnings};
+use crate::cli::output::{OutputArgs, print_warnings};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -24,9 +24,8 @@ pub struct RollbackArgs {
     pub project: Option<PathBuf>,
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn rollback_command(home: &Path, args: RollbackArgs) -> Result<ExitCode, CommandError> {
@@ -41,21 +40,21 @@ pub async fn rollback_command(home: &Path, args: RollbackArgs) -> Result<ExitCod
     .await
     .map_err(ops_error)?;
     print_warnings(&done.warnings);
-    if args.json {
-        print_json(&done)?;
-    } else if done.changed {
-        println!(
-            "Rolled back {} from {} to {}.",
-            done.id,
-            short(&done.from),
-            short(&Some(done.to.clone()))
-        );
-    } else {
-        println!(
-            "{} already holds {}.",
-            done.id,
-            short(&Some(done.to.clone()))
-        );
-    }
+    args.output.emit(&done, |_| {
+        if done.changed {
+            println!(
+                "Rolled back {} from {} to {}.",
+                done.id,
+                short(&done.from),
+                short(&Some(done.to.clone()))
+            );
+        } else {
+            println!(
+                "{} already holds {}.",
+                done.id,
+                short(&Some(done.to.clone()))
+            );
+        }
+    })?;
     Ok(ExitCode::SUCCESS)
 }

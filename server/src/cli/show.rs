@@ -11,7 +11,7 @@ use skillmeat_core::storage::collection::{Lock, Manifest};
 use skillmeat_core::storage::home::Home;
 
 use crate::cli::common::{CollectionArg, ops_error};
-use crate::cli::output::print_json;
+use crate::cli::output::OutputArgs;
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -20,9 +20,8 @@ pub struct ShowArgs {
     pub id: ArtifactId,
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub fn show(home: &Path, args: ShowArgs) -> Result<ExitCode, CommandError> {
@@ -41,29 +40,30 @@ pub fn show(home: &Path, args: ShowArgs) -> Result<ExitCode, CommandError> {
     let path = ops::artifact_path(&dir, &args.id);
     let current = hash::hash_path(&path).map(|h| h.to_hex()).ok();
     let locked = lock.get(&args.id);
-    if args.json {
-        print_json(&serde_json::json!({
+    args.output.emit(
+        &serde_json::json!({
             "id": args.id, "collection": collection, "path": path, "upstream": entry.upstream,
             "added_at": entry.added_at, "lock": locked, "content_hash": current,
-        }))?;
-    } else {
-        println!("{}", args.id);
-        println!("  path:      {}", path.display());
-        println!(
-            "  upstream:  {}",
-            entry.upstream.as_deref().unwrap_or("(local only)")
-        );
-        if let Some(l) = locked {
+        }),
+        |_| {
+            println!("{}", args.id);
+            println!("  path:      {}", path.display());
             println!(
-                "  resolved:  {} at {} (fetched {})",
-                l.reference, l.commit, l.fetched_at
+                "  upstream:  {}",
+                entry.upstream.as_deref().unwrap_or("(local only)")
             );
-            println!("  fetched:   {}", l.content_hash);
-        }
-        match current {
-            Some(h) => println!("  current:   {h}"),
-            None => println!("  current:   (missing from the collection folder)"),
-        }
-    }
+            if let Some(l) = locked {
+                println!(
+                    "  resolved:  {} at {} (fetched {})",
+                    l.reference, l.commit, l.fetched_at
+                );
+                println!("  fetched:   {}", l.content_hash);
+            }
+            match current {
+                Some(h) => println!("  current:   {h}"),
+                None => println!("  current:   (missing from the collection folder)"),
+            }
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }

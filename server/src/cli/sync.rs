@@ -15,7 +15,7 @@ use crate::cli::apply::{
     ApplyArgs, StrategyArg, print_pending, print_report, short, should_apply, sync_request,
 };
 use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
-use crate::cli::output::{print_json, print_warnings};
+use crate::cli::output::print_warnings;
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -76,7 +76,7 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
             true,
         );
         let plan = sync::sync(&ctx, &req).await.map_err(ops_error)?;
-        if !args.apply.json {
+        if !args.apply.output.json {
             print_report(&plan);
         }
         if matches!(plan.outcome, Outcome::UpToDate) {
@@ -89,7 +89,7 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
             break;
         }
         if !should_apply(&args.apply) {
-            if !args.apply.json && !args.apply.dry_run {
+            if !args.apply.output.json && !args.apply.dry_run {
                 println!("Not applied: pass --yes to apply (or run on a terminal to be asked).");
             }
             reports.push(plan);
@@ -105,7 +105,7 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
         if conflict && args.apply.strategy == StrategyArg::Prompt && std::io::stdin().is_terminal()
         {
             let finished = prompt_resolve(&ctx, &args.id, collection, project, &done).await?;
-            if !args.apply.json {
+            if !args.apply.output.json {
                 println!(
                     "{}",
                     if finished {
@@ -119,11 +119,11 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
                 code = ExitCode::from(EXIT_CONFLICT);
             }
         } else if conflict {
-            if !args.apply.json {
+            if !args.apply.output.json {
                 print_pending(&done);
             }
             code = ExitCode::from(EXIT_CONFLICT);
-        } else if !args.apply.json {
+        } else if !args.apply.output.json {
             println!("Applied: {} now holds {}.", done.id, short(&done.result));
         }
         reports.push(done);
@@ -131,9 +131,8 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
             break;
         }
     }
-    if args.apply.json {
-        print_json(&reports)?;
-    }
+    // The text went out step by step above, between the prompts; JSON is the one document.
+    args.apply.output.emit(&reports, |_| {})?;
     Ok(code)
 }
 

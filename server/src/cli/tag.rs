@@ -8,7 +8,7 @@ use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops;
 
 use crate::cli::common::{CollectionArg, context, ops_error};
-use crate::cli::output::print_json;
+use crate::cli::output::OutputArgs;
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -26,9 +26,8 @@ pub struct TagArgs {
     pub force: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn tag(home: &Path, args: TagArgs) -> Result<ExitCode, CommandError> {
@@ -43,15 +42,13 @@ pub async fn tag(home: &Path, args: TagArgs) -> Result<ExitCode, CommandError> {
     )
     .await
     .map_err(ops_error)?;
-    if args.json {
-        print_json(&version)?;
-    } else {
+    args.output.emit(&version, |_| {
         println!(
             "Tagged {} {} as {}",
             args.id,
             version.content_hash.short(),
             args.tag
         );
-    }
+    })?;
     Ok(ExitCode::SUCCESS)
 }

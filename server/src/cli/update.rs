@@ -16,7 +16,7 @@ use skillmeat_core::storage::records::DeploymentFile;
 
 use crate::cli::apply::{ApplyArgs, should_apply, sync_request};
 use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
-use crate::cli::output::{print_json, print_table};
+use crate::cli::output::print_table;
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -132,6 +132,22 @@ pub struct UpdateRun<'a> {
     pub quiet: bool,
 }
 
+/// Whether a planned row has work for the apply: anything but up to date or an error, and an
+/// up-to-date row whose copy already holds the source while its baseline lags behind (a run
+/// killed between install and records), where the apply moves the baseline. Left behind, the
+/// next merge would use an older base and bring back what the upstream removed since.
+fn needs_apply(row: &UpdateRow) -> bool {
+    let lagging = |r: &SyncReport| {
+        r.target.as_deref() == Some(r.source.as_str())
+            && r.base.as_deref() != Some(r.source.as_str())
+    };
+    match row.result.as_str() {
+        "error" => false,
+        "up to date" => row.reports.iter().any(lagging),
+        _ => true,
+    }
+}
+
 /// Applies `plan` (the dry run of `update_many` over `ids`): only the artifacts it found work
 /// for are run again, now writing; the rows of the others stay as planned. With the run's one
 /// fetch, what the plan showed is what is applied.
@@ -140,15 +156,7 @@ pub fn apply_planned(
     ids: &[(ArtifactId, bool)],
     plan: Vec<UpdateRow>,
 ) -> Vec<UpdateRow> {
-    // Up to date, unless a copy already holds the source but its baseline lags behind (a run
-    // killed between install and records): then the apply moves the baseline.
-    let lagging = |r: &SyncReport| {
-        r.target.as_deref() == Some(r.source.as_str())
-            && r.base.as_deref() != Some(r.source.as_str())
-    };
-    let idle = |r: &UpdateRow| {
-        r.result == "error" || (r.result == "up to date" && !r.reports.iter().any(lagging))
-    };
+    let idle = |r: &UpdateRow| !needs_apply(r);
     let todo: Vec<(ArtifactId, bool)> = ids
         .iter()
         .filter(|(id, _)| plan.iter().any(|r| &r.id == id && !idle(r)))
@@ -302,7 +310,7 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
     let project = args.project.as_deref();
     let strategy = args.apply.strategy.core();
     let jobs = usize::from(args.jobs);
-    let quiet = args.apply.json;
+    let quiet = args.apply.output.json;
     let run = UpdateRun {
         ctx: &ctx,
         collection: &collection,
@@ -312,9 +320,8 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
         quiet,
     };
     let plan = update_many(&run, &ids, true);
-    let pending_work = plan
-        .iter()
-        .any(|r| !matches!(r.result.as_str(), "up to date" | "error"));
+    // Also a run whose only work is a lagging baseline: a rerun after a kill must finish it.
+    let pending_work = plan.iter().any(needs_apply);
     let show = |rows: &[UpdateRow]| {
         let table: Vec<Vec<String>> = rows
             .iter()
@@ -323,22 +330,20 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
         print_table(&["ARTIFACT", "RESULT", "DETAIL"], &table);
     };
     let rows = if pending_work && should_apply(&args.apply) {
-        if !args.apply.json && !args.apply.yes {
+        if !args.apply.output.json && !args.apply.yes {
             show(&plan);
         }
         apply_planned(&run, &ids, plan)
     } else {
-        if !args.apply.json && pending_work && !args.apply.dry_run {
+        if !args.apply.output.json && pending_work && !args.apply.dry_run {
             show(&plan);
             println!("Not applied: pass --yes to apply (or run on a terminal to be asked).");
             return Ok(ExitCode::SUCCESS);
         }
         plan
     };
-    if args.apply.json {
-        print_json(&rows)?;
-    } else {
-        show(&rows);
+    args.apply.output.emit(&rows, |rows| {
+        show(rows);
         let count = |what: &str| rows.iter().filter(|r| r.result == what).count();
         println!(
             "{} up to date, {} updated, {} auto-merged, {} conflict, {} error",
@@ -348,7 +353,7 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
             count("conflict"),
             count("error")
         );
-    }
+    })?;
     if rows.iter().any(|r| r.result == "conflict") {
         return Ok(ExitCode::from(EXIT_CONFLICT));
     }
