@@ -635,3 +635,34 @@ pub struct DebugView {
     pub requests: Vec<RequestView>,
     pub jobs: Vec<JobView>,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::dto::DirectionName;
+
+    #[test]
+    fn direction_names_are_the_wire_names() {
+        for d in [
+            DirectionName::UpstreamToCollection,
+            DirectionName::CollectionToProject,
+            DirectionName::ProjectToCollection,
+        ] {
+            assert_eq!(
+                serde_json::to_value(d).ok(),
+                Some(serde_json::Value::from(d.as_str()))
+            );
+        }
+    }
+
+    #[test]
+    fn state_names_are_the_wire_names() {
+        for s in crate::dto::StateName::ALL {
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(serde_json::Value::from(s.as_str()))
+            );
+            assert_eq!(crate::dto::StateName::from_wire(s.as_str()), Some(s));
+        }
+        assert_eq!(crate::dto::StateName::from_wire("Success"), None);
+    }
+}

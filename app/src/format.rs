@@ -10,6 +10,12 @@ pub fn base_name(path: &str) -> String {
         .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
+/// The first 12 characters of a version hash or commit id, as the UI shows them (by chars:
+/// never a panic on a short or odd string).
+pub fn short(hash: &str) -> String {
+    hash.chars().take(12).collect()
+}
+
 /// A byte count for people: `812 bytes`, `3.4 KB`, `1.2 MB` (one decimal, rounded half up).
 ///
 /// Integer arithmetic only: formatting an `f64` would pull Rust's float printing (tens of KB)

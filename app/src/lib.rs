@@ -9,25 +9,25 @@
 #![recursion_limit = "256"]
 
 pub mod api;
-pub mod artifact_page;
-pub mod bulk;
 pub mod codec;
 pub mod components;
-pub mod conflicts;
-pub mod diffview;
 pub mod dto;
 pub mod format;
 pub mod live;
 pub mod pages;
+pub mod pair;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::artifact_page::ArtifactPage;
-use crate::components::{Footer, Header};
-use crate::pages::{ArtifactsPage, JobsPage, NotFound};
+use crate::components::chrome::{Footer, Header};
+use crate::components::toasts::Toasts;
+use crate::pages::artifact::ArtifactPage;
+use crate::pages::artifacts::ArtifactsPage;
+use crate::pages::jobs::JobsPage;
+use crate::pages::not_found::NotFound;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -90,7 +90,7 @@ pub fn App() -> impl IntoView {
                     </Routes>
                 </main>
                 <Footer />
-                <live::Toasts />
+                <Toasts />
             </div>
         </Router>
     }

@@ -1,10 +1,11 @@
 //! Live job results in the browser: one Server-Sent Events stream (`/api/v1/events`) for every
-//! job, polling with backoff while the stream is down, toasts and a notifications panel for
-//! finished jobs, and a refresh counter the pages' data depends on, so status badges update
-//! without a reload.
+//! job, polling with backoff while the stream is down, the finished jobs the toasts and the
+//! notifications panel show, a refresh counter the pages' data depends on (so status badges
+//! update without a reload), and waiting for one job to end.
 
 use leptos::prelude::*;
 
+use crate::api::get_job;
 use crate::dto::{JobView, StateName};
 use crate::format::encode;
 
@@ -203,76 +204,6 @@ fn summary(job: &JobView) -> String {
         .join(", ")
 }
 
-/// The toasts (bottom right) for jobs that just ended.
-#[component]
-pub fn Toasts() -> impl IntoView {
-    let live = Live::get();
-    let shown = move || {
-        live.notes
-            .get()
-            .into_iter()
-            .filter(|n| n.toast)
-            .collect::<Vec<_>>()
-    };
-    view! {
-        <div class="toasts" role="status" aria-live="polite">
-            <For each=shown key=|n| n.job_id let:n>
-                <div class=format!("toast toast-{}", n.state) data-job=n.job_id.to_string()>
-                    <div class="toast-body">
-                        <strong>{n.title.clone()}</strong>
-                        <span>{n.detail.clone()}</span>
-                        {n.link.clone().map(|l| view! { <a href=l>"Open"</a> })}
-                    </div>
-                    <button type="button" class="toast-close" aria-label="Dismiss"
-                        on:click=move |_| live.dismiss(n.job_id)>"×"</button>
-                </div>
-            </For>
-        </div>
-    }
-}
-
-/// The header's notifications button and panel: recent job results with their trace ids.
-#[component]
-pub fn NotificationsPanel() -> impl IntoView {
-    let live = Live::get();
-    let open = RwSignal::new(false);
-    let count = move || live.notes.with(Vec::len);
-    let has_notes = move || count() > 0;
-    let feed = move || match live.feed.get() {
-        Feed::Streaming => "live",
-        Feed::Polling => "polling",
-        Feed::Off => "off",
-    };
-    view! {
-        <div class="notifications">
-            <button type="button" class="notifications-button" aria-expanded=move || open.get().to_string()
-                aria-controls="notifications-panel" on:click=move |_| open.update(|o| *o = !*o)>
-                "Notifications"
-                <span class="count" class:zero=move || count() == 0>{count}</span>
-            </button>
-            <div id="notifications-panel" class="notifications-panel" hidden=move || !open.get()>
-                <p class="muted feed">"Job updates: " <span class="feed-state">{feed}</span></p>
-                <Show when=has_notes
-                    fallback=|| view! { <p class="muted">"Finished jobs show up here."</p> }>
-                    <ul>
-                        <For each=move || live.notes.get() key=|n| n.job_id let:n>
-                            <li class=format!("note note-{}", n.state)>
-                                <span class=format!("badge job-state job-{}", n.state)>{n.state.clone()}</span>
-                                " "
-                                {match n.link.clone() {
-                                    Some(l) => view! { <a href=l>{n.title.clone()}</a> }.into_any(),
-                                    None => view! { <span>{n.title.clone()}</span> }.into_any(),
-                                }}
-                                <div class="muted small">{format!("job #{} · trace ", n.job_id)}<code>{n.trace_id.clone()}</code></div>
-                            </li>
-                        </For>
-                    </ul>
-                </Show>
-            </div>
-        </div>
-    }
-}
-
 /// Starts the live feed (browser only; call from an effect).
 #[cfg(feature = "hydrate")]
 pub fn connect(live: Live) {
@@ -368,4 +299,39 @@ fn poll(live: Live, source: Option<web_sys::EventSource>, delay: u64) {
         },
         std::time::Duration::from_millis(delay),
     );
+}
+
+/// Waits for a job to end: its state from the server every 100 ms (a preview or a resolve is
+/// quick), for at most a minute.
+pub(crate) async fn wait_for(id: i64) -> Result<JobView, String> {
+    wait_for_within(id, 60).await
+}
+
+/// Waits for a job to end, for at most `seconds`: every 100 ms for the first 10 s, then every
+/// second.
+pub(crate) async fn wait_for_within(id: i64, seconds: u64) -> Result<JobView, String> {
+    let mut waited = 0;
+    while waited < seconds * 1000 {
+        match get_job(id).await {
+            Ok(job) if is_final(job.state) => return Ok(job),
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        let pause = if waited < 10_000 { 100 } else { 1000 };
+        sleep_ms(pause).await;
+        waited += pause;
+    }
+    Err(format!("job #{id} is taking long; see the Jobs page"))
+}
+
+/// A timer future (the page's `setTimeout`).
+async fn sleep_ms(ms: u64) {
+    let (tx, rx) = futures_channel::oneshot::channel::<()>();
+    set_timeout(
+        move || {
+            let _ = tx.send(());
+        },
+        std::time::Duration::from_millis(ms),
+    );
+    let _ = rx.await;
 }

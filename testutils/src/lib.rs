@@ -2,6 +2,7 @@
 //! shared fixture bundle. Real directories only; nothing here mocks `skillmeat-core`.
 
 pub mod git;
+pub mod layers;
 
 use std::path::{Path, PathBuf};
 

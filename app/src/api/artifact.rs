@@ -1,3 +1,5 @@
+//! The artifact page's data: version cards, deployments, history and pending merges.
+
 use leptos::prelude::*;
 
 use crate::dto::ArtifactDetail;
@@ -9,17 +11,23 @@ pub async fn get_artifact(
     id: String,
     project: Option<String>,
 ) -> Result<ArtifactDetail, ServerFnError> {
-    let backend = super::backend()?;
-    let deployed_in = backend.deployed_in(id.clone()).await.map_err(super::fail)?;
+    let backend = super::context::backend()?;
+    let deployed_in = backend
+        .deployed_in(id.clone())
+        .await
+        .map_err(super::context::fail)?;
     let project = project
         .filter(|p| !p.is_empty())
         .or_else(|| deployed_in.first().cloned());
     let cards = backend
         .versions(id.clone(), project.clone())
         .await
-        .map_err(super::fail)?;
-    let history = backend.history(id.clone()).await.map_err(super::fail)?;
-    let pending = backend.pending(id).await.map_err(super::fail)?;
+        .map_err(super::context::fail)?;
+    let history = backend
+        .history(id.clone())
+        .await
+        .map_err(super::context::fail)?;
+    let pending = backend.pending(id).await.map_err(super::context::fail)?;
     Ok(ArtifactDetail {
         cards,
         deployed_in,

@@ -1,3 +1,5 @@
+//! A pending merge file by file, and the resolve job that settles it.
+
 use leptos::prelude::*;
 
 use crate::dto::{ConflictView, JobView, ResolveRequest};
@@ -8,14 +10,17 @@ pub async fn get_conflicts(
     id: String,
     project: Option<String>,
 ) -> Result<ConflictView, ServerFnError> {
-    super::backend()?
+    super::context::backend()?
         .conflicts(id, project)
         .await
-        .map_err(super::fail)
+        .map_err(super::context::fail)
 }
 
 /// Queues a resolve job, exactly as `POST /api/v1/sync/resolve` would.
 #[server(prefix = "/_sm", endpoint = "resolve", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn resolve_conflicts(req: ResolveRequest) -> Result<JobView, ServerFnError> {
-    super::backend()?.resolve(req).await.map_err(super::fail)
+    super::context::backend()?
+        .resolve(req)
+        .await
+        .map_err(super::context::fail)
 }

@@ -1,3 +1,5 @@
+//! Diffs between two sides of an artifact, and the unchanged lines a diff hides.
+
 use leptos::prelude::*;
 
 use crate::dto::DiffView;
@@ -11,10 +13,10 @@ pub async fn get_diff(
     rhs: String,
     project: Option<String>,
 ) -> Result<DiffView, ServerFnError> {
-    super::backend()?
+    super::context::backend()?
         .diff(id, lhs, rhs, project.filter(|p| !p.is_empty()))
         .await
-        .map_err(super::fail)
+        .map_err(super::context::fail)
 }
 
 /// Lines `from..=to` (1-based) of a text file of one side: the unchanged stretch a diff hides.
@@ -27,8 +29,8 @@ pub async fn get_file_lines(
     from: u32,
     to: u32,
 ) -> Result<Vec<String>, ServerFnError> {
-    super::backend()?
+    super::context::backend()?
         .file_lines(id, side, path, project, (from, to))
         .await
-        .map_err(super::fail)
+        .map_err(super::context::fail)
 }

@@ -1,3 +1,5 @@
+//! The Artifacts page's data: every artifact with its statuses per tier pair.
+
 use leptos::prelude::*;
 
 use crate::dto::Overview;
@@ -8,15 +10,18 @@ use crate::dto::Overview;
 pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
     use crate::dto::{OverviewRow, ProjectStatus};
 
-    let backend = super::backend()?;
-    let list = backend.artifacts().await.map_err(super::fail)?;
+    let backend = super::context::backend()?;
+    let list = backend.artifacts().await.map_err(super::context::fail)?;
     let (drift, upstream_error) = match backend.drift(None, upstream).await {
         Ok(d) => (d, None),
         Err(e) if upstream => (
-            backend.drift(None, false).await.map_err(super::fail)?,
+            backend
+                .drift(None, false)
+                .await
+                .map_err(super::context::fail)?,
             Some(e.message),
         ),
-        Err(e) => return Err(super::fail(e)),
+        Err(e) => return Err(super::context::fail(e)),
     };
     let rows: Vec<OverviewRow> = list
         .artifacts

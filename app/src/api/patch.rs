@@ -1,3 +1,5 @@
+//! Patch bundle export and rollback to a recorded version.
+
 use leptos::prelude::*;
 
 use crate::dto::{PatchCreated, PatchRequest, RollbackRequest, RolledBackView};
@@ -6,7 +8,10 @@ use crate::dto::{PatchCreated, PatchRequest, RollbackRequest, RolledBackView};
 /// `POST /api/v1/sync/patch`).
 #[server(prefix = "/_sm", endpoint = "export_patch", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn export_patch(req: PatchRequest) -> Result<PatchCreated, ServerFnError> {
-    super::backend()?.patch(req).await.map_err(super::fail)
+    super::context::backend()?
+        .patch(req)
+        .await
+        .map_err(super::context::fail)
 }
 
 /// Restores a recorded version (the same as `POST /api/v1/artifacts/{id}/rollback`).
@@ -15,8 +20,8 @@ pub async fn rollback_version(
     id: String,
     req: RollbackRequest,
 ) -> Result<RolledBackView, ServerFnError> {
-    super::backend()?
+    super::context::backend()?
         .rollback(id, req)
         .await
-        .map_err(super::fail)
+        .map_err(super::context::fail)
 }

@@ -1,3 +1,5 @@
+//! Starting a sync job and reading one job's state.
+
 use leptos::prelude::*;
 
 use crate::dto::{CreateJob, JobView};
@@ -6,11 +8,17 @@ use crate::dto::{CreateJob, JobView};
 /// `POST /api/v1/sync/jobs` would; the job runs in the background.
 #[server(prefix = "/_sm", endpoint = "start_sync", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn start_sync(req: CreateJob) -> Result<JobView, ServerFnError> {
-    super::backend()?.create_job(req).await.map_err(super::fail)
+    super::context::backend()?
+        .create_job(req)
+        .await
+        .map_err(super::context::fail)
 }
 
 /// One job, as `GET /api/v1/sync/jobs/{id}` returns it.
 #[server(prefix = "/_sm", endpoint = "job", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn get_job(id: i64) -> Result<JobView, ServerFnError> {
-    super::backend()?.job(id).await.map_err(super::fail)
+    super::context::backend()?
+        .job(id)
+        .await
+        .map_err(super::context::fail)
 }

@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 
 use crate::api::start_sync;
-use crate::artifact_page::wait_for_within;
 use crate::dto::{CreateJob, DirectionName, JobView, StateName, StrategyName};
 use crate::format::encode;
+use crate::live::wait_for_within;
 
 /// One artifact's line of a bulk job's summary.
 #[derive(Debug, Clone, PartialEq, Eq)]

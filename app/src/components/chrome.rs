@@ -26,7 +26,7 @@ pub fn Header() -> impl IntoView {
                 <A href="/" exact=true>"Artifacts"</A>
                 <A href="/jobs">"Jobs"</A>
             </nav>
-            <crate::live::NotificationsPanel />
+            <crate::components::toasts::NotificationsPanel />
             <DebugDrawer />
             <button
                 type="button"

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use crate::api::{get_conflicts, resolve_conflicts};
-use crate::artifact_page::wait_for;
 use crate::dto::{
     ConflictFileView, ConflictView, HunkSide, HunkView, PendingView, ResolveRequest, Side,
     StateName,
 };
+use crate::live::wait_for;
 
 /// Which pending merge the modal shows: `Some(project)` opens it (`None` inside is the
 /// collection's own merge).

@@ -1,24 +1,20 @@
-//! Routed pages.
+//! The Artifacts page, at `/`: every artifact of the collection with its statuses, filters, and
+//! the "Update all" control.
 
 use leptos::prelude::*;
 
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{get_jobs, get_overview};
-use crate::dto::{JobView, Overview, OverviewRow};
+use crate::api::get_overview;
+use crate::components::badge::status_badge;
+use crate::dto::{Overview, OverviewRow};
 use crate::format::encode;
 
 /// The statuses a filter can ask for, in DESIGN §4's order.
 pub const STATUSES: [&str; 7] = [
     "synced", "modified", "outdated", "conflict", "diverged", "added", "removed",
 ];
-
-/// A status as a badge (`status-<name>` colours it; the text says it, so colour is never the
-/// only signal).
-pub fn status_badge(status: &str) -> impl IntoView + use<> {
-    view! { <span class=format!("badge status status-{status}")>{status.to_owned()}</span> }
-}
 
 /// Whether a row passes the page's filters.
 fn matches(row: &OverviewRow, text: &str, kind: &str, status: &str) -> bool {
@@ -84,7 +80,7 @@ pub fn ArtifactsPage() -> impl IntoView {
                 <button type="submit">"Filter"</button>
             </Form>
             <div class="bulk-bar">
-                <crate::bulk::UpdateAll />
+                <crate::components::update_all::UpdateAll />
             </div>
             <Transition fallback=|| view! { <p class="muted loading">"Loading artifacts…"</p> }>
                 {move || Suspend::new(async move {
@@ -221,132 +217,5 @@ fn overview_row(r: OverviewRow) -> impl IntoView {
             <td>{r.upstream_status.map(|s| status_badge(&s))}</td>
             <td class="projects">{projects}</td>
         </tr>
-    }
-}
-
-/// The jobs this server ran or is running, newest first.
-#[component]
-pub fn JobsPage() -> impl IntoView {
-    let live = crate::live::Live::get();
-    let jobs = crate::codec::resource(move || live.refresh.get(), |_| get_jobs());
-    view! {
-        <section class="page">
-            <h1>"Jobs"</h1>
-            <Transition fallback=|| view! { <p class="muted loading">"Loading jobs…"</p> }>
-                {move || Suspend::new(async move {
-                    match jobs.await {
-                        Ok(list) if list.jobs.is_empty() => view! {
-                            <div class="empty-state">
-                                <h2>"No sync jobs yet"</h2>
-                                <p>"Jobs started here or through the REST API are listed with their outcome."</p>
-                            </div>
-                        }
-                            .into_any(),
-                        Ok(list) => view! {
-                            <table class="artifacts jobs">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Job"</th>
-                                        <th scope="col">"State"</th>
-                                        <th scope="col">"What"</th>
-                                        <th scope="col">"Artifacts"</th>
-                                        <th scope="col">"Created"</th>
-                                        <th scope="col">"Trace"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>{list.jobs.into_iter().map(job_row).collect_view()}</tbody>
-                            </table>
-                        }
-                            .into_any(),
-                        Err(e) => view! {
-                            <div class="notice error" role="alert">"Could not list jobs: " {e.to_string()}</div>
-                        }
-                            .into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-    }
-}
-
-fn job_row(j: JobView) -> impl IntoView {
-    let state = j.state.as_str();
-    let direction = j.direction.as_str();
-    let what = format!(
-        "{} {}{}",
-        j.kind,
-        direction,
-        if j.dry_run { " (dry run)" } else { "" }
-    );
-    let artifacts = if j.artifacts.len() > 3 {
-        format!(
-            "{}, … ({} in all)",
-            j.artifacts[..3].join(", "),
-            j.artifacts.len()
-        )
-    } else {
-        j.artifacts.join(", ")
-    };
-    view! {
-        <tr>
-            <td>{format!("#{}", j.id)}</td>
-            <td>{status_badge_for_job(state)}</td>
-            <td>{what}</td>
-            <td><code>{artifacts}</code></td>
-            <td><time datetime=j.created_at.clone()>{j.created_at.clone()}</time></td>
-            <td><code class="trace">{j.trace_id.chars().take(12).collect::<String>()}</code></td>
-        </tr>
-    }
-}
-
-fn status_badge_for_job(state: &str) -> impl IntoView + use<> {
-    view! { <span class=format!("badge job-state job-{state}")>{state.to_owned()}</span> }
-}
-
-/// Shown for any path that is not a page; answers 404 when rendered on the server.
-#[component]
-pub fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    {
-        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-            resp.set_status(http::StatusCode::NOT_FOUND);
-        }
-    }
-    view! {
-        <section class="page">
-            <h1>"Page not found"</h1>
-            <p><a href="/">"Back to artifacts"</a></p>
-        </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::dto::DirectionName;
-
-    #[test]
-    fn direction_names_are_the_wire_names() {
-        for d in [
-            DirectionName::UpstreamToCollection,
-            DirectionName::CollectionToProject,
-            DirectionName::ProjectToCollection,
-        ] {
-            assert_eq!(
-                serde_json::to_value(d).ok(),
-                Some(serde_json::Value::from(d.as_str()))
-            );
-        }
-    }
-
-    #[test]
-    fn state_names_are_the_wire_names() {
-        for s in crate::dto::StateName::ALL {
-            assert_eq!(
-                serde_json::to_value(s).ok(),
-                Some(serde_json::Value::from(s.as_str()))
-            );
-            assert_eq!(crate::dto::StateName::from_wire(s.as_str()), Some(s));
-        }
-        assert_eq!(crate::dto::StateName::from_wire("Success"), None);
     }
 }

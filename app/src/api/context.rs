@@ -1,0 +1,147 @@
+//! What every server function stands on: the server's context and [`Backend`] (taken from
+//! Leptos context on the server), and how an API error becomes a server-function error. The
+//! server-function modules use it; it imports none of them.
+
+/// The URL prefix of every server function.
+pub const SERVER_FN_PREFIX: &str = "/_sm";
+
+/// What the server hands to every render and server function through Leptos context.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone)]
+pub struct ServerContext {
+    /// The home the server works on.
+    pub home: skillmeat_core::storage::home::Home,
+    /// When the server started, for uptime.
+    pub started: std::time::Instant,
+    /// The reads the pages show, answered by the same code as the REST API.
+    pub backend: std::sync::Arc<dyn Backend>,
+}
+
+/// What the pages read, implemented by the server over the same functions as the REST API's
+/// handlers, so a page and `/api/v1` never disagree. Errors are the API's `{error, message}`.
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
+    /// The default collection's artifacts.
+    async fn artifacts(&self) -> Result<crate::dto::ArtifactList, crate::dto::ErrorBody>;
+    /// Drift of the default collection against every registered project (or one), and with
+    /// `check_upstream` against the upstreams (asks the remotes).
+    async fn drift(
+        &self,
+        project: Option<String>,
+        check_upstream: bool,
+    ) -> Result<crate::dto::DriftView, crate::dto::ErrorBody>;
+    /// The three version cards of an artifact.
+    async fn versions(
+        &self,
+        id: String,
+        project: Option<String>,
+    ) -> Result<crate::dto::VersionCards, crate::dto::ErrorBody>;
+    /// An artifact's history.
+    async fn history(&self, id: String) -> Result<crate::dto::HistoryView, crate::dto::ErrorBody>;
+    /// A diff between two sides of an artifact.
+    async fn diff(
+        &self,
+        id: String,
+        lhs: String,
+        rhs: String,
+        project: Option<String>,
+    ) -> Result<crate::dto::DiffView, crate::dto::ErrorBody>;
+    /// Lines `from..=to` (1-based) of a text file of one side of an artifact.
+    async fn file_lines(
+        &self,
+        id: String,
+        side: String,
+        path: String,
+        project: Option<String>,
+        lines: (u32, u32),
+    ) -> Result<Vec<String>, crate::dto::ErrorBody>;
+    /// The registered projects an artifact is deployed in (absolute paths, sorted), from their
+    /// deployment records.
+    async fn deployed_in(&self, id: String) -> Result<Vec<String>, crate::dto::ErrorBody>;
+    /// The registered projects (absolute paths).
+    async fn projects(&self) -> Result<Vec<String>, crate::dto::ErrorBody>;
+    /// The most recent jobs, newest first.
+    async fn jobs(&self, limit: u32) -> Result<crate::dto::JobList, crate::dto::ErrorBody>;
+    /// Queues a sync job, checked exactly as `POST /api/v1/sync/jobs` checks it.
+    async fn create_job(
+        &self,
+        req: crate::dto::CreateJob,
+    ) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
+    /// One job.
+    async fn job(&self, id: i64) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
+    /// Exports a project's edits as a patch bundle (rate limited like `POST /sync/patch`).
+    async fn patch(
+        &self,
+        req: crate::dto::PatchRequest,
+    ) -> Result<crate::dto::PatchCreated, crate::dto::ErrorBody>;
+    /// The pending merge of an artifact in a project (or the collection's own).
+    async fn conflicts(
+        &self,
+        id: String,
+        project: Option<String>,
+    ) -> Result<crate::dto::ConflictView, crate::dto::ErrorBody>;
+    /// Every pending merge of an artifact, in short.
+    async fn pending(
+        &self,
+        id: String,
+    ) -> Result<Vec<crate::dto::PendingView>, crate::dto::ErrorBody>;
+    /// Queues a resolve job, checked exactly as `POST /api/v1/sync/resolve` checks it.
+    async fn resolve(
+        &self,
+        req: crate::dto::ResolveRequest,
+    ) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
+    /// The last requests the server answered, newest first.
+    async fn requests(&self) -> Vec<crate::dto::RequestView>;
+    /// Restores a recorded version in the collection or a project.
+    async fn rollback(
+        &self,
+        id: String,
+        req: crate::dto::RollbackRequest,
+    ) -> Result<crate::dto::RolledBackView, crate::dto::ErrorBody>;
+}
+
+#[cfg(feature = "ssr")]
+pub(super) fn backend() -> Result<std::sync::Arc<dyn Backend>, leptos::prelude::ServerFnError> {
+    server_context().map(|c| c.backend)
+}
+
+/// An API error as a server-function error: its message, which the pages show. Called over
+/// HTTP (`/_sm/…`), the answer gets the status the REST API would give (an unknown id is a 4xx,
+/// not a 500); inside a page render the page's own status is left alone.
+#[cfg(feature = "ssr")]
+pub(super) fn fail(e: crate::dto::ErrorBody) -> leptos::prelude::ServerFnError {
+    let over_http = leptos::prelude::use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with(SERVER_FN_PREFIX));
+    if over_http
+        && let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+    {
+        options.set_status(status_of(&e.error));
+    }
+    leptos::prelude::ServerFnError::new(e.message)
+}
+
+/// The HTTP status of an API error code, as the REST API answers it.
+#[cfg(feature = "ssr")]
+fn status_of(code: &str) -> http::StatusCode {
+    use http::StatusCode;
+    match code {
+        "internal" => StatusCode::INTERNAL_SERVER_ERROR,
+        "not_found" | "no_pending_merge" | "unknown_version" | "unknown_collection" => {
+            StatusCode::NOT_FOUND
+        }
+        "conflict" | "merge_changed" => StatusCode::CONFLICT,
+        "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
+        "upstream_failed" | "upstream_refused" => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub(super) fn server_context() -> Result<ServerContext, leptos::prelude::ServerFnError> {
+    leptos::prelude::use_context::<ServerContext>().ok_or_else(|| {
+        // Only reachable if the server forgot to provide the context: a bug, logged, not a panic.
+        leptos::logging::error!("ServerContext missing from Leptos context");
+        leptos::prelude::ServerFnError::new("server is misconfigured")
+    })
+}
