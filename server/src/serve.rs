@@ -170,6 +170,7 @@ pub fn router(api: ApiState, site_root: PathBuf, addr: SocketAddr) -> Router {
         ))
         .layer(axum::middleware::from_fn(api::method_not_allowed_as_json))
         .layer(axum::middleware::from_fn_with_state(auth, api::auth::guard))
+        .layer(axum::middleware::from_fn(api::log_failures))
 }
 
 fn api_home(api: &ApiState) -> Home {

@@ -482,19 +482,37 @@ async fn bad_requests_get_4xx_json_and_write_nothing() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{uri}: {err}");
         assert!(err["error"].is_string(), "{uri}: {err}");
     }
-    // 422s on reads.
-    for uri in [
-        "/api/v1/sync/jobs/abc",
-        "/api/v1/sync/jobs?limit=0",
-        "/api/v1/sync/jobs?state=done",
-        "/api/v1/artifacts/not-an-id/history",
-        "/api/v1/artifacts/command:fix/diff?lhs=collection",
-        "/api/v1/artifacts/command:fix/diff?lhs=collection&rhs=somewhere",
-        "/api/v1/artifacts/command:fix/diff?lhs=collection&rhs=project",
-        &format!("/api/v1/drift?project_path={}", outside.display()),
+    // 422s on reads, each with the code of what was wrong: the extractors' (path, query, id)
+    // before any handler runs, then the handlers' own checks.
+    for (uri, code) in [
+        ("/api/v1/sync/jobs/abc", "bad_path"),
+        ("/api/v1/sync/jobs/abc/events", "bad_path"),
+        ("/api/v1/sync/jobs?limit=0", "bad_limit"),
+        ("/api/v1/sync/jobs?limit=many", "bad_query"),
+        ("/api/v1/sync/jobs?state=done", "bad_query"),
+        ("/api/v1/sync/jobs?artifact=skill:a/b", "bad_artifact_id"),
+        ("/api/v1/artifacts/not-an-id/history", "bad_artifact_id"),
+        ("/api/v1/artifacts/skill:a%2Fb/versions", "bad_artifact_id"),
+        (
+            "/api/v1/artifacts/command:fix/diff?lhs=collection",
+            "bad_query",
+        ),
+        (
+            "/api/v1/artifacts/command:fix/diff?lhs=collection&rhs=somewhere",
+            "bad_side",
+        ),
+        (
+            "/api/v1/artifacts/command:fix/diff?lhs=collection&rhs=project",
+            "project_required",
+        ),
+        (
+            &format!("/api/v1/drift?project_path={}", outside.display()),
+            "unregistered_project",
+        ),
     ] {
         let (status, err) = a.get(uri).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {err}");
+        assert_eq!(err["error"], code, "{uri}: {err}");
     }
     let (status, err) = a
         .post(
@@ -1227,13 +1245,14 @@ async fn server_functions_answer_bad_bodies_with_4xx_and_405_is_json() {
         body.push(0); // project: None
         body
     };
-    for id in ["skill:nope", "skill:../../etc", "not-an-id"] {
+    // The status the REST API gives the same failure, carried with it (not a second table).
+    for (id, want) in [
+        ("skill:nope", StatusCode::NOT_FOUND),
+        ("skill:../../etc", StatusCode::UNPROCESSABLE_ENTITY),
+        ("not-an-id", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
         let (status, _, bytes) = a.send(postcard(encode(id))).await;
-        assert!(
-            status.is_client_error(),
-            "{id}: {status} {}",
-            String::from_utf8_lossy(&bytes)
-        );
+        assert_eq!(status, want, "{id}: {}", String::from_utf8_lossy(&bytes));
     }
     // A known id still works through the same door.
     let (status, _, bytes) = a.send(postcard(encode("command:fix"))).await;

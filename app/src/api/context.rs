@@ -23,22 +23,22 @@ pub struct ServerContext {
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// The default collection's artifacts.
-    async fn artifacts(&self) -> Result<crate::dto::ArtifactList, crate::dto::ErrorBody>;
+    async fn artifacts(&self) -> Result<crate::dto::ArtifactList, Failure>;
     /// Drift of the default collection against every registered project (or one), and with
     /// `check_upstream` against the upstreams (asks the remotes).
     async fn drift(
         &self,
         project: Option<String>,
         check_upstream: bool,
-    ) -> Result<crate::dto::DriftView, crate::dto::ErrorBody>;
+    ) -> Result<crate::dto::DriftView, Failure>;
     /// The three version cards of an artifact.
     async fn versions(
         &self,
         id: String,
         project: Option<String>,
-    ) -> Result<crate::dto::VersionCards, crate::dto::ErrorBody>;
+    ) -> Result<crate::dto::VersionCards, Failure>;
     /// An artifact's history.
-    async fn history(&self, id: String) -> Result<crate::dto::HistoryView, crate::dto::ErrorBody>;
+    async fn history(&self, id: String) -> Result<crate::dto::HistoryView, Failure>;
     /// A diff between two sides of an artifact.
     async fn diff(
         &self,
@@ -46,7 +46,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         lhs: String,
         rhs: String,
         project: Option<String>,
-    ) -> Result<crate::dto::DiffView, crate::dto::ErrorBody>;
+    ) -> Result<crate::dto::DiffView, Failure>;
     /// Lines `from..=to` (1-based) of a text file of one side of an artifact.
     async fn file_lines(
         &self,
@@ -55,42 +55,36 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         path: String,
         project: Option<String>,
         lines: (u32, u32),
-    ) -> Result<Vec<String>, crate::dto::ErrorBody>;
+    ) -> Result<Vec<String>, Failure>;
     /// The registered projects an artifact is deployed in (absolute paths, sorted), from their
     /// deployment records.
-    async fn deployed_in(&self, id: String) -> Result<Vec<String>, crate::dto::ErrorBody>;
+    async fn deployed_in(&self, id: String) -> Result<Vec<String>, Failure>;
     /// The registered projects (absolute paths).
-    async fn projects(&self) -> Result<Vec<String>, crate::dto::ErrorBody>;
+    async fn projects(&self) -> Result<Vec<String>, Failure>;
     /// The most recent jobs, newest first.
-    async fn jobs(&self, limit: u32) -> Result<crate::dto::JobList, crate::dto::ErrorBody>;
+    async fn jobs(&self, limit: u32) -> Result<crate::dto::JobList, Failure>;
     /// Queues a sync job, checked exactly as `POST /api/v1/sync/jobs` checks it.
-    async fn create_job(
-        &self,
-        req: crate::dto::CreateJob,
-    ) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
+    async fn create_job(&self, req: crate::dto::CreateJob) -> Result<crate::dto::JobView, Failure>;
     /// One job.
-    async fn job(&self, id: i64) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
+    async fn job(&self, id: i64) -> Result<crate::dto::JobView, Failure>;
     /// Exports a project's edits as a patch bundle (rate limited like `POST /sync/patch`).
     async fn patch(
         &self,
         req: crate::dto::PatchRequest,
-    ) -> Result<crate::dto::PatchCreated, crate::dto::ErrorBody>;
+    ) -> Result<crate::dto::PatchCreated, Failure>;
     /// The pending merge of an artifact in a project (or the collection's own).
     async fn conflicts(
         &self,
         id: String,
         project: Option<String>,
-    ) -> Result<crate::dto::ConflictView, crate::dto::ErrorBody>;
+    ) -> Result<crate::dto::ConflictView, Failure>;
     /// Every pending merge of an artifact, in short.
-    async fn pending(
-        &self,
-        id: String,
-    ) -> Result<Vec<crate::dto::PendingView>, crate::dto::ErrorBody>;
+    async fn pending(&self, id: String) -> Result<Vec<crate::dto::PendingView>, Failure>;
     /// Queues a resolve job, checked exactly as `POST /api/v1/sync/resolve` checks it.
     async fn resolve(
         &self,
         req: crate::dto::ResolveRequest,
-    ) -> Result<crate::dto::JobView, crate::dto::ErrorBody>;
+    ) -> Result<crate::dto::JobView, Failure>;
     /// The last requests the server answered, newest first.
     async fn requests(&self) -> Vec<crate::dto::RequestView>;
     /// Restores a recorded version in the collection or a project.
@@ -98,7 +92,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         &self,
         id: String,
         req: crate::dto::RollbackRequest,
-    ) -> Result<crate::dto::RolledBackView, crate::dto::ErrorBody>;
+    ) -> Result<crate::dto::RolledBackView, Failure>;
 }
 
 #[cfg(feature = "ssr")]
@@ -106,35 +100,33 @@ pub(super) fn backend() -> Result<std::sync::Arc<dyn Backend>, leptos::prelude::
     server_context().map(|c| c.backend)
 }
 
+/// A failed [`Backend`] read: the REST API's status for it and its `{error, message}` body. The
+/// status comes with the answer, so the UI never keeps a second copy of the API's code → status
+/// table.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The HTTP status the REST API answers this failure with.
+    pub status: u16,
+    /// What failed, as the API says it.
+    pub body: crate::dto::ErrorBody,
+}
+
 /// An API error as a server-function error: its message, which the pages show. Called over
 /// HTTP (`/_sm/…`), the answer gets the status the REST API would give (an unknown id is a 4xx,
 /// not a 500); inside a page render the page's own status is left alone.
 #[cfg(feature = "ssr")]
-pub(super) fn fail(e: crate::dto::ErrorBody) -> leptos::prelude::ServerFnError {
+pub(super) fn fail(e: Failure) -> leptos::prelude::ServerFnError {
     let over_http = leptos::prelude::use_context::<http::request::Parts>()
         .is_some_and(|parts| parts.uri.path().starts_with(SERVER_FN_PREFIX));
     if over_http
         && let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
     {
-        options.set_status(status_of(&e.error));
+        let status =
+            http::StatusCode::from_u16(e.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        options.set_status(status);
     }
-    leptos::prelude::ServerFnError::new(e.message)
-}
-
-/// The HTTP status of an API error code, as the REST API answers it.
-#[cfg(feature = "ssr")]
-fn status_of(code: &str) -> http::StatusCode {
-    use http::StatusCode;
-    match code {
-        "internal" => StatusCode::INTERNAL_SERVER_ERROR,
-        "not_found" | "no_pending_merge" | "unknown_version" | "unknown_collection" => {
-            StatusCode::NOT_FOUND
-        }
-        "conflict" | "merge_changed" => StatusCode::CONFLICT,
-        "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
-        "upstream_failed" | "upstream_refused" => StatusCode::BAD_GATEWAY,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    }
+    leptos::prelude::ServerFnError::new(e.body.message)
 }
 
 #[cfg(feature = "ssr")]

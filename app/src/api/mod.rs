@@ -18,7 +18,7 @@ pub use artifact::*;
 pub use conflicts::*;
 pub use context::SERVER_FN_PREFIX;
 #[cfg(feature = "ssr")]
-pub use context::{Backend, ServerContext};
+pub use context::{Backend, Failure, ServerContext};
 pub use debug::*;
 pub use diff::*;
 pub use jobs::*;

@@ -19,7 +19,7 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
                 .drift(None, false)
                 .await
                 .map_err(super::context::fail)?,
-            Some(e.message),
+            Some(e.body.message),
         ),
         Err(e) => return Err(super::context::fail(e)),
     };

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use skillmeat_core::engine::diff::{self, FileStatus};
@@ -19,12 +18,13 @@ use skillmeat_core::storage::collection::Lock;
 use skillmeat_core::storage::records::DeploymentFile;
 use skillmeat_core::storage::versions::Versions;
 
+use super::extract::{ApiJson, ApiQuery, IdPath};
 use super::types::{
     ArtifactList, ArtifactView, DiffQuery, DiffView, DriftProblemView, DriftQuery, DriftRowView,
     DriftView, ErrorBody, FileDiffView, FileQuery, HistoryEntry, HistoryEvent, HistoryView,
     RollbackRequest, RolledBackView, Scope, VersionCard, VersionCards,
 };
-use super::{ApiError, ApiState, artifact_id};
+use super::{ApiError, ApiState};
 use skillmeat_app::format::encode;
 
 /// The most unified diff text one response carries; later files get download links only.
@@ -42,11 +42,6 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)?
 }
 
-fn path_id(id: Result<Path<String>, PathRejection>) -> Result<ArtifactId, ApiError> {
-    let Path(id) = id?;
-    artifact_id(&id)
-}
-
 /// The artifacts of a collection.
 #[utoipa::path(
     get, path = "/api/v1/artifacts", tag = "artifacts",
@@ -59,9 +54,8 @@ fn path_id(id: Result<Path<String>, PathRejection>) -> Result<ArtifactId, ApiErr
 )]
 pub async fn list(
     State(state): State<ApiState>,
-    query: Result<Query<Scope>, QueryRejection>,
+    ApiQuery(scope): ApiQuery<Scope>,
 ) -> Result<Json<ArtifactList>, ApiError> {
-    let Query(scope) = query?;
     artifact_list(&state, scope).await.map(Json)
 }
 
@@ -118,11 +112,9 @@ fn hash_of(path: &std::path::Path) -> Result<Option<ContentHash>, ApiError> {
 )]
 pub async fn versions(
     State(state): State<ApiState>,
-    id: Result<Path<String>, PathRejection>,
-    query: Result<Query<Scope>, QueryRejection>,
+    IdPath(id): IdPath,
+    ApiQuery(scope): ApiQuery<Scope>,
 ) -> Result<Json<VersionCards>, ApiError> {
-    let id = path_id(id)?;
-    let Query(scope) = query?;
     version_cards(&state, id, scope).await.map(Json)
 }
 
@@ -261,11 +253,9 @@ pub async fn version_cards(
 )]
 pub async fn history(
     State(state): State<ApiState>,
-    id: Result<Path<String>, PathRejection>,
-    query: Result<Query<Scope>, QueryRejection>,
+    IdPath(id): IdPath,
+    ApiQuery(scope): ApiQuery<Scope>,
 ) -> Result<Json<HistoryView>, ApiError> {
-    let id = path_id(id)?;
-    let Query(scope) = query?;
     history_of(&state, id, scope).await.map(Json)
 }
 
@@ -335,11 +325,9 @@ fn file_url(id: &ArtifactId, side: &str, path: &str, q: &DiffQuery) -> String {
 )]
 pub async fn diff(
     State(state): State<ApiState>,
-    id: Result<Path<String>, PathRejection>,
-    query: Result<Query<DiffQuery>, QueryRejection>,
+    IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> Result<Json<DiffView>, ApiError> {
-    let id = path_id(id)?;
-    let Query(q) = query?;
     diff_view(&state, id, q).await.map(Json)
 }
 
@@ -453,11 +441,9 @@ async fn side(
 )]
 pub async fn file(
     State(state): State<ApiState>,
-    id: Result<Path<String>, PathRejection>,
-    query: Result<Query<FileQuery>, QueryRejection>,
+    IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<FileQuery>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(id)?;
-    let Query(q) = query?;
     let name = q.path.rsplit('/').next().unwrap_or("file").to_owned();
     let bytes = file_bytes(&state, id, q).await?;
     let safe: String = name
@@ -518,9 +504,8 @@ pub async fn file_bytes(
 )]
 pub async fn drift(
     State(state): State<ApiState>,
-    query: Result<Query<DriftQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<DriftQuery>,
 ) -> Result<Json<DriftView>, ApiError> {
-    let Query(q) = query?;
     drift_view(&state, q).await.map(Json)
 }
 
@@ -579,11 +564,9 @@ pub async fn drift_view(state: &ApiState, q: DriftQuery) -> Result<DriftView, Ap
 )]
 pub async fn rollback(
     State(state): State<ApiState>,
-    id: Result<Path<String>, PathRejection>,
-    body: Result<Json<RollbackRequest>, JsonRejection>,
+    IdPath(id): IdPath,
+    ApiJson(req): ApiJson<RollbackRequest>,
 ) -> Result<Json<RolledBackView>, ApiError> {
-    let id = path_id(id)?;
-    let Json(req) = body?;
     rollback_to(&state, id, req).await.map(Json)
 }
 

@@ -2,8 +2,7 @@
 //! theirs and merged text, and the merged text split into hunks to choose between.
 
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use skillmeat_core::engine::diff::is_binary;
 use skillmeat_core::engine::merge::Hunk;
 use skillmeat_core::model::artifact::ArtifactId;
@@ -11,8 +10,9 @@ use skillmeat_core::model::files::ArtifactFiles;
 use skillmeat_core::ops::conflicts::{self, MergePart, PendingMerge};
 use skillmeat_core::ops::sync::Direction;
 
+use super::extract::{ApiQuery, IdPath};
 use super::types::{ConflictFileView, ConflictView, ErrorBody, HunkView, PendingView, Scope};
-use super::{ApiError, ApiState, artifact_id};
+use super::{ApiError, ApiState};
 
 /// The largest file whose text a conflict view carries; larger ones are resolved whole.
 pub const CONFLICT_TEXT_LIMIT: usize = 1024 * 1024;
@@ -31,12 +31,9 @@ pub const CONFLICT_TEXT_LIMIT: usize = 1024 * 1024;
 )]
 pub async fn get(
     State(state): State<ApiState>,
-    id: Result<Path<String>, PathRejection>,
-    query: Result<Query<Scope>, QueryRejection>,
+    IdPath(id): IdPath,
+    ApiQuery(scope): ApiQuery<Scope>,
 ) -> Result<Json<ConflictView>, ApiError> {
-    let Path(id) = id?;
-    let id = artifact_id(&id)?;
-    let Query(scope) = query?;
     conflict_view(&state, id, scope).await.map(Json)
 }
 

@@ -15,7 +15,14 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// For a server failure, what it was: for the log, never for the client.
+    detail: Option<String>,
 }
+
+/// What a server failure was, carried on its response to the trace middleware, which logs it in
+/// the request's span. Turning an [`ApiError`] into a response has no side effect of its own.
+#[derive(Debug, Clone)]
+pub struct FailureDetail(pub String);
 
 impl ApiError {
     /// A failure with `status`, a stable `code` and a message for people.
@@ -24,6 +31,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            detail: None,
         }
     }
 
@@ -37,14 +45,21 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    /// 500, logged in full; the client sees no internals.
+    /// 500; the client sees no internals, the log gets `e` (see [`FailureDetail`]).
     pub fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!("request failed: {e}");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the server could not complete the request; its log has the details",
-        )
+        Self {
+            detail: Some(e.to_string()),
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server could not complete the request; its log has the details",
+            )
+        }
+    }
+
+    /// What a server failure was, for the log.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
     }
 
     /// The status.
@@ -63,8 +78,22 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(detail) = self.detail {
+            response.extensions_mut().insert(FailureDetail(detail));
+        }
+        response
     }
+}
+
+/// Logs the server failures no request span logged (those outside `/api/v1`, such as `/login`):
+/// the outermost layer, so no [`FailureDetail`] leaves the server unlogged.
+pub async fn log_failures(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut response = next.run(req).await;
+    if let Some(FailureDetail(detail)) = response.extensions_mut().remove::<FailureDetail>() {
+        tracing::error!("request failed: {detail}");
+    }
+    response
 }
 
 /// Gives the empty 405 answers of axum's method routers the JSON body every other error has,
@@ -181,6 +210,33 @@ mod tests {
     use skillmeat_core::storage::versions::VersionError;
 
     use super::*;
+
+    /// A server failure's detail rides on the response for the log and never reaches its body;
+    /// making the response logs nothing by itself.
+    #[test]
+    fn a_server_failure_keeps_its_detail_out_of_the_body() {
+        let e = ApiError::internal("cannot read /home/u/.skillmeat/skillmeat.db: disk on fire");
+        assert_eq!(
+            e.detail(),
+            Some("cannot read /home/u/.skillmeat/skillmeat.db: disk on fire")
+        );
+        let body = e.body();
+        assert_eq!(body.error, "internal");
+        assert!(!body.message.contains("disk on fire"), "{}", body.message);
+        let response = e.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let detail = response
+            .extensions()
+            .get::<FailureDetail>()
+            .map(|d| d.0.as_str());
+        assert_eq!(
+            detail,
+            Some("cannot read /home/u/.skillmeat/skillmeat.db: disk on fire")
+        );
+        // User errors carry none: there is nothing to log.
+        let response = ApiError::not_found("no such job").into_response();
+        assert!(response.extensions().get::<FailureDetail>().is_none());
+    }
 
     fn id() -> ArtifactId {
         "skill:pdf".parse().unwrap()

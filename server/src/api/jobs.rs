@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -22,8 +21,9 @@ use skillmeat_core::ops::conflicts;
 use skillmeat_core::ops::sync::{Direction, Strategy};
 use skillmeat_core::storage::records::DeploymentFile;
 
+use super::extract::{ApiJson, ApiPath, ApiQuery, artifact_id};
 use super::types::{Cancelled, CreateJob, EventView, JobList, JobQuery, JobView, ResolveRequest};
-use super::{ApiError, ApiState, TraceId, artifact_id};
+use super::{ApiError, ApiState, TraceId};
 
 /// How often an SSE stream looks for new events.
 const POLL: Duration = Duration::from_millis(25);
@@ -113,9 +113,8 @@ pub async fn create(
     State(state): State<ApiState>,
     Extension(trace): Extension<TraceId>,
     headers: HeaderMap,
-    body: Result<Json<CreateJob>, JsonRejection>,
+    ApiJson(req): ApiJson<CreateJob>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body?;
     let key = idempotency_key(&headers)?;
     let job = new_sync_job(&state, req, key, trace).await?;
     queue(&state, job).await
@@ -232,9 +231,8 @@ pub async fn resolve(
     State(state): State<ApiState>,
     Extension(trace): Extension<TraceId>,
     headers: HeaderMap,
-    body: Result<Json<ResolveRequest>, JsonRejection>,
+    ApiJson(req): ApiJson<ResolveRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body?;
     let key = idempotency_key(&headers)?;
     let job = new_resolve_job(&state, req, key, trace).await?;
     queue(&state, job).await
@@ -351,9 +349,8 @@ pub async fn find_job(state: &ApiState, id: i64) -> Result<Job, ApiError> {
 )]
 pub async fn get(
     State(state): State<ApiState>,
-    id: Result<Path<i64>, PathRejection>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<JobView>, ApiError> {
-    let Path(id) = id?;
     Ok(Json(find_job(&state, id).await?.into()))
 }
 
@@ -369,9 +366,8 @@ pub async fn get(
 )]
 pub async fn list(
     State(state): State<ApiState>,
-    query: Result<Query<JobQuery>, QueryRejection>,
+    ApiQuery(q): ApiQuery<JobQuery>,
 ) -> Result<Json<JobList>, ApiError> {
-    let Query(q) = query?;
     job_list(&state, q).await.map(Json)
 }
 
@@ -410,9 +406,8 @@ pub async fn job_list(state: &ApiState, q: JobQuery) -> Result<JobList, ApiError
 )]
 pub async fn cancel(
     State(state): State<ApiState>,
-    id: Result<Path<i64>, PathRejection>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Cancelled>, ApiError> {
-    let Path(id) = id?;
     let outcome = state
         .0
         .jobs
@@ -539,10 +534,9 @@ fn stream(follow: Follow) -> impl Stream<Item = Result<Event, Infallible>> {
 )]
 pub async fn job_events(
     State(state): State<ApiState>,
-    id: Result<Path<i64>, PathRejection>,
+    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let Path(id) = id?;
     find_job(&state, id).await?;
     let follow = Follow {
         store: state.0.jobs.clone(),

@@ -10,6 +10,7 @@ mod artifacts;
 pub mod auth;
 mod conflicts;
 mod error;
+mod extract;
 mod jobs;
 pub mod metrics;
 pub mod openapi;
@@ -27,14 +28,13 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use skillmeat_core::jobs::{JobStore, Runner};
-use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::Context;
 use skillmeat_core::storage::collection::Manifest;
 use skillmeat_core::storage::db::Database;
 use skillmeat_core::storage::home::DEFAULT_COLLECTION;
 use skillmeat_core::storage::projects;
 
-pub use error::{ApiError, method_not_allowed_as_json};
+pub use error::{ApiError, log_failures, method_not_allowed_as_json};
 pub use trace::{TraceId, server_fn_layer};
 
 /// The largest request body the API reads.
@@ -220,14 +220,6 @@ async fn registered_project(db: &Database, path: &Path) -> Result<PathBuf, ApiEr
     } else {
         Err(refuse())
     }
-}
-
-/// An artifact id from a request, checked to be well formed.
-fn artifact_id(text: &str) -> Result<ArtifactId, ApiError> {
-    text.parse()
-        .map_err(|e: skillmeat_core::model::artifact::IdError| {
-            ApiError::invalid("bad_artifact_id", e.to_string())
-        })
 }
 
 /// The `/api/v1` routes, with their state, body limit and per-route trace and metrics layer.

@@ -5,13 +5,13 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::extract::{ApiJson, ApiPath, artifact_id};
 use super::types::{ErrorBody, PatchCreated, PatchRequest};
-use super::{ApiError, ApiState, artifact_id};
+use super::{ApiError, ApiState};
 
 /// Exports allowed per client per [`WINDOW`].
 pub const EXPORTS_PER_WINDOW: usize = 10;
@@ -64,9 +64,8 @@ fn admit(state: &ApiState, client: &str) -> Result<(), Duration> {
 )]
 pub async fn create(
     State(state): State<ApiState>,
-    body: Result<Json<PatchRequest>, JsonRejection>,
+    ApiJson(req): ApiJson<PatchRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body?;
     match export(&state, req, TOKEN_QUOTA).await {
         Ok(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
         Err(Export::Limited(wait)) => {
@@ -192,9 +191,8 @@ fn bundle_name(name: &str) -> bool {
 )]
 pub async fn download(
     State(state): State<ApiState>,
-    file: Result<Path<String>, PathRejection>,
+    ApiPath(file): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let Path(file) = file?;
     if !bundle_name(&file) {
         return Err(ApiError::not_found(format!("there is no bundle `{file}`")));
     }

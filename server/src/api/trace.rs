@@ -10,6 +10,7 @@ use axum::response::Response;
 use tracing::Instrument as _;
 
 use super::ApiState;
+use super::error::FailureDetail;
 use super::types::RequestView;
 
 /// The trace a request belongs to (32 lowercase hex), and the request's own span (16 hex) when
@@ -87,7 +88,10 @@ pub async fn layer(State(state): State<ApiState>, mut req: Request, next: Next) 
         id: trace.clone(),
         span: span_id,
     });
-    let mut response = next.run(req).instrument(span).await;
+    let mut response = next.run(req).instrument(span.clone()).await;
+    if let Some(FailureDetail(detail)) = response.extensions_mut().remove::<FailureDetail>() {
+        span.in_scope(|| tracing::error!("request failed: {detail}"));
+    }
     if let Ok(v) = HeaderValue::from_str(&trace) {
         response.headers_mut().insert("x-trace-id", v);
     }

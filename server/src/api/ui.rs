@@ -1,13 +1,14 @@
 //! What the web UI reads and does ([`Backend`]), answered by the REST API's own functions.
 
-use skillmeat_app::api::Backend;
+use skillmeat_app::api::{Backend, Failure};
 
+use super::extract::artifact_id;
 use super::types::{
-    ArtifactList, ConflictView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, ErrorBody,
-    FileQuery, HistoryView, JobList, JobQuery, JobView, PatchCreated, PatchRequest, PendingView,
-    RequestView, ResolveRequest, RollbackRequest, RolledBackView, Scope, VersionCards,
+    ArtifactList, ConflictView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, FileQuery,
+    HistoryView, JobList, JobQuery, JobView, PatchCreated, PatchRequest, PendingView, RequestView,
+    ResolveRequest, RollbackRequest, RolledBackView, Scope, VersionCards,
 };
-use super::{ApiError, ApiState, TraceId, artifact_id, artifacts, conflicts, jobs, patch};
+use super::{ApiError, ApiState, TraceId, artifacts, conflicts, jobs, patch};
 
 fn scope(project: Option<String>) -> Scope {
     Scope {
@@ -16,18 +17,27 @@ fn scope(project: Option<String>) -> Scope {
     }
 }
 
-fn body(e: ApiError) -> ErrorBody {
-    e.body()
+/// The UI's edge for a failure: what the page is told, with the status the REST API gives it. A
+/// server failure's detail is logged here (the REST API's are logged by its trace middleware),
+/// since server functions answer through leptos rather than as our own responses.
+fn body(e: ApiError) -> Failure {
+    if let Some(detail) = e.detail() {
+        tracing::error!("request failed: {detail}");
+    }
+    Failure {
+        status: e.status().as_u16(),
+        body: e.body(),
+    }
 }
 
 /// A home without a default collection yet has no artifacts: the pages show their empty state.
-fn missing_collection(e: &ErrorBody) -> bool {
-    e.error == "unknown_collection"
+fn missing_collection(e: &Failure) -> bool {
+    e.body.error == "unknown_collection"
 }
 
 #[async_trait::async_trait]
 impl Backend for ApiState {
-    async fn artifacts(&self) -> Result<ArtifactList, ErrorBody> {
+    async fn artifacts(&self) -> Result<ArtifactList, Failure> {
         match artifacts::artifact_list(self, scope(None))
             .await
             .map_err(body)
@@ -44,7 +54,7 @@ impl Backend for ApiState {
         &self,
         project: Option<String>,
         check_upstream: bool,
-    ) -> Result<DriftView, ErrorBody> {
+    ) -> Result<DriftView, Failure> {
         let q = DriftQuery {
             collection: None,
             project_path: project,
@@ -60,18 +70,14 @@ impl Backend for ApiState {
         }
     }
 
-    async fn versions(
-        &self,
-        id: String,
-        project: Option<String>,
-    ) -> Result<VersionCards, ErrorBody> {
+    async fn versions(&self, id: String, project: Option<String>) -> Result<VersionCards, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         artifacts::version_cards(self, id, scope(project))
             .await
             .map_err(body)
     }
 
-    async fn history(&self, id: String) -> Result<HistoryView, ErrorBody> {
+    async fn history(&self, id: String) -> Result<HistoryView, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         artifacts::history_of(self, id, scope(None))
             .await
@@ -84,7 +90,7 @@ impl Backend for ApiState {
         lhs: String,
         rhs: String,
         project: Option<String>,
-    ) -> Result<DiffView, ErrorBody> {
+    ) -> Result<DiffView, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         let q = DiffQuery {
             lhs,
@@ -102,7 +108,7 @@ impl Backend for ApiState {
         path: String,
         project: Option<String>,
         (from, to): (u32, u32),
-    ) -> Result<Vec<String>, ErrorBody> {
+    ) -> Result<Vec<String>, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         if from == 0 || to < from || to - from >= 100_000 {
             return Err(body(ApiError::invalid(
@@ -132,7 +138,7 @@ impl Backend for ApiState {
             .collect())
     }
 
-    async fn deployed_in(&self, id: String) -> Result<Vec<String>, ErrorBody> {
+    async fn deployed_in(&self, id: String) -> Result<Vec<String>, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         let projects = self.registered_projects().await.map_err(body)?;
         tokio::task::spawn_blocking(move || {
@@ -158,14 +164,14 @@ impl Backend for ApiState {
         .map_err(|e| body(ApiError::internal(e)))?
     }
 
-    async fn projects(&self) -> Result<Vec<String>, ErrorBody> {
+    async fn projects(&self) -> Result<Vec<String>, Failure> {
         self.registered_projects()
             .await
             .map(|ps| ps.iter().map(|p| p.display().to_string()).collect())
             .map_err(body)
     }
 
-    async fn jobs(&self, limit: u32) -> Result<JobList, ErrorBody> {
+    async fn jobs(&self, limit: u32) -> Result<JobList, Failure> {
         let q = JobQuery {
             state: None,
             artifact: None,
@@ -174,7 +180,7 @@ impl Backend for ApiState {
         jobs::job_list(self, q).await.map_err(body)
     }
 
-    async fn create_job(&self, req: CreateJob) -> Result<JobView, ErrorBody> {
+    async fn create_job(&self, req: CreateJob) -> Result<JobView, Failure> {
         let trace = TraceId {
             id: super::trace::new_trace_id(),
             span: None,
@@ -186,11 +192,11 @@ impl Backend for ApiState {
         Ok(stored.into())
     }
 
-    async fn job(&self, id: i64) -> Result<JobView, ErrorBody> {
+    async fn job(&self, id: i64) -> Result<JobView, Failure> {
         jobs::find_job(self, id).await.map(Into::into).map_err(body)
     }
 
-    async fn patch(&self, req: PatchRequest) -> Result<PatchCreated, ErrorBody> {
+    async fn patch(&self, req: PatchRequest) -> Result<PatchCreated, Failure> {
         // Every page shares one client slot of the export rate limit.
         patch::export(self, req, patch::TOKEN_QUOTA)
             .await
@@ -201,19 +207,19 @@ impl Backend for ApiState {
         &self,
         id: String,
         project: Option<String>,
-    ) -> Result<ConflictView, ErrorBody> {
+    ) -> Result<ConflictView, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         conflicts::conflict_view(self, id, scope(project))
             .await
             .map_err(body)
     }
 
-    async fn pending(&self, id: String) -> Result<Vec<PendingView>, ErrorBody> {
+    async fn pending(&self, id: String) -> Result<Vec<PendingView>, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         conflicts::pending_of(self, id).await.map_err(body)
     }
 
-    async fn resolve(&self, req: ResolveRequest) -> Result<JobView, ErrorBody> {
+    async fn resolve(&self, req: ResolveRequest) -> Result<JobView, Failure> {
         let trace = TraceId {
             id: super::trace::new_trace_id(),
             span: None,
@@ -229,11 +235,7 @@ impl Backend for ApiState {
         self.recent_requests()
     }
 
-    async fn rollback(
-        &self,
-        id: String,
-        req: RollbackRequest,
-    ) -> Result<RolledBackView, ErrorBody> {
+    async fn rollback(&self, id: String, req: RollbackRequest) -> Result<RolledBackView, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         artifacts::rollback_to(self, id, req).await.map_err(body)
     }
