@@ -388,10 +388,10 @@ fn deploy_keeps_exec_bits_and_records_the_baseline() {
     let r = records.get(&id("skill:review")).unwrap();
     assert_eq!(
         r.content_hash.as_deref(),
-        Some(out[0].content_hash.as_str())
+        Some(out[0].content_hash.to_hex().as_str())
     );
     assert_eq!(r.merge_base_snapshot, r.content_hash);
-    assert_eq!(r.version_lineage, vec![out[0].content_hash.clone()]);
+    assert_eq!(r.version_lineage, vec![out[0].content_hash.to_hex()]);
     assert_eq!(r.upstream_ref.as_deref(), Some("v1"));
     assert_eq!(r.deployed_at.as_deref(), Some("2027-01-15T08:00:00Z"));
     // Deploying the same version again changes nothing.

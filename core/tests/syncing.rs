@@ -352,7 +352,7 @@ fn a_conflict_waits_for_resolution_and_then_applies() {
     )
     .unwrap();
     assert_eq!(row.0.as_deref(), Some("resolved"));
-    assert_eq!(row.1, finished.result);
+    assert_eq!(row.1, finished.result.map(|h| h.to_hex()));
 }
 
 #[test]
@@ -595,7 +595,7 @@ fn rollback_restores_the_pre_sync_version_and_is_recorded() {
     edit(&project_file(&w, "commands/fix.md"), "l1 project\nl2\n");
     edit(&w.collection("commands/fix.md"), "Fix the bug.\nl2\n");
     let report = to_project(&w, "command:fix", Strategy::Theirs).unwrap();
-    let before = report.target.clone().unwrap();
+    let before = report.target.unwrap().to_hex();
     assert_eq!(
         read(&project_file(&w, "commands/fix.md")),
         "Fix the bug.\nl2\n"
@@ -803,6 +803,83 @@ fn every_direction_and_type_fast_forwards_merges_and_settles_conflicts() {
             assert_eq!(read(&side_path(&w, target, artifact)), expected, "{ctx}");
         }
     }
+}
+
+/// A pending merge's `merge.toml` whose direction, strategy or versions this version cannot read
+/// (edited by hand, or written by a newer SkillMeat) is a clear error naming the file, for every
+/// command that reads pending merges: never guessed at, never skipped (a skipped merge would let
+/// a sync overwrite the copy the merge is about), and nothing is written.
+#[test]
+fn a_pending_merge_that_cannot_be_read_is_an_error_naming_its_file() {
+    let w = deployed_world();
+    let planner = id("agent:planner");
+    let file = main_file("agent:planner");
+    edit(&w.collection(file), "Plan the work.\nCollection line.\n");
+    edit(
+        &w.p1.join(".claude").join(file),
+        "Plan the work.\nProject line.\n",
+    );
+    let r = run(
+        &w,
+        "agent:planner",
+        Direction::CollectionToProject,
+        Some(&w.p1),
+        Strategy::Auto,
+        false,
+    )
+    .unwrap();
+    assert_eq!(r.outcome, Outcome::Conflict);
+    let merge = conflicts::find(&w.ctx.home, &planner, "default", Some(&w.p1))
+        .unwrap()
+        .unwrap();
+    let toml_path = merge.dir.join("merge.toml");
+    let good = std::fs::read_to_string(&toml_path).unwrap();
+    assert!(
+        good.contains("direction = \"collection-to-project\""),
+        "{good}"
+    );
+    assert!(
+        good.contains(&format!("theirs = \"{}\"", merge.theirs.to_hex())),
+        "{good}"
+    );
+    let project_copy = read(&w.p1.join(".claude").join(file));
+    for (what, bad) in [
+        (
+            "direction",
+            good.replace("collection-to-project", "sideways"),
+        ),
+        (
+            "strategy",
+            good.replace("strategy = \"auto\"", "strategy = \"prompt\""),
+        ),
+        ("hash", good.replace(&merge.theirs.to_hex(), "not-a-hash")),
+    ] {
+        assert_ne!(bad, good, "{what}: the replacement found nothing");
+        std::fs::write(&toml_path, &bad).unwrap();
+        let err = conflicts::find(&w.ctx.home, &planner, "default", Some(&w.p1)).unwrap_err();
+        assert!(err.to_string().contains("merge.toml"), "{what}: {err}");
+        let err = run(
+            &w,
+            "agent:planner",
+            Direction::CollectionToProject,
+            Some(&w.p1),
+            Strategy::Theirs,
+            false,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("merge.toml"), "{what}: {err}");
+        assert_eq!(
+            read(&w.p1.join(".claude").join(file)),
+            project_copy,
+            "{what}"
+        );
+    }
+    std::fs::write(&toml_path, &good).unwrap();
+    assert!(
+        conflicts::find(&w.ctx.home, &planner, "default", Some(&w.p1))
+            .unwrap()
+            .is_some()
+    );
 }
 
 /// A pending merge belongs to one pair of tiers and blocks only that pair: merges kept for two

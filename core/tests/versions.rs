@@ -262,7 +262,7 @@ fn add_and_deploy_record_versions_and_register_the_project() {
     assert_eq!(history.versions.len(), 1);
     let added = &history.versions[0];
     assert_eq!(added.change_origin, ChangeOrigin::Sync);
-    assert_eq!(history.current, Some(added.content_hash.to_hex()));
+    assert_eq!(history.current, Some(added.content_hash));
     assert!(added.metadata["commit"].is_string(), "{:?}", added.metadata);
 
     // Deploying the same content records nothing new; its commit becomes the snapshot id.

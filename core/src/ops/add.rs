@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::model::artifact::{ArtifactId, ArtifactName, ArtifactType};
 use crate::model::error::IoResultExt as _;
-use crate::model::hash::{self, HashAlgorithm};
+use crate::model::hash::{self, ContentHash, HashAlgorithm};
 use crate::model::time::rfc3339;
 use crate::model::upstream::UpstreamSpec;
 use crate::ops::context::Context;
@@ -30,7 +30,7 @@ pub struct Added {
     /// The upstream commit it came from.
     pub commit: String,
     /// Its content hash.
-    pub content_hash: String,
+    pub content_hash: ContentHash,
     /// Problems that did not stop the operation (e.g. the version could not be recorded).
     pub warnings: Vec<String>,
 }
@@ -162,7 +162,7 @@ pub async fn add(
         id,
         path: dest,
         commit,
-        content_hash: content_hash.to_hex(),
+        content_hash,
         warnings: recorder.finish().await,
     })
 }

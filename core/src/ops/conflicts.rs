@@ -22,13 +22,13 @@ use crate::engine::merge::{ConflictKind, FileOutcome, Hunk, conflict_hunks, has_
 use crate::model::artifact::ArtifactId;
 use crate::model::error::{IoResultExt as _, PathError};
 use crate::model::files::{ArtifactFiles, FileContent};
+use crate::model::hash::ContentHash;
 use crate::model::time::rfc3339;
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::record::Recorder;
 use crate::ops::sync::commit::Commit;
-use crate::ops::sync::request::Direction;
-use crate::ops::sync::request::SyncRequest;
+use crate::ops::sync::request::{Direction, Strategy, SyncRequest};
 use crate::ops::sync::sides::Sides;
 use crate::ops::sync::sides::UpstreamPoint;
 use crate::ops::tier::Tier;
@@ -58,16 +58,18 @@ pub struct PendingMerge {
     pub id: ArtifactId,
     /// Its collection.
     pub collection: String,
-    /// The sync that conflicted (full direction name).
-    pub direction: String,
+    /// The sync that conflicted.
+    pub direction: Direction,
     /// The project, for the project directions.
     pub project: Option<PathBuf>,
     /// The strategy asked for.
-    pub strategy: String,
-    /// Base, target ("ours") and source ("theirs") versions, 64 hex.
-    pub base: Option<String>,
-    pub ours: Option<String>,
-    pub theirs: String,
+    pub strategy: Strategy,
+    /// The common ancestor the merge was made against, where known.
+    pub base: Option<ContentHash>,
+    /// The target's version ("ours") when the merge was made; absent if it had none.
+    pub ours: Option<ContentHash>,
+    /// The source's version ("theirs").
+    pub theirs: ContentHash,
     /// When the conflict was found (RFC 3339).
     pub detected_at: String,
     /// Its row in `conflict_records`, when it could be recorded.
@@ -119,23 +121,15 @@ impl PendingMerge {
     pub(crate) fn as_new_conflict<'a>(&'a self, unresolved: &'a [String]) -> NewConflict<'a> {
         NewConflict {
             artifact: &self.id,
-            direction: &self.direction,
+            direction: self.direction.as_str(),
             project: self.project.as_deref(),
             detected_at: &self.detected_at,
-            base: self.base.as_deref(),
-            ours: self.ours.as_deref(),
-            theirs: &self.theirs,
-            strategy: &self.strategy,
+            base: self.base,
+            ours: self.ours,
+            theirs: self.theirs,
+            strategy: self.strategy.as_str(),
             unresolved,
         }
-    }
-
-    fn direction(&self) -> Result<Direction, OpsError> {
-        self.direction
-            .parse()
-            .map_err(|_| OpsError::NoPendingMerge {
-                id: self.id.clone(),
-            })
     }
 
     /// The conflicted files still undecided: markers left in their text, or a delete/modify
@@ -303,11 +297,7 @@ fn pair_of(direction: Direction, project: Option<&Path>) -> (Option<PathBuf>, bo
 
 impl PendingMerge {
     fn pair(&self) -> (Option<PathBuf>, bool) {
-        match self.direction.parse::<Direction>() {
-            Ok(d) => pair_of(d, self.project.as_deref()),
-            // Unknown to this version: treat it as the collection's, the safe side.
-            Err(_) => (None, false),
-        }
+        pair_of(self.direction, self.project.as_deref())
     }
 }
 
@@ -402,14 +392,14 @@ pub(crate) async fn create(
     let mut merge = PendingMerge {
         id: req.id.clone(),
         collection: req.collection.to_owned(),
-        direction: req.direction.as_str().to_owned(),
+        direction: req.direction,
         project: req
             .project
             .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned())),
-        strategy: req.strategy.as_str().to_owned(),
-        base: sides.base_hash.map(|h| h.to_hex()),
-        ours: sides.target_hash.map(|h| h.to_hex()),
-        theirs: sides.source_hash.to_hex(),
+        strategy: req.strategy,
+        base: sides.base_hash,
+        ours: sides.target_hash,
+        theirs: sides.source_hash,
         detected_at: rfc3339(ctx.now),
         conflict_record: None,
         upstream_commit: sides.upstream.as_ref().map(|u| u.commit.clone()),
@@ -564,7 +554,7 @@ pub struct Finished {
     /// `resolved` or `aborted`.
     pub resolution: &'static str,
     /// The version the target holds now (for `resolved`).
-    pub result: Option<String>,
+    pub result: Option<ContentHash>,
     /// Problems that did not stop it (e.g. a version could not be recorded).
     pub warnings: Vec<String>,
 }
@@ -585,12 +575,8 @@ pub async fn continue_merge(
             files: unresolved.join(", "),
         });
     }
-    let direction = merge.direction()?;
+    let direction = merge.direction;
     let result = merge.read_part("files")?;
-    let parse = |h: &str| {
-        h.parse()
-            .map_err(|_| OpsError::NoPendingMerge { id: id.clone() })
-    };
     let collection_dir = ctx.home.collection_dir(collection)?;
     let (target_path, target_tier) = match (direction, &merge.project) {
         (Direction::CollectionToProject, Some(p)) => {
@@ -611,10 +597,10 @@ pub async fn continue_merge(
         target_path,
         target_tier,
         source: merge.read_part("theirs")?,
-        source_hash: parse(&merge.theirs)?,
+        source_hash: merge.theirs,
         target: None,
-        target_hash: merge.ours.as_deref().map(parse).transpose()?,
-        base_hash: merge.base.as_deref().map(parse).transpose()?,
+        target_hash: merge.ours,
+        base_hash: merge.base,
         base: None,
         upstream: match (&merge.upstream_commit, &merge.upstream_tree) {
             (Some(commit), Some(tree)) => Some(UpstreamPoint {
@@ -653,7 +639,7 @@ pub async fn continue_merge(
     Ok(Finished {
         id: id.clone(),
         resolution: "resolved",
-        result: Some(hash.to_hex()),
+        result: Some(hash),
         warnings: recorder.finish().await,
     })
 }

@@ -27,7 +27,7 @@ pub struct Deployed {
     /// Where it was written.
     pub path: PathBuf,
     /// The deployed version, now the project's baseline.
-    pub content_hash: String,
+    pub content_hash: ContentHash,
     /// False when the project already had exactly this version.
     pub changed: bool,
     /// The deployed version's commit in the version store, when it could be recorded.
@@ -155,7 +155,7 @@ pub async fn deploy(
         out.push(Deployed {
             id: id.clone(),
             path: dest,
-            content_hash: hex,
+            content_hash: source_hash,
             changed,
             snapshot_id: version.map(|v| v.commit_id.to_string()),
         });

@@ -22,6 +22,7 @@ use crate::engine::diff;
 use crate::model::artifact::ArtifactId;
 use crate::model::error::{IoResultExt as _, PathError};
 use crate::model::files::ArtifactFiles;
+use crate::model::hash::ContentHash;
 use crate::model::time::rfc3339;
 use crate::model::upstream::UpstreamSpec;
 use crate::ops::context::Context;
@@ -46,9 +47,10 @@ pub struct PatchManifest {
     pub path: String,
     /// The upstream commit the patch applies to.
     pub base_commit: String,
-    /// Content hashes of the upstream's version and of the project copy.
-    pub base_hash: String,
-    pub project_hash: String,
+    /// The upstream's version of the artifact.
+    pub base_hash: ContentHash,
+    /// The project copy's version.
+    pub project_hash: ContentHash,
     /// Files the patch changes, repository-relative.
     pub patched: Vec<String>,
     /// Binary or large files included whole under `files/`, repository-relative.
@@ -144,8 +146,8 @@ pub fn patch_bundle(
         location: locked.location.clone(),
         path: locked.path.clone(),
         base_commit: locked.commit.clone(),
-        base_hash: base.content_hash().to_hex(),
-        project_hash: ours.content_hash().to_hex(),
+        base_hash: base.content_hash(),
+        project_hash: ours.content_hash(),
         patched,
         whole_files: whole.iter().map(|p| format!("{prefix}{p}")).collect(),
         created_at: rfc3339(ctx.now),

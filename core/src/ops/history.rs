@@ -5,7 +5,7 @@ use std::fs;
 use serde::Serialize;
 
 use crate::model::artifact::ArtifactId;
-use crate::model::hash;
+use crate::model::hash::{self, ContentHash};
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::record::collection_version;
@@ -19,7 +19,7 @@ pub struct History {
     /// The artifact.
     pub id: ArtifactId,
     /// The content hash the collection holds now, if it holds the artifact.
-    pub current: Option<String>,
+    pub current: Option<ContentHash>,
     /// Every recorded version, newest first.
     pub versions: Vec<Version>,
     /// Versions instated again (rollbacks), newest first.
@@ -53,7 +53,7 @@ pub async fn history(
     }
     let path = artifact_path(&collection_dir, id);
     let current = if fs::symlink_metadata(&path).is_ok() {
-        Some(hash::hash_path(&path)?.to_hex())
+        Some(hash::hash_path(&path)?)
     } else {
         None
     };

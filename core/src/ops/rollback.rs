@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::model::artifact::ArtifactId;
 use crate::model::error::IoResultExt as _;
-use crate::model::hash;
+use crate::model::hash::{self, ContentHash};
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::links::{check_project_links, registered_projects};
@@ -25,10 +25,10 @@ pub struct RolledBack {
     pub id: ArtifactId,
     /// Where: the project, or `None` for the collection.
     pub project: Option<PathBuf>,
-    /// The version replaced (64 hex).
-    pub from: Option<String>,
-    /// The version restored (64 hex).
-    pub to: String,
+    /// The version replaced.
+    pub from: Option<ContentHash>,
+    /// The version restored.
+    pub to: ContentHash,
     /// False when the tier already held that version.
     pub changed: bool,
     /// Problems that did not stop it.
@@ -137,8 +137,8 @@ pub async fn rollback(
     Ok(RolledBack {
         id: id.clone(),
         project: project.map(Path::to_owned),
-        from: current.map(|h| h.to_hex()),
-        to: target.content_hash.to_hex(),
+        from: current,
+        to: target.content_hash,
         changed,
         warnings: recorder.finish().await,
     })

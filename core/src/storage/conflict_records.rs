@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::model::artifact::ArtifactId;
+use crate::model::hash::ContentHash;
 use crate::storage::db::{Database, DbError, query_err};
 
 /// A conflict as first recorded, when its pending merge is created.
@@ -16,10 +17,11 @@ pub struct NewConflict<'a> {
     pub project: Option<&'a Path>,
     /// When it was found (RFC 3339).
     pub detected_at: &'a str,
-    /// Base, target ("ours") and source ("theirs") content hashes, 64 hex.
-    pub base: Option<&'a str>,
-    pub ours: Option<&'a str>,
-    pub theirs: &'a str,
+    /// Base, target ("ours") and source ("theirs") versions.
+    pub base: Option<ContentHash>,
+    pub ours: Option<ContentHash>,
+    pub theirs: ContentHash,
+    /// The strategy's name.
     pub strategy: &'a str,
     /// The conflicted files not decided yet.
     pub unresolved: &'a [String],
@@ -40,9 +42,10 @@ pub async fn insert(db: &Database, c: &NewConflict<'_>) -> Result<i64, DbError> 
     .bind(c.direction.to_owned())
     .bind(c.project.map(|p| p.to_string_lossy().into_owned()))
     .bind(c.detected_at.to_owned())
-    .bind(c.base.map(str::to_owned))
-    .bind(c.ours.unwrap_or_default().to_owned())
-    .bind(c.theirs.to_owned())
+    .bind(c.base.map(|h| h.to_hex()))
+    // The column is NOT NULL: a target without a version is recorded as ''.
+    .bind(c.ours.map(|h| h.to_hex()).unwrap_or_default())
+    .bind(c.theirs.to_hex())
     .bind(c.strategy.to_owned())
     .bind(paths_json(c.unresolved))
     .execute(db.pool())

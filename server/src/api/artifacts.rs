@@ -278,7 +278,7 @@ pub async fn history_of(
                 created_at: v.created_at.clone(),
                 tag: v.version_tag.clone(),
                 parents: v.parent_hashes.clone(),
-                current: h.current.as_deref() == Some(v.content_hash.to_hex().as_str()),
+                current: h.current == Some(v.content_hash),
             })
             .collect(),
         events: h
@@ -291,7 +291,7 @@ pub async fn history_of(
                 created_at: e.created_at.clone(),
             })
             .collect(),
-        current: h.current,
+        current: h.current.map(|c| c.to_hex()),
     })
 }
 
@@ -587,8 +587,8 @@ pub async fn rollback_to(
     Ok(RolledBackView {
         id: done.id.to_string(),
         project_path: done.project.map(|p| p.display().to_string()),
-        from: done.from,
-        to: done.to,
+        from: done.from.map(|h| h.to_hex()),
+        to: done.to.to_hex(),
         changed: done.changed,
         warnings: done.warnings,
     })

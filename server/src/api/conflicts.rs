@@ -8,7 +8,6 @@ use skillmeat_core::engine::merge::Hunk;
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::model::files::ArtifactFiles;
 use skillmeat_core::ops::conflicts::{self, MergePart, PendingMerge};
-use skillmeat_core::ops::sync::Direction;
 
 use super::extract::{ApiQuery, IdPath};
 use super::types::{ConflictFileView, ConflictView, ErrorBody, HunkView, PendingView, Scope};
@@ -57,11 +56,7 @@ pub async fn conflict_view(
 }
 
 fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {
-    let direction: Direction = merge
-        .direction
-        .parse()
-        .map_err(|e: String| ApiError::internal(format!("pending merge of {}: {e}", merge.id)))?;
-    let (ours_tier, theirs_tier) = direction.tiers();
+    let (ours_tier, theirs_tier) = merge.direction.tiers();
     let [merged, base, ours, theirs] = [
         MergePart::Merged,
         MergePart::Base,
@@ -110,7 +105,7 @@ fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {
     Ok(ConflictView {
         artifact: merge.id.to_string(),
         collection: merge.collection.clone(),
-        direction: merge.direction.clone(),
+        direction: merge.direction.as_str().to_owned(),
         project_path: merge.project.as_ref().map(|p| p.display().to_string()),
         ours_tier: ours_tier.to_owned(),
         theirs_tier: theirs_tier.to_owned(),
@@ -152,7 +147,7 @@ pub async fn pending_of(state: &ApiState, id: ArtifactId) -> Result<Vec<PendingV
             .iter()
             .map(|m| {
                 Ok(PendingView {
-                    direction: m.direction.clone(),
+                    direction: m.direction.as_str().to_owned(),
                     project_path: m.project.as_ref().map(|p| p.display().to_string()),
                     files: m.files.iter().map(|f| f.path.clone()).collect(),
                     unresolved: m.unresolved()?,

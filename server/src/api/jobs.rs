@@ -297,10 +297,7 @@ pub async fn new_resolve_job(
         .await
         .map_err(ApiError::internal)??;
     }
-    let direction: Direction = merge
-        .direction
-        .parse()
-        .map_err(|e: String| ApiError::internal(format!("pending merge of {id}: {e}")))?;
+    let direction = merge.direction;
     Ok(NewJob {
         kind: JobKind::Resolve,
         resolve: Some(ResolveParams {

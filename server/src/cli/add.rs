@@ -44,7 +44,7 @@ pub async fn add(home: &Path, args: AddArgs) -> Result<ExitCode, CommandError> {
             "Added {} at {} ({})",
             added.id,
             &added.commit[..12.min(added.commit.len())],
-            &added.content_hash[..12]
+            added.content_hash.short()
         );
         println!("  {}", added.path.display());
     })?;

@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::sync::{Direction, Outcome, Strategy, SyncReport, SyncRequest};
 
-use crate::cli::output::{OutputArgs, print_table};
+use crate::cli::output::{OutputArgs, print_table, short};
 
 /// `--strategy`, as the CLI offers it (`prompt` asks per conflicted file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,21 +72,15 @@ pub(crate) fn should_apply(args: &ApplyArgs) -> bool {
     false
 }
 
-pub(crate) fn short(h: &Option<String>) -> String {
-    h.as_deref()
-        .map(|h| h.chars().take(12).collect())
-        .unwrap_or_else(|| "-".to_owned())
-}
-
 pub(crate) fn print_report(r: &SyncReport) {
     println!(
         "{} {}: {}  (base {}, source {}, target {})",
         r.id,
         r.direction,
         r.outcome.as_str(),
-        short(&r.base),
-        short(&Some(r.source.clone())),
-        short(&r.target)
+        short(r.base),
+        short(Some(r.source)),
+        short(r.target)
     );
     let rows: Vec<Vec<String>> = r
         .files

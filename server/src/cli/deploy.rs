@@ -43,7 +43,7 @@ pub async fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandEr
             println!(
                 "{what}: {} ({}) → {}",
                 d.id,
-                &d.content_hash[..12],
+                d.content_hash.short(),
                 d.path.display()
             );
         }

@@ -8,7 +8,7 @@ use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops;
 
 use crate::cli::common::{CollectionArg, context, ops_error};
-use crate::cli::output::{OutputArgs, print_table};
+use crate::cli::output::{OutputArgs, print_table, short_hex};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -34,25 +34,23 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
             );
             return;
         }
-        let short = |h: &str| h.chars().take(12).collect::<String>();
         let rows: Vec<Vec<String>> = history
             .versions
             .iter()
             .map(|v| {
-                let hex = v.content_hash.to_hex();
-                let mark = if history.current.as_deref() == Some(hex.as_str()) {
+                let mark = if history.current == Some(v.content_hash) {
                     "*"
                 } else {
                     " "
                 };
                 vec![
-                    format!("{mark}{}", short(&hex)),
+                    format!("{mark}{}", v.content_hash.short()),
                     v.created_at.clone(),
                     v.change_origin.to_string(),
                     v.version_tag.clone().unwrap_or_default(),
                     v.parent_hashes
                         .iter()
-                        .map(|p| short(p))
+                        .map(|p| short_hex(p))
                         .collect::<Vec<_>>()
                         .join(" "),
                 ]
@@ -66,7 +64,7 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
                 .iter()
                 .map(|e| {
                     vec![
-                        format!(" {}", short(&e.content_hash)),
+                        format!(" {}", short_hex(&e.content_hash)),
                         e.created_at.clone(),
                         e.origin.to_string(),
                         e.tier.clone(),
@@ -75,15 +73,12 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
                 .collect();
             print_table(&[" RESTORED", "AT", "ORIGIN", "WHERE"], &rows);
         }
-        if let Some(current) = &history.current
-            && !history
-                .versions
-                .iter()
-                .any(|v| &v.content_hash.to_hex() == current)
+        if let Some(current) = history.current
+            && !history.versions.iter().any(|v| v.content_hash == current)
         {
             println!(
                 "The collection holds {}, which is not recorded yet (edited by hand since).",
-                short(current)
+                current.short()
             );
         }
     })?;

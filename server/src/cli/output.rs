@@ -3,6 +3,7 @@
 use clap::Args;
 use serde::Serialize;
 use skillmeat_core::model::display::escaped;
+use skillmeat_core::model::hash::ContentHash;
 
 use crate::error::CommandError;
 
@@ -81,4 +82,15 @@ pub(crate) fn plural(n: usize, word: &str) -> String {
     } else {
         format!("{n} {word}s")
     }
+}
+
+/// A version as tables show it: its first 12 hex characters, or `-` when there is none.
+pub fn short(hash: Option<ContentHash>) -> String {
+    hash.map_or_else(|| "-".to_owned(), |h| h.short())
+}
+
+/// A recorded hash (hex text from the records or the database) as tables show it: its first 12
+/// characters, by character, so a short or odd value prints as it is rather than panicking.
+pub fn short_hex(hex: &str) -> String {
+    hex.chars().take(12).collect()
 }

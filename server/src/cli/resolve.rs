@@ -9,8 +9,8 @@ use skillmeat_core::model::display::escaped;
 use skillmeat_core::ops::OpsError;
 use skillmeat_core::ops::conflicts::{self, Resolution};
 
-use crate::cli::apply::short;
 use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
+use crate::cli::output::short;
 use crate::cli::output::{OutputArgs, print_warnings};
 use crate::error::CommandError;
 
@@ -72,7 +72,7 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
                     println!(
                         "Applied the merge of {}: now {}.",
                         args.id,
-                        short(&done.result)
+                        short(done.result)
                     );
                 })?;
                 Ok(ExitCode::SUCCESS)

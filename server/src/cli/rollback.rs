@@ -7,8 +7,8 @@ use clap::Args;
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops;
 
-use crate::cli::apply::short;
 use crate::cli::common::{CollectionArg, context, ops_error};
+use crate::cli::output::short;
 use crate::cli::output::{OutputArgs, print_warnings};
 use crate::error::CommandError;
 
@@ -45,15 +45,11 @@ pub async fn rollback_command(home: &Path, args: RollbackArgs) -> Result<ExitCod
             println!(
                 "Rolled back {} from {} to {}.",
                 done.id,
-                short(&done.from),
-                short(&Some(done.to.clone()))
+                short(done.from),
+                done.to.short()
             );
         } else {
-            println!(
-                "{} already holds {}.",
-                done.id,
-                short(&Some(done.to.clone()))
-            );
+            println!("{} already holds {}.", done.id, done.to.short());
         }
     })?;
     Ok(ExitCode::SUCCESS)

@@ -12,10 +12,10 @@ use skillmeat_core::ops::sync::{self, Direction, Outcome, SyncReport, SyncReques
 use skillmeat_core::ops::{Context, OpsError};
 
 use crate::cli::apply::{
-    ApplyArgs, StrategyArg, print_pending, print_report, short, should_apply, sync_request,
+    ApplyArgs, StrategyArg, print_pending, print_report, should_apply, sync_request,
 };
 use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
-use crate::cli::output::print_warnings;
+use crate::cli::output::{print_warnings, short};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -124,7 +124,7 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
             }
             code = ExitCode::from(EXIT_CONFLICT);
         } else if !args.apply.output.json {
-            println!("Applied: {} now holds {}.", done.id, short(&done.result));
+            println!("Applied: {} now holds {}.", done.id, short(done.result));
         }
         reports.push(done);
         if conflict {

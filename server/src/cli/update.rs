@@ -137,10 +137,7 @@ pub struct UpdateRun<'a> {
 /// killed between install and records), where the apply moves the baseline. Left behind, the
 /// next merge would use an older base and bring back what the upstream removed since.
 fn needs_apply(row: &UpdateRow) -> bool {
-    let lagging = |r: &SyncReport| {
-        r.target.as_deref() == Some(r.source.as_str())
-            && r.base.as_deref() != Some(r.source.as_str())
-    };
+    let lagging = |r: &SyncReport| r.target == Some(r.source) && r.base != Some(r.source);
     match row.result.as_str() {
         "error" => false,
         "up to date" => row.reports.iter().any(lagging),

@@ -22,6 +22,7 @@ pub use sides::upstream_files;
 
 use std::path::Path;
 
+use crate::model::files::ArtifactFiles;
 use crate::ops::conflicts;
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
@@ -112,10 +113,10 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         project: req.project.map(Path::to_owned),
         strategy: req.strategy,
         outcome: plan.outcome,
-        base: sides.base_hash.map(|h| h.to_hex()),
-        source: sides.source_hash.to_hex(),
-        target: sides.target_hash.map(|h| h.to_hex()),
-        result: plan.result.as_ref().map(|r| r.content_hash().to_hex()),
+        base: sides.base_hash,
+        source: sides.source_hash,
+        target: sides.target_hash,
+        result: plan.result.as_ref().map(ArtifactFiles::content_hash),
         files: plan.files.clone(),
         applied: false,
         pending: None,
@@ -137,7 +138,7 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
             let c = Commit::of(req, &sides, sides.target.as_ref(), ChangeOrigin::Sync, None);
             commit(ctx, &mut recorder, &c, &held).await?;
             let mut report = report;
-            report.base = Some(sides.source_hash.to_hex());
+            report.base = Some(sides.source_hash);
             report.warnings = recorder.finish().await;
             return Ok(report);
         }

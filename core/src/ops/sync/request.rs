@@ -4,14 +4,15 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::merge::FileOutcome;
 use crate::model::artifact::ArtifactId;
+use crate::model::hash::ContentHash;
 use crate::ops::error::OpsError;
 
-/// Which way a sync goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// Which way a sync goes (read back from a pending merge's `merge.toml` by its full name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// Take the upstream's changes into the collection (alias `upstream`).
@@ -73,7 +74,7 @@ impl FromStr for Direction {
 }
 
 /// How differences are settled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// Fast-forward when only one side moved, three-way merge when both did; never merges a
@@ -238,12 +239,14 @@ pub struct SyncReport {
     pub strategy: Strategy,
     /// What happens to the artifact as a whole.
     pub outcome: Outcome,
-    /// The base, source and target versions (64 hex), where known.
-    pub base: Option<String>,
-    pub source: String,
-    pub target: Option<String>,
+    /// The common ancestor, where known.
+    pub base: Option<ContentHash>,
+    /// The source's version.
+    pub source: ContentHash,
+    /// The target's version; absent if it has none.
+    pub target: Option<ContentHash>,
     /// The version the target holds afterwards (planned when not applied).
-    pub result: Option<String>,
+    pub result: Option<ContentHash>,
     /// Every file with what happens to it.
     pub files: Vec<FileOutcome>,
     /// Whether the target was written (false for a dry run, a plan, or nothing to do).
