@@ -1,8 +1,8 @@
 //! From `skillmeat-core`'s types to the DTOs (server side only).
 
-use skillmeat_core::jobs::{
-    FileChoice, HunkSide as CoreHunkSide, Job, JobEvent, JobKind, JobState,
-};
+use skillmeat_core::engine::merge::HunkChoice;
+use skillmeat_core::jobs::{Job, JobEvent, JobKind, JobState};
+use skillmeat_core::ops::conflicts::FileChoice;
 use skillmeat_core::ops::sync::{Direction, Strategy};
 
 use super::{DirectionName, EventView, HunkSide, JobView, Side, StateName, StrategyName};
@@ -84,7 +84,7 @@ impl From<Side> for FileChoice {
     }
 }
 
-impl From<HunkSide> for CoreHunkSide {
+impl From<HunkSide> for HunkChoice {
     fn from(s: HunkSide) -> Self {
         match s {
             HunkSide::Ours => Self::Ours,

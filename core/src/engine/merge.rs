@@ -433,10 +433,13 @@ pub enum Hunk {
     },
 }
 
-/// What to keep of one conflict hunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What to keep of one conflict hunk (also how a resolve job stores the choice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum HunkChoice {
+    /// The target's lines.
     Ours,
+    /// The source's lines.
     Theirs,
     /// Ours, then theirs.
     Both,

@@ -25,7 +25,7 @@ use sqlx::sqlite::SqliteRow;
 use crate::engine::merge::{Hunk, HunkChoice, settle_hunks};
 use crate::model::artifact::ArtifactId;
 use crate::model::time::rfc3339;
-use crate::ops::conflicts::{self, Resolution};
+use crate::ops::conflicts::{self, FileChoice, Resolution};
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::sync;
@@ -119,45 +119,6 @@ impl JobKind {
     }
 }
 
-/// One side of a conflicted file, chosen whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FileChoice {
-    /// The target's version.
-    Ours,
-    /// The source's version.
-    Theirs,
-}
-
-/// What to keep of one conflicting hunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HunkSide {
-    Ours,
-    Theirs,
-    /// Ours, then theirs.
-    Both,
-}
-
-impl From<HunkSide> for HunkChoice {
-    fn from(s: HunkSide) -> Self {
-        match s {
-            HunkSide::Ours => Self::Ours,
-            HunkSide::Theirs => Self::Theirs,
-            HunkSide::Both => Self::Both,
-        }
-    }
-}
-
-impl From<FileChoice> for Resolution {
-    fn from(c: FileChoice) -> Self {
-        match c {
-            FileChoice::Ours => Resolution::Ours,
-            FileChoice::Theirs => Resolution::Theirs,
-        }
-    }
-}
-
 /// What a resolve job decides.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ResolveParams {
@@ -167,7 +128,7 @@ pub struct ResolveParams {
     /// Per conflicted text file, applied after `files`: ours, theirs or both for each of its
     /// conflicting hunks in order; the settled text becomes the file's custom resolution.
     #[serde(default)]
-    pub hunks: BTreeMap<String, Vec<HunkSide>>,
+    pub hunks: BTreeMap<String, Vec<HunkChoice>>,
     /// For every file still undecided after `files` and `hunks`.
     #[serde(default)]
     pub strategy: Option<FileChoice>,
@@ -1161,12 +1122,12 @@ async fn resolve_one(ctx: &Context, job: &Job, id: &ArtifactId) -> Result<Done, 
     })
 }
 
-/// The text of a conflicted file of `merge` with its hunks settled by `sides`.
+/// The text of a conflicted file of `merge` with its hunks settled by `choices`.
 pub fn settled(
     merge: &conflicts::PendingMerge,
     id: &ArtifactId,
     path: &str,
-    sides: &[HunkSide],
+    choices: &[HunkChoice],
 ) -> Result<String, OpsError> {
     let Some(hunks) = merge.hunks(path)? else {
         return Err(OpsError::NotInMerge {
@@ -1175,12 +1136,11 @@ pub fn settled(
             files: "it has no text to choose hunks in".to_owned(),
         });
     };
-    let choices: Vec<HunkChoice> = sides.iter().map(|&s| s.into()).collect();
     let conflicts = hunks
         .iter()
         .filter(|h| matches!(h, Hunk::Conflict { .. }))
         .count();
-    match settle_hunks(&hunks, &choices) {
+    match settle_hunks(&hunks, choices) {
         Some(text) if choices.len() == conflicts => Ok(text),
         _ => Err(OpsError::HunkChoices {
             id: id.clone(),

@@ -105,6 +105,27 @@ impl MergePart {
     }
 }
 
+/// One side of a conflicted file, chosen whole: the part of [`Resolution`] a resolve job can
+/// carry (its parameters are stored as JSON; custom content comes only from the CLI's editor or
+/// from settled hunks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileChoice {
+    /// The target's version.
+    Ours,
+    /// The source's version.
+    Theirs,
+}
+
+impl From<FileChoice> for Resolution {
+    fn from(c: FileChoice) -> Self {
+        match c {
+            FileChoice::Ours => Resolution::Ours,
+            FileChoice::Theirs => Resolution::Theirs,
+        }
+    }
+}
+
 /// A resolution of one conflicted file.
 #[derive(Debug, Clone)]
 pub enum Resolution {

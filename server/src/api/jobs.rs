@@ -12,9 +12,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
+use skillmeat_core::engine::merge::HunkChoice;
 use skillmeat_core::jobs::{
-    CancelOutcome, HunkSide, Job, JobEvent, JobFilter, JobKind, JobStore, NewJob, ResolveParams,
-    settled,
+    CancelOutcome, Job, JobEvent, JobFilter, JobKind, JobStore, NewJob, ResolveParams, settled,
 };
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::conflicts;
@@ -280,7 +280,7 @@ pub async fn new_resolve_job(
             format!("`{both}` is in both `files` and `hunks`: choose one way to resolve it"),
         ));
     }
-    let hunks: BTreeMap<String, Vec<HunkSide>> = req
+    let hunks: BTreeMap<String, Vec<HunkChoice>> = req
         .hunks
         .iter()
         .map(|(p, sides)| (p.clone(), sides.iter().map(|&s| s.into()).collect()))
