@@ -67,7 +67,7 @@ pub struct FileDiff {
 /// All files that differ between two versions, ordered by path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ArtifactDiff {
-    /// The files that differ.
+    /// Only the files that differ, in path order; equal files are left out.
     pub files: Vec<FileDiff>,
     /// Total lines added over text files.
     pub added: usize,

@@ -55,7 +55,7 @@ pub enum JobState {
 }
 
 impl JobState {
-    /// The stored name.
+    /// As stored in the `jobs.state` column and sent in events.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
@@ -110,7 +110,7 @@ pub enum JobKind {
 }
 
 impl JobKind {
-    /// The stored name.
+    /// As stored in the `jobs.kind` column.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Sync => "sync",
@@ -154,15 +154,15 @@ pub struct NewJob {
     pub kind: JobKind,
     /// A resolve job's choices.
     pub resolve: Option<ResolveParams>,
-    /// The sync direction.
+    /// Which way the job syncs (for a resolve job, the pending merge's direction).
     pub direction: Direction,
     /// The artifacts, in order.
     pub artifact_ids: Vec<ArtifactId>,
     /// The project, for the project directions.
     pub project_path: Option<PathBuf>,
-    /// The collection.
+    /// The collection the artifacts belong to (`default` unless asked otherwise).
     pub collection: String,
-    /// The strategy.
+    /// How differences are settled; `auto` keeps conflicts as pending merges.
     pub strategy: Strategy,
     /// Plan only.
     pub dry_run: bool,
@@ -177,21 +177,21 @@ pub struct NewJob {
 /// A job as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Job {
-    /// Its id.
+    /// The row id: what the API's `/sync/jobs/{id}` and events name.
     pub id: i64,
     /// What it does.
     pub kind: JobKind,
     /// A resolve job's choices.
     pub resolve: Option<ResolveParams>,
-    /// The sync direction.
+    /// Which way the job syncs (for a resolve job, the pending merge's direction).
     pub direction: Direction,
-    /// The artifacts.
+    /// What the job works on, in the order they run.
     pub artifact_ids: Vec<ArtifactId>,
     /// The project, for the project directions.
     pub project_path: Option<PathBuf>,
-    /// The collection.
+    /// The collection the artifacts belong to.
     pub collection: String,
-    /// The strategy.
+    /// How differences are settled.
     pub strategy: Strategy,
     /// Plan only.
     pub dry_run: bool,
@@ -203,7 +203,7 @@ pub struct Job {
     pub created_at: String,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
-    /// Its trace.
+    /// The trace the job's spans join (the request's, when it came over HTTP).
     pub trace_id: String,
     /// The span that created it, if known.
     #[serde(skip)]
@@ -225,7 +225,7 @@ pub struct Job {
 pub struct JobEvent {
     /// Increasing over all events (an SSE id).
     pub id: i64,
-    /// The job.
+    /// Which job moved.
     pub job_id: i64,
     /// When (RFC 3339).
     pub at: String,
@@ -263,7 +263,7 @@ pub enum CancelOutcome {
 /// How a job ended.
 #[derive(Debug, Clone)]
 pub struct JobEnd {
-    /// The final state.
+    /// How the job ended: success, conflict, error or cancelled.
     pub state: JobState,
     /// Sync reports, per artifact.
     pub result: serde_json::Value,
@@ -792,7 +792,7 @@ impl Runner {
         let _ = self.span_parent.set(link);
     }
 
-    /// The store.
+    /// Where jobs are kept, for reading them while the runner works.
     pub fn store(&self) -> &Arc<dyn JobStore> {
         &self.store
     }

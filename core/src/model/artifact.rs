@@ -143,7 +143,7 @@ impl ArtifactName {
         Ok(Self(name.to_owned()))
     }
 
-    /// The name as text.
+    /// As written in ids and paths (`pdf` in `skill:pdf`).
     pub fn as_str(&self) -> &str {
         &self.0
     }

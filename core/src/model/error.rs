@@ -83,7 +83,7 @@ pub struct PathError {
     /// What was being done, as a verb phrase that reads after "cannot" ("write", "create a
     /// staging folder in").
     pub action: &'static str,
-    /// The file or folder.
+    /// What the action was done to (a file or a folder), as the message prints it.
     pub path: PathBuf,
     /// The failure the system reported.
     #[source]

@@ -16,7 +16,7 @@ use crate::model::hash::{self, ContentHash, HashError};
 /// One file of a version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileContent {
-    /// The bytes.
+    /// The file's content, exactly as read or to be written.
     pub bytes: Vec<u8>,
     /// Whether the owner execute bit is set.
     pub executable: bool,

@@ -76,7 +76,7 @@ impl ContentHash {
         Self(bytes)
     }
 
-    /// The raw digest.
+    /// The 32 bytes of the SHA-256 digest.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

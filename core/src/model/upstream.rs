@@ -53,7 +53,7 @@ pub enum Source {
 /// A parsed upstream spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpstreamSpec {
-    /// The repository.
+    /// Where the repository is: a GitHub `owner/repo`, a URL or a local path.
     pub source: Source,
     /// The artifact's path inside the repository (`/`-separated, no leading `/`), or empty for
     /// the repository root.

@@ -54,9 +54,9 @@ pub struct PendingFile {
 /// A merge waiting for the user, as kept in `merge.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingMerge {
-    /// The artifact.
+    /// Which artifact the merge is of.
     pub id: ArtifactId,
-    /// Its collection.
+    /// The collection the artifact belongs to.
     pub collection: String,
     /// The sync that conflicted.
     pub direction: Direction,
@@ -77,7 +77,7 @@ pub struct PendingMerge {
     /// For upstream syncs: the upstream commit and subtree merged.
     pub upstream_commit: Option<String>,
     pub upstream_tree: Option<String>,
-    /// The conflicted files.
+    /// The files with conflicts, and whether each is decided yet.
     pub files: Vec<PendingFile>,
     /// The folder holding it (not stored).
     #[serde(skip)]
@@ -570,7 +570,7 @@ fn set_executable(path: &Path, executable: bool) -> Result<(), OpsError> {
 /// What finishing or abandoning a pending merge did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finished {
-    /// The artifact.
+    /// Which artifact's merge ended.
     pub id: ArtifactId,
     /// `resolved` or `aborted`.
     pub resolution: &'static str,

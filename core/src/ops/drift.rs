@@ -22,13 +22,13 @@ use crate::storage::statcache::StatCache;
 /// One row of a drift report.
 #[derive(Debug, Clone, Serialize)]
 pub struct DriftRow {
-    /// The artifact.
+    /// Which artifact the row is about.
     pub id: ArtifactId,
     /// `upstream-collection` or `collection-project`.
     pub pair: &'static str,
     /// The project, for `collection-project` rows.
     pub project: Option<PathBuf>,
-    /// The status.
+    /// How the two tiers of `pair` relate (synced, modified, outdated, conflict, …).
     pub status: DriftStatus,
     /// What to do about it.
     pub recommendation: Option<&'static str>,

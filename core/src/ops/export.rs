@@ -37,7 +37,7 @@ use crate::storage::records::DeploymentFile;
 pub struct PatchManifest {
     /// Always 1 for this layout.
     pub format: u32,
-    /// The artifact.
+    /// Which artifact the patch is of.
     pub artifact: ArtifactId,
     /// The upstream spec as recorded in the collection.
     pub upstream: String,
@@ -64,7 +64,7 @@ pub struct PatchManifest {
 /// What `patch` wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct PatchBundle {
-    /// The bundle file.
+    /// Where the `.tar.gz` bundle was written.
     pub path: PathBuf,
     /// Its size in bytes.
     pub size: u64,

@@ -16,7 +16,7 @@ use crate::storage::versions::{Version, Versions};
 /// An artifact's recorded versions.
 #[derive(Debug, Clone, Serialize)]
 pub struct History {
-    /// The artifact.
+    /// Whose history this is.
     pub id: ArtifactId,
     /// The content hash the collection holds now, if it holds the artifact.
     pub current: Option<ContentHash>,

@@ -19,7 +19,7 @@ use crate::storage::versions::{ChangeOrigin, NewVersion};
 /// What `migrate` did to one record.
 #[derive(Debug, Clone, Serialize)]
 pub struct Migrated {
-    /// The artifact.
+    /// Which artifact the record is of.
     pub id: ArtifactId,
     /// `upgraded`, `current` (nothing to do) or `kept-legacy`.
     pub outcome: &'static str,

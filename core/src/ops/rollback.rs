@@ -21,7 +21,7 @@ use crate::storage::versions::{ChangeOrigin, NewVersion, Versions};
 /// What `rollback` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RolledBack {
-    /// The artifact.
+    /// Which artifact was rolled back.
     pub id: ArtifactId,
     /// Where: the project, or `None` for the collection.
     pub project: Option<PathBuf>,

@@ -111,7 +111,7 @@ fn git(action: &'static str) -> impl FnOnce(git2::Error) -> StoreError {
 /// A version stored as a tree, with the content hash computed from the same bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredTree {
-    /// The git tree.
+    /// The git tree holding the version's files, in `store.git`.
     pub tree: TreeId,
     /// The artifact's `v1` content hash.
     pub content_hash: ContentHash,

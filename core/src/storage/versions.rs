@@ -90,7 +90,7 @@ impl FromStr for ChangeOrigin {
 /// One recorded version of an artifact.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Version {
-    /// The artifact.
+    /// Which artifact this is a version of.
     pub artifact_id: ArtifactId,
     /// The version's content hash (`v1`).
     pub content_hash: ContentHash,
@@ -117,7 +117,7 @@ pub struct Version {
 /// A version to record.
 #[derive(Debug, Clone)]
 pub struct NewVersion<'a> {
-    /// The artifact.
+    /// Which artifact this is a version of.
     pub artifact: &'a ArtifactId,
     /// Its content on disk: a skill's folder or a command's or agent's file.
     pub path: &'a Path,
@@ -258,7 +258,7 @@ impl Versions {
         }
     }
 
-    /// The content store.
+    /// The git object store behind the versions (`store.git`).
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -475,7 +475,7 @@ impl Versions {
 /// A version (re)instated without being new content, e.g. by a rollback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VersionEvent {
-    /// The version instated.
+    /// The version made current again (64 hex).
     pub content_hash: String,
     /// How (`rollback`).
     pub origin: ChangeOrigin,

@@ -62,7 +62,7 @@ impl ApiError {
         self.detail.as_deref()
     }
 
-    /// The status.
+    /// The HTTP status the client gets.
     pub fn status(&self) -> StatusCode {
         self.status
     }

@@ -56,11 +56,11 @@ pub struct Inner {
     pub ctx: Context,
     /// The home's database (the one the job queue lives in), shared by every request.
     pub db: Database,
-    /// The job queue.
+    /// Where jobs are queued and read; the runner takes them from here.
     pub jobs: Arc<dyn JobStore>,
     /// The runner working through it (woken when a job is queued).
     pub runner: Arc<Runner>,
-    /// The access token.
+    /// The bearer token every `/api/v1` request must carry.
     pub token: String,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
@@ -105,12 +105,12 @@ impl ApiState {
         }
     }
 
-    /// The home served.
+    /// The SkillMeat home this server works on.
     pub fn home(&self) -> &skillmeat_core::storage::home::Home {
         &self.0.ctx.home
     }
 
-    /// The job store.
+    /// Where jobs are queued and read.
     pub fn jobs(&self) -> &Arc<dyn JobStore> {
         &self.0.jobs
     }
@@ -120,12 +120,12 @@ impl ApiState {
         projects::list(&self.0.db).await.map_err(ApiError::internal)
     }
 
-    /// The access token.
+    /// The bearer token every `/api/v1` request must carry.
     pub fn token(&self) -> &str {
         &self.0.token
     }
 
-    /// The metrics.
+    /// Request and job counters and latencies, as `/metrics` exposes them.
     pub fn metrics(&self) -> &Arc<metrics::Metrics> {
         &self.0.metrics
     }

@@ -28,7 +28,7 @@ pub enum ProjectCommand {
 
 #[derive(Debug, Args)]
 pub struct AllowLinksArgs {
-    /// The project folder.
+    /// The project's folder (the one holding `.claude/`).
     #[arg(value_name = "DIR")]
     pub project: PathBuf,
     /// Refuse writes through links out of it again (the default for every project).

@@ -24,7 +24,7 @@ pub enum Direction {
 }
 
 impl Direction {
-    /// The full name.
+    /// As the CLI, the API and `merge.toml` spell it (`upstream-to-collection`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UpstreamToCollection => "upstream-to-collection",
@@ -90,7 +90,7 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    /// The name.
+    /// As the CLI, the API and `merge.toml` spell it (`auto`, `ours`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Auto => "auto",
@@ -155,13 +155,13 @@ impl Outcome {
 /// A sync to plan or run.
 #[derive(Debug, Clone)]
 pub struct SyncRequest<'a> {
-    /// The artifact.
+    /// Which artifact to sync.
     pub id: &'a ArtifactId,
     /// Which way.
     pub direction: Direction,
     /// The project, for the project directions.
     pub project: Option<&'a Path>,
-    /// The collection.
+    /// The collection the artifact belongs to.
     pub collection: &'a str,
     /// How to settle differences.
     pub strategy: Strategy,
@@ -229,7 +229,7 @@ impl SyncRequest<'_> {
 /// The plan of a sync, and what was done when it was applied.
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncReport {
-    /// The artifact.
+    /// Which artifact the report is of.
     pub id: ArtifactId,
     /// Which way.
     pub direction: Direction,
