@@ -44,14 +44,19 @@ macro_rules! blocked {
     };
 }
 
+/// The columns [`job_from_row`] reads, in one place for every statement that returns a job
+/// (the selects, the insert's and the claim's `RETURNING`).
+macro_rules! job_columns {
+    () => {
+        "id, direction, artifact_ids, project_path, collection, strategy, dry_run, state, pct, \
+         created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, result, \
+         idempotency_key, attempts, kind, params, parent_span_id"
+    };
+}
+
 macro_rules! select_jobs {
     ($rest:literal) => {
-        concat!(
-            "SELECT id, direction, artifact_ids, project_path, collection, strategy, dry_run, \
-             state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, \
-             result, idempotency_key, attempts, kind, params, parent_span_id FROM jobs ",
-            $rest
-        )
+        concat!("SELECT ", job_columns!(), " FROM jobs ", $rest)
     };
 }
 
@@ -126,9 +131,8 @@ impl JobStore for SqliteJobStore {
             "dry_run, state, created_at, trace_id, idempotency_key, kind, params, parent_span_id) ",
             "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) ",
             "ON CONFLICT (idempotency_key) DO NOTHING ",
-            "RETURNING id, direction, artifact_ids, project_path, collection, strategy, dry_run, ",
-            "state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, ",
-            "result, idempotency_key, attempts, kind, params, parent_span_id"
+            "RETURNING ",
+            job_columns!()
         ))
         .bind(job.direction.as_str())
         .bind(json(&job.artifact_ids))
@@ -413,9 +417,8 @@ impl SqliteJobStore {
             "UPDATE jobs SET state = 'running', started_at = ?1, attempts = attempts + 1 ",
             "WHERE id = ?2 AND state = 'queued' AND NOT EXISTS (",
             blocked!("?2"),
-            ") RETURNING id, direction, artifact_ids, project_path, collection, strategy, ",
-            "dry_run, state, pct, created_at, started_at, ended_at, trace_id, log_excerpt, ",
-            "conflicts, result, idempotency_key, attempts, kind, params, parent_span_id"
+            ") RETURNING ",
+            job_columns!()
         ))
         .bind(rfc3339(now))
         .bind(id)
