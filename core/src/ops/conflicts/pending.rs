@@ -1,17 +1,6 @@
-//! Pending merges: a sync whose merge conflicted, kept aside until the user resolves it.
-//!
-//! A pending merge lives in `$SKILLMEAT_HOME/pending/<tier key>/`:
-//!
-//! ```text
-//! merge.toml   what was merged (artifact, direction, base/ours/theirs hashes, conflicted files)
-//! files/       the merged version: clean files merged, conflicted ones with diff3 markers
-//! base/ ours/ theirs/   the three inputs, so each file can be resolved to either side
-//! ```
-//!
-//! The live target is not touched until [`continue_merge`], which refuses while any conflicted
-//! file still holds markers (or a delete/modify or binary clash was not decided) and otherwise
-//! applies `files/` through the same locked, atomic path as a clean sync. Each pending merge is
-//! also a row of `conflict_records`, which keeps how it ended.
+//! The pending merge kept on disk: its `merge.toml`, its parts (`files/`, `base/`, `ours/`,
+//! `theirs/`), finding the merges of an artifact and which of them blocks a sync, and creating
+//! one when a sync conflicts.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,21 +10,17 @@ use serde::{Deserialize, Serialize};
 use crate::engine::merge::{ConflictKind, FileOutcome, Hunk, conflict_hunks, has_conflict_markers};
 use crate::model::artifact::ArtifactId;
 use crate::model::error::{IoResultExt as _, PathError};
-use crate::model::files::{ArtifactFiles, FileContent};
+use crate::model::files::ArtifactFiles;
 use crate::model::hash::ContentHash;
 use crate::model::time::rfc3339;
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::record::Recorder;
-use crate::ops::sync::commit::Commit;
 use crate::ops::sync::request::{Direction, Strategy, SyncRequest};
 use crate::ops::sync::sides::Sides;
-use crate::ops::sync::sides::UpstreamPoint;
-use crate::ops::tier::Tier;
-use crate::storage::conflict_records::{self, NewConflict};
+use crate::storage::conflict_records::NewConflict;
 use crate::storage::records::{DeploymentFile, RecordedStatus};
 use crate::storage::tomlfile;
-use crate::storage::versions::ChangeOrigin;
 
 /// The pending merges folder inside a home.
 pub const PENDING_DIR: &str = "pending";
@@ -103,38 +88,6 @@ impl MergePart {
             Self::Theirs => "theirs",
         }
     }
-}
-
-/// One side of a conflicted file, chosen whole: the part of [`Resolution`] a resolve job can
-/// carry (its parameters are stored as JSON; custom content comes only from the CLI's editor or
-/// from settled hunks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FileChoice {
-    /// The target's version.
-    Ours,
-    /// The source's version.
-    Theirs,
-}
-
-impl From<FileChoice> for Resolution {
-    fn from(c: FileChoice) -> Self {
-        match c {
-            FileChoice::Ours => Resolution::Ours,
-            FileChoice::Theirs => Resolution::Theirs,
-        }
-    }
-}
-
-/// A resolution of one conflicted file.
-#[derive(Debug, Clone)]
-pub enum Resolution {
-    /// The target's version of the file (its absence, if the target deleted it).
-    Ours,
-    /// The source's version of the file (its absence, if the source deleted it).
-    Theirs,
-    /// This content.
-    Custom(Vec<u8>),
 }
 
 impl PendingMerge {
@@ -228,7 +181,7 @@ impl PendingMerge {
             .map(conflict_hunks))
     }
 
-    fn read_part(&self, part: &str) -> Result<ArtifactFiles, OpsError> {
+    pub(crate) fn read_part(&self, part: &str) -> Result<ArtifactFiles, OpsError> {
         let dir = self.dir.join(part);
         if !dir.exists() {
             return Ok(ArtifactFiles::default());
@@ -236,7 +189,7 @@ impl PendingMerge {
         Ok(ArtifactFiles::read(&dir)?)
     }
 
-    fn save(&self) -> Result<(), OpsError> {
+    pub(crate) fn save(&self) -> Result<(), OpsError> {
         Ok(tomlfile::save_toml(
             &self.dir.join("merge.toml"),
             "# A merge SkillMeat keeps aside until you resolve it: see `skillmeat resolve --help`.\n",
@@ -358,7 +311,7 @@ pub fn into_tier(
 }
 
 /// Like [`find`], but no pending merge is an error.
-fn pending(
+pub(crate) fn pending(
     ctx: &Context,
     id: &ArtifactId,
     collection: &str,
@@ -444,7 +397,7 @@ pub(crate) async fn create(
 /// Notes the files of a pending merge in the project's record (under the records file's lock,
 /// on the file as it is now). Emptied by an abort, the status goes back to what the copy on disk
 /// says against the baseline, which the merge never moved.
-fn set_pending_in_record(
+pub(crate) fn set_pending_in_record(
     ctx: &Context,
     project: &Path,
     id: &ArtifactId,
@@ -473,222 +426,4 @@ fn set_pending_in_record(
         records.save(project)?;
     }
     Ok(())
-}
-
-/// Settles one conflicted file of the pending merge of `id` with `resolution`, and brings the
-/// conflict record's list of unresolved files up to date. A custom resolution that still holds
-/// conflict markers is refused.
-pub async fn resolve_file(
-    ctx: &Context,
-    id: &ArtifactId,
-    collection: &str,
-    project: Option<&Path>,
-    path: &str,
-    resolution: Resolution,
-) -> Result<PendingMerge, OpsError> {
-    let mut merge = pending(ctx, id, collection, project)?;
-    let Some(index) = merge.files.iter().position(|f| f.path == path) else {
-        return Err(OpsError::NotInMerge {
-            id: id.clone(),
-            path: path.to_owned(),
-            files: merge
-                .files
-                .iter()
-                .map(|f| f.path.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    };
-    let chosen: Option<FileContent> = match resolution {
-        Resolution::Ours => merge.read_part("ours")?.files.remove(path),
-        Resolution::Theirs => merge.read_part("theirs")?.files.remove(path),
-        Resolution::Custom(bytes) => {
-            if has_conflict_markers(&bytes) {
-                return Err(OpsError::MarkersLeft {
-                    what: "the custom resolution".to_owned(),
-                    files: path.to_owned(),
-                });
-            }
-            let executable = merge
-                .read_part("files")?
-                .files
-                .get(path)
-                .is_some_and(|f| f.executable);
-            Some(FileContent { bytes, executable })
-        }
-    };
-    let target = merge.dir.join("files").join(path);
-    match chosen {
-        Some(content) => {
-            if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent).context("create", &parent)?;
-            }
-            crate::storage::atomic::write_atomic(&target, &content.bytes)?;
-            set_executable(&target, content.executable)?;
-        }
-        None => match fs::remove_file(&target) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => {
-                return Err(PathError::new("remove", target, source).into());
-            }
-        },
-    }
-    merge.files[index].resolved = true;
-    merge.save()?;
-    // The record is an audit trail: failing to update it never undoes the resolution.
-    if let Some(record) = merge.conflict_record
-        && let Ok(Some(versions)) =
-            crate::storage::versions::Versions::open_read_only(&ctx.home).await
-    {
-        let left = merge.unresolved()?;
-        let _ = conflict_records::set_unresolved(versions.database(), record, &left).await;
-        versions.close().await;
-    }
-    Ok(merge)
-}
-
-fn set_executable(path: &Path, executable: bool) -> Result<(), OpsError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let io = |source| PathError::new("set the mode of", &path, source);
-        let mut perms = fs::metadata(path).map_err(io)?.permissions();
-        let mode = if executable {
-            perms.mode() | 0o111
-        } else {
-            perms.mode() & !0o111
-        };
-        perms.set_mode(mode);
-        fs::set_permissions(path, perms).map_err(io)?;
-    }
-    #[cfg(not(unix))]
-    let _ = (path, executable);
-    Ok(())
-}
-
-/// What finishing or abandoning a pending merge did.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finished {
-    /// Which artifact's merge ended.
-    pub id: ArtifactId,
-    /// `resolved` or `aborted`.
-    pub resolution: &'static str,
-    /// The version the target holds now (for `resolved`).
-    pub result: Option<ContentHash>,
-    /// Problems that did not stop it (e.g. a version could not be recorded).
-    pub warnings: Vec<String>,
-}
-
-/// Applies the pending merge of `id` once every conflicted file is decided: atomically, under
-/// the target's lock, and only if the target is still the version the merge was made against.
-pub async fn continue_merge(
-    ctx: &Context,
-    id: &ArtifactId,
-    collection: &str,
-    project: Option<&Path>,
-) -> Result<Finished, OpsError> {
-    let merge = pending(ctx, id, collection, project)?;
-    let unresolved = merge.unresolved()?;
-    if !unresolved.is_empty() {
-        return Err(OpsError::MarkersLeft {
-            what: format!("the pending merge of {id}"),
-            files: unresolved.join(", "),
-        });
-    }
-    let direction = merge.direction;
-    let result = merge.read_part("files")?;
-    let collection_dir = ctx.home.collection_dir(collection)?;
-    let (target_path, target_tier) = match (direction, &merge.project) {
-        (Direction::CollectionToProject, Some(p)) => {
-            crate::ops::links::check_project_links(&ctx.home, p).await?;
-            (
-                crate::ops::tier::artifact_path(&p.join(".claude"), id),
-                Tier::Project(p.clone()),
-            )
-        }
-        _ => (
-            crate::ops::tier::artifact_path(&collection_dir, id),
-            Tier::Collection(collection.to_owned()),
-        ),
-    };
-    // Held until the merge is applied and its folder removed (see `crate::ops::sync::commit::commit`).
-    let held = crate::ops::tier::lock_tier(ctx, &target_tier, id)?;
-    let sides = Sides {
-        target_path,
-        target_tier,
-        source: merge.read_part("theirs")?,
-        source_hash: merge.theirs,
-        target: None,
-        target_hash: merge.ours,
-        base_hash: merge.base,
-        base: None,
-        upstream: match (&merge.upstream_commit, &merge.upstream_tree) {
-            (Some(commit), Some(tree)) => Some(UpstreamPoint {
-                commit: commit.clone(),
-                tree: tree.clone(),
-            }),
-            _ => None,
-        },
-    };
-    let mut recorder = Recorder::open(&ctx.home).await;
-    let hash = crate::ops::sync::commit::commit(
-        ctx,
-        &mut recorder,
-        &Commit {
-            id,
-            direction,
-            collection,
-            project: merge.project.as_deref(),
-            sides: &sides,
-            result: Some(&result),
-            origin: ChangeOrigin::Merge,
-            snapshot: None,
-        },
-        &held,
-    )
-    .await?;
-    recorder
-        .finish_conflict(
-            merge.conflict_record,
-            "resolved",
-            Some(&hash.to_hex()),
-            ctx.now,
-        )
-        .await;
-    remove(&merge)?;
-    Ok(Finished {
-        id: id.clone(),
-        resolution: "resolved",
-        result: Some(hash),
-        warnings: recorder.finish().await,
-    })
-}
-
-/// Abandons the pending merge of `id`; the target was never touched.
-pub async fn abort_merge(
-    ctx: &Context,
-    id: &ArtifactId,
-    collection: &str,
-    project: Option<&Path>,
-) -> Result<Finished, OpsError> {
-    let merge = pending(ctx, id, collection, project)?;
-    let mut recorder = Recorder::open(&ctx.home).await;
-    recorder
-        .finish_conflict(merge.conflict_record, "aborted", None, ctx.now)
-        .await;
-    if let Some(p) = &merge.project {
-        set_pending_in_record(ctx, p, id, &[])?;
-    }
-    remove(&merge)?;
-    Ok(Finished {
-        id: id.clone(),
-        resolution: "aborted",
-        result: None,
-        warnings: recorder.finish().await,
-    })
-}
-
-fn remove(merge: &PendingMerge) -> Result<(), OpsError> {
-    Ok(fs::remove_dir_all(&merge.dir).context("remove", &merge.dir)?)
 }
