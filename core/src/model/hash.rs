@@ -93,10 +93,14 @@ impl ContentHash {
 
     /// The first 12 hex characters, for display.
     pub fn short(&self) -> String {
-        let mut hex = self.to_hex();
-        hex.truncate(12);
-        hex
+        short(&self.to_hex()).to_owned()
     }
+}
+
+/// A hash or commit id in hex text (from records, the database or git) as SkillMeat displays it:
+/// its first 12 characters. Never panics: a shorter or odd value is shown whole.
+pub fn short(hex: &str) -> &str {
+    hex.get(..12).unwrap_or(hex)
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -10,6 +10,7 @@
 //! sees every dependency between operations.
 
 pub mod add;
+pub mod cards;
 pub mod conflicts;
 pub mod context;
 pub mod deploy;

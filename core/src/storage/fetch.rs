@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::model::display;
 use crate::model::error::{ErrorKind, IoResultExt as _, PathError};
-use crate::model::hash;
+use crate::model::hash::{self, short};
 use crate::model::upstream::{RefSpec, UpstreamSpec};
 use crate::storage::ssh::{self, SshAttempt};
 use crate::storage::upstream_tree::{self, BadName, Limits};
@@ -597,10 +597,6 @@ struct PlannedFile {
 
 fn create_dir(path: &Path) -> Result<(), FetchError> {
     Ok(fs::create_dir(path).context("create", path)?)
-}
-
-fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
 }
 
 fn parse_oid(hex: &str, location: &str) -> Result<Oid, FetchError> {

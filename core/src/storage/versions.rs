@@ -434,7 +434,7 @@ impl Versions {
                 return Err(VersionError::TagTaken {
                     artifact: artifact.clone(),
                     tag: tag.to_owned(),
-                    other: other.chars().take(12).collect(),
+                    other: crate::model::hash::short(&other).to_owned(),
                 });
             }
             sqlx::query(

@@ -9,14 +9,11 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use skillmeat_core::engine::diff::{self, FileStatus};
-use skillmeat_core::engine::drift::classify;
 use skillmeat_core::model::artifact::ArtifactId;
-use skillmeat_core::model::hash::{self, ContentHash};
+use skillmeat_core::model::hash;
 use skillmeat_core::ops::sides;
-use skillmeat_core::ops::{self, OpsError, artifact_path};
+use skillmeat_core::ops::{self, OpsError, artifact_path, cards};
 use skillmeat_core::storage::collection::Lock;
-use skillmeat_core::storage::records::DeploymentFile;
-use skillmeat_core::storage::versions::Versions;
 
 use super::extract::{ApiJson, ApiQuery, IdPath};
 use super::types::{
@@ -91,15 +88,6 @@ pub async fn artifact_list(state: &ApiState, scope: Scope) -> Result<ArtifactLis
     })
 }
 
-fn hash_of(path: &std::path::Path) -> Result<Option<ContentHash>, ApiError> {
-    if std::fs::symlink_metadata(path).is_err() {
-        return Ok(None);
-    }
-    hash::hash_path(path)
-        .map(Some)
-        .map_err(|e| ApiError::from(OpsError::from(e)))
-}
-
 /// The upstream, collection and project versions of an artifact, as cards.
 #[utoipa::path(
     get, path = "/api/v1/artifacts/{id}/versions", tag = "artifacts",
@@ -124,120 +112,30 @@ pub async fn version_cards(
     id: ArtifactId,
     scope: Scope,
 ) -> Result<VersionCards, ApiError> {
-    let (_, dir, manifest) = state.collection(scope.collection.as_deref())?;
+    let (collection, _, _) = state.collection(scope.collection.as_deref())?;
     let project = state.project(scope.project_path.as_deref()).await?;
-    let Some(entry) = manifest.get(&id).cloned() else {
-        return Err(ApiError::not_found(format!(
-            "{id} is not in the collection"
-        )));
+    let cards = cards::version_cards(&state.ctx(), &id, &collection, project.as_deref()).await?;
+    let card = |tier: &str, c: cards::Card| VersionCard {
+        tier: tier.to_owned(),
+        hash: c.hash.map(|h| h.to_hex()),
+        timestamp: c.timestamp,
+        source: Some(c.source),
+        reference: c.reference,
+        commit: c.commit,
+        lineage: c
+            .lineage
+            .iter()
+            .take(LINEAGE_HINTS)
+            .map(|h| hash::short(h).to_owned())
+            .collect(),
+        tag: c.tag,
+        status: c.status.map(|s| s.as_str().to_owned()),
     };
-    let (lock, collection_hash, deployed) = {
-        let (id, dir, project) = (id.clone(), dir.clone(), project.clone());
-        blocking(move || {
-            let lock = Lock::load(&dir)
-                .map_err(|e| ApiError::from(OpsError::from(e)))?
-                .get(&id)
-                .cloned();
-            let collection_hash = hash_of(&artifact_path(&dir, &id))?;
-            let deployed = match &project {
-                Some(p) => {
-                    let record = DeploymentFile::load(p)
-                        .map_err(|e| ApiError::from(OpsError::from(e)))?
-                        .get(&id)
-                        .cloned();
-                    let hash = hash_of(&artifact_path(&p.join(".claude"), &id))?;
-                    Some((p.clone(), record, hash))
-                }
-                None => None,
-            };
-            Ok((lock, collection_hash, deployed))
-        })
-        .await?
-    };
-    let recorded = Versions::open_read_only(&state.0.ctx.home)
-        .await
-        .map_err(ApiError::internal)?;
-    let known = async |hash: Option<&ContentHash>| match (&recorded, hash) {
-        (Some(v), Some(h)) => v.get(&id, &h.to_hex()).await.ok().flatten(),
-        _ => None,
-    };
-    let lineage = |v: &Option<skillmeat_core::storage::versions::Version>| -> Vec<String> {
-        v.as_ref()
-            .map(|v| {
-                v.version_lineage
-                    .iter()
-                    .skip(1)
-                    .take(LINEAGE_HINTS)
-                    .map(|h| h.chars().take(12).collect())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let upstream_hash: Option<ContentHash> =
-        lock.as_ref().and_then(|l| l.content_hash.parse().ok());
-    let upstream = lock.as_ref().map(|l| VersionCard {
-        tier: "upstream".to_owned(),
-        hash: Some(l.content_hash.clone()),
-        timestamp: Some(l.fetched_at.clone()),
-        source: Some(if l.path.is_empty() {
-            l.location.clone()
-        } else {
-            format!("{}/{}", l.location, l.path)
-        }),
-        reference: Some(l.reference.clone()),
-        commit: Some(l.commit.clone()),
-        lineage: Vec::new(),
-        tag: None,
-        status: None,
-    });
-    let collection_version = known(collection_hash.as_ref()).await;
-    let collection = collection_hash.as_ref().map(|h| VersionCard {
-        tier: "collection".to_owned(),
-        hash: Some(h.to_hex()),
-        timestamp: collection_version
-            .as_ref()
-            .map(|v| v.created_at.clone())
-            .or_else(|| entry.added_at.clone()),
-        source: Some(entry.upstream.clone().unwrap_or_else(|| "local".to_owned())),
-        reference: lock.as_ref().map(|l| l.reference.clone()),
-        commit: None,
-        lineage: lineage(&collection_version),
-        tag: collection_version
-            .as_ref()
-            .and_then(|v| v.version_tag.clone()),
-        // Against the upstream as last fetched (the lock): whether the collection moved.
-        status: upstream_hash
-            .as_ref()
-            .and_then(|u| classify(Some(u), Some(u), Some(h)).map(|s| s.as_str().to_owned())),
-    });
-    let mut project_card = None;
-    if let Some((path, record, hash)) = deployed {
-        let version = known(hash.as_ref()).await;
-        let base: Option<ContentHash> = record
-            .as_ref()
-            .and_then(|r| r.content_hash.as_deref())
-            .and_then(|h| h.parse().ok());
-        project_card = Some(VersionCard {
-            tier: "project".to_owned(),
-            hash: hash.as_ref().map(ContentHash::to_hex),
-            timestamp: record.as_ref().and_then(|r| r.deployed_at.clone()),
-            source: Some(path.display().to_string()),
-            reference: None,
-            commit: None,
-            lineage: lineage(&version),
-            tag: version.as_ref().and_then(|v| v.version_tag.clone()),
-            status: classify(base.as_ref(), collection_hash.as_ref(), hash.as_ref())
-                .map(|s| s.as_str().to_owned()),
-        });
-    }
-    if let Some(v) = recorded {
-        v.close().await;
-    }
     Ok(VersionCards {
         id: id.to_string(),
-        upstream,
-        collection,
-        project: project_card,
+        upstream: cards.upstream.map(|c| card("upstream", c)),
+        collection: cards.collection.map(|c| card("collection", c)),
+        project: cards.project.map(|c| card("project", c)),
     })
 }
 

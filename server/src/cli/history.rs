@@ -5,10 +5,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::hash;
 use skillmeat_core::ops;
 
 use crate::cli::common::{CollectionArg, context, ops_error};
-use crate::cli::output::{OutputArgs, print_table, short_hex};
+use crate::cli::output::{OutputArgs, print_table};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -50,7 +51,7 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
                     v.version_tag.clone().unwrap_or_default(),
                     v.parent_hashes
                         .iter()
-                        .map(|p| short_hex(p))
+                        .map(|p| hash::short(p))
                         .collect::<Vec<_>>()
                         .join(" "),
                 ]
@@ -64,7 +65,7 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
                 .iter()
                 .map(|e| {
                     vec![
-                        format!(" {}", short_hex(&e.content_hash)),
+                        format!(" {}", hash::short(&e.content_hash)),
                         e.created_at.clone(),
                         e.origin.to_string(),
                         e.tier.clone(),

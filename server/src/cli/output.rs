@@ -88,9 +88,3 @@ pub(crate) fn plural(n: usize, word: &str) -> String {
 pub fn short(hash: Option<ContentHash>) -> String {
     hash.map_or_else(|| "-".to_owned(), |h| h.short())
 }
-
-/// A recorded hash (hex text from the records or the database) as tables show it: its first 12
-/// characters, by character, so a short or odd value prints as it is rather than panicking.
-pub fn short_hex(hex: &str) -> String {
-    hex.chars().take(12).collect()
-}

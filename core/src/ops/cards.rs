@@ -1,0 +1,178 @@
+//! An artifact's three versions side by side — the upstream's as last fetched, the collection's
+//! copy, and a project's copy — each with where it came from, its recorded tag and lineage, and
+//! its drift status: what the web UI's version cards show. Reads only.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::engine::drift::{DriftStatus, classify};
+use crate::model::artifact::ArtifactId;
+use crate::model::hash::{self, ContentHash};
+use crate::ops::context::Context;
+use crate::ops::error::OpsError;
+use crate::ops::tier::artifact_path;
+use crate::storage::collection::{Lock, LockEntry, Manifest, ManifestEntry};
+use crate::storage::records::{DeploymentFile, DeploymentRecord};
+use crate::storage::versions::{Version, Versions};
+
+/// One tier's version of an artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    /// The version's content hash (for the upstream, as recorded when it was fetched).
+    pub hash: Option<ContentHash>,
+    /// When this version got here: fetched, recorded, added or deployed (RFC 3339).
+    pub timestamp: Option<String>,
+    /// Where it comes from: the upstream's location and path, the collection's upstream spec
+    /// (`local` without one), or the project folder.
+    pub source: String,
+    /// The ref the upstream was asked for (upstream and collection).
+    pub reference: Option<String>,
+    /// The upstream commit fetched (upstream only).
+    pub commit: Option<String>,
+    /// The versions recorded before this one, newest first (64 hex).
+    pub lineage: Vec<String>,
+    /// The version's tag, if it was tagged.
+    pub tag: Option<String>,
+    /// How the tier relates to the one it syncs from: the collection against the upstream as
+    /// last fetched, the project against the collection (with the project's baseline).
+    pub status: Option<DriftStatus>,
+}
+
+/// The three cards; a tier that does not hold the artifact has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cards {
+    /// The upstream's version as last fetched (from the lock); none for a local artifact.
+    pub upstream: Option<Card>,
+    /// The collection's copy; none if its folder is missing.
+    pub collection: Option<Card>,
+    /// The copy in `project`, when one was asked for and holds it or has a record of it.
+    pub project: Option<Card>,
+}
+
+/// The version cards of `id` in `collection`, and in `project` when given (a registered project,
+/// checked by the caller).
+pub async fn version_cards(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+) -> Result<Cards, OpsError> {
+    let dir = ctx.home.collection_dir(collection)?;
+    let manifest = Manifest::load(&dir)?;
+    let Some(entry) = manifest.get(id) else {
+        return Err(OpsError::NotInCollection {
+            id: id.clone(),
+            collection: collection.to_owned(),
+        });
+    };
+    let lock = Lock::load(&dir)?.get(id).cloned();
+    let collection_hash = hash_if_present(&artifact_path(&dir, id))?;
+    let deployed = match project {
+        Some(p) => {
+            let record = DeploymentFile::load(p)?.get(id).cloned();
+            let hash = hash_if_present(&artifact_path(&p.join(".claude"), id))?;
+            Some((p.to_owned(), record, hash))
+        }
+        None => None,
+    };
+    let recorded = Versions::open_read_only(&ctx.home).await?;
+    let known = async |hash: Option<ContentHash>| match (&recorded, hash) {
+        (Some(v), Some(h)) => v.get(id, &h.to_hex()).await.ok().flatten(),
+        _ => None,
+    };
+    let upstream_hash = lock.as_ref().and_then(|l| l.content_hash.parse().ok());
+    let collection_version = known(collection_hash).await;
+    let project_version = match &deployed {
+        Some((_, _, hash)) => known(*hash).await,
+        None => None,
+    };
+    if let Some(v) = recorded {
+        v.close().await;
+    }
+    Ok(Cards {
+        upstream: lock.as_ref().map(|l| upstream_card(l, upstream_hash)),
+        collection: collection_hash
+            .map(|h| collection_card(entry, lock.as_ref(), h, upstream_hash, collection_version)),
+        project: deployed.map(|(path, record, hash)| {
+            project_card(path, record, hash, collection_hash, project_version)
+        }),
+    })
+}
+
+fn upstream_card(lock: &LockEntry, hash: Option<ContentHash>) -> Card {
+    Card {
+        hash,
+        timestamp: Some(lock.fetched_at.clone()),
+        source: if lock.path.is_empty() {
+            lock.location.clone()
+        } else {
+            format!("{}/{}", lock.location, lock.path)
+        },
+        reference: Some(lock.reference.clone()),
+        commit: Some(lock.commit.clone()),
+        lineage: Vec::new(),
+        tag: None,
+        status: None,
+    }
+}
+
+fn collection_card(
+    entry: &ManifestEntry,
+    lock: Option<&LockEntry>,
+    hash: ContentHash,
+    upstream: Option<ContentHash>,
+    version: Option<Version>,
+) -> Card {
+    Card {
+        hash: Some(hash),
+        timestamp: version
+            .as_ref()
+            .map(|v| v.created_at.clone())
+            .or_else(|| entry.added_at.clone()),
+        source: entry.upstream.clone().unwrap_or_else(|| "local".to_owned()),
+        reference: lock.map(|l| l.reference.clone()),
+        commit: None,
+        lineage: earlier(version.as_ref()),
+        tag: version.and_then(|v| v.version_tag),
+        // Against the upstream as last fetched (the lock): whether the collection moved.
+        status: upstream.and_then(|u| classify(Some(&u), Some(&u), Some(&hash))),
+    }
+}
+
+fn project_card(
+    path: PathBuf,
+    record: Option<DeploymentRecord>,
+    hash: Option<ContentHash>,
+    collection: Option<ContentHash>,
+    version: Option<Version>,
+) -> Card {
+    let base: Option<ContentHash> = record
+        .as_ref()
+        .and_then(|r| r.content_hash.as_deref())
+        .and_then(|h| h.parse().ok());
+    Card {
+        hash,
+        timestamp: record.and_then(|r| r.deployed_at),
+        source: path.display().to_string(),
+        reference: None,
+        commit: None,
+        lineage: earlier(version.as_ref()),
+        tag: version.and_then(|v| v.version_tag),
+        status: classify(base.as_ref(), collection.as_ref(), hash.as_ref()),
+    }
+}
+
+/// The versions recorded before `version`, newest first.
+fn earlier(version: Option<&Version>) -> Vec<String> {
+    version
+        .map(|v| v.version_lineage.iter().skip(1).cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The content hash of what is at `path`; none when nothing is there.
+fn hash_if_present(path: &Path) -> Result<Option<ContentHash>, OpsError> {
+    if fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    Ok(Some(hash::hash_path(path)?))
+}
