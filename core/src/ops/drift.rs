@@ -241,7 +241,7 @@ fn upstream_hash(
     if info.id == locked.tree {
         return Ok(locked.content_hash.parse().ok());
     }
-    let scratch = tempfile::tempdir().context("create a temp folder in", &std::env::temp_dir())?;
+    let scratch = tempfile::tempdir().context("create a temp folder in", std::env::temp_dir())?;
     let out = scratch.path().join(final_name(&locked.id));
     repo.export(&commit, &spec.path, &out, &ctx.fetch.limits)?;
     Ok(Some(hash::hash_path(&out)?))

@@ -101,7 +101,7 @@ pub async fn resolve_file(
     match chosen {
         Some(content) => {
             if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent).context("create", &parent)?;
+                fs::create_dir_all(parent).context("create", parent)?;
             }
             crate::storage::atomic::write_atomic(&target, &content.bytes)?;
             set_executable(&target, content.executable)?;
@@ -132,7 +132,7 @@ fn set_executable(path: &Path, executable: bool) -> Result<(), OpsError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let io = |source| PathError::new("set the mode of", &path, source);
+        let io = |source| PathError::new("set the mode of", path, source);
         let mut perms = fs::metadata(path).map_err(io)?.permissions();
         let mode = if executable {
             perms.mode() | 0o111

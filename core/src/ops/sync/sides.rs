@@ -114,7 +114,7 @@ pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<S
             let registered = crate::ops::links::registered_projects(&ctx.home).await?;
             let canonical = project
                 .canonicalize()
-                .context("open the project", &project)?;
+                .context("open the project", project)?;
             if !registered.contains(&canonical) {
                 return Err(OpsError::NotRegistered {
                     project: project.to_owned(),
