@@ -481,6 +481,26 @@ pub fn undocumented(src: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The test a crate runs on itself: panics, naming what is wrong, unless the modules under
+/// `src` (more than `at_least` of them, so a wrong folder cannot pass) import only down `layers`,
+/// form no cycle, and each start with a `//!` doc.
+pub fn assert_layered(src: &Path, layers: &[&str], at_least: usize) {
+    let modules = crate_sources(src).len();
+    assert!(
+        modules > at_least,
+        "read {modules} modules under {}",
+        src.display()
+    );
+    if let Err(problems) = check(src, layers) {
+        panic!("{problems}");
+    }
+    let missing = undocumented(src);
+    assert!(
+        missing.is_empty(),
+        "modules without a `//!` doc: {missing:?}"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
