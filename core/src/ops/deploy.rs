@@ -16,8 +16,9 @@ use crate::ops::links::check_project_links;
 use crate::ops::record::{Recorder, collection_version};
 use crate::ops::tier::{Tier, artifact_path, lock_tier, shared_file_guard};
 use crate::storage::apply;
-use crate::storage::collection::{Lock, Manifest};
+use crate::storage::collection::{Lock, LockEntry, Manifest};
 use crate::storage::records::{DeploymentFile, DeploymentRecord, RecordedStatus};
+use crate::storage::versions::Version;
 
 /// What `deploy` did for one artifact.
 #[derive(Debug, Clone, Serialize)]
@@ -60,11 +61,91 @@ pub async fn deploy(
     let lock = Lock::load(&collection_dir)?;
     check_project_links(&ctx.home, project).await?;
     let records = DeploymentFile::load(project)?;
-    let claude = project.join(".claude");
+    // Check everything first, so a refusal for one artifact leaves the project untouched.
+    let plan = plan_copies(
+        ids,
+        collection,
+        &collection_dir,
+        &manifest,
+        &records,
+        project,
+    )?;
+    let mut recorder = Recorder::open(&ctx.home).await;
     let mut new_records = Vec::new();
     let mut out = Vec::new();
-    // Check everything first, so a refusal for one artifact leaves the project untouched.
-    let mut plan = Vec::new();
+    let mut failure = None;
+    for copy in plan {
+        if copy.changed
+            && let Err(e) = install_copy(ctx, copy.id, &copy.source, &copy.dest, project)
+        {
+            // Keep the records of the artifacts already written true before reporting it.
+            failure = Some(e);
+            break;
+        }
+        let version = recorder
+            .record(collection_version(
+                ctx,
+                copy.id,
+                &copy.source,
+                &copy.source_hash,
+                lock.get(copy.id),
+            ))
+            .await;
+        new_records.push(deployment_record(
+            ctx,
+            &copy,
+            collection,
+            project,
+            lock.get(copy.id),
+            version.as_ref(),
+        ));
+        out.push(Deployed {
+            id: copy.id.clone(),
+            path: copy.dest,
+            content_hash: copy.source_hash,
+            changed: copy.changed,
+            snapshot_id: version.map(|v| v.commit_id.to_string()),
+        });
+    }
+    save_records(ctx, project, new_records)?;
+    if let Some(e) = failure {
+        recorder.finish().await;
+        return Err(e);
+    }
+    let project = recorder.register(project, ctx.now).await;
+    Ok(DeployReport {
+        project,
+        deployed: out,
+        warnings: recorder.finish().await,
+    })
+}
+
+/// One artifact's copy, checked and ready to write.
+struct PlannedCopy<'a> {
+    id: &'a ArtifactId,
+    /// The collection's copy, and its version.
+    source: PathBuf,
+    source_hash: ContentHash,
+    /// Where it goes in the project, and the record it has there now.
+    dest: PathBuf,
+    existing: Option<DeploymentRecord>,
+    /// False when the project already holds exactly this version.
+    changed: bool,
+}
+
+/// Checks every artifact before any is written: each must be in the collection, and a copy
+/// already in the project must be one SkillMeat deployed and left unedited (or equal the
+/// source).
+fn plan_copies<'a>(
+    ids: &'a [ArtifactId],
+    collection: &str,
+    collection_dir: &Path,
+    manifest: &Manifest,
+    records: &DeploymentFile,
+    project: &Path,
+) -> Result<Vec<PlannedCopy<'a>>, OpsError> {
+    let claude = project.join(".claude");
+    let mut plan = Vec::with_capacity(ids.len());
     for id in ids {
         if manifest.get(id).is_none() {
             return Err(OpsError::NotInCollection {
@@ -72,13 +153,12 @@ pub async fn deploy(
                 collection: collection.to_owned(),
             });
         }
-        let source = artifact_path(&collection_dir, id);
+        let source = artifact_path(collection_dir, id);
         let source_hash = hash::hash_path(&source)?;
         let dest = artifact_path(&claude, id);
         let existing = records.get(id).cloned();
-        let present = fs::symlink_metadata(&dest).is_ok();
         let mut changed = true;
-        if present {
+        if fs::symlink_metadata(&dest).is_ok() {
             let current = hash::hash_path(&dest)?;
             match &existing {
                 None if current != source_hash => return Err(OpsError::Unmanaged { path: dest }),
@@ -91,97 +171,89 @@ pub async fn deploy(
                 _ => changed = current != source_hash,
             }
         }
-        plan.push((id, source, source_hash, dest, existing, changed));
-    }
-    let mut recorder = Recorder::open(&ctx.home).await;
-    let mut failure = None;
-    for (id, source, source_hash, dest, existing, changed) in plan {
-        if changed && let Err(e) = install_copy(ctx, id, &source, &dest, project) {
-            // Keep the records of the artifacts already written true before reporting it.
-            failure = Some(e);
-            break;
-        }
-        let version = recorder
-            .record(collection_version(
-                ctx,
-                id,
-                &source,
-                &source_hash,
-                lock.get(id),
-            ))
-            .await;
-        let stamp = rfc3339(ctx.now);
-        let hex = source_hash.to_hex();
-        let mut lineage = existing
-            .as_ref()
-            .map(|r| r.version_lineage.clone())
-            .unwrap_or_default();
-        if lineage.first() != Some(&hex) {
-            lineage.insert(0, hex.clone());
-        }
-        let locked = lock.get(id);
-        let record = DeploymentRecord {
-            artifact_name: id.name.clone(),
-            artifact_type: id.kind,
-            from_collection: collection.to_owned(),
-            deployed_at: Some(stamp.clone()),
-            artifact_path: Some(format!(
-                ".claude/{}",
-                dest.strip_prefix(&claude).unwrap_or(&dest).display()
-            )),
-            content_hash: Some(hex.clone()),
-            hash_algorithm: HashAlgorithm::V1,
-            local_modifications: false,
-            parent_hash: existing
-                .as_ref()
-                .and_then(|r| r.content_hash.clone())
-                .filter(|h| h != &hex),
-            version_lineage: lineage,
-            sync_status: RecordedStatus::Synced,
-            upstream_ref: locked.map(|l| l.reference.clone()),
-            upstream_version: locked
-                .map(|l| l.reference.clone())
-                .filter(|r| r != "latest"),
-            upstream_sha: locked.map(|l| l.commit.clone()),
-            last_upstream_check: locked.map(|l| l.fetched_at.clone()),
-            pending_conflicts: Vec::new(),
-            last_modified_check: Some(stamp),
-            modification_detected_at: None,
-            merge_base_snapshot: Some(hex.clone()),
-            snapshot_id: version.as_ref().map(|v| v.commit_id.to_string()),
-            version_tag: version.as_ref().and_then(|v| v.version_tag.clone()),
-        };
-        new_records.push(record);
-        out.push(Deployed {
-            id: id.clone(),
-            path: dest,
-            content_hash: source_hash,
+        plan.push(PlannedCopy {
+            id,
+            source,
+            source_hash,
+            dest,
+            existing,
             changed,
-            snapshot_id: version.map(|v| v.commit_id.to_string()),
         });
     }
-    // Applied to the records as they are now: another writer may have changed other entries
-    // since they were read above.
-    {
-        let _guard = shared_file_guard(ctx, &DeploymentFile::path_in(project))?;
-        let mut current = DeploymentFile::load(project)?;
-        for record in new_records {
-            current.deployed.retain(|r| r.id() != record.id());
-            current.deployed.push(record);
-        }
-        current.deployed.sort_by_key(DeploymentRecord::id);
-        current.save(project)?;
+    Ok(plan)
+}
+
+/// The project's record of `copy` once deployed: the deployed version is its baseline, the
+/// previous one its parent, and the upstream fields follow the collection's lock.
+fn deployment_record(
+    ctx: &Context,
+    copy: &PlannedCopy<'_>,
+    collection: &str,
+    project: &Path,
+    locked: Option<&LockEntry>,
+    version: Option<&Version>,
+) -> DeploymentRecord {
+    let claude = project.join(".claude");
+    let stamp = rfc3339(ctx.now);
+    let hex = copy.source_hash.to_hex();
+    let existing = copy.existing.as_ref();
+    let mut lineage = existing
+        .map(|r| r.version_lineage.clone())
+        .unwrap_or_default();
+    if lineage.first() != Some(&hex) {
+        lineage.insert(0, hex.clone());
     }
-    if let Some(e) = failure {
-        recorder.finish().await;
-        return Err(e);
+    DeploymentRecord {
+        artifact_name: copy.id.name.clone(),
+        artifact_type: copy.id.kind,
+        from_collection: collection.to_owned(),
+        deployed_at: Some(stamp.clone()),
+        artifact_path: Some(format!(
+            ".claude/{}",
+            copy.dest
+                .strip_prefix(&claude)
+                .unwrap_or(&copy.dest)
+                .display()
+        )),
+        content_hash: Some(hex.clone()),
+        hash_algorithm: HashAlgorithm::V1,
+        local_modifications: false,
+        parent_hash: existing
+            .and_then(|r| r.content_hash.clone())
+            .filter(|h| h != &hex),
+        version_lineage: lineage,
+        sync_status: RecordedStatus::Synced,
+        upstream_ref: locked.map(|l| l.reference.clone()),
+        upstream_version: locked
+            .map(|l| l.reference.clone())
+            .filter(|r| r != "latest"),
+        upstream_sha: locked.map(|l| l.commit.clone()),
+        last_upstream_check: locked.map(|l| l.fetched_at.clone()),
+        pending_conflicts: Vec::new(),
+        last_modified_check: Some(stamp),
+        modification_detected_at: None,
+        merge_base_snapshot: Some(hex),
+        snapshot_id: version.map(|v| v.commit_id.to_string()),
+        version_tag: version.and_then(|v| v.version_tag.clone()),
     }
-    let project = recorder.register(project, ctx.now).await;
-    Ok(DeployReport {
-        project,
-        deployed: out,
-        warnings: recorder.finish().await,
-    })
+}
+
+/// Puts `new_records` into the project's records file as it is now (another writer may have
+/// changed other entries since it was read), under the file's own lock.
+fn save_records(
+    ctx: &Context,
+    project: &Path,
+    new_records: Vec<DeploymentRecord>,
+) -> Result<(), OpsError> {
+    let _guard = shared_file_guard(ctx, &DeploymentFile::path_in(project))?;
+    let mut current = DeploymentFile::load(project)?;
+    for record in new_records {
+        current.deployed.retain(|r| r.id() != record.id());
+        current.deployed.push(record);
+    }
+    current.deployed.sort_by_key(DeploymentRecord::id);
+    current.save(project)?;
+    Ok(())
 }
 
 /// Copies the collection's `source` to the project's `dest` under the project tier's lock.

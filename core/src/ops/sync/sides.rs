@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::model::artifact::ArtifactId;
 use crate::model::error::IoResultExt as _;
 use crate::model::files::ArtifactFiles;
 use crate::model::hash::{ContentHash, HashAlgorithm};
@@ -13,7 +14,7 @@ use crate::ops::error::OpsError;
 use crate::ops::record::Recorder;
 use crate::ops::sync::request::{Direction, SyncRequest};
 use crate::ops::tier::{Tier, artifact_path, final_name};
-use crate::storage::collection::{Lock, Manifest};
+use crate::storage::collection::{Lock, Manifest, ManifestEntry};
 use crate::storage::fetch::UpstreamCache;
 use crate::storage::records::DeploymentFile;
 use crate::storage::versions::{ChangeOrigin, NewVersion, Versions};
@@ -63,129 +64,160 @@ pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<S
             id: req.id.clone(),
             collection: req.collection.to_owned(),
         })?;
-    let in_collection = artifact_path(&collection_dir, req.id);
-    let read = |path: &Path| -> Result<Option<ArtifactFiles>, OpsError> {
-        if fs::symlink_metadata(path).is_err() {
-            return Ok(None);
-        }
-        Ok(Some(ArtifactFiles::read(path)?))
-    };
-    let versions = Versions::open_read_only(&ctx.home).await?;
     let mut sides = match req.direction {
-        Direction::UpstreamToCollection => {
-            let spec_text = entry
-                .upstream
-                .as_deref()
-                .ok_or_else(|| OpsError::NoUpstream { id: req.id.clone() })?;
-            let lock = Lock::load(&collection_dir)?;
-            let spec = UpstreamSpec::parse(spec_text)?;
-            let repo = UpstreamCache::new(ctx.home.root().join("cache/upstream"))
-                .fetch(&spec, &ctx.fetch)?;
-            let commit = repo.resolve(&spec.reference)?;
-            let info = repo.path_info(&commit, &spec.path)?;
-            let scratch =
-                tempfile::tempdir().context("create a temp folder", std::env::temp_dir())?;
-            let out = scratch.path().join(final_name(req.id));
-            repo.export(&commit, &spec.path, &out, &ctx.fetch.limits)?;
-            let source = ArtifactFiles::read(&out)?;
-            let target = read(&in_collection)?;
-            Sides {
-                target_path: in_collection,
-                target_tier: Tier::Collection(req.collection.to_owned()),
-                source_hash: source.content_hash(),
-                source,
-                target_hash: target.as_ref().map(ArtifactFiles::content_hash),
-                target,
-                base_hash: lock
-                    .get(req.id)
-                    .filter(|l| l.hash_algorithm == HashAlgorithm::V1)
-                    .and_then(|l| l.content_hash.parse().ok()),
-                base: None,
-                upstream: Some(UpstreamPoint {
-                    commit,
-                    tree: info.id,
-                }),
-            }
-        }
+        Direction::UpstreamToCollection => upstream_sides(ctx, req, entry, &collection_dir)?,
         Direction::CollectionToProject | Direction::ProjectToCollection => {
-            let project = req.project.ok_or(OpsError::ProjectRequired {
-                direction: req.direction.as_str(),
-            })?;
-            let registered = crate::ops::links::registered_projects(&ctx.home).await?;
-            let canonical = project
-                .canonicalize()
-                .context("open the project", project)?;
-            if !registered.contains(&canonical) {
-                return Err(OpsError::NotRegistered {
-                    project: project.to_owned(),
-                });
-            }
-            if req.direction == Direction::CollectionToProject {
-                crate::ops::links::check_project_links(&ctx.home, project).await?;
-            }
-            let records = DeploymentFile::load(project)?;
-            let record = records.get(req.id).ok_or_else(|| OpsError::NotDeployed {
-                id: req.id.clone(),
-                project: project.to_owned(),
-            })?;
-            let in_project = artifact_path(&project.join(".claude"), req.id);
-            let collection_copy = read(&in_collection)?;
-            let project_copy = read(&in_project)?;
-            let base_hash =
-                crate::ops::legacy::baseline_in_v1(record, &[&in_project, &in_collection])?;
-            let (source, target, target_path, target_tier) =
-                if req.direction == Direction::CollectionToProject {
-                    (
-                        collection_copy,
-                        project_copy,
-                        in_project,
-                        Tier::Project(project.to_owned()),
-                    )
-                } else {
-                    (
-                        project_copy,
-                        collection_copy,
-                        in_collection,
-                        Tier::Collection(req.collection.to_owned()),
-                    )
-                };
-            let source = source.ok_or_else(|| OpsError::SourceMissing {
-                id: req.id.clone(),
-                direction: req.direction.as_str(),
-            })?;
-            Sides {
-                target_path,
-                target_tier,
-                source_hash: source.content_hash(),
-                source,
-                target_hash: target.as_ref().map(ArtifactFiles::content_hash),
-                target,
-                base_hash,
-                base: None,
-                upstream: None,
-            }
+            project_sides(ctx, req, &collection_dir).await?
         }
     };
-    // The base's content: from the version store, or from a side that still is the base.
     if let Some(base_hash) = sides.base_hash {
-        sides.base = if base_hash == sides.source_hash {
-            Some(sides.source.clone())
-        } else if Some(base_hash) == sides.target_hash {
-            sides.target.clone()
-        } else {
-            match &versions {
-                Some(v) => match v.get(req.id, &base_hash.to_hex()).await? {
-                    Some(found) => Some(v.store().read_tree(&found.tree_id)?),
-                    None => None,
-                },
-                None => None,
-            }
-        };
-    }
-    if let Some(v) = versions {
-        v.close().await;
+        sides.base = base_content(ctx, req.id, base_hash, &sides).await?;
     }
     Ok(sides)
+}
+
+/// The artifact at `path`, or none when nothing is there.
+fn read_if_present(path: &Path) -> Result<Option<ArtifactFiles>, OpsError> {
+    if fs::symlink_metadata(path).is_err() {
+        return Ok(None);
+    }
+    Ok(Some(ArtifactFiles::read(path)?))
+}
+
+/// Upstream → collection: the source fetched from the upstream at the ref asked, the target the
+/// collection's copy, the base what the lock says was last taken from the upstream.
+fn upstream_sides(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    entry: &ManifestEntry,
+    collection_dir: &Path,
+) -> Result<Sides, OpsError> {
+    let spec_text = entry
+        .upstream
+        .as_deref()
+        .ok_or_else(|| OpsError::NoUpstream { id: req.id.clone() })?;
+    let lock = Lock::load(collection_dir)?;
+    let spec = UpstreamSpec::parse(spec_text)?;
+    let repo =
+        UpstreamCache::new(ctx.home.root().join("cache/upstream")).fetch(&spec, &ctx.fetch)?;
+    let commit = repo.resolve(&spec.reference)?;
+    let info = repo.path_info(&commit, &spec.path)?;
+    let scratch = tempfile::tempdir().context("create a temp folder", std::env::temp_dir())?;
+    let out = scratch.path().join(final_name(req.id));
+    repo.export(&commit, &spec.path, &out, &ctx.fetch.limits)?;
+    let source = ArtifactFiles::read(&out)?;
+    let in_collection = artifact_path(collection_dir, req.id);
+    let target = read_if_present(&in_collection)?;
+    Ok(Sides {
+        target_path: in_collection,
+        target_tier: Tier::Collection(req.collection.to_owned()),
+        source_hash: source.content_hash(),
+        source,
+        target_hash: target.as_ref().map(ArtifactFiles::content_hash),
+        target,
+        base_hash: lock
+            .get(req.id)
+            .filter(|l| l.hash_algorithm == HashAlgorithm::V1)
+            .and_then(|l| l.content_hash.parse().ok()),
+        base: None,
+        upstream: Some(UpstreamPoint {
+            commit,
+            tree: info.id,
+        }),
+    })
+}
+
+/// Collection ↔ a registered project: the two copies (which is source and which target by the
+/// direction), the base the project's deployment record holds (in the current hash algorithm).
+async fn project_sides(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    collection_dir: &Path,
+) -> Result<Sides, OpsError> {
+    let project = req.project.ok_or(OpsError::ProjectRequired {
+        direction: req.direction.as_str(),
+    })?;
+    let registered = crate::ops::links::registered_projects(&ctx.home).await?;
+    let canonical = project
+        .canonicalize()
+        .context("open the project", project)?;
+    if !registered.contains(&canonical) {
+        return Err(OpsError::NotRegistered {
+            project: project.to_owned(),
+        });
+    }
+    if req.direction == Direction::CollectionToProject {
+        crate::ops::links::check_project_links(&ctx.home, project).await?;
+    }
+    let records = DeploymentFile::load(project)?;
+    let record = records.get(req.id).ok_or_else(|| OpsError::NotDeployed {
+        id: req.id.clone(),
+        project: project.to_owned(),
+    })?;
+    let in_collection = artifact_path(collection_dir, req.id);
+    let in_project = artifact_path(&project.join(".claude"), req.id);
+    let collection_copy = read_if_present(&in_collection)?;
+    let project_copy = read_if_present(&in_project)?;
+    let base_hash = crate::ops::legacy::baseline_in_v1(record, &[&in_project, &in_collection])?;
+    let (source, target, target_path, target_tier) =
+        if req.direction == Direction::CollectionToProject {
+            (
+                collection_copy,
+                project_copy,
+                in_project,
+                Tier::Project(project.to_owned()),
+            )
+        } else {
+            (
+                project_copy,
+                collection_copy,
+                in_collection,
+                Tier::Collection(req.collection.to_owned()),
+            )
+        };
+    let source = source.ok_or_else(|| OpsError::SourceMissing {
+        id: req.id.clone(),
+        direction: req.direction.as_str(),
+    })?;
+    Ok(Sides {
+        target_path,
+        target_tier,
+        source_hash: source.content_hash(),
+        source,
+        target_hash: target.as_ref().map(ArtifactFiles::content_hash),
+        target,
+        base_hash,
+        base: None,
+        upstream: None,
+    })
+}
+
+/// The base's content: a side that still is the base, or the version store's copy of it; none
+/// when neither has it (the merge then has no common ancestor and will not guess one).
+async fn base_content(
+    ctx: &Context,
+    id: &ArtifactId,
+    base_hash: ContentHash,
+    sides: &Sides,
+) -> Result<Option<ArtifactFiles>, OpsError> {
+    if base_hash == sides.source_hash {
+        return Ok(Some(sides.source.clone()));
+    }
+    if Some(base_hash) == sides.target_hash {
+        return Ok(sides.target.clone());
+    }
+    let Some(versions) = Versions::open_read_only(&ctx.home).await? else {
+        return Ok(None);
+    };
+    let base = async {
+        match versions.get(id, &base_hash.to_hex()).await? {
+            Some(v) => Ok::<_, OpsError>(Some(versions.store().read_tree(&v.tree_id)?)),
+            None => Ok(None),
+        }
+    }
+    .await;
+    versions.close().await;
+    base
 }
 
 /// Records the target as it is now (the pre-sync snapshot) and the source; returns the
