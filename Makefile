@@ -36,7 +36,7 @@ check:
 # against git merge-file and git diff --no-index; one sync and update --all over 100 skills.
 # The benchmarks are a crate of their own (bench/), not part of the binary users install.
 bench: setup-build
-	$(TOOLCHAIN) cargo build --release -p skillmeat-bench
+	$(TOOLCHAIN) cargo build --release -p skillmeat-bench -p skillmeat
 	target/release/skillmeat-bench drift $(BENCH_ARGS)
 	target/release/skillmeat-bench sync
 	target/release/skillmeat-bench api

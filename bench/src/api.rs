@@ -8,18 +8,16 @@ use std::fs;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use skillmeat_core::ops::{self, Context};
-use skillmeat_core::storage::fetch::FetchSettings;
-use skillmeat_core::storage::home::Home;
+use skillmeat_core::ops::{self};
 
 use crate::ApiBenchArgs;
-use crate::sync::git;
+use crate::{bench_context, commit_all};
 use skillmeat::error::CommandError;
 
 /// Latencies of one phase.
@@ -254,21 +252,8 @@ async fn start_server() -> Result<Served, CommandError> {
     )
     .map_err(fail("cannot write"))?;
     fs::write(upstream.join("skills/small/notes.md"), "Notes.\n").map_err(fail("cannot write"))?;
-    for step in [
-        &["init", "-q", "-b", "main"][..],
-        &["add", "-A"],
-        &["commit", "-qm", "v1"],
-    ] {
-        git(&upstream, step)
-            .ok_or_else(|| CommandError::failed("git failed (is git installed?)"))?;
-    }
-    let ctx = Context {
-        home: Home::new(&home_dir),
-        now: SystemTime::now(),
-        fetch: FetchSettings::default(),
-        cwd: root.to_owned(),
-        lock_timeout: ops::LOCK_TIMEOUT,
-    };
+    commit_all(&upstream)?;
+    let ctx = bench_context(&home_dir, root);
     let spec = format!("{}#skills/small", upstream.display());
     let added = ops::add(&ctx, &spec, None, None, "default")
         .await

@@ -146,13 +146,7 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
     let home_dir = root.join("home");
     let project = root.join("project");
     fs::create_dir_all(&project).map_err(fail("cannot create the project"))?;
-    let ctx = Context {
-        home: Home::new(&home_dir),
-        now: SystemTime::now(),
-        fetch: FetchSettings::default(),
-        cwd: root.clone(),
-        lock_timeout: ops::LOCK_TIMEOUT,
-    };
+    let ctx = bench_context(&home_dir, &root);
 
     println!(
         "workload: {} skills × {} files × {} bytes",
@@ -274,6 +268,31 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A context over the benchmark's own home `home`: the clock now, default fetch settings, the
+/// usual lock timeout.
+pub(crate) fn bench_context(home: &Path, cwd: &Path) -> Context {
+    Context {
+        home: Home::new(home),
+        now: SystemTime::now(),
+        fetch: FetchSettings::default(),
+        cwd: cwd.to_owned(),
+        lock_timeout: ops::LOCK_TIMEOUT,
+    }
+}
+
+/// Makes `dir` a git repository on `main` with everything in it committed as `v1`.
+pub(crate) fn commit_all(dir: &Path) -> Result<(), CommandError> {
+    for step in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &["commit", "-qm", "v1"],
+    ] {
+        sync::git(dir, step)
+            .ok_or_else(|| CommandError::failed("git failed (is git installed?)"))?;
+    }
+    Ok(())
 }
 
 pub(crate) fn ms(d: Duration) -> String {

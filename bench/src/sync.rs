@@ -14,7 +14,7 @@ use skillmeat_core::ops::{self, Context};
 use skillmeat_core::storage::fetch::FetchSettings;
 use skillmeat_core::storage::home::Home;
 
-use crate::{SyncBenchArgs, fail, ms};
+use crate::{SyncBenchArgs, bench_context, fail, ms};
 use skillmeat::error::CommandError;
 
 /// Median of `n` timed runs.
@@ -27,6 +27,20 @@ fn median(n: usize, mut f: impl FnMut() -> Option<()>) -> Option<Duration> {
     }
     runs.sort();
     runs.get(runs.len() / 2).copied()
+}
+
+/// The `skillmeat` binary users run, beside this one in the same target folder: `update --all`
+/// is measured as users run it, a process of its own.
+fn skillmeat_binary() -> Result<std::path::PathBuf, CommandError> {
+    let me = std::env::current_exe().map_err(fail("cannot find this benchmark's binary"))?;
+    let exe = me.with_file_name("skillmeat");
+    if !exe.is_file() {
+        return Err(CommandError::failed(format!(
+            "{} is not built: run `cargo build --release -p skillmeat` (make bench does)",
+            exe.display()
+        )));
+    }
+    Ok(exe)
 }
 
 /// A deterministic pseudo-random sequence (xorshift64*).
@@ -121,13 +135,7 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
     let home_dir = root.join("home");
     let project = root.join("project");
     fs::create_dir_all(&project).map_err(fail("cannot create"))?;
-    let ctx = Context {
-        home: Home::new(&home_dir),
-        now: SystemTime::now(),
-        fetch: FetchSettings::default(),
-        cwd: root.to_owned(),
-        lock_timeout: ops::LOCK_TIMEOUT,
-    };
+    let ctx = bench_context(&home_dir, root);
     let upstream = root.join("upstream");
     fs::create_dir_all(&upstream).map_err(fail("cannot create"))?;
     git(&upstream, &["init", "-q", "-b", "main"])
@@ -179,7 +187,7 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
     git(&upstream, &["add", "-A"]).ok_or_else(|| CommandError::failed("git add failed"))?;
     git(&upstream, &["commit", "-qm", "v2"])
         .ok_or_else(|| CommandError::failed("git commit failed"))?;
-    let exe = std::env::current_exe().map_err(fail("cannot find skillmeat"))?;
+    let exe = skillmeat_binary()?;
     let t = Instant::now();
     let update = Command::new(exe)
         .args([

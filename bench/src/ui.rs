@@ -5,17 +5,15 @@
 use std::fs;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt as _;
 use skillmeat_core::model::artifact::ArtifactId;
-use skillmeat_core::ops::{self, Context};
-use skillmeat_core::storage::fetch::FetchSettings;
-use skillmeat_core::storage::home::Home;
+use skillmeat_core::ops::{self};
 
 use crate::UiBenchArgs;
 use crate::api::{connect, request};
-use crate::sync::git;
+use crate::{bench_context, commit_all};
 use skillmeat::error::CommandError;
 
 fn fail<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> CommandError + '_ {
@@ -109,21 +107,8 @@ async fn bench(args: UiBenchArgs) -> Result<ExitCode, CommandError> {
         fs::write(upstream.join(format!("commands/c{i:03}.md")), text)
             .map_err(fail("cannot write"))?;
     }
-    for step in [
-        &["init", "-q", "-b", "main"][..],
-        &["add", "-A"],
-        &["commit", "-qm", "v1"],
-    ] {
-        git(&upstream, step)
-            .ok_or_else(|| CommandError::failed("git failed (is git installed?)"))?;
-    }
-    let ctx = Context {
-        home: Home::new(&home_dir),
-        now: SystemTime::now(),
-        fetch: FetchSettings::default(),
-        cwd: root.to_owned(),
-        lock_timeout: ops::LOCK_TIMEOUT,
-    };
+    commit_all(&upstream)?;
+    let ctx = bench_context(&home_dir, root);
     let mut ids: Vec<ArtifactId> = Vec::with_capacity(n);
     for i in 0..n {
         let spec = format!("{}#commands/c{i:03}.md", upstream.display());
