@@ -89,6 +89,14 @@ fn add_list_deploy_and_drift() {
     assert_eq!(report["problems"], serde_json::json!([]));
     assert_eq!(rows[0]["status"], "modified");
     assert_eq!(rows[0]["pair"], "collection-project");
+    // Scripts get whole versions (what `rollback` and `history` take), not the display form.
+    for side in ["base", "source", "target"] {
+        let hex = rows[0][side].as_str().unwrap_or_default();
+        assert!(
+            hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{side}: {hex:?}"
+        );
+    }
 
     let o = skillmeat(
         &home,

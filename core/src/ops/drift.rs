@@ -32,10 +32,12 @@ pub struct DriftRow {
     pub status: DriftStatus,
     /// What to do about it.
     pub recommendation: Option<&'static str>,
-    /// Short hashes of base, source and target, where known.
-    pub base: Option<String>,
-    pub source: Option<String>,
-    pub target: Option<String>,
+    /// The baseline the pair was last synced at, where known.
+    pub base: Option<ContentHash>,
+    /// The version of the tier synced from, where it holds the artifact.
+    pub source: Option<ContentHash>,
+    /// The version of the tier synced to, where it holds the artifact.
+    pub target: Option<ContentHash>,
 }
 
 /// Something drift could not check; the rest of the report stands.
@@ -266,8 +268,8 @@ fn row(
         project,
         status,
         recommendation: status.recommendation(),
-        base: base.map(|h| h.short()),
-        source: source.map(|h| h.short()),
-        target: target.map(|h| h.short()),
+        base,
+        source,
+        target,
     }
 }

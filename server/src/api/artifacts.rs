@@ -439,9 +439,11 @@ pub async fn drift_view(state: &ApiState, q: DriftQuery) -> Result<DriftView, Ap
                 project_path: r.project.map(|p| p.display().to_string()),
                 status: r.status.as_str().to_owned(),
                 recommendation: r.recommendation.map(str::to_owned),
-                base: r.base,
-                source: r.source,
-                target: r.target,
+                // The API has always sent the short form here (the version cards carry the
+                // full hashes).
+                base: r.base.map(|h| h.short()),
+                source: r.source.map(|h| h.short()),
+                target: r.target.map(|h| h.short()),
             })
             .collect(),
     })
