@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::FromRow as _;
 use sqlx::sqlite::SqliteRow;
 
 use crate::jobs::store::{
@@ -60,52 +60,88 @@ macro_rules! select_jobs {
     };
 }
 
+/// A `jobs` row as SQLite holds it (the columns of [`job_columns!`]); [`Job::try_from`] checks
+/// what the column types cannot (names, JSON, ranges).
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    direction: String,
+    artifact_ids: String,
+    project_path: Option<String>,
+    collection: String,
+    strategy: String,
+    dry_run: i64,
+    state: String,
+    pct: i64,
+    created_at: String,
+    started_at: Option<String>,
+    ended_at: Option<String>,
+    trace_id: String,
+    log_excerpt: String,
+    conflicts: String,
+    result: Option<String>,
+    idempotency_key: Option<String>,
+    attempts: i64,
+    kind: String,
+    params: Option<String>,
+    parent_span_id: Option<String>,
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = DbError;
+
+    fn try_from(row: JobRow) -> Result<Self, DbError> {
+        let ids = |c: &str, text: &str| -> Result<Vec<ArtifactId>, DbError> {
+            serde_json::from_str(text).map_err(|e| corrupt(format!("jobs.{c}: {e}")))
+        };
+        let kind = match row.kind.as_str() {
+            "resolve" => JobKind::Resolve,
+            _ => JobKind::Sync,
+        };
+        let resolve = row
+            .params
+            .map(|p| serde_json::from_str(&p).map_err(|e| corrupt(format!("jobs.params: {e}"))))
+            .transpose()?;
+        Ok(Job {
+            id: row.id,
+            kind,
+            resolve,
+            direction: row.direction.parse().map_err(corrupt)?,
+            artifact_ids: ids("artifact_ids", &row.artifact_ids)?,
+            project_path: row.project_path.map(PathBuf::from),
+            collection: row.collection,
+            strategy: row.strategy.parse().map_err(corrupt)?,
+            dry_run: row.dry_run != 0,
+            state: row.state.parse()?,
+            pct: u8::try_from(row.pct.clamp(0, 100)).unwrap_or(100),
+            created_at: row.created_at,
+            started_at: row.started_at,
+            ended_at: row.ended_at,
+            trace_id: row.trace_id,
+            parent_span_id: row.parent_span_id,
+            log_excerpt: row.log_excerpt,
+            conflicts: ids("conflicts", &row.conflicts)?,
+            result: row.result.and_then(|r| serde_json::from_str(&r).ok()),
+            idempotency_key: row.idempotency_key,
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+        })
+    }
+}
+
 fn job_from_row(row: &SqliteRow) -> Result<Job, DbError> {
-    let text = |c: &str| -> Result<String, DbError> {
-        row.try_get::<String, _>(c)
-            .map_err(|e| corrupt(format!("jobs.{c}: {e}")))
-    };
-    let opt = |c: &str| -> Result<Option<String>, DbError> {
-        row.try_get::<Option<String>, _>(c)
-            .map_err(|e| corrupt(format!("jobs.{c}: {e}")))
-    };
-    let int = |c: &str| -> Result<i64, DbError> {
-        row.try_get::<i64, _>(c)
-            .map_err(|e| corrupt(format!("jobs.{c}: {e}")))
-    };
-    let ids = |c: &str| -> Result<Vec<ArtifactId>, DbError> {
-        serde_json::from_str(&text(c)?).map_err(|e| corrupt(format!("jobs.{c}: {e}")))
-    };
-    let kind = match text("kind")?.as_str() {
-        "resolve" => JobKind::Resolve,
-        _ => JobKind::Sync,
-    };
-    let resolve = opt("params")?
-        .map(|p| serde_json::from_str(&p).map_err(|e| corrupt(format!("jobs.params: {e}"))))
-        .transpose()?;
-    Ok(Job {
-        id: int("id")?,
-        kind,
-        resolve,
-        direction: text("direction")?.parse().map_err(corrupt)?,
-        artifact_ids: ids("artifact_ids")?,
-        project_path: opt("project_path")?.map(PathBuf::from),
-        collection: text("collection")?,
-        strategy: text("strategy")?.parse().map_err(corrupt)?,
-        dry_run: int("dry_run")? != 0,
-        state: text("state")?.parse()?,
-        pct: u8::try_from(int("pct")?.clamp(0, 100)).unwrap_or(100),
-        created_at: text("created_at")?,
-        started_at: opt("started_at")?,
-        ended_at: opt("ended_at")?,
-        trace_id: text("trace_id")?,
-        parent_span_id: opt("parent_span_id")?,
-        log_excerpt: text("log_excerpt")?,
-        conflicts: ids("conflicts")?,
-        result: opt("result")?.and_then(|r| serde_json::from_str(&r).ok()),
-        idempotency_key: opt("idempotency_key")?,
-        attempts: u32::try_from(int("attempts")?).unwrap_or(0),
-    })
+    let row = JobRow::from_row(row).map_err(|e| corrupt(format!("jobs: {e}")))?;
+    Job::try_from(row)
+}
+
+/// A `job_events` row as SQLite holds it.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    job_id: i64,
+    at: String,
+    state: String,
+    pct: i64,
+    message: String,
 }
 
 fn json<T: Serialize + ?Sized>(value: &T) -> String {
@@ -391,21 +427,14 @@ impl JobStore for SqliteJobStore {
 }
 
 fn event_from_row(r: &SqliteRow) -> Result<JobEvent, DbError> {
-    let get = |c: &str| {
-        r.try_get::<String, _>(c)
-            .map_err(|e| corrupt(format!("job_events.{c}: {e}")))
-    };
-    let int = |c: &str| {
-        r.try_get::<i64, _>(c)
-            .map_err(|e| corrupt(format!("job_events.{c}: {e}")))
-    };
+    let row = EventRow::from_row(r).map_err(|e| corrupt(format!("job_events: {e}")))?;
     Ok(JobEvent {
-        id: int("id")?,
-        job_id: int("job_id")?,
-        at: get("at")?,
-        state: get("state")?.parse()?,
-        pct: u8::try_from(int("pct")?.clamp(0, 100)).unwrap_or(100),
-        message: get("message")?,
+        id: row.id,
+        job_id: row.job_id,
+        at: row.at,
+        state: row.state.parse()?,
+        pct: u8::try_from(row.pct.clamp(0, 100)).unwrap_or(100),
+        message: row.message,
     })
 }
 
