@@ -17,7 +17,7 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::FromRow as _;
 use sqlx::sqlite::SqliteRow;
 
 use crate::model::artifact::ArtifactId;
@@ -544,22 +544,29 @@ impl Versions {
         .map_err(query_err("read version events"))?;
         rows.iter()
             .map(|r| {
-                let text = |c: &str| -> Result<String, VersionError> {
-                    r.try_get::<String, _>(c)
-                        .map_err(|e| VersionError::Corrupt {
-                            what: format!("version_events.{c}: {e}"),
-                        })
-                };
+                let row = EventRow::from_row(r).map_err(|e| VersionError::Corrupt {
+                    what: format!("version_events: {e}"),
+                })?;
                 Ok(VersionEvent {
-                    content_hash: text("content_hash")?,
-                    origin: text("origin")?.parse()?,
-                    tier: text("tier")?,
-                    commit_id: r.try_get("commit_id").ok(),
-                    created_at: text("created_at")?,
+                    content_hash: row.content_hash,
+                    origin: row.origin.parse()?,
+                    tier: row.tier,
+                    commit_id: row.commit_id,
+                    created_at: row.created_at,
                 })
             })
             .collect()
     }
+}
+
+/// A `version_events` row as SQLite holds it.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    content_hash: String,
+    origin: String,
+    tier: String,
+    commit_id: Option<String>,
+    created_at: String,
 }
 
 /// Checks a tag name: 1–64 characters of `[A-Za-z0-9._-]`, starting with a letter or digit.
@@ -590,43 +597,58 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
+/// An `artifact_versions` row as SQLite holds it (the columns of `select_versions!`);
+/// [`Version::try_from`] checks what the column types cannot.
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    artifact_id: String,
+    content_hash: String,
+    tree_id: String,
+    commit_id: String,
+    parent_hash: Option<String>,
+    parent_hashes: String,
+    version_lineage: String,
+    change_origin: String,
+    created_at: String,
+    version_tag: Option<String>,
+    metadata: String,
+}
+
+impl TryFrom<VersionRow> for Version {
+    type Error = VersionError;
+
+    fn try_from(row: VersionRow) -> Result<Self, VersionError> {
+        let corrupt = |col: &str, e: &dyn std::fmt::Display| VersionError::Corrupt {
+            what: format!("column {col}: {e}"),
+        };
+        let strings = |col: &str, text: &str| -> Result<Vec<String>, VersionError> {
+            serde_json::from_str(text).map_err(|e| corrupt(col, &e))
+        };
+        Ok(Version {
+            artifact_id: row
+                .artifact_id
+                .parse()
+                .map_err(|e| corrupt("artifact_id", &e))?,
+            content_hash: row
+                .content_hash
+                .parse()
+                .map_err(|e| corrupt("content_hash", &e))?,
+            tree_id: TreeId::parse(&row.tree_id)?,
+            commit_id: CommitId::parse(&row.commit_id)?,
+            parent_hash: row.parent_hash,
+            parent_hashes: strings("parent_hashes", &row.parent_hashes)?,
+            version_lineage: strings("version_lineage", &row.version_lineage)?,
+            change_origin: row.change_origin.parse()?,
+            created_at: row.created_at,
+            version_tag: row.version_tag,
+            metadata: serde_json::from_str(&row.metadata).map_err(|e| corrupt("metadata", &e))?,
+        })
+    }
+}
+
 fn version_from_row(row: &SqliteRow) -> Result<Version, VersionError> {
-    let text = |col: &str| -> Result<String, VersionError> {
-        row.try_get::<String, _>(col)
-            .map_err(|e| VersionError::Corrupt {
-                what: format!("column {col}: {e}"),
-            })
-    };
-    let json = |col: &str| -> Result<serde_json::Value, VersionError> {
-        serde_json::from_str(&text(col)?).map_err(|e| VersionError::Corrupt {
-            what: format!("column {col}: {e}"),
-        })
-    };
-    let strings = |col: &str| -> Result<Vec<String>, VersionError> {
-        serde_json::from_value(json(col)?).map_err(|e| VersionError::Corrupt {
-            what: format!("column {col}: {e}"),
-        })
-    };
-    let corrupt = |what: String| VersionError::Corrupt { what };
-    Ok(Version {
-        artifact_id: text("artifact_id")?
-            .parse()
-            .map_err(|e| corrupt(format!("artifact_id: {e}")))?,
-        content_hash: text("content_hash")?
-            .parse()
-            .map_err(|e| corrupt(format!("content_hash: {e}")))?,
-        tree_id: TreeId::parse(&text("tree_id")?)?,
-        commit_id: CommitId::parse(&text("commit_id")?)?,
-        parent_hash: row
-            .try_get("parent_hash")
-            .map_err(|e| corrupt(format!("parent_hash: {e}")))?,
-        parent_hashes: strings("parent_hashes")?,
-        version_lineage: strings("version_lineage")?,
-        change_origin: text("change_origin")?.parse()?,
-        created_at: text("created_at")?,
-        version_tag: row
-            .try_get("version_tag")
-            .map_err(|e| corrupt(format!("version_tag: {e}")))?,
-        metadata: json("metadata")?,
-    })
+    let row = VersionRow::from_row(row).map_err(|e| VersionError::Corrupt {
+        what: format!("artifact_versions: {e}"),
+    })?;
+    Version::try_from(row)
 }
