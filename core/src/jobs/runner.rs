@@ -353,7 +353,7 @@ async fn resolve_one(ctx: &Context, job: &Job, id: &ArtifactId) -> Result<Done, 
     }
     for (path, sides) in &params.hunks {
         let text = settled(&merge, id, path, sides)?;
-        let custom = Resolution::Custom(text.into_bytes());
+        let custom = Resolution::Hunks(text.into_bytes());
         conflicts::resolve_file(ctx, id, collection, project, path, custom).await?;
         decided.push(path.clone());
     }

@@ -17,6 +17,7 @@ use crate::ops::record::{Recorder, collection_version};
 use crate::ops::tier::{Tier, artifact_path, lock_tier, shared_file_guard};
 use crate::storage::apply;
 use crate::storage::collection::{Lock, LockEntry, Manifest};
+use crate::storage::events::{Event, EventKind};
 use crate::storage::records::{DeploymentFile, DeploymentRecord, RecordedStatus};
 use crate::storage::versions::Version;
 
@@ -82,14 +83,18 @@ pub async fn deploy(
             failure = Some(e);
             break;
         }
+        let events = deploy_event(ctx, &copy, collection, project);
         let version = recorder
-            .record(collection_version(
-                ctx,
-                copy.id,
-                &copy.source,
-                &copy.source_hash,
-                lock.get(copy.id),
-            ))
+            .record_logged(
+                collection_version(
+                    ctx,
+                    copy.id,
+                    &copy.source,
+                    &copy.source_hash,
+                    lock.get(copy.id),
+                ),
+                events.as_slice(),
+            )
             .await;
         new_records.push(deployment_record(
             ctx,
@@ -118,6 +123,31 @@ pub async fn deploy(
         deployed: out,
         warnings: recorder.finish().await,
     })
+}
+
+/// The log's entry for one copy: a deploy that wrote the project or made a first record of it
+/// (a deploy of what the project already holds, recorded as such, is not news).
+fn deploy_event(
+    ctx: &Context,
+    copy: &PlannedCopy<'_>,
+    collection: &str,
+    project: &Path,
+) -> Option<Event> {
+    if !copy.changed && copy.existing.is_some() {
+        return None;
+    }
+    let mut e = Event::new(EventKind::Deploy, copy.id, collection, rfc3339(ctx.now));
+    e.project = Some(project.canonicalize().unwrap_or_else(|_| project.to_owned()));
+    e.direction = Some("collection-to-project".to_owned());
+    e.base = copy
+        .existing
+        .as_ref()
+        .and_then(|r| r.content_hash.as_deref())
+        .and_then(|h| h.parse().ok());
+    e.source = Some(copy.source_hash);
+    e.result = Some(copy.source_hash);
+    e.detail = serde_json::json!({ "first": copy.existing.is_none() });
+    Some(e)
 }
 
 /// One artifact's copy, checked and ready to write.

@@ -6,11 +6,13 @@ use serde::Serialize;
 
 use crate::model::artifact::ArtifactId;
 use crate::model::hash::{self, ContentHash};
+use crate::model::time::rfc3339;
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::record::collection_version;
 use crate::ops::tier::artifact_path;
 use crate::storage::collection::{Lock, Manifest};
+use crate::storage::events::{Event, EventKind};
 use crate::storage::versions::{Version, Versions};
 
 /// An artifact's recorded versions.
@@ -97,7 +99,11 @@ pub async fn tag(
                 .version
         }
     };
-    let tagged = versions.tag(id, &target.content_hash, tag, force).await;
+    let mut event = Event::new(EventKind::Tag, id, collection, rfc3339(ctx.now));
+    event.detail = serde_json::json!({ "tag": tag, "previous": target.version_tag });
+    let tagged = versions
+        .tag(id, &target.content_hash, tag, force, &event)
+        .await;
     versions.close().await;
     Ok(tagged?)
 }

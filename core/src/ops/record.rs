@@ -10,6 +10,7 @@ use crate::model::time::rfc3339;
 use crate::ops::context::Context;
 use crate::storage::collection::LockEntry;
 use crate::storage::conflict_records::{self, NewConflict};
+use crate::storage::events::Event;
 use crate::storage::home::Home;
 use crate::storage::versions::{ChangeOrigin, NewVersion, Version, Versions};
 
@@ -63,15 +64,48 @@ impl Recorder {
     }
 
     pub(crate) async fn record(&mut self, new: NewVersion<'_>) -> Option<Version> {
-        let versions = self.versions.as_ref()?;
+        self.record_logged(new, &[]).await
+    }
+
+    /// Records a version and, in the same transaction, the events of the change it is part of.
+    pub(crate) async fn record_logged(
+        &mut self,
+        new: NewVersion<'_>,
+        events: &[Event],
+    ) -> Option<Version> {
+        let Some(versions) = self.versions.as_ref() else {
+            self.lost(events);
+            return None;
+        };
         let artifact = new.artifact.clone();
-        match versions.record(new).await {
+        match versions.record_logged(new, events).await {
             Ok(recorded) => Some(recorded.version),
             Err(e) => {
                 self.warnings
                     .push(format!("could not record the version of {artifact}: {e}"));
                 None
             }
+        }
+    }
+
+    /// Writes events of a change that has no other database row (one transaction).
+    pub(crate) async fn log(&mut self, events: &[Event]) {
+        let Some(versions) = self.versions.as_ref() else {
+            self.lost(events);
+            return;
+        };
+        if let Err(e) = crate::storage::events::insert_all(versions.database(), events).await {
+            self.warnings
+                .push(format!("could not record {} in the log: {e}", describe(events)));
+        }
+    }
+
+    /// Notes that events could not be written because the database could not be opened (that
+    /// warning is already there; this one says what the log is missing).
+    fn lost(&mut self, events: &[Event]) {
+        if !events.is_empty() {
+            self.warnings
+                .push(format!("{} is missing from the log", describe(events)));
         }
     }
 
@@ -97,9 +131,16 @@ impl Recorder {
     }
 
     /// Records a new pending merge in `conflict_records`; its row id.
-    pub(crate) async fn record_conflict(&mut self, conflict: &NewConflict<'_>) -> Option<i64> {
-        let versions = self.versions.as_ref()?;
-        match conflict_records::insert(versions.database(), conflict).await {
+    pub(crate) async fn record_conflict(
+        &mut self,
+        conflict: &NewConflict<'_>,
+        event: &Event,
+    ) -> Option<i64> {
+        let Some(versions) = self.versions.as_ref() else {
+            self.lost(std::slice::from_ref(event));
+            return None;
+        };
+        match conflict_records::insert(versions.database(), conflict, event).await {
             Ok(id) => Some(id),
             Err(e) => {
                 self.warnings.push(format!(
@@ -111,20 +152,36 @@ impl Recorder {
         }
     }
 
-    /// Marks a conflict record as resolved or aborted.
+    /// Marks a conflict record as resolved or aborted, and writes `event` (how it ended) in the
+    /// same transaction; without a record (it could not be written when the conflict was
+    /// found), the event alone.
     pub(crate) async fn finish_conflict(
         &mut self,
         id: Option<i64>,
         resolution: &str,
         resolved_hash: Option<&str>,
         now: SystemTime,
+        event: &Event,
     ) {
-        let (Some(versions), Some(id)) = (&self.versions, id) else {
+        let events = std::slice::from_ref(event);
+        let Some(versions) = &self.versions else {
+            self.lost(events);
+            return;
+        };
+        let Some(id) = id else {
+            self.log(events).await;
             return;
         };
         let at = rfc3339(now);
-        if let Err(e) =
-            conflict_records::close(versions.database(), id, resolution, resolved_hash, &at).await
+        if let Err(e) = conflict_records::close(
+            versions.database(),
+            id,
+            resolution,
+            resolved_hash,
+            &at,
+            events,
+        )
+        .await
         {
             self.warnings
                 .push(format!("could not update conflict record {id}: {e}"));
@@ -146,5 +203,13 @@ impl Recorder {
                 project.to_owned()
             }
         }
+    }
+}
+
+/// "the sync of skill:a" (or "3 events") for warnings.
+fn describe(events: &[Event]) -> String {
+    match events {
+        [one] => format!("the {} of {}", one.kind, one.artifact_id),
+        many => format!("{} events", many.len()),
     }
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::model::artifact::ArtifactId;
 use crate::model::error::IoResultExt as _;
 use crate::model::hash::{self, ContentHash};
+use crate::model::time::rfc3339;
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::links::{check_project_links, registered_projects};
@@ -15,6 +16,7 @@ use crate::ops::record::Recorder;
 use crate::ops::tier::{Tier, artifact_path, lock_tier};
 use crate::storage::apply;
 use crate::storage::collection::Manifest;
+use crate::storage::events::{Event, EventKind};
 use crate::storage::records::DeploymentFile;
 use crate::storage::versions::{ChangeOrigin, NewVersion, Versions};
 
@@ -119,6 +121,11 @@ pub async fn rollback(
             None => None,
         };
         apply::install(&files, id.kind.is_dir(), &path, &mut |_| Ok(()))?;
+        let mut event = Event::new(EventKind::Rollback, id, collection, rfc3339(ctx.now));
+        event.project = project.map(|_| PathBuf::from(&tier_name));
+        event.target = current;
+        event.result = Some(target.content_hash);
+        event.detail = serde_json::json!({ "to": to });
         if let Err(e) = versions
             .record_event(
                 &target,
@@ -126,6 +133,7 @@ pub async fn rollback(
                 ChangeOrigin::Rollback,
                 &tier_name,
                 ctx.now,
+                std::slice::from_ref(&event),
             )
             .await
         {

@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::model::artifact::ArtifactId;
 use crate::model::hash::ContentHash;
 use crate::storage::db::{Database, DbError, query_err};
+use crate::storage::events::Event;
 
 /// A conflict as first recorded, when its pending merge is created.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +33,14 @@ fn paths_json(paths: &[String]) -> String {
 }
 
 /// Inserts the row of a new pending merge; its id.
-pub async fn insert(db: &Database, c: &NewConflict<'_>) -> Result<i64, DbError> {
+/// `event` (the conflict found) is written in the same transaction, given the record's id in
+/// its detail.
+pub async fn insert(db: &Database, c: &NewConflict<'_>, event: &Event) -> Result<i64, DbError> {
+    let mut tx = db
+        .pool()
+        .begin()
+        .await
+        .map_err(query_err("begin recording a conflict"))?;
     let row = sqlx::query(
         "INSERT INTO conflict_records (artifact_id, direction, project_path, detected_at, \
          base_hash, ours_hash, theirs_hash, strategy, unresolved_files) \
@@ -48,10 +56,15 @@ pub async fn insert(db: &Database, c: &NewConflict<'_>) -> Result<i64, DbError> 
     .bind(c.theirs.to_hex())
     .bind(c.strategy.to_owned())
     .bind(paths_json(c.unresolved))
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await
     .map_err(query_err("record a conflict"))?;
-    Ok(row.last_insert_rowid())
+    let id = row.last_insert_rowid();
+    let mut event = event.clone();
+    event.detail = serde_json::json!({ "conflict_record": id });
+    crate::storage::events::insert(&mut tx, &event).await?;
+    tx.commit().await.map_err(query_err("commit a conflict"))?;
+    Ok(id)
 }
 
 /// Keeps which conflicted files of row `id` are still undecided.
@@ -66,14 +79,20 @@ pub async fn set_unresolved(db: &Database, id: i64, unresolved: &[String]) -> Re
 }
 
 /// Marks row `id` as ended: `resolution` is how (a strategy, or `aborted`), `resolved_hash` the
-/// content it ended with.
+/// content it ended with; `events` (how it ended) are written in the same transaction.
 pub async fn close(
     db: &Database,
     id: i64,
     resolution: &str,
     resolved_hash: Option<&str>,
     at: &str,
+    events: &[Event],
 ) -> Result<(), DbError> {
+    let mut tx = db
+        .pool()
+        .begin()
+        .await
+        .map_err(query_err("begin closing a conflict record"))?;
     sqlx::query(
         "UPDATE conflict_records SET resolution = ?, resolved_hash = ?, resolved_at = ?, \
          unresolved_files = '[]' WHERE id = ?",
@@ -82,8 +101,14 @@ pub async fn close(
     .bind(resolved_hash.map(str::to_owned))
     .bind(at.to_owned())
     .bind(id)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await
     .map_err(query_err("close a conflict record"))?;
+    for e in events {
+        crate::storage::events::insert(&mut tx, e).await?;
+    }
+    tx.commit()
+        .await
+        .map_err(query_err("commit closing a conflict record"))?;
     Ok(())
 }

@@ -43,13 +43,18 @@ pub enum DbError {
         #[source]
         source: sqlx::Error,
     },
+    /// A row that does not parse: the database was edited or damaged.
+    #[error("the database holds a damaged row: {what}")]
+    Damaged { what: String },
 }
 
 impl DbError {
     /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Open { .. } | Self::Migrate { .. } | Self::Query { .. } => ErrorKind::Internal,
+            Self::Open { .. } | Self::Migrate { .. } | Self::Query { .. } | Self::Damaged { .. } => {
+                ErrorKind::Internal
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod atomic;
 pub mod collection;
 pub mod conflict_records;
 pub mod db;
+pub mod events;
 pub mod fetch;
 pub mod home;
 pub mod projects;

@@ -24,6 +24,7 @@ use crate::model::artifact::ArtifactId;
 use crate::model::error::ErrorKind;
 use crate::model::hash::ContentHash;
 use crate::storage::db::{self, DB_FILE, Database, DbError, query_err};
+use crate::storage::events::Event;
 use crate::storage::home::Home;
 use crate::storage::store::{CommitId, Store, StoreError, TreeId};
 
@@ -271,9 +272,22 @@ impl Versions {
     /// Records the artifact's content at `new.path` as a version, unless this content is
     /// already recorded for the artifact, in which case the existing record is returned.
     pub async fn record(&self, new: NewVersion<'_>) -> Result<Recorded, VersionError> {
+        self.record_logged(new, &[]).await
+    }
+
+    /// Like [`Versions::record`], and writes `events` (the change the version is part of) in
+    /// the same transaction as the version's row: both are there, or neither.
+    pub async fn record_logged(
+        &self,
+        new: NewVersion<'_>,
+        events: &[Event],
+    ) -> Result<Recorded, VersionError> {
         let stored = self.store.write_tree(new.path)?;
         let hex = stored.content_hash.to_hex();
         if let Some(existing) = self.get(new.artifact, &hex).await? {
+            if !events.is_empty() {
+                crate::storage::events::insert_all(&self.db, events).await?;
+            }
             return Ok(Recorded {
                 version: existing,
                 created: false,
@@ -314,6 +328,12 @@ impl Versions {
         let commit = self
             .store
             .commit(&stored.tree, &parent_commits, &message, new.now)?;
+        let mut tx = self
+            .db
+            .pool()
+            .begin()
+            .await
+            .map_err(query_err("begin recording a version"))?;
         sqlx::query(
             "INSERT INTO artifact_versions (artifact_id, content_hash, tree_id, commit_id, \
              parent_hash, parent_hashes, version_lineage, change_origin, created_at, metadata) \
@@ -330,9 +350,13 @@ impl Versions {
         .bind(new.origin.as_str())
         .bind(crate::model::time::rfc3339(new.now))
         .bind(to_json(&new.metadata))
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await
         .map_err(query_err("insert a version"))?;
+        for e in events {
+            crate::storage::events::insert(&mut tx, e).await?;
+        }
+        tx.commit().await.map_err(query_err("commit a version"))?;
         let version = self
             .get(new.artifact, &hex)
             .await?
@@ -412,6 +436,7 @@ impl Versions {
         content_hash: &ContentHash,
         tag: &str,
         force: bool,
+        event: &Event,
     ) -> Result<Version, VersionError> {
         check_tag(tag)?;
         let hex = content_hash.to_hex();
@@ -462,6 +487,9 @@ impl Versions {
                 given: hex,
             });
         }
+        let mut event = event.clone();
+        event.result = Some(*content_hash);
+        crate::storage::events::insert(&mut tx, &event).await?;
         tx.commit().await.map_err(query_err("commit a tag"))?;
         self.get(artifact, &hex)
             .await?
@@ -497,6 +525,7 @@ impl Versions {
         origin: ChangeOrigin,
         tier: &str,
         now: SystemTime,
+        logged: &[Event],
     ) -> Result<VersionEvent, VersionError> {
         let mut parents: Vec<CommitId> = replaced.iter().map(|v| v.commit_id.clone()).collect();
         parents.push(version.commit_id.clone());
@@ -516,6 +545,12 @@ impl Versions {
             commit_id: Some(commit.to_string()),
             created_at: crate::model::time::rfc3339(now),
         };
+        let mut tx = self
+            .db
+            .pool()
+            .begin()
+            .await
+            .map_err(query_err("begin recording a version event"))?;
         sqlx::query(
             "INSERT INTO version_events (artifact_id, content_hash, origin, tier, commit_id, \
              created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -526,9 +561,15 @@ impl Versions {
         .bind(event.tier.clone())
         .bind(event.commit_id.clone())
         .bind(event.created_at.clone())
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await
         .map_err(query_err("record a version event"))?;
+        for e in logged {
+            crate::storage::events::insert(&mut tx, e).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(query_err("commit a version event"))?;
         Ok(event)
     }
 

@@ -20,6 +20,6 @@ pub mod resolve;
 
 pub(crate) use pending::create;
 pub use pending::{
-    MergePart, PENDING_DIR, PendingFile, PendingMerge, blocking, find, into_tier, list,
+    MergePart, PENDING_DIR, PendingFile, PendingMerge, Settled, blocking, find, into_tier, list,
 };
 pub use resolve::{FileChoice, Finished, Resolution, abort_merge, continue_merge, resolve_file};

@@ -19,6 +19,7 @@ use crate::ops::record::Recorder;
 use crate::ops::sync::request::{Direction, Strategy, SyncRequest};
 use crate::ops::sync::sides::Sides;
 use crate::storage::conflict_records::NewConflict;
+use crate::storage::events::{Event, EventKind};
 use crate::storage::records::{DeploymentFile, RecordedStatus};
 use crate::storage::tomlfile;
 
@@ -34,6 +35,35 @@ pub struct PendingFile {
     pub kind: ConflictKind,
     /// Whether the user decided it (`resolve --file`).
     pub resolved: bool,
+    /// How it was decided, for the log (absent in merges kept by older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled: Option<Settled>,
+}
+
+/// How one conflicted file was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Settled {
+    /// The target's version.
+    Ours,
+    /// The source's version.
+    Theirs,
+    /// Content the user wrote (an editor, a file).
+    Custom,
+    /// Hunk by hunk, each from one side.
+    Hunks,
+}
+
+impl Settled {
+    /// The name logged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ours => "ours",
+            Self::Theirs => "theirs",
+            Self::Custom => "custom",
+            Self::Hunks => "hunks",
+        }
+    }
 }
 
 /// A merge waiting for the user, as kept in `merge.toml`.
@@ -104,6 +134,34 @@ impl PendingMerge {
             strategy: self.strategy.as_str(),
             unresolved,
         }
+    }
+
+    /// An event of `kind` about this merge at `at`: its pair, versions, conflicted files and
+    /// how each was decided so far.
+    pub(crate) fn event(&self, kind: EventKind, at: String) -> Event {
+        let mut e = Event::new(kind, &self.id, &self.collection, at);
+        e.project = self.project.clone();
+        e.direction = Some(self.direction.as_str().to_owned());
+        e.strategy = Some(self.strategy.as_str().to_owned());
+        e.status = crate::engine::drift::classify(
+            self.base.as_ref(),
+            Some(&self.theirs),
+            self.ours.as_ref(),
+        )
+        .map(|s| s.as_str().to_owned());
+        e.base = self.base;
+        e.source = Some(self.theirs);
+        e.target = self.ours;
+        e.conflicted = self.files.iter().map(|f| f.path.clone()).collect();
+        e.resolutions = self
+            .files
+            .iter()
+            .filter_map(|f| Some((f.path.clone(), f.settled?.as_str().to_owned())))
+            .collect();
+        if let Some(record) = self.conflict_record {
+            e.detail = serde_json::json!({ "conflict_record": record });
+        }
+        e
     }
 
     /// The conflicted files still undecided: markers left in their text, or a delete/modify
@@ -359,6 +417,7 @@ pub(crate) async fn create(
                 path: o.path.clone(),
                 kind,
                 resolved: false,
+                settled: None,
             })
         })
         .collect();
@@ -381,8 +440,15 @@ pub(crate) async fn create(
         files,
         dir: staging.path().to_owned(),
     };
+    let mut event = merge.event(EventKind::Conflict, rfc3339(ctx.now));
+    event.outcome = Some(crate::ops::sync::request::Outcome::Conflict.as_str().to_owned());
+    event.merged = outcomes
+        .iter()
+        .filter(|o| o.action == crate::engine::merge::FileAction::CleanMerge)
+        .map(|o| o.path.clone())
+        .collect();
     merge.conflict_record = recorder
-        .record_conflict(&merge.as_new_conflict(&paths))
+        .record_conflict(&merge.as_new_conflict(&paths), &event)
         .await;
     merge.save()?;
     let staged = staging.keep();

@@ -11,7 +11,8 @@ use crate::model::artifact::ArtifactId;
 use crate::model::error::{IoResultExt as _, PathError};
 use crate::model::files::FileContent;
 use crate::model::hash::ContentHash;
-use crate::ops::conflicts::pending::{PendingMerge, pending, set_pending_in_record};
+use crate::model::time::rfc3339;
+use crate::ops::conflicts::pending::{PendingMerge, Settled, pending, set_pending_in_record};
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::record::Recorder;
@@ -21,6 +22,7 @@ use crate::ops::sync::sides::Sides;
 use crate::ops::sync::sides::UpstreamPoint;
 use crate::ops::tier::Tier;
 use crate::storage::conflict_records::{self};
+use crate::storage::events::EventKind;
 use crate::storage::versions::ChangeOrigin;
 
 /// One side of a conflicted file, chosen whole: the part of [`Resolution`] a resolve job can
@@ -53,6 +55,20 @@ pub enum Resolution {
     Theirs,
     /// This content.
     Custom(Vec<u8>),
+    /// This content, settled hunk by hunk from the two sides (logged as such).
+    Hunks(Vec<u8>),
+}
+
+impl Resolution {
+    /// How the log names it.
+    fn settled(&self) -> Settled {
+        match self {
+            Self::Ours => Settled::Ours,
+            Self::Theirs => Settled::Theirs,
+            Self::Custom(_) => Settled::Custom,
+            Self::Hunks(_) => Settled::Hunks,
+        }
+    }
 }
 
 /// Settles one conflicted file of the pending merge of `id` with `resolution`, and brings the
@@ -79,10 +95,11 @@ pub async fn resolve_file(
                 .join(", "),
         });
     };
+    let settled = resolution.settled();
     let chosen: Option<FileContent> = match resolution {
         Resolution::Ours => merge.read_part("ours")?.files.remove(path),
         Resolution::Theirs => merge.read_part("theirs")?.files.remove(path),
-        Resolution::Custom(bytes) => {
+        Resolution::Custom(bytes) | Resolution::Hunks(bytes) => {
             if has_conflict_markers(&bytes) {
                 return Err(OpsError::MarkersLeft {
                     what: "the custom resolution".to_owned(),
@@ -115,6 +132,7 @@ pub async fn resolve_file(
         },
     }
     merge.files[index].resolved = true;
+    merge.files[index].settled = Some(settled);
     merge.save()?;
     // The record is an audit trail: failing to update it never undoes the resolution.
     if let Some(record) = merge.conflict_record
@@ -224,16 +242,20 @@ pub async fn continue_merge(
             result: Some(&result),
             origin: ChangeOrigin::Merge,
             snapshot: None,
+            event: None,
         },
         &held,
     )
     .await?;
+    let mut event = merge.event(EventKind::Resolve, rfc3339(ctx.now));
+    event.result = Some(hash);
     recorder
         .finish_conflict(
             merge.conflict_record,
             "resolved",
             Some(&hash.to_hex()),
             ctx.now,
+            &event,
         )
         .await;
     remove(&merge)?;
@@ -254,8 +276,9 @@ pub async fn abort_merge(
 ) -> Result<Finished, OpsError> {
     let merge = pending(ctx, id, collection, project)?;
     let mut recorder = Recorder::open(&ctx.home).await;
+    let event = merge.event(EventKind::Abort, rfc3339(ctx.now));
     recorder
-        .finish_conflict(merge.conflict_record, "aborted", None, ctx.now)
+        .finish_conflict(merge.conflict_record, "aborted", None, ctx.now, &event)
         .await;
     if let Some(p) = &merge.project {
         set_pending_in_record(ctx, p, id, &[])?;

@@ -10,10 +10,12 @@ use crate::model::time::rfc3339;
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::record::Recorder;
-use crate::ops::sync::request::{Direction, SyncRequest};
+use crate::engine::merge::{FileAction, FileOutcome};
+use crate::ops::sync::request::{Direction, Outcome, SyncRequest};
 use crate::ops::sync::sides::Sides;
 use crate::storage::apply::{self, ArtifactLock};
 use crate::storage::collection::{Lock, LockEntry};
+use crate::storage::events::{Event, EventKind};
 use crate::storage::records::{DeploymentFile, RecordedStatus};
 use crate::storage::versions::{ChangeOrigin, NewVersion};
 
@@ -29,6 +31,9 @@ pub(crate) struct Commit<'a> {
     pub origin: ChangeOrigin,
     /// The store commit of the pre-sync target.
     pub snapshot: Option<String>,
+    /// The event to log for this write (its result is filled in), in the transaction of the
+    /// result's version; `None` when the caller logs the change itself.
+    pub event: Option<Event>,
 }
 
 impl<'a> Commit<'a> {
@@ -39,6 +44,7 @@ impl<'a> Commit<'a> {
         result: Option<&'a ArtifactFiles>,
         origin: ChangeOrigin,
         snapshot: Option<String>,
+        event: Option<Event>,
     ) -> Self {
         Self {
             id: req.id,
@@ -49,6 +55,7 @@ impl<'a> Commit<'a> {
             result,
             origin,
             snapshot,
+            event,
         }
     }
 }
@@ -73,36 +80,50 @@ pub(crate) async fn commit(
             path: c.sides.target_path.clone(),
         });
     }
-    let result_hash = match c.result {
-        Some(result) if Some(result.content_hash()) != c.sides.target_hash => {
+    let rewritten = c
+        .result
+        .filter(|r| Some(r.content_hash()) != c.sides.target_hash);
+    let result_hash = match rewritten {
+        Some(result) => result.content_hash(),
+        None => c.sides.target_hash.unwrap_or(c.sides.source_hash),
+    };
+    let events: Vec<Event> = c
+        .event
+        .iter()
+        .map(|e| Event {
+            result: Some(result_hash),
+            ..e.clone()
+        })
+        .collect();
+    match rewritten {
+        Some(result) => {
             apply::install(
                 result,
                 c.id.kind.is_dir(),
                 &c.sides.target_path,
                 &mut |_| Ok(()),
             )?;
-            let hash = result.content_hash();
-            if hash != c.sides.source_hash {
+            if result_hash != c.sides.source_hash {
                 let parents = [c.sides.target_hash, Some(c.sides.source_hash)]
                     .into_iter()
                     .flatten()
                     .map(|h| h.to_hex())
                     .collect();
-                recorder
-                    .record(NewVersion {
-                        artifact: c.id,
-                        path: &c.sides.target_path,
-                        origin: c.origin,
-                        parents,
-                        metadata: serde_json::json!({ "direction": c.direction.as_str() }),
-                        now: ctx.now,
-                    })
-                    .await;
+                let new = NewVersion {
+                    artifact: c.id,
+                    path: &c.sides.target_path,
+                    origin: c.origin,
+                    parents,
+                    metadata: serde_json::json!({ "direction": c.direction.as_str() }),
+                    now: ctx.now,
+                };
+                recorder.record_logged(new, &events).await;
+            } else {
+                recorder.log(&events).await;
             }
-            hash
         }
-        _ => c.sides.target_hash.unwrap_or(c.sides.source_hash),
-    };
+        None => recorder.log(&events).await,
+    }
     let source_tag = match c.direction {
         Direction::CollectionToProject => {
             recorder.tag_of(c.id, &c.sides.source_hash.to_hex()).await
@@ -111,6 +132,55 @@ pub(crate) async fn commit(
     };
     update_baseline(ctx, c, result_hash, source_tag)?;
     Ok(result_hash)
+}
+
+/// An event of `kind` about the pair `req` syncs: direction, strategy, the drift status the sides
+/// were in, and their versions. The project is its canonical path, whichever way the sync goes.
+pub(crate) fn pair_event(
+    ctx: &Context,
+    kind: EventKind,
+    req: &SyncRequest<'_>,
+    sides: &Sides,
+) -> Event {
+    let mut e = Event::new(kind, req.id, req.collection, rfc3339(ctx.now));
+    e.project = req
+        .project
+        .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_owned()));
+    e.direction = Some(req.direction.as_str().to_owned());
+    e.strategy = Some(req.strategy.as_str().to_owned());
+    e.status = crate::engine::drift::classify(
+        sides.base_hash.as_ref(),
+        Some(&sides.source_hash),
+        sides.target_hash.as_ref(),
+    )
+    .map(|s| s.as_str().to_owned());
+    e.base = sides.base_hash;
+    e.source = Some(sides.source_hash);
+    e.target = sides.target_hash;
+    e
+}
+
+/// The event of a sync that did `outcome`, with the files merged and conflicted.
+pub(crate) fn sync_event(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    sides: &Sides,
+    outcome: Outcome,
+    files: &[FileOutcome],
+) -> Event {
+    let mut e = pair_event(ctx, EventKind::Sync, req, sides);
+    e.outcome = Some(outcome.as_str().to_owned());
+    e.merged = files
+        .iter()
+        .filter(|f| f.action == FileAction::CleanMerge)
+        .map(|f| f.path.clone())
+        .collect();
+    e.conflicted = files
+        .iter()
+        .filter(|f| f.action.is_conflict())
+        .map(|f| f.path.clone())
+        .collect();
+    e
 }
 
 /// Records the source's version as the pair's new baseline. Into a project, the record also

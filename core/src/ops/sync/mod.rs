@@ -27,7 +27,7 @@ use crate::ops::conflicts;
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::record::Recorder;
-use crate::ops::sync::commit::{Commit, commit};
+use crate::ops::sync::commit::{Commit, commit, sync_event};
 use crate::ops::sync::plan::{Plan, labels, plan};
 use crate::ops::sync::sides::{Sides, load_sides, record_sides};
 use crate::ops::tier::Tier;
@@ -135,7 +135,15 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         // next merge would use an older base and bring back what the upstream removed since.
         if sides.target_hash == Some(sides.source_hash) && sides.base_hash != sides.target_hash {
             let mut recorder = Recorder::open(&ctx.home).await;
-            let c = Commit::of(req, &sides, sides.target.as_ref(), ChangeOrigin::Sync, None);
+            let event = sync_event(ctx, req, &sides, Outcome::UpToDate, &[]);
+            let c = Commit::of(
+                req,
+                &sides,
+                sides.target.as_ref(),
+                ChangeOrigin::Sync,
+                None,
+                Some(event),
+            );
             commit(ctx, &mut recorder, &c, &held).await?;
             let mut report = report;
             report.base = Some(sides.source_hash);
@@ -178,7 +186,15 @@ async fn apply_plan(
         Outcome::Merged => ChangeOrigin::Merge,
         _ => ChangeOrigin::Sync,
     };
-    let c = Commit::of(req, sides, plan.result.as_ref(), origin, target_version);
+    let event = sync_event(ctx, req, sides, plan.outcome, &report.files);
+    let c = Commit::of(
+        req,
+        sides,
+        plan.result.as_ref(),
+        origin,
+        target_version,
+        Some(event),
+    );
     commit(ctx, &mut recorder, &c, held).await?;
     report.applied = true;
     report.warnings = recorder.finish().await;
