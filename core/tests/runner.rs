@@ -1,6 +1,7 @@
 //! The one integration-test binary of `skillmeat-core`: tests on real temp dirs.
 #![allow(clippy::unwrap_used)] // a failing unwrap is a failing test
 
+mod audit;
 mod concurrency;
 mod fetching;
 mod hashing;
