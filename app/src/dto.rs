@@ -470,6 +470,90 @@ pub struct HistoryView {
     pub events: Vec<HistoryEvent>,
 }
 
+/// One event of the audit trail: a deploy, sync, conflict, resolution, abort, rollback or tag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LogEvent {
+    /// Its id; ids grow with time (page with `before`).
+    pub id: i64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// `deploy`, `sync`, `conflict`, `resolve`, `abort`, `rollback` or `tag`.
+    pub kind: String,
+    /// `<type>:<name>`.
+    pub artifact: String,
+    pub collection: String,
+    /// The project (absolute path); absent for the collection tier.
+    pub project: Option<String>,
+    /// A sync's or merge's direction (`collection-to-project`, …).
+    pub direction: Option<String>,
+    pub strategy: Option<String>,
+    /// The pair's drift status before the change.
+    pub status: Option<String>,
+    /// What a sync did (`fast-forward`, `merged`, `kept-target`, …).
+    pub outcome: Option<String>,
+    /// Versions (64 hex): the merge base, the source ("theirs"), the target before ("ours"),
+    /// and the result.
+    pub base: Option<String>,
+    pub source: Option<String>,
+    pub target: Option<String>,
+    pub result: Option<String>,
+    /// Files merged from changes on both sides.
+    pub merged: Vec<String>,
+    /// Files that conflicted.
+    pub conflicted: Vec<String>,
+    /// How each conflicted file was settled: `ours`, `theirs`, `custom` or `hunks`.
+    pub resolutions: BTreeMap<String, String>,
+    /// A tag event's tag.
+    pub tag: Option<String>,
+    /// The conflict record of a conflict, resolve or abort.
+    pub conflict_record: Option<i64>,
+    /// The event in one line, as `skillmeat log` prints it.
+    pub summary: String,
+}
+
+/// A page of the audit trail, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LogPageView {
+    pub events: Vec<LogEvent>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// How often an artifact's merges conflicted, on which files, and how each was settled.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ConflictHistoryView {
+    /// Conflicted merges found.
+    pub conflicts: u32,
+    pub resolved: u32,
+    pub aborted: u32,
+    /// Per file, most often conflicted first.
+    pub files: Vec<FileConflictsView>,
+}
+
+/// One file's conflicts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FileConflictsView {
+    pub path: String,
+    /// How many conflicted merges it was part of.
+    pub times: u32,
+    /// How its resolved merges settled it (`ours`, `theirs`, `custom`, `hunks`) → count.
+    pub settled: BTreeMap<String, u32>,
+}
+
+/// An artifact's audit trail: a page of its events and its whole conflict history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ArtifactLogView {
+    pub id: String,
+    pub events: Vec<LogEvent>,
+    pub next_before: Option<i64>,
+    pub conflicts: ConflictHistoryView,
+}
+
 /// One file of a diff.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -603,6 +687,8 @@ pub struct ArtifactDetail {
     /// The project the cards and diffs are about.
     pub project: Option<String>,
     pub history: HistoryView,
+    /// Its audit trail (the latest events) and conflict history.
+    pub log: ArtifactLogView,
     /// Merges of it waiting for the user, anywhere.
     pub pending: Vec<PendingView>,
 }

@@ -1,4 +1,5 @@
-//! The artifact page's data: version cards, deployments, history and pending merges.
+//! The artifact page's data: version cards, deployments, history, the audit trail and pending
+//! merges.
 
 use leptos::prelude::*;
 
@@ -27,12 +28,17 @@ pub async fn get_artifact(
         .history(id.clone())
         .await
         .map_err(super::context::fail)?;
+    let log = backend
+        .log(id.clone())
+        .await
+        .map_err(super::context::fail)?;
     let pending = backend.pending(id).await.map_err(super::context::fail)?;
     Ok(ArtifactDetail {
         cards,
         deployed_in,
         project,
         history,
+        log,
         pending,
     })
 }

@@ -39,6 +39,8 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<crate::dto::VersionCards, Failure>;
     /// An artifact's history.
     async fn history(&self, id: String) -> Result<crate::dto::HistoryView, Failure>;
+    /// An artifact's latest events and its conflict history.
+    async fn log(&self, id: String) -> Result<crate::dto::ArtifactLogView, Failure>;
     /// A diff between two sides of an artifact.
     async fn diff(
         &self,

@@ -8,5 +8,6 @@ pub mod diff_viewer;
 pub mod patch_export;
 pub mod restore;
 pub mod sync_dialog;
+pub mod timeline;
 pub mod toasts;
 pub mod update_all;

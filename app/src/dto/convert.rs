@@ -135,3 +135,59 @@ impl From<JobEvent> for EventView {
         }
     }
 }
+
+impl From<&skillmeat_core::storage::events::Event> for super::LogEvent {
+    fn from(e: &skillmeat_core::storage::events::Event) -> Self {
+        let hex = |h: Option<skillmeat_core::model::hash::ContentHash>| h.map(|h| h.to_hex());
+        Self {
+            id: e.id,
+            at: e.at.clone(),
+            kind: e.kind.as_str().to_owned(),
+            artifact: e.artifact_id.to_string(),
+            collection: e.collection.clone(),
+            project: e.project.as_ref().map(|p| p.display().to_string()),
+            direction: e.direction.clone(),
+            strategy: e.strategy.clone(),
+            status: e.status.clone(),
+            outcome: e.outcome.clone(),
+            base: hex(e.base),
+            source: hex(e.source),
+            target: hex(e.target),
+            result: hex(e.result),
+            merged: e.merged.clone(),
+            conflicted: e.conflicted.clone(),
+            resolutions: e.resolutions.clone(),
+            tag: e.detail["tag"].as_str().map(str::to_owned),
+            conflict_record: e.detail["conflict_record"].as_i64(),
+            summary: e.summary(),
+        }
+    }
+}
+
+impl From<&skillmeat_core::ops::LogPage> for super::LogPageView {
+    fn from(page: &skillmeat_core::ops::LogPage) -> Self {
+        Self {
+            events: page.events.iter().map(Into::into).collect(),
+            next_before: page.next_before,
+        }
+    }
+}
+
+impl From<skillmeat_core::ops::ConflictHistory> for super::ConflictHistoryView {
+    fn from(h: skillmeat_core::ops::ConflictHistory) -> Self {
+        Self {
+            conflicts: h.conflicts,
+            resolved: h.resolved,
+            aborted: h.aborted,
+            files: h
+                .files
+                .into_iter()
+                .map(|f| super::FileConflictsView {
+                    path: f.path,
+                    times: f.times,
+                    settled: f.settled,
+                })
+                .collect(),
+        }
+    }
+}

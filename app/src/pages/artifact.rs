@@ -1,5 +1,5 @@
 //! The artifact page: three version cards, a project chooser, the pair selector, the diff
-//! viewer, and the history. Everything is addressable by URL (`?project=&pair=&view=`), so
+//! viewer, the history and the timeline. Everything is addressable by URL (`?project=&pair=&view=`), so
 //! it reads the same without JavaScript.
 
 use leptos::prelude::*;
@@ -13,6 +13,7 @@ use crate::components::diff_viewer::DiffViewer;
 use crate::components::patch_export::PatchExport;
 use crate::components::restore::RestoreControl;
 use crate::components::sync_dialog::SyncControl;
+use crate::components::timeline::timeline;
 use crate::dto::{ArtifactDetail, HistoryView, VersionCard};
 use crate::format::{base_name, encode, short};
 use crate::live::Live;
@@ -188,6 +189,8 @@ fn render(
         {project.clone().map(|p| view! { <PatchExport id=id.clone() project=p /> })}
         <h2 class="section">"History"</h2>
         {history(d.history, id.clone(), project.clone(), versions)}
+        <h2 class="section" id="timeline">"Timeline"</h2>
+        {timeline(d.log)}
     }
 }
 

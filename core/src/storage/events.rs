@@ -150,6 +150,56 @@ impl Event {
     }
 }
 
+impl Event {
+    /// What happened, in one line for people: `fast-forward (outdated) 1a2b… → 3c4d…`,
+    /// `conflict on SKILL.md, run.sh`, `resolved: SKILL.md hunks → 5e6f…`.
+    pub fn summary(&self) -> String {
+        let short = |h: Option<ContentHash>| h.map_or_else(|| "-".to_owned(), |h| h.short());
+        let arrow = format!("{} → {}", short(self.target), short(self.result));
+        match self.kind {
+            EventKind::Deploy => match self.base {
+                Some(_) => format!("deployed {} over {}", short(self.result), short(self.base)),
+                None => format!("deployed {}", short(self.result)),
+            },
+            EventKind::Sync => {
+                let mut line = format!(
+                    "{} ({}) {arrow}",
+                    self.outcome.as_deref().unwrap_or("sync"),
+                    self.status.as_deref().unwrap_or("-"),
+                );
+                if !self.merged.is_empty() {
+                    line.push_str(&format!("; merged {}", self.merged.join(", ")));
+                }
+                line
+            }
+            EventKind::Conflict => format!("conflict on {}", self.conflicted.join(", ")),
+            EventKind::Resolve => {
+                let how: Vec<String> = self
+                    .resolutions
+                    .iter()
+                    .map(|(path, how)| format!("{path} {how}"))
+                    .collect();
+                format!("resolved: {} → {}", how.join(", "), short(self.result))
+            }
+            EventKind::Abort => format!("merge abandoned ({})", self.conflicted.join(", ")),
+            EventKind::Rollback => format!("rolled back {arrow}"),
+            EventKind::Tag => format!(
+                "tagged {} {}",
+                short(self.result),
+                self.detail["tag"].as_str().unwrap_or("?")
+            ),
+        }
+    }
+
+    /// Where it happened: the project's path, or `collection`.
+    pub fn place(&self) -> String {
+        match &self.project {
+            Some(p) => p.display().to_string(),
+            None => "collection".to_owned(),
+        }
+    }
+}
+
 /// Which events to read: every filter given must hold. Newest first, `limit` at a time,
 /// `before` an id to page back from.
 #[derive(Debug, Clone, Default)]

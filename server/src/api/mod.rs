@@ -12,6 +12,7 @@ mod conflicts;
 mod error;
 mod extract;
 mod jobs;
+mod log;
 pub mod metrics;
 pub mod openapi;
 mod patch;
@@ -239,6 +240,8 @@ pub fn routes(state: ApiState) -> Router {
         .route("/artifacts/{id}/file", get(artifacts::file))
         .route("/artifacts/{id}/rollback", post(artifacts::rollback))
         .route("/artifacts/{id}/conflicts", get(conflicts::get))
+        .route("/artifacts/{id}/events", get(log::of_artifact))
+        .route("/events/log", get(log::list))
         .route("/drift", get(artifacts::drift))
         .route("/healthz", get(metrics::healthz))
         .route("/debug/requests", get(metrics::requests))

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{artifacts, conflicts, jobs, metrics, patch};
+use super::{artifacts, conflicts, jobs, log, metrics, patch};
 
 struct TokenScheme;
 
@@ -34,7 +34,7 @@ impl Modify for TokenScheme {
         jobs::create, jobs::list, jobs::get, jobs::cancel, jobs::job_events, jobs::all_events,
         jobs::resolve, patch::create, patch::download,
         artifacts::list, artifacts::versions, artifacts::history, artifacts::diff, artifacts::file,
-        artifacts::rollback, artifacts::drift, conflicts::get,
+        artifacts::rollback, artifacts::drift, conflicts::get, log::list, log::of_artifact,
         metrics::healthz, metrics::metrics, metrics::requests,
     ),
     modifiers(&TokenScheme),

@@ -18,6 +18,24 @@ pub struct JobQuery {
     pub limit: Option<u32>,
 }
 
+/// Which events of the audit trail to read: every filter given must hold.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// Only this artifact (`<type>:<name>`; `/events/log` only).
+    pub artifact: Option<String>,
+    /// Only these kinds, comma-separated: deploy, sync, conflict, resolve, abort, rollback, tag.
+    pub kind: Option<String>,
+    /// Only events in this registered project (absolute path).
+    pub project_path: Option<String>,
+    /// Only events at or after this time (RFC 3339, or a date).
+    pub since: Option<String>,
+    /// Only events older than this event id: the `next_before` of the previous page.
+    pub before: Option<i64>,
+    /// At most this many (1–500, default 50).
+    pub limit: Option<u32>,
+}
+
 /// Which collection (and project) a read is about.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -4,11 +4,14 @@ use skillmeat_app::api::{Backend, Failure};
 
 use super::extract::artifact_id;
 use super::types::{
-    ArtifactList, ConflictView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, FileQuery,
-    HistoryView, JobList, JobQuery, JobView, PatchCreated, PatchRequest, PendingView, RequestView,
+    ArtifactList, ArtifactLogView, ConflictView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, FileQuery,
+    HistoryView, JobList, JobQuery, JobView, LogQuery, PatchCreated, PatchRequest, PendingView, RequestView,
     ResolveRequest, RollbackRequest, RolledBackView, Scope, VersionCards,
 };
 use super::{ApiError, ApiState, TraceId, artifacts, conflicts, jobs, patch};
+
+/// How many of an artifact's events its page shows (the rest through `skillmeat log` or the API).
+const ARTIFACT_PAGE_EVENTS: u32 = 30;
 
 fn scope(project: Option<String>) -> Scope {
     Scope {
@@ -82,6 +85,19 @@ impl Backend for ApiState {
         artifacts::history_of(self, id, scope(None))
             .await
             .map_err(body)
+    }
+
+    async fn log(&self, id: String) -> Result<ArtifactLogView, Failure> {
+        let id = artifact_id(&id).map_err(body)?;
+        let q = LogQuery {
+            artifact: None,
+            kind: None,
+            project_path: None,
+            since: None,
+            before: None,
+            limit: Some(ARTIFACT_PAGE_EVENTS),
+        };
+        super::log::artifact_log(self, id, &q).await.map_err(body)
     }
 
     async fn diff(

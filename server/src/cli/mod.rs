@@ -12,6 +12,7 @@ pub mod drift;
 pub mod history;
 pub mod init;
 pub mod list;
+pub mod log;
 pub mod migrate;
 pub mod output;
 pub mod patch;
@@ -97,6 +98,14 @@ pub enum Command {
     /// came from (ORIGIN: sync, deployment, local_modification, merge, rollback), its parent
     /// and its tag. `*` marks the version the collection holds now.
     History(crate::cli::history::HistoryArgs),
+    /// The audit trail: every deploy, sync, conflict, resolution, abort, rollback and tag.
+    ///
+    /// Newest first, 50 at a time (`--before EVENT` pages back). Each sync says its direction,
+    /// strategy, the drift status it found, the base / source / target / result versions and
+    /// the files merged or conflicted; each resolution how every conflicted file was settled
+    /// (ours, theirs, custom, hunks). `skillmeat log skill:pdf --conflicts` sums up how often
+    /// the artifact's merges conflicted, on which files, and how each was settled.
+    Log(crate::cli::log::LogArgs),
     /// Name a version of an artifact, e.g. `skillmeat tag skill:pdf reviewed`.
     ///
     /// Tags the version the collection holds now, or the VERSION given (a hash prefix of at
@@ -267,6 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Show(args) => crate::cli::show::show(&home, args),
         Command::Deploy(args) => block_on(crate::cli::deploy::deploy(&home, args)),
         Command::History(args) => block_on(crate::cli::history::history(&home, args)),
+        Command::Log(args) => block_on(crate::cli::log::log(&home, args)),
         Command::Tag(args) => block_on(crate::cli::tag::tag(&home, args)),
         Command::Drift(args) => block_on(crate::cli::drift::drift(&home, args)),
         Command::Demo(args) => block_on(crate::cli::demo::demo(&home, args)),
