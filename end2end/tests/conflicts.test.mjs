@@ -1,6 +1,7 @@
 // The conflict modal: sync an artifact both sides changed, get the pending merge, and resolve
 // it in the browser — file by file (ours / theirs), and hunk by hunk (theirs / both, with the
-// strategy for the rest) — until nothing is unresolved and the status is synced.
+// strategy for the rest) — until nothing is unresolved and the status is synced; the timeline
+// then shows the conflict and how each file was settled.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -131,6 +132,15 @@ test('resolve by hunk, the strategy for the other file: nothing unresolved, and 
   assert.doesNotMatch(runbookText, /PagerDuty|every hour|<<<<<<<|=======|>>>>>>>/);
   // SKILL.md took the strategy: upstream's description.
   assert.match(collectionFile('SKILL.md'), /to a blameless postmortem\./);
+  // The timeline tells it: the conflict, then its resolution with how each file was settled.
+  const latest = page.locator('ol.timeline li.event').first();
+  await latest.locator('.badge.event-kind', { hasText: 'resolve' }).waitFor({ timeout: 15_000 });
+  assert.match(await latest.locator('li.conflicted', { hasText: 'runbook.md' }).innerText(), /hunks/);
+  assert.match(await latest.locator('li.conflicted', { hasText: 'SKILL.md' }).innerText(), /theirs/);
+  assert.equal(await page.locator('ol.timeline li.event').nth(1).locator('.badge.event-kind').innerText(), 'conflict');
+  assert.match(await page.locator('.conflict-history').innerText(), /1 conflicted merge — 1 resolved, 0 aborted, 0 pending/);
+  await page.locator('#timeline').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(OUTPUT, 'timeline.png'), fullPage: true });
   await page.locator('nav.mainnav a', { hasText: 'Artifacts' }).click();
   await page.locator(`tr[data-id="${ID}"] td:nth-child(4)`, { hasText: 'synced' }).waitFor();
   assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);

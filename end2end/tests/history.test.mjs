@@ -61,6 +61,10 @@ test('rollback from the history: confirm, and the history and the collection cha
   await page.locator('.card.tier-collection code', { hasText: olderHash }).first().waitFor();
   assert.notEqual(before, olderHash);
   assert.equal(await page.locator('table.history tbody tr.current td code').first().innerText(), olderHash);
+  // The timeline's newest event is the rollback, to that version.
+  const latest = page.locator('ol.timeline li.event').first();
+  assert.equal(await latest.locator('.badge.event-kind').innerText(), 'rollback');
+  assert.match(await latest.locator('.summary').innerText(), new RegExp(`→ ${olderHash}`));
   await page.screenshot({ path: join(OUTPUT, 'rollback.png'), fullPage: true });
   assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
   await context.close();

@@ -16,8 +16,8 @@ use tower::ServiceExt;
 use crate::cli::{skillmeat, text, upstream};
 
 pub(crate) struct Api {
-    tmp: tempfile::TempDir,
-    home: PathBuf,
+    pub(crate) tmp: tempfile::TempDir,
+    pub(crate) home: PathBuf,
     project: PathBuf,
     up: GitRepo,
     app: axum::Router,
@@ -104,16 +104,16 @@ impl Api {
         )
     }
 
-    async fn post(&self, uri: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, uri: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, uri, Some(body)).await
     }
 
-    async fn get(&self, uri: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, uri: &str) -> (StatusCode, Value) {
         self.call(Method::GET, uri, None).await
     }
 
     /// Polls a job until it ends.
-    async fn wait(&self, id: i64) -> Value {
+    pub(crate) async fn wait(&self, id: i64) -> Value {
         let started = Instant::now();
         loop {
             let (status, job) = self.get(&format!("/api/v1/sync/jobs/{id}")).await;
@@ -131,15 +131,15 @@ impl Api {
         }
     }
 
-    fn project_file(&self, rel: &str) -> PathBuf {
+    pub(crate) fn project_file(&self, rel: &str) -> PathBuf {
         self.project.join(".claude").join(rel)
     }
 
-    fn collection_file(&self, rel: &str) -> PathBuf {
+    pub(crate) fn collection_file(&self, rel: &str) -> PathBuf {
         self.home.join("collections/default").join(rel)
     }
 
-    fn p(&self) -> &str {
+    pub(crate) fn p(&self) -> &str {
         self.project.to_str().unwrap()
     }
 }
@@ -221,6 +221,12 @@ fn routes(a: &Api) -> Vec<(Method, String, Option<Value>)> {
             Some(json!({"to": "0000"})),
         ),
         (Method::GET, "/api/v1/drift".into(), None),
+        (
+            Method::GET,
+            "/api/v1/artifacts/command:fix/events".into(),
+            None,
+        ),
+        (Method::GET, "/api/v1/events/log".into(), None),
         (Method::GET, "/api/v1/healthz".into(), None),
         (Method::GET, "/api/v1/metrics".into(), None),
         (Method::GET, "/api/v1/openapi.json".into(), None),
@@ -1158,6 +1164,8 @@ async fn the_openapi_document_lists_every_route_with_its_methods() {
         "ErrorBody",
         "VersionCards",
         "DiffView",
+        "LogPageView",
+        "ArtifactLogView",
     ] {
         assert!(
             doc["components"]["schemas"][schema].is_object(),

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // a failing unwrap is a failing test
 
 mod api;
+mod audit;
 mod cli;
 mod hostile;
 mod http;
