@@ -235,7 +235,7 @@ fn every_change_of_many_artifacts_is_one_event_with_its_versions_and_files() {
     ))
     .unwrap();
     assert!(rolled.changed);
-    block_on(ops::tag(&w.ctx, &fix, "default", "v1.0.0", None, false)).unwrap();
+    block_on(ops::tag(&w.ctx, &fix, "default", "v1.0.0", None, false, false)).unwrap();
     let fix_trail = log(
         &w.ctx,
         EventFilter {

@@ -985,7 +985,7 @@ fn a_pending_merge_blocks_only_its_own_pair() {
     let r = from_upstream(&w, "agent:planner", Strategy::Theirs).unwrap();
     assert!(r.applied, "{r:?}");
     block_on(ops::tag(
-        &w.ctx, &planner, "default", "golden-2", None, false,
+        &w.ctx, &planner, "default", "golden-2", None, false, false,
     ))
     .unwrap();
     let r = run(

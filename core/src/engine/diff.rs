@@ -37,6 +37,18 @@ pub enum FileStatus {
     Mode,
 }
 
+impl FileStatus {
+    /// The lowercase name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Added => "added",
+            Self::Deleted => "deleted",
+            Self::Modified => "modified",
+            Self::Mode => "mode",
+        }
+    }
+}
+
 /// One file that differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileDiff {

@@ -1,9 +1,14 @@
-//! `history` and `tag`: an artifact's recorded versions, and names for them.
+//! `history`, `changelog` and `tag`: an artifact's recorded versions with what each change
+//! means in semver terms, the steps between two of them, and names for them (semver tags with a
+//! breaking-change marker, and the next one proposed).
 
 use std::fs;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
+use crate::engine::bump::{self, Suggestion};
 use crate::model::artifact::ArtifactId;
 use crate::model::hash::{self, ContentHash};
 use crate::model::time::rfc3339;
@@ -26,6 +31,9 @@ pub struct History {
     pub versions: Vec<Version>,
     /// Versions instated again (rollbacks), newest first.
     pub events: Vec<crate::storage::versions::VersionEvent>,
+    /// Per version (64 hex) with a recorded first parent: what the change from that parent
+    /// means (major / minor / patch, with the reasons).
+    pub changes: BTreeMap<String, Suggestion>,
 }
 
 /// The recorded versions of `id`, newest first. Read-only: opens nothing for writing and
@@ -38,14 +46,19 @@ pub async fn history(
 ) -> Result<History, OpsError> {
     let collection_dir = ctx.home.collection_dir(collection)?;
     let manifest = Manifest::load(&collection_dir)?;
-    let (versions, events) = match Versions::open_read_only(&ctx.home).await? {
+    let (versions, events, changes) = match Versions::open_read_only(&ctx.home).await? {
         Some(v) => {
-            let history = v.history(id).await;
-            let events = v.events(id).await;
+            let read = async {
+                let history = v.history(id).await?;
+                let events = v.events(id).await?;
+                let changes = changes(&v, id, &history)?;
+                Ok::<_, OpsError>((history, events, changes))
+            }
+            .await;
             v.close().await;
-            (history?, events?)
+            read?
         }
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), BTreeMap::new()),
     };
     if manifest.get(id).is_none() && versions.is_empty() {
         return Err(OpsError::NotInCollection {
@@ -64,7 +77,30 @@ pub async fn history(
         current,
         versions,
         events,
+        changes,
     })
+}
+
+/// What each version's change from its recorded first parent means.
+fn changes(
+    versions: &Versions,
+    id: &ArtifactId,
+    history: &[Version],
+) -> Result<BTreeMap<String, Suggestion>, OpsError> {
+    let mut out = BTreeMap::new();
+    for v in history {
+        let Some(parent) = v
+            .parent_hash
+            .as_ref()
+            .and_then(|p| history.iter().find(|h| &h.content_hash.to_hex() == p))
+        else {
+            continue;
+        };
+        let old = versions.store().read_tree(&parent.tree_id)?;
+        let new = versions.store().read_tree(&v.tree_id)?;
+        out.insert(v.content_hash.to_hex(), bump::suggest(id.kind, &old, &new));
+    }
+    Ok(out)
 }
 
 /// Names a version of `id` with `tag`: the version given (a tag or a hash prefix), else the one
@@ -76,34 +112,269 @@ pub async fn tag(
     collection: &str,
     tag: &str,
     version: Option<&str>,
+    breaking: bool,
     force: bool,
 ) -> Result<Version, OpsError> {
     crate::storage::versions::check_tag(tag)?;
     let versions = Versions::open(&ctx.home).await?;
-    let target = match version {
-        Some(given) => versions.resolve(id, given).await?,
-        None => {
-            let collection_dir = ctx.home.collection_dir(collection)?;
-            if Manifest::load(&collection_dir)?.get(id).is_none() {
-                return Err(OpsError::NotInCollection {
-                    id: id.clone(),
-                    collection: collection.to_owned(),
-                });
-            }
-            let path = artifact_path(&collection_dir, id);
-            let current = hash::hash_path(&path)?;
-            let lock = Lock::load(&collection_dir)?;
+    let tagged = async {
+        let target = version_or_current(ctx, &versions, id, collection, version).await?;
+        let mut event = Event::new(EventKind::Tag, id, collection, rfc3339(ctx.now));
+        event.detail = serde_json::json!({
+            "tag": tag,
+            "breaking": breaking,
+            "previous": target.version_tag,
+        });
+        Ok::<_, OpsError>(
             versions
-                .record(collection_version(ctx, id, &path, &current, lock.get(id)))
-                .await?
-                .version
-        }
-    };
-    let mut event = Event::new(EventKind::Tag, id, collection, rfc3339(ctx.now));
-    event.detail = serde_json::json!({ "tag": tag, "previous": target.version_tag });
-    let tagged = versions
-        .tag(id, &target.content_hash, tag, force, &event)
-        .await;
+                .tag(id, &target.content_hash, tag, breaking, force, &event)
+                .await?,
+        )
+    }
+    .await;
     versions.close().await;
-    Ok(tagged?)
+    tagged
+}
+
+/// The version `given` names (a tag or a hash prefix), else the one the collection holds now,
+/// recorded first if it never was.
+async fn version_or_current(
+    ctx: &Context,
+    versions: &Versions,
+    id: &ArtifactId,
+    collection: &str,
+    given: Option<&str>,
+) -> Result<Version, OpsError> {
+    if let Some(given) = given {
+        return Ok(versions.resolve(id, given).await?);
+    }
+    let collection_dir = ctx.home.collection_dir(collection)?;
+    if Manifest::load(&collection_dir)?.get(id).is_none() {
+        return Err(OpsError::NotInCollection {
+            id: id.clone(),
+            collection: collection.to_owned(),
+        });
+    }
+    let path = artifact_path(&collection_dir, id);
+    let current = hash::hash_path(&path)?;
+    let lock = Lock::load(&collection_dir)?;
+    Ok(versions
+        .record(collection_version(ctx, id, &path, &current, lock.get(id)))
+        .await?
+        .version)
+}
+
+/// The next semver tag proposed for a version.
+#[derive(Debug, Clone, Serialize)]
+pub struct NextTag {
+    pub id: ArtifactId,
+    /// The version it would name.
+    pub version: ContentHash,
+    /// The highest semver tag of the artifact so far, and the version it names.
+    pub last: Option<(String, ContentHash)>,
+    /// The tag proposed (`v1.3.0`), in the last tag's style (with or without the `v`).
+    pub proposed: String,
+    /// What changed since the last semver tag (everything, when there is none).
+    pub bump: Suggestion,
+    /// Whether the change is major, so the tag should mark a breaking change.
+    pub breaking: bool,
+}
+
+/// Proposes the next semver tag for the version `given` (or the collection's current one): the
+/// last semver tag bumped by what changed since the version it names. Without a semver tag yet,
+/// `v1.0.0`. The version the collection holds is recorded if it never was; nothing is tagged.
+pub async fn next_tag(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    given: Option<&str>,
+) -> Result<NextTag, OpsError> {
+    let versions = Versions::open(&ctx.home).await?;
+    let next = async {
+        let target = version_or_current(ctx, &versions, id, collection, given).await?;
+        let history = versions.history(id).await?;
+        let last = history
+            .iter()
+            .filter_map(|v| {
+                let tag = v.version_tag.as_deref()?;
+                Some((bump::parse_semver_tag(tag)?, tag, v))
+            })
+            .max_by(|a, b| a.0.cmp(&b.0));
+        let new_files = versions.store().read_tree(&target.tree_id)?;
+        let (proposed, suggestion, last) = match last {
+            Some((semver, tag, v)) => {
+                let old_files = versions.store().read_tree(&v.tree_id)?;
+                let suggestion = bump::suggest(id.kind, &old_files, &new_files);
+                let prefix = if tag.starts_with('v') { "v" } else { "" };
+                let next = bump::next_version(&semver, suggestion.bump);
+                (
+                    format!("{prefix}{next}"),
+                    suggestion,
+                    Some((tag.to_owned(), v.content_hash)),
+                )
+            }
+            None => (
+                "v1.0.0".to_owned(),
+                bump::suggest(id.kind, &Default::default(), &new_files),
+                None,
+            ),
+        };
+        Ok::<_, OpsError>(NextTag {
+            id: id.clone(),
+            version: target.content_hash,
+            breaking: suggestion.bump == bump::Bump::Major && last.is_some(),
+            last,
+            proposed,
+            bump: suggestion,
+        })
+    }
+    .await;
+    versions.close().await;
+    next
+}
+
+/// One step of a changelog: a version and what changed from its first parent.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangelogStep {
+    pub version: ContentHash,
+    /// Its first parent (the version before it in this changelog).
+    pub parent: Option<ContentHash>,
+    pub created_at: String,
+    pub origin: crate::storage::versions::ChangeOrigin,
+    pub tag: Option<String>,
+    pub breaking: bool,
+    /// The files changed from the parent: path, `added` / `deleted` / `modified` / `mode`,
+    /// lines added and removed.
+    pub files: Vec<ChangedFile>,
+    pub bump: Suggestion,
+}
+
+/// A file changed in one step.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangedFile {
+    pub path: String,
+    pub status: String,
+    pub added: usize,
+    pub removed: usize,
+}
+
+/// The steps from one version to another, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Changelog {
+    pub id: ArtifactId,
+    pub from: ContentHash,
+    pub to: ContentHash,
+    /// Each version after `from` up to `to` along first parents, newest first.
+    pub steps: Vec<ChangelogStep>,
+    /// False when `from` is not an ancestor of `to` along first parents (the steps then go back
+    /// as far as the recorded lineage does, and `bump` still compares the two directly).
+    pub reached_from: bool,
+    /// What the whole change from `from` to `to` means.
+    pub bump: Suggestion,
+}
+
+/// The version `given` names, else `default`; neither is an unknown version.
+async fn pick(
+    versions: &Versions,
+    id: &ArtifactId,
+    given: Option<&str>,
+    default: Option<&Version>,
+) -> Result<Version, OpsError> {
+    match given {
+        Some(g) => Ok(versions.resolve(id, g).await?),
+        None => default.cloned().ok_or_else(|| {
+            crate::storage::versions::VersionError::NotFound {
+                artifact: id.clone(),
+                given: "any version".to_owned(),
+            }
+            .into()
+        }),
+    }
+}
+
+/// The changelog of `id` between two recorded versions (tags or hash prefixes): by default
+/// from the last semver tag (or the oldest version) to the newest version. Read-only.
+pub async fn changelog(
+    ctx: &Context,
+    id: &ArtifactId,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Changelog, OpsError> {
+    let Some(versions) = Versions::open_read_only(&ctx.home).await? else {
+        return Err(crate::storage::versions::VersionError::NotFound {
+            artifact: id.clone(),
+            given: to.or(from).unwrap_or("any version").to_owned(),
+        }
+        .into());
+    };
+    let log = async {
+        let history = versions.history(id).await?;
+        let to = pick(&versions, id, to, history.first()).await?;
+        let last_semver = history
+            .iter()
+            .filter(|v| {
+                v.version_tag
+                    .as_deref()
+                    .is_some_and(|t| bump::parse_semver_tag(t).is_some())
+                    && v.content_hash != to.content_hash
+            })
+            .max_by_key(|v| v.version_tag.as_deref().and_then(bump::parse_semver_tag));
+        let from = pick(&versions, id, from, last_semver.or(history.last())).await?;
+        let by_hash = |hex: &str| history.iter().find(|v| v.content_hash.to_hex() == hex);
+        let mut steps = Vec::new();
+        let mut reached_from = from.content_hash == to.content_hash;
+        let mut at = Some(&to);
+        while let Some(v) = at {
+            if v.content_hash == from.content_hash {
+                reached_from = true;
+                break;
+            }
+            if steps.len() >= history.len() {
+                break;
+            }
+            let parent = v.parent_hash.as_deref().and_then(by_hash);
+            let new = versions.store().read_tree(&v.tree_id)?;
+            let old = match parent {
+                Some(p) => versions.store().read_tree(&p.tree_id)?,
+                None => Default::default(),
+            };
+            let d = crate::engine::diff::diff(&old, &new);
+            steps.push(ChangelogStep {
+                version: v.content_hash,
+                parent: parent.map(|p| p.content_hash),
+                created_at: v.created_at.clone(),
+                origin: v.change_origin,
+                tag: v.version_tag.clone(),
+                breaking: v.breaking,
+                files: d
+                    .files
+                    .iter()
+                    .map(|f| ChangedFile {
+                        path: f.path.clone(),
+                        status: f.status.as_str().to_owned(),
+                        added: f.added,
+                        removed: f.removed,
+                    })
+                    .collect(),
+                bump: bump::suggest(id.kind, &old, &new),
+            });
+            at = parent;
+        }
+        let total = bump::suggest(
+            id.kind,
+            &versions.store().read_tree(&from.tree_id)?,
+            &versions.store().read_tree(&to.tree_id)?,
+        );
+        Ok::<_, OpsError>(Changelog {
+            id: id.clone(),
+            from: from.content_hash,
+            to: to.content_hash,
+            steps,
+            reached_from,
+            bump: total,
+        })
+    }
+    .await;
+    versions.close().await;
+    log
 }

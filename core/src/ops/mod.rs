@@ -33,7 +33,9 @@ pub use context::Context;
 pub use deploy::{DeployReport, Deployed, deploy};
 pub use drift::{DriftProblem, DriftReport, DriftRow, drift};
 pub use error::OpsError;
-pub use history::{History, history, tag};
+pub use history::{
+    ChangedFile, Changelog, ChangelogStep, History, NextTag, changelog, history, next_tag, tag,
+};
 pub use log::{ConflictHistory, FileConflicts, LogPage, conflict_history, log};
 pub use links::{ProjectLinks, registered_projects, set_project_links};
 pub use migrate::{MigrateReport, Migrated, migrate};

@@ -111,6 +111,8 @@ pub struct Version {
     pub created_at: String,
     /// A name the user gave it (`skillmeat tag`).
     pub version_tag: Option<String>,
+    /// Whether its tag marks a breaking change (`skillmeat tag … --major`).
+    pub breaking: bool,
     /// Where it came from in detail (upstream commit, project, …).
     pub metadata: serde_json::Value,
 }
@@ -203,7 +205,7 @@ macro_rules! select_versions {
     ($where:literal) => {
         concat!(
             "SELECT artifact_id, content_hash, tree_id, commit_id, parent_hash, parent_hashes, \
-             version_lineage, change_origin, created_at, version_tag, metadata \
+             version_lineage, change_origin, created_at, version_tag, breaking, metadata \
              FROM artifact_versions ",
             $where
         )
@@ -435,6 +437,7 @@ impl Versions {
         artifact: &ArtifactId,
         content_hash: &ContentHash,
         tag: &str,
+        breaking: bool,
         force: bool,
         event: &Event,
     ) -> Result<Version, VersionError> {
@@ -463,7 +466,8 @@ impl Versions {
                 });
             }
             sqlx::query(
-                "UPDATE artifact_versions SET version_tag = NULL WHERE artifact_id = ? AND version_tag = ?",
+                "UPDATE artifact_versions SET version_tag = NULL, breaking = 0 \
+                 WHERE artifact_id = ? AND version_tag = ?",
             )
             .bind(artifact.to_string())
             .bind(tag.to_owned())
@@ -472,9 +476,11 @@ impl Versions {
             .map_err(query_err("move a tag"))?;
         }
         let changed = sqlx::query(
-            "UPDATE artifact_versions SET version_tag = ? WHERE artifact_id = ? AND content_hash = ?",
+            "UPDATE artifact_versions SET version_tag = ?, breaking = ? \
+             WHERE artifact_id = ? AND content_hash = ?",
         )
         .bind(tag.to_owned())
+        .bind(breaking)
         .bind(artifact.to_string())
         .bind(hex.clone())
         .execute(&mut *tx)
@@ -652,6 +658,7 @@ struct VersionRow {
     change_origin: String,
     created_at: String,
     version_tag: Option<String>,
+    breaking: bool,
     metadata: String,
 }
 
@@ -682,6 +689,7 @@ impl TryFrom<VersionRow> for Version {
             change_origin: row.change_origin.parse()?,
             created_at: row.created_at,
             version_tag: row.version_tag,
+            breaking: row.breaking,
             metadata: serde_json::from_str(&row.metadata).map_err(|e| corrupt("metadata", &e))?,
         })
     }

@@ -101,6 +101,9 @@ pub(crate) fn print_report(r: &SyncReport) {
     if !rows.is_empty() {
         print_table(&["  FILE ACTION", "PATH"], &rows);
     }
+    if r.bump.bump != skillmeat_core::engine::bump::Bump::None {
+        println!("  Suggested version bump: {}", r.bump.summary());
+    }
     print_pending(r);
     if r.outcome == Outcome::Diverged {
         println!(

@@ -60,16 +60,29 @@ async fn side_files(
     })
 }
 
+/// `diff --json`: the diff, and what the change from the left side to the right means.
+#[derive(serde::Serialize)]
+struct DiffOut<'a> {
+    #[serde(flatten)]
+    diff: &'a diff::ArtifactDiff,
+    bump: skillmeat_core::engine::bump::Suggestion,
+}
+
 pub async fn diff_command(home: &Path, args: DiffArgs) -> Result<ExitCode, CommandError> {
     let ctx = context(home)?;
     let lhs = side_files(&ctx, &args, &args.lhs).await?;
     let rhs = side_files(&ctx, &args, &args.rhs).await?;
     let d = diff::diff(&lhs, &rhs);
-    args.output.emit(&d, |_| {
+    let out = DiffOut {
+        diff: &d,
+        bump: skillmeat_core::engine::bump::suggest(args.id.kind, &lhs, &rhs),
+    };
+    args.output.emit(&out, |out| {
         if d.is_empty() {
             println!("No differences.");
             return;
         }
+        println!("Suggested version bump: {}", out.bump.summary());
         for f in &d.files {
             let note = if f.binary {
                 format!("binary, {} → {} bytes", f.old_size, f.new_size)

@@ -44,11 +44,21 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
                 } else {
                     " "
                 };
+                let tag = match (&v.version_tag, v.breaking) {
+                    (Some(t), true) => format!("{t} (breaking)"),
+                    (Some(t), false) => t.clone(),
+                    (None, _) => String::new(),
+                };
+                let bump = history
+                    .changes
+                    .get(&v.content_hash.to_hex())
+                    .map_or_else(|| "-".to_owned(), |s| s.bump.to_string());
                 vec![
                     format!("{mark}{}", v.content_hash.short()),
                     v.created_at.clone(),
                     v.change_origin.to_string(),
-                    v.version_tag.clone().unwrap_or_default(),
+                    bump,
+                    tag,
                     v.parent_hashes
                         .iter()
                         .map(|p| hash::short(p))
@@ -57,7 +67,10 @@ pub async fn history(home: &Path, args: HistoryArgs) -> Result<ExitCode, Command
                 ]
             })
             .collect();
-        print_table(&[" VERSION", "CREATED", "ORIGIN", "TAG", "PARENTS"], &rows);
+        print_table(
+            &[" VERSION", "CREATED", "ORIGIN", "BUMP", "TAG", "PARENTS"],
+            &rows,
+        );
         if !history.events.is_empty() {
             println!();
             let rows: Vec<Vec<String>> = history

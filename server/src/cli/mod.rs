@@ -4,6 +4,7 @@
 
 pub mod add;
 pub mod apply;
+pub mod changelog;
 pub mod common;
 pub mod demo;
 pub mod deploy;
@@ -106,11 +107,19 @@ pub enum Command {
     /// (ours, theirs, custom, hunks). `skillmeat log skill:pdf --conflicts` sums up how often
     /// the artifact's merges conflicted, on which files, and how each was settled.
     Log(crate::cli::log::LogArgs),
-    /// Name a version of an artifact, e.g. `skillmeat tag skill:pdf reviewed`.
+    /// The steps between two versions: files changed and a semver bump suggestion per step.
+    ///
+    /// From the last semver tag (or the oldest recorded version) to the newest, unless --from
+    /// and --to say otherwise. Each step is major (files removed, a skill's or agent's `name`
+    /// or required frontmatter changed, a frontmatter key removed), minor (files or frontmatter
+    /// keys added, an optional frontmatter value changed) or patch (content edits only).
+    Changelog(crate::cli::changelog::ChangelogArgs),
+    /// Name a version of an artifact, e.g. `skillmeat tag skill:pdf v1.3.0`.
     ///
     /// Tags the version the collection holds now, or the VERSION given (a hash prefix of at
     /// least 4 characters, or another tag). A tag names one version per artifact;
-    /// --force moves it.
+    /// --force moves it. --major marks a breaking change. --next proposes the next semver
+    /// from the last semver tag and what changed since (--next --yes applies it).
     Tag(crate::cli::tag::TagArgs),
     /// Report what drifted between upstream, collection and projects.
     ///
@@ -276,6 +285,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Show(args) => crate::cli::show::show(&home, args),
         Command::Deploy(args) => block_on(crate::cli::deploy::deploy(&home, args)),
         Command::History(args) => block_on(crate::cli::history::history(&home, args)),
+        Command::Changelog(args) => block_on(crate::cli::changelog::changelog(&home, args)),
         Command::Log(args) => block_on(crate::cli::log::log(&home, args)),
         Command::Tag(args) => block_on(crate::cli::tag::tag(&home, args)),
         Command::Drift(args) => block_on(crate::cli::drift::drift(&home, args)),

@@ -17,6 +17,7 @@ use skillmeat_core::storage::records::DeploymentFile;
 use crate::cli::apply::{ApplyArgs, should_apply, sync_request};
 use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
 use crate::cli::output::print_table;
+use skillmeat_core::engine::bump::Bump;
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
@@ -45,6 +46,8 @@ pub struct UpdateRow {
     pub id: ArtifactId,
     /// `up to date`, `updated`, `auto-merged`, `conflict`, `diverged`, `error`, or `planned`.
     pub result: String,
+    /// The biggest semver bump any step suggests (`none` when nothing changes).
+    pub bump: Bump,
     pub detail: String,
     pub reports: Vec<SyncReport>,
 }
@@ -72,7 +75,10 @@ fn summarise(reports: &[SyncReport], applied: bool) -> (String, String) {
     let detail = reports
         .iter()
         .filter(|r| r.outcome != Outcome::UpToDate)
-        .map(|r| format!("{}: {}", r.direction, r.outcome.as_str()))
+        .map(|r| match r.bump.bump {
+            Bump::None => format!("{}: {}", r.direction, r.outcome.as_str()),
+            bump => format!("{}: {} ({bump})", r.direction, r.outcome.as_str()),
+        })
         .collect::<Vec<_>>()
         .join("; ");
     (result.to_owned(), detail)
@@ -218,6 +224,7 @@ pub fn update_many(
                             UpdateRow {
                                 id: id.clone(),
                                 result,
+                                bump: reports.iter().map(|r| r.bump.bump).max().unwrap_or_default(),
                                 detail,
                                 reports,
                             }
@@ -225,6 +232,7 @@ pub fn update_many(
                         Err(e) => UpdateRow {
                             id: id.clone(),
                             result: "error".to_owned(),
+                            bump: Bump::None,
                             detail: e.to_string(),
                             reports: Vec::new(),
                         },
@@ -322,9 +330,15 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
     let show = |rows: &[UpdateRow]| {
         let table: Vec<Vec<String>> = rows
             .iter()
-            .map(|r| vec![r.id.to_string(), r.result.clone(), r.detail.clone()])
+            .map(|r| {
+                let bump = match r.bump {
+                    Bump::None => "-".to_owned(),
+                    b => b.to_string(),
+                };
+                vec![r.id.to_string(), r.result.clone(), bump, r.detail.clone()]
+            })
             .collect();
-        print_table(&["ARTIFACT", "RESULT", "DETAIL"], &table);
+        print_table(&["ARTIFACT", "RESULT", "BUMP", "DETAIL"], &table);
     };
     let rows = if pending_work && should_apply(&args.apply) {
         if !args.apply.output.json && !args.apply.yes {

@@ -107,6 +107,21 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         plan(&sides, req.strategy, labels.as_labels())
     })
     .await?;
+    // What the target would take: nothing when up to date, the source's version when the
+    // result is not known yet (a conflict) or not planned (diverged: if theirs is chosen).
+    let bump = match (plan.outcome, plan.result.as_ref()) {
+        (Outcome::UpToDate, _) => crate::engine::bump::Suggestion::default(),
+        (Outcome::Conflict, _) | (_, None) => crate::engine::bump::suggest(
+            req.id.kind,
+            sides.target.as_ref().unwrap_or(&ArtifactFiles::default()),
+            &sides.source,
+        ),
+        (_, Some(result)) => crate::engine::bump::suggest(
+            req.id.kind,
+            sides.target.as_ref().unwrap_or(&ArtifactFiles::default()),
+            result,
+        ),
+    };
     let report = SyncReport {
         id: req.id.clone(),
         direction: req.direction,
@@ -118,6 +133,7 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         target: sides.target_hash,
         result: plan.result.as_ref().map(ArtifactFiles::content_hash),
         files: plan.files.clone(),
+        bump,
         applied: false,
         pending: None,
         warnings: Vec::new(),

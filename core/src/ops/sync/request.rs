@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::bump::Suggestion;
 use crate::engine::merge::FileOutcome;
 use crate::model::artifact::ArtifactId;
 use crate::model::hash::ContentHash;
@@ -249,6 +250,9 @@ pub struct SyncReport {
     pub result: Option<ContentHash>,
     /// Every file with what happens to it.
     pub files: Vec<FileOutcome>,
+    /// What the change the target takes means in semver terms (against the source's version
+    /// for a conflict, whose result is not known yet).
+    pub bump: Suggestion,
     /// Whether the target was written (false for a dry run, a plan, or nothing to do).
     pub applied: bool,
     /// Where the pending merge is kept, for a conflict.
