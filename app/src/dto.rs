@@ -436,6 +436,115 @@ pub struct VersionCards {
     pub project: Option<VersionCard>,
 }
 
+/// What a change means in semver terms: `major` (files removed, a skill's or agent's `name` or
+/// required frontmatter changed, a frontmatter key removed), `minor` (files or frontmatter keys
+/// added, an optional frontmatter value changed), `patch` (content edits only) or `none`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BumpView {
+    pub bump: String,
+    /// The bump and its weightiest reasons in one line.
+    pub summary: String,
+    /// Every reason, weightiest first.
+    pub reasons: Vec<BumpReason>,
+}
+
+/// One reason for a bump suggestion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BumpReason {
+    /// The bump this reason alone calls for.
+    pub bump: String,
+    pub text: String,
+}
+
+/// Tag a version (`POST /artifacts/{id}/tags`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TagRequest {
+    /// The tag: letters, digits, `.`, `_`, `-`; at most 64 characters (e.g. `v1.3.0`).
+    pub tag: String,
+    /// The version (a hash prefix or another tag); the collection's current one when left out.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Whether the version is a breaking change.
+    #[serde(default)]
+    pub breaking: bool,
+    /// Move the tag if it names another version.
+    #[serde(default)]
+    pub force: bool,
+    #[serde(default)]
+    pub collection: Option<String>,
+}
+
+/// A tagged version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TaggedView {
+    pub id: String,
+    pub hash: String,
+    pub tag: String,
+    pub breaking: bool,
+}
+
+/// The next semver tag proposed for a version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NextTagView {
+    pub id: String,
+    /// The version it would name (the collection's current one unless asked otherwise).
+    pub version: String,
+    /// The highest semver tag so far, and the version it names.
+    pub last_tag: Option<String>,
+    pub last_version: Option<String>,
+    /// The tag proposed, in the last tag's style (`v1.3.0`).
+    pub proposed: String,
+    /// What changed since the last semver tag.
+    pub bump: BumpView,
+    /// Whether the change is major: the tag should mark a breaking change.
+    pub breaking: bool,
+}
+
+/// One step of a changelog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangelogStepView {
+    pub version: String,
+    pub parent: Option<String>,
+    pub created_at: String,
+    pub origin: String,
+    pub tag: Option<String>,
+    pub breaking: bool,
+    pub files: Vec<ChangedFileView>,
+    pub bump: BumpView,
+}
+
+/// A file changed in one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangedFileView {
+    pub path: String,
+    /// `added`, `deleted`, `modified` or `mode`.
+    pub status: String,
+    pub added: u64,
+    pub removed: u64,
+}
+
+/// The steps between two versions, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangelogView {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub steps: Vec<ChangelogStepView>,
+    /// False when `from` is not an ancestor of `to` along the recorded first parents.
+    pub reached_from: bool,
+    /// What the whole change from `from` to `to` means.
+    pub bump: BumpView,
+}
+
 /// One recorded version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -444,6 +553,10 @@ pub struct HistoryEntry {
     pub origin: String,
     pub created_at: String,
     pub tag: Option<String>,
+    /// Whether its tag marks a breaking change.
+    pub breaking: bool,
+    /// What the change from its first parent means, when that parent is recorded.
+    pub bump: Option<BumpView>,
     pub parents: Vec<String>,
     /// Whether the collection holds it now.
     pub current: bool,
@@ -587,6 +700,8 @@ pub struct DiffView {
     pub removed: u64,
     /// Inline text stopped at the response limit; later files carry links only.
     pub truncated: bool,
+    /// What the change from `lhs` to `rhs` means in semver terms.
+    pub bump: BumpView,
 }
 
 /// One drift row.
@@ -689,6 +804,11 @@ pub struct ArtifactDetail {
     pub history: HistoryView,
     /// Its audit trail (the latest events) and conflict history.
     pub log: ArtifactLogView,
+    /// The next semver tag proposed for the collection's version; absent when there is no
+    /// version to tag.
+    pub next_tag: Option<NextTagView>,
+    /// The changelog between the two versions compared (`?from=&to=`), when asked.
+    pub changelog: Option<ChangelogView>,
     /// Merges of it waiting for the user, anywhere.
     pub pending: Vec<PendingView>,
 }

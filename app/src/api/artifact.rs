@@ -6,11 +6,14 @@ use leptos::prelude::*;
 use crate::dto::ArtifactDetail;
 
 /// An artifact's version cards (for `project`, or the first project it is deployed in), the
-/// projects it is deployed in, and its history.
+/// projects it is deployed in, its history, timeline and proposed next tag, and with `from` and
+/// `to` the changelog between those two versions.
 #[server(prefix = "/_sm", endpoint = "artifact", input = crate::codec::Postcard, output = crate::codec::Postcard)]
 pub async fn get_artifact(
     id: String,
     project: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
 ) -> Result<ArtifactDetail, ServerFnError> {
     let backend = super::context::backend()?;
     let deployed_in = backend
@@ -32,6 +35,18 @@ pub async fn get_artifact(
         .log(id.clone())
         .await
         .map_err(super::context::fail)?;
+    // The proposal needs the collection's copy; an artifact only recorded (removed from the
+    // collection since) has none to tag.
+    let next_tag = backend.next_tag(id.clone()).await.ok();
+    let changelog = match (from, to) {
+        (Some(from), Some(to)) => Some(
+            backend
+                .changelog(id.clone(), from, to)
+                .await
+                .map_err(super::context::fail)?,
+        ),
+        _ => None,
+    };
     let pending = backend.pending(id).await.map_err(super::context::fail)?;
     Ok(ArtifactDetail {
         cards,
@@ -39,6 +54,8 @@ pub async fn get_artifact(
         project,
         history,
         log,
+        next_tag,
+        changelog,
         pending,
     })
 }

@@ -41,6 +41,21 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     async fn history(&self, id: String) -> Result<crate::dto::HistoryView, Failure>;
     /// An artifact's latest events and its conflict history.
     async fn log(&self, id: String) -> Result<crate::dto::ArtifactLogView, Failure>;
+    /// The next semver tag proposed for the collection's version of an artifact.
+    async fn next_tag(&self, id: String) -> Result<crate::dto::NextTagView, Failure>;
+    /// The changelog between two recorded versions of an artifact.
+    async fn changelog(
+        &self,
+        id: String,
+        from: String,
+        to: String,
+    ) -> Result<crate::dto::ChangelogView, Failure>;
+    /// Tags a version, checked exactly as `POST /api/v1/artifacts/{id}/tags` checks it.
+    async fn tag(
+        &self,
+        id: String,
+        req: crate::dto::TagRequest,
+    ) -> Result<crate::dto::TaggedView, Failure>;
     /// A diff between two sides of an artifact.
     async fn diff(
         &self,

@@ -13,6 +13,7 @@ mod overview;
 mod patch;
 mod status;
 mod sync;
+mod tags;
 
 pub use artifact::*;
 pub use conflicts::*;
@@ -26,3 +27,4 @@ pub use overview::*;
 pub use patch::*;
 pub use status::*;
 pub use sync::*;
+pub use tags::*;

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::changelog::bump_badge;
+
 use crate::dto::{DiffView, FileDiffView};
 use crate::format::human_size;
 
@@ -497,6 +499,8 @@ pub fn DiffViewer(
                     diff.removed
                 )}
             </p>
+            <p class="diff-bump">"Suggested version bump " {bump_badge(&diff.bump)} " "
+                <span class="muted">{diff.bump.summary.clone()}</span></p>
             <p class="diff-legend muted">{legend}</p>
             <ul class="file-list">{list}</ul>
             {truncated}

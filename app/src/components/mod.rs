@@ -2,12 +2,14 @@
 //! `pair`, and other components; it never imports a page.
 
 pub mod badge;
+pub mod changelog;
 pub mod chrome;
 pub mod conflict_dialog;
 pub mod diff_viewer;
 pub mod patch_export;
 pub mod restore;
 pub mod sync_dialog;
+pub mod tag_control;
 pub mod timeline;
 pub mod toasts;
 pub mod update_all;

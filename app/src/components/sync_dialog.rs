@@ -44,8 +44,12 @@ struct PlannedFile {
     conflict: Option<String>,
 }
 
-/// The plan of a dry-run job: the outcome for the artifact and per-file actions.
-fn plan_of(job: &JobView) -> Option<(String, Vec<PlannedFile>)> {
+/// A plan's suggested version bump (`minor`) and its reasons, when anything changes.
+type PlannedBump = Option<(String, String)>;
+
+/// The plan of a dry-run job: the outcome for the artifact, per-file actions and the suggested
+/// version bump.
+fn plan_of(job: &JobView) -> Option<(String, Vec<PlannedFile>, PlannedBump)> {
     let report = job.result.as_ref()?.as_array()?.first()?;
     let words = |v: &serde_json::Value| v.as_str().map(|s| s.replace(['-', '_'], " "));
     let outcome = words(report.get("outcome")?)?;
@@ -65,7 +69,17 @@ fn plan_of(job: &JobView) -> Option<(String, Vec<PlannedFile>)> {
                 .collect()
         })
         .unwrap_or_default();
-    Some((outcome, files))
+    let bump = report.get("bump").and_then(|b| {
+        let level = b.get("bump")?.as_str()?;
+        let reasons: Vec<&str> = b
+            .get("reasons")?
+            .as_array()?
+            .iter()
+            .filter_map(|r| r.get("text")?.as_str())
+            .collect();
+        (level != "none").then(|| (level.to_owned(), reasons.join("; ")))
+    });
+    Some((outcome, files, bump))
 }
 
 /// The Sync button and its dialog: choose direction and strategy, preview the plan (a dry-run
@@ -149,9 +163,14 @@ pub fn SyncControl(id: String, pair: Pair, project: Option<String>) -> impl Into
             .into_any(),
             Ok(job) => match plan_of(&job) {
                 None => view! { <p class="muted">"No plan came back."</p> }.into_any(),
-                Some((outcome, files)) => view! {
+                Some((outcome, files, bump)) => view! {
                     <div class="plan">
                         <p>"Plan: " <strong class="plan-outcome">{outcome}</strong></p>
+                        {bump.map(|(level, reasons)| view! {
+                            <p class="plan-bump">"Suggested version bump "
+                                <span class=format!("badge bump bump-{level}")>{level.clone()}</span>
+                                " " <span class="muted">{reasons}</span></p>
+                        })}
                         <ul class="plan-files">
                             {files.into_iter().map(|f| {
                                 let class = format!("badge action action-{}", f.action.replace(' ', "-"));

@@ -191,3 +191,69 @@ impl From<skillmeat_core::ops::ConflictHistory> for super::ConflictHistoryView {
         }
     }
 }
+
+impl From<&skillmeat_core::engine::bump::Suggestion> for super::BumpView {
+    fn from(s: &skillmeat_core::engine::bump::Suggestion) -> Self {
+        Self {
+            bump: s.bump.as_str().to_owned(),
+            summary: s.summary(),
+            reasons: s
+                .reasons
+                .iter()
+                .map(|r| super::BumpReason {
+                    bump: r.bump.as_str().to_owned(),
+                    text: r.text.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&skillmeat_core::ops::NextTag> for super::NextTagView {
+    fn from(n: &skillmeat_core::ops::NextTag) -> Self {
+        Self {
+            id: n.id.to_string(),
+            version: n.version.to_hex(),
+            last_tag: n.last.as_ref().map(|(t, _)| t.clone()),
+            last_version: n.last.as_ref().map(|(_, h)| h.to_hex()),
+            proposed: n.proposed.clone(),
+            bump: (&n.bump).into(),
+            breaking: n.breaking,
+        }
+    }
+}
+
+impl From<&skillmeat_core::ops::Changelog> for super::ChangelogView {
+    fn from(c: &skillmeat_core::ops::Changelog) -> Self {
+        Self {
+            id: c.id.to_string(),
+            from: c.from.to_hex(),
+            to: c.to.to_hex(),
+            reached_from: c.reached_from,
+            bump: (&c.bump).into(),
+            steps: c
+                .steps
+                .iter()
+                .map(|s| super::ChangelogStepView {
+                    version: s.version.to_hex(),
+                    parent: s.parent.map(|p| p.to_hex()),
+                    created_at: s.created_at.clone(),
+                    origin: s.origin.as_str().to_owned(),
+                    tag: s.tag.clone(),
+                    breaking: s.breaking,
+                    bump: (&s.bump).into(),
+                    files: s
+                        .files
+                        .iter()
+                        .map(|f| super::ChangedFileView {
+                            path: f.path.clone(),
+                            status: f.status.clone(),
+                            added: f.added as u64,
+                            removed: f.removed as u64,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -8,11 +8,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{get_artifact, get_diff};
 use crate::components::badge::status_badge;
+use crate::components::changelog::{bump_badge, changelog};
 use crate::components::conflict_dialog::{ConflictModal, Resolving, pending_banner};
 use crate::components::diff_viewer::DiffViewer;
 use crate::components::patch_export::PatchExport;
 use crate::components::restore::RestoreControl;
 use crate::components::sync_dialog::SyncControl;
+use crate::components::tag_control::TagControl;
 use crate::components::timeline::timeline;
 use crate::dto::{ArtifactDetail, HistoryView, VersionCard};
 use crate::format::{base_name, encode, short};
@@ -48,8 +50,11 @@ pub fn ArtifactPage() -> impl IntoView {
     };
     let live = Live::get();
     let detail = crate::codec::resource(
-        move || (id(), project(), live.refresh.get()),
-        |(id, project, _)| get_artifact(id, project),
+        move || (id(), project(), versions(), live.refresh.get()),
+        |(id, project, versions, _)| {
+            let (from, to) = versions.unzip();
+            get_artifact(id, project, from, to)
+        },
     );
     // The conflict modal lives outside the re-rendered part: a refresh keeps it open.
     provide_context(Resolving(RwSignal::new(None)));
@@ -155,6 +160,7 @@ fn render(
                 "Comparing recorded versions " <code>{short(&from)}</code> " → " <code>{short(&to)}</code>
                 ". " <a href=back>"Back to the tiers"</a>
             </p>
+            {d.changelog.clone().map(changelog)}
             <DiffSection id=id.clone() lhs=from rhs=to project=project.clone() split=split />
         }
         .into_any()
@@ -188,6 +194,7 @@ fn render(
         {diff_section}
         {project.clone().map(|p| view! { <PatchExport id=id.clone() project=p /> })}
         <h2 class="section">"History"</h2>
+        {d.next_tag.map(|next| view! { <TagControl id=id.clone() next=next /> })}
         {history(d.history, id.clone(), project.clone(), versions)}
         <h2 class="section" id="timeline">"Timeline"</h2>
         {timeline(d.log)}
@@ -352,12 +359,15 @@ fn history(
                 v.parents.iter().map(|p| short(p)).collect::<Vec<_>>().join(" + ")
             };
             let merge = (v.parents.len() > 1).then(|| view! { <span class="badge">"merge"</span> });
+            let bump = v.bump.as_ref().map(bump_badge);
+            let breaking = v.breaking.then(|| view! { " " <span class="badge breaking">"breaking"</span> });
             view! {
                 <tr class:current=v.current>
                     <td><code title=v.hash.clone()>{short(&v.hash)}</code>
                         {v.current.then(|| view! { " " <span class="badge current-badge">"in collection"</span> })}</td>
                     <td>{v.origin} " " {merge}</td>
-                    <td>{v.tag.map(|t| view! { <span class="badge">{t}</span> })}</td>
+                    <td>{bump}</td>
+                    <td>{v.tag.map(|t| view! { <span class="badge">{t}</span> })}{breaking}</td>
                     <td><time datetime=v.created_at.clone()>{v.created_at.clone()}</time></td>
                     <td><code>{parents}</code></td>
                     <td class="restore">
@@ -390,6 +400,7 @@ fn history(
                 <tr>
                     <th scope="col">"Version"</th>
                     <th scope="col">"Origin"</th>
+                    <th scope="col">"Bump"</th>
                     <th scope="col">"Tag"</th>
                     <th scope="col">"Recorded"</th>
                     <th scope="col">"Parents"</th>

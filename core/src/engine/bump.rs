@@ -180,7 +180,8 @@ pub fn suggest(kind: ArtifactType, old: &ArtifactFiles, new: &ArtifactFiles) -> 
             add(Bump::Patch, format!("{path}: mode changed"));
         }
     }
-    let mut by_path: Vec<&String> = old
+    // In path order (the map's).
+    let edited: Vec<&str> = old
         .files
         .iter()
         .filter(|(p, before)| {
@@ -189,10 +190,6 @@ pub fn suggest(kind: ArtifactType, old: &ArtifactFiles, new: &ArtifactFiles) -> 
                 .is_some_and(|after| after.bytes != before.bytes)
         })
         .map(|(p, _)| p)
-        .collect();
-    by_path.sort();
-    let edited: Vec<&str> = by_path
-        .into_iter()
         .filter(|p| {
             let before = &old.files[*p].bytes;
             let after = &new.files[*p].bytes;
@@ -203,7 +200,7 @@ pub fn suggest(kind: ArtifactType, old: &ArtifactFiles, new: &ArtifactFiles) -> 
     if !edited.is_empty() {
         add(Bump::Patch, format!("content of {} edited", edited.join(", ")));
     }
-    reasons.sort_by(|a, b| b.bump.cmp(&a.bump));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.bump));
     Suggestion {
         bump: reasons.first().map_or(Bump::None, |r| r.bump),
         reasons,

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::engine::bump::{self, Suggestion};
 use crate::model::artifact::ArtifactId;
+use crate::model::files::ArtifactFiles;
 use crate::model::hash::{self, ContentHash};
 use crate::model::time::rfc3339;
 use crate::ops::context::Context;
@@ -182,17 +183,44 @@ pub struct NextTag {
 
 /// Proposes the next semver tag for the version `given` (or the collection's current one): the
 /// last semver tag bumped by what changed since the version it names. Without a semver tag yet,
-/// `v1.0.0`. The version the collection holds is recorded if it never was; nothing is tagged.
+/// `v1.0.0`. Read-only: the collection's copy is read from disk when it was never recorded, and
+/// nothing is tagged.
 pub async fn next_tag(
     ctx: &Context,
     id: &ArtifactId,
     collection: &str,
     given: Option<&str>,
 ) -> Result<NextTag, OpsError> {
-    let versions = Versions::open(&ctx.home).await?;
+    let versions = Versions::open_read_only(&ctx.home).await?;
     let next = async {
-        let target = version_or_current(ctx, &versions, id, collection, given).await?;
-        let history = versions.history(id).await?;
+        let history = match &versions {
+            Some(v) => v.history(id).await?,
+            None => Vec::new(),
+        };
+        let (version, new_files) = match (given, &versions) {
+            (Some(g), Some(v)) => {
+                let found = v.resolve(id, g).await?;
+                (found.content_hash, v.store().read_tree(&found.tree_id)?)
+            }
+            (Some(g), None) => {
+                return Err(crate::storage::versions::VersionError::NotFound {
+                    artifact: id.clone(),
+                    given: g.to_owned(),
+                }
+                .into());
+            }
+            (None, _) => {
+                let collection_dir = ctx.home.collection_dir(collection)?;
+                if Manifest::load(&collection_dir)?.get(id).is_none() {
+                    return Err(OpsError::NotInCollection {
+                        id: id.clone(),
+                        collection: collection.to_owned(),
+                    });
+                }
+                let files = ArtifactFiles::read(&artifact_path(&collection_dir, id))?;
+                (files.content_hash(), files)
+            }
+        };
         let last = history
             .iter()
             .filter_map(|v| {
@@ -200,10 +228,9 @@ pub async fn next_tag(
                 Some((bump::parse_semver_tag(tag)?, tag, v))
             })
             .max_by(|a, b| a.0.cmp(&b.0));
-        let new_files = versions.store().read_tree(&target.tree_id)?;
-        let (proposed, suggestion, last) = match last {
-            Some((semver, tag, v)) => {
-                let old_files = versions.store().read_tree(&v.tree_id)?;
+        let (proposed, suggestion, last) = match (last, &versions) {
+            (Some((semver, tag, v)), Some(store)) => {
+                let old_files = store.store().read_tree(&v.tree_id)?;
                 let suggestion = bump::suggest(id.kind, &old_files, &new_files);
                 let prefix = if tag.starts_with('v') { "v" } else { "" };
                 let next = bump::next_version(&semver, suggestion.bump);
@@ -213,15 +240,15 @@ pub async fn next_tag(
                     Some((tag.to_owned(), v.content_hash)),
                 )
             }
-            None => (
+            _ => (
                 "v1.0.0".to_owned(),
-                bump::suggest(id.kind, &Default::default(), &new_files),
+                bump::suggest(id.kind, &ArtifactFiles::default(), &new_files),
                 None,
             ),
         };
         Ok::<_, OpsError>(NextTag {
             id: id.clone(),
-            version: target.content_hash,
+            version,
             breaking: suggestion.bump == bump::Bump::Major && last.is_some(),
             last,
             proposed,
@@ -229,7 +256,9 @@ pub async fn next_tag(
         })
     }
     .await;
-    versions.close().await;
+    if let Some(v) = versions {
+        v.close().await;
+    }
     next
 }
 

@@ -175,6 +175,8 @@ pub async fn history_of(
                 origin: v.change_origin.as_str().to_owned(),
                 created_at: v.created_at.clone(),
                 tag: v.version_tag.clone(),
+                breaking: v.breaking,
+                bump: h.changes.get(&v.content_hash.to_hex()).map(Into::into),
                 parents: v.parent_hashes.clone(),
                 current: h.current == Some(v.content_hash),
             })
@@ -255,7 +257,14 @@ async fn render_diff(state: &ApiState, id: ArtifactId, q: DiffQuery) -> Result<D
     let ctx = state.ctx();
     let lhs = side(&ctx, &id, &collection, project.as_deref(), &q.lhs).await?;
     let rhs = side(&ctx, &id, &collection, project.as_deref(), &q.rhs).await?;
-    let d = blocking(move || Ok(diff::diff(&lhs, &rhs))).await?;
+    let kind = id.kind;
+    let (d, bump) = blocking(move || {
+        Ok((
+            diff::diff(&lhs, &rhs),
+            skillmeat_core::engine::bump::suggest(kind, &lhs, &rhs),
+        ))
+    })
+    .await?;
     let mut budget = DIFF_RESPONSE_LIMIT;
     let mut truncated = false;
     let files = d
@@ -304,6 +313,7 @@ async fn render_diff(state: &ApiState, id: ArtifactId, q: DiffQuery) -> Result<D
         added: d.added as u64,
         removed: d.removed as u64,
         truncated,
+        bump: (&bump).into(),
     })
 }
 

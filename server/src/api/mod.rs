@@ -16,6 +16,7 @@ mod log;
 pub mod metrics;
 pub mod openapi;
 mod patch;
+mod tags;
 mod trace;
 pub mod types;
 mod ui;
@@ -241,6 +242,9 @@ pub fn routes(state: ApiState) -> Router {
         .route("/artifacts/{id}/rollback", post(artifacts::rollback))
         .route("/artifacts/{id}/conflicts", get(conflicts::get))
         .route("/artifacts/{id}/events", get(log::of_artifact))
+        .route("/artifacts/{id}/changelog", get(tags::changelog))
+        .route("/artifacts/{id}/tags", post(tags::create))
+        .route("/artifacts/{id}/tags/next", get(tags::next))
         .route("/events/log", get(log::list))
         .route("/drift", get(artifacts::drift))
         .route("/healthz", get(metrics::healthz))

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{artifacts, conflicts, jobs, log, metrics, patch};
+use super::{artifacts, conflicts, jobs, log, metrics, patch, tags};
 
 struct TokenScheme;
 
@@ -35,6 +35,7 @@ impl Modify for TokenScheme {
         jobs::resolve, patch::create, patch::download,
         artifacts::list, artifacts::versions, artifacts::history, artifacts::diff, artifacts::file,
         artifacts::rollback, artifacts::drift, conflicts::get, log::list, log::of_artifact,
+        tags::changelog, tags::next, tags::create,
         metrics::healthz, metrics::metrics, metrics::requests,
     ),
     modifiers(&TokenScheme),

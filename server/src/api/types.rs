@@ -36,6 +36,26 @@ pub struct LogQuery {
     pub limit: Option<u32>,
 }
 
+/// The two versions a changelog spans.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangelogQuery {
+    /// The version to start after (a tag or hash prefix); default the last semver tag, or the
+    /// oldest recorded version.
+    pub from: Option<String>,
+    /// The version to end at; default the newest recorded version.
+    pub to: Option<String>,
+}
+
+/// Which version the next tag is for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NextTagQuery {
+    /// A tag or hash prefix; the collection's current version when left out.
+    pub version: Option<String>,
+    pub collection: Option<String>,
+}
+
 /// Which collection (and project) a read is about.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

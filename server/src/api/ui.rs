@@ -4,11 +4,12 @@ use skillmeat_app::api::{Backend, Failure};
 
 use super::extract::artifact_id;
 use super::types::{
-    ArtifactList, ArtifactLogView, ConflictView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, FileQuery,
+    ArtifactList, ArtifactLogView, ChangelogView, ConflictView, NextTagView, TagRequest,
+    TaggedView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, FileQuery,
     HistoryView, JobList, JobQuery, JobView, LogQuery, PatchCreated, PatchRequest, PendingView, RequestView,
     ResolveRequest, RollbackRequest, RolledBackView, Scope, VersionCards,
 };
-use super::{ApiError, ApiState, TraceId, artifacts, conflicts, jobs, patch};
+use super::{ApiError, ApiState, TraceId, artifacts, conflicts, jobs, patch, tags};
 
 /// How many of an artifact's events its page shows (the rest through `skillmeat log` or the API).
 const ARTIFACT_PAGE_EVENTS: u32 = 30;
@@ -98,6 +99,28 @@ impl Backend for ApiState {
             limit: Some(ARTIFACT_PAGE_EVENTS),
         };
         super::log::artifact_log(self, id, &q).await.map_err(body)
+    }
+
+    async fn next_tag(&self, id: String) -> Result<NextTagView, Failure> {
+        let id = artifact_id(&id).map_err(body)?;
+        tags::next_of(self, id, None, None).await.map_err(body)
+    }
+
+    async fn changelog(
+        &self,
+        id: String,
+        from: String,
+        to: String,
+    ) -> Result<ChangelogView, Failure> {
+        let id = artifact_id(&id).map_err(body)?;
+        tags::changelog_of(self, id, Some(&from), Some(&to))
+            .await
+            .map_err(body)
+    }
+
+    async fn tag(&self, id: String, req: TagRequest) -> Result<TaggedView, Failure> {
+        let id = artifact_id(&id).map_err(body)?;
+        tags::tag_version(self, id, req).await.map_err(body)
     }
 
     async fn diff(

@@ -69,7 +69,9 @@ pub async fn tag(home: &Path, args: TagArgs) -> Result<ExitCode, CommandError> {
                     &args.id,
                     collection,
                     &next.proposed,
-                    Some(&next.version.to_hex()),
+                    // The collection's version, recorded now if it never was (the proposal
+                    // only read it).
+                    None,
                     next.breaking || args.major,
                     args.force,
                 )
@@ -79,6 +81,15 @@ pub async fn tag(home: &Path, args: TagArgs) -> Result<ExitCode, CommandError> {
         } else {
             None
         };
+        if let Some(t) = &tagged
+            && t.content_hash != next.version
+        {
+            crate::cli::output::print_warnings(&[format!(
+                "the collection changed while tagging: {} was tagged, the proposal was for {}",
+                t.content_hash.short(),
+                next.version.short()
+            )]);
+        }
         let out = Proposal {
             next: &next,
             tagged: tagged.as_ref(),
