@@ -511,6 +511,7 @@ pub struct NextTagView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChangelogStepView {
     pub version: String,
+    /// The version it is compared with: the previous step, or the changelog's `from`.
     pub parent: Option<String>,
     pub created_at: String,
     pub origin: String,
@@ -531,7 +532,8 @@ pub struct ChangedFileView {
     pub removed: u64,
 }
 
-/// The steps between two versions, newest first.
+/// The releases between two versions (each tagged version after `from` up to `to`, and `to`),
+/// newest first, each compared with the one before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChangelogView {
@@ -539,8 +541,8 @@ pub struct ChangelogView {
     pub from: String,
     pub to: String,
     pub steps: Vec<ChangelogStepView>,
-    /// False when `from` is not an ancestor of `to` along the recorded first parents.
-    pub reached_from: bool,
+    /// False when `from` was recorded after `to` (then there are no steps).
+    pub in_order: bool,
     /// What the whole change from `from` to `to` means.
     pub bump: BumpView,
 }

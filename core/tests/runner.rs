@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // a failing unwrap is a failing test
 
 mod audit;
+mod bumps;
 mod concurrency;
 mod fetching;
 mod hashing;

@@ -1250,7 +1250,7 @@ async fn server_functions_answer_bad_bodies_with_4xx_and_405_is_json() {
     let encode = |id: &str| {
         let mut body = vec![u8::try_from(id.len()).unwrap()];
         body.extend_from_slice(id.as_bytes());
-        body.push(0); // project: None
+        body.extend_from_slice(&[0, 0, 0]); // project, from, to: None
         body
     };
     // The status the REST API gives the same failure, carried with it (not a second table).

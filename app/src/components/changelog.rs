@@ -54,8 +54,8 @@ pub fn changelog(log: ChangelogView) -> impl IntoView {
             <h3>"Changelog " <code>{short(&log.from)}</code> " → " <code>{short(&log.to)}</code>
                 " " {bump_badge(&log.bump)}</h3>
             <p class="muted">{log.bump.summary.clone()}</p>
-            {(!log.reached_from).then(|| view! {
-                <p class="notice">"The first version is not an ancestor of the second along the recorded lineage: the steps go back as far as it is recorded."</p>
+            {(!log.in_order).then(|| view! {
+                <p class="notice">"The first version was recorded after the second: there are no releases in between to list."</p>
             })}
             <ol class="changelog-steps">{steps}</ol>
         </section>

@@ -229,7 +229,7 @@ impl From<&skillmeat_core::ops::Changelog> for super::ChangelogView {
             id: c.id.to_string(),
             from: c.from.to_hex(),
             to: c.to.to_hex(),
-            reached_from: c.reached_from,
+            in_order: c.in_order,
             bump: (&c.bump).into(),
             steps: c
                 .steps

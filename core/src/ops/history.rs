@@ -229,6 +229,12 @@ pub async fn next_tag(
             })
             .max_by(|a, b| a.0.cmp(&b.0));
         let (proposed, suggestion, last) = match (last, &versions) {
+            // The version already carries the last semver tag: nothing to propose beyond it.
+            (Some((_, tag, v)), Some(_)) if v.content_hash == version => (
+                tag.to_owned(),
+                Suggestion::default(),
+                Some((tag.to_owned(), v.content_hash)),
+            ),
             (Some((semver, tag, v)), Some(store)) => {
                 let old_files = store.store().read_tree(&v.tree_id)?;
                 let suggestion = bump::suggest(id.kind, &old_files, &new_files);
@@ -262,18 +268,19 @@ pub async fn next_tag(
     next
 }
 
-/// One step of a changelog: a version and what changed from its first parent.
+/// One step of a changelog: a release (a tagged version, or the version the changelog ends at)
+/// and what changed since the step before it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChangelogStep {
     pub version: ContentHash,
-    /// Its first parent (the version before it in this changelog).
+    /// The version this step is compared with: the previous step, or the changelog's `from`.
     pub parent: Option<ContentHash>,
     pub created_at: String,
     pub origin: crate::storage::versions::ChangeOrigin,
     pub tag: Option<String>,
     pub breaking: bool,
-    /// The files changed from the parent: path, `added` / `deleted` / `modified` / `mode`,
-    /// lines added and removed.
+    /// The files changed since `parent`: path, `added` / `deleted` / `modified` / `mode`, lines
+    /// added and removed.
     pub files: Vec<ChangedFile>,
     pub bump: Suggestion,
 }
@@ -287,17 +294,17 @@ pub struct ChangedFile {
     pub removed: usize,
 }
 
-/// The steps from one version to another, newest first.
+/// The releases from one version to another, newest first.
 #[derive(Debug, Clone, Serialize)]
 pub struct Changelog {
     pub id: ArtifactId,
     pub from: ContentHash,
     pub to: ContentHash,
-    /// Each version after `from` up to `to` along first parents, newest first.
+    /// Each tagged version recorded after `from` and up to `to`, and `to` itself, newest first.
     pub steps: Vec<ChangelogStep>,
-    /// False when `from` is not an ancestor of `to` along first parents (the steps then go back
-    /// as far as the recorded lineage does, and `bump` still compares the two directly).
-    pub reached_from: bool,
+    /// False when `from` was recorded after `to` (then there are no steps; `bump` still
+    /// compares the two).
+    pub in_order: bool,
     /// What the whole change from `from` to `to` means.
     pub bump: Suggestion,
 }
@@ -321,8 +328,10 @@ async fn pick(
     }
 }
 
-/// The changelog of `id` between two recorded versions (tags or hash prefixes): by default
-/// from the last semver tag (or the oldest version) to the newest version. Read-only.
+/// The changelog of `id` between two recorded versions (tags or hash prefixes): the releases
+/// (tagged versions) recorded in between, each against the one before, so a changelog reads
+/// like a CHANGELOG.md. By default from the last semver tag before `to` (or the oldest version)
+/// to the newest version. Read-only.
 pub async fn changelog(
     ctx: &Context,
     id: &ArtifactId,
@@ -339,38 +348,47 @@ pub async fn changelog(
     let log = async {
         let history = versions.history(id).await?;
         let to = pick(&versions, id, to, history.first()).await?;
-        let last_semver = history
+        // Recorded before `to` (history is newest first).
+        let older = history
+            .iter()
+            .position(|h| h.content_hash == to.content_hash)
+            .map_or(&history[..0], |i| &history[i + 1..]);
+        let last_semver = older
             .iter()
             .filter(|v| {
                 v.version_tag
                     .as_deref()
                     .is_some_and(|t| bump::parse_semver_tag(t).is_some())
-                    && v.content_hash != to.content_hash
             })
             .max_by_key(|v| v.version_tag.as_deref().and_then(bump::parse_semver_tag));
-        let from = pick(&versions, id, from, last_semver.or(history.last())).await?;
-        let by_hash = |hex: &str| history.iter().find(|v| v.content_hash.to_hex() == hex);
+        let from = pick(&versions, id, from, last_semver.or(older.last()).or(Some(&to))).await?;
+        // History is newest first, in the order versions were first recorded.
+        let at = |v: &Version| history.iter().position(|h| h.content_hash == v.content_hash);
+        let (Some(i_to), Some(i_from)) = (at(&to), at(&from)) else {
+            return Err(OpsError::from(crate::storage::versions::VersionError::Corrupt {
+                what: format!("{id}: a resolved version is missing from its history"),
+            }));
+        };
+        let in_order = i_from >= i_to;
+        let releases: Vec<&Version> = if i_from > i_to {
+            history[i_to..i_from]
+                .iter()
+                .enumerate()
+                .filter(|(k, v)| *k == 0 || v.version_tag.is_some())
+                .map(|(_, v)| v)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut steps = Vec::new();
-        let mut reached_from = from.content_hash == to.content_hash;
-        let mut at = Some(&to);
-        while let Some(v) = at {
-            if v.content_hash == from.content_hash {
-                reached_from = true;
-                break;
-            }
-            if steps.len() >= history.len() {
-                break;
-            }
-            let parent = v.parent_hash.as_deref().and_then(by_hash);
+        for (k, v) in releases.iter().enumerate() {
+            let before = releases.get(k + 1).copied().unwrap_or(&from);
+            let old = versions.store().read_tree(&before.tree_id)?;
             let new = versions.store().read_tree(&v.tree_id)?;
-            let old = match parent {
-                Some(p) => versions.store().read_tree(&p.tree_id)?,
-                None => Default::default(),
-            };
             let d = crate::engine::diff::diff(&old, &new);
             steps.push(ChangelogStep {
                 version: v.content_hash,
-                parent: parent.map(|p| p.content_hash),
+                parent: Some(before.content_hash),
                 created_at: v.created_at.clone(),
                 origin: v.change_origin,
                 tag: v.version_tag.clone(),
@@ -387,7 +405,6 @@ pub async fn changelog(
                     .collect(),
                 bump: bump::suggest(id.kind, &old, &new),
             });
-            at = parent;
         }
         let total = bump::suggest(
             id.kind,
@@ -399,7 +416,7 @@ pub async fn changelog(
             from: from.content_hash,
             to: to.content_hash,
             steps,
-            reached_from,
+            in_order,
             bump: total,
         })
     }

@@ -58,7 +58,9 @@ impl Recorder {
             },
             Err(e) => Self {
                 versions: None,
-                warnings: vec![format!("versions are not being recorded: {e}")],
+                warnings: vec![format!(
+                    "versions are not being recorded, nor this change in the log: {e}"
+                )],
             },
         }
     }
@@ -73,10 +75,8 @@ impl Recorder {
         new: NewVersion<'_>,
         events: &[Event],
     ) -> Option<Version> {
-        let Some(versions) = self.versions.as_ref() else {
-            self.lost(events);
-            return None;
-        };
+        // Without a database the warning from `open` says the log is missing this too.
+        let versions = self.versions.as_ref()?;
         let artifact = new.artifact.clone();
         match versions.record_logged(new, events).await {
             Ok(recorded) => Some(recorded.version),
@@ -91,21 +91,11 @@ impl Recorder {
     /// Writes events of a change that has no other database row (one transaction).
     pub(crate) async fn log(&mut self, events: &[Event]) {
         let Some(versions) = self.versions.as_ref() else {
-            self.lost(events);
             return;
         };
         if let Err(e) = crate::storage::events::insert_all(versions.database(), events).await {
             self.warnings
                 .push(format!("could not record {} in the log: {e}", describe(events)));
-        }
-    }
-
-    /// Notes that events could not be written because the database could not be opened (that
-    /// warning is already there; this one says what the log is missing).
-    fn lost(&mut self, events: &[Event]) {
-        if !events.is_empty() {
-            self.warnings
-                .push(format!("{} is missing from the log", describe(events)));
         }
     }
 
@@ -136,10 +126,7 @@ impl Recorder {
         conflict: &NewConflict<'_>,
         event: &Event,
     ) -> Option<i64> {
-        let Some(versions) = self.versions.as_ref() else {
-            self.lost(std::slice::from_ref(event));
-            return None;
-        };
+        let versions = self.versions.as_ref()?;
         match conflict_records::insert(versions.database(), conflict, event).await {
             Ok(id) => Some(id),
             Err(e) => {
@@ -165,7 +152,6 @@ impl Recorder {
     ) {
         let events = std::slice::from_ref(event);
         let Some(versions) = &self.versions else {
-            self.lost(events);
             return;
         };
         let Some(id) = id else {

@@ -102,7 +102,10 @@ pub(crate) fn print_report(r: &SyncReport) {
         print_table(&["  FILE ACTION", "PATH"], &rows);
     }
     if r.bump.bump != skillmeat_core::engine::bump::Bump::None {
-        println!("  Suggested version bump: {}", r.bump.summary());
+        println!(
+            "  Suggested version bump: {}",
+            skillmeat_core::model::display::escaped(&r.bump.summary())
+        );
     }
     print_pending(r);
     if r.outcome == Outcome::Diverged {

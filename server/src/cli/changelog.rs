@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::display::escaped;
 use skillmeat_core::ops;
 
 use crate::cli::common::{context, ops_error};
@@ -38,13 +39,17 @@ pub async fn changelog(home: &Path, args: ChangelogArgs) -> Result<ExitCode, Com
             log.id,
             log.from.short(),
             log.to.short(),
-            log.bump.summary()
+            escaped(&log.bump.summary())
         );
         if log.steps.is_empty() {
             println!("No changes between them.");
         }
         for step in &log.steps {
-            let tag = step.tag.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
+            let tag = step
+                .tag
+                .as_deref()
+                .map(|t| format!(" {}", escaped(t)))
+                .unwrap_or_default();
             let breaking = if step.breaking { " (breaking)" } else { "" };
             println!();
             println!(
@@ -52,16 +57,21 @@ pub async fn changelog(home: &Path, args: ChangelogArgs) -> Result<ExitCode, Com
                 step.version.short(),
                 step.created_at,
                 step.origin,
-                step.bump.summary()
+                escaped(&step.bump.summary())
             );
             for f in &step.files {
-                println!("  {:<8}  {}  +{} -{}", f.status, f.path, f.added, f.removed);
+                println!(
+                    "  {:<8}  {}  +{} -{}",
+                    f.status,
+                    escaped(&f.path),
+                    f.added,
+                    f.removed
+                );
             }
         }
-        if !log.reached_from {
-            println!();
+        if !log.in_order {
             println!(
-                "{} is not an ancestor of {} along the recorded lineage: the steps above go back as far as it is recorded.",
+                "{} was recorded after {}: there are no releases in between (swap --from and --to).",
                 log.from.short(),
                 log.to.short()
             );

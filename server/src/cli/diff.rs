@@ -82,7 +82,7 @@ pub async fn diff_command(home: &Path, args: DiffArgs) -> Result<ExitCode, Comma
             println!("No differences.");
             return;
         }
-        println!("Suggested version bump: {}", out.bump.summary());
+        println!("Suggested version bump: {}", escaped(&out.bump.summary()));
         for f in &d.files {
             let note = if f.binary {
                 format!("binary, {} → {} bytes", f.old_size, f.new_size)

@@ -107,10 +107,11 @@ pub enum Command {
     /// (ours, theirs, custom, hunks). `skillmeat log skill:pdf --conflicts` sums up how often
     /// the artifact's merges conflicted, on which files, and how each was settled.
     Log(crate::cli::log::LogArgs),
-    /// The steps between two versions: files changed and a semver bump suggestion per step.
+    /// The releases between two versions: files changed and a semver bump suggestion per step.
     ///
-    /// From the last semver tag (or the oldest recorded version) to the newest, unless --from
-    /// and --to say otherwise. Each step is major (files removed, a skill's or agent's `name`
+    /// Lists every tagged version recorded after --from up to --to (and --to itself), each
+    /// compared with the one before, like a CHANGELOG.md. By default from the last semver tag
+    /// (or the oldest recorded version) to the newest. Each step is major (files removed, a skill's or agent's `name`
     /// or required frontmatter changed, a frontmatter key removed), minor (files or frontmatter
     /// keys added, an optional frontmatter value changed) or patch (content edits only).
     Changelog(crate::cli::changelog::ChangelogArgs),

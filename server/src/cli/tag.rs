@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::display::escaped;
 use skillmeat_core::ops::{self, NextTag};
 use skillmeat_core::storage::versions::Version;
 
@@ -135,7 +136,7 @@ fn print_proposal(id: &ArtifactId, next: &NextTag, tagged: Option<&Version>) {
         None => println!("{id}: no semver tag yet → {}", next.proposed),
     }
     for reason in &next.bump.reasons {
-        println!("  {:<5}  {}", reason.bump.as_str(), reason.text);
+        println!("  {:<5}  {}", reason.bump.as_str(), escaped(&reason.text));
     }
     match tagged {
         Some(v) => println!(
