@@ -147,3 +147,113 @@ async fn the_cli_and_the_api_read_one_trail_written_by_both() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bumps_tags_and_changelogs_through_the_cli_and_the_api() {
+    let a = api().await;
+    let cwd = a.tmp.path();
+    let run = |args: &[&str]| -> Value {
+        let o = skillmeat(&a.home, cwd, args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}", text(&o)))
+    };
+    // First tag through the CLI's proposal.
+    let next = run(&["tag", "skill:review", "--next", "--json"]);
+    assert_eq!(next["proposed"], "v1.0.0");
+    assert_eq!(next["tagged"], Value::Null);
+    let applied = run(&["tag", "skill:review", "--next", "--yes", "--json"]);
+    assert_eq!(applied["tagged"]["version_tag"], "v1.0.0");
+
+    // A file added in the collection: minor, proposed by the API.
+    std::fs::write(a.collection_file("skills/review/extra.md"), "More.\n").unwrap();
+    std::fs::write(a.collection_file("skills/review/notes.md"), "Notes.\n").unwrap();
+    let (status, next) = a.get("/api/v1/artifacts/skill:review/tags/next").await;
+    assert_eq!(status, StatusCode::OK, "{next}");
+    assert_eq!(
+        (next["proposed"].as_str(), next["bump"]["bump"].as_str(), next["last_tag"].as_str()),
+        (Some("v1.1.0"), Some("minor"), Some("v1.0.0"))
+    );
+    assert_eq!(next["bump"]["reasons"][0]["text"], "extra.md added");
+    // Tagging through the API: the proposal, then a taken tag and a bad one.
+    let (status, tagged) = a
+        .post("/api/v1/artifacts/skill:review/tags", json!({"tag": "v1.1.0"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tagged}");
+    assert_eq!((tagged["tag"].as_str(), tagged["breaking"].as_bool()), (Some("v1.1.0"), Some(false)));
+    for (body, want, code) in [
+        (json!({"tag": "v1.0.0"}), StatusCode::CONFLICT, "tag_taken"),
+        (json!({"tag": "no spaces"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+        (json!({"tag": "v9", "version": "ffff"}), StatusCode::NOT_FOUND, "unknown_version"),
+        (json!({"tag": "v9", "bogus": 1}), StatusCode::UNPROCESSABLE_ENTITY, "bad_body"),
+    ] {
+        let (status, err) = a.post("/api/v1/artifacts/skill:review/tags", body.clone()).await;
+        assert_eq!((status, err["error"].as_str()), (want, Some(code)), "{body} → {err}");
+    }
+
+    // A file removed: major, and the CLI marks the tag breaking.
+    std::fs::remove_file(a.collection_file("skills/review/notes.md")).unwrap();
+    let major = run(&["tag", "skill:review", "--next", "--yes", "--json"]);
+    assert_eq!(major["proposed"], "v2.0.0");
+    assert_eq!(major["breaking"], true);
+    assert_eq!(major["tagged"]["breaking"], true);
+    let o = skillmeat(&a.home, cwd, &["tag", "skill:review", "--next"]);
+    assert!(text(&o).contains("skill:review: none since v2.0.0"), "{}", text(&o));
+
+    // History and the changelog in both edges.
+    let (_, h) = a.get("/api/v1/artifacts/skill:review/history").await;
+    let v2 = h["versions"].as_array().unwrap().iter().find(|v| v["tag"] == "v2.0.0").unwrap().clone();
+    assert_eq!(v2["breaking"], true);
+    assert_eq!(v2["bump"]["bump"], "major", "{v2}");
+    let (status, log) = a
+        .get("/api/v1/artifacts/skill:review/changelog?from=v1.0.0&to=v2.0.0")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let steps: Vec<(String, String)> = log["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["tag"].as_str().unwrap().to_owned(), s["bump"]["bump"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(steps, [("v2.0.0".into(), "major".into()), ("v1.1.0".into(), "minor".into())]);
+    assert_eq!(log["in_order"], true);
+    let cli = run(&["changelog", "skill:review", "--from", "v1.0.0", "--to", "v2.0.0", "--json"]);
+    assert_eq!(cli["steps"].as_array().unwrap().len(), 2);
+    // Over the whole range only a file was added (notes.md came and went): the net change.
+    assert_eq!(cli["bump"]["bump"], "minor");
+    let o = skillmeat(&a.home, cwd, &["changelog", "skill:review", "--from", "v1.0.0"]);
+    let out = text(&o);
+    assert!(out.contains("v2.0.0 (breaking)") && out.contains("deleted"), "{out}");
+    let (status, err) = a
+        .get("/api/v1/artifacts/skill:review/changelog?from=nope")
+        .await;
+    assert_eq!((status, err["error"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_version")), "{err}");
+
+    // A diff carries the suggestion in both edges.
+    let (_, d) = a
+        .get("/api/v1/artifacts/skill:review/diff?lhs=v1.1.0&rhs=collection")
+        .await;
+    assert_eq!(d["bump"]["summary"], "major: notes.md removed", "{d}");
+    let cli = run(&["diff", "skill:review", "--lhs", "v1.1.0", "--rhs", "collection", "--json"]);
+    assert_eq!(cli["bump"]["bump"], "major");
+    let o = skillmeat(&a.home, cwd, &["diff", "skill:review", "--lhs", "v1.0.0", "--rhs", "v1.1.0"]);
+    assert!(text(&o).contains("Suggested version bump: minor: extra.md added; notes.md added"), "{}", text(&o));
+    // A sync plan says what the target would take: the project lacks extra.md.
+    let (_, job) = a
+        .post(
+            "/api/v1/sync/jobs",
+            json!({"direction": "collection-to-project", "project_path": a.p(), "artifacts": ["skill:review"]}),
+        )
+        .await;
+    let plan = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(plan["result"][0]["bump"]["bump"], "minor", "{plan}");
+    let o = skillmeat(&a.home, cwd, &["sync", "skill:review", "--direction", "deploy", "--project", a.p()]);
+    assert!(text(&o).contains("Suggested version bump: minor: extra.md added"), "{}", text(&o));
+    let o = skillmeat(&a.home, cwd, &["update", "--all", "--project", a.p(), "--json"]);
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let review = rows.as_array().unwrap().iter().find(|r| r["id"] == "skill:review").unwrap();
+    assert_eq!(review["bump"], "minor", "{rows}");
+    // And the tags are in the log, the breaking one marked.
+    let (_, tags) = a.get("/api/v1/artifacts/skill:review/events?kind=tag").await;
+    let names: Vec<&str> = tags["events"].as_array().unwrap().iter().map(|e| e["tag"].as_str().unwrap()).collect();
+    assert_eq!(names, ["v2.0.0", "v1.1.0", "v1.0.0"]);
+}

@@ -84,6 +84,7 @@ pub async fn deploy(
             break;
         }
         let events = deploy_event(ctx, &copy, collection, project);
+        let previous = recorder.latest_in_collection(copy.id).await;
         let version = recorder
             .record_logged(
                 collection_version(
@@ -92,6 +93,7 @@ pub async fn deploy(
                     &copy.source,
                     &copy.source_hash,
                     lock.get(copy.id),
+                    previous.as_ref(),
                 ),
                 events.as_slice(),
             )

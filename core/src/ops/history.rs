@@ -159,8 +159,16 @@ async fn version_or_current(
     let path = artifact_path(&collection_dir, id);
     let current = hash::hash_path(&path)?;
     let lock = Lock::load(&collection_dir)?;
+    let previous = versions.latest_in_tier(id, "collection").await?;
     Ok(versions
-        .record(collection_version(ctx, id, &path, &current, lock.get(id)))
+        .record(collection_version(
+            ctx,
+            id,
+            &path,
+            &current,
+            lock.get(id),
+            previous.as_ref(),
+        ))
         .await?
         .version)
 }

@@ -17,19 +17,33 @@ use crate::storage::versions::{ChangeOrigin, NewVersion, Version, Versions};
 /// The collection copy of `id` as a version to record: a `sync` from its upstream when it still
 /// has the locked content, else a `local_modification` of it; `deployment` when it has no
 /// upstream at all (placed in the collection by hand).
+///
+/// An edit's parent is the collection's `previous` recorded version when that one already
+/// descends from the locked version (the user edited on top of what SkillMeat last saw there),
+/// else the locked version itself: so a line of hand edits, each tagged, reads as a line in the
+/// history and the changelog, not as siblings of the upstream's version.
 pub(crate) fn collection_version<'a>(
     ctx: &Context,
     id: &'a ArtifactId,
     path: &'a Path,
     current: &ContentHash,
     locked: Option<&LockEntry>,
+    previous: Option<&Version>,
 ) -> NewVersion<'a> {
     let (origin, parents) = match locked {
         Some(l) if l.content_hash == current.to_hex() => (ChangeOrigin::Sync, Vec::new()),
-        Some(l) => (
-            ChangeOrigin::LocalModification,
-            vec![l.content_hash.clone()],
-        ),
+        Some(l) => {
+            let parent = match previous {
+                Some(p)
+                    if p.content_hash != *current
+                        && p.version_lineage.contains(&l.content_hash) =>
+                {
+                    p.content_hash.to_hex()
+                }
+                _ => l.content_hash.clone(),
+            };
+            (ChangeOrigin::LocalModification, vec![parent])
+        }
         None => (ChangeOrigin::Deployment, Vec::new()),
     };
     NewVersion {
@@ -96,6 +110,20 @@ impl Recorder {
         if let Err(e) = crate::storage::events::insert_all(versions.database(), events).await {
             self.warnings
                 .push(format!("could not record {} in the log: {e}", describe(events)));
+        }
+    }
+
+    /// The newest version recorded from the collection's copy of `id`, if any (see
+    /// [`collection_version`]); a failure to read is a warning and `None`.
+    pub(crate) async fn latest_in_collection(&mut self, id: &ArtifactId) -> Option<Version> {
+        let versions = self.versions.as_ref()?;
+        match versions.latest_in_tier(id, "collection").await {
+            Ok(v) => v,
+            Err(e) => {
+                self.warnings
+                    .push(format!("could not read the versions of {id}: {e}"));
+                None
+            }
         }
     }
 

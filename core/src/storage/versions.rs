@@ -420,6 +420,23 @@ impl Versions {
         }
     }
 
+    /// The newest version of `artifact` recorded with `tier` in its metadata (`collection`).
+    pub async fn latest_in_tier(
+        &self,
+        artifact: &ArtifactId,
+        tier: &str,
+    ) -> Result<Option<Version>, VersionError> {
+        let row = sqlx::query(select_versions!(
+            "WHERE artifact_id = ? AND json_extract(metadata, '$.tier') = ? ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(artifact.to_string())
+        .bind(tier.to_owned())
+        .fetch_optional(self.db.reads())
+        .await
+        .map_err(query_err("read the latest version of a tier"))?;
+        row.map(|r| version_from_row(&r)).transpose()
+    }
+
     /// Every recorded version of `artifact`, newest first.
     pub async fn history(&self, artifact: &ArtifactId) -> Result<Vec<Version>, VersionError> {
         let rows = sqlx::query(select_versions!("WHERE artifact_id = ? ORDER BY id DESC"))

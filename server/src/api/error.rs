@@ -178,9 +178,9 @@ impl From<OpsError> for ApiError {
             | ErrorKind::AmbiguousPending
             | ErrorKind::NothingToExport => (S::UNPROCESSABLE_ENTITY, "invalid"),
             ErrorKind::MergeChanged => (S::CONFLICT, "merge_changed"),
+            ErrorKind::TagTaken => (S::CONFLICT, "tag_taken"),
             // The request is fine but the state of the artifact refuses it: settle that first.
             ErrorKind::AlreadyAdded
-            | ErrorKind::TagTaken
             | ErrorKind::PendingMerge
             | ErrorKind::Unresolved
             | ErrorKind::LocalEdits
@@ -262,7 +262,7 @@ mod tests {
                     other: "abc".into(),
                 }),
                 StatusCode::CONFLICT,
-                "conflict",
+                "tag_taken",
             ),
             (
                 OpsError::Versions(VersionError::BadTag {
