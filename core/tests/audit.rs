@@ -61,7 +61,10 @@ fn make_conflict(w: &World, round: u32) {
         &w.p1.join(".claude").join(SCRIPT),
         &format!("#!/bin/sh\nexit 1{round}\n"),
     );
-    edit(&w.collection(SCRIPT), &format!("#!/bin/sh\nexit 2{round}\n"));
+    edit(
+        &w.collection(SCRIPT),
+        &format!("#!/bin/sh\nexit 2{round}\n"),
+    );
 }
 
 #[test]
@@ -94,7 +97,10 @@ fn every_change_of_many_artifacts_is_one_event_with_its_versions_and_files() {
         ("agent:planner", "agents/planner.md"),
     ] {
         let text = std::fs::read_to_string(w.collection(file)).unwrap();
-        edit(&w.collection(file), &format!("{text}Added in the collection.\n"));
+        edit(
+            &w.collection(file),
+            &format!("{text}Added in the collection.\n"),
+        );
         to_project(&w, artifact, true);
         let report = to_project(&w, artifact, false);
         assert_eq!(report.outcome, Outcome::FastForward);
@@ -157,7 +163,13 @@ fn every_change_of_many_artifacts_is_one_event_with_its_versions_and_files() {
     // Another conflict, abandoned.
     make_conflict(&w, 2);
     to_project(&w, "skill:review", false);
-    block_on(conflicts::abort_merge(&w.ctx, &review, "default", Some(&w.p1))).unwrap();
+    block_on(conflicts::abort_merge(
+        &w.ctx,
+        &review,
+        "default",
+        Some(&w.p1),
+    ))
+    .unwrap();
     // A third, settled with ours and custom content.
     to_project(&w, "skill:review", false);
     resolve("SKILL.md", Resolution::Custom(b"# Mine\n".to_vec()));
@@ -235,7 +247,10 @@ fn every_change_of_many_artifacts_is_one_event_with_its_versions_and_files() {
     ))
     .unwrap();
     assert!(rolled.changed);
-    block_on(ops::tag(&w.ctx, &fix, "default", "v1.0.0", None, false, false)).unwrap();
+    block_on(ops::tag(
+        &w.ctx, &fix, "default", "v1.0.0", None, false, false,
+    ))
+    .unwrap();
     let fix_trail = log(
         &w.ctx,
         EventFilter {

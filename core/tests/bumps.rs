@@ -16,8 +16,17 @@ use skillmeat_testutils::block_on;
 use crate::scenarios::{edit, id, world};
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -68,14 +77,29 @@ fn suggestions_on_the_real_fixture_agree_with_git_about_files_added_and_removed(
             let s = suggest(ArtifactType::Skill, &old, &new);
             let status = git(
                 repo,
-                &["diff", "--no-renames", "--name-status", old_tag, new_tag, "--", &format!("skills/{name}")],
+                &[
+                    "diff",
+                    "--no-renames",
+                    "--name-status",
+                    old_tag,
+                    new_tag,
+                    "--",
+                    &format!("skills/{name}"),
+                ],
             );
             let letters: Vec<char> = status.lines().filter_map(|l| l.chars().next()).collect();
             let what = format!("{name} {old_tag}→{new_tag}: {} for {status:?}", s.summary());
-            match (letters.contains(&'D'), letters.contains(&'A'), letters.is_empty()) {
+            match (
+                letters.contains(&'D'),
+                letters.contains(&'A'),
+                letters.is_empty(),
+            ) {
                 (true, _, _) => {
                     assert_eq!(s.bump, Bump::Major, "{what}");
-                    assert!(s.reasons.iter().any(|r| r.text.ends_with("removed")), "{what}");
+                    assert!(
+                        s.reasons.iter().any(|r| r.text.ends_with("removed")),
+                        "{what}"
+                    );
                 }
                 (false, true, _) => assert!(s.bump >= Bump::Minor, "{what}"),
                 (false, false, true) => assert_eq!(s.bump, Bump::None, "{what}"),
@@ -86,7 +110,10 @@ fn suggestions_on_the_real_fixture_agree_with_git_about_files_added_and_removed(
     }
     // The fixture's history has every kind of step somewhere.
     for bump in [Bump::None, Bump::Patch, Bump::Major] {
-        assert!(seen.get(&bump).copied().unwrap_or(0) > 0, "no {bump} step in {seen:?}");
+        assert!(
+            seen.get(&bump).copied().unwrap_or(0) > 0,
+            "no {bump} step in {seen:?}"
+        );
     }
 }
 
@@ -97,7 +124,10 @@ fn a_tag_history_built_step_by_step_reads_back_as_proposals_history_and_changelo
     let review = id("skill:review");
     let next = || block_on(ops::next_tag(&w.ctx, &review, "default", None)).unwrap();
     let tag = |name: &str, breaking: bool| {
-        block_on(ops::tag(&w.ctx, &review, "default", name, None, breaking, false)).unwrap()
+        block_on(ops::tag(
+            &w.ctx, &review, "default", name, None, breaking, false,
+        ))
+        .unwrap()
     };
     let first = next();
     assert_eq!(first.proposed, "v1.0.0");
@@ -105,7 +135,10 @@ fn a_tag_history_built_step_by_step_reads_back_as_proposals_history_and_changelo
     tag(&first.proposed, false);
     // Nothing changed since: the proposal is the tag it already has.
     let same = next();
-    assert_eq!((same.proposed.as_str(), same.bump.bump), ("v1.0.0", Bump::None));
+    assert_eq!(
+        (same.proposed.as_str(), same.bump.bump),
+        ("v1.0.0", Bump::None)
+    );
 
     let skill = w.collection("skills/review/SKILL.md");
     edit(&skill, "# Review\n\nLine one.\nLine two, edited.\n");
@@ -127,7 +160,11 @@ fn a_tag_history_built_step_by_step_reads_back_as_proposals_history_and_changelo
     std::fs::remove_file(w.collection("skills/review/scripts/check.sh")).unwrap();
     let major = next();
     assert_eq!(
-        (major.proposed.as_str(), major.bump.summary().as_str(), major.breaking),
+        (
+            major.proposed.as_str(),
+            major.bump.summary().as_str(),
+            major.breaking
+        ),
         ("v2.0.0", "major: scripts/check.sh removed", true)
     );
     let v2 = tag(&major.proposed, major.breaking);
@@ -135,15 +172,30 @@ fn a_tag_history_built_step_by_step_reads_back_as_proposals_history_and_changelo
 
     // History: each version's bump against its parent, and the breaking marker.
     let h = block_on(ops::history(&w.ctx, &review, "default")).unwrap();
-    let by_tag = |t: &str| h.versions.iter().find(|v| v.version_tag.as_deref() == Some(t)).unwrap();
-    for (t, want) in [("v1.0.1", Bump::Patch), ("v1.1.0", Bump::Minor), ("v2.0.0", Bump::Major)] {
+    let by_tag = |t: &str| {
+        h.versions
+            .iter()
+            .find(|v| v.version_tag.as_deref() == Some(t))
+            .unwrap()
+    };
+    for (t, want) in [
+        ("v1.0.1", Bump::Patch),
+        ("v1.1.0", Bump::Minor),
+        ("v2.0.0", Bump::Major),
+    ] {
         let v = by_tag(t);
         assert_eq!(h.changes[&v.content_hash.to_hex()].bump, want, "{t}");
         assert_eq!(v.breaking, t == "v2.0.0");
     }
 
     // The changelog from v1.0.0 to v2.0.0: three steps, newest first.
-    let log = block_on(ops::changelog(&w.ctx, &review, Some("v1.0.0"), Some("v2.0.0"))).unwrap();
+    let log = block_on(ops::changelog(
+        &w.ctx,
+        &review,
+        Some("v1.0.0"),
+        Some("v2.0.0"),
+    ))
+    .unwrap();
     assert!(log.in_order);
     assert_eq!(log.bump.bump, Bump::Major);
     let steps: Vec<(Option<&str>, Bump, bool)> = log
@@ -161,7 +213,10 @@ fn a_tag_history_built_step_by_step_reads_back_as_proposals_history_and_changelo
     );
     assert_eq!(log.steps[0].files.len(), 1);
     assert_eq!(
-        (log.steps[0].files[0].path.as_str(), log.steps[0].files[0].status.as_str()),
+        (
+            log.steps[0].files[0].path.as_str(),
+            log.steps[0].files[0].status.as_str()
+        ),
         ("scripts/check.sh", "deleted")
     );
     // By default: from the last semver tag before the newest version, to the newest.

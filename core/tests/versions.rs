@@ -199,7 +199,9 @@ fn tags_name_one_version_per_artifact() {
     w.add_all();
     let fix = id("command:fix");
     let tag = |name: &str, version: Option<&str>, force: bool| {
-        block_on(ops::tag(&w.ctx, &fix, "default", name, version, false, force))
+        block_on(ops::tag(
+            &w.ctx, &fix, "default", name, version, false, force,
+        ))
     };
     let first = tag("stable", None, false).unwrap();
     assert_eq!(first.version_tag.as_deref(), Some("stable"));

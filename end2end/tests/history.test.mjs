@@ -69,3 +69,30 @@ test('rollback from the history: confirm, and the history and the collection cha
   assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
   await context.close();
 });
+
+test('tag the proposed version, then compare two versions and read the changelog', async () => {
+  const { context, page, errors } = await hydratedPage(env.browser, env.server, { acceptDownloads: true });
+  await page.locator('tr[data-id="skill:api-docs"] a').first().click();
+  const control = page.locator('.tag-control');
+  await control.waitFor();
+  // No semver tag yet: v1.0.0 is proposed, not breaking.
+  assert.equal(await control.locator('input[name="tag"]').inputValue(), 'v1.0.0');
+  assert.equal(await control.locator('input[name="breaking"]').isChecked(), false);
+  assert.match(await control.innerText(), /no semver tag yet/);
+  await control.getByRole('button', { name: 'Tag' }).click();
+  await control.locator('.tagged', { hasText: 'as v1.0.0' }).waitFor({ timeout: 15_000 });
+  // The history shows the tag on the collection's version, and the page proposes nothing new.
+  await page.locator('table.history tbody tr.current .badge', { hasText: 'v1.0.0' }).waitFor({ timeout: 15_000 });
+  await page.locator('.tag-control', { hasText: 'none' }).waitFor();
+  // Compare the two recorded versions: the changelog lists the tagged release with its bump.
+  const form = page.getByRole('form', { name: 'Compare two versions' });
+  await form.getByRole('button', { name: 'Compare versions' }).click();
+  await page.locator('section.changelog').waitFor({ timeout: 15_000 });
+  const step = page.locator('li.changelog-step').first();
+  assert.match(await step.innerText(), /v1\.0\.0/);
+  assert.match(await step.locator('.badge.bump').innerText(), /^(major|minor|patch|none)$/);
+  assert.match(await page.locator('.diff-bump').innerText(), /Suggested version bump/);
+  await page.screenshot({ path: join(OUTPUT, 'changelog.png'), fullPage: true });
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
+  await context.close();
+});

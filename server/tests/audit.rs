@@ -13,7 +13,13 @@ fn kinds(events: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| format!("{} {}", e["kind"].as_str().unwrap(), e["artifact"].as_str().unwrap()))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["kind"].as_str().unwrap(),
+                e["artifact"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -22,15 +28,26 @@ async fn the_cli_and_the_api_read_one_trail_written_by_both() {
     let a = api().await;
     let cwd = a.tmp.path();
     // The CLI deployed both artifacts (in `api()`); the server resolves a conflict of one.
-    std::fs::write(a.collection_file("commands/fix.md"), "Fix, the collection's way.\n").unwrap();
-    std::fs::write(a.project_file("commands/fix.md"), "Fix, the project's way.\n").unwrap();
+    std::fs::write(
+        a.collection_file("commands/fix.md"),
+        "Fix, the collection's way.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        a.project_file("commands/fix.md"),
+        "Fix, the project's way.\n",
+    )
+    .unwrap();
     let (_, job) = a
         .post(
             "/api/v1/sync/jobs",
             json!({"direction": "collection-to-project", "project_path": a.p(), "artifacts": ["command:fix"], "dry_run": false}),
         )
         .await;
-    assert_eq!(a.wait(job["id"].as_i64().unwrap()).await["state"], "conflict");
+    assert_eq!(
+        a.wait(job["id"].as_i64().unwrap()).await["state"],
+        "conflict"
+    );
     let (status, job) = a
         .post(
             "/api/v1/sync/resolve",
@@ -38,7 +55,10 @@ async fn the_cli_and_the_api_read_one_trail_written_by_both() {
         )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
-    assert_eq!(a.wait(job["id"].as_i64().unwrap()).await["state"], "success");
+    assert_eq!(
+        a.wait(job["id"].as_i64().unwrap()).await["state"],
+        "success"
+    );
     // And the CLI tags a version.
     let o = skillmeat(&a.home, cwd, &["tag", "skill:review", "reviewed"]);
     assert!(o.status.success(), "{}", text(&o));
@@ -61,8 +81,16 @@ async fn the_cli_and_the_api_read_one_trail_written_by_both() {
     assert_eq!(resolve["project"], a.p());
     assert_eq!(resolve["direction"], "collection-to-project");
     assert_eq!(resolve["result"].as_str().unwrap().len(), 64);
-    assert_eq!(resolve["conflict_record"], all["events"][2]["conflict_record"]);
-    assert!(resolve["summary"].as_str().unwrap().contains("fix.md hunks"));
+    assert_eq!(
+        resolve["conflict_record"],
+        all["events"][2]["conflict_record"]
+    );
+    assert!(
+        resolve["summary"]
+            .as_str()
+            .unwrap()
+            .contains("fix.md hunks")
+    );
     assert_eq!(all["events"][0]["tag"], "reviewed");
 
     // The CLI reads the same rows.
@@ -70,7 +98,11 @@ async fn the_cli_and_the_api_read_one_trail_written_by_both() {
     assert!(o.status.success(), "{}", text(&o));
     let cli: Value = serde_json::from_slice(&o.stdout).unwrap();
     let ids = |v: &Value| -> Vec<i64> {
-        v.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect()
     };
     assert_eq!(ids(&cli["events"]), ids(&all["events"]));
     let o = skillmeat(&a.home, cwd, &["log", "command:fix"]);
@@ -91,11 +123,18 @@ async fn the_cli_and_the_api_read_one_trail_written_by_both() {
         .await;
     assert_eq!(second["events"][0]["kind"], "conflict");
     let (_, here) = a
-        .get(&format!("/api/v1/events/log?project_path={}&artifact=command:fix", a.p()))
+        .get(&format!(
+            "/api/v1/events/log?project_path={}&artifact=command:fix",
+            a.p()
+        ))
         .await;
     assert_eq!(
         kinds(&here["events"]),
-        ["resolve command:fix", "conflict command:fix", "deploy command:fix"]
+        [
+            "resolve command:fix",
+            "conflict command:fix",
+            "deploy command:fix"
+        ]
     );
     let (_, later) = a.get("/api/v1/events/log?since=2999-01-01").await;
     assert_eq!(later["events"], json!([]));
@@ -110,12 +149,20 @@ async fn the_cli_and_the_api_read_one_trail_written_by_both() {
         json!({"conflicts": 1, "resolved": 1, "aborted": 0,
                "files": [{"path": "fix.md", "times": 1, "settled": {"hunks": 1}}]})
     );
-    let o = skillmeat(&a.home, cwd, &["log", "command:fix", "--conflicts", "--json"]);
+    let o = skillmeat(
+        &a.home,
+        cwd,
+        &["log", "command:fix", "--conflicts", "--json"],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let cli: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(cli, fix["conflicts"]);
     let o = skillmeat(&a.home, cwd, &["log", "command:fix", "--conflicts"]);
-    assert!(text(&o).contains("1 conflicted merge — 1 resolved, 0 aborted, 0 pending"), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 conflicted merge — 1 resolved, 0 aborted, 0 pending"),
+        "{}",
+        text(&o)
+    );
 
     // Bad queries: 422 with a code, or a usage error; nothing is read past them.
     for (uri, code) in [
@@ -124,10 +171,22 @@ async fn the_cli_and_the_api_read_one_trail_written_by_both() {
         ("/api/v1/events/log?limit=501".to_owned(), "bad_query"),
         ("/api/v1/events/log?since=yesterday".to_owned(), "bad_query"),
         ("/api/v1/events/log?before=x".to_owned(), "bad_query"),
-        ("/api/v1/events/log?artifact=nope".to_owned(), "bad_artifact_id"),
-        ("/api/v1/events/log?project_path=/nowhere".to_owned(), "unregistered_project"),
-        ("/api/v1/artifacts/command:fix/events?artifact=skill:review".to_owned(), "bad_query"),
-        ("/api/v1/artifacts/bad%2Fname/events".to_owned(), "bad_artifact_id"),
+        (
+            "/api/v1/events/log?artifact=nope".to_owned(),
+            "bad_artifact_id",
+        ),
+        (
+            "/api/v1/events/log?project_path=/nowhere".to_owned(),
+            "unregistered_project",
+        ),
+        (
+            "/api/v1/artifacts/command:fix/events?artifact=skill:review".to_owned(),
+            "bad_query",
+        ),
+        (
+            "/api/v1/artifacts/bad%2Fname/events".to_owned(),
+            "bad_artifact_id",
+        ),
     ] {
         let (status, err) = a.get(&uri).await;
         assert_eq!(
@@ -170,24 +229,52 @@ async fn bumps_tags_and_changelogs_through_the_cli_and_the_api() {
     let (status, next) = a.get("/api/v1/artifacts/skill:review/tags/next").await;
     assert_eq!(status, StatusCode::OK, "{next}");
     assert_eq!(
-        (next["proposed"].as_str(), next["bump"]["bump"].as_str(), next["last_tag"].as_str()),
+        (
+            next["proposed"].as_str(),
+            next["bump"]["bump"].as_str(),
+            next["last_tag"].as_str()
+        ),
         (Some("v1.1.0"), Some("minor"), Some("v1.0.0"))
     );
     assert_eq!(next["bump"]["reasons"][0]["text"], "extra.md added");
     // Tagging through the API: the proposal, then a taken tag and a bad one.
     let (status, tagged) = a
-        .post("/api/v1/artifacts/skill:review/tags", json!({"tag": "v1.1.0"}))
+        .post(
+            "/api/v1/artifacts/skill:review/tags",
+            json!({"tag": "v1.1.0"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{tagged}");
-    assert_eq!((tagged["tag"].as_str(), tagged["breaking"].as_bool()), (Some("v1.1.0"), Some(false)));
+    assert_eq!(
+        (tagged["tag"].as_str(), tagged["breaking"].as_bool()),
+        (Some("v1.1.0"), Some(false))
+    );
     for (body, want, code) in [
         (json!({"tag": "v1.0.0"}), StatusCode::CONFLICT, "tag_taken"),
-        (json!({"tag": "no spaces"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-        (json!({"tag": "v9", "version": "ffff"}), StatusCode::NOT_FOUND, "unknown_version"),
-        (json!({"tag": "v9", "bogus": 1}), StatusCode::UNPROCESSABLE_ENTITY, "bad_body"),
+        (
+            json!({"tag": "no spaces"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        ),
+        (
+            json!({"tag": "v9", "version": "ffff"}),
+            StatusCode::NOT_FOUND,
+            "unknown_version",
+        ),
+        (
+            json!({"tag": "v9", "bogus": 1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_body",
+        ),
     ] {
-        let (status, err) = a.post("/api/v1/artifacts/skill:review/tags", body.clone()).await;
-        assert_eq!((status, err["error"].as_str()), (want, Some(code)), "{body} → {err}");
+        let (status, err) = a
+            .post("/api/v1/artifacts/skill:review/tags", body.clone())
+            .await;
+        assert_eq!(
+            (status, err["error"].as_str()),
+            (want, Some(code)),
+            "{body} → {err}"
+        );
     }
 
     // A file removed: major, and the CLI marks the tag breaking.
@@ -197,11 +284,21 @@ async fn bumps_tags_and_changelogs_through_the_cli_and_the_api() {
     assert_eq!(major["breaking"], true);
     assert_eq!(major["tagged"]["breaking"], true);
     let o = skillmeat(&a.home, cwd, &["tag", "skill:review", "--next"]);
-    assert!(text(&o).contains("skill:review: none since v2.0.0"), "{}", text(&o));
+    assert!(
+        text(&o).contains("skill:review: none since v2.0.0"),
+        "{}",
+        text(&o)
+    );
 
     // History and the changelog in both edges.
     let (_, h) = a.get("/api/v1/artifacts/skill:review/history").await;
-    let v2 = h["versions"].as_array().unwrap().iter().find(|v| v["tag"] == "v2.0.0").unwrap().clone();
+    let v2 = h["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["tag"] == "v2.0.0")
+        .unwrap()
+        .clone();
     assert_eq!(v2["breaking"], true);
     assert_eq!(v2["bump"]["bump"], "major", "{v2}");
     let (status, log) = a
@@ -212,31 +309,77 @@ async fn bumps_tags_and_changelogs_through_the_cli_and_the_api() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["tag"].as_str().unwrap().to_owned(), s["bump"]["bump"].as_str().unwrap().to_owned()))
+        .map(|s| {
+            (
+                s["tag"].as_str().unwrap().to_owned(),
+                s["bump"]["bump"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    assert_eq!(steps, [("v2.0.0".into(), "major".into()), ("v1.1.0".into(), "minor".into())]);
+    assert_eq!(
+        steps,
+        [
+            ("v2.0.0".into(), "major".into()),
+            ("v1.1.0".into(), "minor".into())
+        ]
+    );
     assert_eq!(log["in_order"], true);
-    let cli = run(&["changelog", "skill:review", "--from", "v1.0.0", "--to", "v2.0.0", "--json"]);
+    let cli = run(&[
+        "changelog",
+        "skill:review",
+        "--from",
+        "v1.0.0",
+        "--to",
+        "v2.0.0",
+        "--json",
+    ]);
     assert_eq!(cli["steps"].as_array().unwrap().len(), 2);
     // Over the whole range only a file was added (notes.md came and went): the net change.
     assert_eq!(cli["bump"]["bump"], "minor");
-    let o = skillmeat(&a.home, cwd, &["changelog", "skill:review", "--from", "v1.0.0"]);
+    let o = skillmeat(
+        &a.home,
+        cwd,
+        &["changelog", "skill:review", "--from", "v1.0.0"],
+    );
     let out = text(&o);
-    assert!(out.contains("v2.0.0 (breaking)") && out.contains("deleted"), "{out}");
+    assert!(
+        out.contains("v2.0.0 (breaking)") && out.contains("deleted"),
+        "{out}"
+    );
     let (status, err) = a
         .get("/api/v1/artifacts/skill:review/changelog?from=nope")
         .await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_version")), "{err}");
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_version")),
+        "{err}"
+    );
 
     // A diff carries the suggestion in both edges.
     let (_, d) = a
         .get("/api/v1/artifacts/skill:review/diff?lhs=v1.1.0&rhs=collection")
         .await;
     assert_eq!(d["bump"]["summary"], "major: notes.md removed", "{d}");
-    let cli = run(&["diff", "skill:review", "--lhs", "v1.1.0", "--rhs", "collection", "--json"]);
+    let cli = run(&[
+        "diff",
+        "skill:review",
+        "--lhs",
+        "v1.1.0",
+        "--rhs",
+        "collection",
+        "--json",
+    ]);
     assert_eq!(cli["bump"]["bump"], "major");
-    let o = skillmeat(&a.home, cwd, &["diff", "skill:review", "--lhs", "v1.0.0", "--rhs", "v1.1.0"]);
-    assert!(text(&o).contains("Suggested version bump: minor: extra.md added; notes.md added"), "{}", text(&o));
+    let o = skillmeat(
+        &a.home,
+        cwd,
+        &["diff", "skill:review", "--lhs", "v1.0.0", "--rhs", "v1.1.0"],
+    );
+    assert!(
+        text(&o).contains("Suggested version bump: minor: extra.md added; notes.md added"),
+        "{}",
+        text(&o)
+    );
     // A sync plan says what the target would take: the project lacks extra.md.
     let (_, job) = a
         .post(
@@ -246,14 +389,45 @@ async fn bumps_tags_and_changelogs_through_the_cli_and_the_api() {
         .await;
     let plan = a.wait(job["id"].as_i64().unwrap()).await;
     assert_eq!(plan["result"][0]["bump"]["bump"], "minor", "{plan}");
-    let o = skillmeat(&a.home, cwd, &["sync", "skill:review", "--direction", "deploy", "--project", a.p()]);
-    assert!(text(&o).contains("Suggested version bump: minor: extra.md added"), "{}", text(&o));
-    let o = skillmeat(&a.home, cwd, &["update", "--all", "--project", a.p(), "--json"]);
+    let o = skillmeat(
+        &a.home,
+        cwd,
+        &[
+            "sync",
+            "skill:review",
+            "--direction",
+            "deploy",
+            "--project",
+            a.p(),
+        ],
+    );
+    assert!(
+        text(&o).contains("Suggested version bump: minor: extra.md added"),
+        "{}",
+        text(&o)
+    );
+    let o = skillmeat(
+        &a.home,
+        cwd,
+        &["update", "--all", "--project", a.p(), "--json"],
+    );
     let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let review = rows.as_array().unwrap().iter().find(|r| r["id"] == "skill:review").unwrap();
+    let review = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "skill:review")
+        .unwrap();
     assert_eq!(review["bump"], "minor", "{rows}");
     // And the tags are in the log, the breaking one marked.
-    let (_, tags) = a.get("/api/v1/artifacts/skill:review/events?kind=tag").await;
-    let names: Vec<&str> = tags["events"].as_array().unwrap().iter().map(|e| e["tag"].as_str().unwrap()).collect();
+    let (_, tags) = a
+        .get("/api/v1/artifacts/skill:review/events?kind=tag")
+        .await;
+    let names: Vec<&str> = tags["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["tag"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["v2.0.0", "v1.1.0", "v1.0.0"]);
 }

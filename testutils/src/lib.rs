@@ -69,7 +69,13 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 /// Tests that need it must skip, loudly, when this is `None`: the suite also runs where
 /// `shared/` is absent.
 pub fn fixture_bundle() -> Option<PathBuf> {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Every crate of the workspace is one folder deep, so the crate cargo runs the tests of
+    // (named at run time; the path compiled in may be another clone's, see .ci/run) finds
+    // `shared/` where this crate would.
+    let here = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).to_owned(),
+        PathBuf::from,
+    );
     let candidates = [
         std::env::var_os("SKILLMEAT_FIXTURES").map(PathBuf::from),
         Some(here.join("../../shared/fixtures")),

@@ -84,7 +84,13 @@ struct Workspace {
 
 impl Workspace {
     fn locate() -> Result<Workspace> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        // `cargo xtask` (`cargo run -p xtask`) says where xtask/ is as it runs it. The path
+        // compiled in is only the fallback: the shared build folder of CI (.ci/run) hands a
+        // binary compiled in one clone to the next, whose path differs.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let root = manifest_dir
             .parent()
             .context("xtask/ has no parent folder")?
             .to_path_buf();

@@ -198,7 +198,10 @@ pub fn suggest(kind: ArtifactType, old: &ArtifactFiles, new: &ArtifactFiles) -> 
         .map(String::as_str)
         .collect();
     if !edited.is_empty() {
-        add(Bump::Patch, format!("content of {} edited", edited.join(", ")));
+        add(
+            Bump::Patch,
+            format!("content of {} edited", edited.join(", ")),
+        );
     }
     reasons.sort_by_key(|r| std::cmp::Reverse(r.bump));
     Suggestion {
@@ -239,16 +242,23 @@ fn frontmatter_reasons(
     let (old, new) = match (frontmatter(before), frontmatter(after)) {
         (Ok(old), Ok(new)) => (old.unwrap_or_default(), new.unwrap_or_default()),
         (_, Err(())) => {
-            add(Bump::Major, format!("{path}: frontmatter is no longer valid YAML"));
+            add(
+                Bump::Major,
+                format!("{path}: frontmatter is no longer valid YAML"),
+            );
             return;
         }
         (Err(()), Ok(_)) => {
-            add(Bump::Minor, format!("{path}: frontmatter is valid YAML again"));
+            add(
+                Bump::Minor,
+                format!("{path}: frontmatter is valid YAML again"),
+            );
             return;
         }
     };
     let required = required_keys(kind);
-    let get = |fm: &Frontmatter, key: &str| fm.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let get =
+        |fm: &Frontmatter, key: &str| fm.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     for (key, value) in &old {
         match get(&new, key) {
             None => add(Bump::Major, format!("{path}: frontmatter `{key}` removed")),
@@ -379,7 +389,12 @@ mod tests {
         let agent = bump(
             ArtifactType::Agent,
             &[("planner.md", optional)],
-            &[("planner.md", &optional.replace("sonnet", "opus").replace("Fix it.", "Plan."))],
+            &[(
+                "planner.md",
+                &optional
+                    .replace("sonnet", "opus")
+                    .replace("Fix it.", "Plan."),
+            )],
         );
         assert_eq!(agent.bump, Bump::Minor);
         assert_eq!(

@@ -139,7 +139,11 @@ fn deploy_event(
         return None;
     }
     let mut e = Event::new(EventKind::Deploy, copy.id, collection, rfc3339(ctx.now));
-    e.project = Some(project.canonicalize().unwrap_or_else(|_| project.to_owned()));
+    e.project = Some(
+        project
+            .canonicalize()
+            .unwrap_or_else(|_| project.to_owned()),
+    );
     e.direction = Some("collection-to-project".to_owned());
     e.base = copy
         .existing

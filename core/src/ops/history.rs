@@ -369,13 +369,25 @@ pub async fn changelog(
                     .is_some_and(|t| bump::parse_semver_tag(t).is_some())
             })
             .max_by_key(|v| v.version_tag.as_deref().and_then(bump::parse_semver_tag));
-        let from = pick(&versions, id, from, last_semver.or(older.last()).or(Some(&to))).await?;
+        let from = pick(
+            &versions,
+            id,
+            from,
+            last_semver.or(older.last()).or(Some(&to)),
+        )
+        .await?;
         // History is newest first, in the order versions were first recorded.
-        let at = |v: &Version| history.iter().position(|h| h.content_hash == v.content_hash);
+        let at = |v: &Version| {
+            history
+                .iter()
+                .position(|h| h.content_hash == v.content_hash)
+        };
         let (Some(i_to), Some(i_from)) = (at(&to), at(&from)) else {
-            return Err(OpsError::from(crate::storage::versions::VersionError::Corrupt {
-                what: format!("{id}: a resolved version is missing from its history"),
-            }));
+            return Err(OpsError::from(
+                crate::storage::versions::VersionError::Corrupt {
+                    what: format!("{id}: a resolved version is missing from its history"),
+                },
+            ));
         };
         let in_order = i_from >= i_to;
         let releases: Vec<&Version> = if i_from > i_to {

@@ -36,8 +36,8 @@ pub use error::OpsError;
 pub use history::{
     ChangedFile, Changelog, ChangelogStep, History, NextTag, changelog, history, next_tag, tag,
 };
-pub use log::{ConflictHistory, FileConflicts, LogPage, conflict_history, log};
 pub use links::{ProjectLinks, registered_projects, set_project_links};
+pub use log::{ConflictHistory, FileConflicts, LogPage, conflict_history, log};
 pub use migrate::{MigrateReport, Migrated, migrate};
 pub use rollback::{RolledBack, rollback};
 pub use tier::{LOCK_TIMEOUT, Tier, artifact_path, lock_tier};

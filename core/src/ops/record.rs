@@ -108,8 +108,10 @@ impl Recorder {
             return;
         };
         if let Err(e) = crate::storage::events::insert_all(versions.database(), events).await {
-            self.warnings
-                .push(format!("could not record {} in the log: {e}", describe(events)));
+            self.warnings.push(format!(
+                "could not record {} in the log: {e}",
+                describe(events)
+            ));
         }
     }
 

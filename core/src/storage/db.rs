@@ -52,9 +52,10 @@ impl DbError {
     /// What kind of failure this is, for the edges to answer it (see [`ErrorKind`]).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Open { .. } | Self::Migrate { .. } | Self::Query { .. } | Self::Damaged { .. } => {
-                ErrorKind::Internal
-            }
+            Self::Open { .. }
+            | Self::Migrate { .. }
+            | Self::Query { .. }
+            | Self::Damaged { .. } => ErrorKind::Internal,
         }
     }
 }

@@ -306,7 +306,8 @@ pub async fn list(db: &Database, filter: &EventFilter) -> Result<Vec<Event>, DbE
         0 => 50,
         n => n.min(MAX_PAGE),
     };
-    q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+    q.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(limit));
     let rows = q
         .build()
         .fetch_all(db.reads())

@@ -4,10 +4,10 @@ use skillmeat_app::api::{Backend, Failure};
 
 use super::extract::artifact_id;
 use super::types::{
-    ArtifactList, ArtifactLogView, ChangelogView, ConflictView, NextTagView, TagRequest,
-    TaggedView, CreateJob, DiffQuery, DiffView, DriftQuery, DriftView, FileQuery,
-    HistoryView, JobList, JobQuery, JobView, LogQuery, PatchCreated, PatchRequest, PendingView, RequestView,
-    ResolveRequest, RollbackRequest, RolledBackView, Scope, VersionCards,
+    ArtifactList, ArtifactLogView, ChangelogView, ConflictView, CreateJob, DiffQuery, DiffView,
+    DriftQuery, DriftView, FileQuery, HistoryView, JobList, JobQuery, JobView, LogQuery,
+    NextTagView, PatchCreated, PatchRequest, PendingView, RequestView, ResolveRequest,
+    RollbackRequest, RolledBackView, Scope, TagRequest, TaggedView, VersionCards,
 };
 use super::{ApiError, ApiState, TraceId, artifacts, conflicts, jobs, patch, tags};
 

@@ -47,9 +47,7 @@ pub async fn log(home: &Path, args: LogArgs) -> Result<ExitCode, CommandError> {
         let Some(id) = args.id.as_ref() else {
             return Err(CommandError::usage("--conflicts needs an artifact id"));
         };
-        let history = ops::conflict_history(&ctx, id)
-            .await
-            .map_err(ops_error)?;
+        let history = ops::conflict_history(&ctx, id).await.map_err(ops_error)?;
         args.output.emit(&history, |h| {
             if h.conflicts == 0 {
                 println!("No merge of {id} has conflicted.");
@@ -66,8 +64,11 @@ pub async fn log(home: &Path, args: LogArgs) -> Result<ExitCode, CommandError> {
                 .files
                 .iter()
                 .map(|f| {
-                    let settled: Vec<String> =
-                        f.settled.iter().map(|(how, n)| format!("{how} {n}")).collect();
+                    let settled: Vec<String> = f
+                        .settled
+                        .iter()
+                        .map(|(how, n)| format!("{how} {n}"))
+                        .collect();
                     vec![f.path.clone(), f.times.to_string(), settled.join(", ")]
                 })
                 .collect();
@@ -122,9 +123,13 @@ pub async fn log(home: &Path, args: LogArgs) -> Result<ExitCode, CommandError> {
 fn normalise_time(text: &str) -> Result<String, CommandError> {
     let date = |s: &str| {
         s.len() == 10
-            && s.bytes()
-                .enumerate()
-                .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() })
+            && s.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
     };
     if date(text) {
         return Ok(format!("{text}T00:00:00Z"));

@@ -101,7 +101,9 @@ pub async fn tag(home: &Path, args: TagArgs) -> Result<ExitCode, CommandError> {
             .map(|()| ExitCode::SUCCESS);
     }
     let Some(name) = args.tag.as_deref() else {
-        return Err(CommandError::usage("give a tag, or --next to have one proposed"));
+        return Err(CommandError::usage(
+            "give a tag, or --next to have one proposed",
+        ));
     };
     let version = ops::tag(
         &ctx,
@@ -115,7 +117,11 @@ pub async fn tag(home: &Path, args: TagArgs) -> Result<ExitCode, CommandError> {
     .await
     .map_err(ops_error)?;
     args.output.emit(&version, |_| {
-        let breaking = if version.breaking { " (breaking change)" } else { "" };
+        let breaking = if version.breaking {
+            " (breaking change)"
+        } else {
+            ""
+        };
         println!(
             "Tagged {} {} as {name}{breaking}",
             args.id,

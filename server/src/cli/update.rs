@@ -17,8 +17,8 @@ use skillmeat_core::storage::records::DeploymentFile;
 use crate::cli::apply::{ApplyArgs, should_apply, sync_request};
 use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
 use crate::cli::output::print_table;
-use skillmeat_core::engine::bump::Bump;
 use crate::error::CommandError;
+use skillmeat_core::engine::bump::Bump;
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
@@ -224,7 +224,11 @@ pub fn update_many(
                             UpdateRow {
                                 id: id.clone(),
                                 result,
-                                bump: reports.iter().map(|r| r.bump.bump).max().unwrap_or_default(),
+                                bump: reports
+                                    .iter()
+                                    .map(|r| r.bump.bump)
+                                    .max()
+                                    .unwrap_or_default(),
                                 detail,
                                 reports,
                             }

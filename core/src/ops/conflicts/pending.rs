@@ -441,7 +441,11 @@ pub(crate) async fn create(
         dir: staging.path().to_owned(),
     };
     let mut event = merge.event(EventKind::Conflict, rfc3339(ctx.now));
-    event.outcome = Some(crate::ops::sync::request::Outcome::Conflict.as_str().to_owned());
+    event.outcome = Some(
+        crate::ops::sync::request::Outcome::Conflict
+            .as_str()
+            .to_owned(),
+    );
     event.merged = outcomes
         .iter()
         .filter(|o| o.action == crate::engine::merge::FileAction::CleanMerge)

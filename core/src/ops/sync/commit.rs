@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::Path;
 
+use crate::engine::merge::{FileAction, FileOutcome};
 use crate::model::artifact::ArtifactId;
 use crate::model::files::ArtifactFiles;
 use crate::model::hash::{ContentHash, HashAlgorithm};
@@ -10,7 +11,6 @@ use crate::model::time::rfc3339;
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::record::Recorder;
-use crate::engine::merge::{FileAction, FileOutcome};
 use crate::ops::sync::request::{Direction, Outcome, SyncRequest};
 use crate::ops::sync::sides::Sides;
 use crate::storage::apply::{self, ArtifactLock};
