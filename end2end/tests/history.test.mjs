@@ -78,19 +78,20 @@ test('tag the proposed version, then compare two versions and read the changelog
   // No semver tag yet: v1.0.0 is proposed, not breaking.
   assert.equal(await control.locator('input[name="tag"]').inputValue(), 'v1.0.0');
   assert.equal(await control.locator('input[name="breaking"]').isChecked(), false);
-  assert.match(await control.innerText(), /no semver tag yet/);
+  assert.match(await control.innerText(), /no semver tag yet: this starts the line/);
   await control.getByRole('button', { name: 'Tag' }).click();
-  await control.locator('.tagged', { hasText: 'as v1.0.0' }).waitFor({ timeout: 15_000 });
   // The history shows the tag on the collection's version, and the page proposes nothing new.
   await page.locator('table.history tbody tr.current .badge', { hasText: 'v1.0.0' }).waitFor({ timeout: 15_000 });
-  await page.locator('.tag-control', { hasText: 'none' }).waitFor();
+  await page.locator('.tag-control', { hasText: 'is tagged v1.0.0: nothing changed since' }).waitFor({ timeout: 15_000 });
   // Compare the two recorded versions: the changelog lists the tagged release with its bump.
   const form = page.getByRole('form', { name: 'Compare two versions' });
   await form.getByRole('button', { name: 'Compare versions' }).click();
   await page.locator('section.changelog').waitFor({ timeout: 15_000 });
+  // Oldest → newest by default: the newest version is the last step, with its bump and files.
   const step = page.locator('li.changelog-step').first();
-  assert.match(await step.innerText(), /v1\.0\.0/);
   assert.match(await step.locator('.badge.bump').innerText(), /^(major|minor|patch|none)$/);
+  assert.ok(await step.locator('ul.files li').count() > 0);
+  assert.match(await page.locator('section.changelog h3').innerText(), /^Changelog [0-9a-f]{12} → [0-9a-f]{12}/);
   assert.match(await page.locator('.diff-bump').innerText(), /Suggested version bump/);
   await page.screenshot({ path: join(OUTPUT, 'changelog.png'), fullPage: true });
   assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);

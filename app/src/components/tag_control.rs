@@ -42,10 +42,24 @@ pub fn TagControl(id: String, next: NextTagView) -> impl IntoView {
             ));
         }
     };
+    if next.last_version.as_deref() == Some(next.version.as_str()) {
+        return view! {
+            <div class="tag-control" aria-label="Tag this version">
+                <p>"The collection's version " <code title=next.version.clone()>{short(&next.version)}</code>
+                    " is tagged " <span class="badge">{next.proposed.clone()}</span>
+                    {next.breaking.then_some(" (breaking)")}
+                    ": nothing changed since. Edits from here on get the next tag proposed."</p>
+            </div>
+        }
+        .into_any();
+    }
     let since = match (&next.last_tag, &next.last_version) {
         (Some(t), Some(v)) => format!("since {t} ({})", short(v)),
-        _ => "no semver tag yet".to_owned(),
+        _ => "no semver tag yet: this starts the line".to_owned(),
     };
+    let badge = next.last_tag.is_some().then(|| {
+        view! { <span class=format!("badge bump bump-{}", next.bump.bump)>{next.bump.bump.clone()}</span> " " }
+    });
     let reasons = next
         .bump
         .reasons
@@ -58,8 +72,7 @@ pub fn TagControl(id: String, next: NextTagView) -> impl IntoView {
         <div class="tag-control" aria-label="Tag this version">
             <p>
                 "The collection's version " <code title=next.version.clone()>{short(&next.version)}</code>
-                ": " <span class=format!("badge bump bump-{}", next.bump.bump)>{next.bump.bump.clone()}</span>
-                " " {since}
+                ": " {badge} {since}
             </p>
             <ul class="bump-reasons">{reasons}</ul>
             <div class="tag-form">
@@ -78,4 +91,5 @@ pub fn TagControl(id: String, next: NextTagView) -> impl IntoView {
             </div>
         </div>
     }
+    .into_any()
 }

@@ -183,7 +183,7 @@ pub struct NextTag {
     pub last: Option<(String, ContentHash)>,
     /// The tag proposed (`v1.3.0`), in the last tag's style (with or without the `v`).
     pub proposed: String,
-    /// What changed since the last semver tag (everything, when there is none).
+    /// What changed since the last semver tag (`none` when there is none: a first release).
     pub bump: Suggestion,
     /// Whether the change is major, so the tag should mark a breaking change.
     pub breaking: bool,
@@ -254,11 +254,8 @@ pub async fn next_tag(
                     Some((tag.to_owned(), v.content_hash)),
                 )
             }
-            _ => (
-                "v1.0.0".to_owned(),
-                bump::suggest(id.kind, &ArtifactFiles::default(), &new_files),
-                None,
-            ),
+            // The first release: nothing to compare with.
+            _ => ("v1.0.0".to_owned(), Suggestion::default(), None),
         };
         Ok::<_, OpsError>(NextTag {
             id: id.clone(),
