@@ -376,3 +376,91 @@ fn a_home_without_a_database_has_an_empty_log() {
     assert!(page.events.is_empty() && page.next_before.is_none());
     assert!(!Path::new(&w.ctx.home.root().join("skillmeat.db")).exists());
 }
+
+#[test]
+fn a_baseline_never_names_a_version_the_store_lacks() {
+    let w = world();
+    w.add_all();
+    // The upstream moves the agent (it follows the default branch).
+    w.up.write("agents/planner.md", "Plan the work.\nThen check it.\n");
+    w.up.commit("v2");
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("planner.md");
+    std::fs::write(&file, "Plan the work.\nThen check it.\n").unwrap();
+    let incoming = hash::hash_path(&file).unwrap();
+    // The first try to record that version is dropped (as a recording that failed would be).
+    let versions = block_on(Versions::open(&w.ctx.home)).unwrap();
+    let pool = versions.database().pool().clone();
+    block_on(sqlx::query("CREATE TABLE refuse_once (hash TEXT)").execute(&pool)).unwrap();
+    block_on(
+        sqlx::query("INSERT INTO refuse_once VALUES (?)")
+            .bind(incoming.to_hex())
+            .execute(&pool),
+    )
+    .unwrap();
+    block_on(
+        sqlx::query(
+            "CREATE TRIGGER drop_once BEFORE INSERT ON artifact_versions \
+             WHEN NEW.content_hash IN (SELECT hash FROM refuse_once) \
+             BEGIN DELETE FROM refuse_once; SELECT RAISE(IGNORE); END",
+        )
+        .execute(&pool),
+    )
+    .unwrap();
+    let planner = id("agent:planner");
+    let report = block_on(sync::sync(
+        &w.ctx,
+        &SyncRequest {
+            id: &planner,
+            direction: Direction::UpstreamToCollection,
+            project: None,
+            collection: "default",
+            strategy: Strategy::Auto,
+            dry_run: false,
+            on_phase: None,
+        },
+    ))
+    .unwrap();
+    assert_eq!(report.outcome, Outcome::FastForward);
+    assert!(
+        report.warnings.iter().any(|w| w.contains("vanished")),
+        "the dropped recording is reported: {:?}",
+        report.warnings
+    );
+    // The baseline moved to the incoming version, and the store holds it.
+    let lock = skillmeat_core::storage::collection::Lock::load(
+        &w.ctx.home.collection_dir("default").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(lock.get(&planner).unwrap().content_hash, incoming.to_hex());
+    assert!(
+        block_on(versions.get(&planner, &incoming.to_hex()))
+            .unwrap()
+            .is_some()
+    );
+    block_on(versions.close());
+    // So the next change on both sides merges instead of being diverged.
+    edit(
+        &w.collection("agents/planner.md"),
+        "Plan the work, carefully.\nThen check it.\n",
+    );
+    w.up.write(
+        "agents/planner.md",
+        "Plan the work.\nThen check it.\nThen ship it.\n",
+    );
+    w.up.commit("v3");
+    let report = block_on(sync::sync(
+        &w.ctx,
+        &SyncRequest {
+            id: &planner,
+            direction: Direction::UpstreamToCollection,
+            project: None,
+            collection: "default",
+            strategy: Strategy::Auto,
+            dry_run: false,
+            on_phase: None,
+        },
+    ))
+    .unwrap();
+    assert_eq!(report.outcome, Outcome::Merged, "{report:?}");
+}

@@ -192,6 +192,7 @@ fn a_tag_history_built_step_by_step_reads_back_as_proposals_history_and_changelo
     let log = block_on(ops::changelog(
         &w.ctx,
         &review,
+        "default",
         Some("v1.0.0"),
         Some("v2.0.0"),
     ))
@@ -220,11 +221,20 @@ fn a_tag_history_built_step_by_step_reads_back_as_proposals_history_and_changelo
         ("scripts/check.sh", "deleted")
     );
     // By default: from the last semver tag before the newest version, to the newest.
-    let default = block_on(ops::changelog(&w.ctx, &review, None, None)).unwrap();
+    let default = block_on(ops::changelog(&w.ctx, &review, "default", None, None)).unwrap();
     assert_eq!(default.steps.len(), 1);
     assert_eq!(default.steps[0].tag.as_deref(), Some("v2.0.0"));
     // Unknown versions are errors, not empty changelogs.
-    assert!(block_on(ops::changelog(&w.ctx, &review, Some("nope"), None)).is_err());
+    assert!(
+        block_on(ops::changelog(
+            &w.ctx,
+            &review,
+            "default",
+            Some("nope"),
+            None
+        ))
+        .is_err()
+    );
 
     // Each tag is one event, the breaking one marked.
     let tags = block_on(ops::log(

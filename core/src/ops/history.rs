@@ -324,9 +324,8 @@ async fn pick(
     match given {
         Some(g) => Ok(versions.resolve(id, g).await?),
         None => default.cloned().ok_or_else(|| {
-            crate::storage::versions::VersionError::NotFound {
+            crate::storage::versions::VersionError::NoVersions {
                 artifact: id.clone(),
-                given: "any version".to_owned(),
             }
             .into()
         }),
@@ -336,23 +335,35 @@ async fn pick(
 /// The changelog of `id` between two recorded versions (tags or hash prefixes): the releases
 /// (tagged versions) recorded in between, each against the one before, so a changelog reads
 /// like a CHANGELOG.md. By default from the last semver tag before `to` (or the oldest version)
-/// to the newest version. Read-only.
+/// to the version the collection holds (the newest version when that one is not recorded).
+/// Read-only.
 pub async fn changelog(
     ctx: &Context,
     id: &ArtifactId,
+    collection: &str,
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<Changelog, OpsError> {
+    // The collection's line by default: the version it holds now, when recorded.
+    let current = {
+        let path = artifact_path(&ctx.home.collection_dir(collection)?, id);
+        match fs::symlink_metadata(&path) {
+            Ok(_) => Some(hash::hash_path(&path)?),
+            Err(_) => None,
+        }
+    };
     let Some(versions) = Versions::open_read_only(&ctx.home).await? else {
-        return Err(crate::storage::versions::VersionError::NotFound {
+        return Err(crate::storage::versions::VersionError::NoVersions {
             artifact: id.clone(),
-            given: to.or(from).unwrap_or("any version").to_owned(),
         }
         .into());
     };
     let log = async {
         let history = versions.history(id).await?;
-        let to = pick(&versions, id, to, history.first()).await?;
+        let newest = current
+            .and_then(|c| history.iter().find(|v| v.content_hash == c))
+            .or(history.first());
+        let to = pick(&versions, id, to, newest).await?;
         // Recorded before `to` (history is newest first).
         let older = history
             .iter()

@@ -129,6 +129,65 @@ impl Recorder {
         }
     }
 
+    /// Makes sure the store holds `files` as the version `hash` of `id` before a baseline is
+    /// moved to it: a baseline naming a version the store lacks makes the next sync of the pair
+    /// `diverged` (no base to merge with). Recording it here covers a recording that failed
+    /// earlier in the operation, or in a run killed before it finished. A failure is a warning
+    /// that says what it costs.
+    pub(crate) async fn ensure_recorded(
+        &mut self,
+        id: &ArtifactId,
+        files: &crate::model::files::ArtifactFiles,
+        hash: ContentHash,
+        origin: ChangeOrigin,
+        now: SystemTime,
+    ) {
+        let Some(versions) = self.versions.as_ref() else {
+            return;
+        };
+        match versions.get(id, &hash.to_hex()).await {
+            Ok(Some(_)) => return,
+            Ok(None) => {}
+            Err(e) => {
+                self.warnings
+                    .push(format!("could not read the versions of {id}: {e}"));
+                return;
+            }
+        }
+        let written = tempfile::tempdir().and_then(|dir| {
+            let path = dir.path().join(crate::ops::tier::final_name(id));
+            files.write_to(&path, id.kind.is_dir())?;
+            Ok((dir, path))
+        });
+        let recorded = match written {
+            Ok((_dir, path)) => self
+                .record(NewVersion {
+                    artifact: id,
+                    path: &path,
+                    origin,
+                    parents: Vec::new(),
+                    metadata: serde_json::json!({ "recorded": "when the baseline moved" }),
+                    now,
+                })
+                .await
+                .is_some(),
+            Err(e) => {
+                self.warnings.push(format!(
+                    "could not stage {id} {} to record it: {e}",
+                    hash.short()
+                ));
+                false
+            }
+        };
+        if !recorded {
+            self.warnings.push(format!(
+                "the baseline of {id} names {}, which the version store lacks: the next sync of \
+                 this pair will be `diverged` (settle it with ours or theirs)",
+                hash.short()
+            ));
+        }
+    }
+
     /// The tag of the recorded version of `id` with this content hash, if it has one.
     pub(crate) async fn tag_of(&mut self, id: &ArtifactId, content_hash: &str) -> Option<String> {
         let versions = self.versions.as_ref()?;

@@ -151,7 +151,7 @@ impl Event {
 }
 
 impl Event {
-    /// What happened, in one line for people: `fast-forward (outdated) 1a2b… → 3c4d…`,
+    /// What happened, in one line for people: `fast-forward (was outdated) 1a2b… → 3c4d…`,
     /// `conflict on SKILL.md, run.sh`, `resolved: SKILL.md hunks → 5e6f…`.
     pub fn summary(&self) -> String {
         let short = |h: Option<ContentHash>| h.map_or_else(|| "-".to_owned(), |h| h.short());
@@ -163,7 +163,7 @@ impl Event {
             },
             EventKind::Sync => {
                 let mut line = format!(
-                    "{} ({}) {arrow}",
+                    "{} (was {}) {arrow}",
                     self.outcome.as_deref().unwrap_or("sync"),
                     self.status.as_deref().unwrap_or("-"),
                 );

@@ -153,6 +153,9 @@ pub enum VersionError {
     /// No version of the artifact matches.
     #[error("{artifact} has no recorded version `{given}`")]
     NotFound { artifact: ArtifactId, given: String },
+    /// The artifact has no recorded version at all.
+    #[error("{artifact} has no recorded versions yet (add, deploy, sync and tag record them)")]
+    NoVersions { artifact: ArtifactId },
     /// A hash prefix matches several versions.
     #[error("`{given}` matches {count} versions of {artifact}; give more characters")]
     Ambiguous {
@@ -181,7 +184,7 @@ impl VersionError {
         match self {
             Self::Db(e) => e.kind(),
             Self::Store(e) => e.kind(),
-            Self::NotFound { .. } => ErrorKind::UnknownVersion,
+            Self::NotFound { .. } | Self::NoVersions { .. } => ErrorKind::UnknownVersion,
             Self::Ambiguous { .. } => ErrorKind::AmbiguousVersion,
             Self::BadTag { .. } => ErrorKind::Invalid,
             Self::TagTaken { .. } => ErrorKind::TagTaken,

@@ -40,7 +40,8 @@ pub async fn changelog_of(
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<ChangelogView, ApiError> {
-    let log = ops::changelog(&state.ctx(), &id, from, to).await?;
+    let (collection, _, _) = state.collection(None)?;
+    let log = ops::changelog(&state.ctx(), &id, &collection, from, to).await?;
     Ok(ChangelogView::from(&log))
 }
 

@@ -9,7 +9,7 @@ use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::model::display::escaped;
 use skillmeat_core::ops;
 
-use crate::cli::common::{context, ops_error};
+use crate::cli::common::{CollectionArg, context, ops_error};
 use crate::cli::output::OutputArgs;
 use crate::error::CommandError;
 
@@ -21,18 +21,26 @@ pub struct ChangelogArgs {
     /// the oldest recorded version.
     #[arg(long, value_name = "VERSION")]
     pub from: Option<String>,
-    /// The version to end at. Default: the newest recorded version.
+    /// The version to end at. Default: the version the collection holds.
     #[arg(long, value_name = "VERSION")]
     pub to: Option<String>,
+    #[command(flatten)]
+    pub collection: CollectionArg,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
 pub async fn changelog(home: &Path, args: ChangelogArgs) -> Result<ExitCode, CommandError> {
     let ctx = context(home)?;
-    let log = ops::changelog(&ctx, &args.id, args.from.as_deref(), args.to.as_deref())
-        .await
-        .map_err(ops_error)?;
+    let log = ops::changelog(
+        &ctx,
+        &args.id,
+        &args.collection.collection,
+        args.from.as_deref(),
+        args.to.as_deref(),
+    )
+    .await
+    .map_err(ops_error)?;
     args.output.emit(&log, |log| {
         println!(
             "{}: {} → {}  {}",

@@ -124,6 +124,21 @@ pub(crate) async fn commit(
         }
         None => recorder.log(&events).await,
     }
+    // The baseline is about to name the source's version: the store must hold it, or the next
+    // sync of this pair finds no base.
+    let source_origin = match c.direction {
+        Direction::UpstreamToCollection | Direction::CollectionToProject => ChangeOrigin::Sync,
+        Direction::ProjectToCollection => ChangeOrigin::LocalModification,
+    };
+    recorder
+        .ensure_recorded(
+            c.id,
+            &c.sides.source,
+            c.sides.source_hash,
+            source_origin,
+            ctx.now,
+        )
+        .await;
     let source_tag = match c.direction {
         Direction::CollectionToProject => {
             recorder.tag_of(c.id, &c.sides.source_hash.to_hex()).await
