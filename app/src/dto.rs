@@ -585,6 +585,29 @@ pub struct HistoryView {
     pub events: Vec<HistoryEvent>,
 }
 
+/// A deployed copy's modification timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TimelineView {
+    pub id: String,
+    /// The project (absolute path).
+    pub project_path: String,
+    /// When its baseline was deployed or synced in (RFC 3339).
+    pub deployed_at: Option<String>,
+    /// When a local edit was first seen (by a sync or the server's scheduled check); cleared
+    /// when the copy is back to its baseline.
+    pub modified_since: Option<String>,
+    /// When the copy was last compared with its baseline.
+    pub last_checked: Option<String>,
+    /// Whether the copy differs from its baseline now.
+    pub modified_now: bool,
+    /// The baseline and the version before it (64 hex).
+    pub baseline: Option<String>,
+    pub parent: Option<String>,
+    /// How many versions of the artifact are recorded.
+    pub versions: u64,
+}
+
 /// One event of the audit trail: a deploy, sync, conflict, resolution, abort, rollback or tag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -811,6 +834,8 @@ pub struct ArtifactDetail {
     pub next_tag: Option<NextTagView>,
     /// The changelog between the two versions compared (`?from=&to=`), when asked.
     pub changelog: Option<ChangelogView>,
+    /// The modification timeline of the copy in `project`, when there is one.
+    pub timeline: Option<TimelineView>,
     /// Merges of it waiting for the user, anywhere.
     pub pending: Vec<PendingView>,
 }

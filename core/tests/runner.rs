@@ -12,4 +12,5 @@ mod merging;
 mod outside_input;
 mod scenarios;
 mod syncing;
+mod timeline;
 mod versions;

@@ -35,6 +35,60 @@ pub struct ServeOptions {
     pub port: u16,
     /// Folder with the built web bundle.
     pub site_root: PathBuf,
+    /// How often registered projects are checked for local edits; zero for never.
+    pub check_every: Duration,
+}
+
+/// Checks every registered project's deployed copies every `every` (see
+/// [`skillmeat_core::ops::check_projects`]) on a thread of its own at the jobs' lower priority.
+/// Checks run one after another, so two never overlap; one that overruns delays the next.
+pub fn start_checks(home: PathBuf, every: Duration) -> Result<(), CommandError> {
+    if every.is_zero() {
+        return Ok(());
+    }
+    std::thread::Builder::new()
+        .name("skillmeat-checks".into())
+        .spawn(move || {
+            lower_priority(JOB_NICENESS);
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!("cannot start the project checks: {e}");
+                    return;
+                }
+            };
+            loop {
+                std::thread::sleep(every);
+                let ctx = match crate::cli::common::context(&home) {
+                    Ok(ctx) => ctx,
+                    Err(e) => {
+                        tracing::error!("project check skipped: {e}");
+                        continue;
+                    }
+                };
+                let started = std::time::Instant::now();
+                match runtime.block_on(skillmeat_core::ops::check_projects(&ctx)) {
+                    Ok(done) => {
+                        for problem in &done.problems {
+                            tracing::warn!("project check: {problem}");
+                        }
+                        tracing::info!(
+                            projects = done.projects,
+                            copies = done.copies,
+                            newly_modified = done.newly_modified.len(),
+                            duration_ms = started.elapsed().as_millis() as u64,
+                            "checked the registered projects"
+                        );
+                    }
+                    Err(e) => tracing::warn!("project check failed: {e}"),
+                }
+            }
+        })
+        .map(drop)
+        .map_err(|e| CommandError::failed(format!("cannot start the project checks: {e}")))
 }
 
 /// The name `cargo xtask build` gives the bundle files (`pkg/skillmeat.{js,wasm,css}`).
@@ -229,6 +283,7 @@ async fn serve(options: ServeOptions) -> Result<(), CommandError> {
     let token = state.token().to_owned();
     let app = router(state, options.site_root.clone(), addr);
     start_runner(runner)?;
+    start_checks(options.home.clone(), options.check_every)?;
 
     // Printed on stdout, flushed: scripts and tests read the URLs from here.
     println!(

@@ -431,3 +431,95 @@ async fn bumps_tags_and_changelogs_through_the_cli_and_the_api() {
         .collect();
     assert_eq!(names, ["v2.0.0", "v1.1.0", "v1.0.0"]);
 }
+
+#[test]
+fn the_server_checks_projects_on_a_schedule_and_the_timeline_shows_it() {
+    let up = crate::cli::upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("proj"));
+    std::fs::create_dir_all(&project).unwrap();
+    let spec = format!("{}#commands/fix.md", up.path().display());
+    for args in [
+        vec!["add", spec.as_str()],
+        vec![
+            "deploy",
+            "command:fix",
+            "--project",
+            project.to_str().unwrap(),
+        ],
+    ] {
+        let o = skillmeat(&home, tmp.path(), &args);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let project = project.canonicalize().unwrap();
+    let p = project.to_str().unwrap();
+    let show = || -> Value {
+        let o = skillmeat(
+            &home,
+            tmp.path(),
+            &["show", "command:fix", "--project", p, "--json"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let before = show();
+    assert_eq!(before["deployment"]["modified_since"], Value::Null);
+    assert!(before["deployment"]["deployed_at"].is_string());
+    std::fs::write(project.join(".claude/commands/fix.md"), "Fix it my way.\n").unwrap();
+
+    let mut server = crate::restart::start_with_env(&home, &[("SKILLMEAT_CHECK_EVERY", "200ms")]);
+    let token = std::fs::read_to_string(home.join("server-token")).unwrap();
+    let token = token.trim();
+    let started = std::time::Instant::now();
+    let seen = loop {
+        let now = show();
+        if now["deployment"]["modified_since"].is_string() {
+            break now;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no check ran: {now}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(seen["deployment"]["modified_now"], true);
+    // Later checks keep the first sighting and move the last check on.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let later = show();
+    assert_eq!(
+        later["deployment"]["modified_since"],
+        seen["deployment"]["modified_since"]
+    );
+    assert!(
+        later["deployment"]["last_checked"].as_str() >= seen["deployment"]["last_checked"].as_str()
+    );
+    let (status, t) = crate::restart::call_with(
+        &server.addr,
+        token,
+        "GET",
+        &format!("/api/v1/artifacts/command:fix/timeline?project_path={p}"),
+        None,
+        "",
+    );
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["modified_since"], later["deployment"]["modified_since"]);
+    assert_eq!(t["modified_now"], true);
+    assert_eq!(t["versions"].as_u64().map(|n| n >= 1), Some(true));
+    let (status, err) = crate::restart::call_with(
+        &server.addr,
+        token,
+        "GET",
+        "/api/v1/artifacts/command:fix/timeline",
+        None,
+        "",
+    );
+    assert_eq!((status, err["error"].as_str()), (422, Some("bad_query")));
+    let o = skillmeat(&home, tmp.path(), &["show", "command:fix", "--project", p]);
+    assert!(
+        text(&o).contains("modified:      yes, first seen"),
+        "{}",
+        text(&o)
+    );
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}

@@ -47,6 +47,15 @@ pub async fn get_artifact(
         ),
         _ => None,
     };
+    let timeline = match &project {
+        Some(p) => Some(
+            backend
+                .timeline(id.clone(), p.clone())
+                .await
+                .map_err(super::context::fail)?,
+        ),
+        None => None,
+    };
     let pending = backend.pending(id).await.map_err(super::context::fail)?;
     Ok(ArtifactDetail {
         cards,
@@ -56,6 +65,7 @@ pub async fn get_artifact(
         log,
         next_tag,
         changelog,
+        timeline,
         pending,
     })
 }

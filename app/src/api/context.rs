@@ -56,6 +56,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         id: String,
         req: crate::dto::TagRequest,
     ) -> Result<crate::dto::TaggedView, Failure>;
+    /// The modification timeline of an artifact's copy in a registered project.
+    async fn timeline(
+        &self,
+        id: String,
+        project: String,
+    ) -> Result<crate::dto::TimelineView, Failure>;
     /// A diff between two sides of an artifact.
     async fn diff(
         &self,

@@ -257,3 +257,19 @@ impl From<&skillmeat_core::ops::Changelog> for super::ChangelogView {
         }
     }
 }
+
+impl From<&skillmeat_core::ops::Timeline> for super::TimelineView {
+    fn from(t: &skillmeat_core::ops::Timeline) -> Self {
+        Self {
+            id: t.id.to_string(),
+            project_path: t.project.display().to_string(),
+            deployed_at: t.deployed_at.clone(),
+            modified_since: t.modified_since.clone(),
+            last_checked: t.last_checked.clone(),
+            modified_now: t.modified_now,
+            baseline: t.baseline.clone(),
+            parent: t.parent.clone(),
+            versions: t.versions as u64,
+        }
+    }
+}

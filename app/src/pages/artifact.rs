@@ -16,7 +16,7 @@ use crate::components::restore::RestoreControl;
 use crate::components::sync_dialog::SyncControl;
 use crate::components::tag_control::TagControl;
 use crate::components::timeline::timeline;
-use crate::dto::{ArtifactDetail, HistoryView, VersionCard};
+use crate::dto::{ArtifactDetail, HistoryView, TimelineView, VersionCard};
 use crate::format::{base_name, encode, short};
 use crate::live::Live;
 use crate::pair::Pair;
@@ -186,6 +186,7 @@ fn render(
         {pending_banner(d.pending)}
         {chooser}
         {cards}
+        {d.timeline.map(copy_timeline)}
         <div class="section-head">
             <h2 class="section">"Differences"</h2>
             <SyncControl id=id.clone() pair=pair project=project.clone() />
@@ -198,6 +199,26 @@ fn render(
         {history(d.history, id.clone(), project.clone(), versions)}
         <h2 class="section" id="timeline">"Timeline"</h2>
         {timeline(d.log)}
+    }
+}
+
+/// The project copy's modification timeline, under the cards.
+fn copy_timeline(t: TimelineView) -> impl IntoView {
+    let never = |v: Option<String>| v.unwrap_or_else(|| "never".to_owned());
+    let modified = match (t.modified_since, t.modified_now) {
+        (Some(at), true) => format!("edited, first seen {at}"),
+        (Some(at), false) => format!("back to its baseline (an edit was seen {at})"),
+        (None, true) => "edited (not seen by a check yet)".to_owned(),
+        (None, false) => "as deployed".to_owned(),
+    };
+    view! {
+        <dl class="copy-timeline" aria-label="Project copy timeline">
+            <div class="row"><dt>"Deployed"</dt><dd>{never(t.deployed_at)}</dd></div>
+            <div class="row"><dt>"Local edits"</dt><dd class=if t.modified_now { "edited" } else { "" }>{modified}</dd></div>
+            <div class="row"><dt>"Last checked"</dt><dd>{never(t.last_checked)}</dd></div>
+            <div class="row"><dt>"Versions"</dt><dd>{t.versions}</dd></div>
+            <div class="row"><dt>"Parent"</dt><dd>{t.parent.map_or_else(|| view! { "—" }.into_any(), |p| view! { <code title=p.clone()>{short(&p)}</code> }.into_any())}</dd></div>
+        </dl>
     }
 }
 

@@ -27,6 +27,7 @@ pub mod rollback;
 pub mod sides;
 pub mod sync;
 pub mod tier;
+pub mod timeline;
 
 pub use add::{Added, add};
 pub use context::Context;
@@ -41,3 +42,4 @@ pub use log::{ConflictHistory, FileConflicts, LogPage, conflict_history, log};
 pub use migrate::{MigrateReport, Migrated, migrate};
 pub use rollback::{RolledBack, rollback};
 pub use tier::{LOCK_TIMEOUT, Tier, artifact_path, lock_tier};
+pub use timeline::{Checked, Timeline, check_projects, timeline};

@@ -9,7 +9,7 @@ use skillmeat_core::ops;
 use skillmeat_core::storage::events::{EventFilter, EventKind, MAX_PAGE};
 
 use super::extract::{ApiQuery, IdPath, artifact_id};
-use super::types::{ArtifactLogView, ErrorBody, LogPageView, LogQuery};
+use super::types::{ArtifactLogView, ErrorBody, LogPageView, LogQuery, Scope, TimelineView};
 use super::{ApiError, ApiState};
 
 /// Events of every artifact, or of `artifact`, newest first.
@@ -127,4 +127,43 @@ fn looks_like_time(text: &str) -> bool {
             }
         })
         && (b.len() == 10 || b[10] == b'T')
+}
+
+/// The modification timeline of an artifact's copy in a registered project: deployed at, when
+/// a local edit was first seen, when it was last checked, how many versions, baseline and parent.
+#[utoipa::path(
+    get, path = "/api/v1/artifacts/{id}/timeline", tag = "artifacts",
+    params(("id" = String, Path, description = "`<type>:<name>`"), Scope),
+    responses(
+        (status = 200, body = TimelineView),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn timeline(
+    State(state): State<ApiState>,
+    IdPath(id): IdPath,
+    ApiQuery(scope): ApiQuery<Scope>,
+) -> Result<Json<TimelineView>, ApiError> {
+    let Some(project) = scope.project_path else {
+        return Err(ApiError::invalid(
+            "bad_query",
+            "project_path is required: the timeline is of a deployed copy",
+        ));
+    };
+    timeline_of(&state, id, &project).await.map(Json)
+}
+
+/// A copy's timeline as the API and the artifact page show it.
+pub async fn timeline_of(
+    state: &ApiState,
+    id: ArtifactId,
+    project: &str,
+) -> Result<TimelineView, ApiError> {
+    let project = state
+        .project(Some(project))
+        .await?
+        .ok_or_else(|| ApiError::invalid("bad_query", "project_path is required"))?;
+    let t = ops::timeline(&state.ctx(), &id, &project).await?;
+    Ok(TimelineView::from(&t))
 }

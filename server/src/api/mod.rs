@@ -242,6 +242,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/artifacts/{id}/rollback", post(artifacts::rollback))
         .route("/artifacts/{id}/conflicts", get(conflicts::get))
         .route("/artifacts/{id}/events", get(log::of_artifact))
+        .route("/artifacts/{id}/timeline", get(log::timeline))
         .route("/artifacts/{id}/changelog", get(tags::changelog))
         .route("/artifacts/{id}/tags", post(tags::create))
         .route("/artifacts/{id}/tags/next", get(tags::next))

@@ -7,7 +7,7 @@ use super::types::{
     ArtifactList, ArtifactLogView, ChangelogView, ConflictView, CreateJob, DiffQuery, DiffView,
     DriftQuery, DriftView, FileQuery, HistoryView, JobList, JobQuery, JobView, LogQuery,
     NextTagView, PatchCreated, PatchRequest, PendingView, RequestView, ResolveRequest,
-    RollbackRequest, RolledBackView, Scope, TagRequest, TaggedView, VersionCards,
+    RollbackRequest, RolledBackView, Scope, TagRequest, TaggedView, TimelineView, VersionCards,
 };
 use super::{ApiError, ApiState, TraceId, artifacts, conflicts, jobs, patch, tags};
 
@@ -99,6 +99,13 @@ impl Backend for ApiState {
             limit: Some(ARTIFACT_PAGE_EVENTS),
         };
         super::log::artifact_log(self, id, &q).await.map_err(body)
+    }
+
+    async fn timeline(&self, id: String, project: String) -> Result<TimelineView, Failure> {
+        let id = artifact_id(&id).map_err(body)?;
+        super::log::timeline_of(self, id, &project)
+            .await
+            .map_err(body)
     }
 
     async fn next_tag(&self, id: String) -> Result<NextTagView, Failure> {

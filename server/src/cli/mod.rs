@@ -212,6 +212,14 @@ pub struct ServeArgs {
     /// `make build` (cargo xtask build) puts it.
     #[arg(long, value_name = "DIR", env = "SKILLMEAT_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+
+    /// How often the server compares every registered project's deployed copies with their
+    /// baselines, recording when a local edit was first seen and when each copy was last
+    /// checked (`skillmeat show ID --project P`, the artifact page). `0` turns it off. One
+    /// check runs at a time; a check that takes longer than the period delays the next.
+    #[arg(long, default_value = "10m", value_name = "DURATION", env = "SKILLMEAT_CHECK_EVERY",
+          value_parser = humantime::parse_duration)]
+    pub check_every: std::time::Duration,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -309,6 +317,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
                 host: args.host,
                 port: args.port,
                 site_root,
+                check_every: args.check_every,
             })?;
             Ok(ExitCode::SUCCESS)
         }

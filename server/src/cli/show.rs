@@ -1,6 +1,6 @@
 //! `skillmeat show`: one artifact, where it lives and where it comes from.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -18,6 +18,10 @@ use crate::error::CommandError;
 pub struct ShowArgs {
     /// Artifact id, `<type>:<name>` (e.g. skill:pdf).
     pub id: ArtifactId,
+    /// Also show the copy deployed in this project: deployed at, first local edit seen, last
+    /// checked, how many versions, its baseline and parent.
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
     #[command(flatten)]
     pub collection: CollectionArg,
     #[command(flatten)]
@@ -25,6 +29,20 @@ pub struct ShowArgs {
 }
 
 pub fn show(home: &Path, args: ShowArgs) -> Result<ExitCode, CommandError> {
+    let timeline = match &args.project {
+        Some(p) => {
+            let ctx = crate::cli::common::context(home)?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| CommandError::failed(format!("cannot start the runtime: {e}")))?;
+            Some(
+                rt.block_on(ops::timeline(&ctx, &args.id, p))
+                    .map_err(ops_error)?,
+            )
+        }
+        None => None,
+    };
     let collection = &args.collection.collection;
     let dir = Home::new(home)
         .collection_dir(collection)
@@ -44,6 +62,7 @@ pub fn show(home: &Path, args: ShowArgs) -> Result<ExitCode, CommandError> {
         &serde_json::json!({
             "id": args.id, "collection": collection, "path": path, "upstream": entry.upstream,
             "added_at": entry.added_at, "lock": locked, "content_hash": current,
+            "deployment": timeline,
         }),
         |_| {
             println!("{}", args.id);
@@ -62,6 +81,24 @@ pub fn show(home: &Path, args: ShowArgs) -> Result<ExitCode, CommandError> {
             match current {
                 Some(h) => println!("  current:   {h}"),
                 None => println!("  current:   (missing from the collection folder)"),
+            }
+            if let Some(t) = &timeline {
+                let or_never = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".to_owned());
+                println!("in {}", t.project.display());
+                println!("  deployed:      {}", or_never(&t.deployed_at));
+                println!(
+                    "  modified:      {}",
+                    match (&t.modified_since, t.modified_now) {
+                        (Some(at), true) => format!("yes, first seen {at}"),
+                        (Some(at), false) => format!("no (an edit seen {at} is gone)"),
+                        (None, true) => "yes (not seen by a check yet)".to_owned(),
+                        (None, false) => "no".to_owned(),
+                    }
+                );
+                println!("  last checked:  {}", or_never(&t.last_checked));
+                println!("  versions:      {}", t.versions);
+                println!("  baseline:      {}", t.baseline.as_deref().unwrap_or("-"));
+                println!("  parent:        {}", t.parent.as_deref().unwrap_or("-"));
             }
         },
     )?;
