@@ -33,6 +33,22 @@ fn to_project(w: &World, artifact: &str, dry_run: bool) -> SyncReport {
     .unwrap()
 }
 
+fn from_upstream(w: &World, artifact: &skillmeat_core::model::artifact::ArtifactId) -> SyncReport {
+    block_on(sync::sync(
+        &w.ctx,
+        &SyncRequest {
+            id: artifact,
+            direction: Direction::UpstreamToCollection,
+            project: None,
+            collection: "default",
+            strategy: Strategy::Auto,
+            dry_run: false,
+            on_phase: None,
+        },
+    ))
+    .unwrap()
+}
+
 fn log(ctx: &Context, filter: EventFilter) -> Vec<Event> {
     block_on(ops::log(ctx, &filter)).unwrap().events
 }
@@ -408,19 +424,7 @@ fn a_baseline_never_names_a_version_the_store_lacks() {
     )
     .unwrap();
     let planner = id("agent:planner");
-    let report = block_on(sync::sync(
-        &w.ctx,
-        &SyncRequest {
-            id: &planner,
-            direction: Direction::UpstreamToCollection,
-            project: None,
-            collection: "default",
-            strategy: Strategy::Auto,
-            dry_run: false,
-            on_phase: None,
-        },
-    ))
-    .unwrap();
+    let report = from_upstream(&w, &planner);
     assert_eq!(report.outcome, Outcome::FastForward);
     assert!(
         report.warnings.iter().any(|w| w.contains("vanished")),
@@ -449,18 +453,6 @@ fn a_baseline_never_names_a_version_the_store_lacks() {
         "Plan the work.\nThen check it.\nThen ship it.\n",
     );
     w.up.commit("v3");
-    let report = block_on(sync::sync(
-        &w.ctx,
-        &SyncRequest {
-            id: &planner,
-            direction: Direction::UpstreamToCollection,
-            project: None,
-            collection: "default",
-            strategy: Strategy::Auto,
-            dry_run: false,
-            on_phase: None,
-        },
-    ))
-    .unwrap();
+    let report = from_upstream(&w, &planner);
     assert_eq!(report.outcome, Outcome::Merged, "{report:?}");
 }

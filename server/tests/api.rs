@@ -139,6 +139,20 @@ impl Api {
         self.home.join("collections/default").join(rel)
     }
 
+    /// Both sides edit the same line of `command:fix`: the next sync into the project conflicts.
+    pub(crate) fn edit_fix_on_both_sides(&self) {
+        std::fs::write(
+            self.collection_file("commands/fix.md"),
+            "Fix, the collection's way.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            self.project_file("commands/fix.md"),
+            "Fix, the project's way.\n",
+        )
+        .unwrap();
+    }
+
     pub(crate) fn p(&self) -> &str {
         self.project.to_str().unwrap()
     }
@@ -850,17 +864,7 @@ async fn reads_conflicts_resolve_patch_and_rollback() {
     assert_eq!(list["artifacts"][0]["id"], "command:fix");
     assert_eq!(list["artifacts"][0]["type"], "command");
     assert_eq!(list["artifacts"][0]["reference"], "latest");
-    // Both sides edit the same line: a conflict.
-    std::fs::write(
-        a.collection_file("commands/fix.md"),
-        "Fix, the collection's way.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        a.project_file("commands/fix.md"),
-        "Fix, the project's way.\n",
-    )
-    .unwrap();
+    a.edit_fix_on_both_sides();
     let uri = format!(
         "/api/v1/artifacts/command:fix/versions?project_path={}",
         a.p()

@@ -28,16 +28,7 @@ async fn the_cli_and_the_api_read_one_trail_written_by_both() {
     let a = api().await;
     let cwd = a.tmp.path();
     // The CLI deployed both artifacts (in `api()`); the server resolves a conflict of one.
-    std::fs::write(
-        a.collection_file("commands/fix.md"),
-        "Fix, the collection's way.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        a.project_file("commands/fix.md"),
-        "Fix, the project's way.\n",
-    )
-    .unwrap();
+    a.edit_fix_on_both_sides();
     let (_, job) = a
         .post(
             "/api/v1/sync/jobs",
