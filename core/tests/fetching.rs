@@ -479,3 +479,33 @@ fn ignored_names_are_not_placed() {
     placed.sort();
     assert_eq!(placed, ["SKILL.md", "tool.py"]);
 }
+
+#[test]
+fn a_fetch_killed_midway_leaves_no_lock_that_stops_the_next() {
+    let (up, _, v2) = upstream();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = UpstreamCache::new(cache_dir.path());
+    cache.fetch(&spec(up.path(), ""), &settings()).unwrap();
+    let repo_dir = std::fs::read_dir(cache_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "git"))
+        .unwrap();
+    // What a `kill -9` during a fetch leaves: git's own lock files.
+    let branch = std::fs::read_dir(repo_dir.join("refs/remotes/origin"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap();
+    let mut stale = branch.into_os_string();
+    stale.push(".lock");
+    std::fs::write(&stale, "").unwrap();
+    std::fs::write(repo_dir.join("packed-refs.lock"), "").unwrap();
+    up.write("skills/a/SKILL.md", "# A, again\n");
+    let v3 = up.commit("v3");
+    let repo = cache.fetch(&spec(up.path(), ""), &settings()).unwrap();
+    assert_eq!(repo.resolve(&RefSpec::Latest).unwrap(), v3);
+    assert_ne!(v3, v2);
+    assert!(!std::path::Path::new(&stale).exists());
+    assert!(!repo_dir.join("packed-refs.lock").exists());
+}

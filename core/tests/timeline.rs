@@ -29,7 +29,13 @@ fn scheduled_checks_stamp_every_copy_keep_the_first_sighting_and_clear_it_when_r
     let fix = id("command:fix");
 
     let first = at(&w.ctx, 60);
+    let records_before = std::fs::read(DeploymentFile::path_in(&w.p1)).unwrap();
     let done = block_on(ops::check_projects(&first)).unwrap();
+    // Nothing new: nothing is written into the project.
+    assert_eq!(
+        std::fs::read(DeploymentFile::path_in(&w.p1)).unwrap(),
+        records_before
+    );
     assert_eq!((done.projects, done.copies), (2, 4));
     assert!(done.newly_modified.is_empty() && done.problems.is_empty());
     let t = block_on(ops::timeline(&first, &fix, &w.p1)).unwrap();

@@ -3,10 +3,12 @@
 //!
 //! `drift` stays read-only, so the times are written by the writes SkillMeat already makes
 //! (deploy and sync set them) and by [`check_projects`], which the server runs on a schedule:
-//! per deployed copy it stamps `last_modified_check`, sets `modification_detected_at` the first
-//! time the copy is found to differ from its baseline and clears it when the copy is back to
-//! the baseline. Each records file is changed under its lock, on the file as it is then, so a
-//! check never loses a record another writer adds meanwhile.
+//! it sets a copy's `modification_detected_at` the first time the copy is found to differ from
+//! its baseline and clears it when the copy is back, and notes when it checked each project in
+//! the home's database (`projects.last_checked_at`). The project's records file is written only
+//! when a sighting changes — a check that finds nothing new writes nothing into the project,
+//! whose records file teams may commit. That file is changed under its lock, on the file as it
+//! is then, so a check never loses a record another writer adds meanwhile.
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +32,8 @@ pub struct Timeline {
     pub deployed_at: Option<String>,
     /// When SkillMeat first found the copy edited since its baseline (cleared when it is back).
     pub modified_since: Option<String>,
-    /// When SkillMeat last compared the copy with its baseline.
+    /// When SkillMeat last compared the copy with its baseline: the later of the record's
+    /// stamp (a deploy or sync) and the project's last scheduled check.
     pub last_checked: Option<String>,
     /// Whether the copy differs from its baseline right now (read now, nothing written).
     pub modified_now: bool,
@@ -67,22 +70,29 @@ pub async fn timeline(
         (Some(base), HashAlgorithm::V1) => on_disk.map(|h| h.to_hex()).as_ref() != Some(base),
         _ => record.local_modifications,
     };
-    let versions = match Versions::open_read_only(&ctx.home).await? {
+    let canonical = project
+        .canonicalize()
+        .unwrap_or_else(|_| project.to_owned());
+    let (versions, checked) = match Versions::open_read_only(&ctx.home).await? {
         Some(v) => {
             let n = v.history(id).await.map(|h| h.len());
+            let checked = crate::storage::projects::last_checked(v.database(), &canonical).await;
             v.close().await;
-            n?
+            (
+                n?,
+                checked.map_err(crate::storage::versions::VersionError::from)?,
+            )
         }
-        None => 0,
+        None => (0, None),
     };
+    // RFC 3339 stamps in UTC compare in time order as text.
+    let last_checked = record.last_modified_check.clone().max(checked);
     Ok(Timeline {
         id: id.clone(),
-        project: project
-            .canonicalize()
-            .unwrap_or_else(|_| project.to_owned()),
+        project: canonical,
         deployed_at: record.deployed_at.clone(),
         modified_since: record.modification_detected_at.clone(),
-        last_checked: record.last_modified_check.clone(),
+        last_checked,
         modified_now,
         baseline: record.content_hash.clone(),
         parent: record.parent_hash.clone(),
@@ -104,25 +114,45 @@ pub struct Checked {
     pub problems: Vec<String>,
 }
 
-/// Compares every deployed copy of every registered project with its baseline and stamps the
-/// records: `last_modified_check` always, `modification_detected_at` when a copy is first found
-/// edited (cleared when it is back to its baseline). Copies whose baseline is a legacy hash are
-/// stamped as checked only (`skillmeat migrate` upgrades them). A project that cannot be read is
-/// a problem in the report, never a stop.
+/// Compares every deployed copy of every registered project with its baseline: a copy first
+/// found edited gets `modification_detected_at` (cleared when it is back to its baseline), and
+/// each project checked gets `last_checked_at` in the home's database. Copies whose baseline is
+/// a legacy hash are counted as checked only (`skillmeat migrate` upgrades them). A project that
+/// cannot be read is a problem in the report, never a stop.
 pub async fn check_projects(ctx: &Context) -> Result<Checked, OpsError> {
     let mut out = Checked::default();
     let stamp = rfc3339(ctx.now);
-    for project in crate::ops::links::registered_projects(&ctx.home).await? {
+    let Some(versions) = Versions::open_read_only(&ctx.home).await? else {
+        return Ok(out);
+    };
+    let projects = match crate::storage::projects::list(versions.database()).await {
+        Ok(p) => p,
+        Err(e) => {
+            versions.close().await;
+            return Err(crate::storage::versions::VersionError::from(e).into());
+        }
+    };
+    for project in projects {
         match check_project(ctx, &project, &stamp) {
             Ok((copies, newly)) => {
                 out.projects += 1;
                 out.copies += copies;
                 out.newly_modified
                     .extend(newly.into_iter().map(|id| (project.clone(), id)));
+                if let Err(e) =
+                    crate::storage::projects::set_checked(versions.database(), &project, &stamp)
+                        .await
+                {
+                    out.problems.push(format!(
+                        "{}: could not note the check: {e}",
+                        project.display()
+                    ));
+                }
             }
             Err(e) => out.problems.push(format!("{}: {e}", project.display())),
         }
     }
+    versions.close().await;
     Ok(out)
 }
 
@@ -141,6 +171,7 @@ fn check_project(
     let mut records = DeploymentFile::load(project)?;
     let mut newly = Vec::new();
     let mut copies = 0;
+    let mut changed = false;
     for record in &mut records.deployed {
         let Some(rel) = record.artifact_path.as_deref() else {
             continue;
@@ -156,7 +187,6 @@ fn check_project(
             None
         };
         copies += 1;
-        record.last_modified_check = Some(stamp.to_owned());
         if record.hash_algorithm != HashAlgorithm::V1 || record.content_hash.is_none() {
             continue;
         }
@@ -164,13 +194,19 @@ fn check_project(
         match (edited, &record.modification_detected_at) {
             (true, None) => {
                 record.modification_detected_at = Some(stamp.to_owned());
+                record.last_modified_check = Some(stamp.to_owned());
                 newly.push(record.id());
+                changed = true;
             }
-            (false, Some(_)) => record.modification_detected_at = None,
+            (false, Some(_)) => {
+                record.modification_detected_at = None;
+                record.last_modified_check = Some(stamp.to_owned());
+                changed = true;
+            }
             _ => {}
         }
     }
-    if copies > 0 {
+    if changed {
         records.save(project)?;
     }
     Ok((copies, newly))

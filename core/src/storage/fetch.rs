@@ -226,6 +226,7 @@ impl UpstreamCache {
         // fail instead of waiting. Held until this fetch is done; the kernel drops it if the
         // process dies.
         let _fetching = self.lock_repo(&dir)?;
+        sweep_git_locks(&dir);
         let repo = if dir.join("HEAD").is_file() {
             Repository::open_bare(&dir).map_err(|e| FetchError::Cache {
                 path: dir.clone(),
@@ -294,6 +295,49 @@ impl UpstreamCache {
         }
         Ok(UpstreamRepo { repo, location })
     }
+}
+
+/// Removes git's own lock files (`refs/…/main.lock`, `packed-refs.lock`, `config.lock`,
+/// `HEAD.lock`) from a cache repository. Called under the cache's lock, which every SkillMeat
+/// writer of the cache holds: any such file was left by a process that died mid-fetch (a
+/// `kill -9`), and would make every later fetch fail with "failed to lock file". Nothing else
+/// writes into SkillMeat's cache.
+fn sweep_git_locks(dir: &Path) {
+    fn sweep(dir: &Path, depth: usize) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() && depth > 0 {
+                sweep(&path, depth - 1);
+            } else if kind.is_file() && path.extension().is_some_and(|e| e == "lock") {
+                match fs::remove_file(&path) {
+                    Ok(()) => tracing::warn!(
+                        "removed {}, left by a fetch that did not finish",
+                        path.display()
+                    ),
+                    Err(e) => tracing::warn!("cannot remove {}: {e}", path.display()),
+                }
+            }
+        }
+    }
+    for top in [
+        "HEAD.lock",
+        "config.lock",
+        "packed-refs.lock",
+        "FETCH_HEAD.lock",
+    ] {
+        let path = dir.join(top);
+        if path.is_file() {
+            let _ = fs::remove_file(&path);
+        }
+    }
+    // Ref names nest (refs/remotes/origin/feature/x): deep enough for any sane branch name.
+    sweep(&dir.join("refs"), 16);
 }
 
 impl UpstreamRepo {

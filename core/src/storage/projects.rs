@@ -137,3 +137,25 @@ pub fn check_links(project: &Path) -> Result<(), LinkOutside> {
     }
     Ok(())
 }
+
+/// Notes that the scheduled check compared `path`'s copies at `at` (RFC 3339).
+pub async fn set_checked(db: &Database, path: &Path, at: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE projects SET last_checked_at = ? WHERE path = ?")
+        .bind(at.to_owned())
+        .bind(path.to_string_lossy().into_owned())
+        .execute(db.pool())
+        .await
+        .map_err(query_err("note a project check"))?;
+    Ok(())
+}
+
+/// When the scheduled check last compared `path`'s copies, if it ever did.
+pub async fn last_checked(db: &Database, path: &Path) -> Result<Option<String>, DbError> {
+    let at: Option<Option<String>> =
+        sqlx::query_scalar("SELECT last_checked_at FROM projects WHERE path = ?")
+            .bind(path.to_string_lossy().into_owned())
+            .fetch_optional(db.reads())
+            .await
+            .map_err(query_err("read a project check"))?;
+    Ok(at.flatten())
+}
