@@ -64,18 +64,23 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+/// The folder of the crate whose tests are running, as cargo names it when it runs them. Not
+/// `env!("CARGO_MANIFEST_DIR")`: with CI's shared build folder (`.ci/run`) a test binary
+/// compiled in one clone can run in another, and would read the first clone's files. Falls
+/// back to the current folder, which cargo and nextest set to the crate's too.
+pub fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default()
+}
+
 /// The fixture bundle of real skills (`../shared/fixtures/upstream-skills.bundle`), if present.
 ///
 /// Tests that need it must skip, loudly, when this is `None`: the suite also runs where
 /// `shared/` is absent.
 pub fn fixture_bundle() -> Option<PathBuf> {
-    // Every crate of the workspace is one folder deep, so the crate cargo runs the tests of
-    // (named at run time; the path compiled in may be another clone's, see .ci/run) finds
-    // `shared/` where this crate would.
-    let here = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).to_owned(),
-        PathBuf::from,
-    );
+    let here = crate_dir();
     let candidates = [
         std::env::var_os("SKILLMEAT_FIXTURES").map(PathBuf::from),
         Some(here.join("../../shared/fixtures")),
