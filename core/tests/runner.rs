@@ -5,6 +5,7 @@ mod audit;
 mod bumps;
 mod concurrency;
 mod fetching;
+mod forking;
 mod hashing;
 mod jobs;
 mod layers;

@@ -30,6 +30,7 @@ fn record(
         path,
         origin,
         parents: parents.iter().map(|p| (*p).to_owned()).collect(),
+        parents_of: None,
         metadata: serde_json::json!({}),
         now: at(0),
     }))

@@ -116,26 +116,11 @@ fn frontmatter(bytes: &[u8]) -> Result<Option<Frontmatter>, ()> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Ok(None);
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let Some(rest) = text
-        .strip_prefix("---\n")
-        .or_else(|| text.strip_prefix("---\r\n"))
-    else {
+    let Some(at) = crate::engine::frontmatter::split(text) else {
         return Ok(None);
     };
-    let mut block = String::new();
-    let mut closed = false;
-    for line in rest.split_inclusive('\n') {
-        if line.trim_end() == "---" {
-            closed = true;
-            break;
-        }
-        block.push_str(line);
-    }
-    if !closed {
-        return Ok(None);
-    }
-    let docs = YamlLoader::load_from_str(&block).map_err(|_| ())?;
+    let block = &text[at.block];
+    let docs = YamlLoader::load_from_str(block).map_err(|_| ())?;
     match docs.into_iter().next() {
         None | Some(Yaml::Null) => Ok(Some(Vec::new())),
         Some(Yaml::Hash(map)) => Ok(Some(
@@ -212,24 +197,13 @@ pub fn suggest(kind: ArtifactType, old: &ArtifactFiles, new: &ArtifactFiles) -> 
 
 /// A Markdown file without its frontmatter block (the whole file when it has none).
 fn body(bytes: &[u8]) -> &[u8] {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return bytes;
-    };
-    let start = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let Some(rest) = start
-        .strip_prefix("---\n")
-        .or_else(|| start.strip_prefix("---\r\n"))
-    else {
-        return bytes;
-    };
-    let mut offset = text.len() - rest.len();
-    for line in rest.split_inclusive('\n') {
-        offset += line.len();
-        if line.trim_end() == "---" {
-            return &bytes[offset..];
-        }
+    match std::str::from_utf8(bytes)
+        .ok()
+        .and_then(crate::engine::frontmatter::split)
+    {
+        Some(at) => &bytes[at.body..],
+        None => bytes,
     }
-    bytes
 }
 
 fn frontmatter_reasons(

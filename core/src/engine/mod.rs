@@ -5,4 +5,5 @@
 pub mod bump;
 pub mod diff;
 pub mod drift;
+pub mod frontmatter;
 pub mod merge;

@@ -346,6 +346,24 @@ async fn resolve_one(ctx: &Context, job: &Job, id: &ArtifactId) -> Result<Done, 
     };
     // Checked before the first write: choices made on another merge are not applied.
     merge.expect_revision(params.expected_revision.as_deref())?;
+    if params.fork {
+        let done = conflicts::fork_merge(ctx, id, collection, project).await?;
+        let fork = done
+            .fork
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        return Ok(Done {
+            report: serde_json::json!({
+                "id": id, "resolved": merge.files.iter().map(|f| &f.path).collect::<Vec<_>>(),
+                "unresolved": [], "applied": true, "result": done.result, "fork": done.fork,
+                "warnings": done.warnings
+            }),
+            conflict: false,
+            failed: false,
+            line: format!("kept both: the source's version is now {fork}"),
+        });
+    }
     let mut decided = Vec::new();
     for (path, choice) in &params.files {
         conflicts::resolve_file(ctx, id, collection, project, path, (*choice).into()).await?;

@@ -115,6 +115,11 @@ pub struct ResolveParams {
     /// Apply the merge once nothing is left undecided.
     #[serde(default = "yes")]
     pub apply: bool,
+    /// Settle the whole merge by keeping both versions: the target keeps its own, the
+    /// source's becomes `<name>-fork` ([`fork_merge`](crate::ops::conflicts::fork_merge)).
+    /// Excludes `files`, `hunks` and `strategy`.
+    #[serde(default)]
+    pub fork: bool,
     /// The pending merge's revision these choices were made on
     /// ([`PendingMerge::revision`](crate::ops::conflicts::PendingMerge::revision)); a merge at
     /// another revision is left alone and the job fails with

@@ -149,6 +149,7 @@ pub async fn add(
             path: &dest,
             origin: ChangeOrigin::Sync,
             parents: Vec::new(),
+            parents_of: None,
             metadata: serde_json::json!({
                 "source": "upstream",
                 "upstream": spec_text.trim(),

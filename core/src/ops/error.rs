@@ -117,6 +117,11 @@ pub enum OpsError {
     /// The artifact is already in the collection.
     #[error("{id} is already in collection `{collection}`")]
     AlreadyAdded { id: ArtifactId, collection: String },
+    /// Every name a fork of the artifact could take is taken.
+    #[error(
+        "{id} cannot be forked: `-fork` up to `-fork-{tries}` are all taken; remove old forks first"
+    )]
+    NoForkName { id: ArtifactId, tries: u32 },
     /// The artifact is not in the collection.
     #[error("{id} is not in collection `{collection}`")]
     NotInCollection { id: ArtifactId, collection: String },
@@ -171,7 +176,7 @@ impl OpsError {
             Self::MergeChanged { .. } => ErrorKind::MergeChanged,
             Self::MarkersLeft { .. } => ErrorKind::Unresolved,
             Self::UnknownType { .. } | Self::WrongShape { .. } => ErrorKind::UnknownType,
-            Self::AlreadyAdded { .. } => ErrorKind::AlreadyAdded,
+            Self::AlreadyAdded { .. } | Self::NoForkName { .. } => ErrorKind::AlreadyAdded,
             Self::NotInCollection { .. } => ErrorKind::NotInCollection,
             Self::Unmanaged { .. } => ErrorKind::Unmanaged,
             Self::LocalEdits { .. } => ErrorKind::LocalEdits,

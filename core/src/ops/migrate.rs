@@ -93,6 +93,7 @@ pub async fn migrate(ctx: &Context, project: &Path) -> Result<MigrateReport, Ops
                             path: holder,
                             origin: ChangeOrigin::Deployment,
                             parents: Vec::new(),
+                            parents_of: None,
                             metadata: serde_json::json!({
                                 "migrated_from": "legacy",
                                 "legacy_hash": record.content_hash,

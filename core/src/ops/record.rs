@@ -51,6 +51,7 @@ pub(crate) fn collection_version<'a>(
         path,
         origin,
         parents,
+        parents_of: None,
         metadata: serde_json::json!({ "tier": "collection" }),
         now: ctx.now,
     }
@@ -166,6 +167,7 @@ impl Recorder {
                     path: &path,
                     origin,
                     parents: Vec::new(),
+                    parents_of: None,
                     metadata: serde_json::json!({ "recorded": "when the baseline moved" }),
                     now,
                 })

@@ -113,6 +113,7 @@ pub async fn rollback(
                         path: &path,
                         origin: ChangeOrigin::LocalModification,
                         parents: Vec::new(),
+                        parents_of: None,
                         metadata: serde_json::json!({ "snapshot": "pre-rollback" }),
                         now: ctx.now,
                     })

@@ -128,6 +128,9 @@ pub struct NewVersion<'a> {
     pub origin: ChangeOrigin,
     /// Content hashes of the versions it came from, first parent first.
     pub parents: Vec<String>,
+    /// Whose versions `parents` are, when not this artifact's own: a fork's first version
+    /// descends from its original's (`None`: the artifact's own).
+    pub parents_of: Option<&'a ArtifactId>,
     /// Details worth keeping (a JSON object).
     pub metadata: serde_json::Value,
     /// The time to stamp it with.
@@ -298,16 +301,19 @@ impl Versions {
                 created: false,
             });
         }
+        // A version is never its own parent; another artifact's version of the same content
+        // can be (a fork of a skill starts as its original's content).
+        let lineage_of = new.parents_of.unwrap_or(new.artifact);
         let mut parents: Vec<String> = Vec::new();
         for p in new.parents {
-            if p != hex && !parents.contains(&p) {
+            if (p != hex || lineage_of != new.artifact) && !parents.contains(&p) {
                 parents.push(p);
             }
         }
         let mut parent_commits = Vec::new();
         let mut lineage = vec![hex.clone()];
         for (i, p) in parents.iter().enumerate() {
-            let known = self.get(new.artifact, p).await?;
+            let known = self.get(lineage_of, p).await?;
             if i == 0 {
                 match &known {
                     Some(v) => lineage.extend(v.version_lineage.iter().cloned()),
@@ -324,10 +330,11 @@ impl Versions {
             new.artifact,
             new.origin,
             stored.content_hash.short(),
-            if parents.is_empty() {
-                "none".to_owned()
-            } else {
-                parents.join(", ")
+            match (parents.is_empty(), new.parents_of) {
+                (true, _) => "none".to_owned(),
+                (false, Some(of)) if of != new.artifact =>
+                    format!("{} (of {of})", parents.join(", ")),
+                (false, _) => parents.join(", "),
             }
         );
         let commit = self

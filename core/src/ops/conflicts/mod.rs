@@ -22,4 +22,6 @@ pub(crate) use pending::create;
 pub use pending::{
     MergePart, PENDING_DIR, PendingFile, PendingMerge, Settled, blocking, find, into_tier, list,
 };
-pub use resolve::{FileChoice, Finished, Resolution, abort_merge, continue_merge, resolve_file};
+pub use resolve::{
+    FileChoice, Finished, Resolution, abort_merge, continue_merge, fork_merge, resolve_file,
+};

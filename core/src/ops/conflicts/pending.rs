@@ -52,6 +52,8 @@ pub enum Settled {
     Custom,
     /// Hunk by hunk, each from one side.
     Hunks,
+    /// Both kept: the target's version stays, the source's became a fork beside it.
+    Fork,
 }
 
 impl Settled {
@@ -62,6 +64,7 @@ impl Settled {
             Self::Theirs => "theirs",
             Self::Custom => "custom",
             Self::Hunks => "hunks",
+            Self::Fork => "fork",
         }
     }
 }

@@ -17,10 +17,12 @@ use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::record::Recorder;
 use crate::ops::sync::commit::Commit;
+use crate::ops::sync::fork::Fork;
 use crate::ops::sync::request::Direction;
 use crate::ops::sync::sides::Sides;
 use crate::ops::sync::sides::UpstreamPoint;
 use crate::ops::tier::Tier;
+use crate::storage::apply::ArtifactLock;
 use crate::storage::conflict_records::{self};
 use crate::storage::events::EventKind;
 use crate::storage::versions::ChangeOrigin;
@@ -174,6 +176,8 @@ pub struct Finished {
     pub resolution: &'static str,
     /// The version the target holds now (for `resolved`).
     pub result: Option<ContentHash>,
+    /// The artifact the source's version became, for a merge settled by a fork.
+    pub fork: Option<ArtifactId>,
     /// Problems that did not stop it (e.g. a version could not be recorded).
     pub warnings: Vec<String>,
 }
@@ -194,48 +198,15 @@ pub async fn continue_merge(
             files: unresolved.join(", "),
         });
     }
-    let direction = merge.direction;
     let result = merge.read_part("files")?;
-    let collection_dir = ctx.home.collection_dir(collection)?;
-    let (target_path, target_tier) = match (direction, &merge.project) {
-        (Direction::CollectionToProject, Some(p)) => {
-            crate::ops::links::check_project_links(&ctx.home, p).await?;
-            (
-                crate::ops::tier::artifact_path(&p.join(".claude"), id),
-                Tier::Project(p.clone()),
-            )
-        }
-        _ => (
-            crate::ops::tier::artifact_path(&collection_dir, id),
-            Tier::Collection(collection.to_owned()),
-        ),
-    };
-    // Held until the merge is applied and its folder removed (see `crate::ops::sync::commit::commit`).
-    let held = crate::ops::tier::lock_tier(ctx, &target_tier, id)?;
-    let sides = Sides {
-        target_path,
-        target_tier,
-        source: merge.read_part("theirs")?,
-        source_hash: merge.theirs,
-        target: None,
-        target_hash: merge.ours,
-        base_hash: merge.base,
-        base: None,
-        upstream: match (&merge.upstream_commit, &merge.upstream_tree) {
-            (Some(commit), Some(tree)) => Some(UpstreamPoint {
-                commit: commit.clone(),
-                tree: tree.clone(),
-            }),
-            _ => None,
-        },
-    };
+    let (sides, held) = merge_sides(ctx, &merge, id, collection).await?;
     let mut recorder = Recorder::open(&ctx.home).await;
     let hash = crate::ops::sync::commit::commit(
         ctx,
         &mut recorder,
         &Commit {
             id,
-            direction,
+            direction: merge.direction,
             collection,
             project: merge.project.as_deref(),
             sides: &sides,
@@ -263,6 +234,128 @@ pub async fn continue_merge(
         id: id.clone(),
         resolution: "resolved",
         result: Some(hash),
+        fork: None,
+        warnings: recorder.finish().await,
+    })
+}
+
+/// The sides a pending merge was made of, for applying its outcome, with the target's lock
+/// held (until the merge's folder is removed; see `crate::ops::sync::commit::commit`).
+async fn merge_sides(
+    ctx: &Context,
+    merge: &PendingMerge,
+    id: &ArtifactId,
+    collection: &str,
+) -> Result<(Sides, ArtifactLock), OpsError> {
+    let collection_dir = ctx.home.collection_dir(collection)?;
+    let (target_path, target_tier) = match (merge.direction, &merge.project) {
+        (Direction::CollectionToProject, Some(p)) => {
+            crate::ops::links::check_project_links(&ctx.home, p).await?;
+            (
+                crate::ops::tier::artifact_path(&p.join(".claude"), id),
+                Tier::Project(p.clone()),
+            )
+        }
+        _ => (
+            crate::ops::tier::artifact_path(&collection_dir, id),
+            Tier::Collection(collection.to_owned()),
+        ),
+    };
+    let held = crate::ops::tier::lock_tier(ctx, &target_tier, id)?;
+    let sides = Sides {
+        target_path,
+        target_tier,
+        source: merge.read_part("theirs")?,
+        source_hash: merge.theirs,
+        target: None,
+        target_hash: merge.ours,
+        base_hash: merge.base,
+        base: None,
+        upstream: match (&merge.upstream_commit, &merge.upstream_tree) {
+            (Some(commit), Some(tree)) => Some(UpstreamPoint {
+                commit: commit.clone(),
+                tree: tree.clone(),
+            }),
+            _ => None,
+        },
+    };
+    Ok((sides, held))
+}
+
+/// Settles the pending merge of `id` by keeping both: the target keeps its version (its
+/// baseline moves to the source's, as with `ours`), and the source's version becomes the new
+/// artifact `<name>-fork` beside it (see [`crate::ops::sync::fork`]). Every conflicted file is
+/// logged as settled by `fork`. Refused when the target changed since the merge was made.
+pub async fn fork_merge(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+) -> Result<Finished, OpsError> {
+    let mut merge = pending(ctx, id, collection, project)?;
+    let (sides, held) = merge_sides(ctx, &merge, id, collection).await?;
+    let on_disk = if fs::symlink_metadata(&sides.target_path).is_ok() {
+        Some(crate::model::hash::hash_path(&sides.target_path)?)
+    } else {
+        None
+    };
+    if on_disk != merge.ours {
+        return Err(OpsError::TargetChanged {
+            id: id.clone(),
+            path: sides.target_path.clone(),
+        });
+    }
+    let fork_of = Fork {
+        original: id,
+        collection,
+        direction: merge.direction,
+        project: merge.project.as_deref(),
+        source: &sides.source,
+        source_hash: sides.source_hash,
+        upstream: sides.upstream.as_ref(),
+    };
+    let fork = crate::ops::sync::fork::choose(ctx, &fork_of)?;
+    let mut recorder = Recorder::open(&ctx.home).await;
+    let placed = crate::ops::sync::fork::place(ctx, &mut recorder, &fork_of, &fork).await?;
+    let hash = crate::ops::sync::commit::commit(
+        ctx,
+        &mut recorder,
+        &Commit {
+            id,
+            direction: merge.direction,
+            collection,
+            project: merge.project.as_deref(),
+            sides: &sides,
+            result: None,
+            origin: ChangeOrigin::Sync,
+            snapshot: None,
+            event: None,
+        },
+        &held,
+    )
+    .await?;
+    for file in &mut merge.files {
+        file.settled = Some(Settled::Fork);
+    }
+    let mut event = merge.event(EventKind::Resolve, rfc3339(ctx.now));
+    event.result = Some(hash);
+    event.detail["fork"] = serde_json::json!(fork.to_string());
+    event.detail["fork_hash"] = serde_json::json!(placed.hash.to_hex());
+    recorder
+        .finish_conflict(
+            merge.conflict_record,
+            "resolved",
+            Some(&hash.to_hex()),
+            ctx.now,
+            &event,
+        )
+        .await;
+    remove(&merge)?;
+    Ok(Finished {
+        id: id.clone(),
+        resolution: "resolved",
+        result: Some(hash),
+        fork: Some(fork),
         warnings: recorder.finish().await,
     })
 }
@@ -288,6 +381,7 @@ pub async fn abort_merge(
         id: id.clone(),
         resolution: "aborted",
         result: None,
+        fork: None,
         warnings: recorder.finish().await,
     })
 }

@@ -114,6 +114,7 @@ pub(crate) async fn commit(
                     path: &c.sides.target_path,
                     origin: c.origin,
                     parents,
+                    parents_of: None,
                     metadata: serde_json::json!({ "direction": c.direction.as_str() }),
                     now: ctx.now,
                 };

@@ -13,6 +13,7 @@
 //! ([`conflicts`](crate::ops::conflicts)) that the user resolves and then applies.
 
 pub mod commit;
+pub mod fork;
 pub mod plan;
 pub mod request;
 pub mod sides;
@@ -28,6 +29,7 @@ use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::record::Recorder;
 use crate::ops::sync::commit::{Commit, commit, sync_event};
+use crate::ops::sync::fork::Fork;
 use crate::ops::sync::plan::{Plan, labels, plan};
 use crate::ops::sync::sides::{Sides, load_sides, record_sides};
 use crate::ops::tier::Tier;
@@ -122,7 +124,7 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
             result,
         ),
     };
-    let report = SyncReport {
+    let mut report = SyncReport {
         id: req.id.clone(),
         direction: req.direction,
         project: req.project.map(Path::to_owned),
@@ -136,8 +138,12 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         bump,
         applied: false,
         pending: None,
+        fork: None,
         warnings: Vec::new(),
     };
+    if plan.outcome == Outcome::Forked {
+        report.fork = Some(fork::choose(ctx, &fork_of(req, &sides))?);
+    }
     let Some(held) = held else {
         return Ok(report);
     };
@@ -161,7 +167,6 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
                 Some(event),
             );
             commit(ctx, &mut recorder, &c, &held).await?;
-            let mut report = report;
             report.base = Some(sides.source_hash);
             report.warnings = recorder.finish().await;
             return Ok(report);
@@ -176,6 +181,19 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         apply_plan(ctx, req, &sides, plan, report, &held),
     )
     .await
+}
+
+/// The fork `req` makes of the source's version on `sides`.
+fn fork_of<'a>(req: &'a SyncRequest<'a>, sides: &'a Sides) -> Fork<'a> {
+    Fork {
+        original: req.id,
+        collection: req.collection,
+        direction: req.direction,
+        project: req.project,
+        source: &sides.source,
+        source_hash: sides.source_hash,
+        upstream: sides.upstream.as_ref(),
+    }
 }
 
 /// The apply phase: the pending merge for a conflict, else the atomic write and its records.
@@ -198,11 +216,16 @@ async fn apply_plan(
         report.warnings = recorder.finish().await;
         return Ok(report);
     }
+    let mut event = sync_event(ctx, req, sides, plan.outcome, &report.files);
+    if let Some(fork) = &report.fork {
+        // Made before the baseline moves (see `fork`): a kill in between loses nothing.
+        fork::place(ctx, &mut recorder, &fork_of(req, sides), fork).await?;
+        event.detail = serde_json::json!({ "fork": fork.to_string() });
+    }
     let origin = match plan.outcome {
         Outcome::Merged => ChangeOrigin::Merge,
         _ => ChangeOrigin::Sync,
     };
-    let event = sync_event(ctx, req, sides, plan.outcome, &report.files);
     let c = Commit::of(
         req,
         sides,

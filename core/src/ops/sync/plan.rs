@@ -95,9 +95,20 @@ pub(crate) fn plan(
                 result: Some(target.clone()),
             });
         }
-        Strategy::Auto => {}
+        Strategy::Auto | Strategy::Fork => {}
     }
+    // Both kept, where the target has a version of its own to keep: when there is no base to
+    // tell, or when both sides moved (instead of merging them). Where only the source moved,
+    // the target takes it, as with `auto`: there is nothing of the target's to keep.
+    let forked = || Plan {
+        outcome: Outcome::Forked,
+        files: whole(target, target, FileAction::Unchanged),
+        result: Some(target.clone()),
+    };
     let Some(base) = &sides.base else {
+        if strategy == Strategy::Fork {
+            return Ok(forked());
+        }
         return Ok(Plan {
             outcome: Outcome::Diverged,
             files: whole(target, &sides.source, FileAction::Conflict),
@@ -118,6 +129,9 @@ pub(crate) fn plan(
             files: whole(target, target, FileAction::Unchanged),
             result: Some(target.clone()),
         });
+    }
+    if strategy == Strategy::Fork {
+        return Ok(forked());
     }
     let merged = merge::merge_trees(base, target, &sides.source, labels)?;
     let outcome = if merged.is_clean() {

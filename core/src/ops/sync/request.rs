@@ -88,6 +88,11 @@ pub enum Strategy {
     Theirs,
     /// The source's version replaces the target whole (same as `theirs` for a whole artifact).
     Overwrite,
+    /// Keep both where both moved (or no base is known): the target keeps its version (as with
+    /// `ours`), and the source's version lands beside it in the collection as a new artifact
+    /// `<name>-fork` (deployed beside the original when the target is a project). Where only
+    /// the source moved, the target takes it, as with `auto`.
+    Fork,
 }
 
 impl Strategy {
@@ -98,6 +103,7 @@ impl Strategy {
             Self::Ours => "ours",
             Self::Theirs => "theirs",
             Self::Overwrite => "overwrite",
+            Self::Fork => "fork",
         }
     }
 }
@@ -111,8 +117,9 @@ impl FromStr for Strategy {
             "ours" => Ok(Self::Ours),
             "theirs" => Ok(Self::Theirs),
             "overwrite" => Ok(Self::Overwrite),
+            "fork" => Ok(Self::Fork),
             _ => Err(format!(
-                "unknown strategy `{s}`: use auto, ours, theirs or overwrite"
+                "unknown strategy `{s}`: use auto, ours, theirs, overwrite or fork"
             )),
         }
     }
@@ -132,6 +139,9 @@ pub enum Outcome {
     Overwritten,
     /// The target keeps its content by choice; the source's version becomes the baseline.
     KeptTarget,
+    /// The target keeps its content and the source's version became a new artifact beside it
+    /// ([`SyncReport::fork`]); the source's version becomes the baseline.
+    Forked,
     /// Both moved and some files conflict: a pending merge awaits resolution.
     Conflict,
     /// They differ and no base is known: only `ours` or `theirs` can settle it.
@@ -147,6 +157,7 @@ impl Outcome {
             Self::Merged => "merged",
             Self::Overwritten => "overwritten",
             Self::KeptTarget => "kept-target",
+            Self::Forked => "forked",
             Self::Conflict => "conflict",
             Self::Diverged => "diverged",
         }
@@ -257,6 +268,8 @@ pub struct SyncReport {
     pub applied: bool,
     /// Where the pending merge is kept, for a conflict.
     pub pending: Option<PathBuf>,
+    /// The artifact the source's version became, for `fork` (planned on a dry run).
+    pub fork: Option<ArtifactId>,
     /// Problems that did not stop the sync (e.g. a version could not be recorded).
     pub warnings: Vec<String>,
 }

@@ -246,6 +246,7 @@ pub(crate) async fn record_sides(
                 path: &path,
                 origin,
                 parents,
+                parents_of: None,
                 metadata,
                 now: ctx.now,
             })
