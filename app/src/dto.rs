@@ -70,6 +70,8 @@ pub enum StrategyName {
     Theirs,
     /// Take the source for the whole artifact.
     Overwrite,
+    /// Keep both: the target keeps its version, the source's becomes `<name>-fork`.
+    Fork,
 }
 
 /// A sync job to start.
@@ -321,6 +323,11 @@ pub struct ResolveRequest {
     /// writing.
     #[serde(default)]
     pub revision: Option<String>,
+    /// Keep both instead of choosing: the target keeps its version and the source's becomes a
+    /// new artifact `<name>-fork` beside it (deployed beside the original when the merge is
+    /// into a project). Excludes `files`, `hunks` and `strategy`; the result's `fork` names it.
+    #[serde(default)]
+    pub fork: bool,
 }
 
 /// A patch bundle to export from a project's edits.

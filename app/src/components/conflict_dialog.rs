@@ -1,7 +1,8 @@
 //! The conflict modal: a pending merge file by file, with the base, ours, theirs and merged
 //! text of each; per file keep ours, keep theirs, or choose hunk by hunk (ours, theirs or both);
 //! a strategy for the files left; submitted as a resolve job, after which it shows what is
-//! still unresolved, or that the merge was applied.
+//! still unresolved, or that the merge was applied. "Keep both" settles it whole instead: ours
+//! stays, theirs becomes a new artifact `<name>-fork`.
 
 use std::collections::BTreeMap;
 
@@ -137,7 +138,20 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
             // Choices made on this read only: if the merge changed meanwhile, nothing is
             // written and the dialog reads it again.
             revision: Some(view.revision.clone()),
+            fork: false,
         })
+    };
+    // Keep both: no file choices, the whole merge settled at once.
+    let fork_request = move |view: &ConflictView| ResolveRequest {
+        artifact: view.artifact.clone(),
+        project_path: view.project_path.clone(),
+        collection: Some(view.collection.clone()),
+        files: BTreeMap::new(),
+        hunks: BTreeMap::new(),
+        strategy: None,
+        apply: None,
+        revision: Some(view.revision.clone()),
+        fork: true,
     };
 
     let submit = move |req: ResolveRequest| {
@@ -156,9 +170,13 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                     // Applied: the pending merge is gone, nothing to read again.
                     applied.set(true);
                     loaded.set(None);
-                    outcome.set(Some(Ok(
-                        "Every file decided: the merge was applied.".to_owned()
-                    )));
+                    let done = match forked(&job) {
+                        Some(fork) => {
+                            format!("Kept both: ours stays, and theirs is now the artifact {fork}.")
+                        }
+                        None => "Every file decided: the merge was applied.".to_owned(),
+                    };
+                    outcome.set(Some(Ok(done)));
                     busy.set(false);
                     return;
                 }
@@ -208,6 +226,8 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
         let submit_view = view_.clone();
         let problem = Memo::new(move |_| request(&submit_view).err());
         let submit_view = view_.clone();
+        let fork_view = view_.clone();
+        let fork_name = format!("{}-fork", id_name(&view_.artifact));
         view! {
             <p class="muted">
                 "Ours is the " <strong>{ours_tier.clone()}</strong> "'s version (the tier being written); theirs is "
@@ -243,6 +263,11 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                     }>
                     "Resolve"
                 </button>
+                <button type="button" class="fork-button" disabled=move || busy.get()
+                    title=format!("Keep ours as it is and add theirs as the new artifact {fork_name}")
+                    on:click=move |_| submit(fork_request(&fork_view))>
+                    "Keep both (fork)"
+                </button>
             </div>
         }
         .into_any()
@@ -271,6 +296,19 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
         </Show>
     }
     .into_any()
+}
+
+/// The artifact a resolve job forked the source's version into, from its result.
+fn forked(job: &crate::dto::JobView) -> Option<String> {
+    let reports = job.result.as_ref()?.as_array()?;
+    reports
+        .iter()
+        .find_map(|r| r.get("fork")?.as_str().map(str::to_owned))
+}
+
+/// The name part of an id (`pdf` of `skill:pdf`).
+fn id_name(id: &str) -> &str {
+    id.split_once(':').map_or(id, |(_, name)| name)
 }
 
 fn conflict_count(f: &ConflictFileView) -> usize {

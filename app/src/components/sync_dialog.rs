@@ -32,6 +32,7 @@ fn strategy_of(s: &str) -> StrategyName {
     match s {
         "ours" => StrategyName::Ours,
         "theirs" => StrategyName::Theirs,
+        "fork" => StrategyName::Fork,
         _ => StrategyName::Auto,
     }
 }
@@ -52,7 +53,10 @@ type PlannedBump = Option<(String, String)>;
 fn plan_of(job: &JobView) -> Option<(String, Vec<PlannedFile>, PlannedBump)> {
     let report = job.result.as_ref()?.as_array()?.first()?;
     let words = |v: &serde_json::Value| v.as_str().map(|s| s.replace(['-', '_'], " "));
-    let outcome = words(report.get("outcome")?)?;
+    let mut outcome = words(report.get("outcome")?)?;
+    if let Some(fork) = report.get("fork").and_then(|f| f.as_str()) {
+        outcome = format!("{outcome}: the source's version becomes {fork}");
+    }
     let files = report
         .get("files")
         .and_then(|f| f.as_array())
@@ -142,7 +146,8 @@ pub fn SyncControl(id: String, pair: Pair, project: Option<String>) -> impl Into
             open.set(false);
         });
     };
-    let overwrites = move || strategy.get() != "auto";
+    // Fork keeps both sides: nothing is overwritten, nothing to confirm.
+    let overwrites = move || !matches!(strategy.get().as_str(), "auto" | "fork");
     let can_apply = move || {
         !busy.get()
             && matches!(plan.get(), Some(Ok(ref j)) if j.state == StateName::Success || j.state == StateName::Conflict)
@@ -232,6 +237,7 @@ pub fn SyncControl(id: String, pair: Pair, project: Option<String>) -> impl Into
                             <option value="auto">"Auto: fast-forward or three-way merge"</option>
                             <option value="ours">"Ours: keep the target as it is"</option>
                             <option value="theirs">"Theirs: overwrite the target with the source"</option>
+                            <option value="fork">"Fork: keep both, the source's version as a new artifact"</option>
                         </select>
                     </label>
                     <div class="actions">

@@ -34,6 +34,7 @@ impl From<StrategyName> for Strategy {
             StrategyName::Ours => Strategy::Ours,
             StrategyName::Theirs => Strategy::Theirs,
             StrategyName::Overwrite => Strategy::Overwrite,
+            StrategyName::Fork => Strategy::Fork,
         }
     }
 }
@@ -45,6 +46,7 @@ impl From<Strategy> for StrategyName {
             Strategy::Ours => Self::Ours,
             Strategy::Theirs => Self::Theirs,
             Strategy::Overwrite => Self::Overwrite,
+            Strategy::Fork => Self::Fork,
         }
     }
 }

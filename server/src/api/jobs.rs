@@ -274,6 +274,18 @@ pub async fn new_resolve_job(
             ),
         ));
     }
+    if req.fork
+        && (!req.files.is_empty()
+            || !req.hunks.is_empty()
+            || req.strategy.is_some()
+            || req.apply == Some(false))
+    {
+        return Err(ApiError::invalid(
+            "invalid",
+            "`fork` keeps both versions whole and applies at once: leave out `files`, `hunks`, \
+             `strategy` and `apply: false`",
+        ));
+    }
     if let Some(both) = req.hunks.keys().find(|p| req.files.contains_key(*p)) {
         return Err(ApiError::invalid(
             "invalid",
@@ -309,6 +321,7 @@ pub async fn new_resolve_job(
             hunks,
             strategy: req.strategy.map(Into::into),
             apply: req.apply.unwrap_or(true),
+            fork: req.fork,
             expected_revision: req.revision,
         }),
         direction,

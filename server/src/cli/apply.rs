@@ -18,6 +18,7 @@ pub enum StrategyArg {
     Ours,
     Theirs,
     Overwrite,
+    Fork,
 }
 
 impl StrategyArg {
@@ -27,6 +28,7 @@ impl StrategyArg {
             Self::Ours => Strategy::Ours,
             Self::Theirs => Strategy::Theirs,
             Self::Overwrite => Strategy::Overwrite,
+            Self::Fork => Strategy::Fork,
         }
     }
 }
@@ -34,7 +36,8 @@ impl StrategyArg {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// How to settle differences: auto (fast-forward or three-way merge), prompt (auto, then
-    /// ask per conflicted file), ours (keep the target), theirs / overwrite (take the source).
+    /// ask per conflicted file), ours (keep the target), theirs / overwrite (take the source),
+    /// fork (keep both: the target stays, the source's version becomes `<name>-fork`).
     #[arg(long, value_enum, default_value = "auto")]
     pub strategy: StrategyArg,
     /// Show the plan and stop; never writes.
@@ -107,10 +110,26 @@ pub(crate) fn print_report(r: &SyncReport) {
             skillmeat_core::model::display::escaped(&r.bump.summary())
         );
     }
+    if let Some(fork) = &r.fork {
+        let place = if r.direction == Direction::CollectionToProject {
+            "in the collection and deployed beside the original"
+        } else {
+            "in the collection"
+        };
+        if r.applied {
+            println!(
+                "  Kept both: the target keeps its version; the source's is now {fork}, {place}."
+            );
+        } else {
+            println!(
+                "  Keeps both: the target keeps its version; the source's becomes {fork}, {place}."
+            );
+        }
+    }
     print_pending(r);
     if r.outcome == Outcome::Diverged {
         println!(
-            "  No common base is known: nothing is merged. Choose a side with --strategy ours or --strategy theirs."
+            "  No common base is known: nothing is merged. Choose a side with --strategy ours or --strategy theirs, or keep both with --strategy fork."
         );
     }
 }
@@ -126,6 +145,7 @@ pub(crate) fn print_pending(r: &SyncReport) {
             "  Then apply:        skillmeat resolve {} --continue   (or --abort)",
             r.id
         );
+        println!("  Or keep both:      skillmeat resolve {} --fork", r.id);
     }
 }
 

@@ -15,7 +15,7 @@ use crate::cli::output::{OutputArgs, print_warnings};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("action").required(true).args(["file", "continue_", "abort"])))]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["file", "continue_", "abort", "fork"])))]
 #[command(group(clap::ArgGroup::new("choice").args(["ours", "theirs", "custom"])))]
 pub struct ResolveArgs {
     /// Artifact id, `<type>:<name>`.
@@ -41,6 +41,11 @@ pub struct ResolveArgs {
     /// Drop the pending merge; nothing was written to the target.
     #[arg(long)]
     pub abort: bool,
+    /// Keep both instead of merging: the target keeps its version, and the source's version
+    /// becomes a new artifact `<name>-fork` in the collection (also deployed beside the
+    /// original when the merge is into a project). Settles every conflicted file at once.
+    #[arg(long)]
+    pub fork: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
     #[command(flatten)]
@@ -60,6 +65,25 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
             println!(
                 "Aborted the pending merge of {}; nothing was applied.",
                 args.id
+            );
+        })?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.fork {
+        let done = conflicts::fork_merge(&ctx, &args.id, collection, project)
+            .await
+            .map_err(ops_error)?;
+        print_warnings(&done.warnings);
+        args.output.emit(&done, |_| {
+            let fork = done
+                .fork
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            println!(
+                "Kept both: {} keeps its version ({}); the source's version is now {fork}.",
+                args.id,
+                short(done.result)
             );
         })?;
         return Ok(ExitCode::SUCCESS);
@@ -90,7 +114,7 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
     }
     let Some(file) = &args.file else {
         return Err(CommandError::usage(
-            "pass --file PATH, --continue or --abort",
+            "pass --file PATH, --continue, --abort or --fork",
         ));
     };
     let resolution =

@@ -58,7 +58,9 @@ fn summarise(reports: &[SyncReport], applied: bool) -> (String, String) {
         .map(|r| r.outcome)
         .max_by_key(|o| match o {
             Outcome::UpToDate => 0,
-            Outcome::FastForward | Outcome::Overwritten | Outcome::KeptTarget => 1,
+            Outcome::FastForward | Outcome::Overwritten | Outcome::KeptTarget | Outcome::Forked => {
+                1
+            }
             Outcome::Merged => 2,
             Outcome::Diverged => 3,
             Outcome::Conflict => 4,
@@ -70,14 +72,21 @@ fn summarise(reports: &[SyncReport], applied: bool) -> (String, String) {
         (Outcome::Diverged, _) => "diverged",
         (_, false) => "planned",
         (Outcome::Merged, true) => "auto-merged",
+        (Outcome::Forked, true) => "forked",
         (_, true) => "updated",
     };
     let detail = reports
         .iter()
         .filter(|r| r.outcome != Outcome::UpToDate)
-        .map(|r| match r.bump.bump {
-            Bump::None => format!("{}: {}", r.direction, r.outcome.as_str()),
-            bump => format!("{}: {} ({bump})", r.direction, r.outcome.as_str()),
+        .map(|r| {
+            let outcome = match &r.fork {
+                Some(fork) => format!("{} as {fork}", r.outcome.as_str()),
+                None => r.outcome.as_str().to_owned(),
+            };
+            match r.bump.bump {
+                Bump::None => format!("{}: {outcome}", r.direction),
+                bump => format!("{}: {outcome} ({bump})", r.direction),
+            }
         })
         .collect::<Vec<_>>()
         .join("; ");
