@@ -153,6 +153,12 @@ impl Api {
         .unwrap();
     }
 
+    /// The upstream commits a new text of `skill:review`'s SKILL.md.
+    pub(crate) fn move_upstream_review(&self, text: &str) {
+        self.up.write("skills/review/SKILL.md", text);
+        self.up.commit("review moves");
+    }
+
     pub(crate) fn p(&self) -> &str {
         self.project.to_str().unwrap()
     }

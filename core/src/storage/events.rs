@@ -170,6 +170,12 @@ impl Event {
                 if !self.merged.is_empty() {
                     line.push_str(&format!("; merged {}", self.merged.join(", ")));
                 }
+                if let Some(fork) = self.detail["fork"].as_str() {
+                    line.push_str(&format!("; the source's version is now {fork}"));
+                }
+                if let Some(from) = self.detail["forked_from"].as_str() {
+                    line.push_str(&format!("; a fork of {from}"));
+                }
                 line
             }
             EventKind::Conflict => format!("conflict on {}", self.conflicted.join(", ")),
@@ -179,7 +185,11 @@ impl Event {
                     .iter()
                     .map(|(path, how)| format!("{path} {how}"))
                     .collect();
-                format!("resolved: {} → {}", how.join(", "), short(self.result))
+                let mut line = format!("resolved: {} → {}", how.join(", "), short(self.result));
+                if let Some(fork) = self.detail["fork"].as_str() {
+                    line.push_str(&format!("; the source's version is now {fork}"));
+                }
+                line
             }
             EventKind::Abort => format!("merge abandoned ({})", self.conflicted.join(", ")),
             EventKind::Rollback => format!("rolled back {arrow}"),
