@@ -146,3 +146,28 @@ test('resolve by hunk, the strategy for the other file: nothing unresolved, and 
   assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
   await context.close();
 }));
+
+test('keep both: the merge is settled by a fork, which appears beside the original', () => withServer(async () => {
+  const { context, page, modal, errors } = await conflictModal();
+  const oursBefore = collectionFile('runbook.md');
+  await modal.getByRole('button', { name: 'Keep both (fork)' }).click();
+  await modal.locator('.resolve-outcome').waitFor({ timeout: 15_000 });
+  assert.match(await modal.locator('.resolve-outcome').innerText(), /Kept both: .* skill:incident-response-fork\./);
+  await modal.locator('.unresolved-none').waitFor();
+  await page.screenshot({ path: join(OUTPUT, 'conflict-forked.png'), fullPage: true });
+  await modal.getByRole('button', { name: 'Close' }).click();
+  assert.equal(await page.locator('.pending-merge').count(), 0);
+  // Ours is untouched; theirs is the fork, under its own name.
+  assert.equal(collectionFile('runbook.md'), oursBefore);
+  const fork = readFileSync(join(server.home, 'collections', 'default', 'skills', 'incident-response-fork', 'SKILL.md'), 'utf8');
+  assert.match(fork, /^name: incident-response-fork$/m);
+  assert.match(fork, /to a blameless postmortem\./);
+  // The timeline says how it was settled, and the fork is listed with the original's upstream.
+  const latest = page.locator('ol.timeline li.event').first();
+  await latest.locator('.badge.event-kind', { hasText: 'resolve' }).waitFor({ timeout: 15_000 });
+  assert.match(await latest.locator('li.conflicted', { hasText: 'runbook.md' }).innerText(), /fork/);
+  await page.locator('nav.mainnav a', { hasText: 'Artifacts' }).click();
+  await page.locator(`tr[data-id="${ID}-fork"]`).waitFor({ timeout: 15_000 });
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
+  await context.close();
+}));
