@@ -11,6 +11,7 @@ mod jobs;
 mod layers;
 mod merging;
 mod outside_input;
+mod removing;
 mod scenarios;
 mod syncing;
 mod timeline;

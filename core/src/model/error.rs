@@ -51,6 +51,8 @@ pub enum ErrorKind {
     Unresolved,
     /// Writing would overwrite local edits.
     LocalEdits,
+    /// The artifact is still deployed in projects; it has to leave them first.
+    StillDeployed,
     /// A file SkillMeat does not manage is in the way.
     Unmanaged,
     /// The target changed while the write was being prepared; nothing was written.

@@ -128,6 +128,14 @@ pub enum OpsError {
     /// A file or folder SkillMeat does not manage is in the way.
     #[error("{path} already exists and is not managed by SkillMeat; move it away first")]
     Unmanaged { path: PathBuf },
+    /// The project copy has edits that undeploying would lose.
+    #[error(
+        "{id} in {project} has local edits; undeploying would lose them (capture them with `sync --direction project`, or pass --force to record them in the version store and remove the copy)"
+    )]
+    UndeployEdits { id: ArtifactId, project: PathBuf },
+    /// The artifact is still deployed.
+    #[error("{id} is still deployed in {projects}; undeploy it there first, or pass --undeploy")]
+    StillDeployed { id: ArtifactId, projects: String },
     /// The project copy has edits that deploying would overwrite.
     #[error("{id} in {project} has local edits; deploying would overwrite them (sync instead)")]
     LocalEdits { id: ArtifactId, project: PathBuf },
@@ -179,7 +187,8 @@ impl OpsError {
             Self::AlreadyAdded { .. } | Self::NoForkName { .. } => ErrorKind::AlreadyAdded,
             Self::NotInCollection { .. } => ErrorKind::NotInCollection,
             Self::Unmanaged { .. } => ErrorKind::Unmanaged,
-            Self::LocalEdits { .. } => ErrorKind::LocalEdits,
+            Self::LocalEdits { .. } | Self::UndeployEdits { .. } => ErrorKind::LocalEdits,
+            Self::StillDeployed { .. } => ErrorKind::StillDeployed,
             Self::Io(_) => ErrorKind::Internal,
             Self::Cancelled { .. } => ErrorKind::Cancelled,
         }

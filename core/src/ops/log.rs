@@ -117,7 +117,12 @@ pub fn summarise(events: &[Event]) -> ConflictHistory {
                 }
             }
             EventKind::Abort => history.aborted += 1,
-            EventKind::Deploy | EventKind::Sync | EventKind::Rollback | EventKind::Tag => {}
+            EventKind::Deploy
+            | EventKind::Sync
+            | EventKind::Rollback
+            | EventKind::Tag
+            | EventKind::Remove
+            | EventKind::Undeploy => {}
         }
     }
     history.files = files.into_values().collect();

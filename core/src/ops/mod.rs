@@ -23,6 +23,7 @@ pub mod links;
 pub mod log;
 pub mod migrate;
 pub mod record;
+pub mod remove;
 pub mod rollback;
 pub mod sides;
 pub mod sync;
@@ -40,6 +41,7 @@ pub use history::{
 pub use links::{ProjectLinks, registered_projects, set_project_links};
 pub use log::{ConflictHistory, FileConflicts, LogPage, conflict_history, log};
 pub use migrate::{MigrateReport, Migrated, migrate};
+pub use remove::{Removed, UndeployReport, Undeployed, remove, undeploy};
 pub use rollback::{RolledBack, rollback};
 pub use tier::{LOCK_TIMEOUT, Tier, artifact_path, lock_tier};
 pub use timeline::{Checked, Timeline, check_projects, timeline};

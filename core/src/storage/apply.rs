@@ -97,6 +97,30 @@ pub fn install(
     Ok(())
 }
 
+/// Takes `dest` (a folder or a file) away in one rename into a staging folder beside it, then
+/// deletes it there: a reader sees the whole artifact or none of it, and a kill midway leaves
+/// only a staging folder the next install or sweep of `dest` removes. Nothing at `dest` is not
+/// an error. The caller must hold `dest`'s [`ArtifactLock`], as for [`install`].
+pub fn uninstall(dest: &Path) -> Result<(), ApplyError> {
+    if fs::symlink_metadata(dest).is_err() {
+        return Ok(());
+    }
+    let parent = dest
+        .parent()
+        .ok_or_else(|| PathError::new("remove", dest, io::ErrorKind::InvalidInput.into()))?;
+    let prefix = staging_prefix(dest);
+    remove_stale_staging(parent, &prefix);
+    let staging = tempfile::Builder::new()
+        .prefix(&prefix)
+        .rand_bytes(STAGING_SUFFIX)
+        .tempdir_in(parent)
+        .context("create a staging folder in", parent)?;
+    fs::rename(dest, staging.path().join("old")).context("move away", dest)?;
+    crate::storage::atomic::sync_dir(parent).context("sync", parent)?;
+    // Dropping the staging folder deletes what was there.
+    Ok(())
+}
+
 /// The name every staging folder of `dest` starts with.
 fn staging_prefix(dest: &Path) -> String {
     format!(

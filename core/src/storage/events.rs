@@ -41,11 +41,15 @@ pub enum EventKind {
     Rollback,
     /// A version named (or renamed) with a tag.
     Tag,
+    /// An artifact taken out of a collection (its versions stay in the store).
+    Remove,
+    /// A copy taken out of a project.
+    Undeploy,
 }
 
 impl EventKind {
     /// Every kind, in the order they are documented.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::Deploy,
         Self::Sync,
         Self::Conflict,
@@ -53,6 +57,8 @@ impl EventKind {
         Self::Abort,
         Self::Rollback,
         Self::Tag,
+        Self::Remove,
+        Self::Undeploy,
     ];
 
     /// The name stored, printed and accepted by filters.
@@ -65,6 +71,8 @@ impl EventKind {
             Self::Abort => "abort",
             Self::Rollback => "rollback",
             Self::Tag => "tag",
+            Self::Remove => "remove",
+            Self::Undeploy => "undeploy",
         }
     }
 }
@@ -198,6 +206,16 @@ impl Event {
                 short(self.result),
                 self.detail["tag"].as_str().unwrap_or("?")
             ),
+            EventKind::Remove => {
+                format!("removed from the collection (was {})", short(self.target))
+            }
+            EventKind::Undeploy => {
+                let mut line = format!("undeployed {}", short(self.target));
+                if self.detail["local_edits"] == true {
+                    line.push_str(", its local edits recorded first");
+                }
+                line
+            }
         }
     }
 
