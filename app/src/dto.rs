@@ -384,6 +384,39 @@ pub struct RolledBackView {
     pub warnings: Vec<String>,
 }
 
+/// A copy taken out of a project.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UndeployedView {
+    pub id: String,
+    pub project_path: String,
+    /// The version the copy held (64 hex), when there was one.
+    pub content_hash: Option<String>,
+    /// Whether it had edits of its own, recorded in the version store before it went.
+    pub local_edits: bool,
+}
+
+/// What taking copies out of a project did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UndeployView {
+    pub undeployed: Vec<UndeployedView>,
+    pub warnings: Vec<String>,
+}
+
+/// What taking an artifact out of its collection did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RemovedView {
+    pub id: String,
+    pub collection: String,
+    /// The version the collection held (64 hex; still in the history).
+    pub content_hash: Option<String>,
+    /// The project copies taken out first.
+    pub undeployed: Vec<UndeployedView>,
+    pub warnings: Vec<String>,
+}
+
 /// One artifact of a collection.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -112,6 +112,10 @@ impl Api {
         self.call(Method::GET, uri, None).await
     }
 
+    pub(crate) async fn delete(&self, uri: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, uri, None).await
+    }
+
     /// Polls a job until it ends.
     pub(crate) async fn wait(&self, id: i64) -> Value {
         let started = Instant::now();

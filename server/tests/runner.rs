@@ -8,6 +8,7 @@ mod forking;
 mod hostile;
 mod http;
 mod otel;
+mod removing;
 mod restart;
 mod ssh;
 mod stress;

@@ -16,6 +16,7 @@ mod log;
 pub mod metrics;
 pub mod openapi;
 mod patch;
+mod remove;
 mod tags;
 mod trace;
 pub mod types;
@@ -28,7 +29,7 @@ use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use skillmeat_core::jobs::{JobStore, Runner};
 use skillmeat_core::ops::Context;
 use skillmeat_core::storage::collection::Manifest;
@@ -239,6 +240,8 @@ pub fn routes(state: ApiState) -> Router {
         .route("/artifacts/{id}/history", get(artifacts::history))
         .route("/artifacts/{id}/diff", get(artifacts::diff))
         .route("/artifacts/{id}/file", get(artifacts::file))
+        .route("/artifacts/{id}", delete(remove::remove))
+        .route("/artifacts/{id}/deployments", delete(remove::undeploy))
         .route("/artifacts/{id}/rollback", post(artifacts::rollback))
         .route("/artifacts/{id}/conflicts", get(conflicts::get))
         .route("/artifacts/{id}/events", get(log::of_artifact))

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{artifacts, conflicts, jobs, log, metrics, patch, tags};
+use super::{artifacts, conflicts, jobs, log, metrics, patch, remove, tags};
 
 struct TokenScheme;
 
@@ -35,7 +35,7 @@ impl Modify for TokenScheme {
         jobs::resolve, patch::create, patch::download,
         artifacts::list, artifacts::versions, artifacts::history, artifacts::diff, artifacts::file,
         artifacts::rollback, artifacts::drift, conflicts::get, log::list, log::of_artifact, log::timeline,
-        tags::changelog, tags::next, tags::create,
+        tags::changelog, tags::next, tags::create, remove::remove, remove::undeploy,
         metrics::healthz, metrics::metrics, metrics::requests,
     ),
     modifiers(&TokenScheme),

@@ -101,3 +101,30 @@ pub struct DriftQuery {
     /// Also compare each upstream with the collection (asks the remotes).
     pub check_upstream: Option<bool>,
 }
+
+/// How an artifact leaves its collection.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RemoveQuery {
+    /// The collection (`default` when left out).
+    pub collection: Option<String>,
+    /// Also take it out of every registered project that has it (else 409 `still_deployed`).
+    #[serde(default)]
+    pub undeploy: bool,
+    /// With `undeploy`: remove project copies with local edits too, after recording those
+    /// edits in the version store (else 409).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Which project copy to take out.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UndeployQuery {
+    /// The registered project (absolute path).
+    pub project_path: String,
+    pub collection: Option<String>,
+    /// Remove a copy with local edits too, after recording those edits (else 409).
+    #[serde(default)]
+    pub force: bool,
+}

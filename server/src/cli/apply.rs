@@ -9,6 +9,7 @@ use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::sync::{Direction, Outcome, Strategy, SyncReport, SyncRequest};
 
 use crate::cli::output::{OutputArgs, print_table, short};
+use crate::error::CommandError;
 
 /// `--strategy`, as the CLI offers it (`prompt` asks per conflicted file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -59,6 +60,24 @@ fn confirm(question: &str) -> bool {
         return false;
     }
     matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+/// Whether a destructive step may go ahead: `--yes`, or a yes on a terminal to `question`.
+/// Without either (a script that forgot `--yes`, or a no), nothing is done and the error says
+/// how to go ahead.
+pub(crate) fn confirmed(yes: bool, json: bool, question: &str) -> Result<(), CommandError> {
+    if yes {
+        return Ok(());
+    }
+    if std::io::stdin().is_terminal() && !json {
+        if confirm(question) {
+            return Ok(());
+        }
+        return Err(CommandError::failed("not confirmed: nothing was changed"));
+    }
+    Err(CommandError::usage(
+        "this cannot be undone by SkillMeat alone and no terminal is here to ask: pass --yes",
+    ))
 }
 
 /// Whether to apply after showing a plan: `--yes`, or a yes on a terminal.

@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod output;
 pub mod patch;
 pub mod project;
+pub mod remove;
 pub mod resolve;
 pub mod rollback;
 pub mod show;
@@ -165,6 +166,19 @@ pub enum Command {
     Resolve(crate::cli::resolve::ResolveArgs),
     /// Restore a recorded version of an artifact (collection, or --project copy).
     Rollback(crate::cli::rollback::RollbackArgs),
+    /// Take an artifact out of the collection: its files, manifest and lock entries.
+    ///
+    /// Refused while a registered project has it deployed (name them with `drift`), unless
+    /// --undeploy takes it out of those projects first, and while a merge of it is pending.
+    /// The collection's copy is recorded in the version store before it goes. Asks first on a
+    /// terminal; pass --yes in scripts.
+    Remove(crate::cli::remove::RemoveArgs),
+    /// Take deployed copies out of a project's .claude/ folder, and their records.
+    ///
+    /// A copy with edits of its own is refused (capture them first with `sync --direction
+    /// project`), unless --force, which records the edits in the version store and then removes
+    /// the copy.
+    Undeploy(crate::cli::remove::UndeployArgs),
     /// Show what differs between two tiers or versions of an artifact.
     Diff(crate::cli::diff::DiffArgs),
     /// Export a project's edits as a patch bundle for the upstream (project-to-upstream).
@@ -305,6 +319,8 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Update(args) => crate::cli::update::update_command(&home, args),
         Command::Resolve(args) => block_on(crate::cli::resolve::resolve_command(&home, args)),
         Command::Rollback(args) => block_on(crate::cli::rollback::rollback_command(&home, args)),
+        Command::Remove(args) => block_on(crate::cli::remove::remove_command(&home, args)),
+        Command::Undeploy(args) => block_on(crate::cli::remove::undeploy_command(&home, args)),
         Command::Diff(args) => block_on(crate::cli::diff::diff_command(&home, args)),
         Command::Patch(args) => crate::cli::patch::patch_command(&home, args),
         Command::Serve(args) => {
