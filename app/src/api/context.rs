@@ -116,6 +116,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         id: String,
         req: crate::dto::RollbackRequest,
     ) -> Result<crate::dto::RolledBackView, Failure>;
+    /// Takes an artifact out of the collection, as `DELETE /api/v1/artifacts/{id}` does.
+    async fn remove(&self, id: String, undeploy: bool) -> Result<crate::dto::RemovedView, Failure>;
+    /// Takes an artifact's copy out of a project, as `DELETE /api/v1/artifacts/{id}/deployments`.
+    async fn undeploy(
+        &self,
+        id: String,
+        project: String,
+        force: bool,
+    ) -> Result<crate::dto::UndeployView, Failure>;
 }
 
 #[cfg(feature = "ssr")]

@@ -7,6 +7,7 @@ pub mod chrome;
 pub mod conflict_dialog;
 pub mod diff_viewer;
 pub mod patch_export;
+pub mod remove;
 pub mod restore;
 pub mod sync_dialog;
 pub mod tag_control;

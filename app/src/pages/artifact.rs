@@ -12,6 +12,7 @@ use crate::components::changelog::{bump_badge, changelog};
 use crate::components::conflict_dialog::{ConflictModal, Resolving, pending_banner};
 use crate::components::diff_viewer::DiffViewer;
 use crate::components::patch_export::PatchExport;
+use crate::components::remove::RemoveControl;
 use crate::components::restore::RestoreControl;
 use crate::components::sync_dialog::SyncControl;
 use crate::components::tag_control::TagControl;
@@ -199,6 +200,7 @@ fn render(
         {history(d.history, id.clone(), project.clone(), versions)}
         <h2 class="section" id="timeline">"Timeline"</h2>
         {timeline(d.log)}
+        <RemoveControl id=id.clone() project=project.clone() deployed_in=d.deployed_in.clone() />
     }
 }
 

@@ -6,8 +6,9 @@ use super::extract::artifact_id;
 use super::types::{
     ArtifactList, ArtifactLogView, ChangelogView, ConflictView, CreateJob, DiffQuery, DiffView,
     DriftQuery, DriftView, FileQuery, HistoryView, JobList, JobQuery, JobView, LogQuery,
-    NextTagView, PatchCreated, PatchRequest, PendingView, RequestView, ResolveRequest,
-    RollbackRequest, RolledBackView, Scope, TagRequest, TaggedView, TimelineView, VersionCards,
+    NextTagView, PatchCreated, PatchRequest, PendingView, RemovedView, RequestView, ResolveRequest,
+    RollbackRequest, RolledBackView, Scope, TagRequest, TaggedView, TimelineView, UndeployView,
+    VersionCards,
 };
 use super::{ApiError, ApiState, TraceId, artifacts, conflicts, jobs, patch, tags};
 
@@ -284,5 +285,24 @@ impl Backend for ApiState {
     async fn rollback(&self, id: String, req: RollbackRequest) -> Result<RolledBackView, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         artifacts::rollback_to(self, id, req).await.map_err(body)
+    }
+
+    async fn remove(&self, id: String, undeploy: bool) -> Result<RemovedView, Failure> {
+        let id = artifact_id(&id).map_err(body)?;
+        super::remove::remove_artifact(self, id, None, undeploy, false)
+            .await
+            .map_err(body)
+    }
+
+    async fn undeploy(
+        &self,
+        id: String,
+        project: String,
+        force: bool,
+    ) -> Result<UndeployView, Failure> {
+        let id = artifact_id(&id).map_err(body)?;
+        super::remove::undeploy_copy(self, id, &project, None, force)
+            .await
+            .map_err(body)
     }
 }
