@@ -792,6 +792,9 @@ pub struct DriftView {
     pub rows: Vec<DriftRowView>,
     /// What could not be checked; every other row is still right.
     pub problems: Vec<DriftProblemView>,
+    /// `check_upstream` was asked but the `upstream.checks` setting is off: no upstream was
+    /// asked, and upstream rows compare with the lock.
+    pub upstream_checks_off: bool,
 }
 
 /// Something a drift check could not check (an unreadable records file, a symlink or FIFO in a

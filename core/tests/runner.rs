@@ -4,6 +4,7 @@
 mod audit;
 mod bumps;
 mod concurrency;
+mod configuring;
 mod fetching;
 mod forking;
 mod hashing;

@@ -94,9 +94,6 @@ pub fn start_checks(home: PathBuf, every: Duration) -> Result<(), CommandError> 
 /// The name `cargo xtask build` gives the bundle files (`pkg/skillmeat.{js,wasm,css}`).
 const OUTPUT_NAME: &str = "skillmeat";
 
-/// How many jobs run at once.
-pub const JOB_CONCURRENCY: usize = 4;
-
 /// How much lower than the request threads' the job threads' CPU priority is (a nice value).
 const JOB_NICENESS: i32 = 10;
 
@@ -163,7 +160,16 @@ pub async fn app_state(home: &Path, ctx: Context) -> Result<(ApiState, Arc<Runne
         ..ctx
     };
     let store: Arc<dyn JobStore> = Arc::new(SqliteJobStore::new(db.clone()));
-    let runner = Runner::new(store.clone(), ctx.clone(), JOB_CONCURRENCY);
+    // How many jobs run at once: the `jobs.concurrency` setting.
+    let concurrency = skillmeat_core::storage::config::Config::load(&ctx.home)
+        .map_err(|e| CommandError::failed(e.to_string()))?
+        .jobs
+        .concurrency;
+    let runner = Runner::new(
+        store.clone(),
+        ctx.clone(),
+        usize::try_from(concurrency).unwrap_or(4),
+    );
     runner.parent_spans(Box::new(crate::otel::link_job));
     let requeued = runner
         .recover()

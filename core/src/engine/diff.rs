@@ -99,14 +99,21 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8000)].contains(&0) || std::str::from_utf8(bytes).is_err()
 }
 
-/// Compares two versions file by file.
+/// Compares two versions file by file, summarising files over [`INLINE_LIMIT`].
 pub fn diff(lhs: &ArtifactFiles, rhs: &ArtifactFiles) -> ArtifactDiff {
+    diff_within(lhs, rhs, INLINE_LIMIT)
+}
+
+/// Compares two versions file by file, summarising files over `limit` bytes on either side
+/// (the `diff.inline_limit` setting).
+pub fn diff_within(lhs: &ArtifactFiles, rhs: &ArtifactFiles, limit: usize) -> ArtifactDiff {
     let mut out = ArtifactDiff::default();
     let mut paths: Vec<&String> = lhs.files.keys().chain(rhs.files.keys()).collect();
     paths.sort();
     paths.dedup();
     for path in paths {
-        if let Some(file) = diff_file(path, lhs.files.get(path), rhs.files.get(path)) {
+        if let Some(file) = diff_file_within(path, lhs.files.get(path), rhs.files.get(path), limit)
+        {
             out.added += file.added;
             out.removed += file.removed;
             out.files.push(file);
@@ -121,6 +128,16 @@ pub fn diff_file(
     old: Option<&FileContent>,
     new: Option<&FileContent>,
 ) -> Option<FileDiff> {
+    diff_file_within(path, old, new, INLINE_LIMIT)
+}
+
+/// [`diff_file`] with files over `limit` bytes summarised.
+pub fn diff_file_within(
+    path: &str,
+    old: Option<&FileContent>,
+    new: Option<&FileContent>,
+    limit: usize,
+) -> Option<FileDiff> {
     let status = match (old, new) {
         (None, None) => return None,
         (None, Some(_)) => FileStatus::Added,
@@ -133,7 +150,7 @@ pub fn diff_file(
     let old_bytes = old.map_or(empty, |f| &f.bytes);
     let new_bytes = new.map_or(empty, |f| &f.bytes);
     let binary = is_binary(old_bytes) || is_binary(new_bytes);
-    let too_large = old_bytes.len() > INLINE_LIMIT || new_bytes.len() > INLINE_LIMIT;
+    let too_large = old_bytes.len() > limit || new_bytes.len() > limit;
     let mut file = FileDiff {
         path: path.to_owned(),
         status,

@@ -72,6 +72,8 @@ pub enum ErrorKind {
     UpstreamFailed,
     /// A records or collection file is malformed.
     BadRecords,
+    /// `config.toml` or a setting's override is malformed.
+    BadConfig,
     /// A job was cancelled before the step; nothing of it was written.
     Cancelled,
     /// SkillMeat or the machine failed (I/O, the database, the version store).

@@ -61,6 +61,9 @@ pub struct DriftReport {
     /// What could not be checked, and why. A problem in one project, artifact or upstream
     /// never hides the rows of the others.
     pub problems: Vec<DriftProblem>,
+    /// An upstream check was asked for but the `upstream.checks` setting is off: no upstream
+    /// was asked, and the upstream rows compare with the lock.
+    pub upstream_checks_off: bool,
 }
 
 impl DriftReport {
@@ -103,6 +106,11 @@ pub fn drift(
     let cache_path = ctx.home.root().join("cache/stat-cache.json");
     let mut cache = StatCache::load(&cache_path, ctx.now);
     let mut report = DriftReport::default();
+    let checks_on = crate::storage::config::Config::load(&ctx.home)?
+        .upstream
+        .checks;
+    report.upstream_checks_off = check_upstream && !checks_on;
+    let check_upstream = check_upstream && checks_on;
     let mut records = Vec::new();
     for project in projects {
         if !project.is_dir() {

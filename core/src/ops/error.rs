@@ -142,6 +142,9 @@ pub enum OpsError {
     /// A file-system operation failed.
     #[error(transparent)]
     Io(#[from] PathError),
+    /// The configuration cannot be used.
+    #[error(transparent)]
+    Config(#[from] crate::storage::config::ConfigError),
     /// A side of a diff that is no tier and no recorded version.
     #[error("`{side}` is not upstream, collection, project or a recorded version")]
     UnknownSide { side: String },
@@ -190,6 +193,7 @@ impl OpsError {
             Self::LocalEdits { .. } | Self::UndeployEdits { .. } => ErrorKind::LocalEdits,
             Self::StillDeployed { .. } => ErrorKind::StillDeployed,
             Self::Io(_) => ErrorKind::Internal,
+            Self::Config(e) => e.kind(),
             Self::Cancelled { .. } => ErrorKind::Cancelled,
         }
     }

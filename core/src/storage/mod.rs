@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod atomic;
 pub mod collection;
+pub mod config;
 pub mod conflict_records;
 pub mod db;
 pub mod events;

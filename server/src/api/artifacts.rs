@@ -258,9 +258,10 @@ async fn render_diff(state: &ApiState, id: ArtifactId, q: DiffQuery) -> Result<D
     let lhs = side(&ctx, &id, &collection, project.as_deref(), &q.lhs).await?;
     let rhs = side(&ctx, &id, &collection, project.as_deref(), &q.rhs).await?;
     let kind = id.kind;
+    let limit = inline_limit(&ctx)?;
     let (d, bump) = blocking(move || {
         Ok((
-            diff::diff(&lhs, &rhs),
+            diff::diff_within(&lhs, &rhs, limit),
             skillmeat_core::engine::bump::suggest(kind, &lhs, &rhs),
         ))
     })
@@ -430,6 +431,7 @@ pub async fn drift_view(state: &ApiState, q: DriftQuery) -> Result<DriftView, Ap
     let report = blocking(move || Ok(ops::drift(&ctx, &name, &projects, check)?)).await?;
     Ok(DriftView {
         collection,
+        upstream_checks_off: report.upstream_checks_off,
         problems: report
             .problems
             .into_iter()
@@ -502,4 +504,11 @@ pub async fn rollback_to(
         changed: done.changed,
         warnings: done.warnings,
     })
+}
+
+/// The `diff.inline_limit` setting, in bytes.
+fn inline_limit(ctx: &skillmeat_core::ops::Context) -> Result<usize, ApiError> {
+    let config = skillmeat_core::storage::config::Config::load(&ctx.home)
+        .map_err(|e| ApiError::from(skillmeat_core::ops::OpsError::from(e)))?;
+    Ok(usize::try_from(config.diff.inline_limit).unwrap_or(usize::MAX))
 }

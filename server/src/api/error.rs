@@ -194,6 +194,9 @@ impl From<OpsError> for ApiError {
             // names cannot be read as an artifact; the message says which file.
             ErrorKind::UnreadableCopy => (S::UNPROCESSABLE_ENTITY, "unreadable_copy"),
             ErrorKind::BadRecords => (S::UNPROCESSABLE_ENTITY, "bad_records"),
+            // The server's own config.toml (or an override) is malformed: no request can fix
+            // it, and the operator needs the file, line and key the message names.
+            ErrorKind::BadConfig => (S::INTERNAL_SERVER_ERROR, "bad_config"),
             ErrorKind::UpstreamRefused => (S::BAD_GATEWAY, "upstream_refused"),
             ErrorKind::UpstreamFailed => (S::BAD_GATEWAY, "upstream_failed"),
             ErrorKind::Internal => return Self::internal(e),

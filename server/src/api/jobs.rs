@@ -204,7 +204,16 @@ pub async fn new_sync_job(
         artifact_ids: artifacts,
         project_path: project,
         collection,
-        strategy: Strategy::from(req.strategy.unwrap_or_default()),
+        strategy: match req.strategy {
+            Some(s) => Strategy::from(s),
+            // The configured default (`sync.default_strategy`).
+            None => skillmeat_core::storage::config::Config::load(&state.ctx().home)
+                .map_err(|e| ApiError::from(skillmeat_core::ops::OpsError::from(e)))?
+                .sync
+                .default_strategy
+                .parse()
+                .unwrap_or_default(),
+        },
         dry_run: req.dry_run.unwrap_or(true),
         trace_id: trace.id,
         parent_span_id: trace.span,

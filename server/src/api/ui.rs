@@ -70,6 +70,7 @@ impl Backend for ApiState {
                 collection: skillmeat_core::storage::home::DEFAULT_COLLECTION.to_owned(),
                 rows: Vec::new(),
                 problems: Vec::new(),
+                upstream_checks_off: false,
             }),
             other => other,
         }

@@ -22,6 +22,33 @@ pub enum StrategyArg {
     Fork,
 }
 
+impl ApplyArgs {
+    /// The strategy asked for, else the configured default.
+    pub(crate) fn strategy(&self, home: &Path) -> Result<StrategyArg, CommandError> {
+        if let Some(s) = self.strategy {
+            return Ok(s);
+        }
+        let config = skillmeat_core::storage::config::Config::load(
+            &skillmeat_core::storage::home::Home::new(home),
+        )
+        .map_err(|e| CommandError::failed(e.to_string()))?;
+        Ok(
+            match config
+                .sync
+                .default_strategy
+                .parse::<Strategy>()
+                .unwrap_or_default()
+            {
+                Strategy::Auto => StrategyArg::Auto,
+                Strategy::Ours => StrategyArg::Ours,
+                Strategy::Theirs => StrategyArg::Theirs,
+                Strategy::Overwrite => StrategyArg::Overwrite,
+                Strategy::Fork => StrategyArg::Fork,
+            },
+        )
+    }
+}
+
 impl StrategyArg {
     pub(crate) fn core(self) -> Strategy {
         match self {
@@ -39,8 +66,9 @@ pub struct ApplyArgs {
     /// How to settle differences: auto (fast-forward or three-way merge), prompt (auto, then
     /// ask per conflicted file), ours (keep the target), theirs / overwrite (take the source),
     /// fork (keep both: the target stays, the source's version becomes `<name>-fork`).
-    #[arg(long, value_enum, default_value = "auto")]
-    pub strategy: StrategyArg,
+    /// Default: the `sync.default_strategy` setting (`auto` unless configured).
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
     /// Show the plan and stop; never writes.
     #[arg(long)]
     pub dry_run: bool,

@@ -96,6 +96,9 @@ fn hint(kind: ErrorKind) -> Option<&'static str> {
             Some("list the versions with `skillmeat history ID`")
         }
         ErrorKind::TagTaken => Some("pass --force to move the tag"),
+        ErrorKind::BadConfig => Some(
+            "fix that line of config.toml (or the variable); `skillmeat config list` shows every setting",
+        ),
         ErrorKind::StillDeployed => Some(
             "`skillmeat undeploy ID --project DIR` for each, or `skillmeat remove ID --undeploy`",
         ),

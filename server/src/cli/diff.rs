@@ -72,7 +72,11 @@ pub async fn diff_command(home: &Path, args: DiffArgs) -> Result<ExitCode, Comma
     let ctx = context(home)?;
     let lhs = side_files(&ctx, &args, &args.lhs).await?;
     let rhs = side_files(&ctx, &args, &args.rhs).await?;
-    let d = diff::diff(&lhs, &rhs);
+    let limit = skillmeat_core::storage::config::Config::load(&ctx.home)
+        .map_err(|e| CommandError::failed(e.to_string()))?
+        .diff
+        .inline_limit;
+    let d = diff::diff_within(&lhs, &rhs, usize::try_from(limit).unwrap_or(usize::MAX));
     let out = DiffOut {
         diff: &d,
         bump: skillmeat_core::engine::bump::suggest(args.id.kind, &lhs, &rhs),

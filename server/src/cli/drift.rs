@@ -53,6 +53,11 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
     let report = ops::drift(&ctx, &args.collection.collection, &projects, args.check_all)
         .map_err(ops_error)?;
     args.output.emit(&report, |_| {
+        if report.upstream_checks_off {
+            eprintln!(
+                "note: upstream checks are off (`upstream.checks = false`): no upstream was asked; upstream rows compare with the lock"
+            );
+        }
         if report.rows.is_empty() && report.problems.is_empty() {
             println!(
                 "Nothing to compare: no deployed artifacts found (pass --project DIR, or --check-all for upstreams)."

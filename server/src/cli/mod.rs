@@ -6,6 +6,7 @@ pub mod add;
 pub mod apply;
 pub mod changelog;
 pub mod common;
+pub mod config;
 pub mod demo;
 pub mod deploy;
 pub mod diff;
@@ -166,6 +167,16 @@ pub enum Command {
     Resolve(crate::cli::resolve::ResolveArgs),
     /// Restore a recorded version of an artifact (collection, or --project copy).
     Rollback(crate::cli::rollback::RollbackArgs),
+    /// Show and change settings ($SKILLMEAT_HOME/config.toml, each overridable by a
+    /// SKILLMEAT_* variable): auto-merge, the default strategy, the inline diff limit, job
+    /// concurrency, upstream checks.
+    ///
+    /// Examples:
+    ///   skillmeat config list
+    ///   skillmeat config set sync.auto_merge false
+    ///   SKILLMEAT_UPSTREAM_CHECKS=false skillmeat drift --check-all
+    #[command(subcommand)]
+    Config(crate::cli::config::ConfigCommand),
     /// Take an artifact out of the collection: its files, manifest and lock entries.
     ///
     /// Refused while a registered project has it deployed (name them with `drift`), unless
@@ -319,6 +330,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Update(args) => crate::cli::update::update_command(&home, args),
         Command::Resolve(args) => block_on(crate::cli::resolve::resolve_command(&home, args)),
         Command::Rollback(args) => block_on(crate::cli::rollback::rollback_command(&home, args)),
+        Command::Config(cmd) => crate::cli::config::config(&home, cmd),
         Command::Remove(args) => block_on(crate::cli::remove::remove_command(&home, args)),
         Command::Undeploy(args) => block_on(crate::cli::remove::undeploy_command(&home, args)),
         Command::Diff(args) => block_on(crate::cli::diff::diff_command(&home, args)),

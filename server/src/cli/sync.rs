@@ -52,6 +52,7 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
     // The upstream is fetched once: what the plan showed is what is applied.
     ctx.fetch.run = Some(skillmeat_core::storage::fetch::FetchRun::default());
     let dirs = directions(&args.direction)?;
+    let strategy = args.apply.strategy(home)?;
     if dirs.iter().any(|d| d.needs_project()) && args.project.is_none() {
         return Err(CommandError::usage(format!(
             "--direction {} needs --project DIR",
@@ -72,7 +73,7 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
             direction,
             project,
             collection,
-            args.apply.strategy.core(),
+            strategy.core(),
             true,
         );
         let plan = sync::sync(&ctx, &req).await.map_err(ops_error)?;
@@ -102,8 +103,7 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
         let done = sync::sync(&ctx, &req).await.map_err(ops_error)?;
         print_warnings(&done.warnings);
         let conflict = done.has_conflict();
-        if conflict && args.apply.strategy == StrategyArg::Prompt && std::io::stdin().is_terminal()
-        {
+        if conflict && strategy == StrategyArg::Prompt && std::io::stdin().is_terminal() {
             let finished = prompt_resolve(&ctx, &args.id, collection, project, &done).await?;
             if !args.apply.output.json {
                 println!(

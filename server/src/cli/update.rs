@@ -326,7 +326,7 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
         )));
     }
     let project = args.project.as_deref();
-    let strategy = args.apply.strategy.core();
+    let strategy = args.apply.strategy(home)?.core();
     let jobs = usize::from(args.jobs);
     let quiet = args.apply.output.json;
     let run = UpdateRun {

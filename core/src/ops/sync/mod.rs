@@ -105,10 +105,20 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
     }
     let sides = timed(req.phase(Phase::Fetch)?, load_sides(ctx, req)).await?;
     let labels = labels(req.direction, &sides);
-    let plan = timed(req.phase(Phase::Merge)?, async {
+    let mut plan = timed(req.phase(Phase::Merge)?, async {
         plan(&sides, req.strategy, labels.as_labels())
     })
     .await?;
+    // With `sync.auto_merge` off, a merge of changes on both sides is never applied on its
+    // own: it waits as a pending merge (its clean result in `files/`) to be reviewed and applied
+    // with `resolve --continue`.
+    if plan.outcome == Outcome::Merged
+        && !crate::storage::config::Config::load(&ctx.home)?
+            .sync
+            .auto_merge
+    {
+        plan.outcome = Outcome::Conflict;
+    }
     // What the target would take: nothing when up to date, the source's version when the
     // result is not known yet (a conflict) or not planned (diverged: if theirs is chosen).
     let bump = match (plan.outcome, plan.result.as_ref()) {
