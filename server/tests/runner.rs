@@ -4,6 +4,7 @@
 mod api;
 mod audit;
 mod cli;
+mod configuring;
 mod forking;
 mod hostile;
 mod http;
