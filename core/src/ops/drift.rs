@@ -64,6 +64,9 @@ pub struct DriftReport {
     /// An upstream check was asked for but the `upstream.checks` setting is off: no upstream
     /// was asked, and the upstream rows compare with the lock.
     pub upstream_checks_off: bool,
+    /// The collection's pending merges still open, oldest first, with their age (stale ones
+    /// flagged): a merge nobody finished is listed until it is resolved or aborted.
+    pub pending_merges: Vec<crate::ops::conflicts::OpenMerge>,
 }
 
 impl DriftReport {
@@ -218,6 +221,10 @@ pub fn drift(
                 Err(e) => report.problem(Some(id), Some(pair), Some(project), e),
             }
         }
+    }
+    match crate::ops::conflicts::open_merges(ctx, Some(collection)) {
+        Ok(open) => report.pending_merges = open.merges,
+        Err(e) => report.problem(None, None, None, format_args!("pending merges: {e}")),
     }
     // The cache is an accelerator: failing to save it never fails the drift check.
     let _ = cache.save(&cache_path);

@@ -6,6 +6,12 @@
 //! [sync]
 //! auto_merge = true          # false: a change on both sides always waits as a pending merge
 //! default_strategy = "auto"  # auto | ours | theirs | overwrite | fork
+//! preview_required = true    # an API apply must name the plan (dry-run job) it applies
+//! lock_after_failures = 3    # failed syncs in a row that lock an artifact (0: never)
+//! [conflicts]
+//! stale_after = "7d"         # a pending merge older than this is flagged as abandoned
+//! [exports]
+//! per_minute = 10            # patch exports the server makes per minute
 //! [diff]
 //! inline_limit = 1048576     # bytes; a larger file is summarised, not shown line by line
 //! [jobs]
@@ -42,6 +48,8 @@ pub struct Config {
     pub diff: DiffConfig,
     pub jobs: JobsConfig,
     pub upstream: UpstreamConfig,
+    pub conflicts: ConflictsConfig,
+    pub exports: ExportsConfig,
 }
 
 /// `[sync]`.
@@ -53,6 +61,29 @@ pub struct SyncConfig {
     pub auto_merge: bool,
     /// The strategy a sync or update uses when none is asked for.
     pub default_strategy: String,
+    /// Every apply needs its plan first: a sync job that writes must name the dry-run job whose
+    /// plan it applies (`plan_job`), and is refused if what it would do differs from that plan.
+    /// The CLI always prints its plan before it applies.
+    pub preview_required: bool,
+    /// How many syncs of one artifact may fail in a row before it is locked against syncs
+    /// (`skillmeat unlock ID`); 0 never locks.
+    pub lock_after_failures: u32,
+}
+
+/// `[conflicts]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConflictsConfig {
+    /// How old a pending merge gets before it is flagged as abandoned (`7d`, `36h`, …).
+    pub stale_after: String,
+}
+
+/// `[exports]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExportsConfig {
+    /// How many patch bundles the server exports per minute (for all clients together).
+    pub per_minute: u32,
 }
 
 /// `[diff]`.
@@ -85,7 +116,31 @@ impl Default for SyncConfig {
         Self {
             auto_merge: true,
             default_strategy: "auto".to_owned(),
+            preview_required: true,
+            lock_after_failures: 3,
         }
+    }
+}
+
+impl Default for ConflictsConfig {
+    fn default() -> Self {
+        Self {
+            stale_after: "7d".to_owned(),
+        }
+    }
+}
+
+impl Default for ExportsConfig {
+    fn default() -> Self {
+        Self { per_minute: 10 }
+    }
+}
+
+impl ConflictsConfig {
+    /// [`ConflictsConfig::stale_after`] as a duration (checked when the config was loaded).
+    pub fn stale_after(&self) -> std::time::Duration {
+        humantime::parse_duration(self.stale_after.trim())
+            .unwrap_or(std::time::Duration::from_secs(7 * 86_400))
     }
 }
 
@@ -127,7 +182,7 @@ impl Key {
 }
 
 /// Every key, in the order `config list` shows them.
-pub const KEYS: [Key; 5] = [
+pub const KEYS: [Key; 9] = [
     Key {
         name: "sync.auto_merge",
         help: "merge changes made on both sides when they do not clash (false: they wait as a pending merge)",
@@ -135,6 +190,14 @@ pub const KEYS: [Key; 5] = [
     Key {
         name: "sync.default_strategy",
         help: "the strategy when none is given: auto, ours, theirs, overwrite or fork",
+    },
+    Key {
+        name: "sync.preview_required",
+        help: "an API apply must name the dry-run job whose plan it applies (false: apply directly)",
+    },
+    Key {
+        name: "sync.lock_after_failures",
+        help: "failed syncs in a row that lock an artifact until `skillmeat unlock` (0: never)",
     },
     Key {
         name: "diff.inline_limit",
@@ -147,6 +210,14 @@ pub const KEYS: [Key; 5] = [
     Key {
         name: "upstream.checks",
         help: "whether drift and the pages ask upstreams for their state",
+    },
+    Key {
+        name: "conflicts.stale_after",
+        help: "age at which a pending merge is flagged as abandoned (7d, 36h, 90m)",
+    },
+    Key {
+        name: "exports.per_minute",
+        help: "patch bundles the server exports per minute (1-10000)",
     },
 ];
 
@@ -286,6 +357,29 @@ impl Config {
                 format!("is {}: use 1 to 64", self.jobs.concurrency),
             ));
         }
+        if humantime::parse_duration(self.conflicts.stale_after.trim())
+            .map_or(true, |d| d.is_zero())
+        {
+            return Err(bad(
+                "conflicts.stale_after",
+                format!(
+                    "is `{}`: use a duration such as 7d, 36h or 90m",
+                    self.conflicts.stale_after
+                ),
+            ));
+        }
+        if !(1..=10_000).contains(&self.exports.per_minute) {
+            return Err(bad(
+                "exports.per_minute",
+                format!("is {}: use 1 to 10000", self.exports.per_minute),
+            ));
+        }
+        if self.sync.lock_after_failures > 1000 {
+            return Err(bad(
+                "sync.lock_after_failures",
+                format!("is {}: use 0 to 1000", self.sync.lock_after_failures),
+            ));
+        }
         if self.diff.inline_limit == 0 || self.diff.inline_limit > 64 << 20 {
             return Err(bad(
                 "diff.inline_limit",
@@ -324,6 +418,14 @@ impl Config {
                 self.jobs.concurrency = u32::try_from(number(text)?).unwrap_or(u32::MAX)
             }
             "upstream.checks" => self.upstream.checks = boolean(text)?,
+            "sync.preview_required" => self.sync.preview_required = boolean(text)?,
+            "sync.lock_after_failures" => {
+                self.sync.lock_after_failures = u32::try_from(number(text)?).unwrap_or(u32::MAX)
+            }
+            "conflicts.stale_after" => self.conflicts.stale_after = text.trim().to_owned(),
+            "exports.per_minute" => {
+                self.exports.per_minute = u32::try_from(number(text)?).unwrap_or(u32::MAX)
+            }
             other => return Err(unknown(other)),
         }
         self.check(origin)
@@ -337,6 +439,10 @@ impl Config {
             "diff.inline_limit" => self.diff.inline_limit.to_string(),
             "jobs.concurrency" => self.jobs.concurrency.to_string(),
             "upstream.checks" => self.upstream.checks.to_string(),
+            "sync.preview_required" => self.sync.preview_required.to_string(),
+            "sync.lock_after_failures" => self.sync.lock_after_failures.to_string(),
+            "conflicts.stale_after" => self.conflicts.stale_after.clone(),
+            "exports.per_minute" => self.exports.per_minute.to_string(),
             other => return Err(unknown(other)),
         })
     }
@@ -390,6 +496,10 @@ impl Config {
                 .unwrap_or(i64::MAX)
                 .into(),
             "jobs.concurrency" => i64::from(config.jobs.concurrency).into(),
+            "sync.preview_required" => config.sync.preview_required.into(),
+            "sync.lock_after_failures" => i64::from(config.sync.lock_after_failures).into(),
+            "conflicts.stale_after" => config.conflicts.stale_after.as_str().into(),
+            "exports.per_minute" => i64::from(config.exports.per_minute).into(),
             other => return Err(unknown(other)),
         };
         if !doc.contains_table(table) {

@@ -15,12 +15,15 @@
 //!
 //! [`pending`] owns the merge on disk and how one is made; [`resolve`] how one ends.
 
+pub mod open;
 pub mod pending;
 pub mod resolve;
 
+pub use open::{OpenMerge, OpenMerges, open_merges};
 pub(crate) use pending::create;
 pub use pending::{
-    MergePart, PENDING_DIR, PendingFile, PendingMerge, Settled, blocking, find, into_tier, list,
+    MergePart, PENDING_DIR, PendingFile, PendingMerge, Settled, all, blocking, find, into_tier,
+    list,
 };
 pub use resolve::{
     FileChoice, Finished, Resolution, abort_merge, continue_merge, fork_merge, resolve_file,

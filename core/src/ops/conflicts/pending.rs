@@ -269,6 +269,13 @@ pub fn list(
     id: &ArtifactId,
     collection: &str,
 ) -> Result<Vec<PendingMerge>, OpsError> {
+    let mut out = all(home)?;
+    out.retain(|m| &m.id == id && m.collection == collection);
+    Ok(out)
+}
+
+/// Every pending merge kept in the home, of any artifact and collection, in folder order.
+pub fn all(home: &crate::storage::home::Home) -> Result<Vec<PendingMerge>, OpsError> {
     let root = pending_root(home);
     let entries = match fs::read_dir(&root) {
         Ok(e) => e,
@@ -287,9 +294,7 @@ pub fn list(
             continue;
         };
         merge.dir = entry.path();
-        if &merge.id == id && merge.collection == collection {
-            out.push(merge);
-        }
+        out.push(merge);
     }
     out.sort_by(|a, b| a.dir.cmp(&b.dir));
     Ok(out)
