@@ -228,6 +228,48 @@ pub struct PendingView {
     pub unresolved: Vec<String>,
 }
 
+/// A pending merge still open, with its age: listed until it is resolved or aborted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OpenMergeView {
+    /// `<type>:<name>`.
+    pub artifact: String,
+    pub collection: String,
+    pub direction: String,
+    pub project_path: Option<String>,
+    /// When the conflict was found (RFC 3339).
+    pub detected_at: String,
+    pub age_seconds: u64,
+    /// Older than the `conflicts.stale_after` setting (7 days by default): abandoned?
+    pub stale: bool,
+    /// The conflicted files.
+    pub files: Vec<String>,
+    /// Those not settled yet.
+    pub unresolved: Vec<String>,
+}
+
+/// Every open pending merge, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OpenMergesView {
+    pub merges: Vec<OpenMergeView>,
+    /// The `conflicts.stale_after` setting, in seconds.
+    pub stale_after_seconds: u64,
+    /// How many merges are stale.
+    pub stale: u64,
+    pub oldest_age_seconds: Option<u64>,
+}
+
+/// A pending merge that was aborted: the target was never touched.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AbortedView {
+    pub artifact: String,
+    /// Always `aborted`.
+    pub resolution: String,
+    pub warnings: Vec<String>,
+}
+
 /// A sync or resolve job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -795,6 +837,8 @@ pub struct DriftView {
     /// `check_upstream` was asked but the `upstream.checks` setting is off: no upstream was
     /// asked, and upstream rows compare with the lock.
     pub upstream_checks_off: bool,
+    /// The collection's pending merges still open, oldest first.
+    pub pending_merges: Vec<OpenMergeView>,
 }
 
 /// Something a drift check could not check (an unreadable records file, a symlink or FIFO in a
@@ -859,6 +903,8 @@ pub struct Overview {
     pub upstream_error: Option<String>,
     /// What could not be checked, each with what to do (the cells it stopped say `error`).
     pub problems: Vec<String>,
+    /// The pending merges still open, oldest first, stale ones flagged.
+    pub pending_merges: Vec<OpenMergeView>,
 }
 
 /// The artifact page's data: version cards, where it is deployed, and its history.

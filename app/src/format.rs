@@ -40,6 +40,16 @@ pub fn millis(ms: f64) -> String {
     format!("{}.{}", tenths / 10, tenths % 10)
 }
 
+/// An age as people say it: `45 s`, `12 min`, `5 h`, `9 d` (whole units, rounded down).
+pub fn age(seconds: u64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3_600 => format!("{} min", s / 60),
+        s if s < 86_400 => format!("{} h", s / 3_600),
+        s => format!("{} d", s / 86_400),
+    }
+}
+
 /// Percent-encodes a query value (everything but unreserved characters).
 pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -5,7 +5,10 @@ use skillmeat_core::jobs::{Job, JobEvent, JobKind, JobState};
 use skillmeat_core::ops::conflicts::FileChoice;
 use skillmeat_core::ops::sync::{Direction, Strategy};
 
-use super::{DirectionName, EventView, HunkSide, JobView, Side, StateName, StrategyName};
+use super::{
+    DirectionName, EventView, HunkSide, JobView, OpenMergeView, OpenMergesView, Side, StateName,
+    StrategyName,
+};
 
 impl From<DirectionName> for Direction {
     fn from(d: DirectionName) -> Self {
@@ -272,6 +275,33 @@ impl From<&skillmeat_core::ops::Timeline> for super::TimelineView {
             baseline: t.baseline.clone(),
             parent: t.parent.clone(),
             versions: t.versions as u64,
+        }
+    }
+}
+
+impl From<skillmeat_core::ops::conflicts::OpenMerge> for OpenMergeView {
+    fn from(m: skillmeat_core::ops::conflicts::OpenMerge) -> Self {
+        Self {
+            artifact: m.id.to_string(),
+            collection: m.collection,
+            direction: m.direction.to_owned(),
+            project_path: m.project.map(|p| p.display().to_string()),
+            detected_at: m.detected_at,
+            age_seconds: m.age_seconds,
+            stale: m.stale,
+            files: m.files,
+            unresolved: m.unresolved,
+        }
+    }
+}
+
+impl From<skillmeat_core::ops::conflicts::OpenMerges> for OpenMergesView {
+    fn from(open: skillmeat_core::ops::conflicts::OpenMerges) -> Self {
+        Self {
+            stale_after_seconds: open.stale_after_seconds,
+            stale: u64::try_from(open.stale).unwrap_or(u64::MAX),
+            oldest_age_seconds: open.oldest_age_seconds,
+            merges: open.merges.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -432,6 +432,7 @@ pub async fn drift_view(state: &ApiState, q: DriftQuery) -> Result<DriftView, Ap
     Ok(DriftView {
         collection,
         upstream_checks_off: report.upstream_checks_off,
+        pending_merges: report.pending_merges.into_iter().map(Into::into).collect(),
         problems: report
             .problems
             .into_iter()

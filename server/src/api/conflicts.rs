@@ -10,7 +10,10 @@ use skillmeat_core::model::files::ArtifactFiles;
 use skillmeat_core::ops::conflicts::{self, MergePart, PendingMerge};
 
 use super::extract::{ApiQuery, IdPath};
-use super::types::{ConflictFileView, ConflictView, ErrorBody, HunkView, PendingView, Scope};
+use super::types::{
+    AbortedView, ConflictFileView, ConflictView, ConflictsQuery, ErrorBody, HunkView,
+    OpenMergesView, PendingView, Scope,
+};
 use super::{ApiError, ApiState};
 
 /// The largest file whose text a conflict view carries; larger ones are resolved whole.
@@ -53,6 +56,80 @@ pub async fn conflict_view(
     })
     .await
     .map_err(ApiError::internal)?
+}
+
+/// Every pending merge still open, oldest first, with its age; those older than the
+/// `conflicts.stale_after` setting (7 days by default) are flagged `stale`.
+#[utoipa::path(
+    get, path = "/api/v1/conflicts", tag = "artifacts",
+    params(ConflictsQuery),
+    responses(
+        (status = 200, body = OpenMergesView),
+        (status = 401, body = ErrorBody),
+        (status = 500, description = "`bad_config`: the config file cannot be used", body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn list(
+    State(state): State<ApiState>,
+    ApiQuery(q): ApiQuery<ConflictsQuery>,
+) -> Result<Json<OpenMergesView>, ApiError> {
+    open_merges(&state, q.collection, q.stale).await.map(Json)
+}
+
+/// The open pending merges (of one collection, or all), as the API and the pages list them.
+pub async fn open_merges(
+    state: &ApiState,
+    collection: Option<String>,
+    only_stale: bool,
+) -> Result<OpenMergesView, ApiError> {
+    let ctx = state.ctx();
+    let mut open = tokio::task::spawn_blocking(move || {
+        conflicts::open_merges(&ctx, collection.as_deref()).map_err(ApiError::from)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    if only_stale {
+        open.merges.retain(|m| m.stale);
+    }
+    Ok(open.into())
+}
+
+/// Drops the pending merge of an artifact (of `project_path`'s copy, or the collection's own):
+/// the target was never touched, so nothing else changes; the audit trail records the abort.
+#[utoipa::path(
+    delete, path = "/api/v1/artifacts/{id}/conflicts", tag = "artifacts",
+    params(("id" = String, Path, description = "`<type>:<name>`"), Scope),
+    responses(
+        (status = 200, body = AbortedView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "No pending merge there", body = ErrorBody),
+        (status = 422, description = "Several pending merges: name the project", body = ErrorBody)
+    ),
+    security(("token" = []))
+)]
+pub async fn abort(
+    State(state): State<ApiState>,
+    IdPath(id): IdPath,
+    ApiQuery(scope): ApiQuery<Scope>,
+) -> Result<Json<AbortedView>, ApiError> {
+    abort_merge(&state, id, scope).await.map(Json)
+}
+
+/// Aborts a pending merge (see [`abort`]).
+pub async fn abort_merge(
+    state: &ApiState,
+    id: ArtifactId,
+    scope: Scope,
+) -> Result<AbortedView, ApiError> {
+    let (collection, _, _) = state.collection(scope.collection.as_deref())?;
+    let project = state.project(scope.project_path.as_deref()).await?;
+    let done = conflicts::abort_merge(&state.ctx(), &id, &collection, project.as_deref()).await?;
+    Ok(AbortedView {
+        artifact: done.id.to_string(),
+        resolution: done.resolution.to_owned(),
+        warnings: done.warnings,
+    })
 }
 
 fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {

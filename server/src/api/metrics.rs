@@ -40,6 +40,20 @@ pub struct Metrics {
     jobs: Family<OutcomeLabels, Counter>,
     diff_failures: Counter,
     queue_depth: Gauge,
+    pending_merges: Gauge,
+    pending_stale: Gauge,
+    pending_oldest: Gauge,
+}
+
+/// What `/metrics` reads at each scrape rather than counts as it goes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Snapshot {
+    /// Jobs waiting to run.
+    pub queue_depth: u64,
+    /// Open pending merges, how many of them are stale, and the oldest one's age in seconds.
+    pub pending_merges: u64,
+    pub pending_stale: u64,
+    pub pending_oldest_seconds: u64,
 }
 
 impl Default for Metrics {
@@ -60,6 +74,7 @@ impl Metrics {
         let jobs = Family::<OutcomeLabels, Counter>::default();
         let diff_failures = Counter::default();
         let queue_depth = Gauge::default();
+        let [pending_merges, pending_stale, pending_oldest] = [(); 3].map(|()| Gauge::default());
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route",
@@ -77,6 +92,21 @@ impl Metrics {
             diff_failures.clone(),
         );
         registry.register("queue_depth", "Jobs waiting to run", queue_depth.clone());
+        registry.register(
+            "pending_merges",
+            "Pending merges still open (resolve or abort them)",
+            pending_merges.clone(),
+        );
+        registry.register(
+            "pending_merges_stale",
+            "Pending merges older than conflicts.stale_after",
+            pending_stale.clone(),
+        );
+        registry.register(
+            "pending_merge_oldest_age_seconds",
+            "Age of the oldest open pending merge (0 when there is none)",
+            pending_oldest.clone(),
+        );
         Self {
             registry,
             http,
@@ -84,6 +114,9 @@ impl Metrics {
             jobs,
             diff_failures,
             queue_depth,
+            pending_merges,
+            pending_stale,
+            pending_oldest,
         }
     }
 
@@ -115,9 +148,12 @@ impl Metrics {
     }
 
     /// The text exposition format.
-    pub fn encode(&self, queue_depth: u64) -> Result<String, std::fmt::Error> {
-        self.queue_depth
-            .set(i64::try_from(queue_depth).unwrap_or(i64::MAX));
+    pub fn encode(&self, now: Snapshot) -> Result<String, std::fmt::Error> {
+        let gauge = |g: &Gauge, v: u64| g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        gauge(&self.queue_depth, now.queue_depth);
+        gauge(&self.pending_merges, now.pending_merges);
+        gauge(&self.pending_stale, now.pending_stale);
+        gauge(&self.pending_oldest, now.pending_oldest_seconds);
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)
@@ -140,7 +176,16 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
         .queue_depth()
         .await
         .map_err(ApiError::internal)?;
-    let text = state.metrics().encode(depth).map_err(ApiError::internal)?;
+    let open = super::conflicts::open_merges(&state, None, false).await?;
+    let text = state
+        .metrics()
+        .encode(Snapshot {
+            queue_depth: depth,
+            pending_merges: open.merges.len() as u64,
+            pending_stale: open.stale,
+            pending_oldest_seconds: open.oldest_age_seconds.unwrap_or(0),
+        })
+        .map_err(ApiError::internal)?;
     let mut response = (StatusCode::OK, text).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -243,7 +243,11 @@ pub fn routes(state: ApiState) -> Router {
         .route("/artifacts/{id}", delete(remove::remove))
         .route("/artifacts/{id}/deployments", delete(remove::undeploy))
         .route("/artifacts/{id}/rollback", post(artifacts::rollback))
-        .route("/artifacts/{id}/conflicts", get(conflicts::get))
+        .route(
+            "/artifacts/{id}/conflicts",
+            get(conflicts::get).delete(conflicts::abort),
+        )
+        .route("/conflicts", get(conflicts::list))
         .route("/artifacts/{id}/events", get(log::of_artifact))
         .route("/artifacts/{id}/timeline", get(log::timeline))
         .route("/artifacts/{id}/changelog", get(tags::changelog))

@@ -34,7 +34,7 @@ impl Modify for TokenScheme {
         jobs::create, jobs::list, jobs::get, jobs::cancel, jobs::job_events, jobs::all_events,
         jobs::resolve, patch::create, patch::download,
         artifacts::list, artifacts::versions, artifacts::history, artifacts::diff, artifacts::file,
-        artifacts::rollback, artifacts::drift, conflicts::get, log::list, log::of_artifact, log::timeline,
+        artifacts::rollback, artifacts::drift, conflicts::get, conflicts::list, conflicts::abort, log::list, log::of_artifact, log::timeline,
         tags::changelog, tags::next, tags::create, remove::remove, remove::undeploy,
         metrics::healthz, metrics::metrics, metrics::requests,
     ),

@@ -13,9 +13,7 @@ use super::extract::{ApiJson, ApiPath, artifact_id};
 use super::types::{ErrorBody, PatchCreated, PatchRequest};
 use super::{ApiError, ApiState};
 
-/// Exports allowed per client per [`WINDOW`].
-pub const EXPORTS_PER_WINDOW: usize = 10;
-/// The rate limit's window.
+/// The rate limit's window; how many exports it allows is the `exports.per_minute` setting.
 pub const WINDOW: Duration = Duration::from_secs(60);
 
 /// The quota patch exports count against. Every request is authorised by the server token
@@ -27,8 +25,8 @@ fn exports_dir(state: &ApiState) -> PathBuf {
     state.0.ctx.home.root().join("exports")
 }
 
-/// Counts an export for `client`, or says how long to wait.
-fn admit(state: &ApiState, client: &str) -> Result<(), Duration> {
+/// Counts an export for `client` against `limit` per [`WINDOW`], or says how long to wait.
+fn admit(state: &ApiState, client: &str, limit: usize) -> Result<(), Duration> {
     let now = Instant::now();
     let mut seen = state
         .0
@@ -42,7 +40,7 @@ fn admit(state: &ApiState, client: &str) -> Result<(), Duration> {
     {
         times.pop_front();
     }
-    if times.len() >= EXPORTS_PER_WINDOW {
+    if times.len() >= limit {
         let oldest = times.front().copied().unwrap_or(now);
         return Err(WINDOW.saturating_sub(now.duration_since(oldest)));
     }
@@ -68,11 +66,11 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     match export(&state, req, TOKEN_QUOTA).await {
         Ok(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
-        Err(Export::Limited(wait)) => {
+        Err(Export::Limited { wait, limit }) => {
             let mut response = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                limited_message(wait),
+                limited_message(wait, limit),
             )
             .into_response();
             if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
@@ -84,17 +82,20 @@ pub async fn create(
     }
 }
 
-fn limited_message(wait: Duration) -> String {
+fn limited_message(wait: Duration, limit: usize) -> String {
     format!(
-        "at most {EXPORTS_PER_WINDOW} patch exports a minute; try again in {} s",
+        "at most {limit} patch exports a minute (the `exports.per_minute` setting); try again in {} s",
         wait.as_secs().max(1)
     )
 }
 
 /// Why an export did not happen.
 pub enum Export {
-    /// The client's rate limit: wait this long.
-    Limited(Duration),
+    /// The rate limit (`limit` a minute) is reached: wait this long.
+    Limited {
+        wait: Duration,
+        limit: usize,
+    },
     Failed(ApiError),
 }
 
@@ -107,10 +108,10 @@ impl From<ApiError> for Export {
 impl From<Export> for ApiError {
     fn from(e: Export) -> Self {
         match e {
-            Export::Limited(wait) => ApiError::new(
+            Export::Limited { wait, limit } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                limited_message(wait),
+                limited_message(wait, limit),
             ),
             Export::Failed(e) => e,
         }
@@ -134,8 +135,13 @@ pub async fn export(
         .project(Some(&req.project_path))
         .await?
         .ok_or_else(|| ApiError::invalid("project_required", "project_path is required"))?;
-    if let Err(wait) = admit(state, client) {
-        return Err(Export::Limited(wait));
+    let limit = skillmeat_core::storage::config::Config::load(&state.ctx().home)
+        .map_err(|e| ApiError::from(skillmeat_core::ops::OpsError::from(e)))?
+        .exports
+        .per_minute;
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if let Err(wait) = admit(state, client, limit) {
+        return Err(Export::Limited { wait, limit });
     }
     let dir = exports_dir(state);
     let mut random = [0u8; 8];

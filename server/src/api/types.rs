@@ -102,6 +102,17 @@ pub struct DriftQuery {
     pub check_upstream: Option<bool>,
 }
 
+/// Which pending merges to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConflictsQuery {
+    /// Only this collection's (every collection's when left out).
+    pub collection: Option<String>,
+    /// Only those older than the `conflicts.stale_after` setting.
+    #[serde(default)]
+    pub stale: bool,
+}
+
 /// How an artifact leaves its collection.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -4,8 +4,8 @@ use skillmeat_app::api::{Backend, Failure};
 
 use super::extract::artifact_id;
 use super::types::{
-    ArtifactList, ArtifactLogView, ChangelogView, ConflictView, CreateJob, DiffQuery, DiffView,
-    DriftQuery, DriftView, FileQuery, HistoryView, JobList, JobQuery, JobView, LogQuery,
+    AbortedView, ArtifactList, ArtifactLogView, ChangelogView, ConflictView, CreateJob, DiffQuery,
+    DiffView, DriftQuery, DriftView, FileQuery, HistoryView, JobList, JobQuery, JobView, LogQuery,
     NextTagView, PatchCreated, PatchRequest, PendingView, RemovedView, RequestView, ResolveRequest,
     RollbackRequest, RolledBackView, Scope, TagRequest, TaggedView, TimelineView, UndeployView,
     VersionCards,
@@ -71,6 +71,7 @@ impl Backend for ApiState {
                 rows: Vec::new(),
                 problems: Vec::new(),
                 upstream_checks_off: false,
+                pending_merges: Vec::new(),
             }),
             other => other,
         }
@@ -286,6 +287,13 @@ impl Backend for ApiState {
     async fn rollback(&self, id: String, req: RollbackRequest) -> Result<RolledBackView, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         artifacts::rollback_to(self, id, req).await.map_err(body)
+    }
+
+    async fn abort(&self, id: String, project: Option<String>) -> Result<AbortedView, Failure> {
+        let id = artifact_id(&id).map_err(body)?;
+        conflicts::abort_merge(self, id, scope(project))
+            .await
+            .map_err(body)
     }
 
     async fn remove(&self, id: String, undeploy: bool) -> Result<RemovedView, Failure> {

@@ -96,6 +96,7 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
                 &["ARTIFACT", "PAIR", "PROJECT", "STATUS", "RECOMMENDATION"],
                 &table,
             );
+            print_pending(&report.pending_merges);
             if !report.problems.is_empty() {
                 eprintln!(
                     "\n{} could not be checked (the rows above are still right):",
@@ -114,4 +115,54 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The pending merges still open, oldest first, with how to finish each.
+fn print_pending(merges: &[skillmeat_core::ops::conflicts::OpenMerge]) {
+    if merges.is_empty() {
+        return;
+    }
+    println!("\nPending merges ({}), oldest first:", merges.len());
+    let rows: Vec<Vec<String>> = merges
+        .iter()
+        .map(|m| {
+            let project = m
+                .project
+                .as_ref()
+                .map(|p| escaped(&p.display().to_string()).into_owned());
+            vec![
+                m.id.to_string(),
+                m.direction.to_owned(),
+                project.clone().unwrap_or_default(),
+                format!(
+                    "{}{}",
+                    skillmeat_app::format::age(m.age_seconds),
+                    if m.stale { " (stale)" } else { "" }
+                ),
+                format!(
+                    "skillmeat resolve {}{} --continue | --abort",
+                    m.id,
+                    project
+                        .map(|p| format!(" --project {p}"))
+                        .unwrap_or_default()
+                ),
+            ]
+        })
+        .collect();
+    print_table(
+        &["ARTIFACT", "DIRECTION", "PROJECT", "AGE", "FINISH WITH"],
+        &rows,
+    );
+    let stale = merges.iter().filter(|m| m.stale).count();
+    if stale > 0 {
+        eprintln!(
+            "note: {} older than `conflicts.stale_after` (abandoned?): resolve or abort {}",
+            if stale == 1 {
+                "1 pending merge is".to_owned()
+            } else {
+                format!("{stale} pending merges are")
+            },
+            if stale == 1 { "it" } else { "them" }
+        );
+    }
 }
