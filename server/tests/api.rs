@@ -112,6 +112,16 @@ impl Api {
         self.call(Method::GET, uri, None).await
     }
 
+    /// A GET whose answer is text (`/metrics`).
+    pub(crate) async fn get_text(&self, uri: &str) -> (StatusCode, String) {
+        let req = self
+            .request(Method::GET, uri, None)
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = self.send(req).await;
+        (status, String::from_utf8(body).unwrap())
+    }
+
     pub(crate) async fn delete(&self, uri: &str) -> (StatusCode, Value) {
         self.call(Method::DELETE, uri, None).await
     }

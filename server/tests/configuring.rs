@@ -17,7 +17,11 @@ async fn settings_are_listed_set_overridden_and_used() {
     let o = skillmeat(&a.home, cwd, &["config", "list", "--json"]);
     assert!(o.status.success(), "{}", text(&o));
     let list: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 5, "{list}");
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        skillmeat_core::storage::config::KEYS.len(),
+        "{list}"
+    );
     assert_eq!(list[0]["key"], "sync.auto_merge");
     assert_eq!(list[0]["source"], "default");
 

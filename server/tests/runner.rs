@@ -1,6 +1,7 @@
 //! The one integration-test binary of the `skillmeat` crate (one link, not one per file).
 #![allow(clippy::unwrap_used)] // a failing unwrap is a failing test
 
+mod abandoned;
 mod api;
 mod audit;
 mod cli;

@@ -116,6 +116,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         id: String,
         req: crate::dto::RollbackRequest,
     ) -> Result<crate::dto::RolledBackView, Failure>;
+    /// Drops a pending merge, as `DELETE /api/v1/artifacts/{id}/conflicts` does.
+    async fn abort(
+        &self,
+        id: String,
+        project: Option<String>,
+    ) -> Result<crate::dto::AbortedView, Failure>;
     /// Takes an artifact out of the collection, as `DELETE /api/v1/artifacts/{id}` does.
     async fn remove(&self, id: String, undeploy: bool) -> Result<crate::dto::RemovedView, Failure>;
     /// Takes an artifact's copy out of a project, as `DELETE /api/v1/artifacts/{id}/deployments`.

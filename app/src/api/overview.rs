@@ -70,6 +70,7 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
         .collect();
     let problems = drift.problems.iter().map(|p| p.message.clone()).collect();
     Ok(Overview {
+        pending_merges: drift.pending_merges,
         problems,
         collection: list.collection,
         rows,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::api::{get_conflicts, resolve_conflicts};
+use crate::api::{abort_conflicts, get_conflicts, resolve_conflicts};
 use crate::dto::{
     ConflictFileView, ConflictView, HunkSide, HunkView, PendingView, ResolveRequest, Side,
     StateName,
@@ -77,6 +77,9 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
     // What the last resolve job said, and whether the merge is gone (applied) since.
     let outcome: RwSignal<Option<Result<String, String>>> = RwSignal::new(None);
     let applied = RwSignal::new(false);
+    let aborted = RwSignal::new(false);
+    // The abort button asks once more before it drops the merge.
+    let confirm_abort = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let modes: RwSignal<BTreeMap<String, FileMode>> = RwSignal::new(BTreeMap::new());
     let hunks: RwSignal<BTreeMap<(String, usize), HunkSide>> = RwSignal::new(BTreeMap::new());
@@ -93,6 +96,8 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
             loaded.set(None);
             outcome.set(None);
             applied.set(false);
+            aborted.set(false);
+            confirm_abort.set(false);
             modes.set(BTreeMap::new());
             hunks.set(BTreeMap::new());
             strategy.set(None);
@@ -196,8 +201,34 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
         });
     };
 
+    let abort = move |project: Option<String>| {
+        busy.set(true);
+        outcome.set(None);
+        leptos::task::spawn_local(async move {
+            match abort_conflicts(id.get_untracked(), project).await {
+                Ok(()) => {
+                    aborted.set(true);
+                    loaded.set(None);
+                    outcome.set(Some(Ok(
+                        "Aborted: the merge was dropped and nothing else changed.".to_owned(),
+                    )));
+                    crate::live::Live::get().refresh.update(|n| *n += 1);
+                }
+                Err(e) => outcome.set(Some(Err(format!("Could not abort: {e}")))),
+            }
+            confirm_abort.set(false);
+            busy.set(false);
+        });
+    };
+
     let body = move || {
         let view_ = match loaded.get() {
+            None if aborted.get() => {
+                return view! {
+                    <p class="muted">"The copy is as it was before the merge; sync again to start a new one."</p>
+                }
+                .into_any();
+            }
             None if applied.get() => {
                 return view! {
                     <div class="resolve-done">
@@ -228,6 +259,7 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
         let submit_view = view_.clone();
         let fork_view = view_.clone();
         let fork_name = format!("{}-fork", id_name(&view_.artifact));
+        let abort_project = view_.project_path.clone();
         view! {
             <p class="muted">
                 "Ours is the " <strong>{ours_tier.clone()}</strong> "'s version (the tier being written); theirs is "
@@ -268,7 +300,29 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                     on:click=move |_| submit(fork_request(&fork_view))>
                     "Keep both (fork)"
                 </button>
+                <Show when=move || !confirm_abort.get()>
+                    <button type="button" class="abort-button" disabled=move || busy.get()
+                        title="Drop this merge; the copy stays exactly as it is"
+                        on:click=move |_| confirm_abort.set(true)>
+                        "Abort merge…"
+                    </button>
+                </Show>
             </div>
+            <Show when=move || confirm_abort.get()>
+                <div class="notice warn confirm-abort" role="alert">
+                    <p>"Abort this merge? The choices made so far are dropped; ours and theirs stay as they are."</p>
+                    <div class="actions">
+                        <button type="button" class="danger abort-confirm" disabled=move || busy.get()
+                            on:click={
+                                let project = abort_project.clone();
+                                move |_| abort(project.clone())
+                            }>
+                            "Yes, abort the merge"
+                        </button>
+                        <button type="button" on:click=move |_| confirm_abort.set(false)>"Keep it"</button>
+                    </div>
+                </div>
+            </Show>
         }
         .into_any()
     };

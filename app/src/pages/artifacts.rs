@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::get_overview;
 use crate::components::badge::status_badge;
-use crate::dto::{Overview, OverviewRow};
+use crate::dto::{OpenMergeView, Overview, OverviewRow};
 use crate::format::encode;
 
 /// The statuses a filter can ask for, in DESIGN §4's order.
@@ -139,6 +139,7 @@ fn render_overview(o: Overview, text: String, kind: String, status: String) -> i
         }
         .into_any();
     }
+    let pending = pending_merges(&o.pending_merges);
     let total = o.rows.len();
     let attention = o.rows.iter().filter(|r| needs_attention(r)).count();
     let shown: Vec<OverviewRow> = o
@@ -180,10 +181,83 @@ fn render_overview(o: Overview, text: String, kind: String, status: String) -> i
     view! {
         {upstream_note}
         {problems_note}
+        {pending}
         <p class="summary muted">{summary}</p>
         {body}
     }
     .into_any()
+}
+
+/// The pending merges still open, oldest first, each linking to its artifact page where the
+/// conflict dialog resolves or aborts it; a banner when some are older than
+/// `conflicts.stale_after`.
+fn pending_merges(merges: &[OpenMergeView]) -> Option<impl IntoView + use<>> {
+    if merges.is_empty() {
+        return None;
+    }
+    let stale = merges.iter().filter(|m| m.stale).count();
+    let banner = (stale > 0).then(|| {
+        view! {
+            <div class="notice warn stale-merges" role="alert">
+                <strong>
+                    {if stale == 1 {
+                        "1 pending merge looks abandoned".to_owned()
+                    } else {
+                        format!("{stale} pending merges look abandoned")
+                    }}
+                </strong>
+                " — older than the " <code>"conflicts.stale_after"</code>
+                " setting. Until resolved or aborted, each blocks syncs of its copy."
+            </div>
+        }
+    });
+    let rows = merges
+        .iter()
+        .map(|m| {
+            let href = match &m.project_path {
+                Some(p) => format!(
+                    "/artifacts/{}?project={}&pair=cp",
+                    encode(&m.artifact),
+                    encode(p)
+                ),
+                None => format!("/artifacts/{}", encode(&m.artifact)),
+            };
+            let place = m
+                .project_path
+                .as_deref()
+                .map_or_else(|| "collection".to_owned(), crate::format::base_name);
+            view! {
+                <tr class:stale=m.stale data-id=m.artifact.clone()>
+                    <td><a href=href><code>{m.artifact.clone()}</code></a></td>
+                    <td>{place}</td>
+                    <td>{m.direction.clone()}</td>
+                    <td title=m.detected_at.clone()>
+                        {crate::format::age(m.age_seconds)}
+                        {m.stale.then(|| view! { " " <span class="badge conflict">"stale"</span> })}
+                    </td>
+                    <td>{format!("{} of {} undecided", m.unresolved.len(), m.files.len())}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        {banner}
+        <details class="pending-merges" open=stale > 0>
+            <summary>{format!("Pending merges ({})", merges.len())}</summary>
+            <table class="artifacts">
+                <thead>
+                    <tr>
+                        <th scope="col">"Artifact"</th>
+                        <th scope="col">"Where"</th>
+                        <th scope="col">"Direction"</th>
+                        <th scope="col">"Age"</th>
+                        <th scope="col">"Files"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </details>
+    })
 }
 
 fn overview_row(r: OverviewRow) -> impl IntoView {
