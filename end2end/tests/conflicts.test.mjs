@@ -4,7 +4,7 @@
 // then shows the conflict and how each file was settled.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, OUTPUT } from './server.mjs';
 import { launch, hydratedPage } from './browser.mjs';
@@ -168,6 +168,66 @@ test('keep both: the merge is settled by a fork, which appears beside the origin
   assert.match(await latest.locator('li.conflicted', { hasText: 'runbook.md' }).innerText(), /fork/);
   await page.locator('nav.mainnav a', { hasText: 'Artifacts' }).click();
   await page.locator(`tr[data-id="${ID}-fork"]`).waitFor({ timeout: 15_000 });
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
+  await context.close();
+}));
+
+// Moves the detection time of every pending merge in the home back by `days`.
+function ageMerges(days) {
+  const root = join(server.home, 'pending');
+  const stamp = new Date(Date.now() - days * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  for (const dir of readdirSync(root)) {
+    const file = join(root, dir, 'merge.toml');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace(/^detected_at = .*$/m, `detected_at = "${stamp}"`));
+  }
+}
+
+test('an abandoned merge: listed with its age, flagged once stale, and aborted from the dialog', () => withServer(async () => {
+  const { context, page, modal, errors } = await conflictModal();
+  await modal.getByRole('button', { name: 'Close' }).click();
+  // Fresh: listed on the artifacts page, no banner.
+  await page.locator('nav.mainnav a', { hasText: 'Artifacts' }).click();
+  const list = page.locator('details.pending-merges');
+  await list.locator('summary', { hasText: 'Pending merges (1)' }).waitFor({ timeout: 15_000 });
+  assert.equal(await page.locator('.stale-merges').count(), 0);
+  assert.equal(await list.evaluate((e) => e.open), false, 'folded while nothing is stale');
+
+  // Ten days later (the default conflicts.stale_after is 7 days) it is flagged.
+  ageMerges(10);
+  await page.reload();
+  await page.locator('.stale-merges', { hasText: '1 pending merge looks abandoned' }).waitFor({ timeout: 15_000 });
+  const row = list.locator(`tr[data-id="${ID}"]`);
+  assert.match(await row.innerText(), /10 d\s+stale/);
+  assert.match(await row.innerText(), /collection/);
+  assert.equal(await list.evaluate((e) => e.open), true, 'unfolded once something is stale');
+  // The summary, then the table: nothing stray between them.
+  const lines = (await list.innerText()).split('\n').filter((l) => l.trim());
+  assert.equal(lines[0], 'Pending merges (1)');
+  assert.match(lines[1], /^Artifact\s+Where\s+Direction\s+Age\s+Files$/);
+  await page.screenshot({ path: join(OUTPUT, 'stale-merges.png'), fullPage: true });
+
+  // Abort it from the conflict dialog, which asks once more first.
+  await row.locator('a').click();
+  await page.getByRole('button', { name: 'Resolve conflicts…' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.locator('.conflict-file').first().waitFor({ timeout: 15_000 });
+  const before = collectionFile('runbook.md');
+  await dialog.getByRole('button', { name: 'Abort merge…' }).click();
+  await dialog.locator('.confirm-abort').waitFor();
+  await dialog.getByRole('button', { name: 'Keep it' }).click();
+  assert.equal(await dialog.locator('.confirm-abort').count(), 0);
+  await dialog.getByRole('button', { name: 'Abort merge…' }).click();
+  await dialog.getByRole('button', { name: 'Yes, abort the merge' }).click();
+  await dialog.getByText('The copy is as it was before the merge').waitFor({ timeout: 15_000 });
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  assert.equal(await page.locator('.pending-merge').count(), 0);
+  assert.equal(collectionFile('runbook.md'), before);
+  // The artifacts page has nothing pending any more.
+  await page.locator('nav.mainnav a', { hasText: 'Artifacts' }).click();
+  await page.locator('table.artifacts').first().waitFor();
+  assert.equal(await page.locator('details.pending-merges').count(), 0);
+  assert.equal(await page.locator('.stale-merges').count(), 0);
   assert.deepEqual(errors, [], `browser errors: ${errors.join('\n')}`);
   await context.close();
 }));

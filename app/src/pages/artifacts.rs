@@ -240,9 +240,11 @@ fn pending_merges(merges: &[OpenMergeView]) -> Option<impl IntoView + use<>> {
             }
         })
         .collect_view();
+    // Open when something there needs a decision.
+    let open = stale > 0;
     Some(view! {
         {banner}
-        <details class="pending-merges" open=stale > 0>
+        <details class="pending-merges" open=open>
             <summary>{format!("Pending merges ({})", merges.len())}</summary>
             <table class="artifacts">
                 <thead>
