@@ -110,7 +110,7 @@ mod tests {
         let json = serde_json::json!({
             "id": 7, "kind": "sync", "state": "success", "direction": "collection-to-project",
             "artifacts": ["skill:a"], "project_path": null, "collection": "default",
-            "strategy": "auto", "dry_run": true, "pct": 100, "created_at": "t",
+            "strategy": "auto", "dry_run": true, "plan_job": null, "pct": 100, "created_at": "t",
             "started_at": null, "ended_at": null, "trace_id": "x", "log_excerpt": "",
             "conflicts": [], "attempts": 1,
             "result": [

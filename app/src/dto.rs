@@ -94,6 +94,12 @@ pub struct CreateJob {
     /// Plan only, write nothing. Defaults to true: applying must be asked for.
     #[serde(default)]
     pub dry_run: Option<bool>,
+    /// For an apply: the finished dry-run job of the same request whose plan to apply. Each
+    /// artifact is written only while its sides and outcome are still that plan's (else
+    /// `plan_changed`, nothing written). Required while `sync.preview_required` is on (the
+    /// default).
+    #[serde(default)]
+    pub plan_job: Option<i64>,
 }
 
 /// The state of a job.
@@ -284,6 +290,9 @@ pub struct JobView {
     pub collection: String,
     pub strategy: StrategyName,
     pub dry_run: bool,
+    /// The dry-run job whose plan this job applies, if it names one.
+    #[serde(default)]
+    pub plan_job: Option<i64>,
     /// Progress, 0–100.
     pub pct: u8,
     pub created_at: String,

@@ -28,6 +28,7 @@ fn to_project(w: &World, artifact: &str, dry_run: bool) -> SyncReport {
             strategy: Strategy::Auto,
             dry_run,
             on_phase: None,
+            expect: None,
         },
     ))
     .unwrap()
@@ -44,6 +45,7 @@ fn from_upstream(w: &World, artifact: &skillmeat_core::model::artifact::Artifact
             strategy: Strategy::Auto,
             dry_run: false,
             on_phase: None,
+            expect: None,
         },
     ))
     .unwrap()

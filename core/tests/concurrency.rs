@@ -116,6 +116,7 @@ fn parallel_deploys_syncs_and_updates_never_lose_a_shared_entry() {
                 strategy: Strategy::Auto,
                 dry_run: false,
                 on_phase: None,
+                expect: None,
             },
         ))
         .unwrap();
@@ -190,6 +191,7 @@ fn writers_of_one_artifact_wait_their_turn_instead_of_failing() {
                             strategy: Strategy::Auto,
                             dry_run: false,
                             on_phase: None,
+                            expect: None,
                         },
                     ))
                 })

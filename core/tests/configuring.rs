@@ -92,6 +92,7 @@ fn auto_merge_off_leaves_a_clean_merge_pending_for_review() {
             strategy: Strategy::Auto,
             dry_run: false,
             on_phase: None,
+            expect: None,
         };
         let r = block_on(sync::sync(&w.ctx, &req)).unwrap();
         assert_eq!(r.outcome, Outcome::Conflict, "{artifact}");

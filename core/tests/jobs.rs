@@ -27,6 +27,7 @@ fn new_job(artifacts: &[&str], key: Option<&str>) -> NewJob {
         collection: "default".into(),
         strategy: Strategy::Auto,
         dry_run: true,
+        plan_job: None,
         trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
         parent_span_id: None,
         idempotency_key: key.map(str::to_owned),

@@ -212,6 +212,7 @@ fn a_pending_merge_blocks_both_and_a_rerun_finishes_a_killed_remove() {
             strategy: ops::sync::Strategy::Auto,
             dry_run: false,
             on_phase: None,
+            expect: None,
         },
     ))
     .unwrap();

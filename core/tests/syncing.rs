@@ -37,6 +37,7 @@ fn run(
             strategy,
             dry_run,
             on_phase: None,
+            expect: None,
         },
     ))
 }

@@ -36,17 +36,28 @@ test(`start-to-toast over ${JOBS} small jobs`, async () => {
       });
       observer.observe(document.body, { childList: true, subtree: true });
     });
+    // Deploying the changelog where it is already up to date: a real, applied, quick job. Its
+    // plan first (sync.preview_required is on): every apply below names it.
+    const request = { direction: 'collection-to-project', project_path: project, artifacts: ['skill:changelog'] };
+    const planned = await fetch('/api/v1/sync/jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...request, dry_run: true }),
+    });
+    if (planned.status !== 202) throw new Error(`POST answered ${planned.status}: ${await planned.text()}`);
+    const plan = (await planned.json()).id;
+    for (;;) {
+      const job = await (await fetch(`/api/v1/sync/jobs/${plan}`)).json();
+      if (job.state !== 'queued' && job.state !== 'running') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const out = [];
     for (let i = 0; i < jobs; i++) {
       const started = performance.now();
       const response = await fetch('/api/v1/sync/jobs', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        // Deploying the changelog where it is already up to date: a real, applied, quick job.
-        body: JSON.stringify({
-          direction: 'collection-to-project', project_path: project,
-          artifacts: ['skill:changelog'], dry_run: false,
-        }),
+        body: JSON.stringify({ ...request, dry_run: false, plan_job: plan }),
       });
       if (response.status !== 202) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
       const { id } = await response.json();

@@ -22,7 +22,7 @@ async fn two_pending_merges(a: &Api) {
         json!({"direction": "collection-to-project", "project_path": a.p(), "artifacts": ["command:fix"], "dry_run": false}),
         json!({"direction": "upstream-to-collection", "artifacts": ["skill:review"], "dry_run": false}),
     ] {
-        let (status, job) = a.post("/api/v1/sync/jobs", body).await;
+        let (status, job) = a.apply(body).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{job}");
         let done = a.wait(job["id"].as_i64().unwrap()).await;
         assert_eq!(done["state"], "conflict", "{done}");

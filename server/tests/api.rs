@@ -126,6 +126,29 @@ impl Api {
         self.call(Method::DELETE, uri, None).await
     }
 
+    /// Applies a sync the way `sync.preview_required` (on by default) asks: the same request
+    /// as a dry run first, then the apply naming that plan. Answers the apply's response.
+    pub(crate) async fn apply(&self, mut body: Value) -> (StatusCode, Value) {
+        body["dry_run"] = json!(true);
+        let (status, plan) = self.post("/api/v1/sync/jobs", body.clone()).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{plan}");
+        let plan = self.wait(plan["id"].as_i64().unwrap()).await;
+        body["dry_run"] = json!(false);
+        body["plan_job"] = plan["id"].clone();
+        self.post("/api/v1/sync/jobs", body).await
+    }
+
+    /// Turns `sync.preview_required` off in this home (for tests about something else that
+    /// queue applies directly).
+    pub(crate) fn preview_off(&self) {
+        let o = skillmeat(
+            &self.home,
+            self.tmp.path(),
+            &["config", "set", "sync.preview_required", "false"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    }
+
     /// Polls a job until it ends.
     pub(crate) async fn wait(&self, id: i64) -> Value {
         let started = Instant::now();
@@ -617,8 +640,7 @@ async fn a_job_plans_by_default_applies_when_asked_and_carries_the_trace() {
     );
 
     let (status, job) = a
-        .post(
-            "/api/v1/sync/jobs",
+        .apply(
             json!({"direction": "collection-to-project", "project_path": a.p(), "dry_run": false}),
         )
         .await;
@@ -637,7 +659,8 @@ async fn a_job_plans_by_default_applies_when_asked_and_carries_the_trace() {
     let (_, list) = a
         .get("/api/v1/sync/jobs?state=success&artifact=skill:review")
         .await;
-    assert_eq!(list["jobs"].as_array().unwrap().len(), 1, "{list}");
+    // The apply and the preview it named (both of skill:review).
+    assert_eq!(list["jobs"].as_array().unwrap().len(), 2, "{list}");
     // Cancelling a finished job says so.
     let (status, c) = a
         .call(
@@ -665,11 +688,12 @@ async fn a_job_plans_by_default_applies_when_asked_and_carries_the_trace() {
             .starts_with("text/plain")
     );
     let text = String::from_utf8(body).unwrap();
+    // Three jobs: the first dry run, then the apply's preview and the apply.
     for needle in [
         "skillmeat_queue_depth 0",
-        "skillmeat_jobs_total{outcome=\"success\"} 2",
-        "skillmeat_job_duration_seconds_count{outcome=\"success\"} 2",
-        "skillmeat_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/sync/jobs\",status=\"202\"} 2",
+        "skillmeat_jobs_total{outcome=\"success\"} 3",
+        "skillmeat_job_duration_seconds_count{outcome=\"success\"} 3",
+        "skillmeat_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/sync/jobs\",status=\"202\"} 3",
         "skillmeat_diff_render_failures_total 0",
     ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
@@ -679,6 +703,8 @@ async fn a_job_plans_by_default_applies_when_asked_and_carries_the_trace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_idempotency_key_gives_one_job() {
     let a = api().await;
+    // The third request below is an apply without a plan: about keys, not previews.
+    a.preview_off();
     let body = json!({"direction": "upstream-to-collection"});
     let post = |key: &'static str, body: Value| {
         a.request(Method::POST, "/api/v1/sync/jobs", Some(json!({})))
@@ -726,6 +752,8 @@ async fn the_same_idempotency_key_gives_one_job() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_jobs_on_one_artifact_run_one_at_a_time_and_all_end() {
     let a = api().await;
+    // Fifty applies racing, each without a preview (the setting's off path).
+    a.preview_off();
     let project = a.p().to_owned();
     let sends = (0..50).map(|i| {
         let body = json!({
@@ -816,8 +844,7 @@ async fn sse_delivers_a_jobs_transitions_in_order_and_its_end() {
     let a = api().await;
     std::fs::write(a.collection_file("commands/fix.md"), "Changed.\n").unwrap();
     let (_, job) = a
-        .post(
-            "/api/v1/sync/jobs",
+        .apply(
             json!({"direction": "collection-to-project", "project_path": a.p(), "dry_run": false}),
         )
         .await;
@@ -931,8 +958,7 @@ async fn reads_conflicts_resolve_patch_and_rollback() {
     );
 
     let (_, job) = a
-        .post(
-            "/api/v1/sync/jobs",
+        .apply(
             json!({"direction": "collection-to-project", "project_path": a.p(), "artifacts": ["command:fix"], "dry_run": false}),
         )
         .await;
@@ -1384,7 +1410,7 @@ async fn a_project_linked_out_of_itself_is_refused_with_422() {
 
     let o = skillmeat(&a.home, a.tmp.path(), &["project", "allow-links", a.p()]);
     assert!(o.status.success(), "{}", text(&o));
-    let (status, job) = a.post("/api/v1/sync/jobs", body).await;
+    let (status, job) = a.apply(body).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
     let done = a.wait(job["id"].as_i64().unwrap()).await;
     assert_eq!(done["state"], "success", "{done}");

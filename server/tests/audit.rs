@@ -30,8 +30,7 @@ async fn the_cli_and_the_api_read_one_trail_written_by_both() {
     // The CLI deployed both artifacts (in `api()`); the server resolves a conflict of one.
     a.edit_fix_on_both_sides();
     let (_, job) = a
-        .post(
-            "/api/v1/sync/jobs",
+        .apply(
             json!({"direction": "collection-to-project", "project_path": a.p(), "artifacts": ["command:fix"], "dry_run": false}),
         )
         .await;

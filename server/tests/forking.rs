@@ -125,8 +125,7 @@ async fn the_api_forks_in_a_sync_job_and_in_a_resolve_job() {
     let a = api().await;
     a.edit_fix_on_both_sides();
     let (_, job) = a
-        .post(
-            "/api/v1/sync/jobs",
+        .apply(
             json!({"direction": "collection-to-project", "project_path": a.p(), "artifacts": ["command:fix"], "dry_run": false}),
         )
         .await;
@@ -177,8 +176,7 @@ async fn the_api_forks_in_a_sync_job_and_in_a_resolve_job() {
     .unwrap();
     a.move_upstream_review("# Review, theirs\n");
     let (status, job) = a
-        .post(
-            "/api/v1/sync/jobs",
+        .apply(
             json!({"direction": "upstream-to-collection", "artifacts": ["skill:review"], "strategy": "fork", "dry_run": false}),
         )
         .await;

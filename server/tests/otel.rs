@@ -111,6 +111,8 @@ fn spans_of_a_request_and_its_job_are_exported_in_the_callers_trace() {
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
             ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            // One apply without its preview: the trace is the subject here.
+            ("SKILLMEAT_SYNC_PREVIEW_REQUIRED", "false"),
         ],
     );
     let token = std::fs::read_to_string(home.join("server-token")).unwrap();

@@ -106,6 +106,13 @@ fn jobs_survive_a_sigkill_and_end_consistent_after_a_restart() {
         );
     }
     up.commit("v2");
+    // Applies queued without previews: the restart is the subject here.
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["config", "set", "sync.preview_required", "false"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
 
     let mut server = start(&home);
     let token = std::fs::read_to_string(home.join("server-token"))

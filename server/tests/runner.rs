@@ -10,6 +10,7 @@ mod forking;
 mod hostile;
 mod http;
 mod otel;
+mod previewing;
 mod removing;
 mod restart;
 mod ssh;

@@ -414,6 +414,12 @@ async fn server_jobs_and_the_cli_at_once_lose_nothing() {
     deploy.extend((0..JOBS).map(|i| format!("command:{}", name(i))));
     deploy.extend(["--project".into(), p.clone()]);
     cli(deploy).await.unwrap();
+    // The jobs apply without previews: many writers at once are the subject here.
+    cli(["config", "set", "sync.preview_required", "false"]
+        .map(String::from)
+        .to_vec())
+    .await
+    .unwrap();
 
     let ctx = skillmeat_core::ops::Context {
         home: skillmeat_core::storage::home::Home::new(&home),

@@ -103,7 +103,7 @@ pub fn SyncControl(id: String, pair: Pair, project: Option<String>) -> impl Into
     let busy = RwSignal::new(false);
     let request = {
         let (id, project) = (id.clone(), project.clone());
-        move |dry_run: bool| {
+        move |dry_run: bool, plan_job: Option<i64>| {
             let d = direction.get_untracked()?;
             Some(CreateJob {
                 direction: d,
@@ -116,13 +116,16 @@ pub fn SyncControl(id: String, pair: Pair, project: Option<String>) -> impl Into
                 collection: None,
                 strategy: Some(strategy_of(&strategy.get_untracked())),
                 dry_run: Some(dry_run),
+                plan_job,
             })
         }
     };
     let preview = {
         let request = request.clone();
         move |_| {
-            let Some(req) = request(true) else { return };
+            let Some(req) = request(true, None) else {
+                return;
+            };
             busy.set(true);
             plan.set(None);
             confirmed.set(false);
@@ -137,7 +140,11 @@ pub fn SyncControl(id: String, pair: Pair, project: Option<String>) -> impl Into
         }
     };
     let apply = move |_| {
-        let Some(req) = request(false) else { return };
+        // The apply is the plan shown: the server writes nothing if a side moved since.
+        let plan_job = plan.get_untracked().and_then(|p| p.ok()).map(|j| j.id);
+        let Some(req) = request(false, plan_job) else {
+            return;
+        };
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = start_sync(req).await.map_err(|e| e.to_string());

@@ -1,6 +1,8 @@
-//! "Update all": one bulk job that takes every artifact's upstream changes into the collection
-//! (auto strategy: fast-forwards and clean merges apply, conflicts are kept as pending merges,
-//! nothing is overwritten), then its summary, artifact by artifact.
+//! "Update all": plan first, then apply. A dry-run job over every artifact with an upstream
+//! shows what would happen to each (auto strategy: fast-forwards and clean merges apply,
+//! conflicts are kept as pending merges, nothing is overwritten); Apply runs exactly that plan
+//! as one bulk job (an artifact whose sides moved since is refused, not applied blind), then
+//! its summary, artifact by artifact.
 
 use leptos::prelude::*;
 
@@ -35,80 +37,223 @@ fn lines(job: &JobView) -> Vec<Line> {
         .collect()
 }
 
-/// The button and, once the job ends, its summary.
+/// Whether an outcome leaves something for the user: a conflict (a pending merge), a
+/// divergence (no base: only ours or theirs settles it) or an error. The sync outcomes'
+/// names are `crate::ops::sync::Outcome::as_str` with the hyphens as spaces.
+fn needs_attention(outcome: &str) -> bool {
+    matches!(outcome, "conflict" | "diverged" | "error")
+}
+
+/// The request of both steps: every artifact with an upstream, into the collection.
+fn request(dry_run: bool, plan_job: Option<i64>) -> CreateJob {
+    CreateJob {
+        direction: DirectionName::UpstreamToCollection,
+        artifacts: None,
+        project_path: None,
+        collection: None,
+        strategy: Some(StrategyName::Auto),
+        dry_run: Some(dry_run),
+        plan_job,
+    }
+}
+
+/// Where the two steps are.
+#[derive(Debug, Clone)]
+enum Step {
+    Idle,
+    Planning(Option<i64>),
+    Planned(JobView),
+    Applying(i64),
+    Done(JobView),
+    Failed(String),
+}
+
+/// Runs `req` as a job and waits for its end (bulk jobs get 10 minutes), telling `on_start`
+/// its id once queued.
+async fn run(req: CreateJob, on_start: impl Fn(i64)) -> Result<JobView, String> {
+    match start_sync(req).await {
+        Ok(job) => {
+            on_start(job.id);
+            wait_for_within(job.id, 600).await
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The list of lines with their outcome badges.
+fn line_list(lines: Vec<Line>, class: &'static str) -> impl IntoView {
+    view! {
+        <ul class=class>
+            {lines.into_iter().map(|l| {
+                let badge = format!("badge action action-{}", l.outcome.replace(' ', "-"));
+                view! {
+                    <li data-id=l.id.clone()>
+                        <a href=format!("/artifacts/{}?pair=uc", encode(&l.id))><code>{l.id.clone()}</code></a>
+                        " " <span class=badge>{l.outcome}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// "3 fast forward, 1 conflict, 6 up to date": the outcomes counted, most frequent first.
+fn tally(lines: &[Line]) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for l in lines {
+        match counts.iter_mut().find(|(o, _)| *o == l.outcome) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((l.outcome.clone(), 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
+        .into_iter()
+        .map(|(o, n)| format!("{n} {o}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The button, the plan it shows first, and once the applying job ends, its summary.
 #[component]
 pub fn UpdateAll() -> impl IntoView {
     let hydrated = use_context::<crate::Hydrated>().map(|h| h.0);
     let ready = move || hydrated.is_some_and(|h| h.get());
-    let busy = RwSignal::new(false);
-    let running: RwSignal<Option<i64>> = RwSignal::new(None);
-    let done: RwSignal<Option<Result<JobView, String>>> = RwSignal::new(None);
-    let start = move |_| {
-        busy.set(true);
-        done.set(None);
+    let step = RwSignal::new(Step::Idle);
+    let busy = move || matches!(step.get(), Step::Planning(_) | Step::Applying(_));
+    let preview = move |_| {
+        step.set(Step::Planning(None));
         leptos::task::spawn_local(async move {
-            let req = CreateJob {
-                direction: DirectionName::UpstreamToCollection,
-                artifacts: None,
-                project_path: None,
-                collection: None,
-                strategy: Some(StrategyName::Auto),
-                dry_run: Some(false),
-            };
-            let result = match start_sync(req).await {
-                Ok(job) => {
-                    running.set(Some(job.id));
-                    wait_for_within(job.id, 600).await
-                }
-                Err(e) => Err(e.to_string()),
-            };
-            running.set(None);
-            done.set(Some(result));
-            busy.set(false);
+            let result = run(request(true, None), |id| step.set(Step::Planning(Some(id)))).await;
+            step.set(match result {
+                Ok(job) => Step::Planned(job),
+                Err(e) => Step::Failed(e),
+            });
         });
     };
-    let summary = move || {
-        done.get().map(|r| match r {
-            Err(e) => view! { <div class="notice error" role="alert">"Update all failed: " {e}</div> }.into_any(),
-            Ok(job) => {
-                let lines = lines(&job);
-                let attention = lines.iter().filter(|l| l.outcome != "up to date" && l.outcome != "fast forward" && l.outcome != "clean merge").count();
-                let class = match job.state {
-                    StateName::Success => "notice ok bulk-summary",
-                    _ => "notice warn bulk-summary",
-                };
+    let apply = move |plan: i64| {
+        leptos::task::spawn_local(async move {
+            step.set(Step::Applying(plan));
+            let result = run(request(false, Some(plan)), |id| {
+                step.set(Step::Applying(id))
+            })
+            .await;
+            step.set(match result {
+                Ok(job) => Step::Done(job),
+                Err(e) => Step::Failed(e),
+            });
+        });
+    };
+    let panel = move || match step.get() {
+        Step::Idle | Step::Planning(_) | Step::Applying(_) => None,
+        Step::Failed(e) => Some(
+            view! { <div class="notice error" role="alert">"Update all failed: " {e}</div> }
+                .into_any(),
+        ),
+        Step::Planned(job) => {
+            let lines = lines(&job);
+            let changes = lines
+                .iter()
+                .filter(|l| l.outcome != "up to date" && l.outcome != "error")
+                .count();
+            let attention = lines.iter().filter(|l| needs_attention(&l.outcome)).count();
+            let tally = tally(&lines);
+            let id = job.id;
+            Some(
+                view! {
+                    <div class="notice bulk-plan" role="status">
+                        <p>
+                            <strong>{format!("Plan (job #{id}): {changes} of {} artifact(s) would change", lines.len())}</strong>
+                            {format!(" — {tally}.")}
+                        </p>
+                        {(attention > 0).then(|| view! {
+                            <p class="muted">{format!(
+                                "{attention} would need you afterwards: a conflict waits as a pending merge, nothing is overwritten."
+                            )}</p>
+                        })}
+                        {line_list(lines, "bulk-lines")}
+                        <div class="actions">
+                            <button type="button" on:click=move |_| step.set(Step::Idle)>"Cancel"</button>
+                            <button type="button" class="primary bulk-apply" disabled=move || changes == 0
+                                title="Apply exactly this plan; an artifact that changed since is left alone and reported"
+                                on:click=move |_| apply(id)>
+                                "Apply this plan"
+                            </button>
+                        </div>
+                    </div>
+                }
+                .into_any(),
+            )
+        }
+        Step::Done(job) => {
+            let lines = lines(&job);
+            let attention = lines.iter().filter(|l| needs_attention(&l.outcome)).count();
+            let class = match job.state {
+                StateName::Success => "notice ok bulk-summary",
+                _ => "notice warn bulk-summary",
+            };
+            Some(
                 view! {
                     <div class=class role="status">
                         <p>
                             <strong>{format!("Update all (job #{}): {}", job.id, job.state.as_str())}</strong>
                             {format!(" — {} artifact(s), {attention} need attention.", lines.len())}
                         </p>
-                        <ul class="bulk-lines">
-                            {lines.into_iter().map(|l| {
-                                let class = format!("badge action action-{}", l.outcome.replace(' ', "-"));
-                                view! {
-                                    <li data-id=l.id.clone()>
-                                        <a href=format!("/artifacts/{}?pair=uc", encode(&l.id))><code>{l.id.clone()}</code></a>
-                                        " " <span class=class>{l.outcome}</span>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
+                        {line_list(lines, "bulk-lines")}
                     </div>
                 }
-                .into_any()
-            }
-        })
+                .into_any(),
+            )
+        }
     };
     view! {
-        <button type="button" class="primary update-all" disabled=move || !ready() || busy.get()
-            title="Take every artifact's upstream changes into the collection: fast-forwards and clean merges apply; conflicts wait for you; nothing is overwritten"
-            on:click=start>
-            {move || match running.get() {
-                Some(id) => format!("Updating… (job #{id})"),
-                None => "Update all".to_owned(),
+        <button type="button" class="primary update-all" disabled=move || !ready() || busy()
+            title="Plan taking every artifact's upstream changes into the collection; nothing is written until you apply the plan"
+            on:click=preview>
+            {move || match step.get() {
+                Step::Planning(Some(id)) => format!("Planning… (job #{id})"),
+                Step::Planning(None) => "Planning…".to_owned(),
+                Step::Applying(id) => format!("Updating… (job #{id})"),
+                _ => "Update all…".to_owned(),
             }}
         </button>
-        {summary}
+        {panel}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_artifacts_do_not_need_attention_conflicts_and_errors_do() {
+        for ok in [
+            "up to date",
+            "fast forward",
+            "merged",
+            "overwritten",
+            "kept target",
+            "forked",
+        ] {
+            assert!(!needs_attention(ok), "{ok}");
+        }
+        for bad in ["conflict", "diverged", "error"] {
+            assert!(needs_attention(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_tally_counts_outcomes_most_frequent_first() {
+        let l = |o: &str| Line {
+            id: "x".into(),
+            outcome: o.into(),
+        };
+        let lines = [
+            l("up to date"),
+            l("conflict"),
+            l("up to date"),
+            l("fast forward"),
+        ];
+        assert_eq!(tally(&lines), "2 up to date, 1 conflict, 1 fast forward");
     }
 }

@@ -115,6 +115,7 @@ impl From<Job> for JobView {
             collection: j.collection,
             strategy: j.strategy.into(),
             dry_run: j.dry_run,
+            plan_job: j.plan_job,
             pct: j.pct,
             created_at: j.created_at,
             started_at: j.started_at,

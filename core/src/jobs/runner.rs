@@ -1,6 +1,7 @@
 //! [`Runner`]: claims queued jobs, runs them through [`sync`](crate::ops::sync) with bounded
 //! concurrency, records progress as events, and resolves pending merges for resolve jobs.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -11,9 +12,9 @@ use crate::ops::conflicts::{self, Resolution};
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
 use crate::ops::sync;
-use crate::ops::sync::request::Outcome;
 use crate::ops::sync::request::SyncReport;
 use crate::ops::sync::request::SyncRequest;
+use crate::ops::sync::request::{Outcome, Planned};
 use crate::storage::db::DbError;
 
 /// Runs queued jobs with bounded concurrency.
@@ -163,6 +164,10 @@ impl Runner {
         let n = job.artifact_ids.len().max(1);
         // One fetch of each upstream for the whole job.
         let run = crate::storage::fetch::FetchRun::default();
+        let planned = match job.plan_job {
+            Some(plan) => Some(self.planned(plan).await),
+            None => None,
+        };
         for (i, id) in job.artifact_ids.iter().enumerate() {
             if self.store.cancel_requested(job.id).await.unwrap_or(false) {
                 state = JobState::Cancelled;
@@ -178,7 +183,14 @@ impl Runner {
                 ..self.ctx.clone()
             };
             let outcome = match job.kind {
-                JobKind::Sync => self.sync_one(&ctx, &job, id, i, n, &mut log).await,
+                JobKind::Sync => match planned.as_ref().map(|p| p.get(id)) {
+                    Some(None) => Err(OpsError::NotPlanned { id: id.clone() }),
+                    Some(Some(plan)) => {
+                        self.sync_one(&ctx, &job, id, Some(plan), (i, n), &mut log)
+                            .await
+                    }
+                    None => self.sync_one(&ctx, &job, id, None, (i, n), &mut log).await,
+                },
                 JobKind::Resolve => resolve_one(&ctx, &job, id).await,
             };
             match outcome {
@@ -254,15 +266,43 @@ struct Done {
 }
 
 impl Runner {
-    /// Syncs one artifact of a sync job, turning its phases into progress events and retrying
-    /// once on a transient failure.
+    /// What the dry-run job `plan` planned, artifact by artifact (none for an artifact its
+    /// preview failed on, or for every artifact when the job is gone).
+    async fn planned(&self, plan: i64) -> HashMap<ArtifactId, Planned> {
+        let job = match self.store.get(plan).await {
+            Ok(Some(job)) => job,
+            Ok(None) => return HashMap::new(),
+            Err(e) => {
+                tracing::warn!("cannot read plan job {plan}: {e}");
+                return HashMap::new();
+            }
+        };
+        let reports = job
+            .result
+            .as_ref()
+            .and_then(|r| r.as_array())
+            .cloned()
+            .unwrap_or_default();
+        reports
+            .into_iter()
+            .filter_map(|r| {
+                let id: ArtifactId = r.get("id")?.as_str()?.parse().ok()?;
+                let planned: Planned = serde_json::from_value(r).ok()?;
+                Some((id, planned))
+            })
+            .collect()
+    }
+
+    /// Syncs one artifact of a sync job (the `index`-th of `count`), turning its phases into
+    /// progress events and retrying once on a transient failure; with `plan`, only if it is
+    /// still what that preview planned.
     async fn sync_one(
         &self,
         ctx: &Context,
         job: &Job,
         id: &ArtifactId,
-        index: usize,
-        count: usize,
+        plan: Option<&Planned>,
+        (index, count): (usize, usize),
         log: &mut Vec<String>,
     ) -> Result<Done, OpsError> {
         let (tx, mut rx) =
@@ -286,6 +326,7 @@ impl Runner {
             strategy: job.strategy,
             dry_run: job.dry_run,
             on_phase: Some(crate::ops::sync::request::PhaseHook(&hook)),
+            expect: plan,
         };
         let store = &self.store;
         let forward = async {

@@ -50,7 +50,7 @@ macro_rules! job_columns {
     () => {
         "id, direction, artifact_ids, project_path, collection, strategy, dry_run, state, pct, \
          created_at, started_at, ended_at, trace_id, log_excerpt, conflicts, result, \
-         idempotency_key, attempts, kind, params, parent_span_id"
+         idempotency_key, attempts, kind, params, parent_span_id, plan_job"
     };
 }
 
@@ -85,6 +85,7 @@ struct JobRow {
     kind: String,
     params: Option<String>,
     parent_span_id: Option<String>,
+    plan_job: Option<i64>,
 }
 
 impl TryFrom<JobRow> for Job {
@@ -112,6 +113,7 @@ impl TryFrom<JobRow> for Job {
             collection: row.collection,
             strategy: row.strategy.parse().map_err(corrupt)?,
             dry_run: row.dry_run != 0,
+            plan_job: row.plan_job,
             state: row.state.parse()?,
             pct: u8::try_from(row.pct.clamp(0, 100)).unwrap_or(100),
             created_at: row.created_at,
@@ -164,8 +166,8 @@ impl JobStore for SqliteJobStore {
         // One statement: the migration's trigger writes the job's artifacts and first event.
         let inserted = sqlx::query(concat!(
             "INSERT INTO jobs (direction, artifact_ids, project_path, collection, strategy, ",
-            "dry_run, state, created_at, trace_id, idempotency_key, kind, params, parent_span_id) ",
-            "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) ",
+            "dry_run, state, created_at, trace_id, idempotency_key, kind, params, parent_span_id, ",
+            "plan_job) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) ",
             "ON CONFLICT (idempotency_key) DO NOTHING ",
             "RETURNING ",
             job_columns!()
@@ -186,6 +188,7 @@ impl JobStore for SqliteJobStore {
         .bind(job.kind.as_str())
         .bind(job.resolve.as_ref().map(json))
         .bind(job.parent_span_id.clone())
+        .bind(job.plan_job)
         .fetch_optional(self.db.pool())
         .await
         .map_err(query_err("create a job"))?;

@@ -151,6 +151,9 @@ pub struct NewJob {
     pub strategy: Strategy,
     /// Plan only.
     pub dry_run: bool,
+    /// The dry-run job whose plan this one applies: each artifact is written only if its sides
+    /// and outcome are still what that plan showed.
+    pub plan_job: Option<i64>,
     /// The trace the job belongs to (32 hex).
     pub trace_id: String,
     /// The span that created it (16 hex), the parent of the job's span in an exported trace.
@@ -180,6 +183,8 @@ pub struct Job {
     pub strategy: Strategy,
     /// Plan only.
     pub dry_run: bool,
+    /// The dry-run job whose plan this one applies.
+    pub plan_job: Option<i64>,
     /// Where it is.
     pub state: JobState,
     /// Progress, 0–100.

@@ -47,6 +47,8 @@ pub enum ErrorKind {
     PendingMerge,
     /// The pending merge changed since the caller read it.
     MergeChanged,
+    /// An apply is not the plan its preview showed any more (or the preview has no plan for it).
+    PlanChanged,
     /// A resolution does not settle the conflict it names (markers left, choices that do not fit).
     Unresolved,
     /// Writing would overwrite local edits.

@@ -83,6 +83,18 @@ pub enum OpsError {
          a newer sync); nothing was written: read it again and choose again"
     )]
     MergeChanged { id: ArtifactId },
+    /// An apply that had to be exactly its preview's plan found something else.
+    #[error(
+        "{id} changed since its preview: {what}; nothing was written: preview again and apply \
+         the new plan"
+    )]
+    PlanChanged { id: ArtifactId, what: String },
+    /// An apply that had to follow a preview has none for this artifact.
+    #[error(
+        "{id} was not planned by the preview this apply names (its preview failed or left it \
+         out); nothing was written: preview again"
+    )]
+    NotPlanned { id: ArtifactId },
     /// A file of the pending merge is not part of it.
     #[error("{path} is not a file of the pending merge of {id} (files: {files})")]
     NotInMerge {
@@ -185,6 +197,7 @@ impl OpsError {
             Self::NoPendingMerge { .. } => ErrorKind::NoPendingMerge,
             Self::AmbiguousPending { .. } => ErrorKind::AmbiguousPending,
             Self::MergeChanged { .. } => ErrorKind::MergeChanged,
+            Self::PlanChanged { .. } | Self::NotPlanned { .. } => ErrorKind::PlanChanged,
             Self::MarkersLeft { .. } => ErrorKind::Unresolved,
             Self::UnknownType { .. } | Self::WrongShape { .. } => ErrorKind::UnknownType,
             Self::AlreadyAdded { .. } | Self::NoForkName { .. } => ErrorKind::AlreadyAdded,

@@ -47,6 +47,7 @@ pub async fn side_files(
                 strategy: Strategy::Auto,
                 dry_run: true,
                 on_phase: None,
+                expect: None,
             };
             crate::ops::sync::sides::upstream_files(ctx, &req).await
         }

@@ -178,6 +178,7 @@ impl From<OpsError> for ApiError {
             | ErrorKind::AmbiguousPending
             | ErrorKind::NothingToExport => (S::UNPROCESSABLE_ENTITY, "invalid"),
             ErrorKind::MergeChanged => (S::CONFLICT, "merge_changed"),
+            ErrorKind::PlanChanged => (S::CONFLICT, "plan_changed"),
             ErrorKind::TagTaken => (S::CONFLICT, "tag_taken"),
             ErrorKind::StillDeployed => (S::CONFLICT, "still_deployed"),
             // The request is fine but the state of the artifact refuses it: settle that first.

@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use skillmeat_core::engine::merge::HunkChoice;
 use skillmeat_core::jobs::{
-    CancelOutcome, Job, JobEvent, JobFilter, JobKind, JobStore, NewJob, ResolveParams, settled,
+    CancelOutcome, Job, JobEvent, JobFilter, JobKind, JobState, JobStore, NewJob, ResolveParams,
+    settled,
 };
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::conflicts;
@@ -93,6 +94,7 @@ fn same_request(asked: &NewJob, stored: &Job) -> bool {
         && asked.collection == stored.collection
         && asked.strategy == stored.strategy
         && asked.dry_run == stored.dry_run
+        && asked.plan_job == stored.plan_job
         && asked.resolve == stored.resolve
 }
 
@@ -104,8 +106,9 @@ fn same_request(asked: &NewJob, stored: &Job) -> bool {
     responses(
         (status = 202, description = "Queued (persisted before this response)", body = JobView),
         (status = 401, body = super::types::ErrorBody), (status = 403, body = super::types::ErrorBody),
+        (status = 409, description = "`preview_required`: an apply without `plan_job` while `sync.preview_required` is on; `plan_not_ready`: the named plan is still running", body = super::types::ErrorBody),
         (status = 413, body = super::types::ErrorBody), (status = 415, body = super::types::ErrorBody),
-        (status = 422, body = super::types::ErrorBody)
+        (status = 422, description = "Invalid; `plan_mismatch` / `unknown_plan_job` when `plan_job` is not a dry run of this request", body = super::types::ErrorBody)
     ),
     security(("token" = []))
 )]
@@ -197,7 +200,9 @@ pub async fn new_sync_job(
             "no artifact to sync: name some in `artifacts`",
         ));
     }
-    Ok(NewJob {
+    let config = skillmeat_core::storage::config::Config::load(&state.ctx().home)
+        .map_err(|e| ApiError::from(skillmeat_core::ops::OpsError::from(e)))?;
+    let job = NewJob {
         kind: JobKind::Sync,
         resolve: None,
         direction,
@@ -207,18 +212,91 @@ pub async fn new_sync_job(
         strategy: match req.strategy {
             Some(s) => Strategy::from(s),
             // The configured default (`sync.default_strategy`).
-            None => skillmeat_core::storage::config::Config::load(&state.ctx().home)
-                .map_err(|e| ApiError::from(skillmeat_core::ops::OpsError::from(e)))?
-                .sync
-                .default_strategy
-                .parse()
-                .unwrap_or_default(),
+            None => config.sync.default_strategy.parse().unwrap_or_default(),
         },
         dry_run: req.dry_run.unwrap_or(true),
+        plan_job: req.plan_job,
         trace_id: trace.id,
         parent_span_id: trace.span,
         idempotency_key: key,
-    })
+    };
+    check_plan(state, &job, config.sync.preview_required).await?;
+    Ok(job)
+}
+
+/// An apply names the preview it follows when `sync.preview_required` is on ("always show what
+/// will happen before it happens"), and a preview it names must be a finished dry run of the
+/// same request. Whether the plan still holds is checked artifact by artifact when the job
+/// runs, under each target's lock.
+async fn check_plan(state: &ApiState, job: &NewJob, required: bool) -> Result<(), ApiError> {
+    if job.dry_run {
+        if job.plan_job.is_some() {
+            return Err(ApiError::invalid(
+                "unexpected_plan_job",
+                "plan_job is for an apply (dry_run: false); a dry run is the plan itself",
+            ));
+        }
+        return Ok(());
+    }
+    let Some(id) = job.plan_job else {
+        if required {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "preview_required",
+                "sync.preview_required is on: queue the same request with dry_run: true first, \
+                 read its plan, then apply with plan_job: <that job's id> (or turn the setting \
+                 off: skillmeat config set sync.preview_required false)",
+            ));
+        }
+        return Ok(());
+    };
+    let plan = state
+        .0
+        .jobs
+        .get(id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "unknown_plan_job",
+                format!(
+                    "there is no job {id} (finished jobs are pruned after a while): preview again"
+                ),
+            )
+        })?;
+    let same = plan.kind == JobKind::Sync
+        && plan.dry_run
+        && plan.direction == job.direction
+        && plan.artifact_ids == job.artifact_ids
+        && plan.project_path == job.project_path
+        && plan.collection == job.collection
+        && plan.strategy == job.strategy;
+    if !same {
+        return Err(ApiError::invalid(
+            "plan_mismatch",
+            format!(
+                "job {id} is not a dry run of this request (the same direction, artifacts, \
+                 project, collection and strategy): preview this request and name that job"
+            ),
+        ));
+    }
+    // A plan that failed on some artifacts still plans the others: those it failed on are
+    // refused by the apply (`not planned`), the rest go ahead.
+    match plan.state {
+        JobState::Success | JobState::Conflict | JobState::Error => Ok(()),
+        JobState::Queued | JobState::Running => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "plan_not_ready",
+            format!(
+                "job {id} is still {}: apply once its plan is finished",
+                plan.state.as_str()
+            ),
+        )),
+        JobState::Cancelled => Err(ApiError::invalid(
+            "plan_not_ready",
+            format!("job {id} was cancelled before it planned everything: preview again"),
+        )),
+    }
 }
 
 /// Settles a pending merge as a job: per-file and whole-artifact choices, then applies it.
@@ -339,6 +417,7 @@ pub async fn new_resolve_job(
         collection,
         strategy: Strategy::Auto,
         dry_run: false,
+        plan_job: None,
         trace_id: trace.id,
         parent_span_id: trace.span,
         idempotency_key: key,

@@ -212,5 +212,6 @@ pub(crate) fn sync_request<'a>(
         strategy,
         dry_run,
         on_phase: None,
+        expect: None,
     }
 }

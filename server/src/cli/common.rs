@@ -115,6 +115,7 @@ fn hint(kind: ErrorKind) -> Option<&'static str> {
             Some("another SkillMeat command or server is writing it; try again when it is done")
         }
         ErrorKind::Changed | ErrorKind::MergeChanged => Some("run the same command again"),
+        ErrorKind::PlanChanged => Some("run it again to see the new plan before it is applied"),
         ErrorKind::NothingToExport => {
             Some("edit the project copy first, or check `skillmeat diff`")
         }

@@ -229,6 +229,7 @@ pub async fn demo(home: &Path, args: DemoArgs) -> Result<ExitCode, CommandError>
         strategy: Strategy::Auto,
         dry_run: false,
         on_phase: None,
+        expect: None,
     };
     sync::sync(&at(&ctx, 8), &request)
         .await

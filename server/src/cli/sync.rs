@@ -96,8 +96,14 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
             reports.push(plan);
             break;
         }
+        // A user who said yes to the plan on the terminal gets that plan: if another writer
+        // changed a side meanwhile (a project edit, a server job), nothing is written and they
+        // are told to look again. `--yes` approves beforehand whatever the plan is then, so the
+        // sync plans again under the lock instead (auto still never overwrites).
+        let planned = skillmeat_core::ops::sync::Planned::of(&plan);
         let req = SyncRequest {
             dry_run: false,
+            expect: (!args.apply.yes).then_some(&planned),
             ..req
         };
         let done = sync::sync(&ctx, &req).await.map_err(ops_error)?;

@@ -18,7 +18,9 @@ pub mod plan;
 pub mod request;
 pub mod sides;
 
-pub use request::{Direction, Outcome, Phase, PhaseHook, Strategy, SyncReport, SyncRequest};
+pub use request::{
+    Direction, Outcome, Phase, PhaseHook, Planned, Strategy, SyncReport, SyncRequest,
+};
 pub use sides::upstream_files;
 
 use std::path::Path;
@@ -151,6 +153,17 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         fork: None,
         warnings: Vec::new(),
     };
+    // An apply that must be its preview's plan checks it before the first write (the target's
+    // lock is held, so what it checks is what it writes over).
+    if let Some(planned) = req.expect
+        && !req.dry_run
+        && let Some(what) = planned.differs(&crate::ops::sync::request::Planned::of(&report))
+    {
+        return Err(OpsError::PlanChanged {
+            id: req.id.clone(),
+            what,
+        });
+    }
     if plan.outcome == Outcome::Forked {
         report.fork = Some(fork::choose(ctx, &fork_of(req, &sides))?);
     }

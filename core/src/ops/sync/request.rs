@@ -126,7 +126,7 @@ impl FromStr for Strategy {
 }
 
 /// What a sync does (or did) to the artifact as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Nothing to take: the target already has the source's changes.
@@ -181,6 +181,60 @@ pub struct SyncRequest<'a> {
     pub dry_run: bool,
     /// Told as each phase starts (the job runner turns these into progress).
     pub on_phase: Option<PhaseHook<'a>>,
+    /// The plan a preview showed, when the apply must be exactly that plan: if the sides or
+    /// the outcome differ now, nothing is written ([`OpsError::PlanChanged`]).
+    pub expect: Option<&'a Planned>,
+}
+
+/// What a preview (a dry run) planned for one artifact: what an apply checks it is still
+/// applying. Read back from a dry-run job's report (its fields have the report's names).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Planned {
+    /// The outcome shown.
+    pub outcome: Outcome,
+    /// The source's version planned from.
+    pub source: ContentHash,
+    /// The target's version planned against.
+    pub target: Option<ContentHash>,
+}
+
+impl Planned {
+    /// What `report` (a dry run's) planned.
+    pub fn of(report: &SyncReport) -> Self {
+        Self {
+            outcome: report.outcome,
+            source: report.source,
+            target: report.target,
+        }
+    }
+
+    /// Where `now` differs from this plan, in words; `None` when it is the same plan.
+    pub fn differs(&self, now: &Self) -> Option<String> {
+        let short = |h: Option<ContentHash>| {
+            h.map_or_else(|| "nothing".to_owned(), |h| h.to_string()[..12].to_owned())
+        };
+        if self.source != now.source {
+            Some(format!(
+                "the source is now {} (the preview planned from {})",
+                short(Some(now.source)),
+                short(Some(self.source))
+            ))
+        } else if self.target != now.target {
+            Some(format!(
+                "the target is now {} (the preview planned against {})",
+                short(now.target),
+                short(self.target)
+            ))
+        } else if self.outcome != now.outcome {
+            Some(format!(
+                "the outcome is now {} (the preview showed {})",
+                now.outcome.as_str(),
+                self.outcome.as_str()
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 /// The phases of a sync, in order.

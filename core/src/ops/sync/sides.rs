@@ -48,6 +48,7 @@ pub async fn upstream_files(
         direction: Direction::UpstreamToCollection,
         project: None,
         on_phase: None,
+        expect: None,
         ..req.clone()
     };
     Ok(load_sides(ctx, &req).await?.source)
