@@ -266,6 +266,43 @@ pub struct OpenMergesView {
     pub oldest_age_seconds: Option<u64>,
 }
 
+/// An artifact whose applying syncs failed in a row: the kill-switch's count. At
+/// `sync.lock_after_failures` it is locked and refuses applying syncs until unlocked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FailingSyncView {
+    pub artifact: String,
+    pub collection: String,
+    /// Failed applying syncs in a row.
+    pub failures: u32,
+    /// The last failure's message.
+    pub last_error: String,
+    /// When it failed (RFC 3339).
+    pub last_at: String,
+    /// When the artifact was locked (RFC 3339); absent while it is not.
+    pub locked_at: Option<String>,
+}
+
+/// Every artifact with failed syncs in a row, locked ones first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FailingSyncsView {
+    pub artifacts: Vec<FailingSyncView>,
+    /// The `sync.lock_after_failures` setting (0: never locks).
+    pub lock_after_failures: u32,
+}
+
+/// What unlocking an artifact ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UnlockedView {
+    pub artifact: String,
+    /// Whether it was locked (false: nothing was refused yet, or there was nothing at all).
+    pub was_locked: bool,
+    /// The run of failures forgotten, if there was one.
+    pub run: Option<FailingSyncView>,
+}
+
 /// A pending merge that was aborted: the target was never touched.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -936,6 +973,8 @@ pub struct ArtifactDetail {
     pub timeline: Option<TimelineView>,
     /// Merges of it waiting for the user, anywhere.
     pub pending: Vec<PendingView>,
+    /// Its run of failed syncs, when it has one (locked or not yet), with the threshold.
+    pub failing: Option<(FailingSyncView, u32)>,
 }
 
 /// A request the server answered, as the debug drawer lists it.

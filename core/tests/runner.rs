@@ -9,6 +9,7 @@ mod fetching;
 mod forking;
 mod hashing;
 mod jobs;
+mod killswitch;
 mod layers;
 mod merging;
 mod outside_input;

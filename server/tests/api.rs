@@ -191,6 +191,11 @@ impl Api {
     }
 
     /// The upstream commits a new text of `skill:review`'s SKILL.md.
+    /// The upstream repository's folder.
+    pub(crate) fn upstream_path(&self) -> &Path {
+        self.up.path()
+    }
+
     pub(crate) fn move_upstream_review(&self, text: &str) {
         self.up.write("skills/review/SKILL.md", text);
         self.up.commit("review moves");

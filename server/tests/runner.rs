@@ -9,6 +9,7 @@ mod configuring;
 mod forking;
 mod hostile;
 mod http;
+mod killswitch;
 mod otel;
 mod previewing;
 mod removing;

@@ -56,7 +56,18 @@ pub async fn get_artifact(
         ),
         None => None,
     };
-    let pending = backend.pending(id).await.map_err(super::context::fail)?;
+    let pending = backend
+        .pending(id.clone())
+        .await
+        .map_err(super::context::fail)?;
+    // The kill-switch's count of this artifact, with the threshold it locks at.
+    let failing = backend.failing().await.map_err(super::context::fail)?;
+    let limit = failing.lock_after_failures;
+    let failing = failing
+        .artifacts
+        .into_iter()
+        .find(|f| f.artifact == id)
+        .map(|f| (f, limit));
     Ok(ArtifactDetail {
         cards,
         deployed_in,
@@ -67,5 +78,6 @@ pub async fn get_artifact(
         changelog,
         timeline,
         pending,
+        failing,
     })
 }

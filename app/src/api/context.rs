@@ -122,6 +122,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         id: String,
         project: Option<String>,
     ) -> Result<crate::dto::AbortedView, Failure>;
+    /// The artifacts whose syncs failed in a row, as `GET /api/v1/sync/failures` lists them.
+    async fn failing(&self) -> Result<crate::dto::FailingSyncsView, Failure>;
+    /// Unlocks an artifact the kill-switch locked, as `DELETE /api/v1/artifacts/{id}/lock`.
+    async fn unlock(&self, id: String) -> Result<crate::dto::UnlockedView, Failure>;
     /// Takes an artifact out of the collection, as `DELETE /api/v1/artifacts/{id}` does.
     async fn remove(&self, id: String, undeploy: bool) -> Result<crate::dto::RemovedView, Failure>;
     /// Takes an artifact's copy out of a project, as `DELETE /api/v1/artifacts/{id}/deployments`.

@@ -20,3 +20,11 @@ pub async fn take_out(
     }
     .map_err(super::context::fail)
 }
+
+/// Unlocks an artifact the kill-switch locked (its syncs failed `sync.lock_after_failures`
+/// times in a row), as `DELETE /api/v1/artifacts/{id}/lock` does.
+#[server(prefix = "/_sm", endpoint = "unlock", input = crate::codec::Postcard, output = crate::codec::Postcard)]
+pub async fn unlock(id: String) -> Result<crate::dto::UnlockedView, ServerFnError> {
+    let backend = super::context::backend()?;
+    backend.unlock(id).await.map_err(super::context::fail)
+}

@@ -10,6 +10,7 @@ pub mod patch_export;
 pub mod remove;
 pub mod restore;
 pub mod sync_dialog;
+pub mod sync_lock;
 pub mod tag_control;
 pub mod timeline;
 pub mod toasts;

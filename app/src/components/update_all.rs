@@ -152,11 +152,14 @@ pub fn UpdateAll() -> impl IntoView {
         ),
         Step::Planned(job) => {
             let lines = lines(&job);
+            // What would be written: everything but the up-to-date and those needing the user
+            // (a conflict only opens a pending merge; the collection's copy stays).
+            let attention = lines.iter().filter(|l| needs_attention(&l.outcome)).count();
             let changes = lines
                 .iter()
-                .filter(|l| l.outcome != "up to date" && l.outcome != "error")
+                .filter(|l| l.outcome != "up to date" && !needs_attention(&l.outcome))
                 .count();
-            let attention = lines.iter().filter(|l| needs_attention(&l.outcome)).count();
+            let nothing = changes == 0 && attention == 0;
             let tally = tally(&lines);
             let id = job.id;
             Some(
@@ -174,7 +177,7 @@ pub fn UpdateAll() -> impl IntoView {
                         {line_list(lines, "bulk-lines")}
                         <div class="actions">
                             <button type="button" on:click=move |_| step.set(Step::Idle)>"Cancel"</button>
-                            <button type="button" class="primary bulk-apply" disabled=move || changes == 0
+                            <button type="button" class="primary bulk-apply" disabled=nothing
                                 title="Apply exactly this plan; an artifact that changed since is left alone and reported"
                                 on:click=move |_| apply(id)>
                                 "Apply this plan"

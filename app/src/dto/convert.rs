@@ -306,3 +306,16 @@ impl From<skillmeat_core::ops::conflicts::OpenMerges> for OpenMergesView {
         }
     }
 }
+
+impl From<skillmeat_core::storage::sync_failures::FailureRun> for super::FailingSyncView {
+    fn from(r: skillmeat_core::storage::sync_failures::FailureRun) -> Self {
+        Self {
+            artifact: r.artifact,
+            collection: r.collection,
+            failures: r.failures,
+            last_error: r.last_error,
+            last_at: r.last_at,
+            locked_at: r.locked_at,
+        }
+    }
+}

@@ -15,6 +15,7 @@ use crate::components::patch_export::PatchExport;
 use crate::components::remove::RemoveControl;
 use crate::components::restore::RestoreControl;
 use crate::components::sync_dialog::SyncControl;
+use crate::components::sync_lock::SyncLockBanner;
 use crate::components::tag_control::TagControl;
 use crate::components::timeline::timeline;
 use crate::dto::{ArtifactDetail, HistoryView, TimelineView, VersionCard};
@@ -185,6 +186,7 @@ fn render(
             <span class="badge kind">{kind.to_owned()}</span>
         </div>
         {pending_banner(d.pending)}
+        {d.failing.map(|(run, limit)| view! { <SyncLockBanner id=id.clone() run=run limit=limit /> })}
         {chooser}
         {cards}
         {d.timeline.map(copy_timeline)}

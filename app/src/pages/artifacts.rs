@@ -227,7 +227,7 @@ fn pending_merges(merges: &[OpenMergeView]) -> Option<impl IntoView + use<>> {
                 .as_deref()
                 .map_or_else(|| "collection".to_owned(), crate::format::base_name);
             view! {
-                <tr class:stale=m.stale data-id=m.artifact.clone()>
+                <tr class:stale=m.stale data-merge=m.artifact.clone()>
                     <td><a href=href><code>{m.artifact.clone()}</code></a></td>
                     <td>{place}</td>
                     <td>{m.direction.clone()}</td>

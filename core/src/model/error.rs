@@ -49,6 +49,8 @@ pub enum ErrorKind {
     MergeChanged,
     /// An apply is not the plan its preview showed any more (or the preview has no plan for it).
     PlanChanged,
+    /// The artifact's syncs failed too often in a row; it is locked until unlocked.
+    SyncLocked,
     /// A resolution does not settle the conflict it names (markers left, choices that do not fit).
     Unresolved,
     /// Writing would overwrite local edits.

@@ -95,6 +95,18 @@ pub enum OpsError {
          out); nothing was written: preview again"
     )]
     NotPlanned { id: ArtifactId },
+    /// The kill-switch: the artifact's syncs failed too often in a row.
+    #[error(
+        "{id} is locked: its last {failures} syncs failed (locked at {since}; the last failure: \
+         {last_error}); fix the cause, then `skillmeat unlock {id}` (sync.lock_after_failures \
+         sets how many failures lock)"
+    )]
+    SyncLocked {
+        id: ArtifactId,
+        failures: u32,
+        since: String,
+        last_error: String,
+    },
     /// A file of the pending merge is not part of it.
     #[error("{path} is not a file of the pending merge of {id} (files: {files})")]
     NotInMerge {
@@ -198,6 +210,7 @@ impl OpsError {
             Self::AmbiguousPending { .. } => ErrorKind::AmbiguousPending,
             Self::MergeChanged { .. } => ErrorKind::MergeChanged,
             Self::PlanChanged { .. } | Self::NotPlanned { .. } => ErrorKind::PlanChanged,
+            Self::SyncLocked { .. } => ErrorKind::SyncLocked,
             Self::MarkersLeft { .. } => ErrorKind::Unresolved,
             Self::UnknownType { .. } | Self::WrongShape { .. } => ErrorKind::UnknownType,
             Self::AlreadyAdded { .. } | Self::NoForkName { .. } => ErrorKind::AlreadyAdded,

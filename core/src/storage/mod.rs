@@ -18,6 +18,7 @@ pub mod records;
 pub mod ssh;
 pub mod statcache;
 pub mod store;
+pub mod sync_failures;
 pub mod tomlfile;
 pub mod upstream_tree;
 pub mod versions;

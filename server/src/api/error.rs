@@ -179,6 +179,7 @@ impl From<OpsError> for ApiError {
             | ErrorKind::NothingToExport => (S::UNPROCESSABLE_ENTITY, "invalid"),
             ErrorKind::MergeChanged => (S::CONFLICT, "merge_changed"),
             ErrorKind::PlanChanged => (S::CONFLICT, "plan_changed"),
+            ErrorKind::SyncLocked => (S::CONFLICT, "artifact_locked"),
             ErrorKind::TagTaken => (S::CONFLICT, "tag_taken"),
             ErrorKind::StillDeployed => (S::CONFLICT, "still_deployed"),
             // The request is fine but the state of the artifact refuses it: settle that first.

@@ -12,6 +12,7 @@ mod conflicts;
 mod error;
 mod extract;
 mod jobs;
+mod locks;
 mod log;
 pub mod metrics;
 pub mod openapi;
@@ -248,6 +249,8 @@ pub fn routes(state: ApiState) -> Router {
             get(conflicts::get).delete(conflicts::abort),
         )
         .route("/conflicts", get(conflicts::list))
+        .route("/artifacts/{id}/lock", delete(locks::unlock))
+        .route("/sync/failures", get(locks::list))
         .route("/artifacts/{id}/events", get(log::of_artifact))
         .route("/artifacts/{id}/timeline", get(log::timeline))
         .route("/artifacts/{id}/changelog", get(tags::changelog))

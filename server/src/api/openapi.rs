@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{artifacts, conflicts, jobs, log, metrics, patch, remove, tags};
+use super::{artifacts, conflicts, jobs, locks, log, metrics, patch, remove, tags};
 
 struct TokenScheme;
 
@@ -36,6 +36,7 @@ impl Modify for TokenScheme {
         artifacts::list, artifacts::versions, artifacts::history, artifacts::diff, artifacts::file,
         artifacts::rollback, artifacts::drift, conflicts::get, conflicts::list, conflicts::abort, log::list, log::of_artifact, log::timeline,
         tags::changelog, tags::next, tags::create, remove::remove, remove::undeploy,
+        locks::list, locks::unlock,
         metrics::healthz, metrics::metrics, metrics::requests,
     ),
     modifiers(&TokenScheme),

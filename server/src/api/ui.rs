@@ -296,6 +296,17 @@ impl Backend for ApiState {
             .map_err(body)
     }
 
+    async fn failing(&self) -> Result<skillmeat_app::dto::FailingSyncsView, Failure> {
+        super::locks::failing(self).await.map_err(body)
+    }
+
+    async fn unlock(&self, id: String) -> Result<skillmeat_app::dto::UnlockedView, Failure> {
+        let id = artifact_id(&id).map_err(body)?;
+        super::locks::unlock_artifact(self, id, None)
+            .await
+            .map_err(body)
+    }
+
     async fn remove(&self, id: String, undeploy: bool) -> Result<RemovedView, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         super::remove::remove_artifact(self, id, None, undeploy, false)

@@ -116,6 +116,9 @@ fn hint(kind: ErrorKind) -> Option<&'static str> {
         }
         ErrorKind::Changed | ErrorKind::MergeChanged => Some("run the same command again"),
         ErrorKind::PlanChanged => Some("run it again to see the new plan before it is applied"),
+        ErrorKind::SyncLocked => Some(
+            "fix what made it fail, then `skillmeat unlock ID`; `skillmeat log ID` shows the tries",
+        ),
         ErrorKind::NothingToExport => {
             Some("edit the project copy first, or check `skillmeat diff`")
         }

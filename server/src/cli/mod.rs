@@ -25,6 +25,7 @@ pub mod rollback;
 pub mod show;
 pub mod sync;
 pub mod tag;
+pub mod unlock;
 pub mod update;
 
 use std::io::Write;
@@ -190,6 +191,18 @@ pub enum Command {
     /// project`), unless --force, which records the edits in the version store and then removes
     /// the copy.
     Undeploy(crate::cli::remove::UndeployArgs),
+    /// Lift the kill-switch of an artifact whose syncs kept failing.
+    ///
+    /// After `sync.lock_after_failures` (3) applying syncs of an artifact fail in a row (the
+    /// upstream unreachable or refused, a copy that cannot be read), its syncs are refused, so
+    /// that `update --all`, schedules and scripts stop retrying it; the refusal names the last
+    /// failure. Fix the cause, then unlock. Refusals that protect your edits (pending merges,
+    /// local edits) never count.
+    ///
+    /// Examples:
+    ///   skillmeat unlock --list
+    ///   skillmeat unlock skill:review
+    Unlock(crate::cli::unlock::UnlockArgs),
     /// Show what differs between two tiers or versions of an artifact.
     Diff(crate::cli::diff::DiffArgs),
     /// Export a project's edits as a patch bundle for the upstream (project-to-upstream).
@@ -333,6 +346,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Config(cmd) => crate::cli::config::config(&home, cmd),
         Command::Remove(args) => block_on(crate::cli::remove::remove_command(&home, args)),
         Command::Undeploy(args) => block_on(crate::cli::remove::undeploy_command(&home, args)),
+        Command::Unlock(args) => block_on(crate::cli::unlock::unlock_command(&home, args)),
         Command::Diff(args) => block_on(crate::cli::diff::diff_command(&home, args)),
         Command::Patch(args) => crate::cli::patch::patch_command(&home, args),
         Command::Serve(args) => {

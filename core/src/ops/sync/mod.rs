@@ -14,6 +14,7 @@
 
 pub mod commit;
 pub mod fork;
+pub mod killswitch;
 pub mod plan;
 pub mod request;
 pub mod sides;
@@ -59,7 +60,20 @@ const REPLANS: u32 = 8;
 /// sync read it, nothing of this plan is written: the sync reads all three sides again, after
 /// that writer's lock is released, and plans against what is there now, so it waits its turn
 /// instead of failing. After [`REPLANS`] such turns it gives up with [`OpsError::TargetChanged`].
+///
+/// An applying sync of an artifact locked by the kill-switch is refused
+/// ([`OpsError::SyncLocked`]); its end is counted toward that lock ([`killswitch`]).
 pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
+    if req.dry_run {
+        return replanning(ctx, req).await;
+    }
+    killswitch::refuse_if_locked(ctx, req.collection, req.id).await?;
+    let result = replanning(ctx, req).await;
+    killswitch::count(ctx, req.collection, req.id, &result).await;
+    result
+}
+
+async fn replanning(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
     let mut replans = 0;
     loop {
         match sync_once(ctx, req).await {
