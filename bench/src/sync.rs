@@ -219,6 +219,7 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
             strategy: Strategy::Auto,
             dry_run: false,
             on_phase: None,
+            expect: None,
         };
         let report = runtime.block_on(sync::sync(&ctx, &req)).ok()?;
         report.applied.then_some(())

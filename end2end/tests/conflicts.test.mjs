@@ -197,7 +197,7 @@ test('an abandoned merge: listed with its age, flagged once stale, and aborted f
   ageMerges(10);
   await page.reload();
   await page.locator('.stale-merges', { hasText: '1 pending merge looks abandoned' }).waitFor({ timeout: 15_000 });
-  const row = list.locator(`tr[data-id="${ID}"]`);
+  const row = list.locator(`tr[data-merge="${ID}"]`);
   assert.match(await row.innerText(), /10 d\s+stale/);
   assert.match(await row.innerText(), /collection/);
   assert.equal(await list.evaluate((e) => e.open), true, 'unfolded once something is stale');

@@ -169,8 +169,10 @@ pub enum Command {
     /// Restore a recorded version of an artifact (collection, or --project copy).
     Rollback(crate::cli::rollback::RollbackArgs),
     /// Show and change settings ($SKILLMEAT_HOME/config.toml, each overridable by a
-    /// SKILLMEAT_* variable): auto-merge, the default strategy, the inline diff limit, job
-    /// concurrency, upstream checks.
+    /// SKILLMEAT_* variable): auto-merge, the default strategy, previews before applies, the
+    /// kill-switch's threshold, when a pending merge counts as abandoned, upstream checks, the
+    /// inline diff limit, job concurrency and the patch export rate. `config list` shows them
+    /// all with where each value comes from.
     ///
     /// Examples:
     ///   skillmeat config list
