@@ -11,6 +11,7 @@
 #                     `cargo xtask build`, part of the workspace (it replaces cargo-leptos and the
 #                     wasm-bindgen CLI, ~25 min of compiling on a fresh machine; docs/ci.md).
 #   npm               playwright-core from end2end/package-lock.json.
+#   (Debian, unpacked) promtool from the prometheus package, into target/tools/ (tests).
 set -euo pipefail
 mode="${1:-build}"
 case "$mode" in build|test) ;; *) echo "usage: scripts/setup.sh [build|test]" >&2; exit 2 ;; esac
@@ -90,6 +91,21 @@ if [ "$mode" = test ]; then
       ' 2>/dev/null); then
     say "npm ci (end2end)"
     (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  # promtool, to check deploy/prometheus/'s alert rules: only that binary of Debian's
+  # `prometheus` package, unpacked into target/tools/ (installing the package would also set
+  # up a Prometheus service this machine does not need).
+  if [ ! -x target/tools/promtool ]; then
+    say "promtool (from Debian's prometheus package, unpacked into target/tools/)"
+    tmp="$(mktemp -d)"
+    if (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1) \
+       && dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x" \
+       && mkdir -p target/tools && cp "$tmp/x/usr/bin/promtool" target/tools/promtool; then
+      :
+    else
+      say "could not get promtool; the alert rules are then checked by the test suite alone"
+    fi
+    rm -rf "$tmp"
   fi
 fi
 say "ready for '$mode'"

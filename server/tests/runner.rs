@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // a failing unwrap is a failing test
 
 mod abandoned;
+mod alerting;
 mod api;
 mod audit;
 mod cli;

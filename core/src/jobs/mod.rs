@@ -15,7 +15,7 @@ pub mod runner;
 pub mod sqlite;
 pub mod store;
 
-pub use runner::{Runner, settled};
+pub use runner::{Runner, SyncEnded, settled};
 pub use sqlite::SqliteJobStore;
 pub use store::{
     CancelOutcome, Claim, Job, JobEnd, JobEvent, JobFilter, JobKind, JobState, JobStore, NewJob,

@@ -24,6 +24,7 @@ pub struct Runner {
     concurrency: usize,
     wake: tokio::sync::Notify,
     on_end: std::sync::OnceLock<EndObserver>,
+    on_sync: std::sync::OnceLock<SyncObserver>,
     span_parent: std::sync::OnceLock<SpanParent>,
 }
 
@@ -33,6 +34,23 @@ pub type SpanParent = Box<dyn Fn(&tracing::Span, &Job) + Send + Sync>;
 
 /// Told of every job that ends: its final state and how long it ran (for metrics).
 pub type EndObserver = Box<dyn Fn(JobState, Duration) + Send + Sync>;
+
+/// Told of every artifact a sync job synced (for metrics).
+pub type SyncObserver = Box<dyn Fn(&SyncEnded) + Send + Sync>;
+
+/// How one artifact's sync in a job ended.
+#[derive(Debug, Clone)]
+pub struct SyncEnded {
+    pub direction: crate::ops::sync::Direction,
+    /// Whether it was a dry run.
+    pub dry_run: bool,
+    /// The outcome, when it did not fail.
+    pub outcome: Option<Outcome>,
+    /// The failure's kind, when it failed.
+    pub error: Option<crate::model::error::ErrorKind>,
+    /// How long each phase it reached took (fetch, merge, apply), in order.
+    pub phases: Vec<(crate::ops::sync::request::Phase, Duration)>,
+}
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -54,6 +72,7 @@ impl Runner {
             concurrency: concurrency.max(1),
             wake: tokio::sync::Notify::new(),
             on_end: std::sync::OnceLock::new(),
+            on_sync: std::sync::OnceLock::new(),
             span_parent: std::sync::OnceLock::new(),
         })
     }
@@ -61,6 +80,11 @@ impl Runner {
     /// Sets the observer told of every job's end; only the first call counts.
     pub fn observe_ends(&self, observer: EndObserver) {
         let _ = self.on_end.set(observer);
+    }
+
+    /// Sets the observer told of every artifact a sync job synced; only the first call counts.
+    pub fn observe_syncs(&self, observer: SyncObserver) {
+        let _ = self.on_sync.set(observer);
     }
 
     /// Sets what links each job's span to its trace; only the first call counts.
@@ -308,9 +332,17 @@ impl Runner {
         let (tx, mut rx) =
             tokio::sync::mpsc::unbounded_channel::<crate::ops::sync::request::Phase>();
         let cancelled = std::sync::atomic::AtomicBool::new(false);
+        // When each phase started, for the phase durations the observer is told.
+        let started = std::sync::Mutex::new(Vec::<(
+            crate::ops::sync::request::Phase,
+            std::time::Instant,
+        )>::new());
         // The sender is dropped when the sync ends, which ends the forwarding loop below.
         let tx = std::sync::Mutex::new(Some(tx));
         let hook = |phase: crate::ops::sync::request::Phase| {
+            if let Ok(mut s) = started.lock() {
+                s.push((phase, std::time::Instant::now()));
+            }
             if let Ok(guard) = tx.lock()
                 && let Some(tx) = guard.as_ref()
             {
@@ -366,6 +398,31 @@ impl Runner {
             outcome
         };
         let (outcome, ()) = tokio::join!(run, forward);
+        if let Some(observe) = self.on_sync.get() {
+            let ended = std::time::Instant::now();
+            let marks = started.lock().map(|s| s.clone()).unwrap_or_default();
+            // A retried sync starts its phases again: time the last try's.
+            let first = marks
+                .iter()
+                .rposition(|(p, _)| *p == crate::ops::sync::request::Phase::Fetch)
+                .unwrap_or(0);
+            let marks = &marks[first.min(marks.len())..];
+            let phases = marks
+                .iter()
+                .enumerate()
+                .map(|(i, (phase, at))| {
+                    let until = marks.get(i + 1).map_or(ended, |(_, next)| *next);
+                    (*phase, until.saturating_duration_since(*at))
+                })
+                .collect();
+            observe(&SyncEnded {
+                direction: job.direction,
+                dry_run: job.dry_run,
+                outcome: outcome.as_ref().ok().map(|r| r.outcome),
+                error: outcome.as_ref().err().map(OpsError::kind),
+                phases,
+            });
+        }
         let report = outcome?;
         Ok(Done {
             conflict: report.outcome == Outcome::Conflict,

@@ -67,6 +67,9 @@ pub struct DriftReport {
     /// The collection's pending merges still open, oldest first, with their age (stale ones
     /// flagged): a merge nobody finished is listed until it is resolved or aborted.
     pub pending_merges: Vec<crate::ops::conflicts::OpenMerge>,
+    /// How long each upstream check took (for the server's metrics), failed ones included.
+    #[serde(skip)]
+    pub upstream_check_times: Vec<std::time::Duration>,
 }
 
 impl DriftReport {
@@ -173,7 +176,10 @@ pub fn drift(
             let pair = "upstream-collection";
             // Lock::load checked the hash's shape: this parse cannot fail.
             let base: Option<ContentHash> = locked.content_hash.parse().ok();
-            match upstream_hash(ctx, spec_text, locked) {
+            let asked = std::time::Instant::now();
+            let answer = upstream_hash(ctx, spec_text, locked);
+            report.upstream_check_times.push(asked.elapsed());
+            match answer {
                 Ok(upstream) => {
                     if let Some(status) =
                         classify(base.as_ref(), upstream.as_ref(), collection_hash.as_ref())

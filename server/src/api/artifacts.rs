@@ -429,6 +429,9 @@ pub async fn drift_view(state: &ApiState, q: DriftQuery) -> Result<DriftView, Ap
     let check = q.check_upstream.unwrap_or(false);
     let name = collection.clone();
     let report = blocking(move || Ok(ops::drift(&ctx, &name, &projects, check)?)).await?;
+    for took in &report.upstream_check_times {
+        state.metrics().upstream_checked(*took);
+    }
     Ok(DriftView {
         collection,
         upstream_checks_off: report.upstream_checks_off,

@@ -162,49 +162,63 @@ impl From<PathRejection> for ApiError {
 /// match has no fallback, so a new kind of failure cannot reach a client as a 500 unnoticed.
 impl From<OpsError> for ApiError {
     fn from(e: OpsError) -> Self {
-        use StatusCode as S;
-        let (status, code) = match e.kind() {
-            ErrorKind::NotFound | ErrorKind::NotInCollection | ErrorKind::NotDeployed => {
-                (S::NOT_FOUND, "not_found")
-            }
-            ErrorKind::NoPendingMerge => (S::NOT_FOUND, "no_pending_merge"),
-            ErrorKind::UnknownVersion => (S::NOT_FOUND, "unknown_version"),
-            ErrorKind::AmbiguousVersion => (S::UNPROCESSABLE_ENTITY, "ambiguous_version"),
-            ErrorKind::Usage
-            | ErrorKind::Invalid
-            | ErrorKind::BadSpec
-            | ErrorKind::UnknownType
-            | ErrorKind::NotRegistered
-            | ErrorKind::AmbiguousPending
-            | ErrorKind::NothingToExport => (S::UNPROCESSABLE_ENTITY, "invalid"),
-            ErrorKind::MergeChanged => (S::CONFLICT, "merge_changed"),
-            ErrorKind::PlanChanged => (S::CONFLICT, "plan_changed"),
-            ErrorKind::SyncLocked => (S::CONFLICT, "artifact_locked"),
-            ErrorKind::TagTaken => (S::CONFLICT, "tag_taken"),
-            ErrorKind::StillDeployed => (S::CONFLICT, "still_deployed"),
-            // The request is fine but the state of the artifact refuses it: settle that first.
-            ErrorKind::AlreadyAdded
-            | ErrorKind::PendingMerge
-            | ErrorKind::Unresolved
-            | ErrorKind::LocalEdits
-            | ErrorKind::Unmanaged
-            | ErrorKind::Changed
-            | ErrorKind::Locked
-            | ErrorKind::Cancelled => (S::CONFLICT, "conflict"),
-            ErrorKind::LinkOutside => (S::UNPROCESSABLE_ENTITY, "link_outside_project"),
-            // A copy holding a symlink, a FIFO or a name that is not UTF-8: what the request
-            // names cannot be read as an artifact; the message says which file.
-            ErrorKind::UnreadableCopy => (S::UNPROCESSABLE_ENTITY, "unreadable_copy"),
-            ErrorKind::BadRecords => (S::UNPROCESSABLE_ENTITY, "bad_records"),
-            // The server's own config.toml (or an override) is malformed: no request can fix
-            // it, and the operator needs the file, line and key the message names.
-            ErrorKind::BadConfig => (S::INTERNAL_SERVER_ERROR, "bad_config"),
-            ErrorKind::UpstreamRefused => (S::BAD_GATEWAY, "upstream_refused"),
-            ErrorKind::UpstreamFailed => (S::BAD_GATEWAY, "upstream_failed"),
-            ErrorKind::Internal => return Self::internal(e),
-        };
-        Self::new(status, code, e.to_string())
+        match status_of(e.kind()) {
+            None => Self::internal(e),
+            Some((status, code)) => Self::new(status, code, e.to_string()),
+        }
     }
+}
+
+/// The `error` code a failure of `kind` answers with (`internal` for the machine's failures):
+/// what the metrics count errors by.
+pub(super) fn kind_code(kind: ErrorKind) -> &'static str {
+    status_of(kind).map_or("internal", |(_, code)| code)
+}
+
+/// The status and `error` code of a failure of `kind`; `None` for the machine's own failures,
+/// answered as 500 `internal` with their details in the log only.
+fn status_of(kind: ErrorKind) -> Option<(StatusCode, &'static str)> {
+    use StatusCode as S;
+    Some(match kind {
+        ErrorKind::NotFound | ErrorKind::NotInCollection | ErrorKind::NotDeployed => {
+            (S::NOT_FOUND, "not_found")
+        }
+        ErrorKind::NoPendingMerge => (S::NOT_FOUND, "no_pending_merge"),
+        ErrorKind::UnknownVersion => (S::NOT_FOUND, "unknown_version"),
+        ErrorKind::AmbiguousVersion => (S::UNPROCESSABLE_ENTITY, "ambiguous_version"),
+        ErrorKind::Usage
+        | ErrorKind::Invalid
+        | ErrorKind::BadSpec
+        | ErrorKind::UnknownType
+        | ErrorKind::NotRegistered
+        | ErrorKind::AmbiguousPending
+        | ErrorKind::NothingToExport => (S::UNPROCESSABLE_ENTITY, "invalid"),
+        ErrorKind::MergeChanged => (S::CONFLICT, "merge_changed"),
+        ErrorKind::PlanChanged => (S::CONFLICT, "plan_changed"),
+        ErrorKind::SyncLocked => (S::CONFLICT, "artifact_locked"),
+        ErrorKind::TagTaken => (S::CONFLICT, "tag_taken"),
+        ErrorKind::StillDeployed => (S::CONFLICT, "still_deployed"),
+        // The request is fine but the state of the artifact refuses it: settle that first.
+        ErrorKind::AlreadyAdded
+        | ErrorKind::PendingMerge
+        | ErrorKind::Unresolved
+        | ErrorKind::LocalEdits
+        | ErrorKind::Unmanaged
+        | ErrorKind::Changed
+        | ErrorKind::Locked
+        | ErrorKind::Cancelled => (S::CONFLICT, "conflict"),
+        ErrorKind::LinkOutside => (S::UNPROCESSABLE_ENTITY, "link_outside_project"),
+        // A copy holding a symlink, a FIFO or a name that is not UTF-8: what the request
+        // names cannot be read as an artifact; the message says which file.
+        ErrorKind::UnreadableCopy => (S::UNPROCESSABLE_ENTITY, "unreadable_copy"),
+        ErrorKind::BadRecords => (S::UNPROCESSABLE_ENTITY, "bad_records"),
+        // The server's own config.toml (or an override) is malformed: no request can fix
+        // it, and the operator needs the file, line and key the message names.
+        ErrorKind::BadConfig => (S::INTERNAL_SERVER_ERROR, "bad_config"),
+        ErrorKind::UpstreamRefused => (S::BAD_GATEWAY, "upstream_refused"),
+        ErrorKind::UpstreamFailed => (S::BAD_GATEWAY, "upstream_failed"),
+        ErrorKind::Internal => return None,
+    })
 }
 
 #[cfg(test)]

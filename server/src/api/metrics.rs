@@ -29,6 +29,27 @@ struct OutcomeLabels {
     outcome: String,
 }
 
+/// One artifact's sync in a job: which way, applied or previewed, and how it ended (an
+/// outcome such as `merged` or `conflict`, or `error`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SyncLabels {
+    direction: String,
+    mode: String,
+    outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    direction: String,
+    mode: String,
+    kind: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PhaseLabels {
+    phase: String,
+}
+
 type HistogramMaker = fn() -> Histogram;
 
 /// The server's metrics.
@@ -43,6 +64,11 @@ pub struct Metrics {
     pending_merges: Gauge,
     pending_stale: Gauge,
     pending_oldest: Gauge,
+    syncs: Family<SyncLabels, Counter>,
+    sync_errors: Family<ErrorLabels, Counter>,
+    sync_phases: Family<PhaseLabels, Histogram, HistogramMaker>,
+    upstream_checks: Histogram,
+    locked: Gauge,
 }
 
 /// What `/metrics` reads at each scrape rather than counts as it goes.
@@ -54,6 +80,8 @@ pub struct Snapshot {
     pub pending_merges: u64,
     pub pending_stale: u64,
     pub pending_oldest_seconds: u64,
+    /// Artifacts the kill-switch locked.
+    pub locked_artifacts: u64,
 }
 
 impl Default for Metrics {
@@ -74,7 +102,40 @@ impl Metrics {
         let jobs = Family::<OutcomeLabels, Counter>::default();
         let diff_failures = Counter::default();
         let queue_depth = Gauge::default();
-        let [pending_merges, pending_stale, pending_oldest] = [(); 3].map(|()| Gauge::default());
+        let [pending_merges, pending_stale, pending_oldest, locked] =
+            [(); 4].map(|()| Gauge::default());
+        let syncs = Family::<SyncLabels, Counter>::default();
+        let sync_errors = Family::<ErrorLabels, Counter>::default();
+        // 1 ms … ~1 min per phase; 1 ms … ~30 s per upstream check.
+        let sync_phases: Family<PhaseLabels, Histogram, HistogramMaker> =
+            Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.001, 2.0, 17)));
+        let upstream_checks = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        registry.register(
+            "syncs",
+            "Artifact syncs run by jobs, by direction, mode (apply or preview) and outcome \
+             (merged vs conflict is the merge success rate)",
+            syncs.clone(),
+        );
+        registry.register(
+            "sync_errors",
+            "Artifact syncs that failed, by direction, mode and error kind",
+            sync_errors.clone(),
+        );
+        registry.register(
+            "sync_phase_duration_seconds",
+            "How long each phase of an artifact's sync took (fetch, merge, apply)",
+            sync_phases.clone(),
+        );
+        registry.register(
+            "upstream_check_duration_seconds",
+            "How long asking one upstream for its state took (drift and the pages)",
+            upstream_checks.clone(),
+        );
+        registry.register(
+            "locked_artifacts",
+            "Artifacts locked by the kill-switch (sync.lock_after_failures failed syncs in a row)",
+            locked.clone(),
+        );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route",
@@ -117,7 +178,47 @@ impl Metrics {
             pending_merges,
             pending_stale,
             pending_oldest,
+            syncs,
+            sync_errors,
+            sync_phases,
+            upstream_checks,
+            locked,
         }
+    }
+
+    /// Records one artifact's sync in a job.
+    pub fn sync_ended(&self, ended: &skillmeat_core::jobs::SyncEnded) {
+        let direction = ended.direction.as_str().to_owned();
+        let mode = if ended.dry_run { "preview" } else { "apply" }.to_owned();
+        let outcome = ended.outcome.map_or("error", |o| o.as_str()).to_owned();
+        self.syncs
+            .get_or_create(&SyncLabels {
+                direction: direction.clone(),
+                mode: mode.clone(),
+                outcome,
+            })
+            .inc();
+        if let Some(kind) = ended.error {
+            self.sync_errors
+                .get_or_create(&ErrorLabels {
+                    direction,
+                    mode,
+                    kind: super::error::kind_code(kind).to_owned(),
+                })
+                .inc();
+        }
+        for (phase, took) in &ended.phases {
+            self.sync_phases
+                .get_or_create(&PhaseLabels {
+                    phase: phase.as_str().to_owned(),
+                })
+                .observe(took.as_secs_f64());
+        }
+    }
+
+    /// Records how long one upstream check took.
+    pub fn upstream_checked(&self, took: Duration) {
+        self.upstream_checks.observe(took.as_secs_f64());
     }
 
     /// Records one HTTP request.
@@ -154,6 +255,7 @@ impl Metrics {
         gauge(&self.pending_merges, now.pending_merges);
         gauge(&self.pending_stale, now.pending_stale);
         gauge(&self.pending_oldest, now.pending_oldest_seconds);
+        gauge(&self.locked, now.locked_artifacts);
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)
@@ -177,6 +279,12 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
         .await
         .map_err(ApiError::internal)?;
     let open = super::conflicts::open_merges(&state, None, false).await?;
+    let locked = super::locks::failing(&state)
+        .await?
+        .artifacts
+        .iter()
+        .filter(|a| a.locked_at.is_some())
+        .count() as u64;
     let text = state
         .metrics()
         .encode(Snapshot {
@@ -184,6 +292,7 @@ pub async fn metrics(State(state): State<ApiState>) -> Result<Response, ApiError
             pending_merges: open.merges.len() as u64,
             pending_stale: open.stale,
             pending_oldest_seconds: open.oldest_age_seconds.unwrap_or(0),
+            locked_artifacts: locked,
         })
         .map_err(ApiError::internal)?;
     let mut response = (StatusCode::OK, text).into_response();

@@ -89,6 +89,8 @@ impl ApiState {
         let metrics = Arc::new(metrics::Metrics::new());
         let observer = metrics.clone();
         runner.observe_ends(Box::new(move |state, took| observer.job_ended(state, took)));
+        let observer = metrics.clone();
+        runner.observe_syncs(Box::new(move |ended| observer.sync_ended(ended)));
         Self(Arc::new(Inner {
             ctx,
             db,
