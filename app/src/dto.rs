@@ -870,6 +870,20 @@ pub struct DriftRowView {
     pub base: Option<String>,
     pub source: Option<String>,
     pub target: Option<String>,
+    /// For an upstream row: the upstream did not answer (a rate limit, the network down), and
+    /// the row compares with the state last seen.
+    pub stale: Option<StaleUpstreamView>,
+}
+
+/// An upstream row drawn from the last known state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StaleUpstreamView {
+    /// When that state was seen (RFC 3339): the last check that reached it, or the last sync.
+    pub seen_at: String,
+    pub age_seconds: u64,
+    /// Why the upstream could not be asked now.
+    pub reason: String,
 }
 
 /// Drift across tiers.
@@ -934,6 +948,9 @@ pub struct OverviewRow {
     pub reference: Option<String>,
     /// Upstream↔collection status, when the upstreams were checked.
     pub upstream_status: Option<String>,
+    /// The upstream did not answer (a rate limit, the network down): the status is its last
+    /// known state, this old.
+    pub upstream_stale: Option<StaleUpstreamView>,
     /// Collection↔project status per project it is deployed in.
     pub projects: Vec<ProjectStatus>,
 }

@@ -17,4 +17,5 @@ mod removing;
 mod scenarios;
 mod syncing;
 mod timeline;
+mod upstream_limits;
 mod versions;

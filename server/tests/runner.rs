@@ -18,3 +18,4 @@ mod restart;
 mod ssh;
 mod stress;
 mod sync;
+mod upstream_limits;

@@ -34,11 +34,15 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
                 name: a.name,
                 reference: a.reference,
                 upstream_status: None,
+                upstream_stale: None,
                 projects: Vec::new(),
             };
             for r in mine {
                 match &r.project_path {
-                    None => row.upstream_status = Some(r.status.clone()),
+                    None => {
+                        row.upstream_status = Some(r.status.clone());
+                        row.upstream_stale = r.stale.clone();
+                    }
                     Some(p) => row.projects.push(ProjectStatus {
                         name: std::path::Path::new(p)
                             .file_name()

@@ -290,7 +290,14 @@ fn overview_row(r: OverviewRow) -> impl IntoView {
             <td><a href=href><code>{r.name}</code></a></td>
             <td><span class="badge kind">{r.kind}</span></td>
             <td>{r.reference.map(|p| view! { <code>{p}</code> })}</td>
-            <td>{r.upstream_status.map(|s| status_badge(&s))}</td>
+            <td>
+                {r.upstream_status.map(|s| status_badge(&s))}
+                {r.upstream_stale.map(|st| view! {
+                    " " <span class="badge stale-upstream" title=format!("The upstream did not answer: {}. Showing its state as of {}.", st.reason, st.seen_at)>
+                        {format!("as of {} ago", crate::format::age(st.age_seconds))}
+                    </span>
+                })}
+            </td>
             <td class="projects">{projects}</td>
         </tr>
     }

@@ -38,6 +38,21 @@ pub struct DriftRow {
     pub source: Option<ContentHash>,
     /// The version of the tier synced to, where it holds the artifact.
     pub target: Option<ContentHash>,
+    /// For an `upstream-collection` row: the upstream could not be asked this time (a rate
+    /// limit, the network down), so the row compares with its last known state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<StaleUpstream>,
+}
+
+/// An upstream row drawn from the last known state, because the upstream did not answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaleUpstream {
+    /// When that state was seen (RFC 3339): the last check that reached it, or the last sync.
+    pub seen_at: String,
+    /// How long ago that was, in seconds.
+    pub age_seconds: u64,
+    /// Why the upstream could not be asked now.
+    pub reason: String,
 }
 
 /// Something drift could not check; the rest of the report stands.
@@ -117,6 +132,8 @@ pub fn drift(
         .checks;
     report.upstream_checks_off = check_upstream && !checks_on;
     let check_upstream = check_upstream && checks_on;
+    let mut states = check_upstream
+        .then(|| crate::storage::upstream_state::UpstreamStates::load(ctx.home.root()));
     let mut records = Vec::new();
     for project in projects {
         if !project.is_dir() {
@@ -179,20 +196,52 @@ pub fn drift(
             let asked = std::time::Instant::now();
             let answer = upstream_hash(ctx, spec_text, locked);
             report.upstream_check_times.push(asked.elapsed());
-            match answer {
+            let key =
+                crate::storage::upstream_state::UpstreamStates::key(&id.to_string(), spec_text);
+            // An upstream that did not answer (unreachable, rate-limited) is shown as last
+            // seen, with its age, rather than as a failure: the last check that reached it, or
+            // else the last sync (the lock). One that answered with something wrong (a ref or
+            // path it lacks) is a problem as before.
+            let answer = match answer {
                 Ok(upstream) => {
+                    if let Some(states) = states.as_mut() {
+                        states.set(
+                            key,
+                            upstream.map(|h| h.to_hex()),
+                            crate::model::time::rfc3339(ctx.now),
+                        );
+                    }
+                    Ok((upstream, None))
+                }
+                Err(e) if unanswered(&e) => {
+                    let seen = states.as_ref().and_then(|s| s.get(&key));
+                    let (hash, at) = match seen {
+                        Some(seen) => (
+                            seen.hash.as_deref().and_then(|h| h.parse().ok()),
+                            seen.at.clone(),
+                        ),
+                        None => (base, locked.fetched_at.clone()),
+                    };
+                    let age = crate::ops::conflicts::open::age(&at, ctx.now).as_secs();
+                    Ok((
+                        hash,
+                        Some(StaleUpstream {
+                            seen_at: at,
+                            age_seconds: age,
+                            reason: e.to_string(),
+                        }),
+                    ))
+                }
+                Err(e) => Err(e),
+            };
+            match answer {
+                Ok((upstream, stale)) => {
                     if let Some(status) =
                         classify(base.as_ref(), upstream.as_ref(), collection_hash.as_ref())
                     {
-                        report.rows.push(row(
-                            id,
-                            pair,
-                            None,
-                            status,
-                            base,
-                            upstream,
-                            collection_hash,
-                        ));
+                        let mut r = row(id, pair, None, status, base, upstream, collection_hash);
+                        r.stale = stale;
+                        report.rows.push(r);
                     }
                 }
                 Err(e) => report.problem(Some(id), Some(pair), None, e),
@@ -234,7 +283,18 @@ pub fn drift(
     }
     // The cache is an accelerator: failing to save it never fails the drift check.
     let _ = cache.save(&cache_path);
+    if let Some(states) = &states
+        && let Err(e) = states.save()
+    {
+        tracing::warn!("cannot keep the upstreams' last known state: {e}");
+    }
     Ok(report)
+}
+
+/// Whether an upstream failure means it did not answer (the network, a rate limit, a refusal
+/// of access), as opposed to answering without the ref or path asked for.
+fn unanswered(e: &OpsError) -> bool {
+    matches!(e, OpsError::Fetch(FetchError::Remote { .. }))
 }
 
 /// The upstream's current content hash for a locked artifact: unchanged when its subtree id is.
@@ -292,5 +352,6 @@ fn row(
         base,
         source,
         target,
+        stale: None,
     }
 }

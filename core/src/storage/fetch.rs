@@ -734,6 +734,11 @@ pub(crate) fn with_retry<T>(
 }
 
 fn is_transient(e: &git2::Error) -> bool {
+    // A rate limit or a refusal is not cured by asking again at once: it only spends more of
+    // the limit (drift shows the upstream's last known state instead).
+    if e.class() == ErrorClass::Http && [" 429", " 403"].iter().any(|s| e.message().ends_with(s)) {
+        return false;
+    }
     matches!(
         e.class(),
         ErrorClass::Net | ErrorClass::Os | ErrorClass::Http | ErrorClass::Ssl

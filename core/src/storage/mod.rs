@@ -20,5 +20,6 @@ pub mod statcache;
 pub mod store;
 pub mod sync_failures;
 pub mod tomlfile;
+pub mod upstream_state;
 pub mod upstream_tree;
 pub mod versions;

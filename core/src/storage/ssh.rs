@@ -169,6 +169,31 @@ pub(crate) fn explain(e: &git2::Error, location: &str, attempt: &SshAttempt) -> 
              server's owner, then record it by connecting once with `{ssh_cmd}`"
         );
     }
+    // libgit2 says only the status of a refused HTTP request; say what it means here.
+    if e.class() == ErrorClass::Http {
+        let github = host == "github.com";
+        let status = e.message();
+        if status.ends_with(" 429") {
+            return format!(
+                "{status}: {at} is rate-limiting requests; wait and check again{}",
+                if github {
+                    " (a GITHUB_TOKEN raises GitHub's limit)"
+                } else {
+                    ""
+                }
+            );
+        }
+        if status.ends_with(" 403") {
+            return format!(
+                "{status}: {at} refused the request (a rate limit, or no access){}",
+                if github {
+                    "; set GITHUB_TOKEN to a token that can read the repository"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     let offered = attempt.offered.borrow();
     let message = e.message().to_ascii_lowercase();
     let about_keys =

@@ -19,7 +19,7 @@ use super::extract::{ApiJson, ApiQuery, IdPath};
 use super::types::{
     ArtifactList, ArtifactView, DiffQuery, DiffView, DriftProblemView, DriftQuery, DriftRowView,
     DriftView, ErrorBody, FileDiffView, FileQuery, HistoryEntry, HistoryEvent, HistoryView,
-    RollbackRequest, RolledBackView, Scope, VersionCard, VersionCards,
+    RollbackRequest, RolledBackView, Scope, StaleUpstreamView, VersionCard, VersionCards,
 };
 use super::{ApiError, ApiState};
 use skillmeat_app::format::encode;
@@ -460,6 +460,11 @@ pub async fn drift_view(state: &ApiState, q: DriftQuery) -> Result<DriftView, Ap
                 base: r.base.map(|h| h.short()),
                 source: r.source.map(|h| h.short()),
                 target: r.target.map(|h| h.short()),
+                stale: r.stale.map(|s| StaleUpstreamView {
+                    seen_at: s.seen_at,
+                    age_seconds: s.age_seconds,
+                    reason: s.reason,
+                }),
             })
             .collect(),
     })

@@ -76,7 +76,14 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
                         r.id.to_string(),
                         r.pair.to_owned(),
                         shown(&r.project),
-                        r.status.to_string(),
+                        match &r.stale {
+                            Some(st) => format!(
+                                "{} (as of {} ago)",
+                                r.status,
+                                skillmeat_app::format::age(st.age_seconds)
+                            ),
+                            None => r.status.to_string(),
+                        },
                         r.recommendation.unwrap_or("").to_owned(),
                     ]
                 })
@@ -97,6 +104,25 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
                 &table,
             );
             print_pending(&report.pending_merges);
+            let stale: Vec<_> = report.rows.iter().filter(|r| r.stale.is_some()).collect();
+            if !stale.is_empty() {
+                eprintln!(
+                    "\nnote: {} did not answer; {} the state last seen:",
+                    plural(stale.len(), "upstream"),
+                    if stale.len() == 1 { "its row shows" } else { "their rows show" }
+                );
+                for r in stale {
+                    if let Some(st) = &r.stale {
+                        eprintln!(
+                            "  {}: as of {} ({} ago): {}",
+                            r.id,
+                            st.seen_at,
+                            skillmeat_app::format::age(st.age_seconds),
+                            st.reason
+                        );
+                    }
+                }
+            }
             if !report.problems.is_empty() {
                 eprintln!(
                     "\n{} could not be checked (the rows above are still right):",

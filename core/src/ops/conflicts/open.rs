@@ -82,7 +82,7 @@ pub fn open_merges(ctx: &Context, collection: Option<&str>) -> Result<OpenMerges
 
 /// How long ago `stamp` (RFC 3339) was; zero for a stamp in the future or one that does not
 /// parse (a hand-edited `merge.toml` is never taken as ancient).
-fn age(stamp: &str, now: SystemTime) -> Duration {
+pub(crate) fn age(stamp: &str, now: SystemTime) -> Duration {
     humantime::parse_rfc3339_weak(stamp.trim())
         .ok()
         .and_then(|t| now.duration_since(t).ok())
