@@ -129,10 +129,24 @@ fn upstream_checks_off_asks_no_upstream_and_the_inline_limit_is_the_setting() {
     let report = ops::drift(&w.ctx, "default", &[], true).unwrap();
     assert!(report.upstream_checks_off);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert!(
+        report.rows.iter().all(|r| r.stale.is_none()),
+        "no upstream was asked"
+    );
     Config::set(&w.ctx.home, "upstream.checks", "true").unwrap();
     let report = ops::drift(&w.ctx, "default", &[], true).unwrap();
     assert!(!report.upstream_checks_off);
-    assert!(!report.problems.is_empty());
+    // Asked this time, and unreachable: each upstream row is its last known state, so marked.
+    let upstream_rows: Vec<_> = report
+        .rows
+        .iter()
+        .filter(|r| r.pair == "upstream-collection")
+        .collect();
+    assert!(!upstream_rows.is_empty(), "{:?}", report.rows);
+    assert!(
+        upstream_rows.iter().all(|r| r.stale.is_some()),
+        "{upstream_rows:?}"
+    );
 
     let file = |text: &str| ArtifactFiles {
         files: [("a.md".to_owned(), FileContent::text(text))].into(),
