@@ -271,7 +271,7 @@ async fn start_server() -> Result<Served, CommandError> {
     let addr = listener.local_addr().map_err(fail("no local address"))?;
     let app = skillmeat::serve::router(state, root.join("no-site"), addr);
     tokio::spawn(async move { axum::serve(skillmeat::serve::without_nagle(listener), app).await });
-    skillmeat::serve::start_runner(runner)?;
+    skillmeat::serve::start_runner(runner, home_dir.clone())?;
     let job_body = serde_json::json!({
         "direction": "collection-to-project",
         "project_path": project,

@@ -102,7 +102,26 @@ const JOB_NICENESS: i32 = 10;
 /// kernel still runs the threads answering requests first, so the API and the pages stay quick
 /// and the jobs take what is left. The threads end with the process; jobs they were running are
 /// queued again on the next start.
-pub fn start_runner(runner: Arc<Runner>) -> Result<(), CommandError> {
+/// How often the server prunes finished jobs and old patch bundles while it serves.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Prunes once: finished jobs past their keep time, and patch bundles past theirs. What went.
+pub async fn prune_once(runner: &Runner, home: &Path, now: std::time::SystemTime) -> (u64, usize) {
+    let jobs = match runner.prune(now).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!("cannot prune finished jobs: {e}");
+            0
+        }
+    };
+    let bundles = crate::api::patch::prune_exports(home, now);
+    if jobs > 0 || bundles > 0 {
+        tracing::info!(jobs, bundles, "pruned finished jobs and old patch bundles");
+    }
+    (jobs, bundles)
+}
+
+pub fn start_runner(runner: Arc<Runner>, home: PathBuf) -> Result<(), CommandError> {
     std::thread::Builder::new()
         .name("skillmeat-jobs".into())
         .spawn(move || {
@@ -115,7 +134,18 @@ pub fn start_runner(runner: Arc<Runner>) -> Result<(), CommandError> {
                 .enable_all()
                 .build()
             {
-                Ok(runtime) => runtime.block_on(runner.run()),
+                Ok(runtime) => runtime.block_on(async move {
+                    // Jobs are pruned at start too (`recover`); bundles only here, the first
+                    // time at once.
+                    let pruner = runner.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            prune_once(&pruner, &home, std::time::SystemTime::now()).await;
+                            tokio::time::sleep(PRUNE_EVERY).await;
+                        }
+                    });
+                    runner.run().await;
+                }),
                 Err(e) => tracing::error!("cannot start the job runtime, no job will run: {e}"),
             }
         })
@@ -288,7 +318,7 @@ async fn serve(options: ServeOptions) -> Result<(), CommandError> {
     let (state, runner) = app_state(&options.home, ctx).await?;
     let token = state.token().to_owned();
     let app = router(state, options.site_root.clone(), addr);
-    start_runner(runner)?;
+    start_runner(runner, options.home.clone())?;
     start_checks(options.home.clone(), options.check_every)?;
 
     // Printed on stdout, flushed: scripts and tests read the URLs from here.

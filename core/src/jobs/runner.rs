@@ -105,10 +105,16 @@ impl Runner {
     /// Requeues interrupted jobs and prunes old ones; call once before [`Runner::run`].
     pub async fn recover(&self) -> Result<u64, DbError> {
         let now = SystemTime::now();
+        self.prune(now).await?;
+        self.store.requeue_interrupted(now).await
+    }
+
+    /// Deletes the jobs that finished more than [`KEEP_FINISHED`] before `now`; how many. The
+    /// server calls it at start and then on a schedule while it serves.
+    pub async fn prune(&self, now: SystemTime) -> Result<u64, DbError> {
         self.store
             .prune(now.checked_sub(KEEP_FINISHED).unwrap_or(now))
-            .await?;
-        self.store.requeue_interrupted(now).await
+            .await
     }
 
     /// Claims and runs jobs until the task is dropped.

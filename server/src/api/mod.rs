@@ -16,7 +16,7 @@ mod locks;
 mod log;
 pub mod metrics;
 pub mod openapi;
-mod patch;
+pub(crate) mod patch;
 mod remove;
 mod tags;
 mod trace;

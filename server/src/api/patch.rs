@@ -25,6 +25,36 @@ fn exports_dir(state: &ApiState) -> PathBuf {
     state.0.ctx.home.root().join("exports")
 }
 
+/// How long an exported bundle stays downloadable.
+pub const KEEP_EXPORTS: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Deletes the bundles under `home_root/exports/` written more than [`KEEP_EXPORTS`] before
+/// `now` (only `*.tar.gz` files: nothing else there is SkillMeat's); how many went.
+pub fn prune_exports(home_root: &std::path::Path, now: std::time::SystemTime) -> usize {
+    let dir = home_root.join("exports");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return 0;
+    };
+    let cutoff = now.checked_sub(KEEP_EXPORTS).unwrap_or(now);
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let bundle = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with(".tar.gz"));
+        let Ok(meta) = entry.metadata() else { continue };
+        let old = meta.modified().is_ok_and(|m| m < cutoff);
+        if bundle && meta.is_file() && old {
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!("cannot remove the old bundle {}: {e}", path.display()),
+            }
+        }
+    }
+    removed
+}
+
 /// Counts an export for `client` against `limit` per [`WINDOW`], or says how long to wait.
 fn admit(state: &ApiState, client: &str, limit: usize) -> Result<(), Duration> {
     let now = Instant::now();

@@ -108,6 +108,19 @@ pub(crate) fn confirmed(yes: bool, json: bool, question: &str) -> Result<(), Com
     ))
 }
 
+/// For a change SkillMeat can undo (what it replaces is recorded first): asks on a terminal
+/// unless `--yes`; scripts (no terminal, or `--json`) go ahead as before.
+pub(crate) fn confirm_on_terminal(
+    yes: bool,
+    json: bool,
+    question: &str,
+) -> Result<(), CommandError> {
+    if yes || json || !std::io::stdin().is_terminal() || confirm(question) {
+        return Ok(());
+    }
+    Err(CommandError::failed("not confirmed: nothing was changed"))
+}
+
 /// Whether to apply after showing a plan: `--yes`, or a yes on a terminal.
 pub(crate) fn should_apply(args: &ApplyArgs) -> bool {
     if args.dry_run {

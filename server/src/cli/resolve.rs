@@ -46,6 +46,9 @@ pub struct ResolveArgs {
     /// original when the merge is into a project). Settles every conflicted file at once.
     #[arg(long)]
     pub fork: bool,
+    /// With --continue: do not ask on a terminal (scripts are never asked).
+    #[arg(long, short)]
+    pub yes: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
     #[command(flatten)]
@@ -89,6 +92,18 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
         return Ok(ExitCode::SUCCESS);
     }
     if args.continue_ {
+        crate::cli::apply::confirm_on_terminal(
+            args.yes,
+            args.output.json,
+            &format!(
+                "Write the resolved merge of {} into its {}? What it holds now is recorded first.",
+                args.id,
+                match project {
+                    Some(p) => format!("copy in {}", p.display()),
+                    None => "collection copy".to_owned(),
+                }
+            ),
+        )?;
         return match conflicts::continue_merge(&ctx, &args.id, collection, project).await {
             Ok(done) => {
                 print_warnings(&done.warnings);

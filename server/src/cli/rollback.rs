@@ -22,6 +22,9 @@ pub struct RollbackArgs {
     /// Roll back the copy in this project instead of the collection's.
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+    /// Do not ask on a terminal (scripts are never asked).
+    #[arg(long, short)]
+    pub yes: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
     #[command(flatten)]
@@ -30,6 +33,19 @@ pub struct RollbackArgs {
 
 pub async fn rollback_command(home: &Path, args: RollbackArgs) -> Result<ExitCode, CommandError> {
     let ctx = context(home)?;
+    crate::cli::apply::confirm_on_terminal(
+        args.yes,
+        args.output.json,
+        &format!(
+            "Replace {}'s {} with version {}? What it holds now is recorded first (`skillmeat history`).",
+            args.id,
+            match &args.project {
+                Some(p) => format!("copy in {}", p.display()),
+                None => "collection copy".to_owned(),
+            },
+            args.to
+        ),
+    )?;
     let done = ops::rollback(
         &ctx,
         &args.id,
