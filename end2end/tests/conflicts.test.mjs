@@ -63,8 +63,17 @@ async function conflictModal() {
 // Resolves, checks nothing is left, and that upstream ↔ collection reads `status` without a
 // reload: `synced` when the result is upstream's, `modified` when the collection kept edits of
 // its own (it is ahead of upstream then, which is what DESIGN §4 calls modified).
-async function resolveAndCheckStatus(page, modal, status) {
+// Whole files kept from one side (`overwrites`, as the dialog words them) are confirmed a
+// second time first; Go back keeps every choice.
+async function resolveAndCheckStatus(page, modal, status, overwrites) {
   await modal.getByRole('button', { name: 'Resolve', exact: true }).click();
+  const confirm = modal.locator('.confirm-overwrite');
+  await confirm.waitFor();
+  assert.deepEqual(await confirm.locator('li').allInnerTexts(), overwrites);
+  await confirm.getByRole('button', { name: 'Go back' }).click();
+  assert.equal(await modal.locator('.confirm-overwrite').count(), 0);
+  await modal.getByRole('button', { name: 'Resolve', exact: true }).click();
+  await confirm.getByRole('button', { name: 'Yes, resolve' }).click();
   await modal.locator('.resolve-outcome').waitFor({ timeout: 15_000 });
   assert.match(await modal.locator('.resolve-outcome').innerText(), /applied/);
   assert.equal(await modal.locator('.unresolved li').count(), 0);
@@ -90,7 +99,10 @@ test('resolve a conflict file by file: one ours, one theirs; nothing left unreso
   await skill.locator('input[value="ours"]').check();
   await runbook.locator('input[value="theirs"]').check();
   await page.screenshot({ path: join(OUTPUT, 'conflict-modal.png'), fullPage: true });
-  await resolveAndCheckStatus(page, modal, 'modified');
+  await resolveAndCheckStatus(page, modal, 'modified', [
+    "SKILL.md: keep ours (collection) — the upstream's changes to it are dropped",
+    "runbook.md: take theirs (upstream) — the collection's edits to it are dropped",
+  ]);
   assert.match(collectionFile('SKILL.md'), /to postmortem, for production services\./);
   const runbookText = collectionFile('runbook.md');
   assert.match(runbookText, /and the incident commander\./);
@@ -124,7 +136,10 @@ test('resolve by hunk, the strategy for the other file: nothing unresolved, and 
   await modal.locator('select[name="strategy"]').selectOption('theirs');
   await page.screenshot({ path: join(OUTPUT, 'conflict-hunks.png'), fullPage: true });
   // Upstream's side everywhere: the collection ends equal to upstream, so synced.
-  await resolveAndCheckStatus(page, modal, 'synced');
+  // Only SKILL.md is settled whole (by the strategy); runbook.md was decided hunk by hunk.
+  await resolveAndCheckStatus(page, modal, 'synced', [
+    "SKILL.md: take theirs (upstream) — the collection's edits to it are dropped",
+  ]);
 
   const runbookText = collectionFile('runbook.md');
   assert.match(runbookText, /Page the on-call owner of the failing service and the incident commander\.\n/);

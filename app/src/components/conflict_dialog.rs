@@ -80,6 +80,9 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
     let aborted = RwSignal::new(false);
     // The abort button asks once more before it drops the merge.
     let confirm_abort = RwSignal::new(false);
+    // A resolution that keeps one side of whole files drops the other side's changes there:
+    // it waits here for a second yes (with what it drops) before it is sent.
+    let confirm_overwrite: RwSignal<Option<(ResolveRequest, Vec<String>)>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
     let modes: RwSignal<BTreeMap<String, FileMode>> = RwSignal::new(BTreeMap::new());
     let hunks: RwSignal<BTreeMap<(String, usize), HunkSide>> = RwSignal::new(BTreeMap::new());
@@ -98,6 +101,7 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
             applied.set(false);
             aborted.set(false);
             confirm_abort.set(false);
+            confirm_overwrite.set(None);
             modes.set(BTreeMap::new());
             hunks.set(BTreeMap::new());
             strategy.set(None);
@@ -160,6 +164,7 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
     };
 
     let submit = move |req: ResolveRequest| {
+        confirm_overwrite.set(None);
         busy.set(true);
         outcome.set(None);
         let project = req.project_path.clone();
@@ -247,6 +252,7 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
             Some(Ok(v)) => v,
         };
         let (ours_tier, theirs_tier) = (view_.ours_tier.clone(), view_.theirs_tier.clone());
+        let (ours_label, theirs_label) = (ours_tier.clone(), theirs_tier.clone());
         let files = view_
             .files
             .iter()
@@ -290,7 +296,12 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                 <button type="button" class="primary" disabled=move || busy.get() || problem.with(Option::is_some)
                     on:click=move |_| {
                         if let Ok(req) = request(&submit_view) {
-                            submit(req);
+                            let drops = overwrites(&req, &submit_view, &ours_label, &theirs_label);
+                            if drops.is_empty() {
+                                submit(req);
+                            } else {
+                                confirm_overwrite.set(Some((req, drops)));
+                            }
                         }
                     }>
                     "Resolve"
@@ -308,6 +319,22 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                     </button>
                 </Show>
             </div>
+            {move || confirm_overwrite.get().map(|(req, drops)| view! {
+                <div class="notice warn confirm-overwrite" role="alert">
+                    <p><strong>"This overwrites one side's changes:"</strong></p>
+                    <ul class="overwrites">
+                        {drops.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}
+                    </ul>
+                    <p class="muted">"What the target holds now is recorded first, so a rollback can bring it back."</p>
+                    <div class="actions">
+                        <button type="button" class="danger overwrite-confirm" disabled=move || busy.get()
+                            on:click=move |_| submit(req.clone())>
+                            "Yes, resolve"
+                        </button>
+                        <button type="button" on:click=move |_| confirm_overwrite.set(None)>"Go back"</button>
+                    </div>
+                </div>
+            })}
             <Show when=move || confirm_abort.get()>
                 <div class="notice warn confirm-abort" role="alert">
                     <p>"Abort this merge? The choices made so far are dropped; ours and theirs stay as they are."</p>
@@ -554,4 +581,31 @@ fn hunk_code(s: HunkSide) -> &'static str {
         HunkSide::Theirs => "theirs",
         HunkSide::Both => "both",
     }
+}
+
+/// What `req` overwrites, in words: each file settled whole by one side (chosen for it, or by
+/// the strategy for every other undecided file), with whose changes are dropped there.
+fn overwrites(req: &ResolveRequest, view: &ConflictView, ours: &str, theirs: &str) -> Vec<String> {
+    let say = |path: &str, side: Side| match side {
+        Side::Ours => {
+            format!("{path}: keep ours ({ours}) — the {theirs}'s changes to it are dropped")
+        }
+        Side::Theirs => {
+            format!("{path}: take theirs ({theirs}) — the {ours}'s edits to it are dropped")
+        }
+    };
+    let mut out: Vec<String> = req
+        .files
+        .iter()
+        .map(|(path, side)| say(path, *side))
+        .collect();
+    if let Some(side) = req.strategy {
+        out.extend(
+            view.unresolved
+                .iter()
+                .filter(|p| !req.files.contains_key(*p) && !req.hunks.contains_key(*p))
+                .map(|p| say(p, side)),
+        );
+    }
+    out
 }
