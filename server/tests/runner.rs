@@ -11,6 +11,7 @@ mod forking;
 mod hostile;
 mod http;
 mod killswitch;
+mod logging;
 mod otel;
 mod previewing;
 mod pruning;

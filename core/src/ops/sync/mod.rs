@@ -64,13 +64,73 @@ const REPLANS: u32 = 8;
 /// An applying sync of an artifact locked by the kill-switch is refused
 /// ([`OpsError::SyncLocked`]); its end is counted toward that lock ([`killswitch`]).
 pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
-    if req.dry_run {
-        return replanning(ctx, req).await;
-    }
-    killswitch::refuse_if_locked(ctx, req.collection, req.id).await?;
-    let result = replanning(ctx, req).await;
-    killswitch::count(ctx, req.collection, req.id, &result).await;
+    let started = std::time::Instant::now();
+    let result = if req.dry_run {
+        replanning(ctx, req).await
+    } else {
+        match killswitch::refuse_if_locked(ctx, req.collection, req.id).await {
+            Err(e) => Err(e),
+            Ok(()) => {
+                let result = replanning(ctx, req).await;
+                killswitch::count(ctx, req.collection, req.id, &result).await;
+                result
+            }
+        }
+    };
+    log_end(ctx, req, &result, started.elapsed());
     result
+}
+
+/// One line per sync with the fields the logs are searched by: operation, artifact, direction,
+/// result (the outcome, or the error's kind), duration, auto_merge, conflict_files.
+fn log_end(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    result: &Result<SyncReport, OpsError>,
+    took: std::time::Duration,
+) {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
+    let auto_merge = crate::storage::config::Config::load(&ctx.home)
+        .map(|c| c.sync.auto_merge)
+        .unwrap_or(true);
+    let duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+    match result {
+        Ok(r) => {
+            let conflicted: Vec<&str> = r
+                .files
+                .iter()
+                .filter(|f| f.conflict.is_some())
+                .map(|f| f.path.as_str())
+                .collect();
+            tracing::info!(
+                operation = if req.dry_run { "plan" } else { "sync" },
+                artifact = %req.id,
+                direction = req.direction.as_str(),
+                strategy = req.strategy.as_str(),
+                result = r.outcome.as_str(),
+                applied = r.applied,
+                duration_ms,
+                auto_merge,
+                conflict_files = conflicted.len(),
+                conflicted = %conflicted.join(","),
+                "sync ended"
+            );
+        }
+        Err(e) => tracing::info!(
+            operation = if req.dry_run { "plan" } else { "sync" },
+            artifact = %req.id,
+            direction = req.direction.as_str(),
+            strategy = req.strategy.as_str(),
+            result = "error",
+            error_kind = ?e.kind(),
+            duration_ms,
+            auto_merge,
+            error = %e,
+            "sync ended"
+        ),
+    }
 }
 
 async fn replanning(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {

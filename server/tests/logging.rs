@@ -1,0 +1,51 @@
+//! Every sync logs one line with the fields logs are searched by — operation, artifact,
+//! direction, result, duration, auto_merge, conflict_files — for the CLI and for server jobs
+//! alike (both go through the same core call); seen here in the CLI's log on stderr.
+
+use std::process::Command;
+
+use crate::api::api;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_logs_one_line_with_its_structured_fields() {
+    let a = api().await;
+    a.edit_fix_on_both_sides();
+    let o = Command::new(env!("CARGO_BIN_EXE_skillmeat"))
+        .args(["--home", a.home.to_str().unwrap()])
+        .args([
+            "sync",
+            "command:fix",
+            "--direction",
+            "deploy",
+            "--project",
+            a.p(),
+            "--yes",
+        ])
+        .current_dir(a.tmp.path())
+        .env_clear()
+        .env("HOME", &a.home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("SKILLMEAT_LOG", "skillmeat_core=info")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{log}");
+    // The plan shown first, then the applying sync that left the conflict.
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("sync ended")).collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert!(lines[0].contains(r#"operation="plan""#), "{}", lines[0]);
+    let line = lines[1];
+    for field in [
+        r#"operation="sync""#,
+        "artifact=command:fix",
+        r#"direction="collection-to-project""#,
+        r#"result="conflict""#,
+        "duration_ms=",
+        "auto_merge=true",
+        "conflict_files=1",
+        "conflicted=fix.md",
+    ] {
+        assert!(line.contains(field), "{field} missing from: {line}");
+    }
+}
