@@ -25,7 +25,7 @@ async fn a_sync_logs_one_line_with_its_structured_fields() {
         .env_clear()
         .env("HOME", &a.home)
         .env("PATH", "/usr/bin:/bin")
-        .env("SKILLMEAT_LOG", "skillmeat_core=info")
+        .env("SKILLMEAT_LOG", "skillmeat_core=debug")
         .env("NO_COLOR", "1")
         .output()
         .unwrap();

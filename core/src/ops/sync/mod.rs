@@ -89,7 +89,7 @@ fn log_end(
     result: &Result<SyncReport, OpsError>,
     took: std::time::Duration,
 ) {
-    if !tracing::enabled!(tracing::Level::INFO) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
     }
     let auto_merge = crate::storage::config::Config::load(&ctx.home)
@@ -104,7 +104,7 @@ fn log_end(
                 .filter(|f| f.conflict.is_some())
                 .map(|f| f.path.as_str())
                 .collect();
-            tracing::info!(
+            tracing::debug!(
                 operation = if req.dry_run { "plan" } else { "sync" },
                 artifact = %req.id,
                 direction = req.direction.as_str(),
@@ -118,7 +118,7 @@ fn log_end(
                 "sync ended"
             );
         }
-        Err(e) => tracing::info!(
+        Err(e) => tracing::debug!(
             operation = if req.dry_run { "plan" } else { "sync" },
             artifact = %req.id,
             direction = req.direction.as_str(),
