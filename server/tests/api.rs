@@ -196,6 +196,14 @@ impl Api {
         self.up.path()
     }
 
+    /// The upstream commits these files' new texts.
+    pub(crate) fn commit_upstream(&self, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            self.up.write(path, text);
+        }
+        self.up.commit("upstream moves");
+    }
+
     pub(crate) fn move_upstream_review(&self, text: &str) {
         self.up.write("skills/review/SKILL.md", text);
         self.up.commit("review moves");

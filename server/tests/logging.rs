@@ -1,6 +1,7 @@
 //! Every sync logs one line with the fields logs are searched by — operation, artifact,
 //! direction, result, duration, auto_merge, conflict_files — for the CLI and for server jobs
-//! alike (both go through the same core call); seen here in the CLI's log on stderr.
+//! alike (both go through the same core call); seen here in the CLI's log on stderr, with the
+//! trace id its `--json` carries.
 
 use std::process::Command;
 
@@ -20,12 +21,13 @@ async fn a_sync_logs_one_line_with_its_structured_fields() {
             "--project",
             a.p(),
             "--yes",
+            "--json",
         ])
         .current_dir(a.tmp.path())
         .env_clear()
         .env("HOME", &a.home)
         .env("PATH", "/usr/bin:/bin")
-        .env("SKILLMEAT_LOG", "skillmeat_core=debug")
+        .env("SKILLMEAT_LOG", "skillmeat=info,skillmeat_core=debug")
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -48,4 +50,26 @@ async fn a_sync_logs_one_line_with_its_structured_fields() {
     ] {
         assert!(line.contains(field), "{field} missing from: {line}");
     }
+    // The JSON names the trace its log lines carry.
+    let reports: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let trace = reports[0]["trace_id"].as_str().unwrap();
+    assert_eq!(trace.len(), 32, "{reports}");
+    assert!(line.contains(&format!("trace_id={trace}")), "{line}");
+
+    // A caller's W3C traceparent puts the command into the caller's trace.
+    let caller = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let o = Command::new(env!("CARGO_BIN_EXE_skillmeat"))
+        .args(["--home", a.home.to_str().unwrap()])
+        .args(["update", "--all", "--dry-run", "--json"])
+        .current_dir(a.tmp.path())
+        .env_clear()
+        .env("HOME", &a.home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("TRACEPARENT", format!("00-{caller}-00f067aa0ba902b7-01"))
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["trace_id"] == caller), "{rows:?}");
 }

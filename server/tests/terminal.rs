@@ -6,11 +6,22 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::api::api;
+use crate::api::{Api, api};
 use crate::cli::{skillmeat, text};
 
 /// Runs `skillmeat --home HOME ARGS…` on a pty, typing `answer`; its output.
 fn on_terminal(home: &Path, cwd: &Path, args: &[&str], answer: &str) -> String {
+    on_terminal_with(home, cwd, args, answer, &[])
+}
+
+/// [`on_terminal`] with these variables set too.
+fn on_terminal_with(
+    home: &Path,
+    cwd: &Path,
+    args: &[&str],
+    answer: &str,
+    env: &[(&str, &Path)],
+) -> String {
     let exe = env!("CARGO_BIN_EXE_skillmeat");
     let line = std::iter::once(exe.to_owned())
         .chain(["--home".to_owned(), home.display().to_string()])
@@ -25,6 +36,7 @@ fn on_terminal(home: &Path, cwd: &Path, args: &[&str], answer: &str) -> String {
         .env("HOME", home)
         .env("PATH", "/usr/bin:/bin")
         .env("TERM", "dumb")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -133,4 +145,112 @@ async fn rollback_and_resolve_continue_ask_on_a_terminal_and_never_in_scripts() 
     let said = on_terminal(home, cwd, &resolve, "y\n");
     assert!(said.contains("Applied the merge of command:fix"), "{said}");
     assert_ne!(std::fs::read_to_string(&target).unwrap(), before);
+}
+
+/// An editor for the tests: leaves the file as it is (markers and all) the first `lazy` times
+/// it is opened, then writes `text` into it.
+fn fake_editor(dir: &Path, lazy: u32, text: &str) -> std::path::PathBuf {
+    let script = dir.join("fake-editor");
+    let counter = dir.join("fake-editor.count");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nn=$(cat '{c}' 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > '{c}'\n\
+             if [ \"$n\" -gt {lazy} ]; then printf '%s' '{text}' > \"$1\"; fi\n",
+            c = counter.display(),
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+fn no_pending_merges(a: &Api) -> bool {
+    let o = skillmeat(&a.home, a.tmp.path(), &["drift", "--json"]);
+    let drift: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    drift["pending_merges"].as_array().is_none_or(|p| p.is_empty())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_prompt_edits_the_merged_text_and_refuses_markers_left() {
+    let a = api().await;
+    let (home, cwd) = (a.home.as_path(), a.tmp.path());
+    a.edit_fix_on_both_sides();
+    let editor = fake_editor(cwd, 1, "Fix, both ways.\n");
+    let sync = [
+        "sync",
+        "command:fix",
+        "--direction",
+        "deploy",
+        "--project",
+        a.p(),
+        "--strategy",
+        "prompt",
+    ];
+    // Yes to the plan; edit (the editor leaves the markers: refused, asked again); edit again.
+    let said = on_terminal_with(home, cwd, &sync, "y\ne\ne\n", &[("EDITOR", &editor)]);
+    assert!(said.contains("fix.md: conflict"), "{said}");
+    assert!(said.contains("[e]dit"), "{said}");
+    assert!(said.contains("still holds conflict markers"), "{said}");
+    assert!(said.contains("Merged and applied."), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(a.project_file("commands/fix.md")).unwrap(),
+        "Fix, both ways.\n"
+    );
+    assert!(no_pending_merges(&a), "{said}");
+    // The collection kept its own version: the merge went into the project only.
+    assert_eq!(
+        std::fs::read_to_string(a.collection_file("commands/fix.md")).unwrap(),
+        "Fix, the collection's way.\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_prompt_asks_per_conflicted_artifact_and_goes_on_into_the_project() {
+    let a = api().await;
+    let (home, cwd) = (a.home.as_path(), a.tmp.path());
+    a.commit_upstream(&[
+        ("commands/fix.md", "Fix, upstream's way.\n"),
+        ("skills/review/SKILL.md", "# Review, upstream's way\n"),
+    ]);
+    std::fs::write(a.collection_file("commands/fix.md"), "Fix, ours.\n").unwrap();
+    std::fs::write(
+        a.collection_file("skills/review/SKILL.md"),
+        "# Review, ours\n",
+    )
+    .unwrap();
+    let update = [
+        "update",
+        "--all",
+        "--project",
+        a.p(),
+        "--strategy",
+        "prompt",
+        "--jobs",
+        "1",
+    ];
+    // Yes to the plan; keep ours for fix.md; skip review's SKILL.md.
+    let said = on_terminal(home, cwd, &update, "y\no\ns\n");
+    assert!(said.contains("command:fix upstream"), "{said}");
+    assert!(said.contains("Left pending"), "{said}");
+    assert!(said.contains("1 resolved, 1 conflict"), "{said}");
+    // command:fix: resolved to the collection's text, and then brought into the project.
+    assert_eq!(
+        std::fs::read_to_string(a.collection_file("commands/fix.md")).unwrap(),
+        "Fix, ours.\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(a.project_file("commands/fix.md")).unwrap(),
+        "Fix, ours.\n"
+    );
+    // skill:review: still pending, nothing written.
+    assert_eq!(
+        std::fs::read_to_string(a.collection_file("skills/review/SKILL.md")).unwrap(),
+        "# Review, ours\n"
+    );
+    assert!(!no_pending_merges(&a), "{said}");
+    // Without a terminal, prompt is auto: the conflict is left pending, nobody is asked.
+    let o = skillmeat(home, cwd, &["update", "--all", "--strategy", "prompt", "--yes"]);
+    assert!(!text(&o).contains("[o]urs"), "{}", text(&o));
 }

@@ -19,7 +19,7 @@ pub mod openapi;
 pub(crate) mod patch;
 mod remove;
 mod tags;
-mod trace;
+pub(crate) mod trace;
 pub mod types;
 mod ui;
 

@@ -37,7 +37,7 @@ pub async fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandEr
         .await
         .map_err(ops_error)?;
     print_warnings(&done.warnings);
-    args.output.emit(&done, |_| {
+    args.output.emit_traced(&done, |_| {
         for d in &done.deployed {
             let what = if d.changed { "Deployed" } else { "Up to date" };
             println!(

@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod output;
 pub mod patch;
 pub mod project;
+pub mod prompt;
 pub mod remove;
 pub mod resolve;
 pub mod rollback;
@@ -275,6 +276,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Every command but the server runs in one span whose trace id its logs and its `--json`
+    // carry (the server gives each request its own).
+    let span = match cli.command {
+        Command::Serve(_) => tracing::Span::none(),
+        _ => tracing::info_span!("command", trace_id = tracing::field::Empty),
+    };
+    crate::cli::output::start_trace(&span);
+    let entered = span.enter();
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -282,6 +291,8 @@ pub fn main() -> ExitCode {
             e.exit_code()
         }
     };
+    drop(entered);
+    drop(span);
     if let Some(exporter) = exporter {
         exporter.shutdown();
     }

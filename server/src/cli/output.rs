@@ -34,6 +34,56 @@ impl OutputArgs {
     }
 }
 
+impl OutputArgs {
+    /// [`Self::emit`] for the commands that change tiers: the JSON carries the command's trace
+    /// id (`trace_id`, the id its log lines and exported spans carry) on the document, or on
+    /// each element when the document is a list, so a script can find what the run did.
+    pub(crate) fn emit_traced<T: Serialize>(
+        &self,
+        value: &T,
+        text: impl FnOnce(&T),
+    ) -> Result<(), CommandError> {
+        if !self.json {
+            text(value);
+            return Ok(());
+        }
+        let mut doc = serde_json::to_value(value)
+            .map_err(|e| CommandError::failed(format!("cannot print JSON: {e}")))?;
+        if let Some(id) = TRACE_ID.get() {
+            let tag = |v: &mut serde_json::Value| {
+                if let Some(object) = v.as_object_mut() {
+                    object.insert("trace_id".to_owned(), id.as_str().into());
+                }
+            };
+            match &mut doc {
+                serde_json::Value::Array(items) => items.iter_mut().for_each(tag),
+                other => tag(other),
+            }
+        }
+        print_json(&doc)
+    }
+}
+
+/// The trace this command runs in, once [`start_trace`] set it.
+static TRACE_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Starts the command's trace on `span` and returns its id: under the caller's trace when
+/// `TRACEPARENT` holds a W3C traceparent (the environment carrier of OpenTelemetry's
+/// context propagation, which CI systems set), the exported span's trace when spans are
+/// exported, else a new random id. Log lines inside `span` carry it as `trace_id`.
+pub(crate) fn start_trace(span: &tracing::Span) -> String {
+    let parent = std::env::var("TRACEPARENT")
+        .ok()
+        .and_then(|v| crate::api::trace::parse_traceparent(&v));
+    let exported = crate::otel::link(span, parent.as_ref().map(|(t, s)| (&**t, &**s)));
+    let id = match (exported, parent) {
+        (Some((trace, _)), _) | (None, Some((trace, _))) => trace,
+        (None, None) => crate::api::trace::new_trace_id(),
+    };
+    span.record("trace_id", tracing::field::display(&id));
+    TRACE_ID.get_or_init(|| id).clone()
+}
+
 fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CommandError::failed(format!("cannot print JSON: {e}")))?;

@@ -54,7 +54,7 @@ pub async fn remove_command(home: &Path, args: RemoveArgs) -> Result<ExitCode, C
         .await
         .map_err(ops_error)?;
     print_warnings(&done.warnings);
-    args.output.emit(&done, |_| {
+    args.output.emit_traced(&done, |_| {
         for u in &done.undeployed {
             print_undeployed(u);
         }
@@ -98,7 +98,7 @@ pub async fn undeploy_command(home: &Path, args: UndeployArgs) -> Result<ExitCod
     .await
     .map_err(ops_error)?;
     print_warnings(&done.warnings);
-    args.output.emit(&done, |_| {
+    args.output.emit_traced(&done, |_| {
         for u in &done.undeployed {
             print_undeployed(u);
         }

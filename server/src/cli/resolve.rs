@@ -64,7 +64,7 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
             .await
             .map_err(ops_error)?;
         print_warnings(&done.warnings);
-        args.output.emit(&done, |_| {
+        args.output.emit_traced(&done, |_| {
             println!(
                 "Aborted the pending merge of {}; nothing was applied.",
                 args.id
@@ -77,7 +77,7 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
             .await
             .map_err(ops_error)?;
         print_warnings(&done.warnings);
-        args.output.emit(&done, |_| {
+        args.output.emit_traced(&done, |_| {
             let fork = done
                 .fork
                 .as_ref()
@@ -107,7 +107,7 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
         return match conflicts::continue_merge(&ctx, &args.id, collection, project).await {
             Ok(done) => {
                 print_warnings(&done.warnings);
-                args.output.emit(&done, |_| {
+                args.output.emit_traced(&done, |_| {
                     println!(
                         "Applied the merge of {}: now {}.",
                         args.id,
@@ -149,7 +149,7 @@ pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode,
         .await
         .map_err(ops_error)?;
     let left = merge.unresolved().map_err(ops_error)?;
-    args.output.emit(&serde_json::json!({ "id": args.id, "resolved": file, "unresolved": left }), |_| {
+    args.output.emit_traced(&serde_json::json!({ "id": args.id, "resolved": file, "unresolved": left }), |_| {
         if left.is_empty() {
             println!(
                 "Resolved {}. Every conflict is decided: apply with `skillmeat resolve {} --continue`.",

@@ -56,7 +56,7 @@ pub async fn rollback_command(home: &Path, args: RollbackArgs) -> Result<ExitCod
     .await
     .map_err(ops_error)?;
     print_warnings(&done.warnings);
-    args.output.emit(&done, |_| {
+    args.output.emit_traced(&done, |_| {
         if done.changed {
             println!(
                 "Rolled back {} from {} to {}.",

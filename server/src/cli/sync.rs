@@ -1,15 +1,13 @@
 //! `skillmeat sync`: one artifact between tiers, planned, then applied.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 use skillmeat_core::model::artifact::ArtifactId;
-use skillmeat_core::model::display::escaped;
-use skillmeat_core::ops::conflicts::{self, Resolution};
-use skillmeat_core::ops::sync::{self, Direction, Outcome, SyncReport, SyncRequest};
-use skillmeat_core::ops::{Context, OpsError};
+use skillmeat_core::ops::sync::{self, Direction, Outcome, SyncRequest};
+
 
 use crate::cli::apply::{
     ApplyArgs, StrategyArg, print_pending, print_report, should_apply, sync_request,
@@ -109,8 +107,17 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
         let done = sync::sync(&ctx, &req).await.map_err(ops_error)?;
         print_warnings(&done.warnings);
         let conflict = done.has_conflict();
-        if conflict && strategy == StrategyArg::Prompt && std::io::stdin().is_terminal() {
-            let finished = prompt_resolve(&ctx, &args.id, collection, project, &done).await?;
+        // Stops at a conflict left pending; one settled at the prompt goes on to the next step.
+        let mut stop = conflict;
+        if conflict
+            && strategy == StrategyArg::Prompt
+            && !args.apply.output.json
+            && std::io::stdin().is_terminal()
+        {
+            let finished = crate::cli::prompt::resolve_interactively(
+                &ctx, &args.id, collection, project, &done,
+            )
+            .await?;
             if !args.apply.output.json {
                 println!(
                     "{}",
@@ -121,7 +128,9 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
                     }
                 );
             }
-            if !finished {
+            if finished {
+                stop = false;
+            } else {
                 code = ExitCode::from(EXIT_CONFLICT);
             }
         } else if conflict {
@@ -133,50 +142,11 @@ pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, Comma
             println!("Applied: {} now holds {}.", done.id, short(done.result));
         }
         reports.push(done);
-        if conflict {
+        if stop {
             break;
         }
     }
     // The text went out step by step above, between the prompts; JSON is the one document.
-    args.apply.output.emit(&reports, |_| {})?;
+    args.apply.output.emit_traced(&reports, |_| {})?;
     Ok(code)
-}
-
-/// Asks ours/theirs for each conflicted file, then applies; false if left pending.
-async fn prompt_resolve(
-    ctx: &Context,
-    id: &ArtifactId,
-    collection: &str,
-    project: Option<&Path>,
-    report: &SyncReport,
-) -> Result<bool, CommandError> {
-    for file in report.files.iter().filter(|f| f.action.is_conflict()) {
-        eprint!(
-            "{}: {} — keep [o]urs (target), take [t]heirs (source), or [s]kip? ",
-            file.path,
-            file.action.as_str()
-        );
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        let resolution = match answer.trim() {
-            "o" | "ours" => Resolution::Ours,
-            "t" | "theirs" => Resolution::Theirs,
-            _ => continue,
-        };
-        conflicts::resolve_file(ctx, id, collection, project, &file.path, resolution)
-            .await
-            .map_err(ops_error)?;
-    }
-    match conflicts::continue_merge(ctx, id, collection, project).await {
-        Ok(done) => {
-            print_warnings(&done.warnings);
-            Ok(true)
-        }
-        Err(OpsError::MarkersLeft { files, .. }) => {
-            eprintln!("Still undecided: {}", escaped(&files));
-            Ok(false)
-        }
-        Err(e) => Err(ops_error(e)),
-    }
 }

@@ -14,7 +14,7 @@ use skillmeat_core::ops::{Context, OpsError};
 use skillmeat_core::storage::collection::Manifest;
 use skillmeat_core::storage::records::DeploymentFile;
 
-use crate::cli::apply::{ApplyArgs, should_apply, sync_request};
+use crate::cli::apply::{ApplyArgs, StrategyArg, should_apply, sync_request};
 use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
 use crate::cli::output::print_table;
 use crate::error::CommandError;
@@ -44,7 +44,7 @@ pub struct UpdateArgs {
 #[derive(Debug, Clone, Serialize)]
 pub struct UpdateRow {
     pub id: ArtifactId,
-    /// `up to date`, `updated`, `auto-merged`, `conflict`, `diverged`, `error`, or `planned`.
+    /// `up to date`, `updated`, `auto-merged`, `resolved` (at the `--strategy prompt` prompt), `conflict`, `diverged`, `error`, or `planned`.
     pub result: String,
     /// The biggest semver bump any step suggests (`none` when nothing changes).
     pub bump: Bump,
@@ -202,11 +202,15 @@ pub fn update_many(
     let queue = Mutex::new(ids.iter().enumerate());
     let (tx, rx) = mpsc::channel();
     let mut rows: Vec<Option<UpdateRow>> = vec![None; ids.len()];
+    // The workers log inside the command's span, with its trace id.
+    let span = tracing::Span::current();
     std::thread::scope(|scope| {
         for _ in 0..jobs.min(ids.len().max(1)) {
             let tx = tx.clone();
             let queue = &queue;
+            let span = &span;
             scope.spawn(move || {
+                let _in_span = span.enter();
                 let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -291,6 +295,75 @@ pub fn update_many(
     rows.into_iter().flatten().collect()
 }
 
+/// `--strategy prompt` on a terminal: for each artifact the apply left in conflict, asks per
+/// conflicted file (ours / theirs / edit) and applies the merge; a settled upstream step then
+/// goes on into the project, as the apply would have. Rows left undecided stay `conflict`.
+fn prompt_conflicts(
+    run: &UpdateRun<'_>,
+    ids: &[(ArtifactId, bool)],
+    rows: Vec<UpdateRow>,
+) -> Result<Vec<UpdateRow>, CommandError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::failed(format!("could not start the prompt: {e}")))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for mut row in rows {
+        let conflicted = row.reports.iter().find(|r| r.has_conflict()).cloned();
+        let Some(report) = conflicted.filter(|_| row.result == "conflict") else {
+            out.push(row);
+            continue;
+        };
+        let project = run.project.filter(|_| report.direction.needs_project());
+        let finished = runtime.block_on(crate::cli::prompt::resolve_interactively(
+            run.ctx,
+            &row.id,
+            run.collection,
+            project,
+            &report,
+        ))?;
+        if !finished {
+            out.push(row);
+            continue;
+        }
+        // The settled step is up to date now; what follows it (the project) runs as planned.
+        let has_upstream = ids.iter().any(|(id, up)| id == &row.id && *up);
+        let rest = runtime.block_on(update_one(
+            run.ctx,
+            &row.id,
+            run.collection,
+            run.project,
+            has_upstream,
+            run.strategy,
+            false,
+        ));
+        row.result = "resolved".to_owned();
+        row.detail = format!("{}: resolved at the prompt", report.direction);
+        match rest {
+            Ok(reports) => {
+                let more: Vec<SyncReport> = reports
+                    .into_iter()
+                    .filter(|r| r.outcome != Outcome::UpToDate)
+                    .collect();
+                if !more.is_empty() {
+                    let (result, detail) = summarise(&more, true);
+                    row.detail = format!("{}; {detail}", row.detail);
+                    if matches!(result.as_str(), "conflict" | "diverged") {
+                        row.result = result;
+                    }
+                }
+                row.reports.extend(more);
+            }
+            Err(e) => {
+                row.result = "error".to_owned();
+                row.detail = format!("{}; then: {e}", row.detail);
+            }
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
 pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, CommandError> {
     let mut ctx = context(home)?;
     // Each upstream is fetched once for the plan and the apply of every artifact.
@@ -366,14 +439,23 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
         }
         plan
     };
-    args.apply.output.emit(&rows, |rows| {
+    let asking = args.apply.strategy(home)? == StrategyArg::Prompt
+        && !args.apply.output.json
+        && std::io::stdin().is_terminal();
+    let rows = if asking && rows.iter().any(|r| r.result == "conflict") {
+        prompt_conflicts(&run, &ids, rows)?
+    } else {
+        rows
+    };
+    args.apply.output.emit_traced(&rows, |rows| {
         show(rows);
         let count = |what: &str| rows.iter().filter(|r| r.result == what).count();
         println!(
-            "{} up to date, {} updated, {} auto-merged, {} conflict, {} error",
+            "{} up to date, {} updated, {} auto-merged, {} resolved, {} conflict, {} error",
             count("up to date"),
             count("updated"),
             count("auto-merged"),
+            count("resolved"),
             count("conflict"),
             count("error")
         );
