@@ -550,8 +550,15 @@ pub struct VersionCard {
     pub lineage: Vec<String>,
     /// A tag the user gave this version.
     pub tag: Option<String>,
-    /// Against the tier it syncs from, DESIGN §4 (`in-sync`, `modified`, `outdated`, …).
+    /// Against the tier it syncs from, DESIGN §4 (`in-sync`, `modified`, `outdated`, …); the
+    /// collection's is against the upstream as it is now when the upstream card is `live`.
     pub status: Option<String>,
+    /// Upstream card: the upstream was asked now, as the diff is (false: upstream checks are
+    /// off, or it did not answer, and the card shows the lock or its last known state).
+    pub live: bool,
+    /// Upstream card: it did not answer (a rate limit, the network down); the card shows the
+    /// state last seen.
+    pub stale: Option<StaleUpstreamView>,
 }
 
 /// The three tiers' versions of an artifact.

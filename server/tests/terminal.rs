@@ -169,7 +169,9 @@ fn fake_editor(dir: &Path, lazy: u32, text: &str) -> std::path::PathBuf {
 fn no_pending_merges(a: &Api) -> bool {
     let o = skillmeat(&a.home, a.tmp.path(), &["drift", "--json"]);
     let drift: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    drift["pending_merges"].as_array().is_none_or(|p| p.is_empty())
+    drift["pending_merges"]
+        .as_array()
+        .is_none_or(|p| p.is_empty())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,6 +253,10 @@ async fn update_prompt_asks_per_conflicted_artifact_and_goes_on_into_the_project
     );
     assert!(!no_pending_merges(&a), "{said}");
     // Without a terminal, prompt is auto: the conflict is left pending, nobody is asked.
-    let o = skillmeat(home, cwd, &["update", "--all", "--strategy", "prompt", "--yes"]);
+    let o = skillmeat(
+        home,
+        cwd,
+        &["update", "--all", "--strategy", "prompt", "--yes"],
+    );
     assert!(!text(&o).contains("[o]urs"), "{}", text(&o));
 }

@@ -73,3 +73,74 @@ async fn a_rate_limited_upstream_is_shown_as_last_seen_by_the_api_and_the_cli() 
     assert!(shown.contains("1 upstream did not answer"), "{shown}");
     assert!(shown.contains("429"), "{shown}");
 }
+
+/// The artifact page's cards and the diff below them see the same upstream: the one there is
+/// now. Stale when it does not answer; the lock when upstream checks are off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_version_cards_compare_with_the_live_upstream_like_the_diff() {
+    let a = api().await;
+    let cards = async || {
+        let (status, cards) = a.get("/api/v1/artifacts/skill:review/versions").await;
+        assert_eq!(status, StatusCode::OK, "{cards}");
+        cards
+    };
+    let before = cards().await;
+    let locked = before["upstream"]["hash"].clone();
+    assert_eq!(before["upstream"]["live"], true, "{before}");
+    assert_eq!(before["collection"]["status"], "synced", "{before}");
+    assert_eq!(before["upstream"]["hash"], before["collection"]["hash"]);
+
+    // The upstream moves: the cards say so before any sync, and so does the diff.
+    a.move_upstream_review("# Review, moved upstream\n");
+    let moved = cards().await;
+    assert_eq!(moved["upstream"]["live"], true, "{moved}");
+    assert_ne!(moved["upstream"]["hash"], locked, "{moved}");
+    assert_eq!(moved["collection"]["status"], "outdated", "{moved}");
+    let (status, diff) = a
+        .get("/api/v1/artifacts/skill:review/diff?lhs=collection&rhs=upstream")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{diff}");
+    assert!(
+        diff.to_string().contains("moved upstream"),
+        "the diff shows the same upstream: {diff}"
+    );
+    // The collection copy is edited too: both moved from the lock's version.
+    std::fs::write(
+        a.collection_file("skills/review/SKILL.md"),
+        "# Review, edited here\n",
+    )
+    .unwrap();
+    assert_eq!(cards().await["collection"]["status"], "conflict");
+
+    // The upstream stops answering: its state as last seen, with why and how old.
+    let manifest = a.collection_file("collection.toml");
+    let text_before = std::fs::read_to_string(&manifest).unwrap();
+    let local = format!("{}#skills/review", a.upstream_path().display());
+    std::fs::write(
+        &manifest,
+        text_before.replace(&local, &format!("{}#skills/review", rate_limited())),
+    )
+    .unwrap();
+    let limited = cards().await;
+    assert_eq!(limited["upstream"]["live"], false, "{limited}");
+    assert!(
+        limited["upstream"]["stale"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("429")),
+        "{limited}"
+    );
+    assert_eq!(limited["upstream"]["hash"], locked, "{limited}");
+
+    // Upstream checks off: the lock, said plainly, and nothing is asked.
+    std::fs::write(&manifest, text_before).unwrap();
+    let o = skillmeat(
+        &a.home,
+        a.tmp.path(),
+        &["config", "set", "upstream.checks", "false"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let off = cards().await;
+    assert_eq!(off["upstream"]["live"], false, "{off}");
+    assert_eq!(off["upstream"]["stale"], serde_json::Value::Null, "{off}");
+    assert_eq!(off["upstream"]["hash"], locked, "{off}");
+}

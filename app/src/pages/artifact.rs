@@ -243,12 +243,29 @@ fn card(title: &'static str, c: Option<VersionCard>) -> impl IntoView {
             <div class="row"><dt>"Lineage"</dt><dd><code>{c.lineage.join(" ← ")}</code></dd></div>
         }
     });
+    // The upstream card says how fresh it is: asked now (as the diff below is), the state last
+    // seen when the upstream did not answer, or the lock when upstream checks are off.
+    let checked = (c.tier == "upstream").then(|| {
+        let said = match (&c.stale, c.live, c.hash.is_some()) {
+            (Some(st), _, _) => view! {
+                <span class="badge stale-upstream" title=format!("The upstream did not answer: {}. Showing its state as of {}.", st.reason, st.seen_at)>
+                    {format!("as of {} ago", crate::format::age(st.age_seconds))}
+                </span>
+            }
+                .into_any(),
+            (None, true, true) => view! { <span>"now"</span> }.into_any(),
+            (None, true, false) => view! { <span class="badge status status-removed">"gone from the upstream"</span> }.into_any(),
+            (None, false, _) => view! { <span class="muted">"at the last fetch (upstream checks are off)"</span> }.into_any(),
+        };
+        view! { <div class="row upstream-checked"><dt>"Checked"</dt><dd>{said}</dd></div> }
+    });
     view! {
         <article class=format!("card tier-{}", c.tier)>
             <h2>{title} {c.status.map(|s| status_badge(&s))}</h2>
             <dl>
                 <div class="row"><dt>"Hash"</dt><dd><code title=full>{hash.unwrap_or_else(|| "—".to_owned())}</code></dd></div>
                 <div class="row"><dt>"When"</dt><dd>{c.timestamp.unwrap_or_else(|| "—".to_owned())}</dd></div>
+                {checked}
                 <div class="row"><dt>"Source"</dt><dd><code>{c.source.unwrap_or_else(|| "—".to_owned())}</code></dd></div>
                 {c.reference.map(|r| view! { <div class="row"><dt>"Ref"</dt><dd><code>{r}</code></dd></div> })}
                 {c.commit.map(|r| view! { <div class="row"><dt>"Commit"</dt><dd><code>{short(&r)}</code></dd></div> })}

@@ -1,6 +1,7 @@
-//! An artifact's three versions side by side — the upstream's as last fetched, the collection's
-//! copy, and a project's copy — each with where it came from, its recorded tag and lineage, and
-//! its drift status: what the web UI's version cards show. Reads only.
+//! An artifact's three versions side by side — the upstream's as it is now (asked live while
+//! upstream checks are on, as the diff beside the cards is), the collection's copy, and a
+//! project's copy — each with where it came from, its recorded tag and lineage, and its drift
+//! status: what the web UI's version cards show. Reads only (besides the upstream cache).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use crate::engine::drift::{DriftStatus, classify};
 use crate::model::artifact::ArtifactId;
 use crate::model::hash::{self, ContentHash};
 use crate::ops::context::Context;
+use crate::ops::drift::{LiveUpstream, StaleUpstream, live_upstream};
 use crate::ops::error::OpsError;
 use crate::ops::tier::artifact_path;
 use crate::storage::collection::{Lock, LockEntry, Manifest, ManifestEntry};
@@ -33,15 +35,21 @@ pub struct Card {
     pub lineage: Vec<String>,
     /// The version's tag, if it was tagged.
     pub tag: Option<String>,
-    /// How the tier relates to the one it syncs from: the collection against the upstream as
-    /// last fetched, the project against the collection (with the project's baseline).
+    /// How the tier relates to the one it syncs from: the collection against the upstream
+    /// (with the lock's version as the baseline), the project against the collection (with the
+    /// project's baseline).
     pub status: Option<DriftStatus>,
+    /// Upstream card: whether the upstream was asked now (false: as last fetched, the lock —
+    /// upstream checks are off).
+    pub live: bool,
+    /// Upstream card: the upstream did not answer, and this is its last known state.
+    pub stale: Option<StaleUpstream>,
 }
 
 /// The three cards; a tier that does not hold the artifact has none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cards {
-    /// The upstream's version as last fetched (from the lock); none for a local artifact.
+    /// The upstream's version (live, or as last fetched); none for a local artifact.
     pub upstream: Option<Card>,
     /// The collection's copy; none if its folder is missing.
     pub collection: Option<Card>,
@@ -80,7 +88,38 @@ pub async fn version_cards(
         (Some(v), Some(h)) => v.get(id, &h.to_hex()).await.ok().flatten(),
         _ => None,
     };
-    let upstream_hash = lock.as_ref().and_then(|l| l.content_hash.parse().ok());
+    // The upstream as it is now, the way drift and the diff see it: while upstream checks are
+    // on, asked (answered from its last known state when it does not answer); otherwise the
+    // lock. Asking can block on the network: off the async workers.
+    let checks_on = crate::storage::config::Config::load(&ctx.home)?
+        .upstream
+        .checks;
+    let live = match (&entry.upstream, &lock) {
+        (Some(spec), Some(locked)) if checks_on => {
+            let (ctx_, id_, spec, locked) = (ctx.clone(), id.clone(), spec.clone(), locked.clone());
+            let check = tokio::task::spawn_blocking(move || {
+                let mut states =
+                    crate::storage::upstream_state::UpstreamStates::load(ctx_.home.root());
+                let live = live_upstream(&ctx_, &id_, &spec, &locked, Some(&mut states))?;
+                if let Err(e) = states.save() {
+                    tracing::warn!("cannot keep the upstreams' last known state: {e}");
+                }
+                Ok::<_, OpsError>(live)
+            })
+            .await;
+            // A check that could not finish (the runtime shutting down) shows the lock.
+            match check {
+                Ok(found) => Some(found?),
+                Err(_) => None,
+            }
+        }
+        _ => None,
+    };
+    let base_hash: Option<ContentHash> = lock.as_ref().and_then(|l| l.content_hash.parse().ok());
+    let upstream_hash = match &live {
+        Some(l) => l.hash,
+        None => base_hash,
+    };
     let collection_version = known(collection_hash).await;
     let project_version = match &deployed {
         Some((_, _, hash)) => known(*hash).await,
@@ -90,29 +129,57 @@ pub async fn version_cards(
         v.close().await;
     }
     Ok(Cards {
-        upstream: lock.as_ref().map(|l| upstream_card(l, upstream_hash)),
-        collection: collection_hash
-            .map(|h| collection_card(entry, lock.as_ref(), h, upstream_hash, collection_version)),
+        upstream: lock.as_ref().map(|l| upstream_card(l, live)),
+        collection: collection_hash.map(|h| {
+            collection_card(
+                entry,
+                lock.as_ref(),
+                h,
+                (base_hash, upstream_hash),
+                collection_version,
+            )
+        }),
         project: deployed.map(|(path, record, hash)| {
             project_card(path, record, hash, collection_hash, project_version)
         }),
     })
 }
 
-fn upstream_card(lock: &LockEntry, hash: Option<ContentHash>) -> Card {
-    Card {
-        hash,
-        timestamp: Some(lock.fetched_at.clone()),
-        source: if lock.path.is_empty() {
-            lock.location.clone()
-        } else {
-            format!("{}/{}", lock.location, lock.path)
+fn upstream_card(lock: &LockEntry, live: Option<LiveUpstream>) -> Card {
+    let source = if lock.path.is_empty() {
+        lock.location.clone()
+    } else {
+        format!("{}/{}", lock.location, lock.path)
+    };
+    match live {
+        Some(live) => Card {
+            hash: live.hash,
+            // When it was seen in this state: now, or when last seen for a stale answer.
+            timestamp: Some(live.stale.as_ref().map_or_else(
+                || crate::model::time::rfc3339(std::time::SystemTime::now()),
+                |s| s.seen_at.clone(),
+            )),
+            source,
+            reference: Some(lock.reference.clone()),
+            commit: Some(live.commit),
+            lineage: Vec::new(),
+            tag: None,
+            status: None,
+            live: live.stale.is_none(),
+            stale: live.stale,
         },
-        reference: Some(lock.reference.clone()),
-        commit: Some(lock.commit.clone()),
-        lineage: Vec::new(),
-        tag: None,
-        status: None,
+        None => Card {
+            hash: lock.content_hash.parse().ok(),
+            timestamp: Some(lock.fetched_at.clone()),
+            source,
+            reference: Some(lock.reference.clone()),
+            commit: Some(lock.commit.clone()),
+            lineage: Vec::new(),
+            tag: None,
+            status: None,
+            live: false,
+            stale: None,
+        },
     }
 }
 
@@ -120,7 +187,7 @@ fn collection_card(
     entry: &ManifestEntry,
     lock: Option<&LockEntry>,
     hash: ContentHash,
-    upstream: Option<ContentHash>,
+    (base, upstream): (Option<ContentHash>, Option<ContentHash>),
     version: Option<Version>,
 ) -> Card {
     Card {
@@ -134,8 +201,14 @@ fn collection_card(
         commit: None,
         lineage: earlier(version.as_ref()),
         tag: version.and_then(|v| v.version_tag),
-        // Against the upstream as last fetched (the lock): whether the collection moved.
-        status: upstream.and_then(|u| classify(Some(&u), Some(&u), Some(&hash))),
+        // Against the upstream as it is now, from the version both last agreed on (the
+        // lock): the same comparison as drift's upstream row.
+        status: entry
+            .upstream
+            .as_ref()
+            .and_then(|_| classify(base.as_ref(), upstream.as_ref(), Some(&hash))),
+        live: false,
+        stale: None,
     }
 }
 
@@ -159,6 +232,8 @@ fn project_card(
         lineage: earlier(version.as_ref()),
         tag: version.and_then(|v| v.version_tag),
         status: classify(base.as_ref(), collection.as_ref(), hash.as_ref()),
+        live: false,
+        stale: None,
     }
 }
 

@@ -45,7 +45,7 @@ pub struct DriftRow {
 }
 
 /// An upstream row drawn from the last known state, because the upstream did not answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StaleUpstream {
     /// When that state was seen (RFC 3339): the last check that reached it, or the last sync.
     pub seen_at: String,
@@ -194,46 +194,9 @@ pub fn drift(
             // Lock::load checked the hash's shape: this parse cannot fail.
             let base: Option<ContentHash> = locked.content_hash.parse().ok();
             let asked = std::time::Instant::now();
-            let answer = upstream_hash(ctx, spec_text, locked);
+            let answer = live_upstream(ctx, id, spec_text, locked, states.as_mut());
             report.upstream_check_times.push(asked.elapsed());
-            let key =
-                crate::storage::upstream_state::UpstreamStates::key(&id.to_string(), spec_text);
-            // An upstream that did not answer (unreachable, rate-limited) is shown as last
-            // seen, with its age, rather than as a failure: the last check that reached it, or
-            // else the last sync (the lock). One that answered with something wrong (a ref or
-            // path it lacks) is a problem as before.
-            let answer = match answer {
-                Ok(upstream) => {
-                    if let Some(states) = states.as_mut() {
-                        states.set(
-                            key,
-                            upstream.map(|h| h.to_hex()),
-                            crate::model::time::rfc3339(ctx.now),
-                        );
-                    }
-                    Ok((upstream, None))
-                }
-                Err(e) if unanswered(&e) => {
-                    let seen = states.as_ref().and_then(|s| s.get(&key));
-                    let (hash, at) = match seen {
-                        Some(seen) => (
-                            seen.hash.as_deref().and_then(|h| h.parse().ok()),
-                            seen.at.clone(),
-                        ),
-                        None => (base, locked.fetched_at.clone()),
-                    };
-                    let age = crate::ops::conflicts::open::age(&at, ctx.now).as_secs();
-                    Ok((
-                        hash,
-                        Some(StaleUpstream {
-                            seen_at: at,
-                            age_seconds: age,
-                            reason: e.to_string(),
-                        }),
-                    ))
-                }
-                Err(e) => Err(e),
-            };
+            let answer = answer.map(|live| (live.hash, live.stale));
             match answer {
                 Ok((upstream, stale)) => {
                     if let Some(status) =
@@ -291,26 +254,89 @@ pub fn drift(
     Ok(report)
 }
 
+/// What the upstream of a locked artifact holds now, as one check found it.
+#[derive(Debug, Clone)]
+pub struct LiveUpstream {
+    /// Its content hash; none when the path is gone from the upstream.
+    pub hash: Option<ContentHash>,
+    /// The commit the ref names now (the lock's when the upstream did not answer).
+    pub commit: String,
+    /// Set when the upstream did not answer and this is its last known state.
+    pub stale: Option<StaleUpstream>,
+}
+
+/// Asks the upstream of `locked` what it holds now. An upstream that does not answer
+/// (unreachable, rate-limited, refusing access) is answered from its last known state, with
+/// its age: the last check that reached it (`states`, the file under `cache/`), else the last
+/// sync (the lock). One that answers with something wrong (a ref or path it lacks) is an error.
+/// A check that reached it is remembered in `states`.
+pub fn live_upstream(
+    ctx: &Context,
+    id: &ArtifactId,
+    spec_text: &str,
+    locked: &LockEntry,
+    states: Option<&mut crate::storage::upstream_state::UpstreamStates>,
+) -> Result<LiveUpstream, OpsError> {
+    let key = crate::storage::upstream_state::UpstreamStates::key(&id.to_string(), spec_text);
+    match upstream_hash(ctx, spec_text, locked) {
+        Ok((hash, commit)) => {
+            if let Some(states) = states {
+                states.set(
+                    key,
+                    hash.map(|h| h.to_hex()),
+                    crate::model::time::rfc3339(ctx.now),
+                );
+            }
+            Ok(LiveUpstream {
+                hash,
+                commit,
+                stale: None,
+            })
+        }
+        Err(e) if unanswered(&e) => {
+            let seen = states.as_ref().and_then(|s| s.get(&key));
+            let (hash, at) = match seen {
+                Some(seen) => (
+                    seen.hash.as_deref().and_then(|h| h.parse().ok()),
+                    seen.at.clone(),
+                ),
+                None => (locked.content_hash.parse().ok(), locked.fetched_at.clone()),
+            };
+            let age = crate::ops::conflicts::open::age(&at, ctx.now).as_secs();
+            Ok(LiveUpstream {
+                hash,
+                commit: locked.commit.clone(),
+                stale: Some(StaleUpstream {
+                    seen_at: at,
+                    age_seconds: age,
+                    reason: e.to_string(),
+                }),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether an upstream failure means it did not answer (the network, a rate limit, a refusal
 /// of access), as opposed to answering without the ref or path asked for.
 fn unanswered(e: &OpsError) -> bool {
     matches!(e, OpsError::Fetch(FetchError::Remote { .. }))
 }
 
-/// The upstream's current content hash for a locked artifact: unchanged when its subtree id is.
+/// The upstream's current content hash for a locked artifact (unchanged when its subtree id
+/// is), and the commit its ref names.
 fn upstream_hash(
     ctx: &Context,
     spec_text: &str,
     locked: &LockEntry,
-) -> Result<Option<ContentHash>, OpsError> {
+) -> Result<(Option<ContentHash>, String), OpsError> {
     let spec = UpstreamSpec::parse(spec_text)?;
+    let unchanged = || (locked.content_hash.parse().ok(), locked.commit.clone());
     // First the cheap check: the remote's ref listing. If the ref still names the locked commit
     // (or is a commit sha, which never moves), nothing is fetched.
     match crate::storage::fetch::remote_commit(&spec, &ctx.fetch)? {
-        Some(commit) if commit == locked.commit => return Ok(locked.content_hash.parse().ok()),
-        None if is_sha(&locked.reference) => {
-            return Ok(locked.content_hash.parse().ok());
-        }
+        Some(commit) if commit == locked.commit => return Ok(unchanged()),
+        None if is_sha(&locked.reference) => return Ok(unchanged()),
         _ => {}
     }
     let repo =
@@ -318,16 +344,16 @@ fn upstream_hash(
     let commit = repo.resolve(&spec.reference)?;
     let info = match repo.path_info(&commit, &spec.path) {
         Ok(info) => info,
-        Err(FetchError::MissingPath { .. }) => return Ok(None),
+        Err(FetchError::MissingPath { .. }) => return Ok((None, commit)),
         Err(e) => return Err(e.into()),
     };
     if info.id == locked.tree {
-        return Ok(locked.content_hash.parse().ok());
+        return Ok((locked.content_hash.parse().ok(), commit));
     }
     let scratch = tempfile::tempdir().context("create a temp folder in", std::env::temp_dir())?;
     let out = scratch.path().join(final_name(&locked.id));
     repo.export(&commit, &spec.path, &out, &ctx.fetch.limits)?;
-    Ok(Some(hash::hash_path(&out)?))
+    Ok((Some(hash::hash_path(&out)?), commit))
 }
 
 fn is_sha(reference: &str) -> bool {

@@ -106,6 +106,14 @@ pub async fn versions(
     version_cards(&state, id, scope).await.map(Json)
 }
 
+fn stale_view(s: skillmeat_core::ops::drift::StaleUpstream) -> StaleUpstreamView {
+    StaleUpstreamView {
+        seen_at: s.seen_at,
+        age_seconds: s.age_seconds,
+        reason: s.reason,
+    }
+}
+
 /// The three tiers' versions of an artifact.
 pub async fn version_cards(
     state: &ApiState,
@@ -130,6 +138,8 @@ pub async fn version_cards(
             .collect(),
         tag: c.tag,
         status: c.status.map(|s| s.as_str().to_owned()),
+        live: c.live,
+        stale: c.stale.map(stale_view),
     };
     Ok(VersionCards {
         id: id.to_string(),
@@ -460,11 +470,7 @@ pub async fn drift_view(state: &ApiState, q: DriftQuery) -> Result<DriftView, Ap
                 base: r.base.map(|h| h.short()),
                 source: r.source.map(|h| h.short()),
                 target: r.target.map(|h| h.short()),
-                stale: r.stale.map(|s| StaleUpstreamView {
-                    seen_at: s.seen_at,
-                    age_seconds: s.age_seconds,
-                    reason: s.reason,
-                }),
+                stale: r.stale.map(stale_view),
             })
             .collect(),
     })

@@ -132,7 +132,11 @@ pub async fn resolve_interactively(
     eprintln!(
         "{id} {}: the merge conflicts in {} file(s).",
         report.direction,
-        report.files.iter().filter(|f| f.action.is_conflict()).count()
+        report
+            .files
+            .iter()
+            .filter(|f| f.action.is_conflict())
+            .count()
     );
     let mut skipped = false;
     for file in report.files.iter().filter(|f| f.action.is_conflict()) {

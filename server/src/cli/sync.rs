@@ -8,7 +8,6 @@ use clap::Args;
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::sync::{self, Direction, Outcome, SyncRequest};
 
-
 use crate::cli::apply::{
     ApplyArgs, StrategyArg, print_pending, print_report, should_apply, sync_request,
 };
