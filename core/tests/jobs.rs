@@ -365,3 +365,67 @@ fn a_serving_database_checkpoints_its_wal_beside_the_writer() {
         db.close().await;
     });
 }
+
+/// The runner's one retry: a target locked by another writer past the lock timeout is tried
+/// once more (the job logs it) and goes through once the lock is free; locked through both
+/// tries, the job ends in error with the reason in its result, and nothing was written.
+#[test]
+fn the_runner_retries_a_locked_target_once_then_ends_the_job_in_error() {
+    use skillmeat_core::ops::{self, Tier};
+    let mut w = world();
+    w.add_all();
+    deploy(&w.ctx, &w.ids(), &w.p1, "default").unwrap();
+    edit(
+        &w.collection("commands/fix.md"),
+        "Fixed in the collection.\n",
+    );
+    // Each try waits 300 ms for the lock; the runner waits 200 ms before the second.
+    w.ctx.lock_timeout = Duration::from_millis(300);
+    let runner = runner_for(&w);
+    let target = w.p1.join(".claude/commands/fix.md");
+    let apply_job = || {
+        let mut job = new_job(&["command:fix"], None);
+        job.project_path = Some(w.p1.clone());
+        job.dry_run = false;
+        let (job, _) = block_on(runner.store().create(job, now())).unwrap();
+        let claimed = block_on(runner.store().claim(now())).unwrap().unwrap();
+        (job.id, claimed)
+    };
+    let lock = || ops::lock_tier(&w.ctx, &Tier::Project(w.p1.clone()), &id("command:fix")).unwrap();
+
+    // Held for 400 ms: the first try gives up at ~300 ms, the retry at ~500 ms finds it free.
+    let (job, claimed) = apply_job();
+    let held = lock();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        drop(held);
+    });
+    block_on(runner.execute(claimed));
+    release.join().unwrap();
+    let done = block_on(runner.store().get(job)).unwrap().unwrap();
+    assert_eq!(done.state, JobState::Success, "{done:?}");
+    assert!(done.log_excerpt.contains("retrying once"), "{}", done.log_excerpt);
+    assert!(done.log_excerpt.contains("is locked"), "{}", done.log_excerpt);
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "Fixed in the collection.\n"
+    );
+
+    // Held throughout: both tries fail, the job ends in error and says why.
+    edit(&w.collection("commands/fix.md"), "Fixed again.\n");
+    let (job, claimed) = apply_job();
+    let held = lock();
+    block_on(runner.execute(claimed));
+    drop(held);
+    let done = block_on(runner.store().get(job)).unwrap().unwrap();
+    assert_eq!(done.state, JobState::Error, "{done:?}");
+    assert_eq!(done.log_excerpt.matches("retrying once").count(), 1);
+    let result = done.result.unwrap();
+    let error = result[0]["error"].as_str().unwrap();
+    assert!(error.contains("is locked") && error.contains("pid"), "{error}");
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "Fixed in the collection.\n",
+        "nothing written by the failed job"
+    );
+}

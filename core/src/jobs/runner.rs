@@ -552,7 +552,8 @@ fn report_json(report: &SyncReport) -> serde_json::Value {
     serde_json::to_value(report).unwrap_or(serde_json::Value::Null)
 }
 
-/// Failures worth one more try: I/O and fetch hiccups, a lock held by another writer.
+/// Failures worth one more try: I/O hiccups, a lock held by another writer, a target that
+/// changed under the sync (fetches retry on their own, in `storage::fetch`).
 fn is_transient(e: &OpsError) -> bool {
     matches!(
         e,
