@@ -18,6 +18,7 @@ fn settings() -> FetchSettings {
             first_delay: Duration::ZERO,
         },
         github_token: None,
+        github_server: None,
         limits: LIMITS,
         run: None,
     }

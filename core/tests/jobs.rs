@@ -404,8 +404,16 @@ fn the_runner_retries_a_locked_target_once_then_ends_the_job_in_error() {
     release.join().unwrap();
     let done = block_on(runner.store().get(job)).unwrap().unwrap();
     assert_eq!(done.state, JobState::Success, "{done:?}");
-    assert!(done.log_excerpt.contains("retrying once"), "{}", done.log_excerpt);
-    assert!(done.log_excerpt.contains("is locked"), "{}", done.log_excerpt);
+    assert!(
+        done.log_excerpt.contains("retrying once"),
+        "{}",
+        done.log_excerpt
+    );
+    assert!(
+        done.log_excerpt.contains("is locked"),
+        "{}",
+        done.log_excerpt
+    );
     assert_eq!(
         std::fs::read_to_string(&target).unwrap(),
         "Fixed in the collection.\n"
@@ -422,7 +430,10 @@ fn the_runner_retries_a_locked_target_once_then_ends_the_job_in_error() {
     assert_eq!(done.log_excerpt.matches("retrying once").count(), 1);
     let result = done.result.unwrap();
     let error = result[0]["error"].as_str().unwrap();
-    assert!(error.contains("is locked") && error.contains("pid"), "{error}");
+    assert!(
+        error.contains("is locked") && error.contains("pid"),
+        "{error}"
+    );
     assert_eq!(
         std::fs::read_to_string(&target).unwrap(),
         "Fixed in the collection.\n",

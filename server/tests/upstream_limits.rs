@@ -144,3 +144,130 @@ async fn the_version_cards_compare_with_the_live_upstream_like_the_diff() {
     assert_eq!(off["upstream"]["stale"], serde_json::Value::Null, "{off}");
     assert_eq!(off["upstream"]["hash"], locked, "{off}");
 }
+
+/// What a fake upstream host was asked: when, which path, and the `Authorization` header.
+type Asked = std::sync::Arc<std::sync::Mutex<Vec<(std::time::Instant, String, Option<String>)>>>;
+
+/// A host answering every request 429 (GitHub's rate-limit answer), noting each request.
+fn recording_rate_limited() -> (String, Asked) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let asked: Asked = Default::default();
+    let seen = asked.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let at = std::time::Instant::now();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+            let mut auth = None;
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).map_or(true, |n| n <= 2) {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("authorization")
+                {
+                    auth = Some(value.trim().to_owned());
+                }
+            }
+            seen.lock().unwrap().push((at, path, auth));
+            let _ = stream.write_all(
+                b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 60\r\nX-RateLimit-Remaining: 0\r\n\
+                  Content-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (base, asked)
+}
+
+/// Bulk checks ask each upstream once however many artifacts share it, space their requests
+/// to one host, and send `GITHUB_TOKEN` to GitHub (here `$GITHUB_SERVER_URL`) and nowhere else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_checks_ask_once_per_upstream_space_requests_and_send_the_token_only_to_github() {
+    use base64::Engine as _;
+    let a = api().await;
+    let (base, asked) = recording_rate_limited();
+    let manifest = a.collection_file("collection.toml");
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    let up = a.upstream_path().display().to_string();
+    let point = |fix: &str, review: &str| {
+        let text = original
+            .replace(
+                &format!("{up}#commands/fix.md"),
+                &format!("{fix}#commands/fix.md"),
+            )
+            .replace(
+                &format!("{up}#skills/review"),
+                &format!("{review}#skills/review"),
+            );
+        std::fs::write(&manifest, text).unwrap();
+    };
+    let drift = |env: &[(&str, &str)]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_skillmeat"))
+            .args([
+                "--home",
+                a.home.to_str().unwrap(),
+                "drift",
+                "--check-all",
+                "--json",
+            ])
+            .current_dir(a.tmp.path())
+            .env_clear()
+            .env("HOME", &a.home)
+            .env("PATH", "/usr/bin:/bin")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_ne!(o.status.code(), Some(1), "{}", text(&o));
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let stale = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["stale"].is_object())
+            .count();
+        assert_eq!(stale, 2, "{report}");
+        std::mem::take(&mut *asked.lock().unwrap())
+    };
+    let repo = format!("{base}/team/skills.git");
+
+    // Two artifacts from one upstream: one request, no token sent to a host that is not GitHub.
+    point(&repo, &repo);
+    let seen = drift(&[("GITHUB_TOKEN", "ghs_secret")]);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        seen[0].2, None,
+        "the token went to a host that is not GitHub"
+    );
+
+    // The same host named as the GitHub server: the token goes, as HTTP Basic.
+    let seen = drift(&[("GITHUB_TOKEN", "ghs_secret"), ("GITHUB_SERVER_URL", &base)]);
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("x-access-token:ghs_secret")
+    );
+    assert_eq!(seen[0].2.as_deref(), Some(expected.as_str()), "{seen:?}");
+
+    // Two upstreams on one host: two requests, spaced by upstream.check_spacing.
+    let o = skillmeat(
+        &a.home,
+        a.tmp.path(),
+        &["config", "set", "upstream.check_spacing", "400ms"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    point(&repo, &format!("{base}/team/other.git"));
+    let mut seen = drift(&[]);
+    seen.sort_by_key(|s| s.0);
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_ne!(seen[0].1, seen[1].1, "{seen:?}");
+    let gap = seen[1].0 - seen[0].0;
+    assert!(
+        gap >= std::time::Duration::from_millis(350),
+        "requests to one host {gap:?} apart"
+    );
+}

@@ -100,7 +100,8 @@ pub async fn version_cards(
             let check = tokio::task::spawn_blocking(move || {
                 let mut states =
                     crate::storage::upstream_state::UpstreamStates::load(ctx_.home.root());
-                let live = live_upstream(&ctx_, &id_, &spec, &locked, Some(&mut states))?;
+                let listing = crate::storage::fetch::ListingRun::default();
+                let live = live_upstream(&ctx_, &listing, &id_, &spec, &locked, Some(&mut states))?;
                 if let Err(e) = states.save() {
                     tracing::warn!("cannot keep the upstreams' last known state: {e}");
                 }

@@ -132,6 +132,21 @@ pub fn drift(
         .checks;
     report.upstream_checks_off = check_upstream && !checks_on;
     let check_upstream = check_upstream && checks_on;
+    // One listing per upstream repository, requests to a host spaced, each repository fetched
+    // at most once: however many artifacts share an upstream, it is asked once.
+    let listing = crate::storage::fetch::ListingRun::new(
+        crate::storage::config::Config::load(&ctx.home)?
+            .upstream
+            .check_spacing(),
+    );
+    let mut run_ctx;
+    let ctx = if ctx.fetch.run.is_some() {
+        ctx
+    } else {
+        run_ctx = ctx.clone();
+        run_ctx.fetch.run = Some(crate::storage::fetch::FetchRun::default());
+        &run_ctx
+    };
     let mut states = check_upstream
         .then(|| crate::storage::upstream_state::UpstreamStates::load(ctx.home.root()));
     let mut records = Vec::new();
@@ -194,7 +209,7 @@ pub fn drift(
             // Lock::load checked the hash's shape: this parse cannot fail.
             let base: Option<ContentHash> = locked.content_hash.parse().ok();
             let asked = std::time::Instant::now();
-            let answer = live_upstream(ctx, id, spec_text, locked, states.as_mut());
+            let answer = live_upstream(ctx, &listing, id, spec_text, locked, states.as_mut());
             report.upstream_check_times.push(asked.elapsed());
             let answer = answer.map(|live| (live.hash, live.stale));
             match answer {
@@ -272,13 +287,14 @@ pub struct LiveUpstream {
 /// A check that reached it is remembered in `states`.
 pub fn live_upstream(
     ctx: &Context,
+    listing: &crate::storage::fetch::ListingRun,
     id: &ArtifactId,
     spec_text: &str,
     locked: &LockEntry,
     states: Option<&mut crate::storage::upstream_state::UpstreamStates>,
 ) -> Result<LiveUpstream, OpsError> {
     let key = crate::storage::upstream_state::UpstreamStates::key(&id.to_string(), spec_text);
-    match upstream_hash(ctx, spec_text, locked) {
+    match upstream_hash(ctx, listing, spec_text, locked) {
         Ok((hash, commit)) => {
             if let Some(states) = states {
                 states.set(
@@ -327,6 +343,7 @@ fn unanswered(e: &OpsError) -> bool {
 /// is), and the commit its ref names.
 fn upstream_hash(
     ctx: &Context,
+    listing: &crate::storage::fetch::ListingRun,
     spec_text: &str,
     locked: &LockEntry,
 ) -> Result<(Option<ContentHash>, String), OpsError> {
@@ -334,13 +351,26 @@ fn upstream_hash(
     let unchanged = || (locked.content_hash.parse().ok(), locked.commit.clone());
     // First the cheap check: the remote's ref listing. If the ref still names the locked commit
     // (or is a commit sha, which never moves), nothing is fetched.
-    match crate::storage::fetch::remote_commit(&spec, &ctx.fetch)? {
+    match listing.commit(&spec, &ctx.fetch)? {
         Some(commit) if commit == locked.commit => return Ok(unchanged()),
         None if is_sha(&locked.reference) => return Ok(unchanged()),
         _ => {}
     }
-    let repo =
-        UpstreamCache::new(ctx.home.root().join("cache/upstream")).fetch(&spec, &ctx.fetch)?;
+    let location = spec.fetch_location();
+    if let Some(failed) = listing.failure(&location) {
+        return Err(failed.into());
+    }
+    if !ctx
+        .fetch
+        .run
+        .as_ref()
+        .is_some_and(|r| r.is_fetched(&location))
+    {
+        listing.space(&location);
+    }
+    let repo = UpstreamCache::new(ctx.home.root().join("cache/upstream"))
+        .fetch(&spec, &ctx.fetch)
+        .inspect_err(|e| listing.note_failure(e))?;
     let commit = repo.resolve(&spec.reference)?;
     let info = match repo.path_info(&commit, &spec.path) {
         Ok(info) => info,

@@ -18,6 +18,7 @@
 //! concurrency = 4            # the server's sync jobs run at once
 //! [upstream]
 //! checks = true              # false: drift and the pages never ask an upstream
+//! check_spacing = "100ms"    # least time between two requests to one host in a bulk check
 //! ```
 //!
 //! A file that is not valid TOML, a key SkillMeat does not know, or a value of the wrong kind is
@@ -109,6 +110,8 @@ pub struct UpstreamConfig {
     /// Whether drift and the pages ask upstreams for their state (off: they say it was not
     /// checked; `sync` and `update` still fetch, as they must).
     pub checks: bool,
+    /// The least time between two requests to one host in a bulk upstream check (`0s`: none).
+    pub check_spacing: String,
 }
 
 impl Default for SyncConfig {
@@ -160,7 +163,18 @@ impl Default for JobsConfig {
 
 impl Default for UpstreamConfig {
     fn default() -> Self {
-        Self { checks: true }
+        Self {
+            checks: true,
+            check_spacing: "100ms".to_owned(),
+        }
+    }
+}
+
+impl UpstreamConfig {
+    /// [`UpstreamConfig::check_spacing`] as a duration (checked when the config was loaded).
+    pub fn check_spacing(&self) -> std::time::Duration {
+        humantime::parse_duration(self.check_spacing.trim())
+            .unwrap_or(std::time::Duration::from_millis(100))
     }
 }
 
@@ -182,7 +196,7 @@ impl Key {
 }
 
 /// Every key, in the order `config list` shows them.
-pub const KEYS: [Key; 9] = [
+pub const KEYS: [Key; 10] = [
     Key {
         name: "sync.auto_merge",
         help: "merge changes made on both sides when they do not clash (false: they wait as a pending merge)",
@@ -210,6 +224,10 @@ pub const KEYS: [Key; 9] = [
     Key {
         name: "upstream.checks",
         help: "whether drift and the pages ask upstreams for their state",
+    },
+    Key {
+        name: "upstream.check_spacing",
+        help: "least time between two requests to one host in a bulk upstream check (100ms; 0s: none)",
     },
     Key {
         name: "conflicts.stale_after",
@@ -374,6 +392,17 @@ impl Config {
                 format!("is {}: use 1 to 10000", self.exports.per_minute),
             ));
         }
+        if humantime::parse_duration(self.upstream.check_spacing.trim())
+            .map_or(true, |d| d > std::time::Duration::from_secs(60))
+        {
+            return Err(bad(
+                "upstream.check_spacing",
+                format!(
+                    "is `{}`: use a duration up to 60s, such as 100ms, 1s or 0s",
+                    self.upstream.check_spacing
+                ),
+            ));
+        }
         if self.sync.lock_after_failures > 1000 {
             return Err(bad(
                 "sync.lock_after_failures",
@@ -418,6 +447,7 @@ impl Config {
                 self.jobs.concurrency = u32::try_from(number(text)?).unwrap_or(u32::MAX)
             }
             "upstream.checks" => self.upstream.checks = boolean(text)?,
+            "upstream.check_spacing" => self.upstream.check_spacing = text.trim().to_owned(),
             "sync.preview_required" => self.sync.preview_required = boolean(text)?,
             "sync.lock_after_failures" => {
                 self.sync.lock_after_failures = u32::try_from(number(text)?).unwrap_or(u32::MAX)
@@ -439,6 +469,7 @@ impl Config {
             "diff.inline_limit" => self.diff.inline_limit.to_string(),
             "jobs.concurrency" => self.jobs.concurrency.to_string(),
             "upstream.checks" => self.upstream.checks.to_string(),
+            "upstream.check_spacing" => self.upstream.check_spacing.clone(),
             "sync.preview_required" => self.sync.preview_required.to_string(),
             "sync.lock_after_failures" => self.sync.lock_after_failures.to_string(),
             "conflicts.stale_after" => self.conflicts.stale_after.clone(),
@@ -491,6 +522,7 @@ impl Config {
         let value: toml_edit::Value = match name {
             "sync.auto_merge" => config.sync.auto_merge.into(),
             "upstream.checks" => config.upstream.checks.into(),
+            "upstream.check_spacing" => config.upstream.check_spacing.as_str().into(),
             "sync.default_strategy" => config.sync.default_strategy.as_str().into(),
             "diff.inline_limit" => i64::try_from(config.diff.inline_limit)
                 .unwrap_or(i64::MAX)

@@ -46,9 +46,14 @@ impl Default for RetryPolicy {
 pub struct FetchSettings {
     /// Retry policy for transient errors.
     pub retry: RetryPolicy,
-    /// A GitHub token for private repositories (the CLI passes `$GITHUB_TOKEN`). It is handed to
-    /// git only through the credentials callback, for github.com, and never written anywhere.
+    /// A GitHub token (the CLI passes `$GITHUB_TOKEN`), sent to GitHub only — github.com, or
+    /// the GitHub server in [`Self::github_server`] — and never written anywhere. Fetches send
+    /// it with every request (authenticated requests get GitHub's higher rate limit, public
+    /// repositories included); a credentials request is answered with it too (private ones).
     pub github_token: Option<String>,
+    /// Another GitHub server the token belongs to, as `$GITHUB_SERVER_URL` names it (GitHub
+    /// Enterprise; GitHub Actions sets it), e.g. `https://ghe.example.com`.
+    pub github_server: Option<String>,
     /// How much one artifact may bring (checked before anything is written).
     pub limits: Limits,
     /// While set, each upstream repository is fetched once for everything that shares it
@@ -73,7 +78,8 @@ impl FetchRun {
         self.0.lock().map_or(0, |s| s.fetches)
     }
 
-    fn is_fetched(&self, location: &str) -> bool {
+    /// Whether `location` was fetched in this run already.
+    pub fn is_fetched(&self, location: &str) -> bool {
         self.0.lock().is_ok_and(|s| s.fetched.contains(location))
     }
 
@@ -253,23 +259,15 @@ impl UpstreamCache {
             location: location.clone(),
             message: ssh::explain(&e, &location, &attempt),
         };
+        let header = token_header(&location, settings);
         with_retry(settings.retry, || {
             let mut remote = repo.remote_anonymous(&location)?;
-            // The default branch comes from the ref advertisement: connect, read it, fetch.
-            let default_branch = {
-                let connection = remote.connect_auth(
-                    Direction::Fetch,
-                    Some(callbacks(&location, settings, &attempt)),
-                    None,
-                )?;
-                connection
-                    .default_branch()
-                    .ok()
-                    .and_then(|b| b.as_str().ok().map(str::to_owned))
-            };
             let mut options = FetchOptions::new();
             options.remote_callbacks(callbacks(&location, settings, &attempt));
             options.download_tags(git2::AutotagOption::All);
+            if let Some(header) = &header {
+                options.custom_headers(&[header.as_str()]);
+            }
             remote.fetch(
                 &[
                     "+refs/heads/*:refs/remotes/origin/*",
@@ -278,6 +276,12 @@ impl UpstreamCache {
                 Some(&mut options),
                 None,
             )?;
+            // The default branch from the ref advertisement of that fetch (libgit2 keeps it
+            // after disconnecting): one conversation with the remote, not two.
+            let default_branch = remote
+                .default_branch()
+                .ok()
+                .and_then(|b| b.as_str().ok().map(str::to_owned));
             if let Some(branch) = default_branch {
                 let target = branch.replacen("refs/heads/", "refs/remotes/origin/", 1);
                 repo.reference_symbolic(
@@ -656,35 +660,207 @@ pub fn remote_commit(
     spec: &UpstreamSpec,
     settings: &FetchSettings,
 ) -> Result<Option<String>, FetchError> {
-    let location = spec.fetch_location();
+    let heads = list_remote(&spec.fetch_location(), settings)?;
+    Ok(commit_in(&heads, &spec.reference))
+}
+
+/// Whether the GitHub token goes to `location`: an `https://` location on github.com, or on
+/// the configured GitHub server.
+fn token_applies(location: &str, settings: &FetchSettings) -> bool {
+    let on = |server: &str| {
+        let server = server.trim_end_matches('/');
+        !server.is_empty()
+            && location
+                .strip_prefix(server)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    settings.github_token.is_some()
+        && (on("https://github.com") || settings.github_server.as_deref().is_some_and(on))
+}
+
+/// The `Authorization` header a fetch from GitHub sends with the token: HTTP Basic with the
+/// user `x-access-token`, the form GitHub documents for installation and personal tokens over
+/// git's smart HTTP.
+fn token_header(location: &str, settings: &FetchSettings) -> Option<String> {
+    use base64::Engine as _;
+    let token = settings.github_token.as_deref()?;
+    token_applies(location, settings).then(|| {
+        let pair = format!("x-access-token:{token}");
+        format!(
+            "Authorization: Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    })
+}
+
+/// One bulk check's conversations with the upstreams (`drift --check-all`, `GET /drift`, the
+/// artifacts page): each repository's refs are listed once, however many artifacts come from
+/// it, and requests to one host are spaced by `spacing` (`upstream.check_spacing`), so fifty
+/// artifacts from GitHub are one request, and fifty repositories are fifty requests in a row
+/// rather than a burst. A listing that failed fails every artifact of that repository without
+/// asking again.
+#[derive(Debug, Default)]
+pub struct ListingRun {
+    spacing: Duration,
+    state: std::sync::Mutex<ListingState>,
+}
+
+#[derive(Debug, Default)]
+struct ListingState {
+    /// By fetch location: the advertised refs (name, commit), or the failure's message.
+    listings: std::collections::HashMap<String, Result<Vec<(String, String)>, String>>,
+    /// By host: when the last request to it started.
+    last: std::collections::HashMap<String, std::time::Instant>,
+}
+
+impl ListingRun {
+    pub fn new(spacing: Duration) -> Self {
+        Self {
+            spacing,
+            state: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Waits until a request to `location`'s host may go, and notes that one goes now.
+    pub fn space(&self, location: &str) {
+        if self.spacing.is_zero() {
+            return;
+        }
+        let host = host_of(location);
+        let wait = {
+            let Ok(mut state) = self.state.lock() else {
+                return;
+            };
+            let now = std::time::Instant::now();
+            let at = state
+                .last
+                .get(&host)
+                .map_or(now, |last| (*last + self.spacing).max(now));
+            state.last.insert(host, at);
+            at - now
+        };
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// The commit `spec`'s reference names on its remote now (see [`remote_commit`]), from
+    /// this run's one listing of that remote. `Ok(None)` also when the remote is GitHub and a
+    /// token is set: a listing cannot carry the token, so the caller fetches (which does, and
+    /// costs no more than a listing when nothing changed).
+    pub fn commit(
+        &self,
+        spec: &UpstreamSpec,
+        settings: &FetchSettings,
+    ) -> Result<Option<String>, FetchError> {
+        let location = spec.fetch_location();
+        if token_applies(&location, settings) {
+            return Ok(None);
+        }
+        let known = self
+            .state
+            .lock()
+            .ok()
+            .and_then(|s| s.listings.get(&location).cloned());
+        let listing = match known {
+            Some(listing) => listing,
+            None => {
+                self.space(&location);
+                let listing = list_remote(&location, settings).map_err(|e| match e {
+                    FetchError::Remote { message, .. } => message,
+                    other => other.to_string(),
+                });
+                if let Ok(mut state) = self.state.lock() {
+                    state.listings.insert(location.clone(), listing.clone());
+                }
+                listing
+            }
+        };
+        match listing {
+            Ok(heads) => Ok(commit_in(&heads, &spec.reference)),
+            Err(message) => Err(FetchError::Remote { location, message }),
+        }
+    }
+}
+
+impl ListingRun {
+    /// The failure of an earlier request to `location` in this run, if one failed: the same
+    /// answer for every artifact of that repository, without asking again.
+    pub fn failure(&self, location: &str) -> Option<FetchError> {
+        let state = self.state.lock().ok()?;
+        match state.listings.get(location) {
+            Some(Err(message)) => Some(FetchError::Remote {
+                location: location.to_owned(),
+                message: message.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Notes that a request to `location` failed with `error` (a remote's failure only).
+    pub fn note_failure(&self, error: &FetchError) {
+        if let FetchError::Remote { location, message } = error
+            && let Ok(mut state) = self.state.lock()
+        {
+            state
+                .listings
+                .insert(location.clone(), Err(message.clone()));
+        }
+    }
+}
+
+/// The host part of a location (`github.com` of `https://github.com/o/r`, of `git@github.com:o/r`);
+/// the whole location for a local path.
+fn host_of(location: &str) -> String {
+    let rest = location.split_once("://").map_or(location, |(_, r)| r);
+    let authority = rest.split(['/', ':']).next().unwrap_or(rest);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, h)| h)
+        .to_owned()
+}
+
+/// The refs a remote advertises, (name, commit), with retries on transient failures.
+fn list_remote(
+    location: &str,
+    settings: &FetchSettings,
+) -> Result<Vec<(String, String)>, FetchError> {
     let attempt = SshAttempt::default();
     let remote_err = |e: git2::Error| FetchError::Remote {
-        location: location.clone(),
-        message: ssh::explain(&e, &location, &attempt),
+        location: location.to_owned(),
+        message: ssh::explain(&e, location, &attempt),
     };
     with_retry(settings.retry, || {
-        let mut remote = git2::Remote::create_detached(location.as_str())?;
+        let mut remote = git2::Remote::create_detached(location)?;
         let connection = remote.connect_auth(
             Direction::Fetch,
-            Some(callbacks(&location, settings, &attempt)),
+            Some(callbacks(location, settings, &attempt)),
             None,
         )?;
-        let heads = connection.list()?;
-        let find = |name: &str| {
-            heads
-                .iter()
-                .find(|h| h.name() == name)
-                .map(|h| h.oid().to_string())
-        };
-        Ok(match &spec.reference {
-            RefSpec::Latest => find("HEAD"),
-            // An annotated tag's peeled entry (`^{}`) names the commit; a light one names it directly.
-            RefSpec::Named(n) => find(&format!("refs/tags/{n}^{{}}"))
-                .or_else(|| find(&format!("refs/tags/{n}")))
-                .or_else(|| find(&format!("refs/heads/{n}"))),
-        })
+        Ok(connection
+            .list()?
+            .iter()
+            .map(|h| (h.name().to_owned(), h.oid().to_string()))
+            .collect())
     })
     .map_err(remote_err)
+}
+
+/// The commit `reference` names among `heads`.
+fn commit_in(heads: &[(String, String)], reference: &RefSpec) -> Option<String> {
+    let find = |name: &str| {
+        heads
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, oid)| oid.clone())
+    };
+    match reference {
+        RefSpec::Latest => find("HEAD"),
+        // An annotated tag's peeled entry (`^{}`) names the commit; a light one names it directly.
+        RefSpec::Named(n) => find(&format!("refs/tags/{n}^{{}}"))
+            .or_else(|| find(&format!("refs/tags/{n}")))
+            .or_else(|| find(&format!("refs/heads/{n}"))),
+    }
 }
 
 fn callbacks<'a>(
@@ -697,15 +873,15 @@ fn callbacks<'a>(
         ssh::install(&mut cb, attempt);
         return cb;
     }
-    let github = location.starts_with("https://github.com/");
-    if let (true, Some(token)) = (github, settings.github_token.as_deref()) {
+    if let (true, Some(token)) = (
+        token_applies(location, settings),
+        settings.github_token.as_deref(),
+    ) {
         let mut tried = false;
         cb.credentials(move |_url, _user, _allowed| {
             // Offer the token once: a second request means it was refused.
             if tried {
-                return Err(git2::Error::from_str(
-                    "GITHUB_TOKEN was refused by github.com",
-                ));
+                return Err(git2::Error::from_str("GITHUB_TOKEN was refused by GitHub"));
             }
             tried = true;
             git2::Cred::userpass_plaintext("x-access-token", token)

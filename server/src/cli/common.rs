@@ -27,9 +27,12 @@ pub(crate) fn context(home: &Path) -> Result<Context, CommandError> {
         cwd,
         home: Home::new(home),
         now: SystemTime::now(),
-        // The token is handed to git only through its credentials callback.
+        // The token goes to GitHub only (github.com, or $GITHUB_SERVER_URL's host).
         fetch: FetchSettings {
             github_token: std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()),
+            github_server: std::env::var("GITHUB_SERVER_URL")
+                .ok()
+                .filter(|t| !t.is_empty()),
             limits: upstream_limits()?,
             ..FetchSettings::default()
         },
