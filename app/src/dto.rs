@@ -521,6 +521,8 @@ pub struct ArtifactView {
     pub added_at: Option<String>,
     /// What the collection holds (64 hex), if its copy exists.
     pub content_hash: Option<String>,
+    /// The Claude Code plugin it came with (`name@marketplace`), if added from a marketplace.
+    pub plugin: Option<String>,
 }
 
 /// A collection's artifacts.
@@ -953,6 +955,8 @@ pub struct OverviewRow {
     pub name: String,
     /// The ref or pin its upstream spec asks for.
     pub reference: Option<String>,
+    /// The Claude Code plugin it came with (`name@marketplace`).
+    pub plugin: Option<String>,
     /// Upstream↔collection status, when the upstreams were checked.
     pub upstream_status: Option<String>,
     /// The upstream did not answer (a rate limit, the network down): the status is its last

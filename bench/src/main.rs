@@ -352,6 +352,7 @@ fn generate_collection(
             id: id.clone(),
             upstream: None,
             added_at: None,
+            plugin: None,
         });
         ids.push(id);
     }

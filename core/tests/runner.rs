@@ -11,6 +11,7 @@ mod hashing;
 mod jobs;
 mod killswitch;
 mod layers;
+mod marketplaces;
 mod merging;
 mod outside_input;
 mod removing;

@@ -6,6 +6,16 @@ use std::process::{Command, Output};
 use skillmeat_testutils::git::GitRepo;
 
 pub(crate) fn skillmeat(home: &Path, cwd: &Path, args: &[&str]) -> Output {
+    skillmeat_with_env(home, cwd, args, &[])
+}
+
+/// [`skillmeat`] with these variables set too (the rest of the environment is cleared).
+pub(crate) fn skillmeat_with_env(
+    home: &Path,
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     Command::new(env!("CARGO_BIN_EXE_skillmeat"))
         .args(["--home", home.to_str().unwrap()])
         .args(args)
@@ -14,6 +24,7 @@ pub(crate) fn skillmeat(home: &Path, cwd: &Path, args: &[&str]) -> Output {
         .env("HOME", home)
         .env("PATH", "/usr/bin:/bin")
         .env("COLUMNS", "100")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }

@@ -2,13 +2,11 @@
 //! environment, refusals that name the key, and `sync.default_strategy` choosing the strategy
 //! of a sync that names none (CLI and server job).
 
-use std::process::Command;
-
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::api::api;
-use crate::cli::{skillmeat, text};
+use crate::cli::{skillmeat, skillmeat_with_env, text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_are_listed_set_overridden_and_used() {
@@ -33,17 +31,12 @@ async fn settings_are_listed_set_overridden_and_used() {
     assert!(text(&o).contains("sync.auto_merge"), "{}", text(&o));
 
     // An override wins over the file, and says where it came from.
-    let o = Command::new(env!("CARGO_BIN_EXE_skillmeat"))
-        .args([
-            "--home",
-            a.home.to_str().unwrap(),
-            "config",
-            "list",
-            "--json",
-        ])
-        .env("SKILLMEAT_UPSTREAM_CHECKS", "false")
-        .output()
-        .unwrap();
+    let o = skillmeat_with_env(
+        &a.home,
+        cwd,
+        &["config", "list", "--json"],
+        &[("SKILLMEAT_UPSTREAM_CHECKS", "false")],
+    );
     let list: Value = serde_json::from_slice(&o.stdout).unwrap();
     let checks = list
         .as_array()

@@ -3,17 +3,17 @@
 //! alike (both go through the same core call); seen here in the CLI's log on stderr, with the
 //! trace id its `--json` carries.
 
-use std::process::Command;
-
 use crate::api::api;
+use crate::cli::skillmeat_with_env;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_logs_one_line_with_its_structured_fields() {
     let a = api().await;
     a.edit_fix_on_both_sides();
-    let o = Command::new(env!("CARGO_BIN_EXE_skillmeat"))
-        .args(["--home", a.home.to_str().unwrap()])
-        .args([
+    let o = skillmeat_with_env(
+        &a.home,
+        a.tmp.path(),
+        &[
             "sync",
             "command:fix",
             "--direction",
@@ -22,15 +22,12 @@ async fn a_sync_logs_one_line_with_its_structured_fields() {
             a.p(),
             "--yes",
             "--json",
-        ])
-        .current_dir(a.tmp.path())
-        .env_clear()
-        .env("HOME", &a.home)
-        .env("PATH", "/usr/bin:/bin")
-        .env("SKILLMEAT_LOG", "skillmeat=info,skillmeat_core=debug")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+        ],
+        &[
+            ("SKILLMEAT_LOG", "skillmeat=info,skillmeat_core=debug"),
+            ("NO_COLOR", "1"),
+        ],
+    );
     let log = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{log}");
     // The plan shown first, then the applying sync that left the conflict.
@@ -58,16 +55,13 @@ async fn a_sync_logs_one_line_with_its_structured_fields() {
 
     // A caller's W3C traceparent puts the command into the caller's trace.
     let caller = "4bf92f3577b34da6a3ce929d0e0e4736";
-    let o = Command::new(env!("CARGO_BIN_EXE_skillmeat"))
-        .args(["--home", a.home.to_str().unwrap()])
-        .args(["update", "--all", "--dry-run", "--json"])
-        .current_dir(a.tmp.path())
-        .env_clear()
-        .env("HOME", &a.home)
-        .env("PATH", "/usr/bin:/bin")
-        .env("TRACEPARENT", format!("00-{caller}-00f067aa0ba902b7-01"))
-        .output()
-        .unwrap();
+    let traceparent = format!("00-{caller}-00f067aa0ba902b7-01");
+    let o = skillmeat_with_env(
+        &a.home,
+        a.tmp.path(),
+        &["update", "--all", "--dry-run", "--json"],
+        &[("TRACEPARENT", &traceparent)],
+    );
     let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert!(!rows.is_empty());

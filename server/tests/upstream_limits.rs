@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use axum::http::StatusCode;
 
 use crate::api::api;
-use crate::cli::{skillmeat, text};
+use crate::cli::{skillmeat, skillmeat_with_env, text};
 
 /// A server answering every request 429 with GitHub's rate-limit headers.
 fn rate_limited() -> String {
@@ -207,21 +207,12 @@ async fn bulk_checks_ask_once_per_upstream_space_requests_and_send_the_token_onl
         std::fs::write(&manifest, text).unwrap();
     };
     let drift = |env: &[(&str, &str)]| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_skillmeat"))
-            .args([
-                "--home",
-                a.home.to_str().unwrap(),
-                "drift",
-                "--check-all",
-                "--json",
-            ])
-            .current_dir(a.tmp.path())
-            .env_clear()
-            .env("HOME", &a.home)
-            .env("PATH", "/usr/bin:/bin")
-            .envs(env.iter().copied())
-            .output()
-            .unwrap();
+        let o = skillmeat_with_env(
+            &a.home,
+            a.tmp.path(),
+            &["drift", "--check-all", "--json"],
+            env,
+        );
         assert_ne!(o.status.code(), Some(1), "{}", text(&o));
         let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let stale = report["rows"]

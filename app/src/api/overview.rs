@@ -33,6 +33,7 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
                 kind: a.kind,
                 name: a.name,
                 reference: a.reference,
+                plugin: a.plugin,
                 upstream_status: None,
                 upstream_stale: None,
                 projects: Vec::new(),

@@ -19,7 +19,9 @@ pub const STATUSES: [&str; 7] = [
 /// Whether a row passes the page's filters.
 fn matches(row: &OverviewRow, text: &str, kind: &str, status: &str) -> bool {
     let text = text.trim().to_lowercase();
-    (text.is_empty() || row.id.to_lowercase().contains(&text))
+    (text.is_empty()
+        || row.id.to_lowercase().contains(&text)
+        || row.plugin.as_deref().is_some_and(|p| p.contains(&text)))
         && (kind.is_empty() || row.kind == kind)
         && (status.is_empty()
             || row.upstream_status.as_deref() == Some(status)
@@ -287,7 +289,13 @@ fn overview_row(r: OverviewRow) -> impl IntoView {
     };
     view! {
         <tr data-id=r.id.clone()>
-            <td><a href=href><code>{r.name}</code></a></td>
+            <td>
+                <a href=href><code>{r.name}</code></a>
+                {r.plugin.map(|p| {
+                    let title = format!("From the Claude Code plugin {p}; updates follow the plugin");
+                    view! { " " <span class="badge plugin" title=title>{p}</span> }
+                })}
+            </td>
             <td><span class="badge kind">{r.kind}</span></td>
             <td>{r.reference.map(|p| view! { <code>{p}</code> })}</td>
             <td>

@@ -8,5 +8,6 @@ pub mod display;
 pub mod error;
 pub mod files;
 pub mod hash;
+pub mod marketplace;
 pub mod time;
 pub mod upstream;

@@ -45,6 +45,18 @@ pub async fn add(
     name: Option<&str>,
     collection: &str,
 ) -> Result<Added, OpsError> {
+    add_to(ctx, spec_text, kind, name, collection, None).await
+}
+
+/// [`add`], noting in the manifest the plugin (`name@marketplace`) the artifact comes with.
+pub(crate) async fn add_to(
+    ctx: &Context,
+    spec_text: &str,
+    kind: Option<ArtifactType>,
+    name: Option<&str>,
+    collection: &str,
+    plugin: Option<&str>,
+) -> Result<Added, OpsError> {
     let mut spec = UpstreamSpec::parse(spec_text)?;
     let as_given = spec.clone();
     spec.absolutize(&ctx.cwd);
@@ -122,6 +134,7 @@ pub async fn add(
         id: id.clone(),
         upstream: Some(recorded_spec),
         added_at: Some(stamp.clone()),
+        plugin: plugin.map(str::to_owned),
     });
     let _lock_guard = shared_file_guard(
         ctx,

@@ -175,6 +175,21 @@ pub enum OpsError {
     /// The tier holds no copy of the artifact.
     #[error("{id} has no copy at {}", path.display())]
     NoCopy { id: ArtifactId, path: PathBuf },
+    /// A marketplace file or plugin manifest that cannot be used.
+    #[error(transparent)]
+    Marketplace(#[from] crate::model::marketplace::MarketplaceError),
+    /// The upstream holds no marketplace where one was asked for.
+    #[error(
+        "{spec} is not a plugin marketplace: {problem} (a marketplace lists its plugins in .claude-plugin/marketplace.json)"
+    )]
+    NoMarketplace { spec: String, problem: String },
+    /// The marketplace has no plugin of that name.
+    #[error("marketplace `{marketplace}` has no plugin `{name}`; it has: {plugins}")]
+    NoSuchPlugin {
+        name: String,
+        marketplace: String,
+        plugins: String,
+    },
     /// A job was cancelled before this phase; nothing of it was written.
     #[error("{id}: cancelled before {phase}; nothing was written")]
     Cancelled { id: ArtifactId, phase: &'static str },
@@ -221,6 +236,8 @@ impl OpsError {
             Self::Io(_) => ErrorKind::Internal,
             Self::Config(e) => e.kind(),
             Self::Cancelled { .. } => ErrorKind::Cancelled,
+            Self::Marketplace(_) => ErrorKind::UpstreamRefused,
+            Self::NoMarketplace { .. } | Self::NoSuchPlugin { .. } => ErrorKind::NotFound,
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod history;
 pub mod legacy;
 pub mod links;
 pub mod log;
+pub mod marketplace;
 pub mod migrate;
 pub mod record;
 pub mod remove;

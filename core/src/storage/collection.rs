@@ -26,6 +26,31 @@ pub struct Manifest {
     /// One entry per artifact, in the order added.
     #[serde(default, rename = "artifact")]
     pub artifacts: Vec<ManifestEntry>,
+    /// The plugins added from marketplaces, whose artifacts updates follow.
+    #[serde(default, rename = "plugin", skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginRecord>,
+}
+
+/// A plugin added from a marketplace: `update` reads the marketplace again and offers the
+/// artifacts the plugin gained, reports those it lost, and follows renames.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginRecord {
+    /// The plugin's name in the marketplace (its current one, after renames).
+    pub name: String,
+    /// The marketplace's `name`.
+    pub marketplace: String,
+    /// Where the marketplace is: the upstream spec as given (a local path made absolute).
+    pub spec: String,
+    /// When it was added (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_at: Option<String>,
+}
+
+impl PluginRecord {
+    /// `name@marketplace`, as Claude Code names an installed plugin and artifacts name theirs.
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.name, self.marketplace)
+    }
 }
 
 /// One artifact the user asked for.
@@ -39,6 +64,9 @@ pub struct ManifestEntry {
     /// When it was added (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added_at: Option<String>,
+    /// The plugin it came with (`name@marketplace`), for an artifact added from a marketplace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
 }
 
 /// `collection.lock`: what each upstream spec resolved to.
@@ -178,7 +206,9 @@ mod tests {
                 id: id.clone(),
                 upstream: Some("anthropics/skills/skills/pdf@v1.2.0".into()),
                 added_at: Some("2026-11-22T00:00:00Z".into()),
+                plugin: None,
             }],
+            plugins: Vec::new(),
         };
         manifest.save(tmp.path()).unwrap();
         assert_eq!(Manifest::load(tmp.path()).unwrap(), manifest);

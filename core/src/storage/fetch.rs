@@ -344,6 +344,15 @@ fn sweep_git_locks(dir: &Path) {
     sweep(&dir.join("refs"), 16);
 }
 
+/// What [`UpstreamRepo::read_file`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileRead {
+    Missing,
+    /// Larger than allowed (its size); not read.
+    TooLarge(usize),
+    Content(Vec<u8>),
+}
+
 impl UpstreamRepo {
     /// The location this repository was fetched from.
     pub fn location(&self) -> &str {
@@ -407,6 +416,56 @@ impl UpstreamRepo {
             }),
             _ => Err(self.unsupported(path, "a submodule")),
         }
+    }
+
+    /// The file at `path` in `commit`, read only if it is at most `max` bytes. A folder or a
+    /// symlink there is refused.
+    pub fn read_file(&self, commit: &str, path: &str, max: usize) -> Result<FileRead, FetchError> {
+        let info = match self.path_info(commit, path) {
+            Ok(info) => info,
+            Err(FetchError::MissingPath { .. }) => return Ok(FileRead::Missing),
+            Err(e) => return Err(e),
+        };
+        if info.is_dir {
+            return Err(self.unsupported(path, "a folder where a file was expected"));
+        }
+        let oid = parse_oid(&info.id, &self.location)?;
+        let odb = self.repo.odb().map_err(|e| self.cache_err(e))?;
+        let (size, _) = odb.read_header(oid).map_err(|e| self.cache_err(e))?;
+        if size > max {
+            return Ok(FileRead::TooLarge(size));
+        }
+        let blob = self.repo.find_blob(oid).map_err(|e| self.cache_err(e))?;
+        Ok(FileRead::Content(blob.content().to_vec()))
+    }
+
+    /// The entries of the folder at `path` in `commit` (name, whether it is a folder), sorted;
+    /// `None` when there is no folder there. Symlinks and submodules are left out.
+    pub fn list_dir(
+        &self,
+        commit: &str,
+        path: &str,
+    ) -> Result<Option<Vec<(String, bool)>>, FetchError> {
+        let info = match self.path_info(commit, path) {
+            Ok(info) if info.is_dir => info,
+            Ok(_) | Err(FetchError::MissingPath { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let oid = parse_oid(&info.id, &self.location)?;
+        let tree = self.repo.find_tree(oid).map_err(|e| self.cache_err(e))?;
+        let mut out: Vec<(String, bool)> = tree
+            .iter()
+            .filter_map(|e| {
+                let name = e.name().ok()?.to_owned();
+                match e.kind() {
+                    Some(ObjectType::Tree) => Some((name, true)),
+                    Some(ObjectType::Blob) if e.filemode() != 0o120000 => Some((name, false)),
+                    _ => None,
+                }
+            })
+            .collect();
+        out.sort();
+        Ok(Some(out))
     }
 
     /// Writes the artifact at `path` in `commit` to `dest`: a folder's files below `dest`, or a

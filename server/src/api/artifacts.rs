@@ -77,6 +77,7 @@ pub async fn artifact_list(state: &ApiState, scope: Scope) -> Result<ArtifactLis
                 reference: lock.get(&entry.id).map(|l| l.reference.clone()),
                 added_at: entry.added_at.clone(),
                 content_hash,
+                plugin: entry.plugin.clone(),
             });
         }
         Ok(out)

@@ -25,6 +25,8 @@ pub struct ListArgs {
 struct ListItem {
     id: String,
     upstream: Option<String>,
+    /// The plugin it came with (`name@marketplace`).
+    plugin: Option<String>,
     commit: Option<String>,
     content_hash: Option<String>,
     path: PathBuf,
@@ -44,6 +46,7 @@ fn list_items(home: &Path, collection: &str) -> Result<Vec<ListItem>, CommandErr
             ListItem {
                 id: e.id.to_string(),
                 upstream: e.upstream.clone(),
+                plugin: e.plugin.clone(),
                 commit: locked.map(|l| l.commit.clone()),
                 content_hash: locked.map(|l| l.content_hash.clone()),
                 path: ops::artifact_path(&dir, &e.id),
@@ -62,11 +65,20 @@ pub fn list(home: &Path, args: ListArgs) -> Result<ExitCode, CommandError> {
             );
             return;
         }
-        let rows: Vec<Vec<String>> = items
+        // Grouped by plugin: the artifacts of each plugin together, in the order added.
+        let mut groups: Vec<Option<&str>> = Vec::new();
+        for i in items {
+            if !groups.contains(&i.plugin.as_deref()) {
+                groups.push(i.plugin.as_deref());
+            }
+        }
+        let rows: Vec<Vec<String>> = groups
             .iter()
+            .flat_map(|g| items.iter().filter(move |i| i.plugin.as_deref() == *g))
             .map(|i| {
                 vec![
                     i.id.clone(),
+                    i.plugin.clone().unwrap_or_else(|| "-".into()),
                     i.upstream.clone().unwrap_or_else(|| "(local)".into()),
                     i.content_hash
                         .as_deref()
@@ -75,7 +87,7 @@ pub fn list(home: &Path, args: ListArgs) -> Result<ExitCode, CommandError> {
                 ]
             })
             .collect();
-        print_table(&["ARTIFACT", "UPSTREAM", "VERSION"], &rows);
+        print_table(&["ARTIFACT", "PLUGIN", "UPSTREAM", "VERSION"], &rows);
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -15,6 +15,7 @@ pub mod history;
 pub mod init;
 pub mod list;
 pub mod log;
+pub mod marketplace;
 pub mod migrate;
 pub mod output;
 pub mod patch;
@@ -85,6 +86,11 @@ pub enum Command {
     /// Examples:
     ///   skillmeat add anthropics/skills/skills/pdf@v1.2.0
     ///   skillmeat add ./team-skills#commands/review.md --name review
+    ///
+    /// With --plugin NAME (or --all), SPEC is a Claude Code plugin marketplace (a repository
+    /// with .claude-plugin/marketplace.json) and the plugin's skills, commands and agents are
+    /// added, each as an artifact of its own, grouped under the plugin:
+    ///   skillmeat add anthropics/claude-plugins-official --plugin code-review
     Add(crate::cli::add::AddArgs),
     /// List the artifacts of a collection, with their upstream (pin as given) and version.
     List(crate::cli::list::ListArgs),
@@ -218,6 +224,10 @@ pub enum Command {
     /// Settings of one project.
     #[command(subcommand)]
     Project(crate::cli::project::ProjectCommand),
+    /// Claude Code plugin marketplaces: see what a marketplace offers before adding plugins
+    /// from it with `skillmeat add SPEC --plugin NAME`.
+    #[command(subcommand)]
+    Marketplace(crate::cli::marketplace::MarketplaceCommand),
     /// Upgrade a project's deployment records written by older tools (safe to run again).
     ///
     /// Missing fields get defaults; a legacy content hash becomes a current one when the
@@ -352,6 +362,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Demo(args) => block_on(crate::cli::demo::demo(&home, args)),
         Command::Migrate(args) => block_on(crate::cli::migrate::migrate(&home, args)),
         Command::Project(cmd) => block_on(crate::cli::project::project(&home, cmd)),
+        Command::Marketplace(cmd) => crate::cli::marketplace::marketplace_command(&home, cmd),
         Command::Sync(args) => block_on(crate::cli::sync::sync_command(&home, args)),
         Command::Update(args) => crate::cli::update::update_command(&home, args),
         Command::Resolve(args) => block_on(crate::cli::resolve::resolve_command(&home, args)),

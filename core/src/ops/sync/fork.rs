@@ -219,6 +219,8 @@ pub(crate) async fn place(
                 id: fork.clone(),
                 upstream: original_entry.upstream.clone(),
                 added_at: Some(stamp),
+                // The fork is the user's: the plugin's updates never add to or remove it.
+                plugin: None,
             });
         }
         let _lock_guard = shared_file_guard(ctx, &collection_dir.join(LOCK_FILE))?;

@@ -1,0 +1,549 @@
+//! Claude Code plugin marketplaces as upstreams: reading a marketplace's plugins and the skills,
+//! commands and agents in each (`marketplace list`), and adding a plugin's artifacts to the
+//! collection, each with its own upstream spec, pin and lock entry, grouped under the plugin
+//! (`add SPEC --plugin NAME | --all`). The file formats and their rules are
+//! `crate::model::marketplace`, which cites the Claude Code documentation they follow.
+//!
+//! Where a plugin's artifacts are (the plugins reference's defaults, plus the manifest's
+//! paths): `skills/<name>/SKILL.md`, `commands/<name>.md` and `agents/**/<name>.md` below the
+//! plugin's folder. Claude Code reads `agents/` recursively; SkillMeat does too.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::artifact::{ArtifactId, ArtifactName, ArtifactType};
+use crate::model::marketplace::{
+    MARKETPLACE_FILE, MAX_MANIFEST_BYTES, Marketplace, MarketplaceError, PLUGIN_FILE, PluginEntry,
+    PluginManifest, PluginSource, join,
+};
+use crate::model::upstream::{RefSpec, UpstreamSpec};
+use crate::ops::context::Context;
+use crate::ops::error::OpsError;
+use crate::storage::fetch::{FileRead, UpstreamCache, UpstreamRepo};
+
+/// How deep `agents/` is searched for agent files.
+const AGENT_DEPTH: usize = 8;
+
+/// A marketplace, read.
+#[derive(Debug, Clone, Serialize)]
+pub struct MarketplaceView {
+    /// The marketplace's `name` (plugins are `plugin@name`).
+    pub name: String,
+    /// The spec it was read from (a relative local path made absolute).
+    pub spec: String,
+    /// The commit of the marketplace's repository that was read.
+    pub commit: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub plugins: Vec<PluginView>,
+    /// Old plugin names and the names they became.
+    pub renames: BTreeMap<String, String>,
+}
+
+/// One plugin of a marketplace.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginView {
+    pub name: String,
+    pub description: Option<String>,
+    /// The version the marketplace entry or the plugin's manifest gives.
+    pub version: Option<String>,
+    /// `relative`, `github`, `url`, `git-subdir`, or the unsupported kind.
+    pub source: String,
+    /// Its skills, commands and agents, each with the upstream spec it is added with.
+    pub artifacts: Vec<PluginArtifact>,
+    /// Why the plugin cannot be used (an unsupported source, an upstream that failed); its
+    /// artifacts are then empty.
+    pub problem: Option<String>,
+    /// Files of the plugin that are not taken (a name that is no valid artifact name, a
+    /// nested command folder), with why.
+    pub skipped: Vec<String>,
+}
+
+/// A skill, command or agent of a plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginArtifact {
+    pub id: ArtifactId,
+    /// The upstream spec it is added with: its repository, its path there, and the plugin's
+    /// pin (a commit sha when the marketplace gives one).
+    pub spec: String,
+}
+
+/// Which plugins to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    All,
+    Named(Vec<String>),
+}
+
+/// Reads the marketplace at `spec_text` (`owner/repo`, a git URL or a local path, with an
+/// optional `#path` to the marketplace root and `@ref`): its plugins and their artifacts. One
+/// plugin that cannot be read (an unsupported source kind, an upstream that fails) is reported
+/// on its row; the others are read as usual.
+pub fn read(ctx: &Context, spec_text: &str) -> Result<MarketplaceView, OpsError> {
+    let mut spec = UpstreamSpec::parse(spec_text)?;
+    let as_given = spec.clone();
+    spec.absolutize(&ctx.cwd);
+    let shown = if spec == as_given {
+        spec_text.trim().to_owned()
+    } else {
+        spec.to_string()
+    };
+    // Every repository is fetched once for the whole read.
+    let mut ctx = ctx.clone();
+    ctx.fetch.run.get_or_insert_with(Default::default);
+    let cache = UpstreamCache::new(ctx.home.root().join("cache/upstream"));
+    let repo = cache.fetch(&spec, &ctx.fetch)?;
+    let commit = repo.resolve(&spec.reference)?;
+    let file = join(&spec.path, MARKETPLACE_FILE).map_err(|problem| OpsError::NoMarketplace {
+        spec: shown.clone(),
+        problem,
+    })?;
+    let text = match repo.read_file(&commit, &file, MAX_MANIFEST_BYTES)? {
+        FileRead::Content(text) => text,
+        FileRead::Missing => {
+            return Err(OpsError::NoMarketplace {
+                spec: shown,
+                problem: format!("it has no {file}"),
+            });
+        }
+        FileRead::TooLarge(bytes) => {
+            return Err(MarketplaceError::TooLarge {
+                file,
+                bytes,
+                max: MAX_MANIFEST_BYTES,
+            }
+            .into());
+        }
+    };
+    let market = Marketplace::parse(&file, &text)?;
+    let mut plugins = Vec::new();
+    for entry in &market.plugins {
+        plugins.push(read_plugin(
+            &ctx,
+            &cache,
+            (&spec, &repo, &commit),
+            &market,
+            entry,
+        ));
+    }
+    Ok(MarketplaceView {
+        name: market.name.clone(),
+        spec: shown,
+        commit,
+        description: market.description().map(str::to_owned),
+        owner: market.owner.as_ref().map(|o| o.name.clone()),
+        plugins,
+        renames: market.renames.clone(),
+    })
+}
+
+/// One plugin's row: where its files are, and what artifacts they hold.
+fn read_plugin(
+    ctx: &Context,
+    cache: &UpstreamCache,
+    (market_spec, market_repo, market_commit): (&UpstreamSpec, &UpstreamRepo, &str),
+    market: &Marketplace,
+    entry: &PluginEntry,
+) -> PluginView {
+    let mut view = PluginView {
+        name: entry.name.clone(),
+        description: entry.description.clone(),
+        version: entry.version.clone(),
+        source: String::new(),
+        artifacts: Vec::new(),
+        problem: None,
+        skipped: Vec::new(),
+    };
+    let source = match entry.source(&market_spec.path, market.metadata.plugin_root.as_deref()) {
+        Ok(source) => source,
+        Err(e) => {
+            view.source = "invalid".to_owned();
+            view.problem = Some(e.to_string());
+            return view;
+        }
+    };
+    // The plugin's repository, commit, folder and the spec its artifacts are added under.
+    let fetched;
+    let (repo, commit, base, folder) = match &source {
+        PluginSource::InRepo { path } => {
+            view.source = "relative".to_owned();
+            (
+                market_repo,
+                market_commit.to_owned(),
+                market_spec.clone(),
+                path.clone(),
+            )
+        }
+        PluginSource::Git {
+            url,
+            path,
+            reference,
+        } => {
+            view.source = kind_of(&entry.raw_source);
+            let base = match UpstreamSpec::parse(url) {
+                Ok(mut s) => {
+                    s.path = String::new();
+                    s.reference = reference.clone().map_or(RefSpec::Latest, RefSpec::Named);
+                    s
+                }
+                Err(e) => {
+                    view.problem = Some(format!("its source `{url}`: {e}"));
+                    return view;
+                }
+            };
+            let found = cache
+                .fetch(&base, &ctx.fetch)
+                .and_then(|r| r.resolve(&base.reference).map(|c| (r, c)));
+            match found {
+                Ok((r, c)) => {
+                    fetched = r;
+                    (&fetched, c, base, path.clone())
+                }
+                Err(e) => {
+                    view.problem = Some(e.to_string());
+                    return view;
+                }
+            }
+        }
+        PluginSource::Unsupported { kind } => {
+            view.source = kind.clone();
+            view.problem = Some(format!(
+                "`{kind}` plugin sources are not supported (SkillMeat reads relative paths, \
+                 github, url and git-subdir sources); the other plugins are not affected"
+            ));
+            return view;
+        }
+    };
+    match plugin_artifacts(repo, &commit, &folder, entry, &base) {
+        Ok((artifacts, skipped, manifest)) => {
+            view.artifacts = artifacts;
+            view.skipped = skipped;
+            if view.version.is_none() {
+                view.version = manifest.version;
+            }
+            if view.description.is_none() {
+                view.description = manifest.description;
+            }
+        }
+        Err(e) => view.problem = Some(e.to_string()),
+    }
+    view
+}
+
+/// The source kind as the marketplace names it.
+fn kind_of(raw: &serde_json::Value) -> String {
+    raw.get("source")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("relative")
+        .to_owned()
+}
+
+/// The artifacts in the plugin folder `folder` of `repo` at `commit`: the default component
+/// folders and the paths the marketplace entry and `plugin.json` add.
+fn plugin_artifacts(
+    repo: &UpstreamRepo,
+    commit: &str,
+    folder: &str,
+    entry: &PluginEntry,
+    base: &UpstreamSpec,
+) -> Result<(Vec<PluginArtifact>, Vec<String>, PluginManifest), OpsError> {
+    let manifest_file = join(folder, PLUGIN_FILE).map_err(|problem| OpsError::NoMarketplace {
+        spec: base.to_string(),
+        problem,
+    })?;
+    let manifest = match repo.read_file(commit, &manifest_file, MAX_MANIFEST_BYTES)? {
+        FileRead::Content(text) => PluginManifest::parse(&manifest_file, &text)?,
+        FileRead::Missing => PluginManifest::default(),
+        FileRead::TooLarge(bytes) => {
+            return Err(MarketplaceError::TooLarge {
+                file: manifest_file,
+                bytes,
+                max: MAX_MANIFEST_BYTES,
+            }
+            .into());
+        }
+    };
+    let mut found: Vec<(ArtifactType, String)> = Vec::new();
+    let mut skipped = Vec::new();
+    let paths = |default: &str, extra: [Option<&crate::model::marketplace::Paths>; 2]| {
+        let mut out = vec![default.to_owned()];
+        for p in extra.into_iter().flatten() {
+            out.extend(p.as_slice().into_iter().map(str::to_owned));
+        }
+        out
+    };
+    let resolve = |rel: &str, skipped: &mut Vec<String>| match join(folder, rel) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            skipped.push(format!("component path {e}"));
+            None
+        }
+    };
+    for rel in paths("skills", [entry.skills.as_ref(), manifest.skills.as_ref()]) {
+        let Some(dir) = resolve(&rel, &mut skipped) else {
+            continue;
+        };
+        if is_skill(repo, commit, &dir)? {
+            found.push((ArtifactType::Skill, dir));
+            continue;
+        }
+        for (name, is_dir) in repo.list_dir(commit, &dir)?.unwrap_or_default() {
+            let path = format!("{dir}/{name}");
+            if is_dir && is_skill(repo, commit, &path)? {
+                found.push((ArtifactType::Skill, path));
+            }
+        }
+    }
+    for rel in paths(
+        "commands",
+        [entry.commands.as_ref(), manifest.commands.as_ref()],
+    ) {
+        let Some(dir) = resolve(&rel, &mut skipped) else {
+            continue;
+        };
+        if dir.ends_with(".md") {
+            found.push((ArtifactType::Command, dir));
+            continue;
+        }
+        for (name, is_dir) in repo.list_dir(commit, &dir)?.unwrap_or_default() {
+            if is_dir {
+                skipped.push(format!(
+                    "{dir}/{name}/: nested command folders are not taken (a command is one .md file)"
+                ));
+            } else if name.ends_with(".md") {
+                found.push((ArtifactType::Command, format!("{dir}/{name}")));
+            }
+        }
+    }
+    for rel in paths("agents", [entry.agents.as_ref(), manifest.agents.as_ref()]) {
+        let Some(dir) = resolve(&rel, &mut skipped) else {
+            continue;
+        };
+        if dir.ends_with(".md") {
+            found.push((ArtifactType::Agent, dir));
+            continue;
+        }
+        agent_files(repo, commit, &dir, AGENT_DEPTH, &mut found)?;
+    }
+    let mut artifacts: Vec<PluginArtifact> = Vec::new();
+    for (kind, path) in found {
+        let file = path.rsplit('/').next().unwrap_or(&path);
+        let stem = if kind.is_dir() {
+            file
+        } else {
+            file.strip_suffix(".md").unwrap_or(file)
+        };
+        let name = match ArtifactName::new(stem) {
+            Ok(n) => n,
+            Err(e) => {
+                skipped.push(format!("{path}: {e}"));
+                continue;
+            }
+        };
+        let id = ArtifactId::new(kind, name);
+        if let Some(first) = artifacts.iter().find(|a| a.id == id) {
+            skipped.push(format!(
+                "{path}: {id} is already taken from {} in this plugin",
+                first.spec
+            ));
+            continue;
+        }
+        let mut spec = base.clone();
+        spec.path = path;
+        artifacts.push(PluginArtifact {
+            id,
+            spec: spec.to_string(),
+        });
+    }
+    Ok((artifacts, skipped, manifest))
+}
+
+fn is_skill(repo: &UpstreamRepo, commit: &str, dir: &str) -> Result<bool, OpsError> {
+    Ok(matches!(
+        repo.list_dir(commit, dir)?,
+        Some(entries) if entries.iter().any(|(n, is_dir)| n == "SKILL.md" && !is_dir)
+    ))
+}
+
+fn agent_files(
+    repo: &UpstreamRepo,
+    commit: &str,
+    dir: &str,
+    depth: usize,
+    found: &mut Vec<(ArtifactType, String)>,
+) -> Result<(), OpsError> {
+    for (name, is_dir) in repo.list_dir(commit, dir)?.unwrap_or_default() {
+        let path = format!("{dir}/{name}");
+        if is_dir && depth > 0 {
+            agent_files(repo, commit, &path, depth - 1, found)?;
+        } else if !is_dir && name.ends_with(".md") {
+            found.push((ArtifactType::Agent, path));
+        }
+    }
+    Ok(())
+}
+
+/// What adding plugins did, artifact by artifact.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginsAdded {
+    pub marketplace: String,
+    pub plugins: Vec<PluginAdded>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginAdded {
+    /// `name@marketplace`.
+    pub plugin: String,
+    /// Per artifact: `added`, `already in the collection`, or the error.
+    pub artifacts: Vec<PluginArtifactAdded>,
+    /// Why the plugin could not be added at all (its row's problem).
+    pub problem: Option<String>,
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginArtifactAdded {
+    pub id: ArtifactId,
+    pub spec: String,
+    /// `added`, `present` (already in the collection from this plugin) or `failed`.
+    pub result: &'static str,
+    pub detail: Option<String>,
+}
+
+impl PluginsAdded {
+    /// Whether anything asked for failed.
+    pub fn failed(&self) -> bool {
+        self.plugins
+            .iter()
+            .any(|p| p.problem.is_some() || p.artifacts.iter().any(|a| a.result == "failed"))
+    }
+}
+
+/// Adds the plugins `selection` names from the marketplace at `spec_text` to `collection`:
+/// every skill, command and agent of each, each an artifact with its own upstream spec, pin and
+/// lock entry, noted as the plugin's; and the plugin itself, so updates follow it. An artifact
+/// already in the collection from this plugin is left as it is (adding again is safe); one
+/// from elsewhere under the same id is refused, and the rest go ahead.
+pub async fn add_plugins(
+    ctx: &Context,
+    spec_text: &str,
+    selection: &Selection,
+    collection: &str,
+) -> Result<PluginsAdded, OpsError> {
+    let view = read(ctx, spec_text)?;
+    let chosen: Vec<&PluginView> = match selection {
+        Selection::All => view.plugins.iter().collect(),
+        Selection::Named(names) => {
+            let mut out = Vec::new();
+            for name in names {
+                let found = view.plugins.iter().find(|p| &p.name == name).or_else(|| {
+                    view.renames
+                        .get(name)
+                        .and_then(|to| view.plugins.iter().find(|p| &p.name == to))
+                });
+                match found {
+                    Some(p) => out.push(p),
+                    None => {
+                        return Err(OpsError::NoSuchPlugin {
+                            name: name.clone(),
+                            marketplace: view.name.clone(),
+                            plugins: view
+                                .plugins
+                                .iter()
+                                .map(|p| p.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        });
+                    }
+                }
+            }
+            out
+        }
+    };
+    let mut ctx = ctx.clone();
+    ctx.fetch.run.get_or_insert_with(Default::default);
+    let dir = ctx.home.collection_dir(collection)?;
+    let mut done = Vec::new();
+    for plugin in chosen {
+        let key = format!("{}@{}", plugin.name, view.name);
+        let mut row = PluginAdded {
+            plugin: key.clone(),
+            artifacts: Vec::new(),
+            problem: plugin.problem.clone(),
+            skipped: plugin.skipped.clone(),
+        };
+        for a in &plugin.artifacts {
+            let present = crate::storage::collection::Manifest::load(&dir)?
+                .get(&a.id)
+                .cloned();
+            let (result, detail) = match present {
+                Some(e) if e.plugin.as_deref() == Some(key.as_str()) => ("present", None),
+                Some(e) => (
+                    "failed",
+                    Some(format!(
+                        "{} is already in the collection{}; not replaced",
+                        a.id,
+                        e.plugin
+                            .map(|p| format!(" from {p}"))
+                            .or_else(|| e.upstream.map(|u| format!(" from {u}")))
+                            .unwrap_or_default()
+                    )),
+                ),
+                None => match crate::ops::add::add_to(
+                    &ctx,
+                    &a.spec,
+                    Some(a.id.kind),
+                    Some(a.id.name.as_str()),
+                    collection,
+                    Some(&key),
+                )
+                .await
+                {
+                    Ok(_) => ("added", None),
+                    Err(e) => ("failed", Some(e.to_string())),
+                },
+            };
+            row.artifacts.push(PluginArtifactAdded {
+                id: a.id.clone(),
+                spec: a.spec.clone(),
+                result,
+                detail,
+            });
+        }
+        if plugin.problem.is_none() {
+            record_plugin(&ctx, &dir, &plugin.name, &view)?;
+        }
+        done.push(row);
+    }
+    Ok(PluginsAdded {
+        marketplace: view.name,
+        plugins: done,
+    })
+}
+
+/// Notes the plugin in the manifest (once), so updates follow it.
+fn record_plugin(
+    ctx: &Context,
+    dir: &std::path::Path,
+    name: &str,
+    view: &MarketplaceView,
+) -> Result<(), OpsError> {
+    use crate::storage::collection::{MANIFEST_FILE, Manifest, PluginRecord};
+    let _guard = crate::ops::tier::shared_file_guard(ctx, &dir.join(MANIFEST_FILE))?;
+    let mut manifest = Manifest::load(dir)?;
+    if !manifest
+        .plugins
+        .iter()
+        .any(|p| p.name == name && p.marketplace == view.name)
+    {
+        manifest.plugins.push(PluginRecord {
+            name: name.to_owned(),
+            marketplace: view.name.clone(),
+            spec: view.spec.clone(),
+            added_at: Some(crate::model::time::rfc3339(ctx.now)),
+        });
+        manifest.save(dir)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Claude Code plugin marketplaces as upstreams, on marketplaces built in temp git repositories:
+//! every source kind the marketplace reference names (relative, bare name under pluginRoot,
+//! git-subdir pinned by sha), one unsupported kind and one hostile path that fail only their own
+//! plugin, renames followed, and a plugin's artifacts added one by one with their own pins.
+
+use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::ops::marketplace::{self, Selection};
+use skillmeat_core::storage::collection::{Lock, Manifest};
+use skillmeat_testutils::block_on;
+use skillmeat_testutils::git::GitRepo;
+
+use crate::scenarios::world;
+
+/// A repository holding one plugin in a sub-folder, committed twice: the first commit's sha and
+/// the repository.
+fn external_plugin() -> (GitRepo, String) {
+    let ext = GitRepo::new();
+    ext.write(
+        "tools/ext-plugin/agents/ext-agent.md",
+        "---\nname: ext-agent\ndescription: From elsewhere.\n---\nPinned text.\n",
+    );
+    let pinned = ext.commit("ext v1");
+    ext.write("tools/ext-plugin/agents/ext-agent.md", "Later text.\n");
+    ext.commit("ext v2");
+    (ext, pinned)
+}
+
+fn marketplace(ext: &GitRepo, pinned: &str) -> GitRepo {
+    let m = GitRepo::new();
+    let json = serde_json::json!({
+        "name": "team",
+        "owner": {"name": "Platform team"},
+        "metadata": {"description": "Golden skills", "pluginRoot": "plugins"},
+        "plugins": [
+            {"name": "review-kit", "source": "./plugins/review-kit", "description": "Reviews", "version": "1.0.0"},
+            {"name": "bare", "source": "bare"},
+            {"name": "ext", "source": {"source": "git-subdir", "url": ext.path().display().to_string(), "path": "tools/ext-plugin", "ref": "main", "sha": pinned}},
+            {"name": "npm-thing", "source": {"source": "npm", "package": "@x/y"}},
+            {"name": "escape", "source": "../../../etc"}
+        ],
+        "renames": {"old-kit": "review-kit"}
+    });
+    m.write(".claude-plugin/marketplace.json", &json.to_string())
+        .write(
+            "plugins/review-kit/.claude-plugin/plugin.json",
+            r#"{"name": "review-kit", "version": "1.0.0"}"#,
+        )
+        .write(
+            "plugins/review-kit/skills/review/SKILL.md",
+            "---\nname: review\ndescription: Review.\n---\n",
+        )
+        .write(
+            "plugins/review-kit/skills/lint/SKILL.md",
+            "---\nname: lint\ndescription: Lint.\n---\n",
+        )
+        .write("plugins/review-kit/skills/notes.txt", "not a skill\n")
+        .write("plugins/review-kit/commands/fix.md", "Fix it.\n")
+        .write("plugins/review-kit/commands/nested/deep.md", "Nested.\n")
+        .write(
+            "plugins/review-kit/agents/planner.md",
+            "---\nname: planner\ndescription: Plans.\n---\n",
+        )
+        .write(
+            "plugins/review-kit/agents/team/reviewer.md",
+            "---\nname: reviewer\ndescription: Reviews.\n---\n",
+        )
+        .write("plugins/review-kit/agents/Bad Name.md", "Bad.\n")
+        .write(
+            "plugins/bare/skills/bare-skill/SKILL.md",
+            "---\nname: bare-skill\ndescription: Bare.\n---\n",
+        );
+    m.commit("marketplace v1");
+    m.tag("v1");
+    m
+}
+
+fn ids(p: &marketplace::PluginView) -> Vec<String> {
+    let mut ids: Vec<String> = p.artifacts.iter().map(|a| a.id.to_string()).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_marketplace_lists_its_plugins_and_what_each_holds() {
+    let w = world();
+    let (ext, pinned) = external_plugin();
+    let m = marketplace(&ext, &pinned);
+    let view = marketplace::read(&w.ctx, &m.path().display().to_string()).unwrap();
+    assert_eq!(view.name, "team");
+    assert_eq!(view.description.as_deref(), Some("Golden skills"));
+    let plugin = |name: &str| view.plugins.iter().find(|p| p.name == name).unwrap();
+
+    let kit = plugin("review-kit");
+    assert_eq!(kit.problem, None);
+    assert_eq!(
+        ids(kit),
+        [
+            "agent:planner",
+            "agent:reviewer",
+            "command:fix",
+            "skill:lint",
+            "skill:review"
+        ]
+    );
+    assert!(kit.skipped.iter().any(|s| s.contains("nested")), "{kit:?}");
+    assert!(
+        kit.skipped.iter().any(|s| s.contains("Bad Name")),
+        "{kit:?}"
+    );
+    assert_eq!(ids(plugin("bare")), ["skill:bare-skill"]);
+    let ext_plugin = plugin("ext");
+    assert_eq!(ids(ext_plugin), ["agent:ext-agent"]);
+    assert!(
+        ext_plugin.artifacts[0]
+            .spec
+            .ends_with(&format!("@{pinned}")),
+        "sha wins over ref: {ext_plugin:?}"
+    );
+    // One unsupported and one hostile source fail only themselves.
+    let npm = plugin("npm-thing");
+    assert!(
+        npm.problem.as_deref().unwrap().contains("not supported"),
+        "{npm:?}"
+    );
+    assert!(npm.artifacts.is_empty());
+    let escape = plugin("escape");
+    assert!(
+        escape
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("leaves the repository"),
+        "{escape:?}"
+    );
+
+    // Nothing was added by reading.
+    let dir = w.ctx.home.collection_dir("default").unwrap();
+    assert!(Manifest::load(&dir).unwrap().artifacts.is_empty());
+}
+
+#[test]
+fn a_plugins_artifacts_are_added_each_with_its_own_pin_and_lock_entry() {
+    let w = world();
+    let (ext, pinned) = external_plugin();
+    let m = marketplace(&ext, &pinned);
+    let spec = format!("{}@v1", m.path().display());
+    // The old name is followed to the new one.
+    let done = block_on(marketplace::add_plugins(
+        &w.ctx,
+        &spec,
+        &Selection::Named(vec!["old-kit".into(), "ext".into()]),
+        "default",
+    ))
+    .unwrap();
+    assert!(!done.failed(), "{done:?}");
+    assert_eq!(done.plugins[0].plugin, "review-kit@team");
+    let dir = w.ctx.home.collection_dir("default").unwrap();
+    let manifest = Manifest::load(&dir).unwrap();
+    let lock = Lock::load(&dir).unwrap();
+    assert_eq!(manifest.artifacts.len(), 6, "{manifest:?}");
+    for e in &manifest.artifacts {
+        let plugin = e.plugin.as_deref().unwrap();
+        assert!(["review-kit@team", "ext@team"].contains(&plugin), "{e:?}");
+        let locked = lock.get(&e.id).unwrap();
+        assert!(!locked.commit.is_empty());
+    }
+    let review: ArtifactId = "skill:review".parse().unwrap();
+    let entry = manifest.get(&review).unwrap();
+    assert!(
+        entry
+            .upstream
+            .as_deref()
+            .unwrap()
+            .contains("#plugins/review-kit/skills/review@v1"),
+        "{entry:?}"
+    );
+    assert_eq!(
+        lock.get(&review).unwrap().path,
+        "plugins/review-kit/skills/review"
+    );
+    // The pinned commit's text, not the later one.
+    assert!(
+        std::fs::read_to_string(dir.join("agents/ext-agent.md"))
+            .unwrap()
+            .contains("Pinned text."),
+    );
+    assert_eq!(
+        manifest.plugins.iter().map(|p| p.key()).collect::<Vec<_>>(),
+        ["review-kit@team", "ext@team"]
+    );
+
+    // Again: nothing changes, every artifact is already there.
+    let again = block_on(marketplace::add_plugins(
+        &w.ctx,
+        &spec,
+        &Selection::Named(vec!["review-kit".into()]),
+        "default",
+    ))
+    .unwrap();
+    assert!(
+        again.plugins[0]
+            .artifacts
+            .iter()
+            .all(|a| a.result == "present"),
+        "{again:?}"
+    );
+    assert_eq!(Manifest::load(&dir).unwrap().plugins.len(), 2);
+
+    // --all: the unsupported and hostile plugins fail alone; the rest are added.
+    let all = block_on(marketplace::add_plugins(
+        &w.ctx,
+        &spec,
+        &Selection::All,
+        "default",
+    ))
+    .unwrap();
+    assert!(all.failed());
+    let by = |name: &str| {
+        all.plugins
+            .iter()
+            .find(|p| p.plugin == format!("{name}@team"))
+            .unwrap()
+    };
+    assert!(by("npm-thing").problem.is_some());
+    assert!(by("escape").problem.is_some());
+    assert_eq!(by("bare").artifacts[0].result, "added");
+    assert!(dir.join("skills/bare-skill/SKILL.md").is_file());
+
+    // A plugin the marketplace does not have, by name: a clear error naming those it has.
+    let err = block_on(marketplace::add_plugins(
+        &w.ctx,
+        &spec,
+        &Selection::Named(vec!["nope".into()]),
+        "default",
+    ))
+    .unwrap_err();
+    assert!(err.to_string().contains("review-kit, bare, ext"), "{err}");
+}
+
+#[test]
+fn a_broken_or_missing_marketplace_is_a_clear_error() {
+    let w = world();
+    let m = GitRepo::new();
+    m.write(
+        ".claude-plugin/marketplace.json",
+        "{\"name\": \"x\",\n \"plugins\": [\n  {\"name\": 3}\n]}",
+    );
+    m.commit("broken");
+    let err = marketplace::read(&w.ctx, &m.path().display().to_string()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(".claude-plugin/marketplace.json") && text.contains("line 3"),
+        "{text}"
+    );
+    // The world's upstream is a plain repository of artifacts, no marketplace.
+    let err = marketplace::read(&w.ctx, &w.spec("")).unwrap_err();
+    assert!(
+        err.to_string().contains("is not a plugin marketplace"),
+        "{err}"
+    );
+}
