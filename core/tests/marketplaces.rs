@@ -259,3 +259,109 @@ fn a_broken_or_missing_marketplace_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// The marketplace moves on: the plugin is renamed, gains a skill, loses three artifacts (one
+/// untouched, one edited in the collection, one deployed), and another plugin's pin moves. The
+/// plan says all of it and changes nothing; the apply adds, removes only the untouched one,
+/// keeps the others with why, follows the rename and the new pin.
+#[test]
+fn updates_follow_the_plugin_and_never_delete_an_edited_or_deployed_copy() {
+    let w = world();
+    let (ext, pinned) = external_plugin();
+    let m = marketplace(&ext, &pinned);
+    let spec = m.path().display().to_string();
+    block_on(marketplace::add_plugins(
+        &w.ctx,
+        &spec,
+        &Selection::Named(vec!["review-kit".into(), "ext".into()]),
+        "default",
+    ))
+    .unwrap();
+    let lint: ArtifactId = "skill:lint".parse().unwrap();
+    crate::scenarios::deploy(&w.ctx, std::slice::from_ref(&lint), &w.p1, "default").unwrap();
+    let dir = w.ctx.home.collection_dir("default").unwrap();
+    std::fs::write(dir.join("agents/planner.md"), "Planned my way.\n").unwrap();
+
+    let later = ext.commit("ext v3");
+    let mut json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(m.path().join(".claude-plugin/marketplace.json")).unwrap(),
+    )
+    .unwrap();
+    json["plugins"][0]["name"] = "kit2".into();
+    json["plugins"][2]["source"]["sha"] = later.clone().into();
+    json["renames"] = serde_json::json!({"old-kit": "kit2", "review-kit": "kit2"});
+    m.write(".claude-plugin/marketplace.json", &json.to_string())
+        .write(
+            "plugins/review-kit/skills/new-skill/SKILL.md",
+            "---\nname: new-skill\ndescription: New.\n---\n",
+        )
+        .remove("plugins/review-kit/skills/review")
+        .remove("plugins/review-kit/skills/lint")
+        .remove("plugins/review-kit/agents/planner.md");
+    m.commit("marketplace v2");
+
+    let before = std::fs::read_to_string(dir.join("collection.toml")).unwrap();
+    let plan = block_on(marketplace::follow_plugins(&w.ctx, "default", false)).unwrap();
+    let find = |changes: &[marketplace::PluginChange], what: &str| -> Vec<String> {
+        let mut v: Vec<String> = changes
+            .iter()
+            .filter(|c| c.change == what)
+            .map(|c| {
+                c.id.as_ref()
+                    .map_or_else(|| c.plugin.clone(), ToString::to_string)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(find(&plan, "renamed"), ["review-kit@team"], "{plan:#?}");
+    assert_eq!(find(&plan, "added"), ["skill:new-skill"], "{plan:#?}");
+    assert_eq!(find(&plan, "removed"), ["skill:review"], "{plan:#?}");
+    assert_eq!(
+        find(&plan, "kept"),
+        ["agent:planner", "skill:lint"],
+        "{plan:#?}"
+    );
+    assert_eq!(find(&plan, "moved"), ["agent:ext-agent"], "{plan:#?}");
+    assert!(plan.iter().all(|c| !c.applied));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("collection.toml")).unwrap(),
+        before,
+        "a plan writes nothing"
+    );
+
+    let done = block_on(marketplace::follow_plugins(&w.ctx, "default", true)).unwrap();
+    assert_eq!(
+        find(&done, "kept"),
+        ["agent:planner", "skill:lint"],
+        "{done:#?}"
+    );
+    let manifest = Manifest::load(&dir).unwrap();
+    let has = |id: &str| manifest.get(&id.parse().unwrap()).cloned();
+    assert!(has("skill:review").is_none());
+    assert!(!dir.join("skills/review").exists());
+    assert_eq!(
+        has("skill:new-skill").unwrap().plugin.as_deref(),
+        Some("kit2@team")
+    );
+    assert_eq!(
+        has("skill:lint").unwrap().plugin.as_deref(),
+        Some("kit2@team"),
+        "renamed, same id"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("agents/planner.md")).unwrap(),
+        "Planned my way.\n"
+    );
+    assert!(
+        has("agent:ext-agent")
+            .unwrap()
+            .upstream
+            .unwrap()
+            .ends_with(&format!("@{later}"))
+    );
+    assert!(manifest.plugins.iter().any(|p| p.key() == "kit2@team"));
+    // Once followed, there is nothing more to do.
+    let again = block_on(marketplace::follow_plugins(&w.ctx, "default", false)).unwrap();
+    assert!(again.iter().all(|c| c.change == "kept"), "{again:#?}");
+}

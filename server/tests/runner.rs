@@ -13,6 +13,7 @@ mod http;
 mod killswitch;
 mod logging;
 mod otel;
+mod plugins;
 mod previewing;
 mod pruning;
 mod removing;

@@ -236,7 +236,15 @@ async fn update_prompt_asks_per_conflicted_artifact_and_goes_on_into_the_project
     let said = on_terminal(home, cwd, &update, "y\no\ns\n");
     assert!(said.contains("command:fix upstream"), "{said}");
     assert!(said.contains("Left pending"), "{said}");
-    assert!(said.contains("1 resolved, 1 conflict"), "{said}");
+    assert!(
+        said.contains("1 resolved,") && said.contains(" 1 conflict,"),
+        "{said}"
+    );
+    // The plan is shown before the question.
+    assert!(
+        said.find("ARTIFACT") < said.find("Apply this plan?"),
+        "{said}"
+    );
     // command:fix: resolved to the collection's text, and then brought into the project.
     assert_eq!(
         std::fs::read_to_string(a.collection_file("commands/fix.md")).unwrap(),

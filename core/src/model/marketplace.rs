@@ -162,14 +162,12 @@ impl Marketplace {
     /// The plugin named `name`, following `renames` (a chain of them, without loops); the name
     /// it is found under.
     pub fn find(&self, name: &str) -> Option<(&PluginEntry, String)> {
-        let mut current = name.to_owned();
-        for _ in 0..=self.renames.len() {
-            if let Some(p) = self.plugins.iter().find(|p| p.name == current) {
-                return Some((p, current));
-            }
-            current = self.renames.get(&current)?.clone();
+        let named = |n: &str| self.plugins.iter().find(|p| p.name == n);
+        if let Some(p) = named(name) {
+            return Some((p, name.to_owned()));
         }
-        None
+        let to = renamed(&self.renames, name)?;
+        named(&to).map(|p| (p, to))
     }
 
     /// The catalogue's description, wherever the file keeps it.
@@ -308,6 +306,18 @@ impl PluginEntry {
             ))),
         }
     }
+}
+
+/// Where a chain of `renames` leads `name`, if it is renamed at all (a loop leads nowhere).
+pub fn renamed(renames: &BTreeMap<String, String>, name: &str) -> Option<String> {
+    let mut current = renames.get(name)?.clone();
+    for _ in 0..renames.len() {
+        match renames.get(&current) {
+            Some(next) => current = next.clone(),
+            None => return Some(current),
+        }
+    }
+    None
 }
 
 fn is_full_sha(s: &str) -> bool {

@@ -438,9 +438,8 @@ pub async fn add_plugins(
             let mut out = Vec::new();
             for name in names {
                 let found = view.plugins.iter().find(|p| &p.name == name).or_else(|| {
-                    view.renames
-                        .get(name)
-                        .and_then(|to| view.plugins.iter().find(|p| &p.name == to))
+                    crate::model::marketplace::renamed(&view.renames, name)
+                        .and_then(|to| view.plugins.iter().find(|p| p.name == to))
                 });
                 match found {
                     Some(p) => out.push(p),
@@ -545,5 +544,309 @@ fn record_plugin(
         });
         manifest.save(dir)?;
     }
+    Ok(())
+}
+
+/// What following a plugin does to one artifact (or to the plugin itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginChange {
+    /// `name@marketplace`, as recorded before this run (renames change it).
+    pub plugin: String,
+    /// The artifact; none for a change of the plugin itself.
+    pub id: Option<ArtifactId>,
+    /// `added` (new in the plugin), `removed` (gone from it), `moved` (its spec changed: a new
+    /// pin or path), `renamed` (the plugin's), `kept` (gone from the plugin but kept: local
+    /// edits, or still deployed), `gone` (the plugin left the marketplace), `error`.
+    pub change: &'static str,
+    pub detail: String,
+    /// The artifact's upstream spec from now on (`added`, `moved`).
+    pub spec: Option<String>,
+    /// Whether it was done (false on a plan, and for `kept`, `gone`, `error`).
+    pub applied: bool,
+}
+
+/// Reads each plugin of `collection` again from its marketplace and compares: artifacts the
+/// plugin gained are `added`, those it lost `removed` (deleted from the collection only when
+/// its copy has no local edits and it is deployed nowhere; otherwise `kept`, with why), a new
+/// pin or path is `moved`, and a rename in the marketplace is followed (`renamed`: the artifacts
+/// keep their ids and history, under the plugin's new name). With `apply`, the changes are
+/// made; otherwise this is the plan. A marketplace that cannot be read is an `error` row for its
+/// plugins; the others go ahead.
+pub async fn follow_plugins(
+    ctx: &Context,
+    collection: &str,
+    apply: bool,
+) -> Result<Vec<PluginChange>, OpsError> {
+    use crate::storage::collection::Manifest;
+    let dir = ctx.home.collection_dir(collection)?;
+    let records = Manifest::load(&dir)?.plugins;
+    let mut ctx = ctx.clone();
+    ctx.fetch.run.get_or_insert_with(Default::default);
+    let mut views: BTreeMap<String, Result<MarketplaceView, String>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for record in records {
+        let key = record.key();
+        let view = views
+            .entry(record.spec.clone())
+            .or_insert_with(|| read(&ctx, &record.spec).map_err(|e| e.to_string()));
+        let view = match view {
+            Ok(v) => v.clone(),
+            Err(e) => {
+                out.push(change(&key, None, "error", e.clone(), None));
+                continue;
+            }
+        };
+        let found = view
+            .plugins
+            .iter()
+            .find(|p| p.name == record.name)
+            .map(|p| (p, p.name.clone()))
+            .or_else(|| {
+                crate::model::marketplace::renamed(&view.renames, &record.name)
+                    .and_then(|to| view.plugins.iter().find(|p| p.name == to))
+                    .map(|p| (p, p.name.clone()))
+            });
+        let Some((plugin, current)) = found else {
+            out.push(change(
+                &key,
+                None,
+                "gone",
+                format!(
+                    "the plugin is no longer in marketplace `{}`; its artifacts stay as they are",
+                    view.name
+                ),
+                None,
+            ));
+            continue;
+        };
+        if let Some(problem) = &plugin.problem {
+            out.push(change(&key, None, "error", problem.clone(), None));
+            continue;
+        }
+        let new_key = format!("{current}@{}", view.name);
+        if current != record.name {
+            let mut c = change(
+                &key,
+                None,
+                "renamed",
+                format!("the marketplace renamed it to {new_key}"),
+                None,
+            );
+            if apply {
+                rename_plugin(&ctx, &dir, &record, &current)?;
+                c.applied = true;
+            }
+            out.push(c);
+        }
+        let manifest = Manifest::load(&dir)?;
+        let mine: Vec<_> = manifest
+            .artifacts
+            .iter()
+            .filter(|e| {
+                e.plugin.as_deref() == Some(key.as_str())
+                    || e.plugin.as_deref() == Some(new_key.as_str())
+            })
+            .cloned()
+            .collect();
+        for a in &plugin.artifacts {
+            match mine.iter().find(|e| e.id == a.id) {
+                None => {
+                    if let Some(other) = manifest.get(&a.id) {
+                        out.push(change(
+                            &key,
+                            Some(&a.id),
+                            "error",
+                            format!(
+                                "new in the plugin, but {} is already in the collection{}: not added",
+                                a.id,
+                                other
+                                    .upstream
+                                    .as_deref()
+                                    .map(|u| format!(" from {u}"))
+                                    .unwrap_or_default()
+                            ),
+                            None,
+                        ));
+                        continue;
+                    }
+                    let mut c = change(
+                        &key,
+                        Some(&a.id),
+                        "added",
+                        format!("new in {new_key}"),
+                        Some(a.spec.clone()),
+                    );
+                    if apply {
+                        match crate::ops::add::add_to(
+                            &ctx,
+                            &a.spec,
+                            Some(a.id.kind),
+                            Some(a.id.name.as_str()),
+                            collection,
+                            Some(&new_key),
+                        )
+                        .await
+                        {
+                            Ok(_) => c.applied = true,
+                            Err(e) => {
+                                c.change = "error";
+                                c.detail = format!("new in {new_key}, but: {e}");
+                            }
+                        }
+                    }
+                    out.push(c);
+                }
+                Some(e) if e.upstream.as_deref() != Some(a.spec.as_str()) => {
+                    let mut c = change(
+                        &key,
+                        Some(&a.id),
+                        "moved",
+                        format!(
+                            "follows the plugin from {} to {}",
+                            e.upstream.as_deref().unwrap_or("(local)"),
+                            a.spec
+                        ),
+                        Some(a.spec.clone()),
+                    );
+                    if apply {
+                        set_spec(&ctx, &dir, &a.id, &a.spec)?;
+                        c.applied = true;
+                    }
+                    out.push(c);
+                }
+                Some(_) => {}
+            }
+        }
+        for e in mine
+            .iter()
+            .filter(|e| !plugin.artifacts.iter().any(|a| a.id == e.id))
+        {
+            out.push(removed(&ctx, collection, &dir, &key, &e.id, apply).await?);
+        }
+    }
+    Ok(out)
+}
+
+fn change(
+    plugin: &str,
+    id: Option<&ArtifactId>,
+    change: &'static str,
+    detail: String,
+    spec: Option<String>,
+) -> PluginChange {
+    PluginChange {
+        plugin: plugin.to_owned(),
+        id: id.cloned(),
+        change,
+        detail,
+        spec,
+        applied: false,
+    }
+}
+
+/// An artifact the plugin no longer has: removed from the collection only when its copy holds
+/// what was last fetched (no local edits) and no project has it.
+async fn removed(
+    ctx: &Context,
+    collection: &str,
+    dir: &std::path::Path,
+    key: &str,
+    id: &ArtifactId,
+    apply: bool,
+) -> Result<PluginChange, OpsError> {
+    let path = crate::ops::tier::artifact_path(dir, id);
+    let locked = crate::storage::collection::Lock::load(dir)?
+        .get(id)
+        .map(|l| l.content_hash.clone());
+    let now = if std::fs::symlink_metadata(&path).is_ok() {
+        Some(crate::model::hash::hash_path(&path)?.to_hex())
+    } else {
+        None
+    };
+    if now.is_some() && now != locked {
+        return Ok(change(
+            key,
+            Some(id),
+            "kept",
+            format!(
+                "gone from the plugin, but its collection copy has local edits: kept (remove it with `skillmeat remove {id}`)"
+            ),
+            None,
+        ));
+    }
+    let projects = crate::ops::remove::deployed_in(ctx, id, collection).await?;
+    if !projects.is_empty() {
+        return Ok(change(
+            key,
+            Some(id),
+            "kept",
+            format!(
+                "gone from the plugin, but kept: still deployed in {} (undeploy it there, then `skillmeat remove {id}`)",
+                projects
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None,
+        ));
+    }
+    let mut c = change(
+        key,
+        Some(id),
+        "removed",
+        "gone from the plugin".to_owned(),
+        None,
+    );
+    if apply {
+        match crate::ops::remove::remove(ctx, id, collection, false, false).await {
+            Ok(_) => c.applied = true,
+            Err(e @ (OpsError::StillDeployed { .. } | OpsError::PendingMerge { .. })) => {
+                c.change = "kept";
+                c.detail = format!("gone from the plugin, but kept: {e}");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(c)
+}
+
+fn set_spec(
+    ctx: &Context,
+    dir: &std::path::Path,
+    id: &ArtifactId,
+    spec: &str,
+) -> Result<(), OpsError> {
+    use crate::storage::collection::{MANIFEST_FILE, Manifest};
+    let _guard = crate::ops::tier::shared_file_guard(ctx, &dir.join(MANIFEST_FILE))?;
+    let mut manifest = Manifest::load(dir)?;
+    if let Some(e) = manifest.artifacts.iter_mut().find(|e| &e.id == id) {
+        e.upstream = Some(spec.to_owned());
+    }
+    manifest.save(dir)?;
+    Ok(())
+}
+
+fn rename_plugin(
+    ctx: &Context,
+    dir: &std::path::Path,
+    record: &crate::storage::collection::PluginRecord,
+    to: &str,
+) -> Result<(), OpsError> {
+    use crate::storage::collection::{MANIFEST_FILE, Manifest};
+    let _guard = crate::ops::tier::shared_file_guard(ctx, &dir.join(MANIFEST_FILE))?;
+    let mut manifest = Manifest::load(dir)?;
+    let (old, new) = (record.key(), format!("{to}@{}", record.marketplace));
+    for p in &mut manifest.plugins {
+        if p.name == record.name && p.marketplace == record.marketplace {
+            p.name = to.to_owned();
+        }
+    }
+    for e in &mut manifest.artifacts {
+        if e.plugin.as_deref() == Some(old.as_str()) {
+            e.plugin = Some(new.clone());
+        }
+    }
+    manifest.save(dir)?;
     Ok(())
 }

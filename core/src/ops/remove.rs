@@ -195,7 +195,7 @@ pub async fn undeploy(
 }
 
 /// The registered projects that hold a copy of `id` deployed from `collection`.
-async fn deployed_in(
+pub(crate) async fn deployed_in(
     ctx: &Context,
     id: &ArtifactId,
     collection: &str,

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde::Serialize;
 use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::ops::marketplace::{self, PluginChange};
 use skillmeat_core::ops::sync::{self, Direction, Outcome, Strategy, SyncReport};
 use skillmeat_core::ops::{Context, OpsError};
 use skillmeat_core::storage::collection::Manifest;
@@ -364,6 +365,54 @@ fn prompt_conflicts(
     Ok(out)
 }
 
+/// Whether a plugin change is work for the apply.
+fn is_work(c: &PluginChange) -> bool {
+    matches!(c.change, "added" | "removed" | "moved" | "renamed")
+}
+
+/// A moved artifact's plan row: it is updated from its new spec once the move is applied.
+fn mark_moved(plan: &mut [UpdateRow], changes: &[PluginChange]) {
+    for c in changes.iter().filter(|c| c.change == "moved") {
+        if let Some(row) = plan.iter_mut().find(|r| Some(&r.id) == c.id.as_ref()) {
+            if row.result == "up to date" {
+                row.result = "planned".to_owned();
+            }
+            row.detail = if row.detail.is_empty() {
+                c.detail.clone()
+            } else {
+                format!("{}; {}", c.detail, row.detail)
+            };
+        }
+    }
+}
+
+/// The rows of the artifacts a plugin gained or lost (moves are on the artifact's own row).
+fn change_rows(changes: &[PluginChange]) -> Vec<UpdateRow> {
+    changes
+        .iter()
+        .filter(|c| c.change != "moved")
+        .filter_map(|c| {
+            Some(UpdateRow {
+                id: c.id.clone()?,
+                result: match (c.change, c.applied) {
+                    ("added" | "removed", false) => format!("planned: {}", c.change),
+                    (change, _) => change.to_owned(),
+                },
+                bump: Bump::None,
+                detail: format!("{}: {}", c.plugin, c.detail),
+                reports: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// What happened to whole plugins (renamed, gone from the marketplace, unreadable), on stderr.
+fn plugin_notes(changes: &[PluginChange]) {
+    for c in changes.iter().filter(|c| c.id.is_none()) {
+        eprintln!("plugin {}: {}: {}", c.plugin, c.change, c.detail);
+    }
+}
+
 pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, CommandError> {
     let mut ctx = context(home)?;
     // Each upstream is fetched once for the plan and the apply of every artifact.
@@ -410,10 +459,85 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
         jobs,
         quiet,
     };
-    let plan = update_many(&run, &ids, true);
+    // With --all, each plugin is read again from its marketplace: what it gained, lost or
+    // moved is part of the plan, and applied first.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::failed(format!("cannot start the async runtime: {e}")))?;
+    let follow = |apply: bool| -> Result<Vec<PluginChange>, CommandError> {
+        if !args.all {
+            return Ok(Vec::new());
+        }
+        runtime
+            .block_on(marketplace::follow_plugins(&ctx, &collection, apply))
+            .map_err(ops_error)
+    };
+    let planned_changes = follow(false)?;
+    // What the plugin lost has no upstream left to update from: its row is the plugin's.
+    let ids: Vec<(ArtifactId, bool)> = ids
+        .into_iter()
+        .filter(|(id, _)| {
+            !planned_changes
+                .iter()
+                .any(|c| matches!(c.change, "removed" | "kept") && c.id.as_ref() == Some(id))
+        })
+        .collect();
+    let mut plan = update_many(&run, &ids, true);
+    mark_moved(&mut plan, &planned_changes);
     // Also a run whose only work is a lagging baseline: a rerun after a kill must finish it.
-    let pending_work = plan.iter().any(needs_apply);
-    let show = |rows: &[UpdateRow]| {
+    let pending_work = plan.iter().any(needs_apply) || planned_changes.iter().any(is_work);
+    let show = |rows: &[UpdateRow], changes: &[PluginChange]| {
+        let table: Vec<Vec<String>> = rows
+            .iter()
+            .chain(change_rows(changes).iter())
+            .map(|r| {
+                let bump = match r.bump {
+                    Bump::None => "-".to_owned(),
+                    b => b.to_string(),
+                };
+                vec![r.id.to_string(), r.result.clone(), bump, r.detail.clone()]
+            })
+            .collect();
+        print_table(&["ARTIFACT", "RESULT", "BUMP", "DETAIL"], &table);
+        plugin_notes(changes);
+    };
+    // The plan is shown before the question, and is all a dry run or a script without --yes gets.
+    if pending_work && !args.apply.output.json && !args.apply.yes && !args.apply.dry_run {
+        show(&plan, &planned_changes);
+    }
+    let (rows, changes) = if pending_work && should_apply(&args.apply) {
+        let changes = follow(true)?;
+        // An artifact the plugin lost and that was removed has nothing left to update.
+        let gone = |id: &ArtifactId| {
+            changes
+                .iter()
+                .any(|c| c.change == "removed" && c.applied && c.id.as_ref() == Some(id))
+        };
+        let ids: Vec<(ArtifactId, bool)> =
+            ids.iter().filter(|(id, _)| !gone(id)).cloned().collect();
+        plan.retain(|r| !gone(&r.id));
+        (apply_planned(&run, &ids, plan), changes)
+    } else {
+        if !args.apply.output.json && pending_work && !args.apply.dry_run {
+            println!("Not applied: pass --yes to apply (or run on a terminal to be asked).");
+            return Ok(ExitCode::SUCCESS);
+        }
+        (plan, planned_changes)
+    };
+    let asking = args.apply.strategy(home)? == StrategyArg::Prompt
+        && !args.apply.output.json
+        && std::io::stdin().is_terminal();
+    let rows = if asking && rows.iter().any(|r| r.result == "conflict") {
+        prompt_conflicts(&run, &ids, rows)?
+    } else {
+        rows
+    };
+    if args.apply.output.json {
+        plugin_notes(&changes);
+    }
+    let rows: Vec<UpdateRow> = rows.into_iter().chain(change_rows(&changes)).collect();
+    args.apply.output.emit_traced(&rows, |rows| {
         let table: Vec<Vec<String>> = rows
             .iter()
             .map(|r| {
@@ -425,37 +549,16 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
             })
             .collect();
         print_table(&["ARTIFACT", "RESULT", "BUMP", "DETAIL"], &table);
-    };
-    let rows = if pending_work && should_apply(&args.apply) {
-        if !args.apply.output.json && !args.apply.yes {
-            show(&plan);
-        }
-        apply_planned(&run, &ids, plan)
-    } else {
-        if !args.apply.output.json && pending_work && !args.apply.dry_run {
-            show(&plan);
-            println!("Not applied: pass --yes to apply (or run on a terminal to be asked).");
-            return Ok(ExitCode::SUCCESS);
-        }
-        plan
-    };
-    let asking = args.apply.strategy(home)? == StrategyArg::Prompt
-        && !args.apply.output.json
-        && std::io::stdin().is_terminal();
-    let rows = if asking && rows.iter().any(|r| r.result == "conflict") {
-        prompt_conflicts(&run, &ids, rows)?
-    } else {
-        rows
-    };
-    args.apply.output.emit_traced(&rows, |rows| {
-        show(rows);
+        plugin_notes(&changes);
         let count = |what: &str| rows.iter().filter(|r| r.result == what).count();
         println!(
-            "{} up to date, {} updated, {} auto-merged, {} resolved, {} conflict, {} error",
+            "{} up to date, {} updated, {} auto-merged, {} resolved, {} added, {} removed, {} conflict, {} error",
             count("up to date"),
             count("updated"),
             count("auto-merged"),
             count("resolved"),
+            count("added"),
+            count("removed"),
             count("conflict"),
             count("error")
         );
