@@ -1064,3 +1064,128 @@ mod tests {
         assert_eq!(crate::dto::StateName::from_wire("Success"), None);
     }
 }
+
+/// A Claude Code plugin marketplace, read (`GET /marketplace?spec=`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MarketplaceView {
+    /// The marketplace's `name` (plugins are `plugin@name`).
+    pub name: String,
+    /// The spec it was read from (a relative local path made absolute).
+    pub spec: String,
+    /// The commit of its repository that was read.
+    pub commit: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub plugins: Vec<PluginView>,
+    /// Old plugin names and the names they became.
+    pub renames: Vec<RenameView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RenameView {
+    pub from: String,
+    pub to: String,
+}
+
+/// One plugin of a marketplace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PluginView {
+    pub name: String,
+    pub description: Option<String>,
+    pub version: Option<String>,
+    /// `relative`, `github`, `url`, `git-subdir`, or the unsupported kind.
+    pub source: String,
+    /// Its skills, commands and agents with the upstream spec each is added with.
+    pub artifacts: Vec<PluginArtifactView>,
+    /// Why it cannot be added (an unsupported source, an upstream that failed).
+    pub problem: Option<String>,
+    /// Files of the plugin that are not taken, with why.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PluginArtifactView {
+    pub id: String,
+    pub spec: String,
+}
+
+/// Adds plugins of a marketplace (`POST /plugins`): `plugins` by name, or `all`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AddPlugins {
+    /// Where the marketplace is (`owner/repo`, a git URL, or an absolute local path).
+    pub spec: String,
+    #[serde(default)]
+    pub plugins: Vec<String>,
+    #[serde(default)]
+    pub all: bool,
+    #[serde(default)]
+    pub collection: Option<String>,
+}
+
+/// What adding plugins did, artifact by artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PluginsAddedView {
+    pub marketplace: String,
+    pub plugins: Vec<PluginAddedView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PluginAddedView {
+    /// `name@marketplace`.
+    pub plugin: String,
+    pub artifacts: Vec<PluginArtifactAddedView>,
+    /// Why the plugin could not be added at all.
+    pub problem: Option<String>,
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PluginArtifactAddedView {
+    pub id: String,
+    pub spec: String,
+    /// `added`, `present` (already there from this plugin) or `failed`.
+    pub result: String,
+    pub detail: Option<String>,
+}
+
+/// One change following a plugin brings (or brought).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PluginChangeView {
+    /// `name@marketplace` as recorded before (a rename changes it).
+    pub plugin: String,
+    /// The artifact; none for a change of the whole plugin.
+    pub artifact: Option<String>,
+    /// `added`, `removed`, `moved`, `renamed`, `kept`, `gone` or `error`.
+    pub change: String,
+    pub detail: String,
+    /// The artifact's upstream spec from now on (`added`, `moved`).
+    pub spec: Option<String>,
+    pub applied: bool,
+}
+
+/// What following the collection's plugins brings (`GET /plugins/changes`) or brought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PluginChangesView {
+    pub collection: String,
+    pub changes: Vec<PluginChangeView>,
+}
+
+/// Applies the plan `GET /plugins/changes` gave (`POST /plugins/changes`): refused with 409
+/// `plan_changed` when following the plugins now would do anything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApplyPluginChanges {
+    #[serde(default)]
+    pub collection: Option<String>,
+    pub planned: Vec<PluginChangeView>,
+}

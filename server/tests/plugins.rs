@@ -110,3 +110,69 @@ fn plugins_are_listed_added_grouped_and_followed_by_update() {
     assert!(home.join("collections/default/commands/ship.md").is_file());
     assert!(!home.join("collections/default/agents/planner.md").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugins_over_the_api_are_read_added_and_followed_with_the_plan_they_showed() {
+    use axum::http::StatusCode;
+    use serde_json::json;
+    let a = crate::api::api().await;
+    let m = marketplace();
+    let spec = m.path().display().to_string();
+
+    let (status, view) = a.get(&format!("/api/v1/marketplace?spec={spec}")).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["name"], "team");
+    assert_eq!(view["plugins"][1]["source"], "npm");
+    assert!(view["plugins"][1]["problem"].as_str().unwrap().contains("not supported"));
+    let (status, e) = a.get("/api/v1/marketplace?spec=./relative").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (status, e) = a
+        .post("/api/v1/plugins", json!({"spec": spec, "plugins": ["kit"], "all": true}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (status, e) = a.post("/api/v1/plugins", json!({"spec": spec, "plugins": ["nope"]})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
+
+    let (status, added) = a.post("/api/v1/plugins", json!({"spec": spec, "plugins": ["kit"]})).await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    let results: Vec<&str> = added["plugins"][0]["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["result"].as_str().unwrap())
+        .collect();
+    // The api home already has command:fix and skill:review (not from this plugin): refused,
+    // not replaced; the agent is added.
+    assert_eq!(results.iter().filter(|r| **r == "added").count(), 1, "{added}");
+    assert_eq!(results.iter().filter(|r| **r == "failed").count(), 2, "{added}");
+    let (_, list) = a.get("/api/v1/artifacts").await;
+    let from_kit = list["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["plugin"] == "kit@team")
+        .count();
+    assert_eq!(from_kit, 1, "{list}");
+
+    m.write("kit/commands/ship.md", "Ship.\n");
+    m.commit("v2");
+    let (status, plan) = a.get("/api/v1/plugins/changes").await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    let planned = plan["changes"].clone();
+    assert!(
+        planned.as_array().unwrap().iter().any(|c| c["artifact"] == "command:ship" && c["change"] == "added"),
+        "{plan}"
+    );
+    // A plan that is not the current one: refused, nothing done.
+    let (status, e) = a
+        .post("/api/v1/plugins/changes", json!({"planned": []}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"], "plan_changed");
+    assert!(!a.collection_file("commands/ship.md").exists());
+    let (status, done) = a
+        .post("/api/v1/plugins/changes", json!({"planned": planned}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(a.collection_file("commands/ship.md").is_file(), "{done}");
+}

@@ -17,6 +17,7 @@ mod log;
 pub mod metrics;
 pub mod openapi;
 pub(crate) mod patch;
+mod plugins;
 mod remove;
 mod tags;
 pub(crate) mod trace;
@@ -251,6 +252,12 @@ pub fn routes(state: ApiState) -> Router {
             get(conflicts::get).delete(conflicts::abort),
         )
         .route("/conflicts", get(conflicts::list))
+        .route("/marketplace", get(plugins::read))
+        .route("/plugins", post(plugins::add))
+        .route(
+            "/plugins/changes",
+            get(plugins::changes).post(plugins::apply),
+        )
         .route("/artifacts/{id}/lock", delete(locks::unlock))
         .route("/sync/failures", get(locks::list))
         .route("/artifacts/{id}/events", get(log::of_artifact))

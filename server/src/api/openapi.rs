@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{artifacts, conflicts, jobs, locks, log, metrics, patch, remove, tags};
+use super::{artifacts, conflicts, jobs, locks, log, metrics, patch, plugins, remove, tags};
 
 struct TokenScheme;
 
@@ -37,6 +37,7 @@ impl Modify for TokenScheme {
         artifacts::rollback, artifacts::drift, conflicts::get, conflicts::list, conflicts::abort, log::list, log::of_artifact, log::timeline,
         tags::changelog, tags::next, tags::create, remove::remove, remove::undeploy,
         locks::list, locks::unlock,
+        plugins::read, plugins::add, plugins::changes, plugins::apply,
         metrics::healthz, metrics::metrics, metrics::requests,
     ),
     modifiers(&TokenScheme),
@@ -44,6 +45,7 @@ impl Modify for TokenScheme {
         (name = "jobs", description = "Sync and resolve jobs, and their event streams"),
         (name = "artifacts", description = "Artifacts, versions, history, diffs, drift, rollback"),
         (name = "sync", description = "Patch export"),
+        (name = "plugins", description = "Claude Code plugin marketplaces: read, add plugins, follow them"),
         (name = "server", description = "Health and metrics"),
     )
 )]
