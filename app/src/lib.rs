@@ -28,6 +28,7 @@ use crate::pages::artifact::ArtifactPage;
 use crate::pages::artifacts::ArtifactsPage;
 use crate::pages::jobs::JobsPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::plugins::PluginsPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=ArtifactsPage ssr=SsrMode::Async />
                         <Route path=path!("/artifacts/:id") view=ArtifactPage ssr=SsrMode::Async />
                         <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async />
+                        <Route path=path!("/plugins") view=PluginsPage ssr=SsrMode::Async />
                         <Route path=path!("/*any") view=NotFound ssr=SsrMode::Async />
                     </Routes>
                 </main>

@@ -123,17 +123,32 @@ async fn plugins_over_the_api_are_read_added_and_followed_with_the_plan_they_sho
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["name"], "team");
     assert_eq!(view["plugins"][1]["source"], "npm");
-    assert!(view["plugins"][1]["problem"].as_str().unwrap().contains("not supported"));
+    assert!(
+        view["plugins"][1]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("not supported")
+    );
     let (status, e) = a.get("/api/v1/marketplace?spec=./relative").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     let (status, e) = a
-        .post("/api/v1/plugins", json!({"spec": spec, "plugins": ["kit"], "all": true}))
+        .post(
+            "/api/v1/plugins",
+            json!({"spec": spec, "plugins": ["kit"], "all": true}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    let (status, e) = a.post("/api/v1/plugins", json!({"spec": spec, "plugins": ["nope"]})).await;
+    let (status, e) = a
+        .post(
+            "/api/v1/plugins",
+            json!({"spec": spec, "plugins": ["nope"]}),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
 
-    let (status, added) = a.post("/api/v1/plugins", json!({"spec": spec, "plugins": ["kit"]})).await;
+    let (status, added) = a
+        .post("/api/v1/plugins", json!({"spec": spec, "plugins": ["kit"]}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{added}");
     let results: Vec<&str> = added["plugins"][0]["artifacts"]
         .as_array()
@@ -143,8 +158,16 @@ async fn plugins_over_the_api_are_read_added_and_followed_with_the_plan_they_sho
         .collect();
     // The api home already has command:fix and skill:review (not from this plugin): refused,
     // not replaced; the agent is added.
-    assert_eq!(results.iter().filter(|r| **r == "added").count(), 1, "{added}");
-    assert_eq!(results.iter().filter(|r| **r == "failed").count(), 2, "{added}");
+    assert_eq!(
+        results.iter().filter(|r| **r == "added").count(),
+        1,
+        "{added}"
+    );
+    assert_eq!(
+        results.iter().filter(|r| **r == "failed").count(),
+        2,
+        "{added}"
+    );
     let (_, list) = a.get("/api/v1/artifacts").await;
     let from_kit = list["artifacts"]
         .as_array()
@@ -160,7 +183,11 @@ async fn plugins_over_the_api_are_read_added_and_followed_with_the_plan_they_sho
     assert_eq!(status, StatusCode::OK, "{plan}");
     let planned = plan["changes"].clone();
     assert!(
-        planned.as_array().unwrap().iter().any(|c| c["artifact"] == "command:ship" && c["change"] == "added"),
+        planned
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["artifact"] == "command:ship" && c["change"] == "added"),
         "{plan}"
     );
     // A plan that is not the current one: refused, nothing done.

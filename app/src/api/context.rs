@@ -135,6 +135,19 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         project: String,
         force: bool,
     ) -> Result<crate::dto::UndeployView, Failure>;
+    /// Reads a plugin marketplace, as `GET /api/v1/marketplace?spec=` does.
+    async fn marketplace(&self, spec: String) -> Result<crate::dto::MarketplaceView, Failure>;
+    /// Adds plugins of a marketplace, as `POST /api/v1/plugins` does.
+    async fn add_plugins(
+        &self,
+        req: crate::dto::AddPlugins,
+    ) -> Result<crate::dto::PluginsAddedView, Failure>;
+    /// Plans (`planned` none) or applies following the collection's plugins, as
+    /// `GET` / `POST /api/v1/plugins/changes` do.
+    async fn plugin_changes(
+        &self,
+        planned: Option<Vec<crate::dto::PluginChangeView>>,
+    ) -> Result<crate::dto::PluginChangesView, Failure>;
 }
 
 #[cfg(feature = "ssr")]

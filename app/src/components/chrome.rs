@@ -24,6 +24,7 @@ pub fn Header() -> impl IntoView {
             </a>
             <nav class="mainnav" aria-label="Main">
                 <A href="/" exact=true>"Artifacts"</A>
+                <A href="/plugins">"Plugins"</A>
                 <A href="/jobs">"Jobs"</A>
             </nav>
             <crate::components::toasts::NotificationsPanel />

@@ -4,3 +4,4 @@ pub mod artifact;
 pub mod artifacts;
 pub mod jobs;
 pub mod not_found;
+pub mod plugins;

@@ -300,6 +300,31 @@ impl Backend for ApiState {
         super::locks::failing(self).await.map_err(body)
     }
 
+    async fn marketplace(
+        &self,
+        spec: String,
+    ) -> Result<skillmeat_app::dto::MarketplaceView, Failure> {
+        super::plugins::read_marketplace(self, spec)
+            .await
+            .map_err(body)
+    }
+
+    async fn add_plugins(
+        &self,
+        req: skillmeat_app::dto::AddPlugins,
+    ) -> Result<skillmeat_app::dto::PluginsAddedView, Failure> {
+        super::plugins::add_plugins(self, req).await.map_err(body)
+    }
+
+    async fn plugin_changes(
+        &self,
+        planned: Option<Vec<skillmeat_app::dto::PluginChangeView>>,
+    ) -> Result<skillmeat_app::dto::PluginChangesView, Failure> {
+        super::plugins::follow(self, None, planned)
+            .await
+            .map_err(body)
+    }
+
     async fn unlock(&self, id: String) -> Result<skillmeat_app::dto::UnlockedView, Failure> {
         let id = artifact_id(&id).map_err(body)?;
         super::locks::unlock_artifact(self, id, None)
