@@ -365,3 +365,64 @@ fn updates_follow_the_plugin_and_never_delete_an_edited_or_deployed_copy() {
     let again = block_on(marketplace::follow_plugins(&w.ctx, "default", false)).unwrap();
     assert!(again.iter().all(|c| c.change == "kept"), "{again:#?}");
 }
+
+/// The real shape: the fixture's anthropics/skills snapshot given the kind of marketplace.json
+/// that repository ships (two plugins over one `skills/` folder, `"source": "./"`, each listing
+/// its skills). Skipped, saying so, where the fixture is absent.
+#[test]
+fn the_fixture_as_a_marketplace_splits_its_skills_between_its_plugins() {
+    let Some(fixture) = skillmeat_testutils::git::fixture_upstream() else {
+        return;
+    };
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(fixture.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["checkout", "-q", "-B", "main", "v4"]);
+    std::fs::create_dir_all(fixture.path().join(".claude-plugin")).unwrap();
+    let json = serde_json::json!({
+        "name": "anthropic-agent-skills",
+        "owner": {"name": "fixture"},
+        "metadata": {"description": "Example skills", "version": "1.0.0"},
+        "plugins": [
+            {"name": "art-skills", "source": "./", "strict": false,
+             "skills": ["./skills/algorithmic-art", "./skills/canvas-design"]},
+            {"name": "brand-skills", "source": "./", "strict": false,
+             "skills": ["./skills/brand-guidelines"]}
+        ]
+    });
+    std::fs::write(
+        fixture.path().join(".claude-plugin/marketplace.json"),
+        json.to_string(),
+    )
+    .unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "marketplace"]);
+
+    let w = world();
+    let view = marketplace::read(&w.ctx, &fixture.path().display().to_string()).unwrap();
+    assert_eq!(
+        ids(&view.plugins[0]),
+        ["skill:algorithmic-art", "skill:canvas-design"]
+    );
+    assert_eq!(ids(&view.plugins[1]), ["skill:brand-guidelines"]);
+    let done = block_on(marketplace::add_plugins(
+        &w.ctx,
+        &view.spec,
+        &Selection::All,
+        "default",
+    ))
+    .unwrap();
+    assert!(!done.failed(), "{done:?}");
+    let dir = w.ctx.home.collection_dir("default").unwrap();
+    assert!(dir.join("skills/canvas-design/SKILL.md").is_file());
+    assert!(dir.join("skills/algorithmic-art/LICENSE.txt").is_file());
+}

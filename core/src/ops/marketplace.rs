@@ -4,9 +4,10 @@
 //! (`add SPEC --plugin NAME | --all`). The file formats and their rules are
 //! `crate::model::marketplace`, which cites the Claude Code documentation they follow.
 //!
-//! Where a plugin's artifacts are (the plugins reference's defaults, plus the manifest's
-//! paths): `skills/<name>/SKILL.md`, `commands/<name>.md` and `agents/**/<name>.md` below the
-//! plugin's folder. Claude Code reads `agents/` recursively; SkillMeat does too.
+//! Where a plugin's artifacts are (the plugins reference's default folders, or the paths the
+//! marketplace entry or `plugin.json` list for a component instead): `skills/<name>/SKILL.md`,
+//! `commands/<name>.md` and `agents/**/<name>.md` below the plugin's folder. Claude Code reads
+//! `agents/` recursively; SkillMeat does too.
 
 use std::collections::BTreeMap;
 
@@ -266,10 +267,23 @@ fn plugin_artifacts(
     };
     let mut found: Vec<(ArtifactType, String)> = Vec::new();
     let mut skipped = Vec::new();
+    // Paths listed for a component (by the marketplace entry or plugin.json) say where that
+    // component is, instead of its default folder. The plugins reference calls custom paths a
+    // supplement to the defaults, but a marketplace whose plugins share one repository
+    // (anthropics/skills: two plugins, both `"source": "./"`, each listing its own skills
+    // from one `skills/` folder) only comes out as its authors meant when a list replaces the
+    // default: otherwise every such plugin would hold every skill.
     let paths = |default: &str, extra: [Option<&crate::model::marketplace::Paths>; 2]| {
-        let mut out = vec![default.to_owned()];
+        let mut out: Vec<String> = Vec::new();
         for p in extra.into_iter().flatten() {
-            out.extend(p.as_slice().into_iter().map(str::to_owned));
+            for path in p.as_slice() {
+                if !out.iter().any(|o| o == path) {
+                    out.push(path.to_owned());
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(default.to_owned());
         }
         out
     };
@@ -342,6 +356,12 @@ fn plugin_artifacts(
             }
         };
         let id = ArtifactId::new(kind, name);
+        let mut spec = base.clone();
+        spec.path = path.clone();
+        let spec = spec.to_string();
+        if artifacts.iter().any(|a| a.spec == spec) {
+            continue;
+        }
         if let Some(first) = artifacts.iter().find(|a| a.id == id) {
             skipped.push(format!(
                 "{path}: {id} is already taken from {} in this plugin",
@@ -349,12 +369,7 @@ fn plugin_artifacts(
             ));
             continue;
         }
-        let mut spec = base.clone();
-        spec.path = path;
-        artifacts.push(PluginArtifact {
-            id,
-            spec: spec.to_string(),
-        });
+        artifacts.push(PluginArtifact { id, spec });
     }
     Ok((artifacts, skipped, manifest))
 }
