@@ -23,3 +23,4 @@ mod stress;
 mod sync;
 mod terminal;
 mod upstream_limits;
+mod user_scope;

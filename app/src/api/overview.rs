@@ -45,9 +45,7 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
                         row.upstream_stale = r.stale.clone();
                     }
                     Some(p) => row.projects.push(ProjectStatus {
-                        name: std::path::Path::new(p)
-                            .file_name()
-                            .map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned()),
+                        name: project_name(p),
                         project: p.clone(),
                         status: r.status.clone(),
                     }),
@@ -61,9 +59,7 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
                 match &p.project_path {
                     None => row.upstream_status = Some("error".to_owned()),
                     Some(path) => row.projects.push(ProjectStatus {
-                        name: std::path::Path::new(path)
-                            .file_name()
-                            .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned()),
+                        name: project_name(path),
                         project: path.clone(),
                         status: "error".to_owned(),
                     }),
@@ -82,4 +78,17 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
         upstream_checked: upstream && upstream_error.is_none(),
         upstream_error,
     })
+}
+
+/// How the page names a project: its folder's name, or `user` for the user scope (the home
+/// folder's `.claude/`, which the server's user is).
+#[cfg(feature = "ssr")]
+fn project_name(path: &str) -> String {
+    let p = std::path::Path::new(path);
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    if home.is_some_and(|h| h == p || h.canonicalize().ok().as_deref() == Some(p)) {
+        return "user".to_owned();
+    }
+    p.file_name()
+        .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned())
 }

@@ -1,7 +1,7 @@
 //! What the commands share: the collection flag, the operation context built from the
 //! environment, exit codes, and core errors turned into command errors with a hint.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use clap::Args;
@@ -18,6 +18,31 @@ pub struct CollectionArg {
     /// Collection to use.
     #[arg(long, default_value = DEFAULT_COLLECTION, value_name = "NAME")]
     pub collection: String,
+}
+
+/// `--user`: the user scope, `~/.claude`. SkillMeat keeps it the way it keeps a project's
+/// `.claude/` — the "project" is the user's home folder — so records, drift, sync, conflicts
+/// and rollback are the same; only the artifact folders and the records file in it are read or
+/// written.
+pub(crate) fn user_home() -> Result<PathBuf, CommandError> {
+    match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        Some(home) if Path::new(&home).is_dir() => Ok(PathBuf::from(home)),
+        _ => Err(CommandError::usage(
+            "--user needs $HOME to name your home folder (the one holding ~/.claude)",
+        )),
+    }
+}
+
+/// The project a command works on: `project`, or with `user` the user scope.
+pub(crate) fn or_user(
+    project: Option<PathBuf>,
+    user: bool,
+) -> Result<Option<PathBuf>, CommandError> {
+    if user {
+        user_home().map(Some)
+    } else {
+        Ok(project)
+    }
 }
 
 pub(crate) fn context(home: &Path) -> Result<Context, CommandError> {

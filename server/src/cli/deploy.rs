@@ -17,8 +17,13 @@ pub struct DeployArgs {
     #[arg(required = true)]
     pub ids: Vec<ArtifactId>,
     /// The project folder (its .claude/ receives the artifacts).
-    #[arg(long, value_name = "DIR")]
-    pub project: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "user")]
+    pub project: Option<PathBuf>,
+    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
+    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
+    /// touched).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
     #[command(flatten)]
@@ -26,14 +31,16 @@ pub struct DeployArgs {
 }
 
 pub async fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandError> {
-    if !args.project.is_dir() {
+    let project = crate::cli::common::or_user(args.project.clone(), args.user)?
+        .ok_or_else(|| CommandError::usage("name the project: --project DIR, or --user"))?;
+    if !project.is_dir() {
         return Err(CommandError::usage(format!(
             "project folder {} does not exist",
-            args.project.display()
+            project.display()
         )));
     }
     let ctx = context(home)?;
-    let done = ops::deploy(&ctx, &args.ids, &args.project, &args.collection.collection)
+    let done = ops::deploy(&ctx, &args.ids, &project, &args.collection.collection)
         .await
         .map_err(ops_error)?;
     print_warnings(&done.warnings);

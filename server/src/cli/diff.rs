@@ -27,6 +27,11 @@ pub struct DiffArgs {
     /// The project, when a side is `project`.
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
+    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
+    /// touched).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
     /// Only the files and their added/removed line counts.
     #[arg(long)]
     pub stat: bool,
@@ -68,7 +73,8 @@ struct DiffOut<'a> {
     bump: skillmeat_core::engine::bump::Suggestion,
 }
 
-pub async fn diff_command(home: &Path, args: DiffArgs) -> Result<ExitCode, CommandError> {
+pub async fn diff_command(home: &Path, mut args: DiffArgs) -> Result<ExitCode, CommandError> {
+    args.project = crate::cli::common::or_user(args.project.take(), args.user)?;
     let ctx = context(home)?;
     let lhs = side_files(&ctx, &args, &args.lhs).await?;
     let rhs = side_files(&ctx, &args, &args.rhs).await?;

@@ -17,6 +17,9 @@ pub struct DriftArgs {
     /// project (see `deploy`), plus the current folder if it has deployment records.
     #[arg(long = "project", value_name = "DIR")]
     pub projects: Vec<PathBuf>,
+    /// Also (or, without --project, only) the user scope, ~/.claude.
+    #[arg(long)]
+    pub user: bool,
     /// Also check each upstream against the collection (fetches from the upstreams).
     #[arg(long)]
     pub check_all: bool,
@@ -29,6 +32,9 @@ pub struct DriftArgs {
 pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandError> {
     let ctx = context(home)?;
     let mut projects = args.projects;
+    if args.user {
+        projects.push(crate::cli::common::user_home()?);
+    }
     if projects.is_empty() {
         projects = ops::registered_projects(&ctx.home)
             .await
@@ -63,10 +69,14 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
                 "Nothing to compare: no deployed artifacts found (pass --project DIR, or --check-all for upstreams)."
             );
         } else {
-            let shown = |p: &Option<PathBuf>| {
-                p.as_ref()
-                    .map(|p| escaped(&p.display().to_string()).into_owned())
-                    .unwrap_or_default()
+            // The user scope (the home folder's .claude/) is listed as such.
+            let user = crate::cli::common::user_home().ok();
+            let shown = |p: &Option<PathBuf>| match p {
+                Some(p) if user.as_ref().is_some_and(|u| same_folder(u, p)) => {
+                    "user (~/.claude)".to_owned()
+                }
+                Some(p) => escaped(&p.display().to_string()).into_owned(),
+                None => String::new(),
             };
             let mut table: Vec<Vec<String>> = report
                 .rows
@@ -191,4 +201,12 @@ fn print_pending(merges: &[skillmeat_core::ops::conflicts::OpenMerge]) {
             if stale == 1 { "it" } else { "them" }
         );
     }
+}
+
+fn same_folder(a: &Path, b: &Path) -> bool {
+    a == b
+        || a.canonicalize()
+            .ok()
+            .zip(b.canonicalize().ok())
+            .is_some_and(|(a, b)| a == b)
 }

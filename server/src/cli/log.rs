@@ -24,6 +24,11 @@ pub struct LogArgs {
     /// Only events in this project.
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
+    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
+    /// touched).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
     /// Only events at or after this time (RFC 3339, e.g. 2026-12-01 or 2026-12-01T09:00:00Z).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
@@ -41,7 +46,8 @@ pub struct LogArgs {
     pub output: OutputArgs,
 }
 
-pub async fn log(home: &Path, args: LogArgs) -> Result<ExitCode, CommandError> {
+pub async fn log(home: &Path, mut args: LogArgs) -> Result<ExitCode, CommandError> {
+    args.project = crate::cli::common::or_user(args.project.take(), args.user)?;
     let ctx = context(home)?;
     if args.conflicts {
         let Some(id) = args.id.as_ref() else {

@@ -15,8 +15,13 @@ pub struct PatchArgs {
     /// Artifact id, `<type>:<name>`.
     pub id: ArtifactId,
     /// The project whose edits to export.
-    #[arg(long, value_name = "DIR")]
-    pub project: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "user")]
+    pub project: Option<PathBuf>,
+    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
+    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
+    /// touched).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
     /// Where to write the bundle (a .tar.gz).
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
@@ -27,12 +32,14 @@ pub struct PatchArgs {
 }
 
 pub fn patch_command(home: &Path, args: PatchArgs) -> Result<ExitCode, CommandError> {
+    let project = crate::cli::common::or_user(args.project.clone(), args.user)?
+        .ok_or_else(|| CommandError::usage("name the project: --project DIR, or --user"))?;
     let ctx = context(home)?;
     let bundle = skillmeat_core::ops::export::patch_bundle(
         &ctx,
         &args.id,
         &args.collection.collection,
-        &args.project,
+        &project,
         &args.output,
     )
     .map_err(ops_error)?;

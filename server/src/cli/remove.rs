@@ -75,8 +75,13 @@ pub struct UndeployArgs {
     #[arg(required = true)]
     pub ids: Vec<ArtifactId>,
     /// The project to take them out of.
-    #[arg(long, value_name = "DIR")]
-    pub project: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "user")]
+    pub project: Option<PathBuf>,
+    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
+    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
+    /// touched).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
     /// Remove a copy with local edits too, after recording those edits in the version store.
     #[arg(long)]
     pub force: bool,
@@ -87,11 +92,13 @@ pub struct UndeployArgs {
 }
 
 pub async fn undeploy_command(home: &Path, args: UndeployArgs) -> Result<ExitCode, CommandError> {
+    let project = crate::cli::common::or_user(args.project.clone(), args.user)?
+        .ok_or_else(|| CommandError::usage("name the project: --project DIR, or --user"))?;
     let ctx = context(home)?;
     let done = ops::undeploy(
         &ctx,
         &args.ids,
-        &args.project,
+        &project,
         &args.collection.collection,
         args.force,
     )

@@ -23,6 +23,11 @@ pub struct ResolveArgs {
     /// The project whose pending merge to resolve (when there are several).
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
+    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
+    /// touched).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
     /// A conflicted file of the pending merge (path inside the artifact).
     #[arg(long, value_name = "PATH", requires = "choice")]
     pub file: Option<String>,
@@ -55,7 +60,8 @@ pub struct ResolveArgs {
     pub output: OutputArgs,
 }
 
-pub async fn resolve_command(home: &Path, args: ResolveArgs) -> Result<ExitCode, CommandError> {
+pub async fn resolve_command(home: &Path, mut args: ResolveArgs) -> Result<ExitCode, CommandError> {
+    args.project = crate::cli::common::or_user(args.project.take(), args.user)?;
     let ctx = context(home)?;
     let collection = args.collection.collection.as_str();
     let project = args.project.as_deref();

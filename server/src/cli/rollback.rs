@@ -22,6 +22,11 @@ pub struct RollbackArgs {
     /// Roll back the copy in this project instead of the collection's.
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
+    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
+    /// touched).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
     /// Do not ask on a terminal (scripts are never asked).
     #[arg(long, short)]
     pub yes: bool,
@@ -31,7 +36,11 @@ pub struct RollbackArgs {
     pub output: OutputArgs,
 }
 
-pub async fn rollback_command(home: &Path, args: RollbackArgs) -> Result<ExitCode, CommandError> {
+pub async fn rollback_command(
+    home: &Path,
+    mut args: RollbackArgs,
+) -> Result<ExitCode, CommandError> {
+    args.project = crate::cli::common::or_user(args.project.take(), args.user)?;
     let ctx = context(home)?;
     crate::cli::apply::confirm_on_terminal(
         args.yes,

@@ -22,13 +22,19 @@ pub struct ShowArgs {
     /// checked, how many versions, its baseline and parent.
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
+    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
+    /// touched).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
-pub fn show(home: &Path, args: ShowArgs) -> Result<ExitCode, CommandError> {
+pub fn show(home: &Path, mut args: ShowArgs) -> Result<ExitCode, CommandError> {
+    args.project = crate::cli::common::or_user(args.project.take(), args.user)?;
     let timeline = match &args.project {
         Some(p) => {
             let ctx = crate::cli::common::context(home)?;

@@ -26,6 +26,11 @@ pub struct SyncArgs {
     /// The project, for the project directions.
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
+    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
+    /// touched).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
     #[command(flatten)]
@@ -44,7 +49,8 @@ fn directions(text: &str) -> Result<Vec<Direction>, CommandError> {
         .map_err(|e: String| CommandError::usage(e))
 }
 
-pub async fn sync_command(home: &Path, args: SyncArgs) -> Result<ExitCode, CommandError> {
+pub async fn sync_command(home: &Path, mut args: SyncArgs) -> Result<ExitCode, CommandError> {
+    args.project = crate::cli::common::or_user(args.project.take(), args.user)?;
     let mut ctx = context(home)?;
     // The upstream is fetched once: what the plan showed is what is applied.
     ctx.fetch.run = Some(skillmeat_core::storage::fetch::FetchRun::default());

@@ -32,6 +32,11 @@ pub struct UpdateArgs {
     /// Also bring the updates into this project (artifacts deployed there).
     #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
+    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
+    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
+    /// touched).
+    #[arg(long, conflicts_with = "project")]
+    pub user: bool,
     /// How many artifacts to update at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
@@ -413,7 +418,8 @@ fn plugin_notes(changes: &[PluginChange]) {
     }
 }
 
-pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, CommandError> {
+pub fn update_command(home: &Path, mut args: UpdateArgs) -> Result<ExitCode, CommandError> {
+    args.project = crate::cli::common::or_user(args.project.take(), args.user)?;
     let mut ctx = context(home)?;
     // Each upstream is fetched once for the plan and the apply of every artifact.
     ctx.fetch.run = Some(skillmeat_core::storage::fetch::FetchRun::default());
