@@ -5,6 +5,7 @@ mod abandoned;
 mod alerting;
 mod api;
 mod audit;
+mod checking;
 mod cli;
 mod configuring;
 mod forking;

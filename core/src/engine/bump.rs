@@ -17,7 +17,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use crate::model::artifact::ArtifactType;
 use crate::model::files::ArtifactFiles;
@@ -108,34 +108,11 @@ fn main_file(kind: ArtifactType, files: &ArtifactFiles) -> Option<&str> {
     .map(String::as_str)
 }
 
-/// A Markdown file's frontmatter: its top-level keys in order with their values, or `Err` when
-/// the block is there but is not a YAML mapping. `Ok(None)` when the file has none.
-type Frontmatter = Vec<(String, Yaml)>;
+/// A Markdown file's frontmatter (see [`crate::engine::frontmatter::parse`]).
+type Frontmatter = crate::engine::frontmatter::Keys;
 
 fn frontmatter(bytes: &[u8]) -> Result<Option<Frontmatter>, ()> {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Ok(None);
-    };
-    let Some(at) = crate::engine::frontmatter::split(text) else {
-        return Ok(None);
-    };
-    let block = &text[at.block];
-    let docs = YamlLoader::load_from_str(block).map_err(|_| ())?;
-    match docs.into_iter().next() {
-        None | Some(Yaml::Null) => Ok(Some(Vec::new())),
-        Some(Yaml::Hash(map)) => Ok(Some(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Yaml::String(s) => s,
-                        other => format!("{other:?}"),
-                    };
-                    (key, v)
-                })
-                .collect(),
-        )),
-        Some(_) => Err(()),
-    }
+    crate::engine::frontmatter::parse(bytes).map_err(drop)
 }
 
 /// What the change from `old` to `new` (two versions of one artifact of `kind`) calls for.
@@ -242,7 +219,14 @@ fn frontmatter_reasons(
                 } else {
                     Bump::Minor
                 };
-                add(bump, format!("{path}: frontmatter `{key}` changed"));
+                // A rename says from what to what: for an agent, the name is its identity.
+                match (key.as_str(), value, &v) {
+                    ("name", Yaml::String(from), Yaml::String(to)) => add(
+                        bump,
+                        format!("{path}: frontmatter `name` changed from `{from}` to `{to}`"),
+                    ),
+                    _ => add(bump, format!("{path}: frontmatter `{key}` changed")),
+                }
             }
             Some(_) => {}
         }
@@ -334,7 +318,7 @@ mod tests {
         );
         assert_eq!(
             renamed.summary(),
-            "major: SKILL.md: frontmatter `name` changed"
+            "major: SKILL.md: frontmatter `name` changed from `pdf` to `pdf-reader`"
         );
         // Only the frontmatter changed: no "content edited" reason.
         assert_eq!(renamed.reasons.len(), 1);

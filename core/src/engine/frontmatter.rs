@@ -6,6 +6,38 @@
 
 use std::ops::Range;
 
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// A frontmatter's top-level keys in order, with their values.
+pub type Keys = Vec<(String, Yaml)>;
+
+/// The frontmatter of a Markdown file: `Ok(None)` when it has none (or is not UTF-8), `Err`
+/// with the YAML error when the block is there but is not a YAML mapping.
+pub fn parse(bytes: &[u8]) -> Result<Option<Keys>, String> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(None);
+    };
+    let Some(at) = split(text) else {
+        return Ok(None);
+    };
+    let docs = YamlLoader::load_from_str(&text[at.block]).map_err(|e| e.to_string())?;
+    match docs.into_iter().next() {
+        None | Some(Yaml::Null) => Ok(Some(Vec::new())),
+        Some(Yaml::Hash(map)) => Ok(Some(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Yaml::String(s) => s,
+                        other => format!("{other:?}"),
+                    };
+                    (key, v)
+                })
+                .collect(),
+        )),
+        Some(_) => Err("the frontmatter is not a mapping of keys to values".to_owned()),
+    }
+}
+
 /// Where a Markdown file's frontmatter is, in bytes of its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Split {

@@ -3,6 +3,7 @@
 //! They read no tier and write nothing; the operations load the sides and apply the results.
 
 pub mod bump;
+pub mod check;
 pub mod diff;
 pub mod drift;
 pub mod frontmatter;

@@ -57,6 +57,20 @@ pub async fn deploy(
     project: &Path,
     collection: &str,
 ) -> Result<DeployReport, OpsError> {
+    deploy_checked(ctx, ids, project, collection, false).await
+}
+
+/// [`deploy`], with the checks of `crate::ops::check` first: their findings are warnings in
+/// the report, or with `strict` an error among them refuses the deploy; two agents that would
+/// share one frontmatter name in the project are refused either way. Nothing is written when
+/// refused.
+pub async fn deploy_checked(
+    ctx: &Context,
+    ids: &[ArtifactId],
+    project: &Path,
+    collection: &str,
+    strict: bool,
+) -> Result<DeployReport, OpsError> {
     let collection_dir = ctx.home.collection_dir(collection)?;
     let manifest = Manifest::load(&collection_dir)?;
     let lock = Lock::load(&collection_dir)?;
@@ -71,6 +85,7 @@ pub async fn deploy(
         &records,
         project,
     )?;
+    let checked = crate::ops::check::before_deploy(ids, &collection_dir, project, strict)?;
     let mut recorder = Recorder::open(&ctx.home).await;
     let mut new_records = Vec::new();
     let mut out = Vec::new();
@@ -120,10 +135,12 @@ pub async fn deploy(
         return Err(e);
     }
     let project = recorder.register(project, ctx.now).await;
+    let mut warnings = checked;
+    warnings.extend(recorder.finish().await);
     Ok(DeployReport {
         project,
         deployed: out,
-        warnings: recorder.finish().await,
+        warnings,
     })
 }
 

@@ -190,6 +190,20 @@ pub enum OpsError {
         marketplace: String,
         plugins: String,
     },
+    /// Two agents would share one frontmatter `name` in a scope (Claude Code keeps only one).
+    #[error(
+        "agent name `{name}` would be taken twice in this scope: by {first} and by {second}; Claude Code knows an agent by its frontmatter name and keeps only one (rename one, or deploy only one); nothing was written"
+    )]
+    DuplicateAgent {
+        name: String,
+        first: String,
+        second: String,
+    },
+    /// `deploy --strict`: a check found errors; nothing was written.
+    #[error(
+        "the checks found problems (deploy without --strict to deploy anyway): {problems}; nothing was written"
+    )]
+    CheckFailed { problems: String },
     /// A job was cancelled before this phase; nothing of it was written.
     #[error("{id}: cancelled before {phase}; nothing was written")]
     Cancelled { id: ArtifactId, phase: &'static str },
@@ -238,6 +252,7 @@ impl OpsError {
             Self::Cancelled { .. } => ErrorKind::Cancelled,
             Self::Marketplace(_) => ErrorKind::UpstreamRefused,
             Self::NoMarketplace { .. } | Self::NoSuchPlugin { .. } => ErrorKind::NotFound,
+            Self::DuplicateAgent { .. } | Self::CheckFailed { .. } => ErrorKind::Invalid,
         }
     }
 }

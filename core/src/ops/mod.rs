@@ -11,6 +11,7 @@
 
 pub mod add;
 pub mod cards;
+pub mod check;
 pub mod conflicts;
 pub mod context;
 pub mod deploy;
@@ -33,7 +34,7 @@ pub mod timeline;
 
 pub use add::{Added, add};
 pub use context::Context;
-pub use deploy::{DeployReport, Deployed, deploy};
+pub use deploy::{DeployReport, Deployed, deploy, deploy_checked};
 pub use drift::{DriftProblem, DriftReport, DriftRow, drift};
 pub use error::OpsError;
 pub use history::{

@@ -24,6 +24,10 @@ pub struct DeployArgs {
     /// touched).
     #[arg(long, conflicts_with = "project")]
     pub user: bool,
+    /// Refuse (write nothing) when `skillmeat check` finds an error in an artifact to deploy;
+    /// without it, its findings are warnings.
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub collection: CollectionArg,
     #[command(flatten)]
@@ -40,9 +44,15 @@ pub async fn deploy(home: &Path, args: DeployArgs) -> Result<ExitCode, CommandEr
         )));
     }
     let ctx = context(home)?;
-    let done = ops::deploy(&ctx, &args.ids, &project, &args.collection.collection)
-        .await
-        .map_err(ops_error)?;
+    let done = ops::deploy_checked(
+        &ctx,
+        &args.ids,
+        &project,
+        &args.collection.collection,
+        args.strict,
+    )
+    .await
+    .map_err(ops_error)?;
     print_warnings(&done.warnings);
     args.output.emit_traced(&done, |_| {
         for d in &done.deployed {

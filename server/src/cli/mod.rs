@@ -5,6 +5,7 @@
 pub mod add;
 pub mod apply;
 pub mod changelog;
+pub mod check;
 pub mod common;
 pub mod config;
 pub mod demo;
@@ -92,6 +93,19 @@ pub enum Command {
     /// added, each as an artifact of its own, grouped under the plugin:
     ///   skillmeat add anthropics/claude-plugins-official --plugin code-review
     Add(crate::cli::add::AddArgs),
+    /// Check artifacts the way Claude Code reads them: SKILL.md frontmatter (valid YAML, a
+    /// `name` of 1–64 lowercase letters, digits and single hyphens equal to the folder name, a
+    /// `description` of at most 1024 characters), agents without `name` or `description`
+    /// (Claude Code skips those silently), keys that make an upload to claude.ai or the Skills
+    /// API fail, and in a project or the user scope: two agents with one name, and skills,
+    /// agents or commands hidden by another of the same name. Exit status 1 on errors.
+    ///
+    /// The same checks run before every deploy, as warnings (`deploy --strict` refuses instead).
+    ///
+    /// Examples:
+    ///   skillmeat check
+    ///   skillmeat check --project ~/code/app --json
+    Check(crate::cli::check::CheckArgs),
     /// List the artifacts of a collection, with their upstream (pin as given) and version.
     List(crate::cli::list::ListArgs),
     /// Show one artifact: where it lives, where it comes from, what it resolved to.
@@ -352,6 +366,7 @@ fn run(cli: Cli) -> Result<ExitCode, CommandError> {
         Command::Init(args) => crate::cli::init::init(&home, args),
         Command::Add(args) => block_on(crate::cli::add::add(&home, args)),
         Command::List(args) => crate::cli::list::list(&home, args),
+        Command::Check(args) => crate::cli::check::check_command(&home, args),
         Command::Show(args) => crate::cli::show::show(&home, args),
         Command::Deploy(args) => block_on(crate::cli::deploy::deploy(&home, args)),
         Command::History(args) => block_on(crate::cli::history::history(&home, args)),
