@@ -964,6 +964,8 @@ pub struct OverviewRow {
     pub upstream_stale: Option<StaleUpstreamView>,
     /// Collection↔project status per project it is deployed in.
     pub projects: Vec<ProjectStatus>,
+    /// What `check` finds in the collection's copy.
+    pub findings: Vec<FindingView>,
 }
 
 /// The artifacts page: every artifact with its statuses.
@@ -1003,6 +1005,8 @@ pub struct ArtifactDetail {
     pub pending: Vec<PendingView>,
     /// Its run of failed syncs, when it has one (locked or not yet), with the threshold.
     pub failing: Option<(FailingSyncView, u32)>,
+    /// What `check` finds in the collection's copy (and in `project`'s, as a scope).
+    pub findings: Vec<FindingView>,
 }
 
 /// A request the server answered, as the debug drawer lists it.
@@ -1188,4 +1192,33 @@ pub struct ApplyPluginChanges {
     #[serde(default)]
     pub collection: Option<String>,
     pub planned: Vec<PluginChangeView>,
+}
+
+/// One thing `check` found (see `skillmeat check`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FindingView {
+    /// `error` (Claude Code or the format refuses or skips it) or `warning`.
+    pub severity: String,
+    /// `bad-name`, `no-frontmatter`, `upload-key`, `agent-skipped`, `duplicate-agent`, …
+    pub code: String,
+    pub message: String,
+}
+
+/// The checks of one artifact's copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CheckedView {
+    pub id: String,
+    pub path: String,
+    pub findings: Vec<FindingView>,
+}
+
+/// What `GET /check` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CheckView {
+    /// `collection`, or the project checked.
+    pub scope: String,
+    pub artifacts: Vec<CheckedView>,
 }

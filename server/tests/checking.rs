@@ -157,3 +157,29 @@ fn checks_find_what_claude_code_would_skip_or_hide_and_deploy_refuses_duplicate_
         text(&o)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_checks_the_collection_and_a_project() {
+    use axum::http::StatusCode;
+    let a = crate::api::api().await;
+    let (status, report) = a.get("/api/v1/check").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let review = report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "skill:review")
+        .unwrap();
+    assert_eq!(review["findings"][0]["code"], "no-frontmatter", "{report}");
+    assert_eq!(review["findings"][0]["severity"], "error");
+    let (status, report) = a
+        .get(&format!(
+            "/api/v1/check?ids=command:fix&project_path={}",
+            a.p()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["artifacts"].as_array().unwrap().len(), 1);
+    let (status, e) = a.get("/api/v1/check?ids=skill:a%2Fb").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+}

@@ -68,6 +68,22 @@ pub async fn get_artifact(
         .into_iter()
         .find(|f| f.artifact == id)
         .map(|f| (f, limit));
+    // The checks of the collection's copy, and of the project's as a scope (advice: when they
+    // cannot run, the page shows the rest).
+    let mut findings: Vec<crate::dto::FindingView> = backend
+        .check(vec![id.clone()], None)
+        .await
+        .map(|c| c.artifacts.into_iter().flat_map(|a| a.findings).collect())
+        .unwrap_or_default();
+    if let Some(p) = &project
+        && let Ok(c) = backend.check(vec![id.clone()], Some(p.clone())).await
+    {
+        for f in c.artifacts.into_iter().flat_map(|a| a.findings) {
+            if !findings.contains(&f) {
+                findings.push(f);
+            }
+        }
+    }
     Ok(ArtifactDetail {
         cards,
         deployed_in,
@@ -79,5 +95,6 @@ pub async fn get_artifact(
         timeline,
         pending,
         failing,
+        findings,
     })
 }

@@ -135,6 +135,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
         project: String,
         force: bool,
     ) -> Result<crate::dto::UndeployView, Failure>;
+    /// Checks artifacts, as `GET /api/v1/check` does (`ids` empty: every one).
+    async fn check(
+        &self,
+        ids: Vec<String>,
+        project: Option<String>,
+    ) -> Result<crate::dto::CheckView, Failure>;
     /// Reads a plugin marketplace, as `GET /api/v1/marketplace?spec=` does.
     async fn marketplace(&self, spec: String) -> Result<crate::dto::MarketplaceView, Failure>;
     /// Adds plugins of a marketplace, as `POST /api/v1/plugins` does.

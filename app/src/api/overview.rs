@@ -23,6 +23,15 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
         ),
         Err(e) => return Err(super::context::fail(e)),
     };
+    // The checks are advice: when they cannot run, the page shows the rest.
+    let checked = backend.check(Vec::new(), None).await.ok();
+    let findings_of = |id: &str| {
+        checked
+            .as_ref()
+            .and_then(|c| c.artifacts.iter().find(|a| a.id == id))
+            .map(|a| a.findings.clone())
+            .unwrap_or_default()
+    };
     let rows: Vec<OverviewRow> = list
         .artifacts
         .into_iter()
@@ -37,6 +46,7 @@ pub async fn get_overview(upstream: bool) -> Result<Overview, ServerFnError> {
                 upstream_status: None,
                 upstream_stale: None,
                 projects: Vec::new(),
+                findings: findings_of(&a.id),
             };
             for r in mine {
                 match &r.project_path {

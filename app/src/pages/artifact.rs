@@ -111,7 +111,29 @@ fn render(
             .collect_view();
         view! { <nav class="project-chooser" aria-label="Project">"Project: " {links}</nav> }
     });
+    // What `check` finds: listed above the cards, each with what it means.
+    let findings = (!d.findings.is_empty()).then(|| {
+        let items = d
+            .findings
+            .iter()
+            .map(|f| {
+                view! {
+                    <li class=format!("finding finding-{}", f.severity)>
+                        <span class=format!("badge check check-{}", f.severity)>{f.severity.clone()}</span>
+                        " " {f.message.clone()}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="findings" aria-label="Checks">
+                <h2>"Checks"</h2>
+                <ul>{items}</ul>
+            </section>
+        }
+    });
     let cards = view! {
+        {findings}
         <div class="cards">
             {card("Upstream", d.cards.upstream)}
             {card("Collection", d.cards.collection)}

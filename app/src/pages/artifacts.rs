@@ -291,6 +291,7 @@ fn overview_row(r: OverviewRow) -> impl IntoView {
         <tr data-id=r.id.clone()>
             <td>
                 <a href=href><code>{r.name}</code></a>
+                {findings_badge(&r.findings)}
                 {r.plugin.map(|p| {
                     let title = format!("From the Claude Code plugin {p}; updates follow the plugin");
                     view! { " " <span class="badge plugin" title=title>{p}</span> }
@@ -309,4 +310,30 @@ fn overview_row(r: OverviewRow) -> impl IntoView {
             <td class="projects">{projects}</td>
         </tr>
     }
+}
+
+/// A badge for what `check` found: the count, red with an error, amber with warnings only;
+/// the findings in its title.
+pub fn findings_badge(findings: &[crate::dto::FindingView]) -> Option<impl IntoView + use<>> {
+    if findings.is_empty() {
+        return None;
+    }
+    let errors = findings.iter().filter(|f| f.severity == "error").count();
+    let (class, label) = if errors > 0 {
+        (
+            "badge check check-error",
+            format!("{} to fix", findings.len()),
+        )
+    } else {
+        (
+            "badge check check-warning",
+            format!("{} warning(s)", findings.len()),
+        )
+    };
+    let title = findings
+        .iter()
+        .map(|f| format!("{}: {}", f.severity, f.message))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Some(view! { " " <span class=class title=title>{label}</span> })
 }

@@ -8,6 +8,7 @@
 
 mod artifacts;
 pub mod auth;
+mod check;
 mod conflicts;
 mod error;
 mod extract;
@@ -252,6 +253,7 @@ pub fn routes(state: ApiState) -> Router {
             get(conflicts::get).delete(conflicts::abort),
         )
         .route("/conflicts", get(conflicts::list))
+        .route("/check", get(check::check))
         .route("/marketplace", get(plugins::read))
         .route("/plugins", post(plugins::add))
         .route(

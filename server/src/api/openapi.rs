@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{artifacts, conflicts, jobs, locks, log, metrics, patch, plugins, remove, tags};
+use super::{artifacts, check, conflicts, jobs, locks, log, metrics, patch, plugins, remove, tags};
 
 struct TokenScheme;
 
@@ -37,7 +37,7 @@ impl Modify for TokenScheme {
         artifacts::rollback, artifacts::drift, conflicts::get, conflicts::list, conflicts::abort, log::list, log::of_artifact, log::timeline,
         tags::changelog, tags::next, tags::create, remove::remove, remove::undeploy,
         locks::list, locks::unlock,
-        plugins::read, plugins::add, plugins::changes, plugins::apply,
+        plugins::read, plugins::add, plugins::changes, plugins::apply, check::check,
         metrics::healthz, metrics::metrics, metrics::requests,
     ),
     modifiers(&TokenScheme),

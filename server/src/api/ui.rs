@@ -300,6 +300,16 @@ impl Backend for ApiState {
         super::locks::failing(self).await.map_err(body)
     }
 
+    async fn check(
+        &self,
+        ids: Vec<String>,
+        project: Option<String>,
+    ) -> Result<skillmeat_app::dto::CheckView, Failure> {
+        super::check::check_view(self, ids, project, None)
+            .await
+            .map_err(body)
+    }
+
     async fn marketplace(
         &self,
         spec: String,
