@@ -267,3 +267,164 @@ fn a_tree_merge_with_every_kind_of_outcome() {
             .all(|o| o.action != FileAction::Conflict || o.conflict.is_some())
     );
 }
+
+/// A frontmatter of `keys` (scalars) over `body`.
+fn markdown(keys: &[(String, String)], body: &[String]) -> String {
+    let mut s = String::from("---\n");
+    for (k, v) in keys {
+        s.push_str(&format!("{k}: {v}\n"));
+    }
+    s.push_str("---\n");
+    s.push_str(&text(body, true));
+    s
+}
+
+/// Edits a frontmatter: change, drop or add keys.
+fn edit_keys(rng: &mut Rng, base: &[(String, String)], side: &str) -> Vec<(String, String)> {
+    let mut out = base.to_vec();
+    for _ in 0..=rng.below(3) {
+        match rng.below(4) {
+            0 | 1 if !out.is_empty() => {
+                let at = rng.below(out.len());
+                out[at].1 = format!("{side}-{}", rng.below(3));
+            }
+            2 if !out.is_empty() => {
+                out.remove(rng.below(out.len()));
+            }
+            _ => {
+                let key = format!("k{}", 5 + rng.below(4));
+                if !out.iter().any(|(k, _)| *k == key) {
+                    out.push((key, format!("{side}-new")));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The frontmatter-aware merge against the line merge on generated Markdown artifacts:
+/// whenever the line merge is clean, the result is exactly the line merge; when the line merge
+/// conflicts and the frontmatter merges key by key, every key holds what a three-way merge of
+/// that key gives and the body is the line merge of the bodies.
+#[test]
+fn the_frontmatter_merge_agrees_with_the_line_merge_wherever_that_is_clean() {
+    let mut rng = Rng(0x0f00_d5ee_d000_0042);
+    let (mut line_clean, mut rescued, mut fell_back) = (0, 0, 0);
+    let value = |keys: &[(String, String)], k: &str| {
+        keys.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    for case in 0..1500 {
+        let base_keys: Vec<(String, String)> = (0..1 + rng.below(5))
+            .map(|i| (format!("k{i}"), format!("base-{}", rng.below(3))))
+            .collect();
+        let base_body: Vec<String> = (0..rng.below(8)).map(|_| line(&mut rng)).collect();
+        let (ok, tk) = (
+            edit_keys(&mut rng, &base_keys, "ours"),
+            edit_keys(&mut rng, &base_keys, "theirs"),
+        );
+        let (ob, tb) = (edit(&mut rng, &base_body), edit(&mut rng, &base_body));
+        let (b, o, t) = (
+            markdown(&base_keys, &base_body),
+            markdown(&ok, &ob),
+            markdown(&tk, &tb),
+        );
+        let show = || format!("case {case}\n--- base\n{b}\n--- ours\n{o}\n--- theirs\n{t}");
+        let file = |s: &str| FileContent {
+            bytes: s.as_bytes().to_vec(),
+            executable: false,
+        };
+        let got = merge::merge_file(
+            "x.md",
+            Some(&file(&b)),
+            Some(&file(&o)),
+            Some(&file(&t)),
+            Labels::default(),
+        )
+        .unwrap();
+        let line = merge::merge_text(
+            "x.md",
+            b.as_bytes(),
+            o.as_bytes(),
+            t.as_bytes(),
+            Labels::default(),
+        )
+        .unwrap();
+        let got_bytes = got.result.map(|r| r.bytes).unwrap_or_default();
+        if line.clean {
+            line_clean += 1;
+            assert_eq!(
+                got_bytes,
+                line.bytes,
+                "a clean line merge is kept: {}",
+                show()
+            );
+            continue;
+        }
+        if got_bytes == line.bytes {
+            fell_back += 1;
+            continue;
+        }
+        rescued += 1;
+        let text = String::from_utf8(got_bytes).unwrap();
+        let keys = skillmeat_core::engine::frontmatter::parse(text.as_bytes())
+            .unwrap()
+            .unwrap();
+        let all: std::collections::BTreeSet<String> = base_keys
+            .iter()
+            .chain(&ok)
+            .chain(&tk)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &all {
+            let (bv, ov, tv) = (value(&base_keys, k), value(&ok, k), value(&tk, k));
+            let expected = if ov == tv || tv == bv {
+                ov
+            } else if ov == bv {
+                tv
+            } else {
+                panic!("a key changed both ways was merged: {k}: {}", show());
+            };
+            let found = keys
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str().unwrap_or_default().to_owned());
+            assert_eq!(found, expected, "key {k}: {}\n--- got\n{text}", show());
+        }
+        let body_at = text.match_indices("---\n").nth(1).unwrap().0 + 4;
+        let bodies = merge::merge_text(
+            "x.md",
+            text_of_body(&b).as_bytes(),
+            text_of_body(&o).as_bytes(),
+            text_of_body(&t).as_bytes(),
+            Labels::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            &text.as_bytes()[body_at..],
+            bodies.bytes,
+            "the body is the line merge: {}",
+            show()
+        );
+        assert_eq!(
+            got.action == FileAction::CleanMerge,
+            bodies.clean,
+            "{}",
+            show()
+        );
+    }
+    eprintln!(
+        "1500 Markdown triples: {line_clean} clean by lines (kept as they were), {rescued} merged \
+         key by key, {fell_back} left to the line merge's conflict"
+    );
+    assert!(
+        line_clean > 30 && rescued > 100 && fell_back > 50,
+        "{line_clean} {rescued} {fell_back}"
+    );
+}
+
+fn text_of_body(doc: &str) -> &str {
+    let at = doc.match_indices("---\n").nth(1).unwrap().0 + 4;
+    &doc[at..]
+}

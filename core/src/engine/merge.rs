@@ -198,7 +198,21 @@ pub fn merge_file(
     if is_binary(base_bytes) || is_binary(&o.bytes) || is_binary(&t.bytes) {
         return Ok(FileMerge::conflict(Some(o.clone()), ConflictKind::Binary));
     }
-    let merged = merge_text(path, base_bytes, &o.bytes, &t.bytes, labels)?;
+    let mut merged = merge_text(path, base_bytes, &o.bytes, &t.bytes, labels)?;
+    // A Markdown artifact whose line merge conflicts may still merge key by key in its
+    // frontmatter (a clean line merge is never second-guessed).
+    if !merged.clean
+        && base.is_some()
+        && path.ends_with(".md")
+        && let Some((bytes, clean)) =
+            crate::engine::frontmatter_merge::merge(base_bytes, &o.bytes, &t.bytes, |b, o, t| {
+                merge_text(path, b, o, t, labels)
+                    .ok()
+                    .map(|m| (m.bytes, m.clean))
+            })
+    {
+        merged = TextMerge { bytes, clean };
+    }
     let result = Some(FileContent {
         bytes: merged.bytes,
         executable,

@@ -7,4 +7,5 @@ pub mod check;
 pub mod diff;
 pub mod drift;
 pub mod frontmatter;
+pub mod frontmatter_merge;
 pub mod merge;
