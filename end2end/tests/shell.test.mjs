@@ -20,7 +20,7 @@ test('the page is rendered on the server and readable with JavaScript off', asyn
   assert.equal(new URL(page.url()).pathname, '/');
 
   assert.match(await page.locator('.brand').innerText(), /SkillMeat/);
-  assert.deepEqual(await page.locator('nav.mainnav a').allInnerTexts(), ['Artifacts', 'Jobs']);
+  assert.deepEqual(await page.locator('nav.mainnav a').allInnerTexts(), ['Artifacts', 'Plugins', 'Jobs']);
   assert.equal(await page.locator('.empty-state h2').innerText(), 'No artifacts yet');
   assert.match(await page.locator('.empty-state').innerText(), /skillmeat demo/);
   assert.match(await page.locator('.server-version').innerText(), /^SkillMeat \d+\.\d+\.\d+$/);
