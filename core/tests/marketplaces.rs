@@ -426,3 +426,54 @@ fn the_fixture_as_a_marketplace_splits_its_skills_between_its_plugins() {
     assert!(dir.join("skills/canvas-design/SKILL.md").is_file());
     assert!(dir.join("skills/algorithmic-art/LICENSE.txt").is_file());
 }
+
+/// Output styles are artifacts too: found in a plugin's `output-styles/`, added, deployed into
+/// `.claude/output-styles/`, and checked (`keep-coding-instructions` must be a boolean).
+#[test]
+fn output_styles_come_from_plugins_and_deploy_into_their_folder() {
+    let w = world();
+    let m = GitRepo::new();
+    m.write(
+        ".claude-plugin/marketplace.json",
+        r#"{"name": "styles", "plugins": [{"name": "voice", "source": "./voice"}]}"#,
+    )
+    .write(
+        "voice/output-styles/terse.md",
+        "---\nname: Terse\ndescription: Short answers.\nkeep-coding-instructions: yes please\n---\nBe brief.\n",
+    );
+    m.commit("v1");
+    let spec = m.path().display().to_string();
+    let view = marketplace::read(&w.ctx, &spec).unwrap();
+    assert_eq!(ids(&view.plugins[0]), ["output-style:terse"]);
+    block_on(marketplace::add_plugins(
+        &w.ctx,
+        &spec,
+        &Selection::All,
+        "default",
+    ))
+    .unwrap();
+    let id: ArtifactId = "output-style:terse".parse().unwrap();
+    let dir = w.ctx.home.collection_dir("default").unwrap();
+    assert!(dir.join("output-styles/terse.md").is_file());
+    let report =
+        skillmeat_core::ops::check::check(&w.ctx, std::slice::from_ref(&id), "default", None, None)
+            .unwrap();
+    assert_eq!(
+        report.artifacts[0].findings[0].code, "bad-value",
+        "{report:?}"
+    );
+    crate::scenarios::deploy(&w.ctx, std::slice::from_ref(&id), &w.p1, "default").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(w.p1.join(".claude/output-styles/terse.md")).unwrap(),
+        std::fs::read_to_string(dir.join("output-styles/terse.md")).unwrap()
+    );
+    // A symlinked output-styles folder leading out of the project is refused like the others.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::remove_dir_all(w.p2.join(".claude/output-styles")).ok();
+    std::fs::create_dir_all(w.p2.join(".claude")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), w.p2.join(".claude/output-styles")).unwrap();
+    let err =
+        crate::scenarios::deploy(&w.ctx, std::slice::from_ref(&id), &w.p2, "default").unwrap_err();
+    assert!(err.to_string().contains("output-styles"), "{err}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}

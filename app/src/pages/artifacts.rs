@@ -59,7 +59,7 @@ pub fn ArtifactsPage() -> impl IntoView {
                 <label>
                     "Type "
                     <select name="type">
-                        {[("", "All"), ("skill", "Skills"), ("command", "Commands"), ("agent", "Agents")]
+                        {[("", "All"), ("skill", "Skills"), ("command", "Commands"), ("agent", "Agents"), ("output-style", "Output styles")]
                             .into_iter()
                             .map(|(v, label)| view! { <option value=v selected=move || param("type") == v>{label}</option> })
                             .collect_view()}

@@ -94,7 +94,7 @@ impl Suggestion {
 fn required_keys(kind: ArtifactType) -> &'static [&'static str] {
     match kind {
         ArtifactType::Skill | ArtifactType::Agent => &["name", "description"],
-        ArtifactType::Command => &[],
+        ArtifactType::Command | ArtifactType::OutputStyle => &[],
     }
 }
 
@@ -103,7 +103,9 @@ fn required_keys(kind: ArtifactType) -> &'static [&'static str] {
 fn main_file(kind: ArtifactType, files: &ArtifactFiles) -> Option<&str> {
     match kind {
         ArtifactType::Skill => files.files.keys().find(|p| *p == "SKILL.md"),
-        ArtifactType::Command | ArtifactType::Agent => files.files.keys().next(),
+        ArtifactType::Command | ArtifactType::Agent | ArtifactType::OutputStyle => {
+            files.files.keys().next()
+        }
     }
     .map(String::as_str)
 }

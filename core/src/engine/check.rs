@@ -16,6 +16,8 @@
 //!   "name" and "description" are the required fields). Its identity is that `name`, not the
 //!   file name.
 //! - A command's frontmatter is optional; if there is a block, it must be valid YAML.
+//! - An output style's too (Claude Code's output styles page: `name` defaults to the file
+//!   name); `keep-coding-instructions`, when given, is a boolean.
 
 use serde::Serialize;
 use yaml_rust2::Yaml;
@@ -119,7 +121,7 @@ pub fn check(id: &ArtifactId, files: &ArtifactFiles) -> Vec<Finding> {
     let mut out = Vec::new();
     let main = match id.kind {
         ArtifactType::Skill => "SKILL.md".to_owned(),
-        ArtifactType::Command | ArtifactType::Agent => files
+        ArtifactType::Command | ArtifactType::Agent | ArtifactType::OutputStyle => files
             .files
             .keys()
             .next()
@@ -234,6 +236,18 @@ pub fn check(id: &ArtifactId, files: &ArtifactFiles) -> Vec<Finding> {
             }
         }
         ArtifactType::Command => {}
+        ArtifactType::OutputStyle => {
+            if let Some(v) = get("keep-coding-instructions")
+                && !matches!(v, Yaml::Boolean(_))
+            {
+                out.push(Finding::warning(
+                    "bad-value",
+                    format!(
+                        "{main}: `keep-coding-instructions` should be true or false; Claude Code treats anything else as false (the coding instructions are dropped)"
+                    ),
+                ));
+            }
+        }
     }
     out
 }

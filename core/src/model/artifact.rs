@@ -24,11 +24,16 @@ pub enum ArtifactType {
     Command,
     /// One `.md` file: a sub-agent definition.
     Agent,
+    /// One `.md` file in `.claude/output-styles/`: an output style, which changes Claude Code's
+    /// system prompt (Claude Code's output styles page: user and project scopes, frontmatter
+    /// `name`, `description`, `keep-coding-instructions`).
+    #[serde(rename = "output-style")]
+    OutputStyle,
 }
 
 impl ArtifactType {
     /// Every type, in display order.
-    pub const ALL: [ArtifactType; 3] = [Self::Skill, Self::Command, Self::Agent];
+    pub const ALL: [ArtifactType; 4] = [Self::Skill, Self::Command, Self::Agent, Self::OutputStyle];
 
     /// The lowercase name used in ids and on the command line.
     pub fn as_str(self) -> &'static str {
@@ -36,6 +41,7 @@ impl ArtifactType {
             Self::Skill => "skill",
             Self::Command => "command",
             Self::Agent => "agent",
+            Self::OutputStyle => "output-style",
         }
     }
 
@@ -45,6 +51,7 @@ impl ArtifactType {
             Self::Skill => "skills",
             Self::Command => "commands",
             Self::Agent => "agents",
+            Self::OutputStyle => "output-styles",
         }
     }
 
@@ -77,7 +84,7 @@ impl FromStr for ArtifactType {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     /// The type is not one of `skill`, `command`, `agent`.
-    #[error("unknown artifact type `{given}`: expected one of skill, command, agent")]
+    #[error("unknown artifact type `{given}`: expected one of skill, command, agent, output-style")]
     UnknownType { given: String },
     /// The name is empty.
     #[error("artifact name is empty")]

@@ -190,6 +190,7 @@ fn infer_type(path: &str, is_dir: bool) -> Result<ArtifactType, OpsError> {
     match last {
         "commands" => Ok(ArtifactType::Command),
         "agents" => Ok(ArtifactType::Agent),
+        "output-styles" => Ok(ArtifactType::OutputStyle),
         _ => Err(OpsError::UnknownType {
             path: path.to_owned(),
         }),

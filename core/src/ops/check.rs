@@ -170,6 +170,7 @@ fn scope_findings(
                 }
             }
         }
+        ArtifactType::OutputStyle => {}
         ArtifactType::Command => {
             for place in std::iter::once(&claude).chain(user_claude.iter()) {
                 let skill = place.join("skills").join(id.name.as_str());

@@ -340,6 +340,15 @@ fn plugin_artifacts(
         }
         agent_files(repo, commit, &dir, AGENT_DEPTH, &mut found)?;
     }
+    // Output styles: `output-styles/*.md` (the plugins reference's default; `outputStyles` in
+    // plugin.json is read by Claude Code, not here).
+    if let Ok(styles) = join(folder, "output-styles") {
+        for (name, is_dir) in repo.list_dir(commit, &styles)?.unwrap_or_default() {
+            if !is_dir && name.ends_with(".md") {
+                found.push((ArtifactType::OutputStyle, format!("{styles}/{name}")));
+            }
+        }
+    }
     let mut artifacts: Vec<PluginArtifact> = Vec::new();
     for (kind, path) in found {
         let file = path.rsplit('/').next().unwrap_or(&path);

@@ -89,6 +89,7 @@ const WRITTEN_FOLDERS: &[&str] = &[
     ".claude/skills",
     ".claude/commands",
     ".claude/agents",
+    ".claude/output-styles",
 ];
 
 /// A folder of a project's `.claude/` whose real path leaves the project.
@@ -108,7 +109,8 @@ pub struct LinkOutside {
     pub project: PathBuf,
 }
 
-/// Refuses a project whose `.claude/` (or its `skills/`, `commands/`, `agents/`) resolves,
+/// Refuses a project whose `.claude/` (or its `skills/`, `commands/`, `agents/`,
+/// `output-styles/`) resolves,
 /// through any symlink on the way, to a place outside the project root. Every write into a
 /// project (deploy, sync, resolve, rollback, the records file) happens below these folders, and
 /// an artifact's own folder or file being a symlink is refused by hashing, so this one check

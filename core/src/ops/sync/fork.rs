@@ -86,7 +86,8 @@ pub(crate) fn as_fork(
     if rename {
         let main = match fork.kind {
             ArtifactType::Skill => Some("SKILL.md".to_owned()),
-            ArtifactType::Agent => Some(final_name(fork)),
+            // An output style's `name` is what Claude Code's picker shows: the fork's differs.
+            ArtifactType::Agent | ArtifactType::OutputStyle => Some(final_name(fork)),
             ArtifactType::Command => None,
         };
         if let Some(file) = main.and_then(|m| out.files.get_mut(&m))
