@@ -370,6 +370,21 @@ fn prompt_conflicts(
     Ok(out)
 }
 
+/// The summary table: one row per artifact.
+fn print_rows(rows: &[UpdateRow]) {
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let bump = match r.bump {
+                Bump::None => "-".to_owned(),
+                b => b.to_string(),
+            };
+            vec![r.id.to_string(), r.result.clone(), bump, r.detail.clone()]
+        })
+        .collect();
+    print_table(&["ARTIFACT", "RESULT", "BUMP", "DETAIL"], &table);
+}
+
 /// Whether a plugin change is work for the apply.
 fn is_work(c: &PluginChange) -> bool {
     matches!(c.change, "added" | "removed" | "moved" | "renamed")
@@ -494,18 +509,8 @@ pub fn update_command(home: &Path, mut args: UpdateArgs) -> Result<ExitCode, Com
     // Also a run whose only work is a lagging baseline: a rerun after a kill must finish it.
     let pending_work = plan.iter().any(needs_apply) || planned_changes.iter().any(is_work);
     let show = |rows: &[UpdateRow], changes: &[PluginChange]| {
-        let table: Vec<Vec<String>> = rows
-            .iter()
-            .chain(change_rows(changes).iter())
-            .map(|r| {
-                let bump = match r.bump {
-                    Bump::None => "-".to_owned(),
-                    b => b.to_string(),
-                };
-                vec![r.id.to_string(), r.result.clone(), bump, r.detail.clone()]
-            })
-            .collect();
-        print_table(&["ARTIFACT", "RESULT", "BUMP", "DETAIL"], &table);
+        let all: Vec<UpdateRow> = rows.iter().cloned().chain(change_rows(changes)).collect();
+        print_rows(&all);
         plugin_notes(changes);
     };
     // The plan is shown before the question, and is all a dry run or a script without --yes gets.
@@ -544,17 +549,7 @@ pub fn update_command(home: &Path, mut args: UpdateArgs) -> Result<ExitCode, Com
     }
     let rows: Vec<UpdateRow> = rows.into_iter().chain(change_rows(&changes)).collect();
     args.apply.output.emit_traced(&rows, |rows| {
-        let table: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                let bump = match r.bump {
-                    Bump::None => "-".to_owned(),
-                    b => b.to_string(),
-                };
-                vec![r.id.to_string(), r.result.clone(), bump, r.detail.clone()]
-            })
-            .collect();
-        print_table(&["ARTIFACT", "RESULT", "BUMP", "DETAIL"], &table);
+        print_rows(rows);
         plugin_notes(&changes);
         let count = |what: &str| rows.iter().filter(|r| r.result == what).count();
         println!(
