@@ -94,7 +94,10 @@ impl Suggestion {
 fn required_keys(kind: ArtifactType) -> &'static [&'static str] {
     match kind {
         ArtifactType::Skill | ArtifactType::Agent => &["name", "description"],
-        ArtifactType::Command | ArtifactType::OutputStyle => &[],
+        ArtifactType::Command
+        | ArtifactType::OutputStyle
+        | ArtifactType::Hook
+        | ArtifactType::Mcp => &[],
     }
 }
 
@@ -106,6 +109,8 @@ fn main_file(kind: ArtifactType, files: &ArtifactFiles) -> Option<&str> {
         ArtifactType::Command | ArtifactType::Agent | ArtifactType::OutputStyle => {
             files.files.keys().next()
         }
+        // A fragment has no frontmatter: its bump comes from its entries' changes alone.
+        ArtifactType::Hook | ArtifactType::Mcp => None,
     }
     .map(String::as_str)
 }

@@ -116,12 +116,47 @@ pub fn agent_name(bytes: &[u8]) -> Option<String> {
         .filter(|n| !n.is_empty())
 }
 
+/// The findings for a hook or mcp artifact: its file must be the shape Claude Code reads, and
+/// an `env` or `headers` literal that looks like a credential is a warning (Claude Code's MCP
+/// page: `${VAR}` expands in `command`, `args`, `env`, `url` and `headers`, so a shared file
+/// names the variable instead).
+fn check_fragment(id: &ArtifactId, files: &ArtifactFiles) -> Vec<Finding> {
+    let Some((path, file)) = files.files.iter().next() else {
+        return vec![Finding::error("bad-json", format!("{id} has no file"))];
+    };
+    let entries =
+        match crate::model::fragment::entries(id.kind, id.name.as_str(), path, &file.bytes) {
+            Ok(e) => e,
+            Err(e) => return vec![Finding::error("bad-json", e.to_string())],
+        };
+    let mut out = Vec::new();
+    for value in entries.values() {
+        for place in crate::model::fragment::token_literals(value) {
+            out.push(Finding::warning(
+                "literal-secret",
+                format!(
+                    "{path}: `{place}` holds a literal that looks like a credential; \
+                     write `${{VARIABLE}}` and let each user set it"
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// The findings for artifact `id` with these files.
 pub fn check(id: &ArtifactId, files: &ArtifactFiles) -> Vec<Finding> {
+    if id.kind.is_fragment() {
+        return check_fragment(id, files);
+    }
     let mut out = Vec::new();
     let main = match id.kind {
         ArtifactType::Skill => "SKILL.md".to_owned(),
-        ArtifactType::Command | ArtifactType::Agent | ArtifactType::OutputStyle => files
+        ArtifactType::Command
+        | ArtifactType::Agent
+        | ArtifactType::OutputStyle
+        | ArtifactType::Hook
+        | ArtifactType::Mcp => files
             .files
             .keys()
             .next()
@@ -235,7 +270,7 @@ pub fn check(id: &ArtifactId, files: &ArtifactFiles) -> Vec<Finding> {
                 ));
             }
         }
-        ArtifactType::Command => {}
+        ArtifactType::Command | ArtifactType::Hook | ArtifactType::Mcp => {}
         ArtifactType::OutputStyle => {
             if let Some(v) = get("keep-coding-instructions")
                 && !matches!(v, Yaml::Boolean(_))

@@ -8,4 +8,5 @@ pub mod diff;
 pub mod drift;
 pub mod frontmatter;
 pub mod frontmatter_merge;
+pub mod json_merge;
 pub mod merge;

@@ -29,11 +29,26 @@ pub enum ArtifactType {
     /// `name`, `description`, `keep-coding-instructions`).
     #[serde(rename = "output-style")]
     OutputStyle,
+    /// One named group of hook entries (`event → matcher groups → handlers`, the shape of the
+    /// `hooks` key of Claude Code's settings files), kept as `hooks/<name>.json` in a collection
+    /// and merged entry by entry into `.claude/settings.json` — never copied as a file (see
+    /// [`crate::model::fragment`]).
+    Hook,
+    /// One MCP server (one entry of `mcpServers`), kept as `mcp/<name>.json` in a collection
+    /// and merged by key into the project's `.mcp.json`, or `~/.claude.json` for the user.
+    Mcp,
 }
 
 impl ArtifactType {
     /// Every type, in display order.
-    pub const ALL: [ArtifactType; 4] = [Self::Skill, Self::Command, Self::Agent, Self::OutputStyle];
+    pub const ALL: [ArtifactType; 6] = [
+        Self::Skill,
+        Self::Command,
+        Self::Agent,
+        Self::OutputStyle,
+        Self::Hook,
+        Self::Mcp,
+    ];
 
     /// The lowercase name used in ids and on the command line.
     pub fn as_str(self) -> &'static str {
@@ -42,6 +57,8 @@ impl ArtifactType {
             Self::Command => "command",
             Self::Agent => "agent",
             Self::OutputStyle => "output-style",
+            Self::Hook => "hook",
+            Self::Mcp => "mcp",
         }
     }
 
@@ -52,7 +69,20 @@ impl ArtifactType {
             Self::Command => "commands",
             Self::Agent => "agents",
             Self::OutputStyle => "output-styles",
+            Self::Hook => "hooks",
+            Self::Mcp => "mcp",
         }
+    }
+
+    /// The extension of a single-file artifact's file (`md`, or `json` for a fragment).
+    pub fn file_extension(self) -> &'static str {
+        if self.is_fragment() { "json" } else { "md" }
+    }
+
+    /// Whether the artifact is a fragment of a file Claude Code and the user share (`hook`,
+    /// `mcp`): in a project it is entries inside that file, not a file of its own.
+    pub fn is_fragment(self) -> bool {
+        matches!(self, Self::Hook | Self::Mcp)
     }
 
     /// Whether the artifact is a directory (`skill`) rather than a single `.md` file.
@@ -83,8 +113,11 @@ impl FromStr for ArtifactType {
 /// Why a type, name or id was refused. Each message says what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
-    /// The type is not one of `skill`, `command`, `agent`.
-    #[error("unknown artifact type `{given}`: expected one of skill, command, agent, output-style")]
+    /// The type is not one of [`ArtifactType::ALL`].
+    #[error(
+        "unknown artifact type `{given}`: expected one of skill, command, agent, output-style, \
+         hook, mcp"
+    )]
     UnknownType { given: String },
     /// The name is empty.
     #[error("artifact name is empty")]
@@ -268,7 +301,7 @@ mod tests {
     fn bad_ids_say_what_is_expected() {
         let err = "skill".parse::<ArtifactId>().unwrap_err();
         assert!(err.to_string().contains("<type>:<name>"), "{err}");
-        let err = "hook:x".parse::<ArtifactId>().unwrap_err();
+        let err = "plugin:x".parse::<ArtifactId>().unwrap_err();
         assert!(err.to_string().contains("skill, command, agent"), "{err}");
     }
 }

@@ -7,6 +7,7 @@ pub mod artifact;
 pub mod display;
 pub mod error;
 pub mod files;
+pub mod fragment;
 pub mod hash;
 pub mod marketplace;
 pub mod time;

@@ -77,6 +77,8 @@ pub(crate) async fn add_to(
     if kind.is_dir() != info.is_dir {
         let why = if kind.is_dir() {
             "a skill is a folder"
+        } else if kind.is_fragment() {
+            "it must be one .json file"
         } else {
             "it must be one .md file"
         };
@@ -115,6 +117,22 @@ pub(crate) async fn add_to(
             kind,
             why: "it has no SKILL.md",
         });
+    }
+    let mut warnings = Vec::new();
+    if kind.is_fragment() {
+        // Hostile until checked: the file must be the shape Claude Code reads, and a literal
+        // credential in `env` / `headers` is worth a warning before anyone shares it.
+        let bytes = fs::read(&staged).context("read", &staged)?;
+        let entries = crate::model::fragment::entries(kind, id.name.as_str(), &spec.path, &bytes)?;
+        for value in entries.values() {
+            for place in crate::model::fragment::token_literals(value) {
+                warnings.push(format!(
+                    "{}: `{place}` holds a literal that looks like a credential; an upstream \
+                     should write `${{VARIABLE}}` and let each user set it",
+                    spec.path
+                ));
+            }
+        }
     }
     let content_hash = hash::hash_path(&staged)?;
     fs::rename(&staged, &dest).context("move into place", &dest)?;
@@ -172,12 +190,13 @@ pub(crate) async fn add_to(
             now: ctx.now,
         })
         .await;
+    warnings.extend(recorder.finish().await);
     Ok(Added {
         id,
         path: dest,
         commit,
         content_hash,
-        warnings: recorder.finish().await,
+        warnings,
     })
 }
 
@@ -191,6 +210,8 @@ fn infer_type(path: &str, is_dir: bool) -> Result<ArtifactType, OpsError> {
         "commands" => Ok(ArtifactType::Command),
         "agents" => Ok(ArtifactType::Agent),
         "output-styles" => Ok(ArtifactType::OutputStyle),
+        "hooks" if path.ends_with(".json") => Ok(ArtifactType::Hook),
+        "mcp" | "mcp-servers" | "mcpServers" if path.ends_with(".json") => Ok(ArtifactType::Mcp),
         _ => Err(OpsError::UnknownType {
             path: path.to_owned(),
         }),
@@ -202,6 +223,7 @@ fn default_name(path: &str, kind: ArtifactType) -> &str {
     if kind.is_dir() {
         last
     } else {
-        last.strip_suffix(".md").unwrap_or(last)
+        last.strip_suffix(&format!(".{}", kind.file_extension()))
+            .unwrap_or(last)
     }
 }

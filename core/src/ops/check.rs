@@ -80,6 +80,22 @@ pub fn check(
     };
     let mut out = Vec::new();
     for id in &wanted {
+        if let (Some(p), true) = (scope, id.kind.is_fragment()) {
+            // Its entries as they are in the shared file now.
+            let path = p.join(crate::ops::fragments::shared_file_rel(p, id.kind));
+            let files = crate::ops::fragments::project_files(p, id, true)?.ok_or_else(|| {
+                OpsError::NoCopy {
+                    id: id.clone(),
+                    path: path.clone(),
+                }
+            })?;
+            out.push(CheckedArtifact {
+                id: id.clone(),
+                path,
+                findings: check_artifact(id, &files),
+            });
+            continue;
+        }
         let path = artifact_path(&root, id);
         if std::fs::symlink_metadata(&path).is_err() {
             return Err(OpsError::NoCopy {
@@ -170,7 +186,7 @@ fn scope_findings(
                 }
             }
         }
-        ArtifactType::OutputStyle => {}
+        ArtifactType::OutputStyle | ArtifactType::Hook | ArtifactType::Mcp => {}
         ArtifactType::Command => {
             for place in std::iter::once(&claude).chain(user_claude.iter()) {
                 let skill = place.join("skills").join(id.name.as_str());

@@ -76,9 +76,21 @@ pub async fn deploy_checked(
     let lock = Lock::load(&collection_dir)?;
     check_project_links(&ctx.home, project).await?;
     let records = DeploymentFile::load(project)?;
+    // Hooks and MCP servers are entries merged into a shared file, not copies.
+    let (fragments, files): (Vec<ArtifactId>, Vec<ArtifactId>) =
+        ids.iter().cloned().partition(|id| id.kind.is_fragment());
     // Check everything first, so a refusal for one artifact leaves the project untouched.
+    for id in &fragments {
+        if manifest.get(id).is_none() {
+            return Err(OpsError::NotInCollection {
+                id: id.clone(),
+                collection: collection.to_owned(),
+            });
+        }
+        crate::ops::fragments::check_deploy(id, project, &collection_dir, records.get(id))?;
+    }
     let plan = plan_copies(
-        ids,
+        &files,
         collection,
         &collection_dir,
         &manifest,
@@ -128,6 +140,74 @@ pub async fn deploy_checked(
             changed: copy.changed,
             snapshot_id: version.map(|v| v.commit_id.to_string()),
         });
+    }
+    if failure.is_none() {
+        for id in &fragments {
+            let done = match crate::ops::fragments::deploy_one(
+                ctx,
+                id,
+                project,
+                collection,
+                &collection_dir,
+                records.get(id),
+                lock.get(id),
+            )
+            .await
+            {
+                Ok(done) => done,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            };
+            let source = artifact_path(&collection_dir, id);
+            let previous = recorder.latest_in_collection(id).await;
+            let events: Vec<Event> = done
+                .changed
+                .then(|| {
+                    let mut e = Event::new(EventKind::Deploy, id, collection, rfc3339(ctx.now));
+                    e.project = Some(
+                        project
+                            .canonicalize()
+                            .unwrap_or_else(|_| project.to_owned()),
+                    );
+                    e.direction = Some("collection-to-project".to_owned());
+                    e.source = Some(done.hash);
+                    e.result = Some(done.hash);
+                    e.detail = serde_json::json!({
+                        "first": records.get(id).is_none(),
+                        "shared_file": done.record.shared_file,
+                        "entries": done.record.entries.len(),
+                    });
+                    e
+                })
+                .into_iter()
+                .collect();
+            let version = recorder
+                .record_logged(
+                    collection_version(
+                        ctx,
+                        id,
+                        &source,
+                        &done.hash,
+                        lock.get(id),
+                        previous.as_ref(),
+                    ),
+                    &events,
+                )
+                .await;
+            let mut record = done.record;
+            record.snapshot_id = version.as_ref().map(|v| v.commit_id.to_string());
+            record.version_tag = version.as_ref().and_then(|v| v.version_tag.clone());
+            new_records.push(record);
+            out.push(Deployed {
+                id: id.clone(),
+                path: done.path,
+                content_hash: done.hash,
+                changed: done.changed,
+                snapshot_id: version.map(|v| v.commit_id.to_string()),
+            });
+        }
     }
     save_records(ctx, project, new_records)?;
     if let Some(e) = failure {
@@ -288,6 +368,10 @@ fn deployment_record(
         merge_base_snapshot: Some(hex),
         snapshot_id: version.map(|v| v.commit_id.to_string()),
         version_tag: version.and_then(|v| v.version_tag.clone()),
+        shared_file: None,
+        entries: Vec::new(),
+        pending_picks: Vec::new(),
+        shared_file_backup: None,
     }
 }
 

@@ -230,6 +230,28 @@ pub fn drift(
                 continue;
             };
             let pair = "collection-project";
+            if id.kind.is_fragment() {
+                // Entries in a shared file: compared entry by entry, secrets masked.
+                match crate::ops::fragments::drift_hashes(&collection_dir, project, id, record) {
+                    Ok((base, source, target)) => {
+                        if let Some(status) =
+                            classify(base.as_ref(), source.as_ref(), target.as_ref())
+                        {
+                            report.rows.push(row(
+                                id,
+                                pair,
+                                Some((*project).clone()),
+                                status,
+                                base,
+                                source,
+                                target,
+                            ));
+                        }
+                    }
+                    Err(e) => report.problem(Some(id), Some(pair), Some(project), e),
+                }
+                continue;
+            }
             let target_path = artifact_path(&project.join(".claude"), id);
             let checked = hash_tier(&target_path).and_then(|target| {
                 let base = baseline_in_v1(record, &[&target_path, &source_path])?;

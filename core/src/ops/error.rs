@@ -129,7 +129,9 @@ pub enum OpsError {
     #[error("{what} still holds conflict markers: {files}")]
     MarkersLeft { what: String, files: String },
     /// The artifact type cannot be told from the upstream path.
-    #[error("cannot tell the type of `{path}`: pass --type skill|command|agent")]
+    #[error(
+        "cannot tell the type of `{path}`: pass --type skill|command|agent|output-style|hook|mcp"
+    )]
     UnknownType { path: String },
     /// The upstream path has the wrong shape for the type.
     #[error("`{path}` is not a {kind}: {why}")]
@@ -204,6 +206,42 @@ pub enum OpsError {
         "the checks found problems (deploy without --strict to deploy anyway): {problems}; nothing was written"
     )]
     CheckFailed { problems: String },
+    /// A shared JSON file (settings.json, .mcp.json, ~/.claude.json) that cannot be read or
+    /// edited: not JSON (with line and column), a folder, a symlink, too large.
+    #[error(transparent)]
+    SharedFile(#[from] crate::storage::shared_json::SharedFileError),
+    /// A hook or mcp artifact's file is not the shape Claude Code reads.
+    #[error(transparent)]
+    Fragment(#[from] crate::model::fragment::FragmentError),
+    /// An entry SkillMeat would write is already in the shared file, different, and not one
+    /// SkillMeat wrote.
+    #[error(
+        "{} already has {entry}, which SkillMeat did not write and which differs from {id}'s; \
+         remove or rename it there (or make it equal) and deploy again; nothing was written",
+        path.display()
+    )]
+    Unowned {
+        id: ArtifactId,
+        path: PathBuf,
+        entry: String,
+    },
+    /// A hook or mcp artifact synced a way it cannot go.
+    #[error(
+        "{id} is entries in a file you share with Claude Code; it syncs from the collection into \
+         projects only ({direction} would carry the project's values, secrets among them, into \
+         the collection): edit the collection's copy and sync it out"
+    )]
+    FragmentDirection {
+        id: ArtifactId,
+        direction: &'static str,
+    },
+    /// A clash named that the pending merge does not have.
+    #[error("{id}'s pending merge has no clash `{clash}`; its clashes: {open}")]
+    NoSuchClash {
+        id: ArtifactId,
+        clash: String,
+        open: String,
+    },
     /// A job was cancelled before this phase; nothing of it was written.
     #[error("{id}: cancelled before {phase}; nothing was written")]
     Cancelled { id: ArtifactId, phase: &'static str },
@@ -253,6 +291,13 @@ impl OpsError {
             Self::Marketplace(_) => ErrorKind::UpstreamRefused,
             Self::NoMarketplace { .. } | Self::NoSuchPlugin { .. } => ErrorKind::NotFound,
             Self::DuplicateAgent { .. } | Self::CheckFailed { .. } => ErrorKind::Invalid,
+            Self::SharedFile(crate::storage::shared_json::SharedFileError::Io { .. }) => {
+                ErrorKind::Internal
+            }
+            Self::SharedFile(_) | Self::Fragment(_) => ErrorKind::Invalid,
+            Self::Unowned { .. } => ErrorKind::Unmanaged,
+            Self::FragmentDirection { .. } => ErrorKind::Usage,
+            Self::NoSuchClash { .. } => ErrorKind::NoPendingMerge,
         }
     }
 }

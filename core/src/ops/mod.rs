@@ -18,6 +18,7 @@ pub mod deploy;
 pub mod drift;
 pub mod error;
 pub mod export;
+pub mod fragments;
 pub mod history;
 pub mod legacy;
 pub mod links;

@@ -67,6 +67,8 @@ struct PlannedUndeploy {
     path: PathBuf,
     current: Option<ContentHash>,
     local_edits: bool,
+    /// A hook or mcp artifact: its entries leave the shared file, no copy is removed.
+    fragment: bool,
 }
 
 /// Checks that `id` can leave `project`: deployed there, no merge of it pending there, and no
@@ -87,6 +89,41 @@ fn plan_undeploy(
         return Err(OpsError::PendingMerge {
             id: id.clone(),
             path: pending.dir,
+        });
+    }
+    if id.kind.is_fragment() {
+        let path = project.join(
+            record
+                .shared_file
+                .as_deref()
+                .unwrap_or(".claude/settings.json"),
+        );
+        if !record.pending_conflicts.is_empty() {
+            return Err(OpsError::PendingMerge {
+                id: id.clone(),
+                path,
+            });
+        }
+        let collection_dir = ctx.home.collection_dir(collection)?;
+        let (base, source, current) =
+            crate::ops::fragments::drift_hashes(&collection_dir, project, id, record)?;
+        let _ = source;
+        let local_edits = current != base;
+        if local_edits && !force {
+            return Err(OpsError::UndeployEdits {
+                id: id.clone(),
+                project: project.to_owned(),
+            });
+        }
+        return Ok(PlannedUndeploy {
+            id: id.clone(),
+            project: project
+                .canonicalize()
+                .unwrap_or_else(|_| project.to_owned()),
+            path,
+            current,
+            local_edits,
+            fragment: true,
         });
     }
     let path = artifact_path(&project.join(".claude"), id);
@@ -111,6 +148,7 @@ fn plan_undeploy(
         path,
         current,
         local_edits,
+        fragment: false,
     })
 }
 
@@ -126,7 +164,10 @@ async fn undeploy_one(
     event.project = Some(plan.project.clone());
     event.target = plan.current;
     event.detail = serde_json::json!({ "local_edits": plan.local_edits });
-    {
+    if plan.fragment {
+        // Edited entries are not recorded: they may hold the user's secrets in clear.
+        crate::ops::fragments::undeploy_one(ctx, &plan.id, &plan.project, true).await?;
+    } else {
         let _held = lock_tier(ctx, &Tier::Project(plan.project.clone()), &plan.id)?;
         if plan.local_edits {
             recorder

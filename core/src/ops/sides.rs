@@ -13,8 +13,35 @@ use crate::ops::tier::artifact_path;
 use crate::storage::versions::Versions;
 
 /// The files of `side` of `id`: `collection`, `project` (needs `project`), `upstream` (fetched
-/// at the spec's ref), or a recorded version named by a hash prefix or tag.
+/// at the spec's ref), or a recorded version named by a hash prefix or tag. A hook's or mcp
+/// server's side is its entries (the project's as they are in the shared file), with every
+/// `env` and `headers` value masked: a diff never shows a secret.
 pub async fn side_files(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+    side: &str,
+) -> Result<ArtifactFiles, OpsError> {
+    if !id.kind.is_fragment() {
+        return tier_side_files(ctx, id, collection, project, side).await;
+    }
+    if side == "project" {
+        let project = project.ok_or(OpsError::ProjectRequired {
+            direction: "a `project` side",
+        })?;
+        return crate::ops::fragments::project_files(project, id, false)?.ok_or_else(|| {
+            OpsError::NoCopy {
+                id: id.clone(),
+                path: project.join(crate::ops::fragments::shared_file_rel(project, id.kind)),
+            }
+        });
+    }
+    let files = tier_side_files(ctx, id, collection, project, side).await?;
+    Ok(crate::ops::fragments::masked_files(id, &files))
+}
+
+async fn tier_side_files(
     ctx: &Context,
     id: &ArtifactId,
     collection: &str,

@@ -21,7 +21,7 @@ pub(crate) fn final_name(id: &ArtifactId) -> String {
     if id.kind.is_dir() {
         id.name.to_string()
     } else {
-        format!("{}.md", id.name)
+        format!("{}.{}", id.name, id.kind.file_extension())
     }
 }
 

@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod home;
 pub mod projects;
 pub mod records;
+pub mod shared_json;
 pub mod ssh;
 pub mod statcache;
 pub mod store;

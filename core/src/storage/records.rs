@@ -99,6 +99,35 @@ pub struct DeploymentRecord {
     /// A user-given tag for the deployed version.
     #[serde(default)]
     pub version_tag: Option<String>,
+    /// For a hook or mcp artifact: the shared file its entries are in, relative to the project
+    /// (`.claude/settings.json`, `.mcp.json`, `.claude.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_file: Option<String>,
+    /// For a hook or mcp artifact: the ownership ledger — each entry it wrote, with its value
+    /// as written, secrets masked — and so the base of the next merge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<OwnedEntry>,
+    /// For a hook or mcp artifact's pending merge: the clashes already decided, as
+    /// `<clash>=ours|theirs`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_picks: Vec<String>,
+    /// The version-store commit holding the shared file as it was before SkillMeat last wrote
+    /// it (kept for `~/.claude.json`, which holds far more than SkillMeat's entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_file_backup: Option<String>,
+}
+
+/// One entry of the ownership ledger of a hook or mcp artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnedEntry {
+    /// Where the entry is.
+    pub entry: crate::model::fragment::EntryKey,
+    /// Its value as SkillMeat wrote it, as JSON with `env` and `headers` values masked.
+    pub value: String,
+    /// The user deleted it from the shared file: it stays deleted (its value is then the
+    /// collection's as last seen, masked).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 fn default_collection() -> String {
@@ -259,6 +288,10 @@ content_hash = "c93c6f87bf5165a705365e8ad12607fce86f3bd560284e25fb8ea859b0c7c331
             merge_base_snapshot: Some("ab".repeat(32)),
             snapshot_id: None,
             version_tag: None,
+            shared_file: None,
+            entries: Vec::new(),
+            pending_picks: Vec::new(),
+            shared_file_backup: None,
         };
         let file = DeploymentFile {
             format: None,

@@ -65,6 +65,9 @@ pub async fn resolve_command(home: &Path, mut args: ResolveArgs) -> Result<ExitC
     let ctx = context(home)?;
     let collection = args.collection.collection.as_str();
     let project = args.project.as_deref();
+    if args.id.kind.is_fragment() {
+        return resolve_fragment(&ctx, &args, collection).await;
+    }
     if args.abort {
         let done = conflicts::abort_merge(&ctx, &args.id, collection, project)
             .await
@@ -171,6 +174,90 @@ pub async fn resolve_command(home: &Path, mut args: ResolveArgs) -> Result<ExitC
         }
     })?;
     Ok(if left.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CONFLICT)
+    })
+}
+
+/// `resolve` of a hook or mcp artifact: its clashes are keys of entries in the shared file,
+/// named as the plan printed them (`mcpServers.gh › command`); each is decided ours (the file's
+/// value) or theirs (the collection's), then `--continue` writes the merge.
+async fn resolve_fragment(
+    ctx: &skillmeat_core::ops::Context,
+    args: &ResolveArgs,
+    collection: &str,
+) -> Result<ExitCode, CommandError> {
+    use skillmeat_core::engine::json_merge::Pick;
+    use skillmeat_core::ops::fragments;
+    let project = args.project.as_deref().ok_or_else(|| {
+        CommandError::usage(format!(
+            "{} is merged into a project's shared file: pass --project DIR or --user",
+            args.id
+        ))
+    })?;
+    if args.fork || args.custom.is_some() {
+        return Err(CommandError::usage(
+            "a hook or mcp clash is settled per key: --file CLASH --ours|--theirs, then --continue",
+        ));
+    }
+    if args.abort {
+        fragments::abort(ctx, &args.id, project).map_err(ops_error)?;
+        args.output.emit_traced(
+            &serde_json::json!({ "id": args.id, "aborted": true }),
+            |_| {
+                println!(
+                    "Aborted the pending merge of {}; nothing was written.",
+                    args.id
+                )
+            },
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let pick = match (&args.file, args.ours, args.theirs) {
+        (Some(label), true, _) => Some((label.as_str(), Pick::Ours)),
+        (Some(label), _, true) => Some((label.as_str(), Pick::Theirs)),
+        (Some(_), _, _) => {
+            return Err(CommandError::usage("with --file, pass --ours or --theirs"));
+        }
+        (None, _, _) => None,
+    };
+    if args.continue_ {
+        crate::cli::apply::confirm_on_terminal(
+            args.yes,
+            args.output.json,
+            &format!(
+                "Write the resolved merge of {} into {}?",
+                args.id,
+                project.display()
+            ),
+        )?;
+    }
+    let report = fragments::resolve(ctx, &args.id, collection, project, pick, args.continue_)
+        .await
+        .map_err(ops_error)?;
+    let open: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|f| f.conflict.is_some())
+        .map(|f| f.path.as_str())
+        .collect();
+    let undecided = report.warnings.clone();
+    args.output.emit_traced(&report, |_| {
+        if report.applied || (args.continue_ && open.is_empty()) {
+            println!("Applied the merge of {} into {}.", args.id, project.display());
+        } else if open.is_empty() {
+            println!(
+                "Every clash is decided: apply with `skillmeat resolve {} --project {} --continue`.",
+                args.id,
+                project.display()
+            );
+        } else {
+            println!("Still undecided in: {}", escaped(&open.join(", ")));
+        }
+        print_warnings(&undecided);
+    })?;
+    Ok(if open.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_CONFLICT)

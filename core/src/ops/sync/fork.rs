@@ -88,7 +88,7 @@ pub(crate) fn as_fork(
             ArtifactType::Skill => Some("SKILL.md".to_owned()),
             // An output style's `name` is what Claude Code's picker shows: the fork's differs.
             ArtifactType::Agent | ArtifactType::OutputStyle => Some(final_name(fork)),
-            ArtifactType::Command => None,
+            ArtifactType::Command | ArtifactType::Hook | ArtifactType::Mcp => None,
         };
         if let Some(file) = main.and_then(|m| out.files.get_mut(&m))
             && let Some(renamed) =

@@ -64,6 +64,12 @@ const REPLANS: u32 = 8;
 /// An applying sync of an artifact locked by the kill-switch is refused
 /// ([`OpsError::SyncLocked`]); its end is counted toward that lock ([`killswitch`]).
 pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
+    if req.id.kind.is_fragment() && req.direction != Direction::UpstreamToCollection {
+        let started = std::time::Instant::now();
+        let result = crate::ops::fragments::sync(ctx, req).await;
+        log_end(ctx, req, &result, started.elapsed());
+        return result;
+    }
     let started = std::time::Instant::now();
     let result = if req.dry_run {
         replanning(ctx, req).await
