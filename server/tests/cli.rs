@@ -134,7 +134,7 @@ fn bad_input_is_a_clear_error_never_a_panic() {
     let cases: Vec<(Vec<String>, i32, &str)> = vec![
         (vec!["show".into(), "skill".into()], 2, "<type>:<name>"),
         (
-            vec!["show".into(), "hook:x".into()],
+            vec!["show".into(), "plugin:x".into()],
             2,
             "skill, command, agent",
         ),
@@ -159,9 +159,9 @@ fn bad_input_is_a_clear_error_never_a_panic() {
             "not allowed",
         ),
         (
-            vec!["add".into(), "--type".into(), "hook".into(), "o/r".into()],
+            vec!["add".into(), "--type".into(), "plugin".into(), "o/r".into()],
             2,
-            "hook",
+            "plugin",
         ),
     ];
     for (args, code, needle) in cases {

@@ -9,6 +9,7 @@ mod checking;
 mod cli;
 mod configuring;
 mod forking;
+mod fragments;
 mod hostile;
 mod http;
 mod killswitch;

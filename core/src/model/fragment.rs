@@ -304,7 +304,8 @@ pub fn render(kind: ArtifactType, entries: &Entries) -> Vec<u8> {
 const SECRET_FIELDS: [&str; 2] = ["env", "headers"];
 
 /// `value` with every string inside `env` and `headers` replaced by a fingerprint, unless it is
-/// made only of `${VAR}` placeholders (which say which variable, not its value). Equal inputs
+/// a reference: it names a `${VAR}` placeholder and holds no credential-like literal beside it
+/// (`${TOKEN}`, `Bearer ${TOKEN}` say which variable, not its value). Equal inputs
 /// give equal outputs, so masked values still compare; the fingerprint is a truncated SHA-256,
 /// enough to tell two values apart, not to recover one.
 pub fn mask(value: &Value) -> Value {
@@ -324,7 +325,7 @@ fn mask_in(value: &Value, secret: bool) -> Value {
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(|v| mask_in(v, secret)).collect()),
-        Value::String(s) if secret && !only_placeholders(s) => Value::String(fingerprint(s)),
+        Value::String(s) if secret && !is_reference(s) => Value::String(fingerprint(s)),
         other => other.clone(),
     }
 }
@@ -342,10 +343,11 @@ pub fn is_fingerprint(s: &str) -> bool {
     s.starts_with("•••• (secret, sha256 ")
 }
 
-/// Whether `s` holds nothing but `${VAR}` / `${VAR:-default}` placeholders and spaces.
-pub fn only_placeholders(s: &str) -> bool {
+/// Whether `s` refers to a variable (`${VAR}`, `${VAR:-default}`) and holds no literal that
+/// looks like a credential beside it.
+pub fn is_reference(s: &str) -> bool {
     let rest = strip_placeholders(s);
-    !s.is_empty() && rest.trim().is_empty() && rest.len() < s.len()
+    rest.len() < s.len() && !looks_like_token(&rest)
 }
 
 fn strip_placeholders(s: &str) -> String {

@@ -195,6 +195,13 @@ pub fn masked_files(id: &ArtifactId, files: &ArtifactFiles) -> ArtifactFiles {
     }
 }
 
+/// Base, collection and project hashes of a deployed fragment; `None` where a side holds none.
+pub type DriftHashes = (
+    Option<ContentHash>,
+    Option<ContentHash>,
+    Option<ContentHash>,
+);
+
 /// The drift of one deployed fragment: (base, collection, project) as hashes of masked entries
 /// (the project side is every ledger and collection entry the file holds now, so a local
 /// deletion or edit differs from the base).
@@ -203,14 +210,7 @@ pub fn drift_hashes(
     project: &Path,
     id: &ArtifactId,
     record: &DeploymentRecord,
-) -> Result<
-    (
-        Option<ContentHash>,
-        Option<ContentHash>,
-        Option<ContentHash>,
-    ),
-    OpsError,
-> {
+) -> Result<DriftHashes, OpsError> {
     let base = base_of(record)?;
     let live_base: Entries = record
         .entries
@@ -701,13 +701,7 @@ async fn merge_into_project(
         .changes
         .iter()
         .filter(|(_, c)| *c == EntryChange::DeletedLocally)
-        .filter_map(|(k, _)| {
-            theirs
-                .get(k)
-                .map(fragment::mask)
-                .or_else(|| None::<Value>)
-                .map(|v| (k.clone(), v))
-        })
+        .filter_map(|(k, _)| theirs.get(k).map(|v| (k.clone(), fragment::mask(v))))
         .collect();
     let changes = changes_between(&keys, &ours, &merged.entries);
     let mut warnings: Vec<String> = merged
@@ -744,10 +738,14 @@ async fn merge_into_project(
     let target_hash = entries_hash(&json_merge::as_base(&ours));
     let result_hash = entries_hash(&json_merge::as_base(&merged.entries));
     let base_hash = entries_hash(&base);
+    let new_ledger = ledger(&agreed(&merged.entries, &theirs), &deleted);
     let outcome = if !merged.clashes.is_empty() {
         Outcome::Conflict
-    } else if changes.is_empty() {
+    } else if changes.is_empty() && new_ledger == record.entries {
         Outcome::UpToDate
+    } else if changes.is_empty() {
+        // The file keeps what it has (a local edit, a deletion); the base moves on.
+        Outcome::KeptTarget
     } else if merged
         .changes
         .iter()
@@ -759,6 +757,12 @@ async fn merge_into_project(
     } else {
         Outcome::FastForward
     };
+    for clash in &merged.clashes {
+        warnings.push(format!(
+            "clash {}: both changed it differently",
+            clash.label()
+        ));
+    }
     let mut applied = false;
     if !req.dry_run {
         let mut record = record.clone();
@@ -790,7 +794,7 @@ async fn merge_into_project(
                 source_hash,
                 Some(&record),
                 lock.get(id),
-                ledger(&agreed(&merged.entries, &theirs), &deleted),
+                new_ledger,
                 backup.or(record.shared_file_backup.clone()),
             );
             if merged
@@ -802,7 +806,7 @@ async fn merge_into_project(
                 new.sync_status = RecordedStatus::Modified;
             }
             save_record(ctx, project, new)?;
-            applied = !changes.is_empty();
+            applied = outcome != Outcome::UpToDate;
         }
     }
     Ok(SyncReport {
@@ -843,7 +847,7 @@ fn bump_of(changes: &[(EntryKey, EntryChange)]) -> crate::engine::bump::Suggesti
             })
         })
         .collect();
-    reasons.sort_by(|a, b| b.bump.cmp(&a.bump));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.bump));
     Suggestion {
         bump: reasons.first().map_or(Bump::None, |r| r.bump),
         reasons,

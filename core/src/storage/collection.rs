@@ -252,7 +252,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(
             tmp.path().join(MANIFEST_FILE),
-            "[[artifact]]\n\nid = \"hook:x\"\n",
+            "[[artifact]]\n\nid = \"plugin:x\"\n",
         )
         .unwrap();
         let err = Manifest::load(tmp.path()).unwrap_err().to_string();

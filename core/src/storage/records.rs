@@ -252,7 +252,7 @@ content_hash = "c93c6f87bf5165a705365e8ad12607fce86f3bd560284e25fb8ea859b0c7c331
 
     #[test]
     fn a_bad_name_or_type_in_a_record_is_a_parse_error() {
-        for (name, kind) in [("../etc", "skill"), ("pdf", "hook")] {
+        for (name, kind) in [("../etc", "skill"), ("pdf", "plugin")] {
             let text =
                 format!("[[deployed]]\nartifact_name = \"{name}\"\nartifact_type = \"{kind}\"\n");
             let err = parse_toml::<DeploymentFile>(Path::new("r.toml"), &text).unwrap_err();

@@ -440,16 +440,20 @@ mod tests {
         assert!(text.contains("\"command\": \"mine\""), "{text}");
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back["hooks"]["Stop"][0]["hooks"][1], value);
-        // Removing it again gives the file back, byte for byte.
+        // Removing it again gives the file's value back, and every byte outside the one-line
+        // array it was added to (which the addition made multi-line).
         let (_d, again) = load(&text);
         let removed = again.edited(&[(key, None)]).unwrap();
         let back: Value = serde_json::from_str(&removed).unwrap();
         assert_eq!(back, serde_json::from_str::<Value>(SETTINGS).unwrap());
+        assert_eq!(removed.replace("}\n]}", "}]}"), SETTINGS);
     }
 
     #[test]
     fn a_server_is_added_replaced_and_removed_in_place() {
-        let (_d, file) = load("{\"numStartups\": 3, \"oauthAccount\": {\"x\": 1}}");
+        // As Claude Code writes ~/.claude.json: two-space indentation.
+        let original = "{\n  \"numStartups\": 3,\n  \"oauthAccount\": {\"x\": 1}\n}\n";
+        let (_d, file) = load(original);
         let key = EntryKey::Mcp {
             server: "gh".to_owned(),
         };
@@ -457,7 +461,7 @@ mod tests {
             .edited(&[(key.clone(), Some(json!({"command": "npx"})))])
             .unwrap();
         assert!(
-            text.starts_with("{\"numStartups\": 3, \"oauthAccount\": {\"x\": 1}"),
+            text.starts_with("{\n  \"numStartups\": 3,\n  \"oauthAccount\": {\"x\": 1},\n"),
             "{text}"
         );
         let (_d, file) = load(&text);
@@ -473,11 +477,9 @@ mod tests {
             file.entries(std::slice::from_ref(&key)).unwrap()[&key],
             json!({"command": "bun"})
         );
+        // Taken out again, the file is what it was, byte for byte.
         let text = file.edited(&[(key, None)]).unwrap();
-        assert_eq!(
-            serde_json::from_str::<Value>(&text).unwrap(),
-            json!({"numStartups": 3, "oauthAccount": {"x": 1}})
-        );
+        assert_eq!(text, original);
     }
 
     #[test]
@@ -486,7 +488,7 @@ mod tests {
         let path = dir.path().join("settings.json");
         fs::write(&path, "{\n  \"hooks\": {,}\n}").unwrap();
         let err = SharedFile::load(&path).unwrap_err().to_string();
-        assert!(err.contains("line 2, column 12"), "{err}");
+        assert!(err.contains("line 2, column 13"), "{err}");
         fs::remove_file(&path).unwrap();
         fs::create_dir(&path).unwrap();
         let err = SharedFile::load(&path).unwrap_err().to_string();
