@@ -193,7 +193,8 @@ pub struct ConflictView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConflictFileView {
     pub path: String,
-    /// `content`, `add-add`, `deleted-by-ours`, `deleted-by-theirs` or `binary`.
+    /// `content`, `add-add`, `deleted-by-ours`, `deleted-by-theirs`, `binary`, or `key` for one
+    /// JSON key of a hook or MCP server (the path is then `<entry> › <key path>`).
     pub kind: String,
     /// Decided already (markers gone or a side chosen).
     pub resolved: bool,

@@ -527,3 +527,141 @@ fn a_user_server_goes_into_claude_json_and_nothing_else_there_changes() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(read(&user.join(".claude.json")), state);
 }
+
+/// The REST API over the same files: a clash found by a sync job is listed with the open
+/// merges, shown per key (secrets masked) by the conflict endpoint the dialog reads, refused
+/// when a choice names no clash, resolved by a resolve job, and a second one aborted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_lists_shows_and_resolves_a_clash_per_key() {
+    use axum::http::StatusCode;
+
+    let a = crate::api::api().await;
+    let up = team_upstream();
+    let cwd = a.tmp.path();
+    let o = skillmeat_with_env(
+        &a.home,
+        cwd,
+        &["add", &format!("{}#mcp/github.json", up.path().display())],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = skillmeat_with_env(
+        &a.home,
+        cwd,
+        &["deploy", "mcp:github", "--project", a.p()],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let mcp_path = Path::new(a.p()).join(".mcp.json");
+    let clash = |command: &str| {
+        let mut v = json_of(&mcp_path);
+        v["mcpServers"]["github"]["command"] = json!(command);
+        v["mcpServers"]["github"]["env"]["GH_ENTERPRISE_TOKEN"] =
+            json!("ghp_0123456789abcdefghijABCDEFGHIJklmnop");
+        std::fs::write(&mcp_path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    };
+    clash("bunx");
+    up.write("mcp/github.json", &GITHUB.replace("\"npx\"", "\"pnpm\""));
+    up.commit("v2");
+    let o = skillmeat_with_env(&a.home, cwd, &["update", "mcp:github", "-y"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let (status, job) = a
+        .apply(
+            json!({"direction": "collection-to-project", "project_path": a.p(),
+                      "artifacts": ["mcp:github"], "dry_run": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(job["state"], "conflict", "{job}");
+    let label = "mcpServers.github › command";
+
+    let (status, open) = a.get("/api/v1/conflicts").await;
+    assert_eq!(status, StatusCode::OK, "{open}");
+    let listed = open["merges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["artifact"] == "mcp:github")
+        .unwrap_or_else(|| panic!("the clash is an open merge: {open}"));
+    assert_eq!(listed["files"], json!([label]), "{listed}");
+
+    let uri = format!(
+        "/api/v1/artifacts/mcp:github/conflicts?project_path={}",
+        a.p()
+    );
+    let (status, view) = a.get(&uri).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["files"][0]["path"], label, "{view}");
+    assert_eq!(view["files"][0]["kind"], "key", "{view}");
+    assert_eq!(view["files"][0]["ours"], "\"bunx\"", "{view}");
+    assert_eq!(view["files"][0]["theirs"], "\"pnpm\"", "{view}");
+    assert_eq!(view["unresolved"], json!([label]), "{view}");
+    assert!(!view.to_string().contains("ghp_"), "{view}");
+    let (status, _) = a.get("/api/v1/artifacts/mcp:github/conflicts").await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the project is needed"
+    );
+
+    let before = read(&mcp_path);
+    for bad in [
+        json!({"artifact": "mcp:github", "project_path": a.p(), "files": {"nope": "theirs"}}),
+        json!({"artifact": "mcp:github", "project_path": a.p(), "hunks": {label: ["theirs"]}}),
+        json!({"artifact": "mcp:github", "project_path": a.p(), "files": {label: "theirs"},
+               "revision": "0000"}),
+    ] {
+        let (status, body) = a.post("/api/v1/sync/resolve", bad.clone()).await;
+        assert!(status.is_client_error(), "{bad} → {status} {body}");
+        assert!(body["error"].is_string(), "{body}");
+    }
+    assert_eq!(read(&mcp_path), before, "a refused choice writes nothing");
+
+    let (status, job) = a
+        .post(
+            "/api/v1/sync/resolve",
+            json!({"artifact": "mcp:github", "project_path": a.p(),
+                   "files": {label: "theirs"}, "revision": view["revision"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(job["state"], "success", "{job}");
+    let server = &json_of(&mcp_path)["mcpServers"]["github"];
+    assert_eq!(server["command"], "pnpm");
+    assert_eq!(
+        server["env"]["GH_ENTERPRISE_TOKEN"],
+        "ghp_0123456789abcdefghijABCDEFGHIJklmnop"
+    );
+    let (_, open) = a.get("/api/v1/conflicts").await;
+    assert!(
+        !open.to_string().contains("mcp:github"),
+        "resolved, it is no longer open: {open}"
+    );
+
+    // Another clash, aborted: nothing written, nothing left open.
+    clash("bunx");
+    up.write("mcp/github.json", &GITHUB.replace("\"npx\"", "\"deno\""));
+    up.commit("v3");
+    let o = skillmeat_with_env(&a.home, cwd, &["update", "mcp:github", "-y"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (_, job) = a
+        .apply(
+            json!({"direction": "collection-to-project", "project_path": a.p(),
+                      "artifacts": ["mcp:github"], "dry_run": false}),
+        )
+        .await;
+    assert_eq!(
+        a.wait(job["id"].as_i64().unwrap()).await["state"],
+        "conflict"
+    );
+    let before = read(&mcp_path);
+    let (status, body) = a.delete(&uri).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["resolution"], "aborted", "{body}");
+    assert_eq!(read(&mcp_path), before);
+    let (status, _) = a.get(&uri).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -443,6 +443,12 @@ fn file_view(
         ("ours", "Ours", f.ours.clone()),
         ("theirs", "Theirs", f.theirs.clone()),
     ];
+    // A hook's or MCP server's clash is one JSON key, not a file.
+    let absent = if f.kind == "key" {
+        "(not set on this side)"
+    } else {
+        "(no such file on this side)"
+    };
     let shown = {
         let texts = texts.clone();
         move || {
@@ -451,7 +457,7 @@ fn file_view(
                 .iter()
                 .find(|t| t.0 == key)
                 .and_then(|t| t.2.clone())
-                .unwrap_or_else(|| "(no such file on this side)".to_owned())
+                .unwrap_or_else(|| absent.to_owned())
         }
     };
     let hunk_list = {

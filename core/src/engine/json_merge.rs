@@ -12,15 +12,22 @@
 
 use serde_json::{Map, Value};
 
-use crate::model::fragment::{Entries, EntryKey, mask};
+use crate::model::fragment::{Entries, EntryKey, is_secret_field, mask, mask_in};
 
-/// One place both sides changed differently.
+/// One place both sides changed differently, with the three values there (masked, so a clash
+/// can be shown; `None` where a side has no value).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clash {
     /// The entry.
     pub entry: EntryKey,
     /// The key path inside it (`""` for the entry as a whole).
     pub path: String,
+    /// The value as last deployed.
+    pub base: Option<Value>,
+    /// The shared file's value.
+    pub ours: Option<Value>,
+    /// The collection's value.
+    pub theirs: Option<Value>,
 }
 
 impl Clash {
@@ -157,7 +164,7 @@ pub fn merge(
             }
             (b, Some(o), Some(t)) => {
                 let mut clashes = Vec::new();
-                let merged = merge_value(key, "", b, Some(o), Some(t), pick, &mut clashes);
+                let merged = merge_value(key, "", false, b, Some(o), Some(t), pick, &mut clashes);
                 if let Some(v) = merged {
                     out.entries.insert(key.clone(), v);
                 }
@@ -174,6 +181,9 @@ pub fn merge(
                 let clash = Clash {
                     entry: key.clone(),
                     path: String::new(),
+                    base: b.cloned(),
+                    ours: o.map(mask),
+                    theirs: t.map(mask),
                 };
                 let settled = match pick(&clash) {
                     Some(Pick::Theirs) => t,
@@ -198,10 +208,13 @@ pub fn merge(
     out
 }
 
-/// The three-way merge of one value at `path` of `entry`; `None` means absent afterwards.
+/// The three-way merge of one value at `path` of `entry` (`secret` when under `env` or
+/// `headers`); `None` means absent afterwards.
+#[allow(clippy::too_many_arguments)]
 fn merge_value(
     entry: &EntryKey,
     path: &str,
+    secret: bool,
     base: Option<&Value>,
     ours: Option<&Value>,
     theirs: Option<&Value>,
@@ -235,7 +248,9 @@ fn merge_value(
             } else {
                 format!("{path}.{k}")
             };
-            if let Some(v) = merge_value(entry, &sub, b.get(k), o.get(k), t.get(k), pick, clashes) {
+            let secret = secret || is_secret_field(k);
+            let (bk, ok, tk) = (b.get(k), o.get(k), t.get(k));
+            if let Some(v) = merge_value(entry, &sub, secret, bk, ok, tk, pick, clashes) {
                 merged.insert(k.clone(), v);
             }
         }
@@ -244,6 +259,9 @@ fn merge_value(
     let clash = Clash {
         entry: entry.clone(),
         path: path.to_owned(),
+        base: base.cloned(),
+        ours: ours.map(|v| mask_in(v, secret)),
+        theirs: theirs.map(|v| mask_in(v, secret)),
     };
     match pick(&clash) {
         Some(Pick::Theirs) => theirs.cloned(),
@@ -335,5 +353,23 @@ mod tests {
         let m = merge(&base, &edited, &Entries::new(), &none);
         assert_eq!(m.changes[0].1, EntryChange::Clash);
         assert_eq!(m.clashes[0].path, "");
+        assert!(!format!("{:?}", m.clashes[0]).contains("literal-secret"));
+        // Both changed the secret: the clash names the key and shows its values masked.
+        let mine = server(json!({"command": "x", "env": {"K": "mine-secret"}}));
+        let team = server(json!({"command": "x", "env": {"K": "${TEAM_K}"}}));
+        let m = merge(&base, &mine, &team, &none);
+        assert_eq!(m.clashes.len(), 1);
+        let clash = &m.clashes[0];
+        assert_eq!(clash.path, "env.K");
+        let shown = format!("{clash:?}");
+        assert!(
+            !shown.contains("mine-secret") && !shown.contains("literal-secret"),
+            "{shown}"
+        );
+        assert_eq!(
+            clash.theirs,
+            Some(json!("${TEAM_K}")),
+            "a reference is shown"
+        );
     }
 }

@@ -445,6 +445,12 @@ async fn resolve_one(ctx: &Context, job: &Job, id: &ArtifactId) -> Result<Done, 
     let params = job.resolve.clone().unwrap_or_default();
     let project = job.project_path.as_deref();
     let collection = job.collection.as_str();
+    if id.kind.is_fragment() {
+        let Some(project) = project else {
+            return Err(OpsError::NoPendingMerge { id: id.clone() });
+        };
+        return resolve_fragment(ctx, &params, id, collection, project).await;
+    }
     let Some(merge) = conflicts::find(&ctx.home, id, collection, project)? else {
         return Err(OpsError::NoPendingMerge { id: id.clone() });
     };
@@ -516,6 +522,85 @@ async fn resolve_one(ctx: &Context, job: &Job, id: &ArtifactId) -> Result<Done, 
         conflict: false,
         failed: false,
         line: "resolved and applied".to_owned(),
+    })
+}
+
+/// A resolve job of a hook's or MCP server's pending merge: each clash named in `files` decided,
+/// `strategy` for the rest, then the merge written when nothing is left and `apply` says so.
+async fn resolve_fragment(
+    ctx: &Context,
+    params: &crate::jobs::store::ResolveParams,
+    id: &ArtifactId,
+    collection: &str,
+    project: &std::path::Path,
+) -> Result<Done, OpsError> {
+    use crate::engine::json_merge::Pick;
+    use crate::ops::conflicts::FileChoice;
+    use crate::ops::fragments;
+    let Some(merge) = fragments::pending_merge(ctx, id, project)? else {
+        return Err(OpsError::NoPendingMerge { id: id.clone() });
+    };
+    merge.expect_revision(params.expected_revision.as_deref())?;
+    let pick = |c: FileChoice| match c {
+        FileChoice::Ours => Pick::Ours,
+        FileChoice::Theirs => Pick::Theirs,
+    };
+    let mut decided = Vec::new();
+    for (label, choice) in &params.files {
+        let choice = Some((label.as_str(), pick(*choice)));
+        fragments::resolve(ctx, id, collection, project, choice, false).await?;
+        decided.push(label.clone());
+    }
+    if let Some(choice) = params.strategy {
+        for label in merge.unresolved() {
+            if params.files.contains_key(&label) {
+                continue;
+            }
+            let choice = Some((label.as_str(), pick(choice)));
+            fragments::resolve(ctx, id, collection, project, choice, false).await?;
+            decided.push(label);
+        }
+    }
+    let left = fragments::pending_merge(ctx, id, project)?
+        .map(|m| m.unresolved())
+        .unwrap_or_default();
+    if !left.is_empty() || !params.apply {
+        let line = if left.is_empty() {
+            "every clash decided; not applied".to_owned()
+        } else {
+            format!("still undecided: {}", left.join(", "))
+        };
+        return Ok(Done {
+            report: serde_json::json!({
+                "id": id, "resolved": decided, "unresolved": left, "applied": false
+            }),
+            conflict: !left.is_empty(),
+            failed: false,
+            line,
+        });
+    }
+    let report = fragments::resolve(ctx, id, collection, project, None, true).await?;
+    // The file changed since the view: the merge is pending again, with its new clashes.
+    let conflict = report.outcome == Outcome::Conflict;
+    let left = if conflict {
+        fragments::pending_merge(ctx, id, project)?
+            .map(|m| m.unresolved())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(Done {
+        report: serde_json::json!({
+            "id": id, "resolved": decided, "applied": !conflict, "unresolved": left,
+            "result": report.result, "warnings": report.warnings
+        }),
+        conflict,
+        failed: false,
+        line: if conflict {
+            "the file changed: decide the clashes again".to_owned()
+        } else {
+            "resolved and applied".to_owned()
+        },
     })
 }
 

@@ -312,7 +312,13 @@ pub fn mask(value: &Value) -> Value {
     mask_in(value, false)
 }
 
-fn mask_in(value: &Value, secret: bool) -> Value {
+/// Whether values under key `k` are secrets (`env`, `headers`).
+pub fn is_secret_field(k: &str) -> bool {
+    SECRET_FIELDS.contains(&k)
+}
+
+/// [`mask`] of a value found inside an entry: `secret` says it sits under `env` or `headers`.
+pub fn mask_in(value: &Value, secret: bool) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()

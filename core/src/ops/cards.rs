@@ -78,8 +78,19 @@ pub async fn version_cards(
     let deployed = match project {
         Some(p) => {
             let record = DeploymentFile::load(p)?.get(id).cloned();
-            let hash = hash_if_present(&artifact_path(&p.join(".claude"), id))?;
-            Some((p.to_owned(), record, hash))
+            match &record {
+                // A hook or MCP server is entries in a shared file: its sides are hashes of
+                // those entries, not of a folder (see `fragments::drift_hashes`).
+                Some(r) if id.kind.is_fragment() => {
+                    let (base, source, target) =
+                        crate::ops::fragments::drift_hashes(&dir, p, id, r)?;
+                    Some((p.to_owned(), record, target, Some((base, source))))
+                }
+                _ => {
+                    let hash = hash_if_present(&artifact_path(&p.join(".claude"), id))?;
+                    Some((p.to_owned(), record, hash, None))
+                }
+            }
         }
         None => None,
     };
@@ -123,8 +134,8 @@ pub async fn version_cards(
     };
     let collection_version = known(collection_hash).await;
     let project_version = match &deployed {
-        Some((_, _, hash)) => known(*hash).await,
-        None => None,
+        Some((_, _, hash, None)) => known(*hash).await,
+        _ => None,
     };
     if let Some(v) = recorded {
         v.close().await;
@@ -140,8 +151,15 @@ pub async fn version_cards(
                 collection_version,
             )
         }),
-        project: deployed.map(|(path, record, hash)| {
-            project_card(path, record, hash, collection_hash, project_version)
+        project: deployed.map(|(path, record, hash, fragment)| {
+            project_card(
+                path,
+                record,
+                hash,
+                collection_hash,
+                project_version,
+                fragment,
+            )
         }),
     })
 }
@@ -219,11 +237,18 @@ fn project_card(
     hash: Option<ContentHash>,
     collection: Option<ContentHash>,
     version: Option<Version>,
+    fragment: Option<(Option<ContentHash>, Option<ContentHash>)>,
 ) -> Card {
-    let base: Option<ContentHash> = record
-        .as_ref()
-        .and_then(|r| r.content_hash.as_deref())
-        .and_then(|h| h.parse().ok());
+    let (base, collection) = match fragment {
+        Some(sides) => sides,
+        None => (
+            record
+                .as_ref()
+                .and_then(|r| r.content_hash.as_deref())
+                .and_then(|h| h.parse().ok()),
+            collection,
+        ),
+    };
     Card {
         hash,
         timestamp: record.and_then(|r| r.deployed_at),

@@ -277,7 +277,7 @@ pub fn drift(
             }
         }
     }
-    match crate::ops::conflicts::open_merges(ctx, Some(collection)) {
+    match crate::ops::conflicts::open_merges(ctx, Some(collection), projects) {
         Ok(open) => report.pending_merges = open.merges,
         Err(e) => report.problem(None, None, None, format_args!("pending merges: {e}")),
     }

@@ -611,6 +611,136 @@ pub async fn resolve(
     .await
 }
 
+/// A fragment's pending merge as the dialog shows it: each clash with its three values
+/// (masked) and the decision taken so far.
+#[derive(Debug, Clone)]
+pub struct FragmentMerge {
+    pub id: ArtifactId,
+    pub collection: String,
+    pub project: PathBuf,
+    /// The shared file, relative to the project.
+    pub shared_file: String,
+    /// When the clash was found (RFC 3339).
+    pub detected_at: String,
+    pub clashes: Vec<(Clash, Option<Pick>)>,
+    /// Changes whenever the file, the collection's copy or a decision changes: choices made
+    /// on an older view are refused.
+    pub revision: String,
+}
+
+impl FragmentMerge {
+    /// The labels of the clashes not decided yet.
+    pub fn unresolved(&self) -> Vec<String> {
+        self.clashes
+            .iter()
+            .filter(|(_, p)| p.is_none())
+            .map(|(c, _)| c.label())
+            .collect()
+    }
+
+    /// Refuses choices made on another revision of this merge.
+    pub fn expect_revision(&self, expected: Option<&str>) -> Result<(), OpsError> {
+        match expected {
+            Some(e) if e != self.revision => Err(OpsError::MergeChanged {
+                id: self.id.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The pending merge of fragment `id` in `project`, when there is one. Reads only.
+pub fn pending_merge(
+    ctx: &Context,
+    id: &ArtifactId,
+    project: &Path,
+) -> Result<Option<FragmentMerge>, OpsError> {
+    let records = DeploymentFile::load(project)?;
+    let Some(record) = records.get(id).filter(|r| !r.pending_conflicts.is_empty()) else {
+        return Ok(None);
+    };
+    let collection_dir = ctx.home.collection_dir(&record.from_collection)?;
+    let (theirs, source_hash) = collection_entries(&collection_dir, id)?;
+    let path = shared_path(project, id.kind, Some(record));
+    let file = SharedFile::load(&path)?;
+    let base = base_of(record)?;
+    let mut keys: Vec<EntryKey> = base.keys().chain(theirs.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    let ours = in_file(&file, &keys)?;
+    let merged = json_merge::merge(&base, &ours, &theirs, &|_| None);
+    let clashes: Vec<(Clash, Option<Pick>)> = merged
+        .clashes
+        .into_iter()
+        .map(|c| {
+            let pick = pick_of(&record.pending_picks, &c);
+            (c, pick)
+        })
+        .collect();
+    let revision = {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(entries_hash(&json_merge::as_base(&ours)).to_hex());
+        h.update(source_hash.to_hex());
+        for p in &record.pending_picks {
+            h.update(p.as_bytes());
+            h.update([0]);
+        }
+        let digest = h.finalize();
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    };
+    Ok(Some(FragmentMerge {
+        id: id.clone(),
+        collection: record.from_collection.clone(),
+        project: project.to_owned(),
+        shared_file: record
+            .shared_file
+            .clone()
+            .unwrap_or_else(|| shared_file_rel(project, id.kind).to_owned()),
+        detected_at: record
+            .modification_detected_at
+            .clone()
+            .or_else(|| record.deployed_at.clone())
+            .unwrap_or_default(),
+        clashes,
+        revision,
+    }))
+}
+
+/// The pending fragment merges in `projects` (of `collection`, or all), for the list of open
+/// merges. A project whose records cannot be read is skipped with a warning.
+pub fn open_merges(
+    ctx: &Context,
+    collection: Option<&str>,
+    projects: &[PathBuf],
+) -> Vec<FragmentMerge> {
+    let mut out = Vec::new();
+    for project in projects {
+        let records = match DeploymentFile::load(project) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("pending merges of {}: {e}", project.display());
+                continue;
+            }
+        };
+        for record in &records.deployed {
+            let id = record.id();
+            if !id.kind.is_fragment()
+                || record.pending_conflicts.is_empty()
+                || collection.is_some_and(|c| c != record.from_collection)
+            {
+                continue;
+            }
+            match pending_merge(ctx, &id, project) {
+                Ok(Some(m)) => out.push(m),
+                Ok(None) => {}
+                Err(e) => tracing::warn!("pending merge of {id} in {}: {e}", project.display()),
+            }
+        }
+    }
+    out
+}
+
 /// Drops a fragment's pending merge (its decisions too); nothing was written.
 pub fn abort(ctx: &Context, id: &ArtifactId, project: &Path) -> Result<(), OpsError> {
     let records = DeploymentFile::load(project)?;
@@ -767,6 +897,9 @@ async fn merge_into_project(
     if !req.dry_run {
         let mut record = record.clone();
         if outcome == Outcome::Conflict {
+            if record.pending_conflicts.is_empty() {
+                record.modification_detected_at = Some(rfc3339(ctx.now));
+            }
             record.pending_conflicts = merged.clashes.iter().map(Clash::label).collect();
             record.sync_status = RecordedStatus::Conflict;
             save_record(ctx, project, record)?;

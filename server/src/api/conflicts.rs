@@ -4,10 +4,13 @@
 use axum::Json;
 use axum::extract::State;
 use skillmeat_core::engine::diff::is_binary;
+use skillmeat_core::engine::json_merge::Pick;
 use skillmeat_core::engine::merge::Hunk;
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::model::files::ArtifactFiles;
 use skillmeat_core::ops::conflicts::{self, MergePart, PendingMerge};
+use skillmeat_core::ops::fragments;
+use skillmeat_core::ops::sync::Direction;
 
 use super::extract::{ApiQuery, IdPath};
 use super::types::{
@@ -48,6 +51,12 @@ pub async fn conflict_view(
 ) -> Result<ConflictView, ApiError> {
     let (collection, _, _) = state.collection(scope.collection.as_deref())?;
     let project = state.project(scope.project_path.as_deref()).await?;
+    if id.kind.is_fragment() {
+        let ctx = state.ctx();
+        return tokio::task::spawn_blocking(move || fragment_view(&ctx, id, project))
+            .await
+            .map_err(ApiError::internal)?;
+    }
     let home = state.home().clone();
     tokio::task::spawn_blocking(move || {
         let merge = conflicts::find(&home, &id, &collection, project.as_deref())?
@@ -84,8 +93,9 @@ pub async fn open_merges(
     only_stale: bool,
 ) -> Result<OpenMergesView, ApiError> {
     let ctx = state.ctx();
+    let projects = state.registered_projects().await?;
     let mut open = tokio::task::spawn_blocking(move || {
-        conflicts::open_merges(&ctx, collection.as_deref()).map_err(ApiError::from)
+        conflicts::open_merges(&ctx, collection.as_deref(), &projects).map_err(ApiError::from)
     })
     .await
     .map_err(ApiError::internal)??;
@@ -124,6 +134,20 @@ pub async fn abort_merge(
 ) -> Result<AbortedView, ApiError> {
     let (collection, _, _) = state.collection(scope.collection.as_deref())?;
     let project = state.project(scope.project_path.as_deref()).await?;
+    if id.kind.is_fragment() {
+        let project = project.ok_or_else(|| {
+            ApiError::invalid(
+                "project_required",
+                format!("{id} merges into a project's file: pass `project_path`"),
+            )
+        })?;
+        fragments::abort(&state.ctx(), &id, &project)?;
+        return Ok(AbortedView {
+            artifact: id.to_string(),
+            resolution: "aborted".to_owned(),
+            warnings: Vec::new(),
+        });
+    }
     let done = conflicts::abort_merge(&state.ctx(), &id, &collection, project.as_deref()).await?;
     Ok(AbortedView {
         artifact: done.id.to_string(),
@@ -193,6 +217,59 @@ fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {
     })
 }
 
+/// The pending merge of a hook or MCP server: one "file" per clashing key, named by its label
+/// (`mcpServers.github › command`), with the three values as JSON (secrets masked), chosen
+/// ours / theirs whole.
+fn fragment_view(
+    ctx: &skillmeat_core::ops::context::Context,
+    id: ArtifactId,
+    project: Option<std::path::PathBuf>,
+) -> Result<ConflictView, ApiError> {
+    let project = project.ok_or_else(|| {
+        ApiError::invalid(
+            "project_required",
+            format!("{id} merges into a project's file: pass `project_path`"),
+        )
+    })?;
+    let merge = fragments::pending_merge(ctx, &id, &project)?
+        .ok_or(skillmeat_core::ops::OpsError::NoPendingMerge { id: id.clone() })?;
+    let json = |v: &Option<serde_json::Value>| {
+        v.as_ref()
+            .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+    };
+    let files = merge
+        .clashes
+        .iter()
+        .map(|(c, pick)| ConflictFileView {
+            path: c.label(),
+            kind: "key".to_owned(),
+            resolved: pick.is_some(),
+            whole_only: false,
+            base: json(&c.base),
+            ours: json(&c.ours),
+            theirs: json(&c.theirs),
+            merged: json(match pick {
+                Some(Pick::Theirs) => &c.theirs,
+                _ => &c.ours,
+            }),
+            hunks: Vec::new(),
+        })
+        .collect();
+    let (ours_tier, theirs_tier) = Direction::CollectionToProject.tiers();
+    Ok(ConflictView {
+        artifact: merge.id.to_string(),
+        collection: merge.collection.clone(),
+        direction: Direction::CollectionToProject.as_str().to_owned(),
+        project_path: Some(merge.project.display().to_string()),
+        ours_tier: ours_tier.to_owned(),
+        theirs_tier: theirs_tier.to_owned(),
+        detected_at: merge.detected_at.clone(),
+        revision: merge.revision.clone(),
+        unresolved: merge.unresolved(),
+        files,
+    })
+}
+
 /// Whether a file's text can be shown and chosen by hunk.
 fn shown(bytes: &[u8]) -> bool {
     bytes.len() <= CONFLICT_TEXT_LIMIT && !is_binary(bytes)
@@ -218,6 +295,24 @@ pub async fn pending_of(state: &ApiState, id: ArtifactId) -> Result<Vec<PendingV
     let Ok((collection, _, _)) = state.collection(None) else {
         return Ok(Vec::new());
     };
+    if id.kind.is_fragment() {
+        let projects = state.registered_projects().await?;
+        let ctx = state.ctx();
+        return tokio::task::spawn_blocking(move || {
+            fragments::open_merges(&ctx, Some(&collection), &projects)
+                .into_iter()
+                .filter(|m| m.id == id)
+                .map(|m| PendingView {
+                    direction: Direction::CollectionToProject.as_str().to_owned(),
+                    project_path: Some(m.project.display().to_string()),
+                    files: m.clashes.iter().map(|(c, _)| c.label()).collect(),
+                    unresolved: m.unresolved(),
+                })
+                .collect()
+        })
+        .await
+        .map_err(ApiError::internal);
+    }
     let home = state.home().clone();
     tokio::task::spawn_blocking(move || {
         conflicts::list(&home, &id, &collection)?

@@ -18,8 +18,8 @@ use skillmeat_core::jobs::{
     settled,
 };
 use skillmeat_core::model::artifact::ArtifactId;
-use skillmeat_core::ops::conflicts;
 use skillmeat_core::ops::sync::{Direction, Strategy};
+use skillmeat_core::ops::{conflicts, fragments};
 use skillmeat_core::storage::records::DeploymentFile;
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, artifact_id};
@@ -336,6 +336,9 @@ pub async fn new_resolve_job(
     let id = artifact_id(&req.artifact)?;
     let (collection, _dir, _manifest) = state.collection(req.collection.as_deref())?;
     let project = state.project_to_write(req.project_path.as_deref()).await?;
+    if id.kind.is_fragment() {
+        return new_fragment_resolve_job(state, req, id, collection, project, key, trace).await;
+    }
     let merge = conflicts::find(&state.0.ctx.home, &id, &collection, project.as_deref())?
         .ok_or_else(|| {
             ApiError::new(
@@ -414,6 +417,83 @@ pub async fn new_resolve_job(
         direction,
         artifact_ids: vec![id],
         project_path: project,
+        collection,
+        strategy: Strategy::Auto,
+        dry_run: false,
+        plan_job: None,
+        trace_id: trace.id,
+        parent_span_id: trace.span,
+        idempotency_key: key,
+    })
+}
+
+/// A resolve job of a hook's or MCP server's pending merge: `files` names clashes by label
+/// (`mcpServers.github › command`), each ours or theirs; there are no hunks and no fork.
+async fn new_fragment_resolve_job(
+    state: &ApiState,
+    req: ResolveRequest,
+    id: ArtifactId,
+    collection: String,
+    project: Option<std::path::PathBuf>,
+    key: Option<String>,
+    trace: TraceId,
+) -> Result<NewJob, ApiError> {
+    let project = project.ok_or_else(|| {
+        ApiError::invalid(
+            "project_required",
+            format!("{id} merges into a project's file: pass `project_path`"),
+        )
+    })?;
+    if req.fork || !req.hunks.is_empty() {
+        return Err(ApiError::invalid(
+            "invalid",
+            format!(
+                "{id} is merged key by key: choose `ours` or `theirs` per clash in `files` \
+                 (no `hunks`, no `fork`)"
+            ),
+        ));
+    }
+    let merge = {
+        let (ctx, id, project) = (state.ctx(), id.clone(), project.clone());
+        tokio::task::spawn_blocking(move || fragments::pending_merge(&ctx, &id, &project))
+            .await
+            .map_err(ApiError::internal)??
+    }
+    .ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_pending_merge",
+            format!("{id} has no pending merge there"),
+        )
+    })?;
+    merge.expect_revision(req.revision.as_deref())?;
+    let labels: Vec<String> = merge.clashes.iter().map(|(c, _)| c.label()).collect();
+    if let Some(unknown) = req.files.keys().find(|l| !labels.contains(l)) {
+        return Err(ApiError::invalid(
+            "not_in_merge",
+            format!(
+                "`{unknown}` is not a clash of {id}; those are: {}",
+                labels.join(", ")
+            ),
+        ));
+    }
+    Ok(NewJob {
+        kind: JobKind::Resolve,
+        resolve: Some(ResolveParams {
+            files: req
+                .files
+                .iter()
+                .map(|(p, s)| (p.clone(), (*s).into()))
+                .collect(),
+            hunks: BTreeMap::new(),
+            strategy: req.strategy.map(Into::into),
+            apply: req.apply.unwrap_or(true),
+            fork: false,
+            expected_revision: req.revision,
+        }),
+        direction: Direction::CollectionToProject,
+        artifact_ids: vec![id],
+        project_path: Some(project),
         collection,
         strategy: Strategy::Auto,
         dry_run: false,

@@ -44,8 +44,13 @@ pub struct OpenMerges {
     pub oldest_age_seconds: Option<u64>,
 }
 
-/// The open pending merges of `collection` (of every collection with `None`).
-pub fn open_merges(ctx: &Context, collection: Option<&str>) -> Result<OpenMerges, OpsError> {
+/// The open pending merges of `collection` (of every collection with `None`): those of files,
+/// and those of hooks and MCP servers kept in the records of `projects`.
+pub fn open_merges(
+    ctx: &Context,
+    collection: Option<&str>,
+    projects: &[PathBuf],
+) -> Result<OpenMerges, OpsError> {
     let stale_after = crate::storage::config::Config::load(&ctx.home)?
         .conflicts
         .stale_after();
@@ -62,6 +67,20 @@ pub fn open_merges(ctx: &Context, collection: Option<&str>) -> Result<OpenMerges
             collection: m.collection,
             direction: m.direction.as_str(),
             project: m.project,
+            detected_at: m.detected_at,
+            age_seconds: age.as_secs(),
+            stale: age > stale_after,
+        });
+    }
+    for m in crate::ops::fragments::open_merges(ctx, collection, projects) {
+        let age = age(&m.detected_at, ctx.now);
+        merges.push(OpenMerge {
+            unresolved: m.unresolved(),
+            files: m.clashes.iter().map(|(c, _)| c.label()).collect(),
+            id: m.id,
+            collection: m.collection,
+            direction: crate::ops::sync::request::Direction::CollectionToProject.as_str(),
+            project: Some(m.project),
             detected_at: m.detected_at,
             age_seconds: age.as_secs(),
             stale: age > stale_after,
