@@ -266,6 +266,9 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
         let fork_view = view_.clone();
         let fork_name = format!("{}-fork", id_name(&view_.artifact));
         let abort_project = view_.project_path.clone();
+        // A hook's or MCP server's merge: its clashes are JSON keys, decided whole, no fork.
+        let keys = !view_.files.is_empty() && view_.files.iter().all(|f| f.kind == "key");
+        let unit = if keys { "key" } else { "file" };
         view! {
             <p class="muted">
                 "Ours is the " <strong>{ours_tier.clone()}</strong> "'s version (the tier being written); theirs is "
@@ -273,7 +276,7 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
             </p>
             <div class="conflict-files">{files}</div>
             <label class="field">
-                "Every other undecided file"
+                {format!("Every other undecided {unit}")}
                 <select name="strategy" on:change=move |e| {
                     strategy.set(match event_target_value(&e).as_str() {
                         "ours" => Some(Side::Ours),
@@ -286,7 +289,7 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                     <option value="theirs">{format!("Take theirs ({theirs_tier})")}</option>
                 </select>
             </label>
-            <h3>"Unresolved files"</h3>
+            <h3>{format!("Unresolved {unit}s")}</h3>
             <ul class="unresolved">
                 {unresolved.iter().map(|p| view! { <li><code>{p.clone()}</code></li> }).collect_view()}
             </ul>
@@ -306,11 +309,13 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                     }>
                     "Resolve"
                 </button>
-                <button type="button" class="fork-button" disabled=move || busy.get()
-                    title=format!("Keep ours as it is and add theirs as the new artifact {fork_name}")
-                    on:click=move |_| submit(fork_request(&fork_view))>
-                    "Keep both (fork)"
-                </button>
+                {(!keys).then(|| view! {
+                    <button type="button" class="fork-button" disabled=move || busy.get()
+                        title=format!("Keep ours as it is and add theirs as the new artifact {fork_name}")
+                        on:click=move |_| submit(fork_request(&fork_view))>
+                        "Keep both (fork)"
+                    </button>
+                })}
                 <Show when=move || !confirm_abort.get()>
                     <button type="button" class="abort-button" disabled=move || busy.get()
                         title="Drop this merge; the copy stays exactly as it is"
