@@ -203,3 +203,113 @@ async fn plugins_over_the_api_are_read_added_and_followed_with_the_plan_they_sho
     assert_eq!(status, StatusCode::OK, "{done}");
     assert!(a.collection_file("commands/ship.md").is_file(), "{done}");
 }
+
+/// A plugin's `hooks/hooks.json` (the wrapper shape plugins use) and `.mcp.json` (the bare map
+/// of servers plugins write) become `hook:<plugin>` and `mcp:<plugin>`, deployed key by key
+/// beside the project's own; a plugin whose hooks run its own files through
+/// `${CLAUDE_PLUGIN_ROOT}` has them listed as not taken, with why.
+#[test]
+fn a_plugins_hooks_and_servers_are_artifacts_and_plugin_root_ones_are_not_taken() {
+    let m = GitRepo::new();
+    m.write(
+        ".claude-plugin/marketplace.json",
+        r#"{"name": "team", "owner": {"name": "Platform"},
+            "plugins": [{"name": "guard", "source": "./guard"},
+                        {"name": "local", "source": "./local"}]}"#,
+    )
+    .write(
+        "guard/hooks/hooks.json",
+        r#"{"description": "Lint after edits",
+            "hooks": {"PostToolUse": [{"matcher": "Edit|Write",
+              "hooks": [{"type": "command", "command": "npm run lint"}]}]}}"#,
+    )
+    .write(
+        "guard/.mcp.json",
+        r#"{"github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"]},
+            "docs": {"type": "http", "url": "https://docs.example.com/mcp"}}"#,
+    )
+    .write(
+        "local/hooks/hooks.json",
+        r#"{"hooks": {"SessionStart": [{"hooks": [
+              {"type": "command", "command": "${CLAUDE_PLUGIN_ROOT}/start.sh"}]}]}}"#,
+    )
+    .write("local/commands/go.md", "Go.\n");
+    m.commit("v1");
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let project = tmp.path().join("p");
+    std::fs::create_dir_all(project.join(".claude")).unwrap();
+    std::fs::write(
+        project.join(".mcp.json"),
+        "{\"mcpServers\": {\"mine\": {\"command\": \"my-server\"}}}\n",
+    )
+    .unwrap();
+    let spec = m.path().display().to_string();
+
+    let o = skillmeat(&home, tmp.path(), &["marketplace", "list", &spec, "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let view: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let plugin = |name: &str| {
+        view["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let ids = |p: &serde_json::Value| -> Vec<String> {
+        p["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&plugin("guard")), ["hook:guard", "mcp:guard"], "{view}");
+    assert_eq!(ids(&plugin("local")), ["command:go"], "{view}");
+    assert!(
+        plugin("local").to_string().contains("CLAUDE_PLUGIN_ROOT"),
+        "the hook not taken is listed with why: {view}"
+    );
+
+    let o = skillmeat(&home, tmp.path(), &["add", &spec, "--plugin", "guard"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let p = project.to_str().unwrap();
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["deploy", "hook:guard", "mcp:guard", "--project", p],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join(".claude/settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        settings["hooks"]["PostToolUse"][0]["hooks"][0]["command"],
+        "npm run lint"
+    );
+    let mcp: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join(".mcp.json")).unwrap()).unwrap();
+    assert_eq!(mcp["mcpServers"]["mine"]["command"], "my-server", "{mcp}");
+    assert_eq!(mcp["mcpServers"]["github"]["command"], "npx", "{mcp}");
+    assert_eq!(mcp["mcpServers"]["docs"]["type"], "http", "{mcp}");
+    let written = std::fs::read_to_string(project.join(".mcp.json")).unwrap();
+    let mine = written
+        .find("\"mine\": {\"command\": \"my-server\"}")
+        .unwrap_or_else(|| panic!("the user's server keeps its bytes: {written}"));
+    assert!(
+        mine < written.find("\"docs\"").unwrap() && mine < written.find("\"github\"").unwrap(),
+        "and its place, first: {written}"
+    );
+    let o = skillmeat(&home, tmp.path(), &["drift", "--project", p, "--json"]);
+    let drift: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        drift["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "synced"),
+        "{drift}"
+    );
+}

@@ -89,6 +89,7 @@ fn marketplace_view(m: MarketplaceView) -> impl IntoView {
                     <th scope="col">"Skills"</th>
                     <th scope="col">"Commands"</th>
                     <th scope="col">"Agents"</th>
+                    <th scope="col" title="Output styles, hooks and MCP servers">"Other"</th>
                     <th scope="col">"Description"</th>
                     <th scope="col"><span class="visually-hidden">"Add"</span></th>
                 </tr>
@@ -108,6 +109,17 @@ fn plugin_row(spec: &str, p: PluginView) -> impl IntoView {
             .count()
     };
     let (skills, commands, agents) = (count("skill"), count("command"), count("agent"));
+    let other = p.artifacts.len() - skills - commands - agents;
+    let other_ids: Vec<String> = p
+        .artifacts
+        .iter()
+        .filter(|a| {
+            !["skill:", "command:", "agent:"]
+                .iter()
+                .any(|k| a.id.starts_with(k))
+        })
+        .map(|a| a.id.clone())
+        .collect();
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let busy = RwSignal::new(false);
     let addable = p.problem.is_none() && !p.artifacts.is_empty();
@@ -149,6 +161,7 @@ fn plugin_row(spec: &str, p: PluginView) -> impl IntoView {
             <td>{skills}</td>
             <td>{commands}</td>
             <td>{agents}</td>
+            <td title=other_ids.join(", ")>{other}</td>
             <td>
                 {match p.problem {
                     Some(problem) => view! { <span class="problem">{problem}</span> }.into_any(),

@@ -21,8 +21,8 @@
 //! the rest of a handler (`timeout`, `statusMessage`, …) is its value, merged key by key.
 //!
 //! An **mcp** artifact's file is one `mcpServers` entry (`{"command": "npx", "args": […],
-//! "env": {…}}` or `{"type": "http", "url": …, "headers": {…}}`), or a `.mcp.json` holding
-//! exactly one server. Per Claude Code's MCP page (<https://code.claude.com/docs/en/mcp>,
+//! "env": {…}}` or `{"type": "http", "url": …, "headers": {…}}`), named after the artifact, or
+//! a `.mcp.json` (a plugin's too) holding one or more servers under their own names. Per Claude Code's MCP page (<https://code.claude.com/docs/en/mcp>,
 //! "MCP installation scopes" and "Environment variable expansion in `.mcp.json`"): project
 //! servers live in `.mcp.json` at the project root, user servers in `mcpServers` at the top of
 //! `~/.claude.json`; `${VAR}` and `${VAR:-default}` expand in `command`, `args`, `env`, `url`
@@ -124,15 +124,11 @@ pub fn entries(
     };
     match kind {
         ArtifactType::Hook => hook_entries(hooks_map(&value).map_err(shape)?).map_err(shape),
-        ArtifactType::Mcp => {
-            let server = mcp_server(&value).map_err(shape)?;
-            Ok(Entries::from([(
-                EntryKey::Mcp {
-                    server: name.to_owned(),
-                },
-                server,
-            )]))
-        }
+        ArtifactType::Mcp => Ok(mcp_servers(name, &value)
+            .map_err(shape)?
+            .into_iter()
+            .map(|(server, v)| (EntryKey::Mcp { server }, v))
+            .collect()),
         other => Err(shape(format!("a {other} is not a fragment"))),
     }
 }
@@ -224,24 +220,43 @@ pub fn handler_identity(event: &str, handler: &Value) -> Result<String, String> 
     ))
 }
 
-/// The server of an mcp file: the object itself, or the one server of a `.mcp.json`.
-fn mcp_server(value: &Value) -> Result<Value, String> {
+/// The servers of an mcp file, by name. Three shapes, as Claude Code and plugins write them:
+/// one server (`{"command": …}`), named after the artifact; `{"mcpServers": {name: server,
+/// …}}` (the shape of `.mcp.json`); and a plugin's `.mcp.json` written as the bare map
+/// `{name: server, …}` (Claude Code's plugins reference, "MCP servers": `.mcp.json` at the
+/// plugin root). The last two keep the servers' own names.
+fn mcp_servers(name: &str, value: &Value) -> Result<Vec<(String, Value)>, String> {
     let Value::Object(top) = value else {
-        return Err("an mcp file must be a JSON object (one mcpServers entry)".to_owned());
+        return Err("an mcp file must be a JSON object (an mcpServers entry)".to_owned());
     };
-    let server = match top.get("mcpServers") {
-        Some(Value::Object(servers)) if top.len() == 1 => {
-            if servers.len() != 1 {
-                return Err(format!(
-                    "it holds {} servers; an mcp artifact is one server (add each on its own)",
-                    servers.len()
-                ));
-            }
-            servers.values().next().cloned().unwrap_or(Value::Null)
+    let is_server = ["command", "url", "type"]
+        .iter()
+        .any(|k| top.get(*k).is_some_and(Value::is_string));
+    let servers: Vec<(String, Value)> = match top.get("mcpServers") {
+        Some(Value::Object(servers)) if top.len() == 1 => servers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        _ if !is_server && !top.is_empty() && top.values().all(Value::is_object) => {
+            top.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         }
-        _ => value.clone(),
+        _ => vec![(name.to_owned(), value.clone())],
     };
-    let Value::Object(fields) = &server else {
+    if servers.is_empty() {
+        return Err("it holds no server".to_owned());
+    }
+    servers
+        .into_iter()
+        .map(|(n, v)| {
+            mcp_server(&v)
+                .map(|v| (n.clone(), v))
+                .map_err(|e| format!("server `{n}`: {e}"))
+        })
+        .collect()
+}
+
+fn mcp_server(server: &Value) -> Result<Value, String> {
+    let Value::Object(fields) = server else {
         return Err("an MCP server must be a JSON object".to_owned());
     };
     if !fields.contains_key("command") && !fields.contains_key("url") {
@@ -253,14 +268,29 @@ fn mcp_server(value: &Value) -> Result<Value, String> {
             Some(_) => return Err(format!("`{key}` must be an object of strings")),
         }
     }
-    Ok(server)
+    Ok(server.clone())
 }
 
 /// The file a set of entries makes (for a project's copy lifted into the collection, and for
 /// showing it): pretty JSON, the hook shape grouped by event then matcher.
 pub fn render(kind: ArtifactType, entries: &Entries) -> Vec<u8> {
     let value = match kind {
-        ArtifactType::Mcp => entries.values().next().cloned().unwrap_or(Value::Null),
+        ArtifactType::Mcp => Value::Object(
+            [(
+                "mcpServers".to_owned(),
+                Value::Object(
+                    entries
+                        .iter()
+                        .filter_map(|(k, v)| match k {
+                            EntryKey::Mcp { server } => Some((server.clone(), v.clone())),
+                            EntryKey::Hook { .. } => None,
+                        })
+                        .collect(),
+                ),
+            )]
+            .into_iter()
+            .collect(),
+        ),
         _ => {
             let mut events: Map<String, Value> = Map::new();
             for (key, handler) in entries {
@@ -483,9 +513,25 @@ mod tests {
         }
         let err = entries(ArtifactType::Mcp, "x", "x.json", br#"{"args": []}"#).unwrap_err();
         assert!(err.to_string().contains("`command`"), "{err}");
-        let two = br#"{"mcpServers": {"a": {"command": "a"}, "b": {"command": "b"}}}"#;
-        let err = entries(ArtifactType::Mcp, "x", "x.json", two).unwrap_err();
-        assert!(err.to_string().contains("2 servers"), "{err}");
+        // A `.mcp.json`, wrapped or (as plugins write it) bare: its servers under their names.
+        let names = |bytes: &[u8]| -> Vec<String> {
+            entries(ArtifactType::Mcp, "x", ".mcp.json", bytes)
+                .unwrap()
+                .keys()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let two = br#"{"mcpServers": {"a": {"command": "a"}, "b": {"url": "https://b"}}}"#;
+        assert_eq!(names(two), ["mcpServers.a", "mcpServers.b"]);
+        let bare = br#"{"db": {"command": "${CLAUDE_PLUGIN_ROOT}/db"}, "b": {"url": "u"}}"#;
+        assert_eq!(names(bare), ["mcpServers.b", "mcpServers.db"]);
+        assert_eq!(names(br#"{"command": "npx"}"#), ["mcpServers.x"]);
+        let bad = br#"{"mcpServers": {"a": {"command": "a"}, "b": {"args": []}}}"#;
+        let err = entries(ArtifactType::Mcp, "x", "x.json", bad).unwrap_err();
+        assert!(err.to_string().contains("server `b`"), "{err}");
+        let none = br#"{"mcpServers": {}}"#;
+        let err = entries(ArtifactType::Mcp, "x", "x.json", none).unwrap_err();
+        assert!(err.to_string().contains("no server"), "{err}");
     }
 
     #[test]

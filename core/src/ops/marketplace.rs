@@ -349,14 +349,57 @@ fn plugin_artifacts(
             }
         }
     }
-    let mut artifacts: Vec<PluginArtifact> = Vec::new();
-    for (kind, path) in found {
-        let file = path.rsplit('/').next().unwrap_or(&path);
-        let stem = if kind.is_dir() {
-            file
-        } else {
-            file.strip_suffix(".md").unwrap_or(file)
+    // Hooks and MCP servers: `hooks/hooks.json` and `.mcp.json` at the plugin root (the plugins
+    // reference's default locations), each one artifact named after the plugin. Entries that
+    // run the plugin's own files through `${CLAUDE_PLUGIN_ROOT}` only work inside an installed
+    // plugin (Claude Code sets that variable for plugin hooks and servers alone): deployed into
+    // a project's settings they would run nothing, so such a file is listed as not taken.
+    let mut named: Vec<(ArtifactType, String, String)> = Vec::new();
+    for (kind, rel) in [
+        (ArtifactType::Hook, "hooks/hooks.json"),
+        (ArtifactType::Mcp, ".mcp.json"),
+    ] {
+        let Ok(path) = join(folder, rel) else {
+            continue;
         };
+        match repo.read_file(commit, &path, MAX_MANIFEST_BYTES)? {
+            FileRead::Missing => {}
+            FileRead::TooLarge(bytes) => skipped.push(format!(
+                "{path}: {bytes} bytes, over the {MAX_MANIFEST_BYTES}-byte limit for a {kind} file"
+            )),
+            FileRead::Content(bytes)
+                if bytes
+                    .windows(b"${CLAUDE_PLUGIN_ROOT}".len())
+                    .any(|w| w == b"${CLAUDE_PLUGIN_ROOT}") =>
+            {
+                skipped.push(format!(
+                    "{path}: runs the plugin's own files (${{CLAUDE_PLUGIN_ROOT}}), which only \
+                     an installed plugin has; install the plugin with Claude Code for it"
+                ))
+            }
+            FileRead::Content(bytes) => {
+                match crate::model::fragment::entries(kind, &entry.name, &path, &bytes) {
+                    Ok(_) => named.push((kind, path, entry.name.clone())),
+                    Err(e) => skipped.push(e.to_string()),
+                }
+            }
+        }
+    }
+    let found = found
+        .into_iter()
+        .map(|(kind, path)| {
+            let file = path.rsplit('/').next().unwrap_or(&path).to_owned();
+            let stem = if kind.is_dir() {
+                file
+            } else {
+                file.strip_suffix(".md").unwrap_or(&file).to_owned()
+            };
+            (kind, path, stem)
+        })
+        .chain(named);
+    let mut artifacts: Vec<PluginArtifact> = Vec::new();
+    for (kind, path, stem) in found {
+        let stem = stem.as_str();
         let name = match ArtifactName::new(stem) {
             Ok(n) => n,
             Err(e) => {

@@ -71,6 +71,17 @@ fn list(home: &Path, args: &ListArgs) -> Result<ExitCode, CommandError> {
                     count(p, "skill"),
                     count(p, "command"),
                     count(p, "agent"),
+                    (p.artifacts.len()
+                        - ["skill", "command", "agent"]
+                            .iter()
+                            .map(|k| {
+                                p.artifacts
+                                    .iter()
+                                    .filter(|a| a.id.kind.as_str() == *k)
+                                    .count()
+                            })
+                            .sum::<usize>())
+                    .to_string(),
                     match &p.problem {
                         Some(problem) => format!("cannot be added: {problem}"),
                         None => p.description.clone().unwrap_or_default(),
@@ -86,6 +97,7 @@ fn list(home: &Path, args: &ListArgs) -> Result<ExitCode, CommandError> {
                 "SKILLS",
                 "COMMANDS",
                 "AGENTS",
+                "OTHER",
                 "DESCRIPTION",
             ],
             &rows,
