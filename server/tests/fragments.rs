@@ -360,7 +360,9 @@ fn bad_shared_files_and_entries_not_ours_are_refused_with_nothing_written() {
     .write(
         "hooks/bad.json",
         r#"{"Stop": [{"hooks": [{"command": "x"}]}]}"#,
-    );
+    )
+    .write("hooks/folder.json/inner.json", LINT);
+    std::os::unix::fs::symlink("/etc/passwd", up.path().join("mcp/link.json")).unwrap();
     up.commit("more");
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
@@ -372,6 +374,18 @@ fn bad_shared_files_and_entries_not_ours_are_refused_with_nothing_written() {
         let o = run(&["add", &spec(path)]);
         assert!(o.status.success(), "{}", text(&o));
     }
+    // A hook "file" that is a folder, and a server that is a symlink, are refused at add.
+    let o = run(&["add", &spec("hooks/folder.json")]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("is not a hook: it must be one .json file"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&["add", &spec("mcp/link.json")]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("symlink"), "{}", text(&o));
+    assert!(!home.join("collections/default/hooks/folder.json").exists());
     // A hook file that is not the shape Claude Code reads is refused at add.
     let o = run(&["add", &spec("hooks/bad.json")]);
     assert!(!o.status.success());

@@ -201,7 +201,9 @@ pub(crate) async fn add_to(
 }
 
 fn infer_type(path: &str, is_dir: bool) -> Result<ArtifactType, OpsError> {
-    if is_dir {
+    // A folder is a skill, unless it is named like a file of another type (`hooks/x.json/`):
+    // that one is typed by its place and then refused for its shape, saying so.
+    if is_dir && !(path.ends_with(".json") || path.ends_with(".md")) {
         return Ok(ArtifactType::Skill);
     }
     let parent = path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");

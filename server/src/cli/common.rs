@@ -115,7 +115,10 @@ pub(crate) fn ops_error(e: OpsError) -> CommandError {
 /// without a fallback: a new kind has to be thought about here.
 fn hint(kind: ErrorKind) -> Option<&'static str> {
     match kind {
-        ErrorKind::UnknownType => Some("add --type skill, --type command or --type agent"),
+        ErrorKind::UnknownType => Some(
+            "add --type skill, command, agent, output-style, hook or mcp (a skill is a folder, \
+             the others one file)",
+        ),
         ErrorKind::AlreadyAdded => Some("see it with `skillmeat show`"),
         ErrorKind::NotInCollection => Some("list the collection with `skillmeat list`"),
         ErrorKind::LocalEdits => Some("see the edits with `skillmeat drift --project DIR`"),
