@@ -119,6 +119,12 @@ pub struct DriftBenchArgs {
     /// Folder to build the workload in (default: a temporary folder, removed afterwards).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Registered projects in the fleet measurement (0 skips it).
+    #[arg(long, default_value_t = 100)]
+    pub fleet_projects: usize,
+    /// Skills deployed in each of them.
+    #[arg(long, default_value_t = 100)]
+    pub fleet_artifacts: usize,
 }
 
 pub fn run(cmd: BenchCommand) -> Result<ExitCode, CommandError> {
@@ -199,7 +205,7 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
         t.elapsed().as_secs_f64()
     );
 
-    let cache = home_dir.join("cache/stat-cache.json");
+    let cache = home_dir.join("cache/stat-cache.bin");
     let _ = fs::remove_file(&cache);
     let projects = [project.clone()];
     let ctx = Context {
@@ -221,6 +227,25 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
     }
     warm_runs.sort();
     let warm = warm_runs[warm_runs.len() / 2];
+
+    // As users run it: a process of its own, `drift --project P`, beside `git status` of that
+    // project alone (its 5,000 files, the same 60 of them edited).
+    let exe = crate::sync::skillmeat_binary()?;
+    let cli = |args: &[&str]| {
+        Command::new(&exe)
+            .arg("--home")
+            .arg(&home_dir)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()
+            .map(drop)
+    };
+    let p = project.to_string_lossy().into_owned();
+    cli(&["drift", "--project", &p]);
+    let process = crate::sync::median(7, || cli(&["drift", "--project", &p]));
+    let git_project = git_status_of_project(&project, n(60));
 
     let sha = time_command("sha256sum", &files, &root, |c| {
         c.arg("--");
@@ -250,6 +275,11 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
         Some(d) => println!("{:<34} {:>10}", "git status on the same tree (warm)", ms(d)),
         None => println!("{:<34} {:>10}", "git status on the same tree (warm)", "n/a"),
     }
+    let show = |label: &str, d: Option<Duration>| {
+        println!("{label:<34} {:>10}", d.map_or_else(|| "n/a".to_owned(), ms));
+    };
+    show("skillmeat drift --project P (proc)", process);
+    show("git status of P alone (warm)", git_project);
     println!();
     println!(
         "hash throughput (cold drift): {:.0} MB/s",
@@ -267,7 +297,119 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
             warm.as_secs_f64() / d.as_secs_f64()
         );
     }
+    if let (Some(p), Some(g)) = (process, git_project) {
+        println!(
+            "drift --project P / git status of P: {:.2}×  (target ≤ 1.5×)",
+            p.as_secs_f64() / g.as_secs_f64()
+        );
+    }
+    if args.fleet_projects > 0 {
+        fleet(&args, &exe)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Warm `drift` over every registered project, as a process: `fleet_projects` projects with
+/// `fleet_artifacts` small skills each (two files), a few drifted in each.
+fn fleet(args: &DriftBenchArgs, exe: &Path) -> Result<(), CommandError> {
+    let tmp = tempfile::tempdir().map_err(fail("cannot create a temp folder"))?;
+    let home_dir = tmp.path().join("home");
+    let ctx = bench_context(&home_dir, tmp.path());
+    let small = DriftBenchArgs {
+        skills: args.fleet_artifacts,
+        files: 2,
+        file_size: 600,
+        dir: None,
+        fleet_projects: 0,
+        fleet_artifacts: 0,
+    };
+    let t = Instant::now();
+    let ids = generate_collection(&ctx, &small)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::failed(format!("cannot start the async runtime: {e}")))?;
+    for i in 0..args.fleet_projects {
+        let project = tmp.path().join(format!("project-{i:03}"));
+        fs::create_dir_all(&project).map_err(fail("cannot create a project"))?;
+        runtime
+            .block_on(ops::deploy(&ctx, &ids, &project, "default"))
+            .map_err(|e| CommandError::failed(e.to_string()))?;
+        // Two edited skills per project.
+        for id in ids.iter().skip(i % 10).step_by(50).take(2) {
+            let f = project
+                .join(".claude/skills")
+                .join(id.name.as_str())
+                .join("SKILL.md");
+            append(&f, "local edit")?;
+        }
+    }
+    let files = args.fleet_projects * args.fleet_artifacts * 2;
+    println!();
+    println!(
+        "fleet: {} projects × {} skills ({} project files), generated in {:.1} s",
+        args.fleet_projects,
+        args.fleet_artifacts,
+        files,
+        t.elapsed().as_secs_f64()
+    );
+    let home = home_dir.to_string_lossy().into_owned();
+    let run = || {
+        Command::new(exe)
+            .args(["--home", &home, "drift", "--json"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()
+            .map(drop)
+    };
+    run();
+    let warm = crate::sync::median(5, run);
+    println!(
+        "{:<34} {:>10}  (target ≤ 1 s)",
+        "skillmeat drift, every project (proc)",
+        warm.map_or_else(|| "n/a".to_owned(), ms)
+    );
+    Ok(())
+}
+
+/// `git status` of `project` alone: its tree committed, `edits` files edited again, the index
+/// warmed; the median of 5. The repository is removed afterwards.
+fn git_status_of_project(project: &Path, edits: usize) -> Option<Duration> {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(project)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()
+            .filter(|s| s.success())
+    };
+    let measured = (|| {
+        git(&["init", "-q"])?;
+        git(&["add", "-A"])?;
+        git(&[
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.invalid",
+            "commit",
+            "-qm",
+            "project",
+        ])?;
+        for f in walk(&project.join(".claude/skills")).iter().take(edits) {
+            let mut text = fs::read_to_string(f).ok()?;
+            text.push_str("edited again\n");
+            fs::write(f, text).ok()?;
+        }
+        git(&["status", "--porcelain"])?;
+        crate::sync::median(5, || git(&["status", "--porcelain"]).map(drop))
+    })();
+    let _ = fs::remove_dir_all(project.join(".git"));
+    measured
 }
 
 /// A context over the benchmark's own home `home`: the clock now, default fetch settings, the

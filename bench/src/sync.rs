@@ -18,7 +18,7 @@ use crate::{SyncBenchArgs, bench_context, fail, ms};
 use skillmeat::error::CommandError;
 
 /// Median of `n` timed runs.
-fn median(n: usize, mut f: impl FnMut() -> Option<()>) -> Option<Duration> {
+pub(crate) fn median(n: usize, mut f: impl FnMut() -> Option<()>) -> Option<Duration> {
     let mut runs = Vec::new();
     for _ in 0..n {
         let t = Instant::now();
@@ -31,7 +31,7 @@ fn median(n: usize, mut f: impl FnMut() -> Option<()>) -> Option<Duration> {
 
 /// The `skillmeat` binary users run, beside this one in the same target folder: `update --all`
 /// is measured as users run it, a process of its own.
-fn skillmeat_binary() -> Result<std::path::PathBuf, CommandError> {
+pub(crate) fn skillmeat_binary() -> Result<std::path::PathBuf, CommandError> {
     let me = std::env::current_exe().map_err(fail("cannot find this benchmark's binary"))?;
     let exe = me.with_file_name("skillmeat");
     if !exe.is_file() {

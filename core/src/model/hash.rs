@@ -217,6 +217,72 @@ pub fn list_files(root: &Path) -> Result<Vec<(String, PathBuf)>, HashError> {
     collect_files(root, true)
 }
 
+/// [`list_files`] with each file's metadata, read relative to its folder while walking
+/// (`fstatat` on the open directory on Linux, no second lookup of the whole path). A file
+/// `root` gets the metadata `root` was found with.
+pub fn list_files_with_meta(
+    root: &Path,
+) -> Result<Vec<(String, PathBuf, fs::Metadata)>, HashError> {
+    list_files_found(root, symlink_meta(root)?)
+}
+
+/// [`list_files_with_meta`] of a `root` already stat'ed (not following a symlink) as `meta`.
+pub fn list_files_found(
+    root: &Path,
+    meta: fs::Metadata,
+) -> Result<Vec<(String, PathBuf, fs::Metadata)>, HashError> {
+    if meta.file_type().is_symlink() {
+        return Err(HashError::Symlink {
+            path: root.to_owned(),
+        });
+    }
+    if meta.is_file() {
+        return Ok(vec![(utf8_name(root)?, root.to_owned(), meta)]);
+    }
+    if !meta.is_dir() {
+        return Err(HashError::SpecialFile {
+            path: root.to_owned(),
+        });
+    }
+    let mut out = Vec::new();
+    walk_with_meta(root, "", &mut out)?;
+    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    Ok(out)
+}
+
+fn walk_with_meta(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<(String, PathBuf, fs::Metadata)>,
+) -> Result<(), HashError> {
+    for entry in fs::read_dir(dir).context("read", dir)? {
+        let entry = entry.context("read", dir)?;
+        let path = entry.path();
+        let name = utf8_name(&path)?;
+        if is_ignored(&name) {
+            continue;
+        }
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        // `DirEntry::metadata` does not follow a symlink: a link is seen as one.
+        let meta = entry.metadata().context("read", &path)?;
+        let file_type = meta.file_type();
+        if file_type.is_symlink() {
+            return Err(HashError::Symlink { path });
+        } else if file_type.is_dir() {
+            walk_with_meta(&path, &rel, out)?;
+        } else if file_type.is_file() {
+            out.push((rel, path, meta));
+        } else {
+            return Err(HashError::SpecialFile { path });
+        }
+    }
+    Ok(())
+}
+
 fn collect_files(root: &Path, skip_ignored: bool) -> Result<Vec<(String, PathBuf)>, HashError> {
     let meta = symlink_meta(root)?;
     let mut out = Vec::new();

@@ -1,5 +1,6 @@
 //! `drift`: how each deployed copy relates to its collection copy and its upstream (read-only).
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,7 @@ use serde::Serialize;
 use crate::engine::drift::{DriftStatus, classify};
 use crate::model::artifact::ArtifactId;
 use crate::model::error::IoResultExt as _;
-use crate::model::hash::{self, ContentHash};
+use crate::model::hash::{self, ContentHash, HashError};
 use crate::model::upstream::UpstreamSpec;
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
@@ -124,7 +125,9 @@ pub fn drift(
     let collection_dir = ctx.home.collection_dir(collection)?;
     let manifest = Manifest::load(&collection_dir)?;
     let lock = Lock::load(&collection_dir)?;
-    let cache_path = ctx.home.root().join("cache/stat-cache.json");
+    let cache_path = ctx.home.root().join("cache/stat-cache.bin");
+    // The JSON cache of earlier versions, replaced by the binary one.
+    let _ = fs::remove_file(ctx.home.root().join("cache/stat-cache.json"));
     let mut cache = StatCache::load(&cache_path, ctx.now);
     let mut report = DriftReport::default();
     let checks_on = crate::storage::config::Config::load(&ctx.home)?
@@ -187,11 +190,33 @@ pub fn drift(
             Err(e) => report.problem(None, None, Some(project), e),
         }
     }
-    let mut hash_tier = |path: &Path| -> Result<Option<ContentHash>, OpsError> {
-        if fs::symlink_metadata(path).is_err() {
-            return Ok(None);
+    // Every tree this check compares, hashed at once on every core: the collection's copies,
+    // then the projects' (hooks and MCP servers are entries in shared files, compared apart).
+    let mut roots: Vec<PathBuf> = manifest
+        .artifacts
+        .iter()
+        .map(|e| artifact_path(&collection_dir, &e.id))
+        .collect();
+    for (project, file) in &records {
+        for r in &file.deployed {
+            let id = r.id();
+            if !id.kind.is_fragment() && manifest.get(&id).is_some() {
+                roots.push(artifact_path(&project.join(".claude"), &id));
+            }
         }
-        Ok(Some(cache.hash_path(path)?))
+    }
+    let mut hashed: HashMap<PathBuf, Result<Option<ContentHash>, HashError>> = roots
+        .iter()
+        .cloned()
+        .zip(cache.hash_paths(&roots))
+        .collect();
+    drop(roots);
+    let mut hash_tier = |path: &Path| -> Result<Option<ContentHash>, OpsError> {
+        match hashed.remove(path) {
+            Some(found) => Ok(found?),
+            None if fs::symlink_metadata(path).is_err() => Ok(None),
+            None => Ok(Some(cache.hash_path(path)?)),
+        }
     };
 
     for entry in &manifest.artifacts {
@@ -277,7 +302,12 @@ pub fn drift(
             }
         }
     }
-    match crate::ops::conflicts::open_merges(ctx, Some(collection), projects) {
+    let fragments = crate::ops::fragments::open_merges_in(
+        ctx,
+        Some(collection),
+        records.iter().map(|(p, f)| (p.as_path(), f)),
+    );
+    match crate::ops::conflicts::open_merges(ctx, Some(collection), fragments) {
         Ok(open) => report.pending_merges = open.merges,
         Err(e) => report.problem(None, None, None, format_args!("pending merges: {e}")),
     }

@@ -714,15 +714,24 @@ pub fn open_merges(
     collection: Option<&str>,
     projects: &[PathBuf],
 ) -> Vec<FragmentMerge> {
-    let mut out = Vec::new();
+    let mut loaded = Vec::new();
     for project in projects {
-        let records = match DeploymentFile::load(project) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!("pending merges of {}: {e}", project.display());
-                continue;
-            }
-        };
+        match DeploymentFile::load(project) {
+            Ok(r) => loaded.push((project.as_path(), r)),
+            Err(e) => tracing::warn!("pending merges of {}: {e}", project.display()),
+        }
+    }
+    open_merges_in(ctx, collection, loaded.iter().map(|(p, r)| (*p, r)))
+}
+
+/// [`open_merges`] from records already read.
+pub fn open_merges_in<'a>(
+    ctx: &Context,
+    collection: Option<&str>,
+    records: impl IntoIterator<Item = (&'a Path, &'a DeploymentFile)>,
+) -> Vec<FragmentMerge> {
+    let mut out = Vec::new();
+    for (project, records) in records {
         for record in &records.deployed {
             let id = record.id();
             if !id.kind.is_fragment()

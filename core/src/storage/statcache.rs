@@ -7,11 +7,16 @@
 //! the same timestamp tick as the hashing (same size, same mtime) could go unseen; racy entries
 //! are simply hashed again (git's racy-git rule, with a window that covers coarse file systems).
 //!
+//! The file is binary (postcard: varints and raw 32-byte digests, read without parsing text,
+//! a third of the JSON it replaces), and [`StatCache::hash_paths`] walks and stats many trees
+//! on every core at once, each file's metadata read relative to its open folder.
+//!
 //! The cache is only an accelerator: a missing, unreadable or corrupt cache file means an empty
 //! cache, and saving it is best-effort for the caller. It lives under `$SKILLMEAT_HOME/cache/`,
 //! never in a project.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -25,7 +30,11 @@ use crate::storage::atomic::write_atomic;
 /// How much older than the hashing moment a file's mtime must be for its entry to be trusted.
 pub const RACY_WINDOW_NS: i128 = 2_000_000_000;
 
-const FORMAT: u32 = 1;
+/// The cache file's format; another value (or another file) is an empty cache.
+const FORMAT: u32 = 2;
+
+/// The most threads [`StatCache::hash_paths`] uses.
+const MAX_THREADS: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Stat {
@@ -36,7 +45,7 @@ struct Stat {
     executable: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 struct Entry {
     stat: Stat,
     digest: ContentHash,
@@ -44,10 +53,19 @@ struct Entry {
     hashed_at_ns: i128,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// One entry as the file holds it.
+#[derive(Serialize, Deserialize)]
+struct StoredEntry {
+    path: String,
+    stat: Stat,
+    digest: [u8; 32],
+    hashed_at_ns: i128,
+}
+
+#[derive(Serialize, Deserialize)]
 struct CacheFile {
     format: u32,
-    entries: HashMap<PathBuf, Entry>,
+    entries: Vec<StoredEntry>,
 }
 
 /// Counters of one run, for benchmarks and tests.
@@ -61,13 +79,87 @@ pub struct CacheStats {
     pub racy: u64,
 }
 
+impl CacheStats {
+    fn add(&mut self, other: CacheStats) {
+        self.hits += other.hits;
+        self.misses += other.misses;
+        self.racy += other.racy;
+    }
+}
+
 /// A stat cache loaded for one run.
 #[derive(Debug)]
 pub struct StatCache {
-    entries: HashMap<PathBuf, Entry>,
+    entries: HashMap<OsString, Entry>,
     run_started_ns: i128,
     stats: CacheStats,
     changed: bool,
+}
+
+/// A tree's hash, `None` when nothing is there.
+pub type TreeHash = Result<Option<ContentHash>, HashError>;
+
+/// What one thread found: digests re-used or computed, and the entries to keep.
+struct Pass<'a> {
+    entries: &'a HashMap<OsString, Entry>,
+    run_started_ns: i128,
+    fresh: Vec<(OsString, Entry)>,
+    stats: CacheStats,
+}
+
+impl Pass<'_> {
+    fn digest(
+        &mut self,
+        rel: String,
+        path: &Path,
+        meta: &fs::Metadata,
+    ) -> Result<FileDigest, HashError> {
+        if meta.file_type().is_symlink() {
+            return Err(HashError::Symlink {
+                path: path.to_owned(),
+            });
+        }
+        let stat = stat_of(meta);
+        if let Some(entry) = self.entries.get(path.as_os_str())
+            && entry.stat == stat
+        {
+            if stat.mtime_ns + RACY_WINDOW_NS <= entry.hashed_at_ns {
+                self.stats.hits += 1;
+                return Ok(FileDigest {
+                    path: rel,
+                    executable: stat.executable,
+                    size: stat.size,
+                    digest: entry.digest,
+                });
+            }
+            self.stats.racy += 1;
+        }
+        self.stats.misses += 1;
+        let digest = hash::digest_file(rel, path)?;
+        // Keep the stat taken before reading: if the file changed while being read, its new
+        // stat will not match next time and it is read again.
+        self.fresh.push((
+            path.as_os_str().to_owned(),
+            Entry {
+                stat,
+                digest: digest.digest,
+                hashed_at_ns: self.run_started_ns,
+            },
+        ));
+        Ok(digest)
+    }
+
+    /// The `v1` hash of the tree at `root`; `None` when nothing is there.
+    fn hash_root(&mut self, root: &Path) -> Result<Option<ContentHash>, HashError> {
+        let Ok(found) = fs::symlink_metadata(root) else {
+            return Ok(None);
+        };
+        let mut digests = Vec::new();
+        for (rel, path, meta) in hash::list_files_found(root, found)? {
+            digests.push(self.digest(rel, &path, &meta)?);
+        }
+        Ok(Some(hash::tree_hash(&digests)))
+    }
 }
 
 impl StatCache {
@@ -86,10 +178,23 @@ impl StatCache {
     pub fn load(path: &Path, now: SystemTime) -> Self {
         let mut cache = Self::new(now);
         if let Ok(bytes) = fs::read(path)
-            && let Ok(file) = serde_json::from_slice::<CacheFile>(&bytes)
+            && let Ok(file) = postcard::from_bytes::<CacheFile>(&bytes)
             && file.format == FORMAT
         {
-            cache.entries = file.entries;
+            cache.entries = file
+                .entries
+                .into_iter()
+                .map(|e| {
+                    (
+                        OsString::from(e.path),
+                        Entry {
+                            stat: e.stat,
+                            digest: ContentHash::from_bytes(e.digest),
+                            hashed_at_ns: e.hashed_at_ns,
+                        },
+                    )
+                })
+                .collect();
         }
         cache
     }
@@ -101,13 +206,23 @@ impl StatCache {
         }
         let file = CacheFile {
             format: FORMAT,
-            entries: std::mem::take(&mut self.entries),
+            entries: self
+                .entries
+                .iter()
+                .filter_map(|(p, e)| {
+                    Some(StoredEntry {
+                        path: p.to_str()?.to_owned(),
+                        stat: e.stat.clone(),
+                        digest: *e.digest.as_bytes(),
+                        hashed_at_ns: e.hashed_at_ns,
+                    })
+                })
+                .collect(),
         };
-        let result = match serde_json::to_vec(&file) {
+        let result = match postcard::to_allocvec(&file) {
             Ok(bytes) => write_atomic(path, &bytes),
             Err(e) => Err(PathError::new("write", path, std::io::Error::other(e))),
         };
-        self.entries = file.entries;
         if result.is_ok() {
             self.changed = false;
         }
@@ -119,42 +234,30 @@ impl StatCache {
         self.stats
     }
 
+    fn pass(&self) -> Pass<'_> {
+        Pass {
+            entries: &self.entries,
+            run_started_ns: self.run_started_ns,
+            fresh: Vec::new(),
+            stats: CacheStats::default(),
+        }
+    }
+
+    fn keep(&mut self, fresh: Vec<(OsString, Entry)>, stats: CacheStats) {
+        self.changed |= !fresh.is_empty();
+        self.entries.extend(fresh);
+        self.stats.add(stats);
+    }
+
     /// The digest of the file at `path` (named `rel` in its tree), from the cache when its
     /// entry is fresh and not racy, else by reading it.
     pub fn digest(&mut self, rel: String, path: &Path) -> Result<FileDigest, HashError> {
         let meta = fs::symlink_metadata(path).context("read", path)?;
-        if meta.file_type().is_symlink() {
-            return Err(HashError::Symlink {
-                path: path.to_owned(),
-            });
-        }
-        let stat = stat_of(&meta);
-        if let Some(entry) = self.entries.get(path)
-            && entry.stat == stat
-        {
-            if stat.mtime_ns + RACY_WINDOW_NS <= entry.hashed_at_ns {
-                self.stats.hits += 1;
-                return Ok(FileDigest {
-                    path: rel,
-                    executable: stat.executable,
-                    size: stat.size,
-                    digest: entry.digest,
-                });
-            }
-            self.stats.racy += 1;
-        }
-        self.stats.misses += 1;
-        let digest = hash::digest_file(rel, path)?;
-        // Keep the stat taken before reading: if the file changed while being read, its new
-        // stat will not match next time and it is read again.
-        let entry = Entry {
-            stat,
-            digest: digest.digest,
-            hashed_at_ns: self.run_started_ns,
-        };
-        self.entries.insert(path.to_owned(), entry);
-        self.changed = true;
-        Ok(digest)
+        let mut pass = self.pass();
+        let digest = pass.digest(rel, path, &meta);
+        let (fresh, stats) = (pass.fresh, pass.stats);
+        self.keep(fresh, stats);
+        digest
     }
 
     /// The `v1` content hash of the artifact at `root`, reading only files whose entries are
@@ -165,6 +268,57 @@ impl StatCache {
             digests.push(self.digest(rel, &path)?);
         }
         Ok(hash::tree_hash(&digests))
+    }
+
+    /// The `v1` content hash of each tree in `roots` (`None` where nothing is there), in
+    /// order: walked, stat'ed and (where the cache does not know a file) read on up to one
+    /// thread per core, the cache shared read-only meanwhile and its new entries kept after.
+    pub fn hash_paths(&mut self, roots: &[PathBuf]) -> Vec<TreeHash> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, MAX_THREADS)
+            .min(roots.len() / 16 + 1);
+        let mut results: Vec<Option<TreeHash>> = (0..roots.len()).map(|_| None).collect();
+        let passes: Vec<(Vec<(usize, TreeHash)>, Pass<'_>)> = if threads <= 1 {
+            let mut pass = self.pass();
+            let done = roots
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (i, pass.hash_root(r)))
+                .collect();
+            vec![(done, pass)]
+        } else {
+            let this = &*self;
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        scope.spawn(move || {
+                            let mut pass = this.pass();
+                            let done: Vec<_> = (t..roots.len())
+                                .step_by(threads)
+                                .map(|i| (i, pass.hash_root(&roots[i])))
+                                .collect();
+                            (done, pass)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        };
+        let mut kept = Vec::new();
+        for (done, pass) in passes {
+            for (i, r) in done {
+                results[i] = Some(r);
+            }
+            kept.push((pass.fresh, pass.stats));
+        }
+        for (fresh, stats) in kept {
+            self.keep(fresh, stats);
+        }
+        results.into_iter().map(|r| r.unwrap_or(Ok(None))).collect()
     }
 }
 
@@ -251,7 +405,7 @@ mod tests {
                 digest: stale,
                 hashed_at_ns,
             };
-            cache.entries.insert(f.clone(), entry);
+            cache.entries.insert(f.clone().into_os_string(), entry);
         };
 
         // Hashed in the same tick as the last write: racy, so the file is read again.
@@ -326,10 +480,50 @@ mod tests {
     }
 
     #[test]
+    fn many_trees_at_once_hash_as_one_by_one_and_are_remembered() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut roots = Vec::new();
+        for i in 0..40 {
+            let dir = tmp.path().join(format!("skill-{i}"));
+            fs::create_dir_all(dir.join("ref")).unwrap();
+            fs::write(dir.join("SKILL.md"), format!("skill {i}")).unwrap();
+            fs::write(dir.join("ref/a.md"), format!("ref {i}")).unwrap();
+            roots.push(dir);
+        }
+        roots.push(tmp.path().join("missing"));
+        let later = SystemTime::now() + Duration::from_secs(10);
+        let cache_file = tmp.path().join("cache.bin");
+        let mut cache = StatCache::load(&cache_file, later);
+        let got = cache.hash_paths(&roots);
+        assert_eq!(cache.stats().misses, 80);
+        for (root, h) in roots.iter().zip(&got) {
+            let want = root.exists().then(|| hash::hash_path(root).unwrap());
+            assert_eq!(h.as_ref().unwrap(), &want, "{}", root.display());
+        }
+        cache.save(&cache_file).unwrap();
+        let mut cache = StatCache::load(&cache_file, later);
+        let again = cache.hash_paths(&roots);
+        assert_eq!(cache.stats().hits, 80, "every file from the binary cache");
+        assert_eq!(cache.stats().misses, 0);
+        assert_eq!(
+            again
+                .iter()
+                .map(|r| *r.as_ref().unwrap())
+                .collect::<Vec<_>>(),
+            got.iter().map(|r| *r.as_ref().unwrap()).collect::<Vec<_>>()
+        );
+        // A symlink inside one tree is that tree's error; the others still hash.
+        std::os::unix::fs::symlink("/etc/passwd", roots[3].join("ref/link.md")).unwrap();
+        let mixed = cache.hash_paths(&roots);
+        assert!(matches!(mixed[3], Err(HashError::Symlink { .. })));
+        assert!(mixed[4].is_ok());
+    }
+
+    #[test]
     fn a_corrupt_cache_file_is_an_empty_cache() {
         let tmp = tempfile::tempdir().unwrap();
         let cache_file = tmp.path().join("cache.json");
-        fs::write(&cache_file, "{not json").unwrap();
+        fs::write(&cache_file, "{not postcard").unwrap();
         let cache = StatCache::load(&cache_file, SystemTime::now());
         assert!(cache.entries.is_empty());
     }

@@ -95,7 +95,8 @@ pub async fn open_merges(
     let ctx = state.ctx();
     let projects = state.registered_projects().await?;
     let mut open = tokio::task::spawn_blocking(move || {
-        conflicts::open_merges(&ctx, collection.as_deref(), &projects).map_err(ApiError::from)
+        let fragments = fragments::open_merges(&ctx, collection.as_deref(), &projects);
+        conflicts::open_merges(&ctx, collection.as_deref(), fragments).map_err(ApiError::from)
     })
     .await
     .map_err(ApiError::internal)??;

@@ -71,8 +71,14 @@ pub async fn drift(home: &Path, args: DriftArgs) -> Result<ExitCode, CommandErro
         } else {
             // The user scope (the home folder's .claude/) is listed as such.
             let user = crate::cli::common::user_home().ok();
+            // Asked once per project, not once per row.
+            let is_user = std::cell::RefCell::new(std::collections::HashMap::new());
             let shown = |p: &Option<PathBuf>| match p {
-                Some(p) if user.as_ref().is_some_and(|u| same_folder(u, p)) => {
+                Some(p)
+                    if *is_user.borrow_mut().entry(p.clone()).or_insert_with(|| {
+                        user.as_ref().is_some_and(|u| same_folder(u, p))
+                    }) =>
+                {
                     "user (~/.claude)".to_owned()
                 }
                 Some(p) => escaped(&p.display().to_string()).into_owned(),

@@ -105,18 +105,27 @@ pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<String>| {
+    // The whole table in one write: stdout is line-buffered, and a write per row costs more
+    // than the rest of a large table's printing.
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
         let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        out.push_str(padded.join("  ").trim_end());
+        out.push('\n');
     };
-    line(header.iter().map(|h| (*h).to_owned()).collect());
+    line(&header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
     for row in rows {
-        line(row.clone());
+        line(row);
     }
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
 }
 
 /// Prints warnings from an operation that succeeded, on stderr so JSON output stays clean.

@@ -45,11 +45,12 @@ pub struct OpenMerges {
 }
 
 /// The open pending merges of `collection` (of every collection with `None`): those of files,
-/// and those of hooks and MCP servers kept in the records of `projects`.
+/// and `fragments`, the pending merges of hooks and MCP servers (from
+/// [`crate::ops::fragments::open_merges`], which reads them in the projects' records).
 pub fn open_merges(
     ctx: &Context,
     collection: Option<&str>,
-    projects: &[PathBuf],
+    fragments: Vec<crate::ops::fragments::FragmentMerge>,
 ) -> Result<OpenMerges, OpsError> {
     let stale_after = crate::storage::config::Config::load(&ctx.home)?
         .conflicts
@@ -72,7 +73,7 @@ pub fn open_merges(
             stale: age > stale_after,
         });
     }
-    for m in crate::ops::fragments::open_merges(ctx, collection, projects) {
+    for m in fragments {
         let age = age(&m.detected_at, ctx.now);
         merges.push(OpenMerge {
             unresolved: m.unresolved(),
