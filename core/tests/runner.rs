@@ -5,6 +5,7 @@ mod audit;
 mod bumps;
 mod concurrency;
 mod configuring;
+mod diffing;
 mod fetching;
 mod forking;
 mod hashing;

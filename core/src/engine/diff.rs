@@ -1,5 +1,5 @@
 //! Diffs between two versions of an artifact: which files were added, deleted, modified or
-//! changed mode, with line counts and a unified diff per text file (the `similar` crate).
+//! changed mode, with line counts and a unified diff per text file (imara-diff's histogram diff, printed through `similar`'s hunk grouping).
 //!
 //! A file is *binary* when its first 8,000 bytes hold a NUL or it is not UTF-8 (git's rule plus
 //! the encoding check, since diffs are shown as text); binary files are compared by content only.
@@ -188,34 +188,49 @@ pub struct TextChanges {
     pub unified: String,
 }
 
-/// Diffs two texts line by line.
-///
-/// Lines are interned to integers first, so the diff algorithm compares numbers, not strings.
-/// Patience diff anchors on unique lines, so large files with scattered edits diff in
-/// near-linear time; a deadline bounds pathological inputs (the result is then still a correct,
-/// if longer, diff).
+/// The line-diff algorithm of [`diff_text_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffEngine {
+    /// imara-diff's histogram diff (git's `--histogram`, optimised), with git's slider
+    /// heuristic for where a changed block starts: the default.
+    Histogram,
+    /// imara-diff's Myers diff with git's heuristics (what `git diff` runs by default).
+    Myers,
+    /// The `similar` crate's patience diff, with a 5 s deadline: the engine before
+    /// 2026-12-07, kept for `skillmeat-bench sync` to compare with.
+    Patience,
+}
+
+/// Diffs two texts line by line, with [`DiffEngine::Histogram`].
 pub fn diff_text(old: &str, new: &str) -> TextChanges {
+    diff_text_with(old, new, DiffEngine::Histogram)
+}
+
+/// Diffs two texts line by line with `engine`.
+///
+/// Lines are interned to integers first, so the algorithm compares numbers, not strings. The
+/// histogram diff anchors on the rarest lines, so large files with scattered edits diff in
+/// near-linear time, and falls back to Myers with git's heuristics on runs of repeated lines
+/// instead of going quadratic. Measured on our workloads (`skillmeat-bench sync`, 10 MB with 1%
+/// changed; docs/benchmarks.md), it is the fastest of the three and the closest to git.
+pub fn diff_text_with(old: &str, new: &str, engine: DiffEngine) -> TextChanges {
     let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
     let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
-    let mut ids: HashMap<&str, u32> = HashMap::with_capacity(old_lines.len() + new_lines.len());
-    fn intern<'a>(ids: &mut HashMap<&'a str, u32>, lines: &[&'a str]) -> Vec<u32> {
-        lines
-            .iter()
-            .map(|line| {
-                let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-                *ids.entry(line).or_insert(next)
-            })
-            .collect()
-    }
-    let old_ids = intern(&mut ids, &old_lines);
-    let new_ids = intern(&mut ids, &new_lines);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let ops = similar::capture_diff_slices_deadline(
-        Algorithm::Patience,
-        &old_ids,
-        &new_ids,
-        Some(deadline),
-    );
+    let ops = match engine {
+        DiffEngine::Patience => patience_ops(&old_lines, &new_lines),
+        DiffEngine::Histogram | DiffEngine::Myers => {
+            let algorithm = if engine == DiffEngine::Myers {
+                imara_diff::Algorithm::Myers
+            } else {
+                imara_diff::Algorithm::Histogram
+            };
+            // imara-diff's lines are ours: split after each `\n`, the last without one.
+            let input = imara_diff::InternedInput::new(old, new);
+            let mut diff = imara_diff::Diff::compute(algorithm, &input);
+            diff.postprocess_lines(&input);
+            ops_of(&diff, old_lines.len(), new_lines.len())
+        }
+    };
     let (mut added, mut removed) = (0, 0);
     for op in &ops {
         let (tag, old_range, new_range) = op.as_tag_tuple();
@@ -257,6 +272,71 @@ pub fn diff_text(old: &str, new: &str) -> TextChanges {
         removed,
         unified,
     }
+}
+
+/// The patience diff of two line lists, by `similar`, as [`DiffOp`]s.
+fn patience_ops(old_lines: &[&str], new_lines: &[&str]) -> Vec<similar::DiffOp> {
+    let mut ids: HashMap<&str, u32> = HashMap::with_capacity(old_lines.len() + new_lines.len());
+    fn intern<'a>(ids: &mut HashMap<&'a str, u32>, lines: &[&'a str]) -> Vec<u32> {
+        lines
+            .iter()
+            .map(|line| {
+                let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+                *ids.entry(line).or_insert(next)
+            })
+            .collect()
+    }
+    let old_ids = intern(&mut ids, old_lines);
+    let new_ids = intern(&mut ids, new_lines);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    similar::capture_diff_slices_deadline(Algorithm::Patience, &old_ids, &new_ids, Some(deadline))
+}
+
+/// imara-diff's hunks as `similar`'s ops (equal stretches between them), so one grouping and
+/// one printer serve every engine.
+fn ops_of(diff: &imara_diff::Diff, old_len: usize, new_len: usize) -> Vec<similar::DiffOp> {
+    use similar::DiffOp;
+    let mut ops = Vec::new();
+    let (mut old_at, mut new_at) = (0usize, 0usize);
+    for h in diff.hunks() {
+        let (b0, b1) = (h.before.start as usize, h.before.end as usize);
+        let (a0, a1) = (h.after.start as usize, h.after.end as usize);
+        if b0 > old_at {
+            ops.push(DiffOp::Equal {
+                old_index: old_at,
+                new_index: new_at,
+                len: b0 - old_at,
+            });
+        }
+        ops.push(match (b1 > b0, a1 > a0) {
+            (true, true) => DiffOp::Replace {
+                old_index: b0,
+                old_len: b1 - b0,
+                new_index: a0,
+                new_len: a1 - a0,
+            },
+            (true, false) => DiffOp::Delete {
+                old_index: b0,
+                old_len: b1 - b0,
+                new_index: a0,
+            },
+            _ => DiffOp::Insert {
+                old_index: b0,
+                new_index: a0,
+                new_len: a1 - a0,
+            },
+        });
+        (old_at, new_at) = (b1, a1);
+    }
+    if old_at < old_len {
+        ops.push(DiffOp::Equal {
+            old_index: old_at,
+            new_index: new_at,
+            len: old_len - old_at,
+        });
+    }
+    debug_assert_eq!(new_len - new_at, old_len - old_at);
+    ops
 }
 
 /// Renders a version-to-version diff as a git patch with paths under `prefix` (e.g.
