@@ -1,5 +1,6 @@
 //! Diffs between two versions of an artifact: which files were added, deleted, modified or
-//! changed mode, with line counts and a unified diff per text file (imara-diff's histogram diff, printed through `similar`'s hunk grouping).
+//! changed mode, with line counts and a unified diff per text file (imara-diff's histogram
+//! diff, printed through `similar`'s hunk grouping).
 //!
 //! A file is *binary* when its first 8,000 bytes hold a NUL or it is not UTF-8 (git's rule plus
 //! the encoding check, since diffs are shown as text); binary files are compared by content only.
