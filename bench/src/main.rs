@@ -373,21 +373,25 @@ fn fleet(args: &DriftBenchArgs, exe: &Path) -> Result<(), CommandError> {
     Ok(())
 }
 
+/// git in `dir` with no system or user config, its output dropped; `None` unless it succeeded.
+fn quiet_git(dir: &Path, args: &[&str]) -> Option<()> {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()
+        .filter(|s| s.success())
+        .map(drop)
+}
+
 /// `git status` of `project` alone: its tree committed, `edits` files edited again, the index
 /// warmed; the median of 5. The repository is removed afterwards.
 fn git_status_of_project(project: &Path, edits: usize) -> Option<Duration> {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(project)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()
-            .filter(|s| s.success())
-    };
+    let git = |args: &[&str]| quiet_git(project, args);
     let measured = (|| {
         git(&["init", "-q"])?;
         git(&["add", "-A"])?;
@@ -406,7 +410,7 @@ fn git_status_of_project(project: &Path, edits: usize) -> Option<Duration> {
             fs::write(f, text).ok()?;
         }
         git(&["status", "--porcelain"])?;
-        crate::sync::median(5, || git(&["status", "--porcelain"]).map(drop))
+        crate::sync::median(5, || git(&["status", "--porcelain"]))
     })();
     let _ = fs::remove_dir_all(project.join(".git"));
     measured
@@ -539,18 +543,7 @@ fn time_command(
 /// Commits the workload's tree into a fresh git repository, re-applies the same edits as
 /// uncommitted changes, warms the index, and times `git status`.
 fn git_status(root: &Path) -> Option<Duration> {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(root)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()
-            .filter(|s| s.success())
-    };
+    let git = |args: &[&str]| quiet_git(root, args);
     git(&["init", "-q"])?;
     git(&["add", "-A"])?;
     git(&[

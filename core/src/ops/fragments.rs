@@ -267,6 +267,14 @@ async fn write_changes(
     changes: &[(EntryKey, Option<Value>)],
     keep_backup: bool,
 ) -> Result<Option<String>, OpsError> {
+    let text = read.edited(changes)?;
+    let backup = if keep_backup && read.text.is_some() {
+        Some(backup(ctx, id, read).await?)
+    } else {
+        None
+    };
+    // Checked last, right before the rename: the file may have another writer that does not
+    // take our lock (Claude Code, for `~/.claude.json`), so the window is kept to the rename.
     let now = SharedFile::load(&read.path)?;
     if now.bytes() != read.bytes() {
         return Err(OpsError::TargetChanged {
@@ -274,12 +282,6 @@ async fn write_changes(
             path: read.path.clone(),
         });
     }
-    let text = read.edited(changes)?;
-    let backup = if keep_backup && read.text.is_some() {
-        Some(backup(ctx, id, read).await?)
-    } else {
-        None
-    };
     crate::storage::atomic::write_atomic(&read.path, text.as_bytes())?;
     Ok(backup)
 }
@@ -562,17 +564,7 @@ pub async fn resolve(
     pick: Option<(&str, Pick)>,
     apply: bool,
 ) -> Result<SyncReport, OpsError> {
-    let records = DeploymentFile::load(project)?;
-    let mut record = records
-        .get(id)
-        .cloned()
-        .ok_or_else(|| OpsError::NotDeployed {
-            id: id.clone(),
-            project: project.to_owned(),
-        })?;
-    if record.pending_conflicts.is_empty() {
-        return Err(OpsError::NoPendingMerge { id: id.clone() });
-    }
+    let mut record = pending_record_of(project, id)?;
     if let Some((label, side)) = pick {
         if !record.pending_conflicts.iter().any(|c| c == label) {
             return Err(OpsError::NoSuchClash {
@@ -750,19 +742,29 @@ pub fn open_merges_in<'a>(
     out
 }
 
-/// Drops a fragment's pending merge (its decisions too); nothing was written.
-pub fn abort(ctx: &Context, id: &ArtifactId, project: &Path) -> Result<(), OpsError> {
-    let records = DeploymentFile::load(project)?;
-    let mut record = records
+/// The record of `id` in `project`.
+fn record_of(project: &Path, id: &ArtifactId) -> Result<DeploymentRecord, OpsError> {
+    DeploymentFile::load(project)?
         .get(id)
         .cloned()
         .ok_or_else(|| OpsError::NotDeployed {
             id: id.clone(),
             project: project.to_owned(),
-        })?;
+        })
+}
+
+/// The record of `id` in `project`, which must hold a pending merge.
+fn pending_record_of(project: &Path, id: &ArtifactId) -> Result<DeploymentRecord, OpsError> {
+    let record = record_of(project, id)?;
     if record.pending_conflicts.is_empty() {
         return Err(OpsError::NoPendingMerge { id: id.clone() });
     }
+    Ok(record)
+}
+
+/// Drops a fragment's pending merge (its decisions too); nothing was written.
+pub fn abort(ctx: &Context, id: &ArtifactId, project: &Path) -> Result<(), OpsError> {
+    let mut record = pending_record_of(project, id)?;
     record.pending_conflicts.clear();
     record.pending_picks.clear();
     record.sync_status = RecordedStatus::Conflict;
@@ -783,14 +785,7 @@ async fn merge_into_project(
     let collection_dir = ctx.home.collection_dir(req.collection)?;
     let lock = crate::storage::collection::Lock::load(&collection_dir)?;
     let (theirs, source_hash) = collection_entries(&collection_dir, id)?;
-    let records = DeploymentFile::load(project)?;
-    let record = records
-        .get(id)
-        .cloned()
-        .ok_or_else(|| OpsError::NotDeployed {
-            id: id.clone(),
-            project: project.to_owned(),
-        })?;
+    let record = record_of(project, id)?;
     let path = shared_path(project, id.kind, Some(&record));
     let _guard = if req.dry_run {
         None
