@@ -916,3 +916,143 @@ fn update_all_moves_a_lagging_baseline_when_nothing_else_is_to_do() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(record_hash(), now);
 }
+
+/// One resolution, many projects: the same conflict (same base, ours and theirs text) in two
+/// projects is resolved once and taken in the other with `resolve --reuse`; a third project
+/// whose conflict differs by one line is never touched by it.
+#[test]
+fn a_conflict_resolved_once_is_reused_where_it_is_byte_identical_and_nowhere_else() {
+    let up = upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let spec = format!("{}#commands/fix.md@v1", up.path().display());
+    assert!(
+        skillmeat(&home, tmp.path(), &["add", &spec])
+            .status
+            .success()
+    );
+    let base = "# Fix\n\nStep one.\nStep two.\nStep three.\n";
+    let in_collection = home.join("collections/default/commands/fix.md");
+    std::fs::write(&in_collection, base).unwrap();
+    let projects: Vec<PathBuf> = ["a", "b", "c"].iter().map(|n| tmp.path().join(n)).collect();
+    for p in &projects {
+        std::fs::create_dir_all(p).unwrap();
+        let o = skillmeat(
+            &home,
+            tmp.path(),
+            &["deploy", "command:fix", "--project", p.to_str().unwrap()],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    // a and b make the same local edit; c another. The collection changes the same line.
+    let file = |p: &Path| p.join(".claude/commands/fix.md");
+    for (p, edit) in projects
+        .iter()
+        .zip(["Step two, locally.", "Step two, locally.", "Step 2!"])
+    {
+        std::fs::write(file(p), base.replace("Step two.", edit)).unwrap();
+    }
+    std::fs::write(
+        &in_collection,
+        base.replace("Step two.", "Step two, the team's way.")
+            .replace("# Fix", "# Fix it"),
+    )
+    .unwrap();
+    for p in &projects {
+        let o = skillmeat(
+            &home,
+            tmp.path(),
+            &[
+                "sync",
+                "command:fix",
+                "--direction",
+                "deploy",
+                "--project",
+                p.to_str().unwrap(),
+                "-y",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    }
+    let [a, b, c] = [0, 1, 2].map(|i| projects[i].to_str().unwrap().to_owned());
+    // Nothing recorded yet: --reuse says so and settles nothing.
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["resolve", "command:fix", "--project", &b, "--reuse"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("was resolved before"), "{}", text(&o));
+
+    // Resolved in a by taking the team's line (the clean change to the title comes along).
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "resolve",
+            "command:fix",
+            "--project",
+            &a,
+            "--file",
+            "fix.md",
+            "--theirs",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "resolve",
+            "command:fix",
+            "--project",
+            &a,
+            "--continue",
+            "-y",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let resolved_a = std::fs::read_to_string(file(&projects[0])).unwrap();
+    assert!(resolved_a.contains("the team's way") && resolved_a.starts_with("# Fix it"));
+
+    // b: the identical conflict takes a's resolution in one step.
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["resolve", "command:fix", "--project", &b, "--reuse"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("resolved the same way as in") && text(&o).contains(&a),
+        "{}",
+        text(&o)
+    );
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &[
+            "resolve",
+            "command:fix",
+            "--project",
+            &b,
+            "--continue",
+            "-y",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(file(&projects[1])).unwrap(),
+        resolved_a
+    );
+
+    // c: a different local line is a different conflict: not reused, nothing written.
+    let before = std::fs::read_to_string(file(&projects[2])).unwrap();
+    let o = skillmeat(
+        &home,
+        tmp.path(),
+        &["resolve", "command:fix", "--project", &c, "--reuse"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("Still undecided: fix.md"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(file(&projects[2])).unwrap(), before);
+}

@@ -15,7 +15,7 @@ use crate::cli::output::{OutputArgs, print_warnings};
 use crate::error::CommandError;
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("action").required(true).args(["file", "continue_", "abort", "fork"])))]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["file", "continue_", "abort", "fork", "reuse"])))]
 #[command(group(clap::ArgGroup::new("choice").args(["ours", "theirs", "custom"])))]
 pub struct ResolveArgs {
     /// Artifact id, `<type>:<name>`.
@@ -51,6 +51,11 @@ pub struct ResolveArgs {
     /// original when the merge is into a project). Settles every conflicted file at once.
     #[arg(long)]
     pub fork: bool,
+    /// Settle every undecided file whose conflicts were all resolved before, in this or another
+    /// project, and are byte-identical here (same ours, base and theirs text): the same
+    /// resolution is taken. Files with any other conflict are left undecided. Then --continue.
+    #[arg(long)]
+    pub reuse: bool,
     /// With --continue: do not ask on a terminal (scripts are never asked).
     #[arg(long, short)]
     pub yes: bool,
@@ -99,6 +104,50 @@ pub async fn resolve_command(home: &Path, mut args: ResolveArgs) -> Result<ExitC
             );
         })?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if args.reuse {
+        let reused = conflicts::reuse_recorded(&ctx, &args.id, collection, project)
+            .await
+            .map_err(ops_error)?;
+        let left = conflicts::find(&ctx.home, &args.id, collection, project)
+            .map_err(ops_error)?
+            .map(|m| m.unresolved())
+            .transpose()
+            .map_err(ops_error)?
+            .unwrap_or_default();
+        args.output.emit_traced(
+            &serde_json::json!({ "id": args.id, "reused": reused, "unresolved": left }),
+            |_| {
+                if reused.is_empty() {
+                    println!(
+                        "No conflict of {} here was resolved before (only byte-identical conflicts are reused).",
+                        args.id
+                    );
+                }
+                for r in &reused {
+                    let place = r.resolved_in.as_ref().map_or_else(
+                        || "the collection".to_owned(),
+                        |p| escaped(&p.display().to_string()).into_owned(),
+                    );
+                    println!(
+                        "{}: {} conflict(s) resolved the same way as in {place} ({})",
+                        escaped(&r.path),
+                        r.conflicts,
+                        r.artifact
+                    );
+                }
+                if left.is_empty() {
+                    println!("Every conflict is decided: apply with `skillmeat resolve {} --continue`.", args.id);
+                } else {
+                    println!("Still undecided: {}", escaped(&left.join(", ")));
+                }
+            },
+        )?;
+        return Ok(if reused.is_empty() || !left.is_empty() {
+            ExitCode::from(EXIT_CONFLICT)
+        } else {
+            ExitCode::SUCCESS
+        });
     }
     if args.continue_ {
         crate::cli::apply::confirm_on_terminal(

@@ -17,6 +17,7 @@
 
 pub mod open;
 pub mod pending;
+pub mod rerere;
 pub mod resolve;
 
 pub use open::{OpenMerge, OpenMerges, open_merges};
@@ -26,5 +27,6 @@ pub use pending::{
     list,
 };
 pub use resolve::{
-    FileChoice, Finished, Resolution, abort_merge, continue_merge, fork_merge, resolve_file,
+    FileChoice, Finished, Resolution, Reused, abort_merge, continue_merge, fork_merge,
+    resolve_file, reuse_recorded,
 };

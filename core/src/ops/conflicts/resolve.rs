@@ -98,6 +98,8 @@ pub async fn resolve_file(
         });
     };
     let settled = resolution.settled();
+    // The conflicts as they are before this resolution, to record what each became.
+    let hunks = merge.hunks(path)?;
     let chosen: Option<FileContent> = match resolution {
         Resolution::Ours => merge.read_part("ours")?.files.remove(path),
         Resolution::Theirs => merge.read_part("theirs")?.files.remove(path),
@@ -117,7 +119,7 @@ pub async fn resolve_file(
         }
     };
     let target = merge.dir.join("files").join(path);
-    match chosen {
+    match &chosen {
         Some(content) => {
             if let Some(parent) = target.parent() {
                 fs::create_dir_all(parent).context("create", parent)?;
@@ -136,6 +138,14 @@ pub async fn resolve_file(
     merge.files[index].resolved = true;
     merge.files[index].settled = Some(settled);
     merge.save()?;
+    if let (Some(hunks), Some(text)) = (
+        hunks,
+        chosen
+            .as_ref()
+            .and_then(|c| std::str::from_utf8(&c.bytes).ok()),
+    ) {
+        crate::ops::conflicts::rerere::record(ctx, id, merge.project.as_deref(), &hunks, text);
+    }
     // The record is an audit trail: failing to update it never undoes the resolution.
     if let Some(record) = merge.conflict_record
         && let Ok(Some(versions)) =
@@ -146,6 +156,61 @@ pub async fn resolve_file(
         versions.close().await;
     }
     Ok(merge)
+}
+
+/// One file of a pending merge settled from a recorded resolution.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reused {
+    pub path: String,
+    /// Its conflicts.
+    pub conflicts: usize,
+    /// Where the (first) resolution was decided.
+    pub resolved_in: Option<std::path::PathBuf>,
+    pub artifact: String,
+}
+
+/// Settles every undecided file of the pending merge of `id` whose conflicts all have a
+/// recorded resolution (byte-identical conflicts only), as hunk resolutions; the others stay
+/// undecided. Returns what was settled.
+pub async fn reuse_recorded(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: Option<&Path>,
+) -> Result<Vec<Reused>, OpsError> {
+    let merge = pending(ctx, id, collection, project)?;
+    let mut out = Vec::new();
+    for path in merge.unresolved()? {
+        let Some(hunks) = merge.hunks(&path)? else {
+            continue;
+        };
+        let conflicts = hunks
+            .iter()
+            .filter(|h| matches!(h, crate::engine::merge::Hunk::Conflict { .. }))
+            .count();
+        if conflicts == 0 {
+            continue;
+        }
+        let Some((text, from)) = crate::ops::conflicts::rerere::reusable(ctx, &hunks) else {
+            continue;
+        };
+        resolve_file(
+            ctx,
+            id,
+            collection,
+            project,
+            &path,
+            Resolution::Hunks(text.into_bytes()),
+        )
+        .await?;
+        out.push(Reused {
+            path,
+            conflicts,
+            resolved_in: from.project,
+            artifact: from.artifact,
+        });
+    }
+    Ok(out)
 }
 
 fn set_executable(path: &Path, executable: bool) -> Result<(), OpsError> {
