@@ -86,6 +86,7 @@ mod tests {
             theirs: Some("c\n".into()),
             merged: None,
             hunks: hunks.clone(),
+            reusable_from: Some("/src/api".into()),
         };
         // The enum alone is tagged by `kind`, which postcard cannot read back: the field's
         // adapter is what makes it cross.

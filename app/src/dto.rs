@@ -208,6 +208,10 @@ pub struct ConflictFileView {
     /// The merged text split into clean stretches and conflicts: one choice per conflict.
     #[serde(with = "wire::hunks")]
     pub hunks: Vec<HunkView>,
+    /// Every conflict of this file was resolved before, byte for byte, there (a project's path,
+    /// or `collection`): `reuse` takes that resolution.
+    #[serde(default)]
+    pub reusable_from: Option<String>,
 }
 
 /// A stretch of a conflicted file.
@@ -417,6 +421,11 @@ pub struct ResolveRequest {
     /// into a project). Excludes `files`, `hunks` and `strategy`; the result's `fork` names it.
     #[serde(default)]
     pub fork: bool,
+    /// First take the resolutions recorded for byte-identical conflicts elsewhere (in another
+    /// project, say): each undecided file whose conflicts all have one (its `reusable_from` in
+    /// `GET /artifacts/{id}/conflicts`). Excludes `fork`.
+    #[serde(default)]
+    pub reuse: bool,
 }
 
 /// A patch bundle to export from a project's edits.

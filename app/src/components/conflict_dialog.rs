@@ -148,6 +148,7 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
             // written and the dialog reads it again.
             revision: Some(view.revision.clone()),
             fork: false,
+            reuse: false,
         })
     };
     // Keep both: no file choices, the whole merge settled at once.
@@ -161,6 +162,21 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
         apply: None,
         revision: Some(view.revision.clone()),
         fork: true,
+        reuse: false,
+    };
+    // Take the resolutions recorded for the same conflicts elsewhere; apply when that decides
+    // everything (the job says what is left otherwise).
+    let reuse_request = move |view: &ConflictView| ResolveRequest {
+        artifact: view.artifact.clone(),
+        project_path: view.project_path.clone(),
+        collection: Some(view.collection.clone()),
+        files: BTreeMap::new(),
+        hunks: BTreeMap::new(),
+        strategy: None,
+        apply: Some(true),
+        revision: Some(view.revision.clone()),
+        fork: false,
+        reuse: true,
     };
 
     let submit = move |req: ResolveRequest| {
@@ -269,11 +285,41 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
         // A hook's or MCP server's merge: its clashes are JSON keys, decided whole, no fork.
         let keys = !view_.files.is_empty() && view_.files.iter().all(|f| f.kind == "key");
         let unit = if keys { "key" } else { "file" };
+        // Files whose every conflict was resolved before, byte for byte (rerere).
+        let reusable: Vec<(String, String)> = view_
+            .files
+            .iter()
+            .filter_map(|f| Some((f.path.clone(), f.reusable_from.clone()?)))
+            .collect();
+        let reuse_view = view_.clone();
         view! {
             <p class="muted">
                 "Ours is the " <strong>{ours_tier.clone()}</strong> "'s version (the tier being written); theirs is "
                 <strong>{theirs_tier.clone()}</strong> "'s. Detected " {view_.detected_at.clone()} "."
             </p>
+            {(!reusable.is_empty()).then(|| {
+                let places: Vec<String> = reusable
+                    .iter()
+                    .map(|(_, from)| crate::format::base_name(from).to_owned())
+                    .collect();
+                view! {
+                    <div class="notice ok reuse-offer" role="status">
+                        <span>
+                            {format!(
+                                "Resolved the same way before: {} ({}).",
+                                reusable.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", "),
+                                places.join(", ")
+                            )}
+                        </span>
+                        " "
+                        <button type="button" class="reuse-button" disabled=move || busy.get()
+                            title="The same conflicts, byte for byte, were resolved there: take those resolutions"
+                            on:click=move |_| submit(reuse_request(&reuse_view))>
+                            "Take the same resolution"
+                        </button>
+                    </div>
+                }
+            })}
             <div class="conflict-files">{files}</div>
             <label class="field">
                 {format!("Every other undecided {unit}")}
@@ -480,6 +526,11 @@ fn file_view(
                 <code class="path">{path.clone()}</code>
                 " " <span class="badge action action-conflict">{f.kind.clone()}</span>
                 {f.resolved.then(|| view! { " " <span class="badge ok">"decided"</span> })}
+                {f.reusable_from.clone().map(|from| view! {
+                    " " <span class="badge reusable" title=from.clone()>
+                        {format!("resolved the same way in {}", crate::format::base_name(&from))}
+                    </span>
+                })}
             </header>
             {(!f.resolved).then(|| view! {
                 <div class="choices" role="radiogroup" aria-label=format!("How to resolve {path}")>

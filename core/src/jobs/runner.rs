@@ -475,6 +475,11 @@ async fn resolve_one(ctx: &Context, job: &Job, id: &ArtifactId) -> Result<Done, 
         });
     }
     let mut decided = Vec::new();
+    if params.reuse {
+        for r in conflicts::reuse_recorded(ctx, id, collection, project).await? {
+            decided.push(r.path);
+        }
+    }
     for (path, choice) in &params.files {
         conflicts::resolve_file(ctx, id, collection, project, path, (*choice).into()).await?;
         decided.push(path.clone());

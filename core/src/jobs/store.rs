@@ -120,6 +120,10 @@ pub struct ResolveParams {
     /// Excludes `files`, `hunks` and `strategy`.
     #[serde(default)]
     pub fork: bool,
+    /// First take the resolutions recorded for byte-identical conflicts
+    /// ([`reuse_recorded`](crate::ops::conflicts::reuse_recorded)).
+    #[serde(default)]
+    pub reuse: bool,
     /// The pending merge's revision these choices were made on
     /// ([`PendingMerge::revision`](crate::ops::conflicts::PendingMerge::revision)); a merge at
     /// another revision is left alone and the job fails with

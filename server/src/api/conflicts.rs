@@ -57,11 +57,11 @@ pub async fn conflict_view(
             .await
             .map_err(ApiError::internal)?;
     }
-    let home = state.home().clone();
+    let ctx = state.ctx();
     tokio::task::spawn_blocking(move || {
-        let merge = conflicts::find(&home, &id, &collection, project.as_deref())?
+        let merge = conflicts::find(&ctx.home, &id, &collection, project.as_deref())?
             .ok_or(skillmeat_core::ops::OpsError::NoPendingMerge { id: id.clone() })?;
-        view(&merge)
+        view(&ctx, &merge)
     })
     .await
     .map_err(ApiError::internal)?
@@ -157,7 +157,10 @@ pub async fn abort_merge(
     })
 }
 
-fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {
+fn view(
+    ctx: &skillmeat_core::ops::context::Context,
+    merge: &PendingMerge,
+) -> Result<ConflictView, ApiError> {
     let (ours_tier, theirs_tier) = merge.direction.tiers();
     let [merged, base, ours, theirs] = [
         MergePart::Merged,
@@ -182,15 +185,23 @@ fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {
                     .and_then(|c| String::from_utf8(c.bytes.clone()).ok())
             };
             let merged_text = text(&merged);
-            let hunks = merged_text
+            let conflict_hunks = merged_text
                 .as_deref()
-                .map(|t| {
-                    skillmeat_core::engine::merge::conflict_hunks(t)
-                        .into_iter()
-                        .map(hunk_view)
-                        .collect()
-                })
+                .map(skillmeat_core::engine::merge::conflict_hunks)
                 .unwrap_or_default();
+            // Resolved the same way before, somewhere: every conflict has a recording.
+            let open = unresolved.contains(&f.path)
+                && conflict_hunks
+                    .iter()
+                    .any(|h| matches!(h, Hunk::Conflict { .. }));
+            let reusable_from = open
+                .then(|| conflicts::rerere::reusable(ctx, &conflict_hunks))
+                .flatten()
+                .map(|(_, r)| {
+                    r.project
+                        .map_or_else(|| "collection".to_owned(), |p| p.display().to_string())
+                });
+            let hunks = conflict_hunks.into_iter().map(hunk_view).collect();
             ConflictFileView {
                 path: f.path.clone(),
                 kind: kind_name(f.kind),
@@ -201,6 +212,7 @@ fn view(merge: &PendingMerge) -> Result<ConflictView, ApiError> {
                 theirs: text(&theirs),
                 merged: merged_text,
                 hunks,
+                reusable_from,
             }
         })
         .collect();
@@ -254,6 +266,7 @@ fn fragment_view(
                 _ => &c.ours,
             }),
             hunks: Vec::new(),
+            reusable_from: None,
         })
         .collect();
     let (ours_tier, theirs_tier) = Direction::CollectionToProject.tiers();

@@ -364,6 +364,12 @@ pub async fn new_resolve_job(
             ),
         ));
     }
+    if req.fork && req.reuse {
+        return Err(ApiError::invalid(
+            "invalid",
+            "`fork` keeps both versions whole; `reuse` takes recorded resolutions: choose one",
+        ));
+    }
     if req.fork
         && (!req.files.is_empty()
             || !req.hunks.is_empty()
@@ -412,6 +418,7 @@ pub async fn new_resolve_job(
             strategy: req.strategy.map(Into::into),
             apply: req.apply.unwrap_or(true),
             fork: req.fork,
+            reuse: req.reuse,
             expected_revision: req.revision,
         }),
         direction,
@@ -489,6 +496,7 @@ async fn new_fragment_resolve_job(
             strategy: req.strategy.map(Into::into),
             apply: req.apply.unwrap_or(true),
             fork: false,
+            reuse: false,
             expected_revision: req.revision,
         }),
         direction: Direction::CollectionToProject,
