@@ -8,6 +8,7 @@ use std::process::Command;
 
 use skillmeat_core::engine::diff::{DiffEngine, diff_text_with, git_patch};
 use skillmeat_core::model::files::{ArtifactFiles, FileContent};
+use skillmeat_testutils::Rng;
 
 fn git(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new("git")
@@ -79,21 +80,6 @@ fn check(dir: &Path, case: &str, old: &str, new: &str) -> (usize, usize) {
     (ours, git_count)
 }
 
-/// xorshift64*: the same cases every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 #[test]
 fn generated_patches_apply_with_git_and_are_no_larger_than_its_histogram_diff() {
     let tmp = tempfile::tempdir().unwrap();
@@ -120,7 +106,7 @@ fn generated_patches_apply_with_git_and_are_no_larger_than_its_histogram_diff() 
         let len = rng.below(120);
         let line = |rng: &mut Rng| -> String {
             if rng.below(3) == 0 {
-                format!("unique line {}", rng.next() % 100_000)
+                format!("unique line {}", rng.next_u64() % 100_000)
             } else {
                 vocab[rng.below(vocab.len())].to_owned()
             }

@@ -7,21 +7,7 @@ use std::process::Command;
 use skillmeat_core::engine::merge::{self, ConflictKind, FileAction, Labels};
 use skillmeat_core::model::files::{ArtifactFiles, FileContent};
 
-/// A small deterministic generator (xorshift64*), so every run checks the same inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use skillmeat_testutils::Rng;
 
 /// Lines drawn from a small vocabulary, so repeated lines (the hard case for line matching)
 /// are common; some blank, some punctuation-only (what git's "alnum" simplification looks at).

@@ -91,3 +91,22 @@ pub fn fixture_bundle() -> Option<PathBuf> {
         .map(|dir| dir.join("upstream-skills.bundle"))
         .find(|p| p.is_file())
 }
+
+/// A small deterministic generator (xorshift64*), so generated test inputs are the same on
+/// every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}

@@ -151,32 +151,20 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
             reuse: false,
         })
     };
-    // Keep both: no file choices, the whole merge settled at once.
-    let fork_request = move |view: &ConflictView| ResolveRequest {
+    // The whole merge settled at once, no file choices: keep both (`fork`), or take the
+    // resolutions recorded for the same conflicts elsewhere and apply when that decides
+    // everything (`reuse`; the job says what is left otherwise).
+    let whole_request = move |view: &ConflictView, fork: bool| ResolveRequest {
         artifact: view.artifact.clone(),
         project_path: view.project_path.clone(),
         collection: Some(view.collection.clone()),
         files: BTreeMap::new(),
         hunks: BTreeMap::new(),
         strategy: None,
-        apply: None,
+        apply: (!fork).then_some(true),
         revision: Some(view.revision.clone()),
-        fork: true,
-        reuse: false,
-    };
-    // Take the resolutions recorded for the same conflicts elsewhere; apply when that decides
-    // everything (the job says what is left otherwise).
-    let reuse_request = move |view: &ConflictView| ResolveRequest {
-        artifact: view.artifact.clone(),
-        project_path: view.project_path.clone(),
-        collection: Some(view.collection.clone()),
-        files: BTreeMap::new(),
-        hunks: BTreeMap::new(),
-        strategy: None,
-        apply: Some(true),
-        revision: Some(view.revision.clone()),
-        fork: false,
-        reuse: true,
+        fork,
+        reuse: !fork,
     };
 
     let submit = move |req: ResolveRequest| {
@@ -314,7 +302,7 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                         " "
                         <button type="button" class="reuse-button" disabled=move || busy.get()
                             title="The same conflicts, byte for byte, were resolved there: take those resolutions"
-                            on:click=move |_| submit(reuse_request(&reuse_view))>
+                            on:click=move |_| submit(whole_request(&reuse_view, false))>
                             "Take the same resolution"
                         </button>
                     </div>
@@ -358,7 +346,7 @@ pub fn ConflictModal(id: Signal<String>) -> impl IntoView {
                 {(!keys).then(|| view! {
                     <button type="button" class="fork-button" disabled=move || busy.get()
                         title=format!("Keep ours as it is and add theirs as the new artifact {fork_name}")
-                        on:click=move |_| submit(fork_request(&fork_view))>
+                        on:click=move |_| submit(whole_request(&fork_view, true))>
                         "Keep both (fork)"
                     </button>
                 })}
