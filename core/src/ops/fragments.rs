@@ -76,14 +76,18 @@ pub fn collection_entries(
         });
     }
     let files = ArtifactFiles::read(&path)?;
+    Ok((entries_of(&files, id)?, files.content_hash()))
+}
+
+/// The entries a fragment artifact's copy holds.
+fn entries_of(files: &ArtifactFiles, id: &ArtifactId) -> Result<Entries, OpsError> {
     let name = final_name(id);
     let bytes = files
         .files
         .get(&name)
         .map(|f| f.bytes.as_slice())
         .unwrap_or_default();
-    let entries = fragment::entries(id.kind, id.name.as_str(), &name, bytes)?;
-    Ok((entries, files.content_hash()))
+    Ok(fragment::entries(id.kind, id.name.as_str(), &name, bytes)?)
 }
 
 /// The base of the next merge: the ledger's entries (masked), deleted ones included.
@@ -524,7 +528,13 @@ fn pick_of(picks: &[String], clash: &Clash) -> Option<Pick> {
 /// Syncs a fragment between the collection and a project. Collection → project merges entry
 /// by entry into the shared file; project → collection is refused (capturing a project's
 /// edits into the collection would carry its secrets; edit the collection's copy instead).
-pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
+/// `collection_as`, in a dry run, stands for the collection's copy (see
+/// [`plan_after`](crate::ops::sync::plan_after)).
+pub async fn sync(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    collection_as: Option<&ArtifactFiles>,
+) -> Result<SyncReport, OpsError> {
     if req.direction != Direction::CollectionToProject {
         return Err(OpsError::FragmentDirection {
             id: req.id.clone(),
@@ -551,7 +561,8 @@ pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, Op
         })?;
         record.pending_picks.clone()
     };
-    merge_into_project(ctx, req, project, &picks, req.strategy).await
+    let collection_as = collection_as.filter(|_| req.dry_run);
+    merge_into_project(ctx, req, project, &picks, req.strategy, collection_as).await
 }
 
 /// Settles a fragment's pending merge: `pick` records one decision (by clash label), `apply`
@@ -599,6 +610,7 @@ pub async fn resolve(
         project,
         &record.pending_picks,
         crate::ops::sync::request::Strategy::Auto,
+        None,
     )
     .await
 }
@@ -779,12 +791,16 @@ async fn merge_into_project(
     project: &Path,
     picks: &[String],
     strategy: crate::ops::sync::request::Strategy,
+    collection_as: Option<&ArtifactFiles>,
 ) -> Result<SyncReport, OpsError> {
     use crate::ops::sync::request::Strategy;
     let id = req.id;
     let collection_dir = ctx.home.collection_dir(req.collection)?;
     let lock = crate::storage::collection::Lock::load(&collection_dir)?;
-    let (theirs, source_hash) = collection_entries(&collection_dir, id)?;
+    let (theirs, source_hash) = match collection_as {
+        Some(files) => (entries_of(files, id)?, files.content_hash()),
+        None => collection_entries(&collection_dir, id)?,
+    };
     let record = record_of(project, id)?;
     let path = shared_path(project, id.kind, Some(&record));
     let _guard = if req.dry_run {
@@ -962,6 +978,7 @@ async fn merge_into_project(
         pending: None,
         fork: None,
         warnings,
+        planned_files: None,
     })
 }
 

@@ -32,6 +32,7 @@ pub mod sides;
 pub mod sync;
 pub mod tier;
 pub mod timeline;
+pub mod update;
 
 pub use add::{Added, add};
 pub use context::Context;

@@ -1,4 +1,5 @@
-//! `skillmeat update`: artifacts from their upstreams (and into a project), many at once.
+//! `skillmeat update`: artifacts from their upstreams, and into one project, several or every
+//! registered one, many at once, planned as one (see [`update`]).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -9,13 +10,14 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde::Serialize;
 use skillmeat_core::model::artifact::ArtifactId;
+use skillmeat_core::model::display::escaped;
+use skillmeat_core::ops::Context;
 use skillmeat_core::ops::marketplace::{self, PluginChange};
-use skillmeat_core::ops::sync::{self, Direction, Outcome, Strategy, SyncReport};
-use skillmeat_core::ops::{Context, OpsError};
-use skillmeat_core::storage::collection::Manifest;
+use skillmeat_core::ops::sync::{Outcome, SyncReport};
+use skillmeat_core::ops::update::{self, Scope, Step, Triage};
 use skillmeat_core::storage::records::DeploymentFile;
 
-use crate::cli::apply::{ApplyArgs, StrategyArg, should_apply, sync_request};
+use crate::cli::apply::{ApplyArgs, StrategyArg, should_apply};
 use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
 use crate::cli::output::print_table;
 use crate::error::CommandError;
@@ -29,13 +31,17 @@ pub struct UpdateArgs {
     /// Every artifact of the collection.
     #[arg(long)]
     pub all: bool,
-    /// Also bring the updates into this project (artifacts deployed there).
+    /// Also bring the updates into this project (artifacts deployed there). Give it several
+    /// times to update several projects in one run, with one plan and one summary.
     #[arg(long, value_name = "DIR")]
-    pub project: Option<PathBuf>,
-    /// The user scope instead of a project: ~/.claude, which Claude Code reads in every project
-    /// (Claude Code's own folders there — projects/, plugins/, todos/, history — are never
-    /// touched).
+    pub project: Vec<PathBuf>,
+    /// Also bring the updates into every registered project (every project something was
+    /// deployed into, the user scope included), with one plan grouped by project.
     #[arg(long, conflicts_with = "project")]
+    pub all_projects: bool,
+    /// The user scope too: ~/.claude, which Claude Code reads in every project (Claude Code's
+    /// own folders there — projects/, plugins/, todos/, history — are never touched).
+    #[arg(long)]
     pub user: bool,
     /// How many artifacts to update at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -46,124 +52,70 @@ pub struct UpdateArgs {
     pub apply: ApplyArgs,
 }
 
+/// One step of an artifact's update in the summary: from its upstream, or into a project.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRow {
+    /// The project; none for the upstream step.
+    pub project: Option<PathBuf>,
+    /// As the artifact's `result`.
+    pub result: String,
+    pub bump: Bump,
+    pub detail: String,
+}
+
 /// One artifact's line in the `update` summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct UpdateRow {
     pub id: ArtifactId,
-    /// `up to date`, `updated`, `auto-merged`, `resolved` (at the `--strategy prompt` prompt), `conflict`, `diverged`, `error`, or `planned`.
+    /// `up to date`, `updated`, `auto-merged`, `resolved` (at the `--strategy prompt` prompt), `conflict`, `diverged`, `error`, or `planned`: the worst of its steps.
     pub result: String,
     /// The biggest semver bump any step suggests (`none` when nothing changes).
     pub bump: Bump,
     pub detail: String,
+    /// Every step that ran (one settled by the drift check without a sync is not listed).
+    pub steps: Vec<StepRow>,
     pub reports: Vec<SyncReport>,
 }
 
-fn summarise(reports: &[SyncReport], applied: bool) -> (String, String) {
-    let outcome = reports
-        .iter()
-        .map(|r| r.outcome)
-        .max_by_key(|o| match o {
-            Outcome::UpToDate => 0,
-            Outcome::FastForward | Outcome::Overwritten | Outcome::KeptTarget | Outcome::Forked => {
-                1
-            }
-            Outcome::Merged => 2,
-            Outcome::Diverged => 3,
-            Outcome::Conflict => 4,
-        })
-        .unwrap_or(Outcome::UpToDate);
-    let result = match (outcome, applied) {
-        (Outcome::UpToDate, _) => "up to date",
-        (Outcome::Conflict, _) => "conflict",
-        (Outcome::Diverged, _) => "diverged",
-        (_, false) => "planned",
-        (Outcome::Merged, true) => "auto-merged",
-        (Outcome::Forked, true) => "forked",
-        (_, true) => "updated",
-    };
-    let detail = reports
-        .iter()
-        .filter(|r| r.outcome != Outcome::UpToDate)
-        .map(|r| {
-            let outcome = match &r.fork {
-                Some(fork) => format!("{} as {fork}", r.outcome.as_str()),
-                None => r.outcome.as_str().to_owned(),
-            };
-            match r.bump.bump {
-                Bump::None => format!("{}: {outcome}", r.direction),
-                bump => format!("{}: {outcome} ({bump})", r.direction),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
-    (result.to_owned(), detail)
-}
-
-/// Updates one artifact: from its upstream into the collection, then (with a project where it
-/// is deployed) into the project. Stops at the first conflict or divergence.
-async fn update_one(
-    ctx: &Context,
-    id: &ArtifactId,
-    collection: &str,
-    project: Option<&Path>,
-    has_upstream: bool,
-    strategy: Strategy,
-    dry_run: bool,
-) -> Result<Vec<SyncReport>, OpsError> {
-    let mut steps = Vec::new();
-    if has_upstream {
-        steps.push(Direction::UpstreamToCollection);
-    }
-    if let Some(p) = project
-        && DeploymentFile::load(p)?.get(id).is_some()
-    {
-        steps.push(Direction::CollectionToProject);
-    }
-    let mut reports = Vec::new();
-    for direction in steps {
-        let req = sync_request(
-            id,
-            direction,
-            project.filter(|_| direction.needs_project()),
-            collection,
-            strategy,
-            dry_run,
-        );
-        let report = sync::sync(ctx, &req).await?;
-        let stop = matches!(report.outcome, Outcome::Conflict | Outcome::Diverged)
-            // A dry run cannot show the project step after an upstream change it did not apply.
-            || (dry_run && report.outcome != Outcome::UpToDate);
-        reports.push(report);
-        if stop {
-            break;
+impl UpdateRow {
+    fn of(id: &ArtifactId, steps: &[Step], applied: bool) -> Self {
+        let (result, detail) = update::summarise(steps, applied);
+        UpdateRow {
+            id: id.clone(),
+            result,
+            bump: update::bump_of(steps),
+            detail,
+            steps: steps
+                .iter()
+                .map(|s| {
+                    let one = std::slice::from_ref(s);
+                    let (result, detail) = update::summarise(one, applied);
+                    StepRow {
+                        project: s.project.clone(),
+                        result,
+                        bump: update::bump_of(one),
+                        detail,
+                    }
+                })
+                .collect(),
+            reports: steps.iter().filter_map(Step::report).cloned().collect(),
         }
     }
-    Ok(reports)
 }
 
-/// Runs `update_one` over `ids` with `jobs` workers, showing a progress bar once it takes
-/// over a second on a terminal.
 /// The settings of one `update` run, shared by its plan and its application.
 pub struct UpdateRun<'a> {
     pub ctx: &'a Context,
-    pub collection: &'a str,
-    pub project: Option<&'a Path>,
-    pub strategy: Strategy,
+    pub scope: Scope<'a>,
+    /// What the drift check left to do.
+    pub triage: &'a Triage,
     pub jobs: usize,
     pub quiet: bool,
 }
 
-/// Whether a planned row has work for the apply: anything but up to date or an error, and an
-/// up-to-date row whose copy already holds the source while its baseline lags behind (a run
-/// killed between install and records), where the apply moves the baseline. Left behind, the
-/// next merge would use an older base and bring back what the upstream removed since.
+/// Whether a planned row has work for the apply (see [`update::needs_apply`]).
 fn needs_apply(row: &UpdateRow) -> bool {
-    let lagging = |r: &SyncReport| r.target == Some(r.source) && r.base != Some(r.source);
-    match row.result.as_str() {
-        "error" => false,
-        "up to date" => row.reports.iter().any(lagging),
-        _ => true,
-    }
+    row.result != "error" && row.reports.iter().any(update::needs_apply)
 }
 
 /// Applies `plan` (the dry run of `update_many` over `ids`): only the artifacts it found work
@@ -171,13 +123,13 @@ fn needs_apply(row: &UpdateRow) -> bool {
 /// fetch, what the plan showed is what is applied.
 pub fn apply_planned(
     run: &UpdateRun<'_>,
-    ids: &[(ArtifactId, bool)],
+    ids: &[ArtifactId],
     plan: Vec<UpdateRow>,
 ) -> Vec<UpdateRow> {
     let idle = |r: &UpdateRow| !needs_apply(r);
-    let todo: Vec<(ArtifactId, bool)> = ids
+    let todo: Vec<ArtifactId> = ids
         .iter()
-        .filter(|(id, _)| plan.iter().any(|r| &r.id == id && !idle(r)))
+        .filter(|id| plan.iter().any(|r| &r.id == *id && !idle(r)))
         .cloned()
         .collect();
     let mut applied = update_many(run, &todo, false).into_iter();
@@ -192,30 +144,36 @@ pub fn apply_planned(
         .collect()
 }
 
-pub fn update_many(
-    run: &UpdateRun<'_>,
-    ids: &[(ArtifactId, bool)],
-    dry_run: bool,
-) -> Vec<UpdateRow> {
+/// Runs [`update::update_artifact`] over `ids` with `jobs` workers, showing a progress bar once
+/// it takes over a second on a terminal. An artifact the drift check settled gets its row
+/// without a sync.
+pub fn update_many(run: &UpdateRun<'_>, ids: &[ArtifactId], dry_run: bool) -> Vec<UpdateRow> {
     let UpdateRun {
         ctx,
-        collection,
-        project,
-        strategy,
+        scope,
+        triage,
         jobs,
         quiet,
     } = *run;
-    let queue = Mutex::new(ids.iter().enumerate());
-    let (tx, rx) = mpsc::channel();
     let mut rows: Vec<Option<UpdateRow>> = vec![None; ids.len()];
+    let mut busy = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        if triage.of(id).any() {
+            busy.push((i, id));
+        } else {
+            rows[i] = Some(UpdateRow::of(id, &[], !dry_run));
+        }
+    }
+    let queue = Mutex::new(busy.iter());
+    let (tx, rx) = mpsc::channel();
     // The workers log inside the command's span, with its trace id.
     let span = tracing::Span::current();
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(ids.len().max(1)) {
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(busy.len().max(1)) {
             let tx = tx.clone();
             let queue = &queue;
             let span = &span;
-            scope.spawn(move || {
+            s.spawn(move || {
                 let _in_span = span.enter();
                 let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -225,42 +183,14 @@ pub fn update_many(
                 };
                 loop {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
-                    let Some((i, (id, has_upstream))) = next else {
+                    let Some((i, id)) = next else {
                         break;
                     };
-                    let result = runtime.block_on(update_one(
-                        ctx,
-                        id,
-                        collection,
-                        project,
-                        *has_upstream,
-                        strategy,
-                        dry_run,
-                    ));
-                    let row = match result {
-                        Ok(reports) => {
-                            let (result, detail) = summarise(&reports, !dry_run);
-                            UpdateRow {
-                                id: id.clone(),
-                                result,
-                                bump: reports
-                                    .iter()
-                                    .map(|r| r.bump.bump)
-                                    .max()
-                                    .unwrap_or_default(),
-                                detail,
-                                reports,
-                            }
-                        }
-                        Err(e) => UpdateRow {
-                            id: id.clone(),
-                            result: "error".to_owned(),
-                            bump: Bump::None,
-                            detail: e.to_string(),
-                            reports: Vec::new(),
-                        },
-                    };
-                    if tx.send((i, row)).is_err() {
+                    let work = triage.of(id);
+                    let steps =
+                        runtime.block_on(update::update_artifact(ctx, &scope, id, &work, dry_run));
+                    let row = UpdateRow::of(id, &steps, !dry_run);
+                    if tx.send((*i, row)).is_err() {
                         break;
                     }
                 }
@@ -268,7 +198,7 @@ pub fn update_many(
         }
         drop(tx);
         let bar = indicatif::ProgressBar::with_draw_target(
-            Some(ids.len() as u64),
+            Some(busy.len() as u64),
             indicatif::ProgressDrawTarget::hidden(),
         );
         bar.set_style(
@@ -302,11 +232,11 @@ pub fn update_many(
 }
 
 /// `--strategy prompt` on a terminal: for each artifact the apply left in conflict, asks per
-/// conflicted file (ours / theirs / edit) and applies the merge; a settled upstream step then
-/// goes on into the project, as the apply would have. Rows left undecided stay `conflict`.
+/// conflicted file (ours / theirs / edit) of each conflicted step and applies the merge; a
+/// settled upstream step then goes on into the projects, as the apply would have. Steps left
+/// undecided stay `conflict`.
 fn prompt_conflicts(
     run: &UpdateRun<'_>,
-    ids: &[(ArtifactId, bool)],
     rows: Vec<UpdateRow>,
 ) -> Result<Vec<UpdateRow>, CommandError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -315,56 +245,72 @@ fn prompt_conflicts(
         .map_err(|e| CommandError::failed(format!("could not start the prompt: {e}")))?;
     let mut out = Vec::with_capacity(rows.len());
     for mut row in rows {
-        let conflicted = row.reports.iter().find(|r| r.has_conflict()).cloned();
-        let Some(report) = conflicted.filter(|_| row.result == "conflict") else {
+        let conflicted: Vec<SyncReport> = row
+            .reports
+            .iter()
+            .filter(|r| r.has_conflict())
+            .cloned()
+            .collect();
+        if conflicted.is_empty() || row.result != "conflict" {
             out.push(row);
             continue;
+        }
+        let mut settled = Vec::new();
+        let mut open = Vec::new();
+        for report in &conflicted {
+            let finished = runtime.block_on(crate::cli::prompt::resolve_interactively(
+                run.ctx,
+                &row.id,
+                run.scope.collection,
+                report
+                    .project
+                    .as_deref()
+                    .filter(|_| report.direction.needs_project()),
+                report,
+            ))?;
+            if finished {
+                settled.push(report.clone());
+            } else {
+                open.push(report.project.clone());
+            }
+        }
+        if settled.is_empty() {
+            out.push(row);
+            continue;
+        }
+        // A settled upstream step changed the collection: every project where the artifact is
+        // deployed takes it now, as the apply would have (but not one still in conflict).
+        let mut rest = Vec::new();
+        if settled.iter().any(|r| !r.direction.needs_project()) {
+            let mut work = run.triage.of(&row.id).everywhere(false);
+            work.deployed
+                .retain(|(p, _)| !open.contains(&Some(p.clone())));
+            rest = runtime.block_on(update::update_artifact(
+                run.ctx, &run.scope, &row.id, &work, false,
+            ));
+        }
+        let rest: Vec<Step> = rest
+            .into_iter()
+            .filter(|s| s.report().is_none_or(|r| r.outcome != Outcome::UpToDate))
+            .collect();
+        let mut detail: Vec<String> = settled
+            .iter()
+            .map(|r| format!("{}: resolved at the prompt", r.direction))
+            .collect();
+        let more = UpdateRow::of(&row.id, &rest, true);
+        if !more.detail.is_empty() {
+            detail.push(more.detail.clone());
+        }
+        row.result = if !open.is_empty() {
+            "conflict".to_owned()
+        } else if matches!(more.result.as_str(), "conflict" | "diverged" | "error") {
+            more.result.clone()
+        } else {
+            "resolved".to_owned()
         };
-        let project = run.project.filter(|_| report.direction.needs_project());
-        let finished = runtime.block_on(crate::cli::prompt::resolve_interactively(
-            run.ctx,
-            &row.id,
-            run.collection,
-            project,
-            &report,
-        ))?;
-        if !finished {
-            out.push(row);
-            continue;
-        }
-        // The settled step is up to date now; what follows it (the project) runs as planned.
-        let has_upstream = ids.iter().any(|(id, up)| id == &row.id && *up);
-        let rest = runtime.block_on(update_one(
-            run.ctx,
-            &row.id,
-            run.collection,
-            run.project,
-            has_upstream,
-            run.strategy,
-            false,
-        ));
-        row.result = "resolved".to_owned();
-        row.detail = format!("{}: resolved at the prompt", report.direction);
-        match rest {
-            Ok(reports) => {
-                let more: Vec<SyncReport> = reports
-                    .into_iter()
-                    .filter(|r| r.outcome != Outcome::UpToDate)
-                    .collect();
-                if !more.is_empty() {
-                    let (result, detail) = summarise(&more, true);
-                    row.detail = format!("{}; {detail}", row.detail);
-                    if matches!(result.as_str(), "conflict" | "diverged") {
-                        row.result = result;
-                    }
-                }
-                row.reports.extend(more);
-            }
-            Err(e) => {
-                row.result = "error".to_owned();
-                row.detail = format!("{}; then: {e}", row.detail);
-            }
-        }
+        row.detail = detail.join("; ");
+        row.steps.extend(more.steps);
+        row.reports.extend(more.reports);
         out.push(row);
     }
     Ok(out)
@@ -375,14 +321,87 @@ fn print_rows(rows: &[UpdateRow]) {
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let bump = match r.bump {
-                Bump::None => "-".to_owned(),
-                b => b.to_string(),
-            };
-            vec![r.id.to_string(), r.result.clone(), bump, r.detail.clone()]
+            vec![
+                r.id.to_string(),
+                r.result.clone(),
+                bump_text(r.bump),
+                r.detail.clone(),
+            ]
         })
         .collect();
     print_table(&["ARTIFACT", "RESULT", "BUMP", "DETAIL"], &table);
+}
+
+fn bump_text(bump: Bump) -> String {
+    match bump {
+        Bump::None => "-".to_owned(),
+        b => b.to_string(),
+    }
+}
+
+/// A project as the fleet table names it: the user scope as such, else its path.
+fn project_label(project: Option<&Path>) -> String {
+    match project {
+        None => "(collection, from upstreams)".to_owned(),
+        Some(p) if crate::cli::common::user_home().is_ok_and(|h| h == p) => {
+            "user (~/.claude)".to_owned()
+        }
+        Some(p) => skillmeat_core::model::display::escaped(&p.display().to_string()).into_owned(),
+    }
+}
+
+/// The fleet's table: one line per step that does something, grouped by project (the
+/// collection's upstream steps first, then each project in the order given), the project
+/// named on its group's first line; then a count per project.
+fn print_fleet(rows: &[UpdateRow], projects: &[PathBuf]) {
+    let mut groups: Vec<Option<&Path>> = vec![None];
+    groups.extend(projects.iter().map(|p| Some(p.as_path())));
+    let mut table = Vec::new();
+    for group in &groups {
+        let mut first = true;
+        for row in rows {
+            let steps = row.steps.iter().filter(|s| s.project.as_deref() == *group);
+            for step in steps.filter(|s| s.result != "up to date") {
+                let label = if first {
+                    project_label(*group)
+                } else {
+                    String::new()
+                };
+                first = false;
+                table.push(vec![
+                    label,
+                    row.id.to_string(),
+                    step.result.clone(),
+                    bump_text(step.bump),
+                    step.detail.clone(),
+                ]);
+            }
+            // An artifact a plugin gained or lost, or an error before any step: the collection's.
+            if group.is_none() && row.steps.is_empty() && row.result != "up to date" {
+                let label = if first {
+                    project_label(None)
+                } else {
+                    String::new()
+                };
+                first = false;
+                table.push(vec![
+                    label,
+                    row.id.to_string(),
+                    row.result.clone(),
+                    bump_text(row.bump),
+                    row.detail.clone(),
+                ]);
+            }
+        }
+    }
+    if table.is_empty() {
+        println!(
+            "Nothing to do: every artifact is up to date in the collection and in {} project(s).",
+            projects.len()
+        );
+    } else {
+        print_table(&["PROJECT", "ARTIFACT", "RESULT", "BUMP", "DETAIL"], &table);
+    }
 }
 
 /// Whether a plugin change is work for the apply.
@@ -420,6 +439,7 @@ fn change_rows(changes: &[PluginChange]) -> Vec<UpdateRow> {
                 },
                 bump: Bump::None,
                 detail: format!("{}: {}", c.plugin, c.detail),
+                steps: Vec::new(),
                 reports: Vec::new(),
             })
         })
@@ -433,59 +453,60 @@ fn plugin_notes(changes: &[PluginChange]) {
     }
 }
 
-pub fn update_command(home: &Path, mut args: UpdateArgs) -> Result<ExitCode, CommandError> {
-    args.project = crate::cli::common::or_user(args.project.take(), args.user)?;
+/// The projects a run updates: those given, every registered one, and the user scope.
+fn chosen_projects(
+    ctx: &Context,
+    args: &UpdateArgs,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Vec<PathBuf>, CommandError> {
+    let mut projects = if args.all_projects {
+        runtime
+            .block_on(skillmeat_core::ops::links::registered_projects(&ctx.home))
+            .map_err(ops_error)?
+            .into_iter()
+            // Forgotten by every artifact, a registered project has nothing to update; one
+            // that was deleted or moved is kept, and reported.
+            .filter(|p| !p.is_dir() || DeploymentFile::path_in(p).is_file())
+            .collect()
+    } else {
+        args.project.clone()
+    };
+    for p in &args.project {
+        if !p.is_dir() {
+            return Err(CommandError::usage(format!(
+                "project folder {} does not exist",
+                p.display()
+            )));
+        }
+    }
+    if args.user {
+        let home = crate::cli::common::user_home()?;
+        let same = |p: &PathBuf| p.canonicalize().ok() == home.canonicalize().ok();
+        if !projects.iter().any(same) {
+            projects.push(home);
+        }
+    }
+    // One project given twice (or by two spellings) is updated once.
+    let mut seen = std::collections::HashSet::new();
+    projects.retain(|p| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
+    Ok(projects)
+}
+
+pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, CommandError> {
     let mut ctx = context(home)?;
     // Each upstream is fetched once for the plan and the apply of every artifact.
     ctx.fetch.run = Some(skillmeat_core::storage::fetch::FetchRun::default());
     let collection = args.collection.collection.clone();
-    let dir = ctx
-        .home
-        .collection_dir(&collection)
-        .map_err(|e| CommandError::failed(e.to_string()))?;
-    let manifest = Manifest::load(&dir).map_err(|e| CommandError::failed(e.to_string()))?;
-    let ids: Vec<(ArtifactId, bool)> = match &args.id {
-        Some(id) => {
-            let entry = manifest.get(id).ok_or_else(|| {
-                ops_error(OpsError::NotInCollection {
-                    id: id.clone(),
-                    collection: collection.clone(),
-                })
-            })?;
-            vec![(id.clone(), entry.upstream.is_some())]
-        }
-        None => manifest
-            .artifacts
-            .iter()
-            .map(|e| (e.id.clone(), e.upstream.is_some()))
-            .collect(),
-    };
-    if let Some(p) = &args.project
-        && !p.is_dir()
-    {
-        return Err(CommandError::usage(format!(
-            "project folder {} does not exist",
-            p.display()
-        )));
-    }
-    let project = args.project.as_deref();
-    let strategy = args.apply.strategy(home)?.core();
-    let jobs = usize::from(args.jobs);
-    let quiet = args.apply.output.json;
-    let run = UpdateRun {
-        ctx: &ctx,
-        collection: &collection,
-        project,
-        strategy,
-        jobs,
-        quiet,
-    };
-    // With --all, each plugin is read again from its marketplace: what it gained, lost or
-    // moved is part of the plan, and applied first.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CommandError::failed(format!("cannot start the async runtime: {e}")))?;
+    let ids = update::artifacts(&ctx, &collection, args.id.as_ref()).map_err(ops_error)?;
+    let projects = chosen_projects(&ctx, &args, &runtime)?;
+    let fleet = args.all_projects || projects.len() > 1;
+    let strategy = args.apply.strategy(home)?.core();
+    // With --all, each plugin is read again from its marketplace: what it gained, lost or
+    // moved is part of the plan, and applied first.
     let follow = |apply: bool| -> Result<Vec<PluginChange>, CommandError> {
         if !args.all {
             return Ok(Vec::new());
@@ -504,14 +525,45 @@ pub fn update_command(home: &Path, mut args: UpdateArgs) -> Result<ExitCode, Com
                 .any(|c| matches!(c.change, "removed" | "kept") && c.id.as_ref() == Some(id))
         })
         .collect();
-    let mut plan = update_many(&run, &ids, true);
+    // One drift check settles every step with nothing to do, without a sync.
+    let mut triage = update::triage(&ctx, &collection, &ids, &projects).map_err(ops_error)?;
+    // A moved artifact is updated from its new spec once the move is applied.
+    for c in planned_changes.iter().filter(|c| c.change == "moved") {
+        if let Some(id) = &c.id
+            && let Some((_, up)) = ids.iter().find(|(i, _)| i == id)
+        {
+            let work = triage.work.entry(id.clone()).or_default();
+            work.upstream = *up;
+        }
+    }
+    let run = UpdateRun {
+        ctx: &ctx,
+        scope: Scope {
+            collection: &collection,
+            strategy,
+        },
+        triage: &triage,
+        jobs: usize::from(args.jobs),
+        quiet: args.apply.output.json,
+    };
+    let names: Vec<ArtifactId> = ids.iter().map(|(id, _)| id.clone()).collect();
+    let mut plan = update_many(&run, &names, true);
     mark_moved(&mut plan, &planned_changes);
     // Also a run whose only work is a lagging baseline: a rerun after a kill must finish it.
     let pending_work = plan.iter().any(needs_apply) || planned_changes.iter().any(is_work);
     let show = |rows: &[UpdateRow], changes: &[PluginChange]| {
         let all: Vec<UpdateRow> = rows.iter().cloned().chain(change_rows(changes)).collect();
-        print_rows(&all);
+        if fleet {
+            print_fleet(&all, &projects);
+        } else {
+            print_rows(&all);
+        }
         plugin_notes(changes);
+    };
+    let project_notes = || {
+        for (p, why) in &triage.problems {
+            eprintln!("project {}: {}", p.display(), escaped(why));
+        }
     };
     // The plan is shown before the question, and is all a dry run or a script without --yes gets.
     if pending_work && !args.apply.output.json && !args.apply.yes && !args.apply.dry_run {
@@ -525,12 +577,12 @@ pub fn update_command(home: &Path, mut args: UpdateArgs) -> Result<ExitCode, Com
                 .iter()
                 .any(|c| c.change == "removed" && c.applied && c.id.as_ref() == Some(id))
         };
-        let ids: Vec<(ArtifactId, bool)> =
-            ids.iter().filter(|(id, _)| !gone(id)).cloned().collect();
+        let names: Vec<ArtifactId> = names.iter().filter(|id| !gone(id)).cloned().collect();
         plan.retain(|r| !gone(&r.id));
-        (apply_planned(&run, &ids, plan), changes)
+        (apply_planned(&run, &names, plan), changes)
     } else {
         if !args.apply.output.json && pending_work && !args.apply.dry_run {
+            project_notes();
             println!("Not applied: pass --yes to apply (or run on a terminal to be asked).");
             return Ok(ExitCode::SUCCESS);
         }
@@ -540,38 +592,68 @@ pub fn update_command(home: &Path, mut args: UpdateArgs) -> Result<ExitCode, Com
         && !args.apply.output.json
         && std::io::stdin().is_terminal();
     let rows = if asking && rows.iter().any(|r| r.result == "conflict") {
-        prompt_conflicts(&run, &ids, rows)?
+        prompt_conflicts(&run, rows)?
     } else {
         rows
     };
     if args.apply.output.json {
         plugin_notes(&changes);
     }
+    project_notes();
     let rows: Vec<UpdateRow> = rows.into_iter().chain(change_rows(&changes)).collect();
     args.apply.output.emit_traced(&rows, |rows| {
-        print_rows(rows);
+        if fleet {
+            print_fleet(rows, &projects);
+        } else {
+            print_rows(rows);
+        }
         plugin_notes(&changes);
-        let count = |what: &str| rows.iter().filter(|r| r.result == what).count();
-        println!(
-            "{} up to date, {} updated, {} auto-merged, {} resolved, {} added, {} removed, {} conflict, {} error",
-            count("up to date"),
-            count("updated"),
-            count("auto-merged"),
-            count("resolved"),
-            count("added"),
-            count("removed"),
-            count("conflict"),
-            count("error")
-        );
+        print_summary(rows, fleet.then_some(projects.len()));
     })?;
     if rows.iter().any(|r| r.result == "conflict") {
         return Ok(ExitCode::from(EXIT_CONFLICT));
     }
-    if rows
-        .iter()
-        .any(|r| matches!(r.result.as_str(), "error" | "diverged"))
+    if !triage.problems.is_empty()
+        || rows
+            .iter()
+            .any(|r| matches!(r.result.as_str(), "error" | "diverged"))
     {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The last line: how many artifacts (or, over a fleet, steps) ended each way.
+fn print_summary(rows: &[UpdateRow], fleet: Option<usize>) {
+    let results: Vec<&str> = match fleet {
+        // Over a fleet, each step counts (an artifact settled without one, once).
+        Some(_) => rows
+            .iter()
+            .flat_map(|r| {
+                let steps: Vec<&str> = r.steps.iter().map(|s| s.result.as_str()).collect();
+                if steps.is_empty() {
+                    vec![r.result.as_str()]
+                } else {
+                    steps
+                }
+            })
+            .collect(),
+        None => rows.iter().map(|r| r.result.as_str()).collect(),
+    };
+    let count = |what: &str| results.iter().filter(|r| **r == what).count();
+    let prefix = match fleet {
+        Some(n) => format!("{} artifacts, {n} projects — steps: ", rows.len()),
+        None => String::new(),
+    };
+    println!(
+        "{prefix}{} up to date, {} updated, {} auto-merged, {} resolved, {} added, {} removed, {} conflict, {} error",
+        count("up to date"),
+        count("updated"),
+        count("auto-merged"),
+        count("resolved"),
+        count("added"),
+        count("removed"),
+        count("conflict"),
+        count("error")
+    );
 }

@@ -26,6 +26,7 @@ pub use sides::upstream_files;
 
 use std::path::Path;
 
+use crate::model::artifact::ArtifactId;
 use crate::model::files::ArtifactFiles;
 use crate::ops::conflicts;
 use crate::ops::context::Context;
@@ -64,20 +65,55 @@ const REPLANS: u32 = 8;
 /// An applying sync of an artifact locked by the kill-switch is refused
 /// ([`OpsError::SyncLocked`]); its end is counted toward that lock ([`killswitch`]).
 pub async fn sync(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
+    sync_against(ctx, req, None).await
+}
+
+/// Plans (never applies) the collection → `project` step of `id` as it would be once the
+/// collection holds `collection_as`: the result a planned upstream step showed
+/// ([`SyncReport::planned_files`]), not yet written. A fleet update's dry run shows with it
+/// what each project would take, instead of stopping after the upstream step.
+pub async fn plan_after(
+    ctx: &Context,
+    id: &ArtifactId,
+    collection: &str,
+    project: &Path,
+    strategy: Strategy,
+    collection_as: &ArtifactFiles,
+) -> Result<SyncReport, OpsError> {
+    let req = SyncRequest {
+        id,
+        direction: Direction::CollectionToProject,
+        project: Some(project),
+        collection,
+        strategy,
+        dry_run: true,
+        on_phase: None,
+        expect: None,
+    };
+    sync_against(ctx, &req, Some(collection_as)).await
+}
+
+/// [`sync`], with the collection's copy taken as `collection_as` (dry runs only).
+async fn sync_against(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    collection_as: Option<&ArtifactFiles>,
+) -> Result<SyncReport, OpsError> {
+    debug_assert!(collection_as.is_none() || req.dry_run);
     if req.id.kind.is_fragment() && req.direction != Direction::UpstreamToCollection {
         let started = std::time::Instant::now();
-        let result = crate::ops::fragments::sync(ctx, req).await;
+        let result = crate::ops::fragments::sync(ctx, req, collection_as).await;
         log_end(ctx, req, &result, started.elapsed());
         return result;
     }
     let started = std::time::Instant::now();
     let result = if req.dry_run {
-        replanning(ctx, req).await
+        replanning(ctx, req, collection_as).await
     } else {
         match killswitch::refuse_if_locked(ctx, req.collection, req.id).await {
             Err(e) => Err(e),
             Ok(()) => {
-                let result = replanning(ctx, req).await;
+                let result = replanning(ctx, req, None).await;
                 killswitch::count(ctx, req.collection, req.id, &result).await;
                 result
             }
@@ -139,10 +175,14 @@ fn log_end(
     }
 }
 
-async fn replanning(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
+async fn replanning(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    collection_as: Option<&ArtifactFiles>,
+) -> Result<SyncReport, OpsError> {
     let mut replans = 0;
     loop {
-        match sync_once(ctx, req).await {
+        match sync_once(ctx, req, collection_as).await {
             Err(OpsError::TargetChanged { .. }) if replans < REPLANS => {
                 replans += 1;
                 tracing::debug!(id = %req.id, replans, "target changed under the plan; planning again");
@@ -152,7 +192,11 @@ async fn replanning(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, 
     }
 }
 
-async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, OpsError> {
+async fn sync_once(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    collection_as: Option<&ArtifactFiles>,
+) -> Result<SyncReport, OpsError> {
     if req.direction.needs_project() && req.project.is_none() {
         return Err(OpsError::ProjectRequired {
             direction: req.direction.as_str(),
@@ -185,7 +229,11 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
             path: pending.dir,
         });
     }
-    let sides = timed(req.phase(Phase::Fetch)?, load_sides(ctx, req)).await?;
+    let sides = timed(
+        req.phase(Phase::Fetch)?,
+        load_sides(ctx, req, collection_as.filter(|_| req.dry_run)),
+    )
+    .await?;
     let labels = labels(req.direction, &sides);
     let mut plan = timed(req.phase(Phase::Merge)?, async {
         plan(&sides, req.strategy, labels.as_labels())
@@ -232,6 +280,7 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         pending: None,
         fork: None,
         warnings: Vec::new(),
+        planned_files: None,
     };
     // An apply that must be its preview's plan checks it before the first write (the target's
     // lock is held, so what it checks is what it writes over).
@@ -248,6 +297,11 @@ async fn sync_once(ctx: &Context, req: &SyncRequest<'_>) -> Result<SyncReport, O
         report.fork = Some(fork::choose(ctx, &fork_of(req, &sides))?);
     }
     let Some(held) = held else {
+        // A dry run that changes the target keeps what it would write, for a next step to
+        // plan against.
+        if !matches!(plan.outcome, Outcome::UpToDate | Outcome::Conflict) {
+            report.planned_files = plan.result.map(std::sync::Arc::new);
+        }
         return Ok(report);
     };
     if plan.outcome == Outcome::UpToDate {

@@ -326,6 +326,10 @@ pub struct SyncReport {
     pub fork: Option<ArtifactId>,
     /// Problems that did not stop the sync (e.g. a version could not be recorded).
     pub warnings: Vec<String>,
+    /// A dry run's planned result, when it changes the target: what
+    /// [`plan_after`](crate::ops::sync::plan_after) plans the next step against.
+    #[serde(skip)]
+    pub planned_files: Option<std::sync::Arc<crate::model::files::ArtifactFiles>>,
 }
 
 impl SyncReport {

@@ -51,12 +51,17 @@ pub async fn upstream_files(
         expect: None,
         ..req.clone()
     };
-    Ok(load_sides(ctx, &req).await?.source)
+    Ok(load_sides(ctx, &req, None).await?.source)
 }
 
 /// Reads the source, target and base of a sync. Writes nothing (an upstream is fetched into
-/// the cache, which is not a tier).
-pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<Sides, OpsError> {
+/// the cache, which is not a tier). `collection_as`, when given, stands for the collection's
+/// copy (a plan of a step after one not yet applied).
+pub(crate) async fn load_sides(
+    ctx: &Context,
+    req: &SyncRequest<'_>,
+    collection_as: Option<&ArtifactFiles>,
+) -> Result<Sides, OpsError> {
     let collection_dir = ctx.home.collection_dir(req.collection)?;
     let manifest = Manifest::load(&collection_dir)?;
     let entry = manifest
@@ -68,7 +73,7 @@ pub(crate) async fn load_sides(ctx: &Context, req: &SyncRequest<'_>) -> Result<S
     let mut sides = match req.direction {
         Direction::UpstreamToCollection => upstream_sides(ctx, req, entry, &collection_dir)?,
         Direction::CollectionToProject | Direction::ProjectToCollection => {
-            project_sides(ctx, req, &collection_dir).await?
+            project_sides(ctx, req, &collection_dir, collection_as).await?
         }
     };
     if let Some(base_hash) = sides.base_hash {
@@ -134,6 +139,7 @@ async fn project_sides(
     ctx: &Context,
     req: &SyncRequest<'_>,
     collection_dir: &Path,
+    collection_as: Option<&ArtifactFiles>,
 ) -> Result<Sides, OpsError> {
     let project = req.project.ok_or(OpsError::ProjectRequired {
         direction: req.direction.as_str(),
@@ -157,7 +163,10 @@ async fn project_sides(
     })?;
     let in_collection = artifact_path(collection_dir, req.id);
     let in_project = artifact_path(&project.join(".claude"), req.id);
-    let collection_copy = read_if_present(&in_collection)?;
+    let collection_copy = match collection_as {
+        Some(planned) => Some(planned.clone()),
+        None => read_if_present(&in_collection)?,
+    };
     let project_copy = read_if_present(&in_project)?;
     let base_hash = crate::ops::legacy::baseline_in_v1(record, &[&in_project, &in_collection])?;
     let (source, target, target_path, target_tier) =
