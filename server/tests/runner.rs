@@ -8,6 +8,7 @@ mod audit;
 mod checking;
 mod cli;
 mod configuring;
+mod fleet;
 mod forking;
 mod fragments;
 mod hostile;
