@@ -103,6 +103,12 @@ pub struct SyncBenchArgs {
     /// Skills of one upstream for the fleet measurement (10 changed, then all).
     #[arg(long, default_value_t = 200)]
     pub fleet: usize,
+    /// Registered projects for `update --all --all-projects` (0 skips it).
+    #[arg(long, default_value_t = 20)]
+    pub fleet_projects: usize,
+    /// Skills of one upstream deployed in each of them.
+    #[arg(long, default_value_t = 100)]
+    pub fleet_artifacts: usize,
 }
 
 #[derive(Debug, Args)]

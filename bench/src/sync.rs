@@ -308,7 +308,149 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
         )));
     }
     fleet(&root.join("fleet"), args.fleet)?;
+    if args.fleet_projects > 0 {
+        every_project(
+            &root.join("every"),
+            args.fleet_projects,
+            args.fleet_artifacts,
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `update --all --all-projects --yes` as a process, over `projects` registered projects with
+/// the same `artifacts` skills of one upstream deployed in each: with nothing changed (median
+/// of 3), then with 10 skills changed upstream. Beside them, in the same run, `git ls-remote`
+/// and `git fetch` of that upstream (what a check of it costs at the least).
+fn every_project(root: &Path, projects: usize, artifacts: usize) -> Result<(), CommandError> {
+    let exe = skillmeat_binary()?;
+    let upstream = root.join("upstream");
+    let failed = |what: &str| CommandError::failed(format!("{what} failed"));
+    fs::create_dir_all(&upstream).map_err(fail("cannot create"))?;
+    git(&upstream, &["init", "-q", "-b", "main"]).ok_or_else(|| failed("git init"))?;
+    let write = |i: usize, version: &str| -> Result<(), CommandError> {
+        let dir = upstream.join(format!("skills/s{i:03}"));
+        fs::create_dir_all(&dir).map_err(fail("cannot create"))?;
+        fs::write(
+            dir.join("SKILL.md"),
+            format!("---\nname: s{i:03}\ndescription: skill {i}\n---\n# s{i}\n\n{version}\n"),
+        )
+        .map_err(fail("cannot write"))?;
+        fs::write(dir.join("notes.md"), "Notes.\n".repeat(40)).map_err(fail("cannot write"))
+    };
+    let commit = |message: &str| -> Result<(), CommandError> {
+        git(&upstream, &["add", "-A"]).ok_or_else(|| failed("git add"))?;
+        git(&upstream, &["commit", "-qm", message]).ok_or_else(|| failed("git commit"))
+    };
+    for i in 0..artifacts {
+        write(i, "v1")?;
+    }
+    commit("v1")?;
+    let home = root.join("home").to_string_lossy().into_owned();
+    let skillmeat = |args: &[&str]| {
+        Command::new(&exe)
+            .arg("--home")
+            .arg(&home)
+            .args(args)
+            .current_dir(root)
+            .stderr(Stdio::null())
+            .output()
+            .map_err(fail("cannot run skillmeat"))
+    };
+    let t = Instant::now();
+    let ids: Vec<String> = (0..artifacts).map(|i| format!("skill:s{i:03}")).collect();
+    for i in 0..artifacts {
+        let spec = format!("{}#skills/s{i:03}@main", upstream.display());
+        skillmeat(&["add", &spec])?;
+    }
+    for p in 0..projects {
+        let project = root.join(format!("project-{p:02}"));
+        fs::create_dir_all(&project).map_err(fail("cannot create a project"))?;
+        let mut args = vec!["deploy"];
+        args.extend(ids.iter().map(String::as_str));
+        let project = project.to_string_lossy().into_owned();
+        args.extend(["--project", &project]);
+        let o = skillmeat(&args)?;
+        if !o.status.success() {
+            return Err(failed("deploy"));
+        }
+    }
+    println!();
+    println!(
+        "every project: {projects} projects × {artifacts} skills of one upstream, generated in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let update = ["update", "--all", "--all-projects", "--yes", "--json"];
+    // The steps each result counts, over every row.
+    let steps = |o: &std::process::Output, what: &str| -> usize {
+        let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        rows.as_array()
+            .map(|rows| {
+                rows.iter()
+                    .flat_map(|r| r["steps"].as_array().cloned().unwrap_or_default())
+                    .filter(|s| s["result"] == what)
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    skillmeat(&update)?;
+    let mut idle_steps = 0;
+    let idle = median(3, || {
+        let o = skillmeat(&update).ok()?;
+        idle_steps = steps(&o, "updated") + steps(&o, "up to date");
+        o.status.success().then_some(())
+    });
+    for i in 0..10.min(artifacts) {
+        write(i, "v2")?;
+    }
+    commit("v2")?;
+    let t = Instant::now();
+    let o = skillmeat(&update)?;
+    let changed = t.elapsed();
+    let updated = steps(&o, "updated");
+    let location = upstream.to_string_lossy().into_owned();
+    let ls_remote = median(3, || git(root, &["ls-remote", &location]));
+    let clone = root.join("clone");
+    git(
+        root,
+        &["clone", "-q", "--bare", &location, &clone.to_string_lossy()],
+    )
+    .ok_or_else(|| failed("git clone"))?;
+    let fetch = median(3, || {
+        git(
+            &clone,
+            &["fetch", "-q", "origin", "+refs/heads/*:refs/heads/*"],
+        )
+    });
+    let show = |d: Option<Duration>| d.map(ms).unwrap_or_else(|| "n/a".to_owned());
+    println!(
+        "{:<56} {:>10}  (target ≤ 500 ms; {idle_steps} steps ran)",
+        "update --all --all-projects, nothing changed (proc)",
+        show(idle)
+    );
+    println!(
+        "{:<56} {:>10}  (target ≤ 3 s; {updated} steps updated)",
+        "update --all --all-projects, 10 changed (proc)",
+        ms(changed)
+    );
+    println!(
+        "{:<56} {:>10}",
+        "git ls-remote of that upstream",
+        show(ls_remote)
+    );
+    println!(
+        "{:<56} {:>10}",
+        "git fetch of that upstream, up to date",
+        show(fetch)
+    );
+    let expected = 10.min(artifacts) * (projects + 1);
+    if !o.status.success() || updated != expected || idle_steps != 0 {
+        return Err(CommandError::failed(format!(
+            "update --all --all-projects: {updated} steps updated (expected {expected}), {idle_steps} ran with nothing to do ({})",
+            o.status
+        )));
+    }
+    Ok(())
 }
 
 /// `update --all` (plan, then apply, as the command runs it) over `n` skills of one upstream:
@@ -317,9 +459,8 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
 fn fleet(root: &Path, n: usize) -> Result<(), CommandError> {
     use skillmeat_core::storage::fetch::FetchRun;
 
-    use skillmeat::cli::update::UpdateRun;
-    use skillmeat::cli::update::apply_planned;
-    use skillmeat::cli::update::update_many;
+    use skillmeat::cli::update::plan_and_apply;
+    use skillmeat_core::ops::update::Scope;
     let upstream = root.join("upstream");
     fs::create_dir_all(&upstream).map_err(fail("cannot create"))?;
     let failed = |what: &str| CommandError::failed(format!("{what} failed"));
@@ -374,17 +515,15 @@ fn fleet(root: &Path, n: usize) -> Result<(), CommandError> {
             now: SystemTime::now(),
             ..ctx.clone()
         };
-        let update_run = UpdateRun {
-            ctx: &ctx,
+        let scope = Scope {
             collection: "default",
-            project: None,
             strategy: Strategy::Auto,
-            jobs,
-            quiet: true,
         };
         let t = Instant::now();
-        let plan = update_many(&update_run, ids, true);
-        let rows = apply_planned(&update_run, ids, plan);
+        let rows = plan_and_apply(&ctx, scope, ids, &[], jobs).unwrap_or_else(|e| {
+            eprintln!("update --all failed: {e}");
+            Vec::new()
+        });
         let results: Vec<String> = rows.iter().map(|r| r.result.clone()).collect();
         (t.elapsed(), run.fetches(), results)
     };

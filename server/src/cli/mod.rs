@@ -176,11 +176,23 @@ pub enum Command {
     ///   skillmeat sync skill:pdf --direction deploy --project ~/code/app --dry-run
     ///   skillmeat sync skill:pdf --direction both --project ~/code/app --yes
     Sync(crate::cli::sync::SyncArgs),
-    /// Update artifacts from their upstreams (and into a project with --project).
+    /// Update artifacts from their upstreams, and into projects (--project, several times, or
+    /// --all-projects).
     ///
-    /// Plans every artifact first and shows the plan; applies with --yes or when you say so.
-    /// Prints a summary: up to date, updated, auto-merged, conflict, error. Exit status 3 when a
-    /// conflict is left pending, 1 when anything failed.
+    /// Plans everything first and shows the plan: each artifact's upstream step, and each
+    /// project's step planned against what the upstream step would leave in the collection.
+    /// Over several projects the plan is one table grouped by project. Applies with --yes or
+    /// when you say so, then prints one summary. One drift check first settles whatever has
+    /// nothing to do (an upstream ref that still names the locked commit, copies that match
+    /// their baselines by their stat data), so a run with nothing to do reads no file and
+    /// fetches nothing. A conflict in one project leaves a pending merge there and the other
+    /// projects are still updated. Exit status 3 when a conflict is left pending, 1 when
+    /// anything failed (a project that is gone, an unreadable upstream).
+    ///
+    /// Examples:
+    ///   skillmeat update --all --all-projects --dry-run
+    ///   skillmeat update skill:pdf --project ~/code/app --project ~/code/api --yes
+    ///   skillmeat update --all --all-projects --json --yes   (rows carry their steps)
     Update(crate::cli::update::UpdateArgs),
     /// Settle a pending merge: one file at a time, then --continue (or --abort).
     ///

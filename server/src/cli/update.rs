@@ -453,6 +453,28 @@ fn plugin_notes(changes: &[PluginChange]) {
     }
 }
 
+/// Plans and applies (as `update --yes` does, without plugins or prompts) `ids` across
+/// `projects`: the triage, the plan, the apply of what the plan found to do.
+pub fn plan_and_apply(
+    ctx: &Context,
+    scope: Scope<'_>,
+    ids: &[(ArtifactId, bool)],
+    projects: &[PathBuf],
+    jobs: usize,
+) -> Result<Vec<UpdateRow>, skillmeat_core::ops::OpsError> {
+    let triage = update::triage(ctx, scope.collection, ids, projects)?;
+    let run = UpdateRun {
+        ctx,
+        scope,
+        triage: &triage,
+        jobs,
+        quiet: true,
+    };
+    let names: Vec<ArtifactId> = ids.iter().map(|(id, _)| id.clone()).collect();
+    let plan = update_many(&run, &names, true);
+    Ok(apply_planned(&run, &names, plan))
+}
+
 /// The projects a run updates: those given, every registered one, and the user scope.
 fn chosen_projects(
     ctx: &Context,
@@ -645,8 +667,12 @@ fn print_summary(rows: &[UpdateRow], fleet: Option<usize>) {
         Some(n) => format!("{} artifacts, {n} projects — steps: ", rows.len()),
         None => String::new(),
     };
+    let planned = match count("planned") {
+        0 => String::new(),
+        n => format!("{n} planned, "),
+    };
     println!(
-        "{prefix}{} up to date, {} updated, {} auto-merged, {} resolved, {} added, {} removed, {} conflict, {} error",
+        "{prefix}{planned}{} up to date, {} updated, {} auto-merged, {} resolved, {} added, {} removed, {} conflict, {} error",
         count("up to date"),
         count("updated"),
         count("auto-merged"),
