@@ -296,3 +296,85 @@ fn a_project_that_is_gone_is_reported_and_the_others_are_updated() {
     let o = f.run(&["update", "--all", "--project", f.p(0), "--project", gone]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn reuse_settles_the_same_conflict_in_other_projects_and_only_that_one() {
+    let f = Fleet::new();
+    // p1 and p2 made the same edit; p3 a different one, on the line the upstream changes.
+    let same = skill("alpha", "Plan with the team.");
+    std::fs::write(f.skill_md(0, "alpha"), &same).unwrap();
+    std::fs::write(f.skill_md(1, "alpha"), &same).unwrap();
+    std::fs::write(f.skill_md(2, "alpha"), skill("alpha", "Plan alone.")).unwrap();
+    f.up.write(
+        "skills/alpha/SKILL.md",
+        &skill("alpha", "Plan, then write it down."),
+    );
+    f.up.commit("v2");
+
+    // Resolved once, in p1.
+    let o = f.run(&["update", "skill:alpha", "--project", f.p(0), "--yes"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    f.ok(&[
+        "resolve",
+        "skill:alpha",
+        "--project",
+        f.p(0),
+        "--file",
+        "SKILL.md",
+        "--ours",
+    ]);
+    f.ok(&[
+        "resolve",
+        "skill:alpha",
+        "--project",
+        f.p(0),
+        "--continue",
+        "--yes",
+    ]);
+
+    let o = f.run(&[
+        "update",
+        "--all",
+        "--all-projects",
+        "--reuse",
+        "--yes",
+        "--json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "p3 is left in conflict: {}",
+        text(&o)
+    );
+    let rows = json(&o);
+    let alpha = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "skill:alpha")
+        .unwrap();
+    let detail = alpha["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("resolved the same way as in") && detail.contains(f.p(0)),
+        "{alpha}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.skill_md(1, "alpha")).unwrap(),
+        same
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.skill_md(2, "alpha")).unwrap(),
+        skill("alpha", "Plan alone."),
+        "a conflict that is not byte-identical is never settled by reuse"
+    );
+    let o = f.run(&["drift", "--project", f.p(1), "--json"]);
+    let drift = json(&o);
+    assert!(
+        drift["pending_merges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["project"] != f.p(1)),
+        "p2's merge was applied: {drift}"
+    );
+}

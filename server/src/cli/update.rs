@@ -11,10 +11,10 @@ use clap::Args;
 use serde::Serialize;
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::model::display::escaped;
-use skillmeat_core::ops::Context;
 use skillmeat_core::ops::marketplace::{self, PluginChange};
 use skillmeat_core::ops::sync::{Outcome, SyncReport};
 use skillmeat_core::ops::update::{self, Scope, Step, Triage};
+use skillmeat_core::ops::{Context, conflicts};
 use skillmeat_core::storage::records::DeploymentFile;
 
 use crate::cli::apply::{ApplyArgs, StrategyArg, should_apply};
@@ -43,6 +43,12 @@ pub struct UpdateArgs {
     /// own folders there — projects/, plugins/, todos/, history — are never touched).
     #[arg(long)]
     pub user: bool,
+    /// After applying, settle each conflict left whose every conflicting hunk was resolved
+    /// before, byte for byte (say in the first project of the run, with `resolve`), the same
+    /// way, and apply it. Other conflicts stay pending; nothing is reused silently: each is
+    /// named with where its resolution came from.
+    #[arg(long)]
+    pub reuse: bool,
     /// How many artifacts to update at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
@@ -239,10 +245,84 @@ fn prompt_conflicts(
     run: &UpdateRun<'_>,
     rows: Vec<UpdateRow>,
 ) -> Result<Vec<UpdateRow>, CommandError> {
+    settle_conflicts(run, rows, &|runtime, id, report| {
+        let finished = runtime.block_on(crate::cli::prompt::resolve_interactively(
+            run.ctx,
+            id,
+            run.scope.collection,
+            report
+                .project
+                .as_deref()
+                .filter(|_| report.direction.needs_project()),
+            report,
+        ))?;
+        Ok(finished.then(|| format!("{}: resolved at the prompt", report.direction)))
+    })
+}
+
+/// `--reuse`: each conflict the apply left whose every conflicting hunk was resolved before,
+/// byte for byte (in another project, or earlier), takes that resolution and is applied; any
+/// other stays pending ([`conflicts::reuse_recorded`]).
+fn reuse_conflicts(
+    run: &UpdateRun<'_>,
+    rows: Vec<UpdateRow>,
+) -> Result<Vec<UpdateRow>, CommandError> {
+    settle_conflicts(run, rows, &|runtime, id, report| {
+        if id.kind.is_fragment() {
+            return Ok(None);
+        }
+        let project = report
+            .project
+            .as_deref()
+            .filter(|_| report.direction.needs_project());
+        let collection = run.scope.collection;
+        let reused = runtime
+            .block_on(conflicts::reuse_recorded(run.ctx, id, collection, project))
+            .map_err(ops_error)?;
+        let left = conflicts::find(&run.ctx.home, id, collection, project)
+            .map_err(ops_error)?
+            .map(|m| m.unresolved())
+            .transpose()
+            .map_err(ops_error)?
+            .unwrap_or_default();
+        if reused.is_empty() || !left.is_empty() {
+            return Ok(None);
+        }
+        runtime
+            .block_on(conflicts::continue_merge(run.ctx, id, collection, project))
+            .map_err(ops_error)?;
+        let places: Vec<String> = reused
+            .iter()
+            .map(|r| {
+                r.resolved_in.as_ref().map_or_else(
+                    || "the collection".to_owned(),
+                    |p| escaped(&p.display().to_string()).into_owned(),
+                )
+            })
+            .collect();
+        Ok(Some(format!(
+            "{}: resolved the same way as in {}",
+            report.direction,
+            places.join(", ")
+        )))
+    })
+}
+
+/// Whether (and how, in words) one conflicted step was settled and applied.
+type Settle<'s> = dyn Fn(&tokio::runtime::Runtime, &ArtifactId, &SyncReport) -> Result<Option<String>, CommandError>
+    + 's;
+
+/// Settles each conflicted step of `rows` with `settle`; a settled upstream step then goes on
+/// into the projects, as the apply would have.
+fn settle_conflicts(
+    run: &UpdateRun<'_>,
+    rows: Vec<UpdateRow>,
+    settle: &Settle<'_>,
+) -> Result<Vec<UpdateRow>, CommandError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CommandError::failed(format!("could not start the prompt: {e}")))?;
+        .map_err(|e| CommandError::failed(format!("could not start the async runtime: {e}")))?;
     let mut out = Vec::with_capacity(rows.len());
     for mut row in rows {
         let conflicted: Vec<SyncReport> = row
@@ -257,21 +337,14 @@ fn prompt_conflicts(
         }
         let mut settled = Vec::new();
         let mut open = Vec::new();
+        let mut notes = Vec::new();
         for report in &conflicted {
-            let finished = runtime.block_on(crate::cli::prompt::resolve_interactively(
-                run.ctx,
-                &row.id,
-                run.scope.collection,
-                report
-                    .project
-                    .as_deref()
-                    .filter(|_| report.direction.needs_project()),
-                report,
-            ))?;
-            if finished {
-                settled.push(report.clone());
-            } else {
-                open.push(report.project.clone());
+            match settle(&runtime, &row.id, report)? {
+                Some(note) => {
+                    settled.push(report.clone());
+                    notes.push(note);
+                }
+                None => open.push(report.project.clone()),
             }
         }
         if settled.is_empty() {
@@ -293,10 +366,7 @@ fn prompt_conflicts(
             .into_iter()
             .filter(|s| s.report().is_none_or(|r| r.outcome != Outcome::UpToDate))
             .collect();
-        let mut detail: Vec<String> = settled
-            .iter()
-            .map(|r| format!("{}: resolved at the prompt", r.direction))
-            .collect();
+        let mut detail = notes;
         let more = UpdateRow::of(&row.id, &rest, true);
         if !more.detail.is_empty() {
             detail.push(more.detail.clone());
@@ -613,6 +683,11 @@ pub fn update_command(home: &Path, args: UpdateArgs) -> Result<ExitCode, Command
     let asking = args.apply.strategy(home)? == StrategyArg::Prompt
         && !args.apply.output.json
         && std::io::stdin().is_terminal();
+    let rows = if args.reuse && rows.iter().any(|r| r.result == "conflict") {
+        reuse_conflicts(&run, rows)?
+    } else {
+        rows
+    };
     let rows = if asking && rows.iter().any(|r| r.result == "conflict") {
         prompt_conflicts(&run, rows)?
     } else {
