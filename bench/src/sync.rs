@@ -318,18 +318,24 @@ pub fn run(args: SyncBenchArgs) -> Result<ExitCode, CommandError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `update --all --all-projects --yes` as a process, over `projects` registered projects with
-/// the same `artifacts` skills of one upstream deployed in each: with nothing changed (median
-/// of 3), then with 10 skills changed upstream. Beside them, in the same run, `git ls-remote`
-/// and `git fetch` of that upstream (what a check of it costs at the least).
-fn every_project(root: &Path, projects: usize, artifacts: usize) -> Result<(), CommandError> {
-    let exe = skillmeat_binary()?;
-    let upstream = root.join("upstream");
-    let failed = |what: &str| CommandError::failed(format!("{what} failed"));
-    fs::create_dir_all(&upstream).map_err(fail("cannot create"))?;
-    git(&upstream, &["init", "-q", "-b", "main"]).ok_or_else(|| failed("git init"))?;
-    let write = |i: usize, version: &str| -> Result<(), CommandError> {
-        let dir = upstream.join(format!("skills/s{i:03}"));
+/// A local upstream of small skills (`skills/sNNN`: a SKILL.md and a notes file), for the
+/// update measurements.
+struct SmallUpstream {
+    dir: std::path::PathBuf,
+}
+
+impl SmallUpstream {
+    fn new(root: &Path) -> Result<Self, CommandError> {
+        let dir = root.join("upstream");
+        fs::create_dir_all(&dir).map_err(fail("cannot create"))?;
+        git(&dir, &["init", "-q", "-b", "main"])
+            .ok_or_else(|| CommandError::failed("git init failed"))?;
+        Ok(Self { dir })
+    }
+
+    /// Writes skill `i` at `version`.
+    fn write(&self, i: usize, version: &str) -> Result<(), CommandError> {
+        let dir = self.dir.join(format!("skills/s{i:03}"));
         fs::create_dir_all(&dir).map_err(fail("cannot create"))?;
         fs::write(
             dir.join("SKILL.md"),
@@ -337,11 +343,27 @@ fn every_project(root: &Path, projects: usize, artifacts: usize) -> Result<(), C
         )
         .map_err(fail("cannot write"))?;
         fs::write(dir.join("notes.md"), "Notes.\n".repeat(40)).map_err(fail("cannot write"))
-    };
-    let commit = |message: &str| -> Result<(), CommandError> {
-        git(&upstream, &["add", "-A"]).ok_or_else(|| failed("git add"))?;
-        git(&upstream, &["commit", "-qm", message]).ok_or_else(|| failed("git commit"))
-    };
+    }
+
+    /// Commits everything written.
+    fn commit(&self, message: &str) -> Result<(), CommandError> {
+        git(&self.dir, &["add", "-A"]).ok_or_else(|| CommandError::failed("git add failed"))?;
+        git(&self.dir, &["commit", "-qm", message])
+            .ok_or_else(|| CommandError::failed("git commit failed"))
+    }
+}
+
+/// `update --all --all-projects --yes` as a process, over `projects` registered projects with
+/// the same `artifacts` skills of one upstream deployed in each: with nothing changed (median
+/// of 3), then with 10 skills changed upstream. Beside them, in the same run, `git ls-remote`
+/// and `git fetch` of that upstream (what a check of it costs at the least).
+fn every_project(root: &Path, projects: usize, artifacts: usize) -> Result<(), CommandError> {
+    let exe = skillmeat_binary()?;
+    let up = SmallUpstream::new(root)?;
+    let upstream = up.dir.clone();
+    let failed = |what: &str| CommandError::failed(format!("{what} failed"));
+    let write = |i: usize, version: &str| up.write(i, version);
+    let commit = |message: &str| up.commit(message);
     for i in 0..artifacts {
         write(i, "v1")?;
     }
@@ -461,21 +483,11 @@ fn fleet(root: &Path, n: usize) -> Result<(), CommandError> {
 
     use skillmeat::cli::update::plan_and_apply;
     use skillmeat_core::ops::update::Scope;
-    let upstream = root.join("upstream");
-    fs::create_dir_all(&upstream).map_err(fail("cannot create"))?;
+    let up = SmallUpstream::new(root)?;
+    let upstream = up.dir.clone();
     let failed = |what: &str| CommandError::failed(format!("{what} failed"));
-    git(&upstream, &["init", "-q", "-b", "main"]).ok_or_else(|| failed("git init"))?;
-    let write = |i: usize, version: &str| -> Result<(), CommandError> {
-        let dir = upstream.join(format!("skills/s{i:03}"));
-        fs::create_dir_all(&dir).map_err(fail("cannot create"))?;
-        fs::write(dir.join("SKILL.md"), format!("# s{i}\n\n{version}\n"))
-            .map_err(fail("cannot write"))?;
-        fs::write(dir.join("notes.md"), "Notes.\n".repeat(40)).map_err(fail("cannot write"))
-    };
-    let commit = |message: &str| -> Result<(), CommandError> {
-        git(&upstream, &["add", "-A"]).ok_or_else(|| failed("git add"))?;
-        git(&upstream, &["commit", "-qm", message]).ok_or_else(|| failed("git commit"))
-    };
+    let write = |i: usize, version: &str| up.write(i, version);
+    let commit = |message: &str| up.commit(message);
     for i in 0..n {
         write(i, "v1")?;
     }

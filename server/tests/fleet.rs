@@ -42,6 +42,12 @@ fn json(o: &std::process::Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
 }
 
+/// The row of `id`.
+fn row<'a>(rows: &'a Value, id: &str) -> &'a Value {
+    let found = rows.as_array().unwrap().iter().find(|r| r["id"] == id);
+    found.unwrap_or_else(|| panic!("no row of {id}: {rows}"))
+}
+
 /// (artifact, project or "upstream") → (result, the step's report's result hash).
 fn steps(rows: &Value) -> BTreeMap<(String, String), (String, Option<String>)> {
     let mut out = BTreeMap::new();
@@ -124,6 +130,13 @@ impl Fleet {
     fn p(&self, i: usize) -> &str {
         self.projects[i].to_str().unwrap()
     }
+
+    /// Settles the pending merge of `id` in project `i` by keeping the project's `file`.
+    fn keep_ours(&self, id: &str, i: usize, file: &str) {
+        let p = self.p(i);
+        self.ok(&["resolve", id, "--project", p, "--file", file, "--ours"]);
+        self.ok(&["resolve", id, "--project", p, "--continue", "--yes"]);
+    }
 }
 
 #[test]
@@ -159,12 +172,7 @@ fn one_plan_covers_every_project_and_the_apply_does_what_it_showed() {
         assert_eq!(result("skill:beta", p), "planned", "{p}");
     }
     // Nothing changed for gamma: the drift check settled it, no step ran.
-    let gamma = plan
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "skill:gamma")
-        .unwrap();
+    let gamma = row(&plan, "skill:gamma");
     assert_eq!(gamma["result"], "up to date");
     assert_eq!(gamma["steps"].as_array().unwrap().len(), 0, "{gamma}");
     let after = snapshot(&dirs);
@@ -242,23 +250,7 @@ fn one_plan_covers_every_project_and_the_apply_does_what_it_showed() {
     }
 
     // p3 keeps its version; then a fleet run has nothing to do and runs no sync.
-    f.ok(&[
-        "resolve",
-        "skill:alpha",
-        "--project",
-        f.p(2),
-        "--file",
-        "SKILL.md",
-        "--ours",
-    ]);
-    f.ok(&[
-        "resolve",
-        "skill:alpha",
-        "--project",
-        f.p(2),
-        "--continue",
-        "--yes",
-    ]);
+    f.keep_ours("skill:alpha", 2, "SKILL.md");
     let o = f.ok(&["update", "--all", "--all-projects", "--json"]);
     for row in json(&o).as_array().unwrap() {
         assert_eq!(row["result"], "up to date", "{row}");
@@ -314,23 +306,7 @@ fn reuse_settles_the_same_conflict_in_other_projects_and_only_that_one() {
     // Resolved once, in p1.
     let o = f.run(&["update", "skill:alpha", "--project", f.p(0), "--yes"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    f.ok(&[
-        "resolve",
-        "skill:alpha",
-        "--project",
-        f.p(0),
-        "--file",
-        "SKILL.md",
-        "--ours",
-    ]);
-    f.ok(&[
-        "resolve",
-        "skill:alpha",
-        "--project",
-        f.p(0),
-        "--continue",
-        "--yes",
-    ]);
+    f.keep_ours("skill:alpha", 0, "SKILL.md");
 
     let o = f.run(&[
         "update",
@@ -347,12 +323,7 @@ fn reuse_settles_the_same_conflict_in_other_projects_and_only_that_one() {
         text(&o)
     );
     let rows = json(&o);
-    let alpha = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == "skill:alpha")
-        .unwrap();
+    let alpha = row(&rows, "skill:alpha");
     let detail = alpha["detail"].as_str().unwrap();
     assert!(
         detail.contains("resolved the same way as in") && detail.contains(f.p(0)),

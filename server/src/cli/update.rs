@@ -429,38 +429,29 @@ fn print_fleet(rows: &[UpdateRow], projects: &[PathBuf]) {
     let mut table = Vec::new();
     for group in &groups {
         let mut first = true;
+        let mut push = |id: &ArtifactId, result: &str, bump: Bump, detail: &str| {
+            let label = if first {
+                project_label(*group)
+            } else {
+                String::new()
+            };
+            first = false;
+            table.push(vec![
+                label,
+                id.to_string(),
+                result.to_owned(),
+                bump_text(bump),
+                detail.to_owned(),
+            ]);
+        };
         for row in rows {
             let steps = row.steps.iter().filter(|s| s.project.as_deref() == *group);
             for step in steps.filter(|s| s.result != "up to date") {
-                let label = if first {
-                    project_label(*group)
-                } else {
-                    String::new()
-                };
-                first = false;
-                table.push(vec![
-                    label,
-                    row.id.to_string(),
-                    step.result.clone(),
-                    bump_text(step.bump),
-                    step.detail.clone(),
-                ]);
+                push(&row.id, &step.result, step.bump, &step.detail);
             }
             // An artifact a plugin gained or lost, or an error before any step: the collection's.
             if group.is_none() && row.steps.is_empty() && row.result != "up to date" {
-                let label = if first {
-                    project_label(None)
-                } else {
-                    String::new()
-                };
-                first = false;
-                table.push(vec![
-                    label,
-                    row.id.to_string(),
-                    row.result.clone(),
-                    bump_text(row.bump),
-                    row.detail.clone(),
-                ]);
+                push(&row.id, &row.result, row.bump, &row.detail);
             }
         }
     }
