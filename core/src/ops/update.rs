@@ -206,16 +206,14 @@ fn request<'a>(
     project: Option<&'a Path>,
     dry_run: bool,
 ) -> SyncRequest<'a> {
-    SyncRequest {
+    SyncRequest::new(
         id,
         direction,
         project,
-        collection: scope.collection,
-        strategy: scope.strategy,
+        scope.collection,
+        scope.strategy,
         dry_run,
-        on_phase: None,
-        expect: None,
-    }
+    )
 }
 
 /// Updates (or, with `dry_run`, plans) one artifact: its upstream step when `work` has one,

@@ -5,8 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
-use skillmeat_core::model::artifact::ArtifactId;
-use skillmeat_core::ops::sync::{Direction, Outcome, Strategy, SyncReport, SyncRequest};
+use skillmeat_core::ops::sync::{Direction, Outcome, Strategy, SyncReport};
 
 use crate::cli::output::{OutputArgs, print_table, short};
 use crate::error::CommandError;
@@ -206,25 +205,5 @@ pub(crate) fn print_pending(r: &SyncReport) {
             r.id
         );
         println!("  Or keep both:      skillmeat resolve {} --fork", r.id);
-    }
-}
-
-pub(crate) fn sync_request<'a>(
-    id: &'a ArtifactId,
-    direction: Direction,
-    project: Option<&'a Path>,
-    collection: &'a str,
-    strategy: Strategy,
-    dry_run: bool,
-) -> SyncRequest<'a> {
-    SyncRequest {
-        id,
-        direction,
-        project,
-        collection,
-        strategy,
-        dry_run,
-        on_phase: None,
-        expect: None,
     }
 }

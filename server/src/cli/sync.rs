@@ -8,9 +8,7 @@ use clap::Args;
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::ops::sync::{self, Direction, Outcome, SyncRequest};
 
-use crate::cli::apply::{
-    ApplyArgs, StrategyArg, print_pending, print_report, should_apply, sync_request,
-};
+use crate::cli::apply::{ApplyArgs, StrategyArg, print_pending, print_report, should_apply};
 use crate::cli::common::{CollectionArg, EXIT_CONFLICT, context, ops_error};
 use crate::cli::output::{print_warnings, short};
 use crate::error::CommandError;
@@ -71,7 +69,7 @@ pub async fn sync_command(home: &Path, mut args: SyncArgs) -> Result<ExitCode, C
             .project
             .as_deref()
             .filter(|_| direction.needs_project());
-        let req = sync_request(
+        let req = SyncRequest::new(
             &args.id,
             direction,
             project,

@@ -186,6 +186,29 @@ pub struct SyncRequest<'a> {
     pub expect: Option<&'a Planned>,
 }
 
+impl<'a> SyncRequest<'a> {
+    /// A request with no phase hook and no preview to match.
+    pub fn new(
+        id: &'a ArtifactId,
+        direction: Direction,
+        project: Option<&'a Path>,
+        collection: &'a str,
+        strategy: Strategy,
+        dry_run: bool,
+    ) -> Self {
+        Self {
+            id,
+            direction,
+            project,
+            collection,
+            strategy,
+            dry_run,
+            on_phase: None,
+            expect: None,
+        }
+    }
+}
+
 /// What a preview (a dry run) planned for one artifact: what an apply checks it is still
 /// applying. Read back from a dry-run job's report (its fields have the report's names).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
