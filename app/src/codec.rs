@@ -110,7 +110,7 @@ mod tests {
     fn a_job_result_crosses_in_postcard_with_what_the_pages_read() {
         let json = serde_json::json!({
             "id": 7, "kind": "sync", "state": "success", "direction": "collection-to-project",
-            "artifacts": ["skill:a"], "project_path": null, "collection": "default",
+            "artifacts": ["skill:a"], "project_path": null, "projects": [], "collection": "default",
             "strategy": "auto", "dry_run": true, "plan_job": null, "pct": 100, "created_at": "t",
             "started_at": null, "ended_at": null, "trace_id": "x", "log_excerpt": "",
             "conflicts": [], "attempts": 1,

@@ -102,6 +102,37 @@ pub struct CreateJob {
     pub plan_job: Option<i64>,
 }
 
+/// An update to queue ("Update everywhere", `POST /api/v1/update/jobs`): each artifact from its
+/// upstream into the collection, then into every chosen project where it is deployed, as one job
+/// whose result has a row per artifact with a step per project.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateJob {
+    /// Artifact ids (`<type>:<name>`); every artifact of the collection when left out.
+    #[serde(default)]
+    pub artifacts: Option<Vec<String>>,
+    /// Registered projects (absolute paths) to bring the updates into. Left out: every
+    /// registered project something is deployed in (the user scope included). An empty list:
+    /// the collection only.
+    #[serde(default)]
+    pub projects: Option<Vec<String>>,
+    /// The collection (`default` when left out).
+    #[serde(default)]
+    pub collection: Option<String>,
+    #[serde(default)]
+    pub strategy: Option<StrategyName>,
+    /// Plan only, write nothing. Defaults to true: applying must be asked for.
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+    /// For an apply: the finished dry-run job of the same request whose plan to apply. Only the
+    /// steps it planned run, each only while its sides and outcome are still that plan's (else
+    /// that step fails with `plan_changed`, nothing written). Required while
+    /// `sync.preview_required` is on (the default).
+    #[serde(default)]
+    pub plan_job: Option<i64>,
+}
+
 /// The state of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -323,12 +354,15 @@ pub struct AbortedView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobView {
     pub id: i64,
-    /// `sync` or `resolve`.
+    /// `sync`, `resolve` or `update`.
     pub kind: String,
     pub state: StateName,
     pub direction: DirectionName,
     pub artifacts: Vec<String>,
     pub project_path: Option<String>,
+    /// An update job's projects, in order (empty for the other kinds).
+    #[serde(default)]
+    pub projects: Vec<String>,
     pub collection: String,
     pub strategy: StrategyName,
     pub dry_run: bool,

@@ -21,6 +21,7 @@ fn new_job(artifacts: &[&str], key: Option<&str>) -> NewJob {
     NewJob {
         kind: JobKind::Sync,
         resolve: None,
+        update: None,
         direction: Direction::CollectionToProject,
         artifact_ids: artifacts.iter().map(|a| id(a)).collect(),
         project_path: None,
@@ -439,4 +440,98 @@ fn the_runner_retries_a_locked_target_once_then_ends_the_job_in_error() {
         "Fixed in the collection.\n",
         "nothing written by the failed job"
     );
+}
+
+/// The migration that widened `jobs.kind` (`update`) rebuilt the three job tables: a database
+/// made before it keeps every job with its id, artifacts and events, and its triggers still
+/// write a new job's artifacts and events.
+#[test]
+fn widening_the_job_kinds_keeps_every_job_its_events_and_the_triggers() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+    const REBUILT: &str = "20261207120000";
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old-migrations");
+    std::fs::create_dir(&old).unwrap();
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    for entry in std::fs::read_dir(&all).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".sql") && name.as_str() < REBUILT {
+            std::fs::copy(entry.path(), old.join(&name)).unwrap();
+        }
+    }
+    let path = dir.path().join("skillmeat.db");
+    block_on(async {
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let migrator = sqlx::migrate::Migrator::new(old.as_path()).await.unwrap();
+        migrator.run(&pool).await.unwrap();
+        for (i, kind) in ["sync", "resolve"].into_iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO jobs (direction, artifact_ids, collection, strategy, dry_run, state, \
+                 created_at, trace_id, kind, params, plan_job) VALUES ('upstream-to-collection', \
+                 '[\"skill:a\",\"command:b\"]', 'default', 'auto', 1, 'queued', \
+                 '2026-12-01T00:00:00Z', 't', ?, ?, ?)",
+            )
+            .bind(kind)
+            .bind((kind == "resolve").then_some("{}"))
+            .bind((i == 1).then_some(1_i64))
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        sqlx::query("UPDATE jobs SET state = 'running', started_at = '2026-12-01T00:00:01Z'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let events_before = 4;
+    let store = store(dir.path());
+    let jobs = block_on(store.list(&JobFilter::default())).unwrap();
+    assert_eq!(jobs.len(), 2);
+    let (first, second) = (&jobs[1], &jobs[0]);
+    assert_eq!((first.id, first.kind), (1, JobKind::Sync));
+    assert_eq!((second.id, second.kind), (2, JobKind::Resolve));
+    assert_eq!(second.plan_job, Some(1));
+    assert_eq!(first.state, JobState::Running);
+    assert_eq!(first.artifact_ids, vec![id("skill:a"), id("command:b")]);
+    let events = block_on(store.all_events(0, 100)).unwrap();
+    assert_eq!(events.len(), events_before, "{events:?}");
+    let filter = JobFilter {
+        artifact_id: Some(id("command:b")),
+        ..JobFilter::default()
+    };
+    assert_eq!(
+        block_on(store.list(&filter)).unwrap().len(),
+        2,
+        "job_artifacts kept"
+    );
+
+    // The triggers: a new job (of the new kind) gets its artifacts and its first event, and a
+    // claim its `started` event, after the old events' ids.
+    let mut job = new_job(&["skill:c"], None);
+    job.kind = JobKind::Update;
+    job.update = Some(skillmeat_core::jobs::UpdateParams {
+        projects: vec!["/srv/p1".into()],
+    });
+    let (made, _) = block_on(store.create(job, now())).unwrap();
+    assert_eq!(made.id, 3);
+    let back = block_on(store.get(3)).unwrap().unwrap();
+    assert_eq!(back.kind, JobKind::Update);
+    assert_eq!(
+        back.update.unwrap().projects,
+        vec![std::path::PathBuf::from("/srv/p1")]
+    );
+    let filter = JobFilter {
+        artifact_id: Some(id("skill:c")),
+        ..JobFilter::default()
+    };
+    assert_eq!(block_on(store.list(&filter)).unwrap().len(), 1);
+    let events = block_on(store.events(3, 0)).unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(events[0].id > 4, "{events:?}");
 }

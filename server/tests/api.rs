@@ -48,25 +48,38 @@ pub(crate) async fn api() -> Api {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
-    let project = std::fs::canonicalize(&project).unwrap();
-    let ctx = Context {
-        home: Home::new(&home),
-        now: std::time::SystemTime::now(),
-        fetch: Default::default(),
-        cwd: tmp.path().to_owned(),
-        lock_timeout: Duration::from_secs(10),
-    };
-    let (state, runner) = skillmeat::serve::app_state(&home, ctx).await.unwrap();
-    tokio::spawn(runner.run());
-    let token = state.token().to_owned();
-    let app = skillmeat::serve::router(state, home.join("no-site"), "127.0.0.1:0".parse().unwrap());
-    Api {
-        tmp,
-        home,
-        project,
-        up,
-        app,
-        token,
+    Api::over(tmp, home, project, up).await
+}
+
+impl Api {
+    /// The app over `home` (set up already, `project` registered), with its runner running.
+    pub(crate) async fn over(
+        tmp: tempfile::TempDir,
+        home: PathBuf,
+        project: PathBuf,
+        up: GitRepo,
+    ) -> Self {
+        let project = std::fs::canonicalize(&project).unwrap();
+        let ctx = Context {
+            home: Home::new(&home),
+            now: std::time::SystemTime::now(),
+            fetch: Default::default(),
+            cwd: tmp.path().to_owned(),
+            lock_timeout: Duration::from_secs(10),
+        };
+        let (state, runner) = skillmeat::serve::app_state(&home, ctx).await.unwrap();
+        tokio::spawn(runner.run());
+        let token = state.token().to_owned();
+        let app =
+            skillmeat::serve::router(state, home.join("no-site"), "127.0.0.1:0".parse().unwrap());
+        Api {
+            tmp,
+            home,
+            project,
+            up,
+            app,
+            token,
+        }
     }
 }
 

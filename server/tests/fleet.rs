@@ -349,3 +349,158 @@ fn reuse_settles_the_same_conflict_in_other_projects_and_only_that_one() {
         "p2's merge was applied: {drift}"
     );
 }
+
+/// "Update everywhere" over the REST API (`POST /sync/update`, what the web UI's button
+/// queues): one job whose preview has a step per project, planned against the collection not
+/// yet written; an apply naming it that does exactly that plan, refusing (alone) a project
+/// whose copy moved since; and requests that name a wrong plan or an unregistered project.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_everywhere_is_one_job_with_a_step_per_project() {
+    use axum::http::StatusCode;
+    use serde_json::json;
+    const UPDATE: &str = "/api/v1/sync/update";
+
+    let Fleet {
+        up,
+        tmp,
+        home,
+        projects,
+    } = Fleet::new();
+    let canonical: Vec<PathBuf> = projects
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap())
+        .collect();
+    let name = |p: &Value| -> String {
+        p.as_str().map_or("upstream".to_owned(), |p| {
+            Path::new(p).file_name().unwrap().to_string_lossy().into()
+        })
+    };
+    let md = |i: usize, skill: &str| canonical[i].join(format!(".claude/skills/{skill}/SKILL.md"));
+    // p3 edits the step the upstream changes: its step conflicts.
+    std::fs::write(md(2, "alpha"), skill("alpha", "Plan with p3.")).unwrap();
+    up.write(
+        "skills/alpha/SKILL.md",
+        &skill("alpha", "Plan, then write it down."),
+    );
+    up.commit("v2");
+    let a = crate::api::Api::over(tmp, home.clone(), projects[0].clone(), up).await;
+
+    // The preview: every registered project, fixed in the job.
+    let claude: Vec<PathBuf> = canonical.iter().map(|p| p.join(".claude")).collect();
+    let mut dirs: Vec<&Path> = claude.iter().map(PathBuf::as_path).collect();
+    let collection = home.join("collections");
+    dirs.push(&collection);
+    let before = snapshot(&dirs);
+    let body = json!({"artifacts": ["skill:alpha", "skill:beta"]});
+    let (status, job) = a.post(UPDATE, body.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["kind"], "update");
+    let listed: Vec<String> = job["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<String> = canonical.iter().map(|p| p.display().to_string()).collect();
+    assert_eq!(listed, expected, "every registered project, in order");
+    let plan = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(plan["state"], "conflict", "{plan}");
+    assert_eq!(plan["conflicts"], json!(["skill:alpha"]));
+    let rows = &plan["result"];
+    let alpha = row(rows, "skill:alpha");
+    let planned: Vec<(String, String)> = alpha["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                name(&s["project"]),
+                s["result"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let pair = |p: &str, r: &str| (p.to_owned(), r.to_owned());
+    assert_eq!(
+        planned,
+        vec![
+            pair("upstream", "planned"),
+            pair("p1", "planned"),
+            pair("p2", "planned"),
+            pair("p3", "conflict"),
+        ],
+        "{alpha}"
+    );
+    // beta did not move: settled by the drift check, no step.
+    assert_eq!(row(rows, "skill:beta")["result"], "up to date");
+    assert_eq!(row(rows, "skill:beta")["steps"], json!([]));
+    assert!(
+        before == snapshot(&dirs),
+        "a preview writes nothing, in any project"
+    );
+    let planned_hash = |p: &str| -> Value {
+        let reports = alpha["reports"].as_array().unwrap();
+        let r = reports.iter().find(|r| name(&r["project"]) == p).unwrap();
+        r["result"].clone()
+    };
+
+    // Refused before anything is queued: a plan of another request, an unregistered project.
+    let mut other = json!({"artifacts": ["skill:alpha", "skill:beta"], "projects": [canonical[0]]});
+    let (status, narrow) = a.post(UPDATE, other.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{narrow}");
+    let narrow = a.wait(narrow["id"].as_i64().unwrap()).await;
+    let mut apply = body.clone();
+    apply["dry_run"] = json!(false);
+    apply["plan_job"] = narrow["id"].clone();
+    let (status, err) = a.post(UPDATE, apply.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["error"], "plan_mismatch", "{err}");
+    other["projects"] = json!([a.tmp.path().join("nowhere")]);
+    let (status, err) = a.post(UPDATE, other).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["error"], "unregistered_project", "{err}");
+    let (status, err) = a.post(UPDATE, json!({"artifacts": ["skill:nope"]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["error"], "not_in_collection", "{err}");
+
+    // Between the preview and the apply, the user edits p2's copy (elsewhere in the file).
+    let edited = skill("alpha", "Plan.").replace("Intro.", "Intro, p2's way.");
+    std::fs::write(md(1, "alpha"), &edited).unwrap();
+    apply["plan_job"] = plan["id"].clone();
+    let (status, job) = a.post(UPDATE, apply).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let done = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(done["state"], "error", "p2's step is refused: {done}");
+    let alpha = row(&done["result"], "skill:alpha");
+    let by_project: BTreeMap<String, Value> = alpha["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (name(&s["project"]), s.clone()))
+        .collect();
+    assert_eq!(by_project["upstream"]["result"], "updated", "{alpha}");
+    assert_eq!(by_project["p1"]["result"], "updated", "{alpha}");
+    assert_eq!(by_project["p3"]["result"], "conflict", "{alpha}");
+    assert_eq!(by_project["p2"]["result"], "error", "{alpha}");
+    let why = by_project["p2"]["detail"].as_str().unwrap();
+    assert!(why.contains("changed since its preview"), "{why}");
+    // What was applied is what the preview showed, byte for byte.
+    let applied = |p: &str| -> Value {
+        let reports = alpha["reports"].as_array().unwrap();
+        let r = reports.iter().find(|r| name(&r["project"]) == p).unwrap();
+        r["result"].clone()
+    };
+    assert_eq!(applied("upstream"), planned_hash("upstream"));
+    assert_eq!(applied("p1"), planned_hash("p1"));
+    let v2 = skill("alpha", "Plan, then write it down.");
+    assert_eq!(std::fs::read_to_string(md(0, "alpha")).unwrap(), v2);
+    assert_eq!(
+        std::fs::read_to_string(md(1, "alpha")).unwrap(),
+        edited,
+        "the refused project's copy is untouched"
+    );
+    assert_eq!(
+        std::fs::read_to_string(md(2, "alpha")).unwrap(),
+        skill("alpha", "Plan with p3."),
+        "a conflict waits as a pending merge"
+    );
+}

@@ -88,6 +88,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     async fn jobs(&self, limit: u32) -> Result<crate::dto::JobList, Failure>;
     /// Queues a sync job, checked exactly as `POST /api/v1/sync/jobs` checks it.
     async fn create_job(&self, req: crate::dto::CreateJob) -> Result<crate::dto::JobView, Failure>;
+    /// Queues an update job, checked exactly as `POST /api/v1/sync/update` checks it.
+    async fn create_update_job(
+        &self,
+        req: crate::dto::UpdateJob,
+    ) -> Result<crate::dto::JobView, Failure>;
     /// One job.
     async fn job(&self, id: i64) -> Result<crate::dto::JobView, Failure>;
     /// Exports a project's edits as a patch bundle (rate limited like `POST /sync/patch`).

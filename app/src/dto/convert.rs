@@ -1,7 +1,7 @@
 //! From `skillmeat-core`'s types to the DTOs (server side only).
 
 use skillmeat_core::engine::merge::HunkChoice;
-use skillmeat_core::jobs::{Job, JobEvent, JobKind, JobState};
+use skillmeat_core::jobs::{Job, JobEvent, JobState};
 use skillmeat_core::ops::conflicts::FileChoice;
 use skillmeat_core::ops::sync::{Direction, Strategy};
 
@@ -103,15 +103,17 @@ impl From<Job> for JobView {
     fn from(j: Job) -> Self {
         Self {
             id: j.id,
-            kind: match j.kind {
-                JobKind::Sync => "sync",
-                JobKind::Resolve => "resolve",
-            }
-            .to_owned(),
+            kind: j.kind.as_str().to_owned(),
             state: j.state.into(),
             direction: j.direction.into(),
             artifacts: j.artifact_ids.iter().map(ToString::to_string).collect(),
             project_path: j.project_path.map(|p| p.display().to_string()),
+            projects: j
+                .update
+                .iter()
+                .flat_map(|u| &u.projects)
+                .map(|p| p.display().to_string())
+                .collect(),
             collection: j.collection,
             strategy: j.strategy.into(),
             dry_run: j.dry_run,

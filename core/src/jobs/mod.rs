@@ -19,5 +19,5 @@ pub use runner::{Runner, SyncEnded, settled};
 pub use sqlite::SqliteJobStore;
 pub use store::{
     CancelOutcome, Claim, Job, JobEnd, JobEvent, JobFilter, JobKind, JobState, JobStore, NewJob,
-    ResolveParams,
+    ResolveParams, UpdateParams,
 };

@@ -15,6 +15,7 @@ use crate::ops::sync;
 use crate::ops::sync::request::SyncReport;
 use crate::ops::sync::request::SyncRequest;
 use crate::ops::sync::request::{Outcome, Planned};
+use crate::ops::update::{self, StepPlans, UpdateRow};
 use crate::storage::db::DbError;
 
 /// Runs queued jobs with bounded concurrency.
@@ -194,11 +195,44 @@ impl Runner {
         let n = job.artifact_ids.len().max(1);
         // One fetch of each upstream for the whole job.
         let run = crate::storage::fetch::FetchRun::default();
-        let planned = match job.plan_job {
-            Some(plan) => Some(self.planned(plan).await),
-            None => None,
+        let planned = match (job.kind, job.plan_job) {
+            (JobKind::Sync, Some(plan)) => Some(self.planned(plan).await),
+            _ => None,
         };
+        let update = match job.kind {
+            JobKind::Update => {
+                let ctx = Context {
+                    now: SystemTime::now(),
+                    fetch: crate::storage::fetch::FetchSettings {
+                        run: Some(run.clone()),
+                        ..self.ctx.fetch.clone()
+                    },
+                    ..self.ctx.clone()
+                };
+                match self.update_work(&ctx, &job).await {
+                    Ok(work) => Some(work),
+                    Err(e) => {
+                        log.push(format!("cannot plan the update: {e}"));
+                        reports.push(serde_json::json!({ "error": e.to_string() }));
+                        state = JobState::Error;
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let Some(UpdateWork::Triage(triage, _)) = &update {
+            // A project that could not be read at all: none of its steps ran.
+            for (project, why) in &triage.problems {
+                log.push(format!("{}: {why}", project.display()));
+                reports.push(serde_json::json!({ "project": project, "error": why }));
+                state = JobState::Error;
+            }
+        }
         for (i, id) in job.artifact_ids.iter().enumerate() {
+            if job.kind == JobKind::Update && update.is_none() {
+                break;
+            }
             if self.store.cancel_requested(job.id).await.unwrap_or(false) {
                 state = JobState::Cancelled;
                 log.push(format!("cancelled before {id}"));
@@ -222,6 +256,10 @@ impl Runner {
                     None => self.sync_one(&ctx, &job, id, None, (i, n), &mut log).await,
                 },
                 JobKind::Resolve => resolve_one(&ctx, &job, id).await,
+                JobKind::Update => match &update {
+                    Some(work) => update_one(&ctx, &job, id, work).await,
+                    None => Err(OpsError::NotPlanned { id: id.clone() }),
+                },
             };
             match outcome {
                 Ok(Done {
@@ -437,6 +475,105 @@ impl Runner {
             report: report_json(&report),
         })
     }
+}
+
+/// What an update job's artifacts have to do: found by one drift check over its projects (a
+/// preview, or an apply without one), or read from the preview it applies.
+enum UpdateWork {
+    /// Each artifact with whether it is in the collection (and has an upstream), and what the
+    /// drift check left to do.
+    Triage(update::Triage, HashMap<ArtifactId, bool>),
+    /// Per artifact, the steps its preview planned.
+    Plans(HashMap<ArtifactId, StepPlans>),
+}
+
+impl Runner {
+    /// What `job` (an update job) has to do.
+    async fn update_work(&self, ctx: &Context, job: &Job) -> Result<UpdateWork, OpsError> {
+        if let Some(plan) = job.plan_job {
+            let rows = match self.store.get(plan).await {
+                Ok(Some(plan)) => plan.result.unwrap_or_default(),
+                Ok(None) => serde_json::Value::Null,
+                Err(e) => {
+                    tracing::warn!("cannot read plan job {plan}: {e}");
+                    serde_json::Value::Null
+                }
+            };
+            let plans = rows
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|row| {
+                    let id: ArtifactId = row.get("id")?.as_str()?.parse().ok()?;
+                    Some((id, StepPlans::of_row(row)))
+                })
+                .collect();
+            return Ok(UpdateWork::Plans(plans));
+        }
+        let known: HashMap<ArtifactId, bool> = update::artifacts(ctx, &job.collection, None)?
+            .into_iter()
+            .filter(|(id, _)| job.artifact_ids.contains(id))
+            .collect();
+        let ids: Vec<(ArtifactId, bool)> = job
+            .artifact_ids
+            .iter()
+            .filter_map(|id| Some((id.clone(), *known.get(id)?)))
+            .collect();
+        let projects = job
+            .update
+            .as_ref()
+            .map(|u| u.projects.clone())
+            .unwrap_or_default();
+        let triage = update::triage(ctx, &job.collection, &ids, &projects)?;
+        Ok(UpdateWork::Triage(triage, known))
+    }
+}
+
+/// Updates (or plans) one artifact of an update job: its upstream step, then each of the job's
+/// projects where it is deployed; the report is its [`UpdateRow`], with a step per project.
+async fn update_one(
+    ctx: &Context,
+    job: &Job,
+    id: &ArtifactId,
+    work: &UpdateWork,
+) -> Result<Done, OpsError> {
+    let scope = update::Scope {
+        collection: &job.collection,
+        strategy: job.strategy,
+    };
+    let (todo, plans) = match work {
+        UpdateWork::Triage(triage, known) => {
+            if !known.contains_key(id) {
+                return Err(OpsError::NotInCollection {
+                    id: id.clone(),
+                    collection: job.collection.clone(),
+                });
+            }
+            (triage.of(id), None)
+        }
+        UpdateWork::Plans(plans) => match plans.get(id) {
+            Some(plan) => (plan.work(), Some(plan)),
+            None => return Err(OpsError::NotPlanned { id: id.clone() }),
+        },
+    };
+    let steps = update::update_artifact(ctx, &scope, id, &todo, job.dry_run, plans).await;
+    let row = UpdateRow::of(id, &steps, !job.dry_run);
+    let conflict = steps
+        .iter()
+        .filter_map(update::Step::report)
+        .any(|r| r.outcome == Outcome::Conflict);
+    let failed = row.result == "error" || (!job.dry_run && row.result == "diverged");
+    let line = if row.detail.is_empty() {
+        row.result.clone()
+    } else {
+        format!("{}: {}", row.result, row.detail)
+    };
+    Ok(Done {
+        report: serde_json::to_value(&row).unwrap_or(serde_json::Value::Null),
+        conflict,
+        failed,
+        line,
+    })
 }
 
 /// Settles the pending merge of one artifact as a resolve job asks, and applies it when

@@ -95,18 +95,20 @@ impl TryFrom<JobRow> for Job {
         let ids = |c: &str, text: &str| -> Result<Vec<ArtifactId>, DbError> {
             serde_json::from_str(text).map_err(|e| corrupt(format!("jobs.{c}: {e}")))
         };
-        let kind = match row.kind.as_str() {
-            "resolve" => JobKind::Resolve,
-            _ => JobKind::Sync,
+        let kind = JobKind::parse(&row.kind)?;
+        fn params<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, DbError> {
+            serde_json::from_str(text).map_err(|e| corrupt(format!("jobs.params: {e}")))
+        }
+        let (resolve, update) = match (kind, row.params.as_deref()) {
+            (_, None) | (JobKind::Sync, _) => (None, None),
+            (JobKind::Resolve, Some(p)) => (Some(params(p)?), None),
+            (JobKind::Update, Some(p)) => (None, Some(params(p)?)),
         };
-        let resolve = row
-            .params
-            .map(|p| serde_json::from_str(&p).map_err(|e| corrupt(format!("jobs.params: {e}"))))
-            .transpose()?;
         Ok(Job {
             id: row.id,
             kind,
             resolve,
+            update,
             direction: row.direction.parse().map_err(corrupt)?,
             artifact_ids: ids("artifact_ids", &row.artifact_ids)?,
             project_path: row.project_path.map(PathBuf::from),
@@ -186,7 +188,11 @@ impl JobStore for SqliteJobStore {
         .bind(job.trace_id.clone())
         .bind(job.idempotency_key.clone())
         .bind(job.kind.as_str())
-        .bind(job.resolve.as_ref().map(json))
+        .bind(match job.kind {
+            JobKind::Sync => None,
+            JobKind::Resolve => job.resolve.as_ref().map(json),
+            JobKind::Update => job.update.as_ref().map(json),
+        })
         .bind(job.parent_span_id.clone())
         .bind(job.plan_job)
         .fetch_optional(self.db.pool())

@@ -87,6 +87,10 @@ pub enum JobKind {
     Sync,
     /// Settles and applies the pending merge of each artifact.
     Resolve,
+    /// Updates each artifact from its upstream into the collection, then into every project of
+    /// its [`UpdateParams`] where it is deployed ([`ops::update`](crate::ops::update)): one job,
+    /// one result per artifact with a step per project.
+    Update,
 }
 
 impl JobKind {
@@ -95,8 +99,27 @@ impl JobKind {
         match self {
             Self::Sync => "sync",
             Self::Resolve => "resolve",
+            Self::Update => "update",
         }
     }
+
+    /// As read from the `jobs.kind` column.
+    pub fn parse(s: &str) -> Result<Self, DbError> {
+        [Self::Sync, Self::Resolve, Self::Update]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| corrupt(format!("unknown job kind `{s}`")))
+    }
+}
+
+/// What an update job covers beyond its artifacts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UpdateParams {
+    /// The projects each artifact is brought into where it is deployed, in order (registered,
+    /// canonical paths, fixed when the job is queued so that its plan and its apply cover the
+    /// same ones). None: the collection only.
+    #[serde(default)]
+    pub projects: Vec<PathBuf>,
 }
 
 /// What a resolve job decides.
@@ -143,7 +166,10 @@ pub struct NewJob {
     pub kind: JobKind,
     /// A resolve job's choices.
     pub resolve: Option<ResolveParams>,
-    /// Which way the job syncs (for a resolve job, the pending merge's direction).
+    /// An update job's projects.
+    pub update: Option<UpdateParams>,
+    /// Which way the job syncs (for a resolve job, the pending merge's direction; for an update
+    /// job, its first step's: upstream to collection).
     pub direction: Direction,
     /// The artifacts, in order.
     pub artifact_ids: Vec<ArtifactId>,
@@ -175,7 +201,10 @@ pub struct Job {
     pub kind: JobKind,
     /// A resolve job's choices.
     pub resolve: Option<ResolveParams>,
-    /// Which way the job syncs (for a resolve job, the pending merge's direction).
+    /// An update job's projects.
+    pub update: Option<UpdateParams>,
+    /// Which way the job syncs (for a resolve job, the pending merge's direction; for an update
+    /// job, its first step's: upstream to collection).
     pub direction: Direction,
     /// What the job works on, in the order they run.
     pub artifact_ids: Vec<ArtifactId>,

@@ -14,13 +14,15 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::bump::Bump;
 use crate::model::artifact::ArtifactId;
+use crate::model::hash::ContentHash;
 use crate::ops::context::Context;
 use crate::ops::drift::DriftRow;
 use crate::ops::error::OpsError;
+use crate::ops::sync::request::Planned;
 use crate::ops::sync::{self, Direction, Outcome, Strategy, SyncReport, SyncRequest};
 use crate::storage::collection::{Lock, Manifest};
 use crate::storage::records::DeploymentFile;
@@ -221,18 +223,24 @@ fn request<'a>(
 /// step's change. A conflict or divergence in the upstream step stops there (what the projects
 /// would take is not known until it is settled); one project's conflict or error does not stop
 /// the next project.
+///
+/// With `plans` (an apply of an earlier preview, [`StepPlans`]), each step is written only if
+/// its sides and outcome are still what the preview showed; `work` should then be
+/// [`StepPlans::work`].
 pub async fn update_artifact(
     ctx: &Context,
     scope: &Scope<'_>,
     id: &ArtifactId,
     work: &Work,
     dry_run: bool,
+    plans: Option<&StepPlans>,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut collection_changes = false;
     let mut planned = None;
     if work.upstream {
-        let req = request(scope, id, Direction::UpstreamToCollection, None, dry_run);
+        let mut req = request(scope, id, Direction::UpstreamToCollection, None, dry_run);
+        req.expect = plans.and_then(|p| p.upstream.as_ref());
         match sync::sync(ctx, &req).await {
             Ok(report) => {
                 let blocked = matches!(report.outcome, Outcome::Conflict | Outcome::Diverged);
@@ -268,13 +276,14 @@ pub async fn update_artifact(
                 sync::plan_after(ctx, id, scope.collection, project, scope.strategy, files).await
             }
             _ => {
-                let req = request(
+                let mut req = request(
                     scope,
                     id,
                     Direction::CollectionToProject,
                     Some(project),
                     dry_run,
                 );
+                req.expect = plans.and_then(|p| p.of_project(project));
                 sync::sync(ctx, &req).await
             }
         };
@@ -357,11 +366,145 @@ pub fn bump_of(steps: &[Step]) -> Bump {
 /// between install and records), where the apply moves the baseline. Left behind, the next
 /// merge would use an older base and bring back what the upstream removed since.
 pub fn needs_apply(report: &SyncReport) -> bool {
-    match report.outcome {
-        Outcome::UpToDate => {
-            report.target == Some(report.source) && report.base != Some(report.source)
-        }
+    moves(report.outcome, report.source, report.target, report.base)
+}
+
+/// [`needs_apply`] on a report's parts.
+fn moves(
+    outcome: Outcome,
+    source: ContentHash,
+    target: Option<ContentHash>,
+    base: Option<ContentHash>,
+) -> bool {
+    match outcome {
+        Outcome::UpToDate => target == Some(source) && base != Some(source),
         _ => true,
+    }
+}
+
+/// What a preview planned for the steps of one artifact's update, so that an apply runs exactly
+/// those: only the steps it found work for, each written only if its sides and outcome are
+/// still what the preview showed (an update job with a `plan_job`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepPlans {
+    /// The upstream step, if it has work.
+    pub upstream: Option<Planned>,
+    /// The project steps with work, in order.
+    pub projects: Vec<(PathBuf, Planned)>,
+}
+
+/// The parts of a stored report a plan is read from.
+#[derive(Deserialize)]
+struct StoredStep {
+    direction: Direction,
+    project: Option<PathBuf>,
+    outcome: Outcome,
+    base: Option<ContentHash>,
+    source: ContentHash,
+    target: Option<ContentHash>,
+}
+
+impl StepPlans {
+    /// The plan in a preview's row as a job stored it ([`UpdateRow`] as JSON): the steps of its
+    /// `reports` that need an apply. A report that does not read as one is left out (that step
+    /// is not applied).
+    pub fn of_row(row: &serde_json::Value) -> Self {
+        let mut plans = Self::default();
+        let reports = row.get("reports").and_then(|r| r.as_array());
+        for report in reports.into_iter().flatten() {
+            let Ok(step) = serde_json::from_value::<StoredStep>(report.clone()) else {
+                continue;
+            };
+            if !moves(step.outcome, step.source, step.target, step.base) {
+                continue;
+            }
+            let planned = Planned {
+                outcome: step.outcome,
+                source: step.source,
+                target: step.target,
+            };
+            match (step.direction, step.project) {
+                (Direction::UpstreamToCollection, _) => plans.upstream = Some(planned),
+                (Direction::CollectionToProject, Some(project)) => {
+                    plans.projects.push((project, planned));
+                }
+                _ => {}
+            }
+        }
+        plans
+    }
+
+    /// The work these plans are: each planned step, nothing else.
+    pub fn work(&self) -> Work {
+        Work {
+            upstream: self.upstream.is_some(),
+            deployed: self
+                .projects
+                .iter()
+                .map(|(p, _)| (p.clone(), true))
+                .collect(),
+        }
+    }
+
+    /// What the preview planned for `project`'s step.
+    pub fn of_project(&self, project: &Path) -> Option<&Planned> {
+        self.projects
+            .iter()
+            .find(|(p, _)| p == project)
+            .map(|(_, planned)| planned)
+    }
+}
+
+/// One step of an artifact's update in a summary: from its upstream, or into a project.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRow {
+    /// The project; none for the upstream step.
+    pub project: Option<PathBuf>,
+    /// As the artifact's `result`.
+    pub result: String,
+    pub bump: Bump,
+    pub detail: String,
+}
+
+/// One artifact's update, summarised (a line of `update`'s summary, an update job's result).
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateRow {
+    pub id: ArtifactId,
+    /// `up to date`, `updated`, `auto-merged`, `resolved` (at the `--strategy prompt` prompt),
+    /// `conflict`, `diverged`, `error`, or `planned`: the worst of its steps.
+    pub result: String,
+    /// The biggest semver bump any step suggests (`none` when nothing changes).
+    pub bump: Bump,
+    pub detail: String,
+    /// Every step that ran (one settled by the drift check without a sync is not listed).
+    pub steps: Vec<StepRow>,
+    pub reports: Vec<SyncReport>,
+}
+
+impl UpdateRow {
+    /// The row of `steps` of `id`, planned or (with `applied`) done.
+    pub fn of(id: &ArtifactId, steps: &[Step], applied: bool) -> Self {
+        let (result, detail) = summarise(steps, applied);
+        UpdateRow {
+            id: id.clone(),
+            result,
+            bump: bump_of(steps),
+            detail,
+            steps: steps
+                .iter()
+                .map(|s| {
+                    let one = std::slice::from_ref(s);
+                    let (result, detail) = summarise(one, applied);
+                    StepRow {
+                        project: s.project.clone(),
+                        result,
+                        bump: bump_of(one),
+                        detail,
+                    }
+                })
+                .collect(),
+            reports: steps.iter().filter_map(Step::report).cloned().collect(),
+        }
     }
 }
 

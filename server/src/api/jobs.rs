@@ -32,7 +32,7 @@ const POLL: Duration = Duration::from_millis(25);
 /// The longest `Idempotency-Key` accepted.
 const MAX_KEY: usize = 200;
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -50,7 +50,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// Queues `job` (or finds the one made with its idempotency key) and answers 202.
-async fn queue(state: &ApiState, job: NewJob) -> Result<Response, ApiError> {
+pub(super) async fn queue(state: &ApiState, job: NewJob) -> Result<Response, ApiError> {
     let (stored, created) = enqueue(state, job).await?;
     let location = format!("/api/v1/sync/jobs/{}", stored.id);
     let mut response = (StatusCode::ACCEPTED, Json(JobView::from(stored))).into_response();
@@ -96,6 +96,7 @@ fn same_request(asked: &NewJob, stored: &Job) -> bool {
         && asked.dry_run == stored.dry_run
         && asked.plan_job == stored.plan_job
         && asked.resolve == stored.resolve
+        && asked.update == stored.update
 }
 
 /// Starts a sync job.
@@ -153,22 +154,7 @@ pub async fn new_sync_job(
         _ => {}
     }
     let artifacts = match &req.artifacts {
-        Some(list) => {
-            let mut ids = Vec::with_capacity(list.len());
-            for text in list {
-                let id = artifact_id(text)?;
-                if manifest.get(&id).is_none() {
-                    return Err(ApiError::invalid(
-                        "not_in_collection",
-                        format!("{id} is not in collection `{collection}`"),
-                    ));
-                }
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-            ids
-        }
+        Some(list) => named_artifacts(list, &manifest, &collection)?,
         None => match &project {
             None => manifest
                 .artifacts
@@ -205,6 +191,7 @@ pub async fn new_sync_job(
     let job = NewJob {
         kind: JobKind::Sync,
         resolve: None,
+        update: None,
         direction,
         artifact_ids: artifacts,
         project_path: project,
@@ -224,11 +211,37 @@ pub async fn new_sync_job(
     Ok(job)
 }
 
+/// The artifacts a request names, each checked to be in `collection`, in order, each once.
+pub(super) fn named_artifacts(
+    list: &[String],
+    manifest: &skillmeat_core::storage::collection::Manifest,
+    collection: &str,
+) -> Result<Vec<ArtifactId>, ApiError> {
+    let mut ids = Vec::with_capacity(list.len());
+    for text in list {
+        let id = artifact_id(text)?;
+        if manifest.get(&id).is_none() {
+            return Err(ApiError::invalid(
+                "not_in_collection",
+                format!("{id} is not in collection `{collection}`"),
+            ));
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
 /// An apply names the preview it follows when `sync.preview_required` is on ("always show what
 /// will happen before it happens"), and a preview it names must be a finished dry run of the
 /// same request. Whether the plan still holds is checked artifact by artifact when the job
 /// runs, under each target's lock.
-async fn check_plan(state: &ApiState, job: &NewJob, required: bool) -> Result<(), ApiError> {
+pub(super) async fn check_plan(
+    state: &ApiState,
+    job: &NewJob,
+    required: bool,
+) -> Result<(), ApiError> {
     if job.dry_run {
         if job.plan_job.is_some() {
             return Err(ApiError::invalid(
@@ -264,19 +277,21 @@ async fn check_plan(state: &ApiState, job: &NewJob, required: bool) -> Result<()
                 ),
             )
         })?;
-    let same = plan.kind == JobKind::Sync
+    let same = plan.kind == job.kind
         && plan.dry_run
         && plan.direction == job.direction
         && plan.artifact_ids == job.artifact_ids
         && plan.project_path == job.project_path
         && plan.collection == job.collection
-        && plan.strategy == job.strategy;
+        && plan.strategy == job.strategy
+        && plan.update == job.update;
     if !same {
         return Err(ApiError::invalid(
             "plan_mismatch",
             format!(
-                "job {id} is not a dry run of this request (the same direction, artifacts, \
-                 project, collection and strategy): preview this request and name that job"
+                "job {id} is not a dry run of this request (the same kind, direction, \
+                 artifacts, projects, collection and strategy): preview this request and name \
+                 that job"
             ),
         ));
     }
@@ -408,6 +423,7 @@ pub async fn new_resolve_job(
     let direction = merge.direction;
     Ok(NewJob {
         kind: JobKind::Resolve,
+        update: None,
         resolve: Some(ResolveParams {
             files: req
                 .files
@@ -486,6 +502,7 @@ async fn new_fragment_resolve_job(
     }
     Ok(NewJob {
         kind: JobKind::Resolve,
+        update: None,
         resolve: Some(ResolveParams {
             files: req
                 .files

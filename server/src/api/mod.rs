@@ -24,6 +24,7 @@ mod tags;
 pub(crate) mod trace;
 pub mod types;
 mod ui;
+mod update;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -238,6 +239,7 @@ pub fn routes(state: ApiState) -> Router {
         .route("/sync/jobs/{id}/events", get(jobs::job_events))
         .route("/events", get(jobs::all_events))
         .route("/sync/resolve", post(jobs::resolve))
+        .route("/sync/update", post(update::create))
         .route("/sync/patch", post(patch::create))
         .route("/sync/patch/{file}", get(patch::download))
         .route("/artifacts", get(artifacts::list))

@@ -7,7 +7,9 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{artifacts, check, conflicts, jobs, locks, log, metrics, patch, plugins, remove, tags};
+use super::{
+    artifacts, check, conflicts, jobs, locks, log, metrics, patch, plugins, remove, tags, update,
+};
 
 struct TokenScheme;
 
@@ -32,7 +34,7 @@ impl Modify for TokenScheme {
     ),
     paths(
         jobs::create, jobs::list, jobs::get, jobs::cancel, jobs::job_events, jobs::all_events,
-        jobs::resolve, patch::create, patch::download,
+        jobs::resolve, update::create, patch::create, patch::download,
         artifacts::list, artifacts::versions, artifacts::history, artifacts::diff, artifacts::file,
         artifacts::rollback, artifacts::drift, conflicts::get, conflicts::list, conflicts::abort, log::list, log::of_artifact, log::timeline,
         tags::changelog, tags::next, tags::create, remove::remove, remove::undeploy,
@@ -42,7 +44,7 @@ impl Modify for TokenScheme {
     ),
     modifiers(&TokenScheme),
     tags(
-        (name = "jobs", description = "Sync and resolve jobs, and their event streams"),
+        (name = "jobs", description = "Sync, resolve and update jobs, and their event streams"),
         (name = "artifacts", description = "Artifacts, versions, history, diffs, drift, rollback"),
         (name = "sync", description = "Patch export"),
         (name = "plugins", description = "Claude Code plugin marketplaces: read, add plugins, follow them"),

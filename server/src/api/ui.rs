@@ -8,7 +8,7 @@ use super::types::{
     DiffView, DriftQuery, DriftView, FileQuery, HistoryView, JobList, JobQuery, JobView, LogQuery,
     NextTagView, PatchCreated, PatchRequest, PendingView, RemovedView, RequestView, ResolveRequest,
     RollbackRequest, RolledBackView, Scope, TagRequest, TaggedView, TimelineView, UndeployView,
-    VersionCards,
+    UpdateJob, VersionCards,
 };
 use super::{ApiError, ApiState, TraceId, artifacts, conflicts, jobs, patch, tags};
 
@@ -235,6 +235,18 @@ impl Backend for ApiState {
             span: None,
         };
         let job = jobs::new_sync_job(self, req, None, trace)
+            .await
+            .map_err(body)?;
+        let (stored, _) = jobs::enqueue(self, job).await.map_err(body)?;
+        Ok(stored.into())
+    }
+
+    async fn create_update_job(&self, req: UpdateJob) -> Result<JobView, Failure> {
+        let trace = TraceId {
+            id: super::trace::new_trace_id(),
+            span: None,
+        };
+        let job = super::update::new_update_job(self, req, None, trace)
             .await
             .map_err(body)?;
         let (stored, _) = jobs::enqueue(self, job).await.map_err(body)?;

@@ -8,12 +8,11 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use serde::Serialize;
 use skillmeat_core::model::artifact::ArtifactId;
 use skillmeat_core::model::display::escaped;
 use skillmeat_core::ops::marketplace::{self, PluginChange};
 use skillmeat_core::ops::sync::{Outcome, SyncReport};
-use skillmeat_core::ops::update::{self, Scope, Step, Triage};
+use skillmeat_core::ops::update::{self, Scope, Step, Triage, UpdateRow};
 use skillmeat_core::ops::{Context, conflicts};
 use skillmeat_core::storage::records::DeploymentFile;
 
@@ -56,57 +55,6 @@ pub struct UpdateArgs {
     pub collection: CollectionArg,
     #[command(flatten)]
     pub apply: ApplyArgs,
-}
-
-/// One step of an artifact's update in the summary: from its upstream, or into a project.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepRow {
-    /// The project; none for the upstream step.
-    pub project: Option<PathBuf>,
-    /// As the artifact's `result`.
-    pub result: String,
-    pub bump: Bump,
-    pub detail: String,
-}
-
-/// One artifact's line in the `update` summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct UpdateRow {
-    pub id: ArtifactId,
-    /// `up to date`, `updated`, `auto-merged`, `resolved` (at the `--strategy prompt` prompt), `conflict`, `diverged`, `error`, or `planned`: the worst of its steps.
-    pub result: String,
-    /// The biggest semver bump any step suggests (`none` when nothing changes).
-    pub bump: Bump,
-    pub detail: String,
-    /// Every step that ran (one settled by the drift check without a sync is not listed).
-    pub steps: Vec<StepRow>,
-    pub reports: Vec<SyncReport>,
-}
-
-impl UpdateRow {
-    fn of(id: &ArtifactId, steps: &[Step], applied: bool) -> Self {
-        let (result, detail) = update::summarise(steps, applied);
-        UpdateRow {
-            id: id.clone(),
-            result,
-            bump: update::bump_of(steps),
-            detail,
-            steps: steps
-                .iter()
-                .map(|s| {
-                    let one = std::slice::from_ref(s);
-                    let (result, detail) = update::summarise(one, applied);
-                    StepRow {
-                        project: s.project.clone(),
-                        result,
-                        bump: update::bump_of(one),
-                        detail,
-                    }
-                })
-                .collect(),
-            reports: steps.iter().filter_map(Step::report).cloned().collect(),
-        }
-    }
 }
 
 /// The settings of one `update` run, shared by its plan and its application.
@@ -193,8 +141,9 @@ pub fn update_many(run: &UpdateRun<'_>, ids: &[ArtifactId], dry_run: bool) -> Ve
                         break;
                     };
                     let work = triage.of(id);
-                    let steps =
-                        runtime.block_on(update::update_artifact(ctx, &scope, id, &work, dry_run));
+                    let steps = runtime.block_on(update::update_artifact(
+                        ctx, &scope, id, &work, dry_run, None,
+                    ));
                     let row = UpdateRow::of(id, &steps, !dry_run);
                     if tx.send((*i, row)).is_err() {
                         break;
@@ -359,7 +308,7 @@ fn settle_conflicts(
             work.deployed
                 .retain(|(p, _)| !open.contains(&Some(p.clone())));
             rest = runtime.block_on(update::update_artifact(
-                run.ctx, &run.scope, &row.id, &work, false,
+                run.ctx, &run.scope, &row.id, &work, false, None,
             ));
         }
         let rest: Vec<Step> = rest
