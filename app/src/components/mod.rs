@@ -15,3 +15,4 @@ pub mod tag_control;
 pub mod timeline;
 pub mod toasts;
 pub mod update_all;
+pub mod update_everywhere;

@@ -40,7 +40,7 @@ fn lines(job: &JobView) -> Vec<Line> {
 /// Whether an outcome leaves something for the user: a conflict (a pending merge), a
 /// divergence (no base: only ours or theirs settles it) or an error. The sync outcomes'
 /// names are `crate::ops::sync::Outcome::as_str` with the hyphens as spaces.
-fn needs_attention(outcome: &str) -> bool {
+pub(crate) fn needs_attention(outcome: &str) -> bool {
     matches!(outcome, "conflict" | "diverged" | "error")
 }
 
@@ -57,9 +57,9 @@ fn request(dry_run: bool, plan_job: Option<i64>) -> CreateJob {
     }
 }
 
-/// Where the two steps are.
+/// Where the two steps (plan, then apply) are.
 #[derive(Debug, Clone)]
-enum Step {
+pub(crate) enum Step {
     Idle,
     Planning(Option<i64>),
     Planned(JobView),
@@ -68,10 +68,13 @@ enum Step {
     Failed(String),
 }
 
-/// Runs `req` as a job and waits for its end (bulk jobs get 10 minutes), telling `on_start`
-/// its id once queued.
-async fn run(req: CreateJob, on_start: impl Fn(i64)) -> Result<JobView, String> {
-    match start_sync(req).await {
+/// Runs the job `start` queues and waits for its end (bulk jobs get 10 minutes), telling
+/// `on_start` its id once queued.
+pub(crate) async fn run(
+    start: impl std::future::Future<Output = Result<JobView, ServerFnError>>,
+    on_start: impl Fn(i64),
+) -> Result<JobView, String> {
+    match start.await {
         Ok(job) => {
             on_start(job.id);
             wait_for_within(job.id, 600).await
@@ -99,11 +102,16 @@ fn line_list(lines: Vec<Line>, class: &'static str) -> impl IntoView {
 
 /// "3 fast forward, 1 conflict, 6 up to date": the outcomes counted, most frequent first.
 fn tally(lines: &[Line]) -> String {
+    tally_of(lines.iter().map(|l| l.outcome.as_str()))
+}
+
+/// [`tally`] of any outcomes.
+pub(crate) fn tally_of<'a>(outcomes: impl Iterator<Item = &'a str>) -> String {
     let mut counts: Vec<(String, usize)> = Vec::new();
-    for l in lines {
-        match counts.iter_mut().find(|(o, _)| *o == l.outcome) {
+    for outcome in outcomes {
+        match counts.iter_mut().find(|(o, _)| o == outcome) {
             Some((_, n)) => *n += 1,
-            None => counts.push((l.outcome.clone(), 1)),
+            None => counts.push((outcome.to_owned(), 1)),
         }
     }
     counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -124,7 +132,10 @@ pub fn UpdateAll() -> impl IntoView {
     let preview = move |_| {
         step.set(Step::Planning(None));
         leptos::task::spawn_local(async move {
-            let result = run(request(true, None), |id| step.set(Step::Planning(Some(id)))).await;
+            let result = run(start_sync(request(true, None)), |id| {
+                step.set(Step::Planning(Some(id)))
+            })
+            .await;
             step.set(match result {
                 Ok(job) => Step::Planned(job),
                 Err(e) => Step::Failed(e),
@@ -134,7 +145,7 @@ pub fn UpdateAll() -> impl IntoView {
     let apply = move |plan: i64| {
         leptos::task::spawn_local(async move {
             step.set(Step::Applying(plan));
-            let result = run(request(false, Some(plan)), |id| {
+            let result = run(start_sync(request(false, Some(plan))), |id| {
                 step.set(Step::Applying(id))
             })
             .await;

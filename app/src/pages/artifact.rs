@@ -60,6 +60,7 @@ pub fn ArtifactPage() -> impl IntoView {
     );
     // The conflict modal lives outside the re-rendered part: a refresh keeps it open.
     provide_context(Resolving(RwSignal::new(None)));
+    provide_context(crate::components::update_everywhere::Kept::new());
     view! {
         <ConflictModal id=Signal::derive(id) />
         <section class="page artifact-page">
@@ -212,6 +213,11 @@ fn render(
         {chooser}
         {cards}
         {d.timeline.map(copy_timeline)}
+        {(!d.deployed_in.is_empty()).then(|| view! {
+            <div class="bulk-bar">
+                <crate::components::update_everywhere::UpdateEverywhere artifact=id.clone() />
+            </div>
+        })}
         <div class="section-head">
             <h2 class="section">"Differences"</h2>
             <SyncControl id=id.clone() pair=pair project=project.clone() />

@@ -82,7 +82,10 @@ pub fn ArtifactsPage() -> impl IntoView {
                 <button type="submit">"Filter"</button>
             </Form>
             <div class="bulk-bar">
-                <crate::components::update_all::UpdateAll />
+                <div class="bulk-buttons">
+                    <crate::components::update_all::UpdateAll />
+                    <crate::components::update_everywhere::UpdateEverywhere />
+                </div>
             </div>
             <Transition fallback=|| view! { <p class="muted loading">"Loading artifacts…"</p> }>
                 {move || Suspend::new(async move {
