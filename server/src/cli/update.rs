@@ -686,8 +686,13 @@ fn print_summary(rows: &[UpdateRow], fleet: Option<usize>) {
         0 => String::new(),
         n => format!("{n} planned, "),
     };
+    // A divergence (no common base: only ours or theirs settles it) is named when there is one.
+    let diverged = match count("diverged") {
+        0 => String::new(),
+        n => format!("{n} diverged, "),
+    };
     println!(
-        "{prefix}{planned}{} up to date, {} updated, {} auto-merged, {} resolved, {} added, {} removed, {} conflict, {} error",
+        "{prefix}{planned}{} up to date, {} updated, {} auto-merged, {} resolved, {} added, {} removed, {} conflict, {diverged}{} error",
         count("up to date"),
         count("updated"),
         count("auto-merged"),
