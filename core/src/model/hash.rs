@@ -267,14 +267,24 @@ fn walk_with_meta(
         } else {
             format!("{prefix}/{name}")
         };
-        // `DirEntry::metadata` does not follow a symlink: a link is seen as one.
-        let meta = entry.metadata().context("read", &path)?;
-        let file_type = meta.file_type();
+        // The type as the directory listing gives it (no stat; std stats when the file
+        // system does not say), never following a symlink: a link is seen as one. Only files
+        // need their metadata.
+        let file_type = entry.file_type().context("read", &path)?;
         if file_type.is_symlink() {
             return Err(HashError::Symlink { path });
         } else if file_type.is_dir() {
             walk_with_meta(&path, &rel, out)?;
         } else if file_type.is_file() {
+            let meta = entry.metadata().context("read", &path)?;
+            // Replaced by something else between the listing and the stat: not a file now.
+            if !meta.file_type().is_file() {
+                return Err(if meta.file_type().is_symlink() {
+                    HashError::Symlink { path }
+                } else {
+                    HashError::SpecialFile { path }
+                });
+            }
             out.push((rel, path, meta));
         } else {
             return Err(HashError::SpecialFile { path });

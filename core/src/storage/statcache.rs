@@ -1,29 +1,34 @@
 //! The stat cache: lets drift skip re-hashing files that have not changed, like git's index.
 //!
-//! Each entry maps a file's absolute path to its stat data (size, mtime and ctime in
-//! nanoseconds, inode, exec bit) and content digest. A lookup re-uses the digest only if every
-//! stat field is unchanged **and** the entry is not *racy*: the file's mtime must be at least
-//! [`RACY_WINDOW_NS`] older than the moment the digest was computed. Otherwise an edit made in
-//! the same timestamp tick as the hashing (same size, same mtime) could go unseen; racy entries
-//! are simply hashed again (git's racy-git rule, with a window that covers coarse file systems).
+//! The cache is kept per tree (an artifact's folder, or a one-file artifact): for each tree it
+//! has, it records each file's path in the tree, its stat data (size, mtime and ctime in
+//! nanoseconds, inode, exec bit) and its content digest. A file's digest is re-used only if
+//! every stat field is unchanged **and** the entry is not *racy*: the file's mtime must be at
+//! least [`RACY_WINDOW_NS`] older than the moment the digest was computed. Otherwise an edit
+//! made in the same timestamp tick as the hashing (same size, same mtime) could go unseen; racy
+//! entries are simply hashed again (git's racy-git rule, with a window that covers coarse file
+//! systems).
 //!
-//! The file is binary (postcard: varints and raw 32-byte digests, read without parsing text,
-//! a third of the JSON it replaces), and [`StatCache::hash_paths`] walks and stats many trees
-//! on every core at once, each file's metadata read relative to its open folder.
+//! The file is binary (postcard). Loading it decodes only an index of the trees: each tree's
+//! entries stay encoded until that tree is hashed, are then compared with the walk in one merge
+//! of two sorted lists (no map of every file, no hashing of long paths), and are dropped. What
+//! a run holds is the file's bytes and one index entry per tree, not a map of every file it
+//! has ever seen. [`StatCache::hash_paths`] walks and stats many trees on every core at once,
+//! each file's metadata read relative to its open folder.
 //!
-//! The cache is only an accelerator: a missing, unreadable or corrupt cache file means an empty
-//! cache, and saving it is best-effort for the caller. It lives under `$SKILLMEAT_HOME/cache/`,
-//! never in a project.
+//! The cache is only an accelerator: a missing, unreadable or corrupt cache file (or tree)
+//! means an empty cache, and saving it is best-effort for the caller. It lives under
+//! `$SKILLMEAT_HOME/cache/`, never in a project.
 
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::fs;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::error::{IoResultExt as _, PathError};
+use crate::model::error::PathError;
 use crate::model::hash::{self, ContentHash, FileDigest, HashError};
 use crate::storage::atomic::write_atomic;
 
@@ -31,7 +36,7 @@ use crate::storage::atomic::write_atomic;
 pub const RACY_WINDOW_NS: i128 = 2_000_000_000;
 
 /// The cache file's format; another value (or another file) is an empty cache.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// The most threads [`StatCache::hash_paths`] uses.
 const MAX_THREADS: usize = 8;
@@ -45,27 +50,30 @@ struct Stat {
     executable: bool,
 }
 
-#[derive(Debug, Clone)]
-struct Entry {
+/// One file of a tree, as the cache holds it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredFile {
+    /// Its path in the tree, as in the tree's hash.
+    rel: String,
     stat: Stat,
-    digest: ContentHash,
+    digest: [u8; 32],
     /// When the digest was computed (ns since the epoch, taken before reading).
     hashed_at_ns: i128,
 }
 
-/// One entry as the file holds it.
+/// One tree as the file holds it: its root, and its files (sorted by path, as a tree is
+/// hashed) encoded apart, so that loading the file decodes only the roots.
 #[derive(Serialize, Deserialize)]
-struct StoredEntry {
-    path: String,
-    stat: Stat,
-    digest: [u8; 32],
-    hashed_at_ns: i128,
+struct StoredTree<'a> {
+    root: &'a str,
+    files: &'a [u8],
 }
 
 #[derive(Serialize, Deserialize)]
-struct CacheFile {
+struct CacheFile<'a> {
     format: u32,
-    entries: Vec<StoredEntry>,
+    #[serde(borrow)]
+    trees: Vec<StoredTree<'a>>,
 }
 
 /// Counters of one run, for benchmarks and tests.
@@ -90,73 +98,81 @@ impl CacheStats {
 /// A stat cache loaded for one run.
 #[derive(Debug)]
 pub struct StatCache {
-    entries: HashMap<OsString, Entry>,
+    /// The cache file as read.
+    bytes: Vec<u8>,
+    /// Where each tree's encoded files are in `bytes`.
+    index: HashMap<PathBuf, Range<usize>>,
+    /// Trees hashed again in this run, encoded, replacing their place in `bytes`.
+    fresh: HashMap<PathBuf, Vec<u8>>,
     run_started_ns: i128,
     stats: CacheStats,
-    changed: bool,
 }
 
 /// A tree's hash, `None` when nothing is there.
 pub type TreeHash = Result<Option<ContentHash>, HashError>;
 
-/// What one thread found: digests re-used or computed, and the entries to keep.
+/// What one thread found: digests re-used or computed, and the trees to keep anew.
 struct Pass<'a> {
-    entries: &'a HashMap<OsString, Entry>,
-    run_started_ns: i128,
-    fresh: Vec<(OsString, Entry)>,
+    cache: &'a StatCache,
+    fresh: Vec<(PathBuf, Vec<u8>)>,
     stats: CacheStats,
 }
 
 impl Pass<'_> {
-    fn digest(
-        &mut self,
-        rel: String,
-        path: &Path,
-        meta: &fs::Metadata,
-    ) -> Result<FileDigest, HashError> {
-        if meta.file_type().is_symlink() {
-            return Err(HashError::Symlink {
-                path: path.to_owned(),
-            });
-        }
-        let stat = stat_of(meta);
-        if let Some(entry) = self.entries.get(path.as_os_str())
-            && entry.stat == stat
-        {
-            if stat.mtime_ns + RACY_WINDOW_NS <= entry.hashed_at_ns {
-                self.stats.hits += 1;
-                return Ok(FileDigest {
-                    path: rel,
-                    executable: stat.executable,
-                    size: stat.size,
-                    digest: entry.digest,
-                });
-            }
-            self.stats.racy += 1;
-        }
-        self.stats.misses += 1;
-        let digest = hash::digest_file(rel, path)?;
-        // Keep the stat taken before reading: if the file changed while being read, its new
-        // stat will not match next time and it is read again.
-        self.fresh.push((
-            path.as_os_str().to_owned(),
-            Entry {
-                stat,
-                digest: digest.digest,
-                hashed_at_ns: self.run_started_ns,
-            },
-        ));
-        Ok(digest)
-    }
-
     /// The `v1` hash of the tree at `root`; `None` when nothing is there.
-    fn hash_root(&mut self, root: &Path) -> Result<Option<ContentHash>, HashError> {
+    fn hash_root(&mut self, root: &Path) -> TreeHash {
         let Ok(found) = fs::symlink_metadata(root) else {
             return Ok(None);
         };
-        let mut digests = Vec::new();
-        for (rel, path, meta) in hash::list_files_found(root, found)? {
-            digests.push(self.digest(rel, &path, &meta)?);
+        let listed = hash::list_files_found(root, found)?;
+        let known = self.cache.files_of(root);
+        let mut known = known.iter().peekable();
+        let mut digests = Vec::with_capacity(listed.len());
+        let mut stored = Vec::with_capacity(listed.len());
+        let mut changed = false;
+        for (rel, path, meta) in listed {
+            // Both lists are sorted by path: skip the entries of files no longer there.
+            while known
+                .next_if(|k| k.rel.as_bytes() < rel.as_bytes())
+                .is_some()
+            {
+                changed = true;
+            }
+            let entry = known.next_if(|k| k.rel == rel);
+            let stat = stat_of(&meta);
+            if let Some(entry) = entry
+                && entry.stat == stat
+            {
+                if stat.mtime_ns + RACY_WINDOW_NS <= entry.hashed_at_ns {
+                    self.stats.hits += 1;
+                    digests.push(FileDigest {
+                        path: rel,
+                        executable: stat.executable,
+                        size: stat.size,
+                        digest: ContentHash::from_bytes(entry.digest),
+                    });
+                    stored.push(entry.clone());
+                    continue;
+                }
+                self.stats.racy += 1;
+            }
+            self.stats.misses += 1;
+            changed = true;
+            let digest = hash::digest_file(rel, &path)?;
+            // Keep the stat taken before reading: if the file changed while being read, its
+            // new stat will not match next time and it is read again.
+            stored.push(StoredFile {
+                rel: digest.path.clone(),
+                stat,
+                digest: *digest.digest.as_bytes(),
+                hashed_at_ns: self.cache.run_started_ns,
+            });
+            digests.push(digest);
+        }
+        if (changed || known.next().is_some())
+            && let Ok(encoded) = postcard::to_allocvec(&stored)
+        {
+            self.fresh.push((root.to_owned(), encoded));
         }
         Ok(Some(hash::tree_hash(&digests)))
     }
@@ -166,65 +182,91 @@ impl StatCache {
     /// An empty cache for a run starting at `now`.
     pub fn new(now: SystemTime) -> Self {
         Self {
-            entries: HashMap::new(),
+            bytes: Vec::new(),
+            index: HashMap::new(),
+            fresh: HashMap::new(),
             run_started_ns: epoch_ns(now),
             stats: CacheStats::default(),
-            changed: false,
         }
     }
 
-    /// Loads the cache file at `path` for a run starting at `now`. Anything unreadable is an
-    /// empty cache: correctness never depends on it.
+    /// Loads the cache file at `path` for a run starting at `now`: its index of trees only.
+    /// Anything unreadable is an empty cache: correctness never depends on it.
     pub fn load(path: &Path, now: SystemTime) -> Self {
         let mut cache = Self::new(now);
-        if let Ok(bytes) = fs::read(path)
-            && let Ok(file) = postcard::from_bytes::<CacheFile>(&bytes)
-            && file.format == FORMAT
-        {
-            cache.entries = file
-                .entries
-                .into_iter()
-                .map(|e| {
-                    (
-                        OsString::from(e.path),
-                        Entry {
-                            stat: e.stat,
-                            digest: ContentHash::from_bytes(e.digest),
-                            hashed_at_ns: e.hashed_at_ns,
-                        },
-                    )
+        let Ok(bytes) = fs::read(path) else {
+            return cache;
+        };
+        let base = bytes.as_ptr() as usize;
+        let index = match postcard::from_bytes::<CacheFile<'_>>(&bytes) {
+            Ok(file) if file.format == FORMAT => file
+                .trees
+                .iter()
+                .map(|t| {
+                    // Where the borrowed slice lies in `bytes`.
+                    let start = t.files.as_ptr() as usize - base;
+                    (PathBuf::from(t.root), start..start + t.files.len())
                 })
-                .collect();
-        }
+                .collect(),
+            _ => return cache,
+        };
+        cache.index = index;
+        cache.bytes = bytes;
         cache
+    }
+
+    /// The files the cache knows for the tree at `root`, sorted by path (none when it does
+    /// not know the tree, or its entries do not decode).
+    fn files_of(&self, root: &Path) -> Vec<StoredFile> {
+        let encoded = match self.fresh.get(root) {
+            Some(fresh) => fresh.as_slice(),
+            None => match self.index.get(root).and_then(|r| self.bytes.get(r.clone())) {
+                Some(slice) => slice,
+                None => return Vec::new(),
+            },
+        };
+        postcard::from_bytes(encoded).unwrap_or_default()
     }
 
     /// Writes the cache atomically, if anything changed in this run.
     pub fn save(&mut self, path: &Path) -> Result<(), PathError> {
-        if !self.changed {
+        if self.fresh.is_empty() {
             return Ok(());
+        }
+        let mut trees: Vec<StoredTree<'_>> =
+            Vec::with_capacity(self.index.len() + self.fresh.len());
+        for (root, encoded) in &self.fresh {
+            if let Some(root) = root.to_str() {
+                trees.push(StoredTree {
+                    root,
+                    files: encoded,
+                });
+            }
+        }
+        for (root, range) in &self.index {
+            if self.fresh.contains_key(root) {
+                continue;
+            }
+            if let (Some(root), Some(files)) = (root.to_str(), self.bytes.get(range.clone())) {
+                trees.push(StoredTree { root, files });
+            }
         }
         let file = CacheFile {
             format: FORMAT,
-            entries: self
-                .entries
-                .iter()
-                .filter_map(|(p, e)| {
-                    Some(StoredEntry {
-                        path: p.to_str()?.to_owned(),
-                        stat: e.stat.clone(),
-                        digest: *e.digest.as_bytes(),
-                        hashed_at_ns: e.hashed_at_ns,
-                    })
-                })
-                .collect(),
+            trees,
         };
         let result = match postcard::to_allocvec(&file) {
             Ok(bytes) => write_atomic(path, &bytes),
             Err(e) => Err(PathError::new("write", path, std::io::Error::other(e))),
         };
         if result.is_ok() {
-            self.changed = false;
+            // What was written is what this run knows: later saves start from it.
+            let fresh = std::mem::take(&mut self.fresh);
+            for (root, encoded) in fresh {
+                let start = self.bytes.len();
+                self.bytes.extend_from_slice(&encoded);
+                self.index.insert(root, start..self.bytes.len());
+            }
         }
         result
     }
@@ -236,38 +278,29 @@ impl StatCache {
 
     fn pass(&self) -> Pass<'_> {
         Pass {
-            entries: &self.entries,
-            run_started_ns: self.run_started_ns,
+            cache: self,
             fresh: Vec::new(),
             stats: CacheStats::default(),
         }
     }
 
-    fn keep(&mut self, fresh: Vec<(OsString, Entry)>, stats: CacheStats) {
-        self.changed |= !fresh.is_empty();
-        self.entries.extend(fresh);
+    fn keep(&mut self, fresh: Vec<(PathBuf, Vec<u8>)>, stats: CacheStats) {
+        self.fresh.extend(fresh);
         self.stats.add(stats);
-    }
-
-    /// The digest of the file at `path` (named `rel` in its tree), from the cache when its
-    /// entry is fresh and not racy, else by reading it.
-    pub fn digest(&mut self, rel: String, path: &Path) -> Result<FileDigest, HashError> {
-        let meta = fs::symlink_metadata(path).context("read", path)?;
-        let mut pass = self.pass();
-        let digest = pass.digest(rel, path, &meta);
-        let (fresh, stats) = (pass.fresh, pass.stats);
-        self.keep(fresh, stats);
-        digest
     }
 
     /// The `v1` content hash of the artifact at `root`, reading only files whose entries are
     /// stale or racy.
     pub fn hash_path(&mut self, root: &Path) -> Result<ContentHash, HashError> {
-        let mut digests = Vec::new();
-        for (rel, path) in hash::list_files(root)? {
-            digests.push(self.digest(rel, &path)?);
+        let mut pass = self.pass();
+        let hashed = pass.hash_root(root);
+        let (fresh, stats) = (pass.fresh, pass.stats);
+        self.keep(fresh, stats);
+        match hashed? {
+            Some(h) => Ok(h),
+            // Nothing there: the same error as hashing it without a cache.
+            None => hash::hash_path(root),
         }
-        Ok(hash::tree_hash(&digests))
     }
 
     /// The `v1` content hash of each tree in `roots` (`None` where nothing is there), in
@@ -398,21 +431,27 @@ mod tests {
         let f = tmp.path().join("a.md");
         fs::write(&f, "edited").unwrap();
         let stat = stat_of(&fs::symlink_metadata(&f).unwrap());
-        let stale = ContentHash::from_bytes([7; 32]);
+        let stale = [7; 32];
         let plant = |cache: &mut StatCache, hashed_at_ns| {
-            let entry = Entry {
+            let entry = StoredFile {
+                rel: "a.md".into(),
                 stat: stat.clone(),
                 digest: stale,
                 hashed_at_ns,
             };
-            cache.entries.insert(f.clone().into_os_string(), entry);
+            let encoded = postcard::to_allocvec(&vec![entry]).unwrap();
+            cache.fresh.insert(f.clone(), encoded);
         };
+        let truth = hash::hash_path(&f).unwrap();
 
         // Hashed in the same tick as the last write: racy, so the file is read again.
         let mut cache = StatCache::new(SystemTime::now());
         plant(&mut cache, stat.mtime_ns);
-        let d = cache.digest("a.md".into(), &f).unwrap();
-        assert_ne!(d.digest, stale, "a racy entry was trusted");
+        assert_eq!(
+            cache.hash_path(&f).unwrap(),
+            truth,
+            "a racy entry was trusted"
+        );
         assert_eq!(
             cache.stats(),
             CacheStats {
@@ -425,7 +464,11 @@ mod tests {
         // Hashed well after the last write: trusted (this is what makes warm drift fast).
         let mut cache = StatCache::new(SystemTime::now());
         plant(&mut cache, stat.mtime_ns + RACY_WINDOW_NS);
-        assert_eq!(cache.digest("a.md".into(), &f).unwrap().digest, stale);
+        assert_ne!(
+            cache.hash_path(&f).unwrap(),
+            truth,
+            "the planted digest was used"
+        );
         assert_eq!(cache.stats().hits, 1);
     }
 
@@ -520,11 +563,61 @@ mod tests {
     }
 
     #[test]
+    fn a_file_added_or_removed_in_a_tree_is_seen_and_other_trees_stay_cached() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+        for dir in [&one, &two] {
+            fs::create_dir_all(dir.join("ref")).unwrap();
+            fs::write(dir.join("SKILL.md"), "skill").unwrap();
+            fs::write(dir.join("ref/b.md"), "b").unwrap();
+        }
+        let later = SystemTime::now() + Duration::from_secs(10);
+        let cache_file = tmp.path().join("cache.bin");
+        let mut cache = StatCache::load(&cache_file, later);
+        cache.hash_paths(&[one.clone(), two.clone()]);
+        cache.save(&cache_file).unwrap();
+
+        // Only `one` is hashed in the next run; `two` must survive its save.
+        fs::write(one.join("ref/a.md"), "a").unwrap();
+        let mut cache = StatCache::load(&cache_file, later);
+        let got = cache.hash_path(&one).unwrap();
+        assert_eq!(got, hash::hash_path(&one).unwrap(), "an added file counts");
+        assert_eq!((cache.stats().hits, cache.stats().misses), (2, 1));
+        cache.save(&cache_file).unwrap();
+        fs::remove_file(one.join("ref/b.md")).unwrap();
+        let mut cache = StatCache::load(&cache_file, later);
+        assert_eq!(
+            cache.hash_path(&one).unwrap(),
+            hash::hash_path(&one).unwrap()
+        );
+        assert_eq!((cache.stats().hits, cache.stats().misses), (2, 0));
+        cache.save(&cache_file).unwrap();
+        let mut cache = StatCache::load(&cache_file, later);
+        assert_eq!(
+            cache.hash_path(&two).unwrap(),
+            hash::hash_path(&two).unwrap()
+        );
+        assert_eq!(
+            cache.stats().hits,
+            2,
+            "the other tree was kept: {:?}",
+            cache.stats()
+        );
+        assert_eq!(cache.stats().misses, 0);
+        // And the removal was recorded: `one` is all hits now.
+        assert_eq!(
+            cache.hash_path(&one).unwrap(),
+            hash::hash_path(&one).unwrap()
+        );
+        assert_eq!(cache.stats().hits, 4);
+    }
+
+    #[test]
     fn a_corrupt_cache_file_is_an_empty_cache() {
         let tmp = tempfile::tempdir().unwrap();
         let cache_file = tmp.path().join("cache.json");
         fs::write(&cache_file, "{not postcard").unwrap();
         let cache = StatCache::load(&cache_file, SystemTime::now());
-        assert!(cache.entries.is_empty());
+        assert!(cache.index.is_empty());
     }
 }
