@@ -322,15 +322,22 @@ impl StatCache {
             vec![(done, pass)]
         } else {
             let this = &*self;
+            // Each thread takes the next tree not taken yet: trees of unlike sizes even out.
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let next = &next;
             std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..threads)
-                    .map(|t| {
+                    .map(|_| {
                         scope.spawn(move || {
                             let mut pass = this.pass();
-                            let done: Vec<_> = (t..roots.len())
-                                .step_by(threads)
-                                .map(|i| (i, pass.hash_root(&roots[i])))
-                                .collect();
+                            let mut done = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(root) = roots.get(i) else {
+                                    break;
+                                };
+                                done.push((i, pass.hash_root(root)));
+                            }
                             (done, pass)
                         })
                     })
