@@ -378,19 +378,19 @@ fn fleet(args: &DriftBenchArgs, exe: &Path) -> Result<(), CommandError> {
     );
     let mut drift = Command::new(exe);
     drift.args(["--home", &home, "drift", "--json"]);
-    let mut git = Command::new("git");
-    git.args(["--version"]);
-    println!(
-        "{:<34} {:>10}  (a process doing nothing, `git --version`: {})",
-        "  its peak memory (RSS, sampled)",
-        peak_rss(&mut drift).map_or_else(
+    let mut idle = Command::new(exe);
+    idle.args(["--home", &home, "drift", "--project", "/nonexistent"]);
+    let mb = |kb: Option<u64>| {
+        kb.map_or_else(
             || "n/a".to_owned(),
-            |kb| format!("{:.1} MB", kb as f64 / 1024.0)
-        ),
-        peak_rss(&mut git).map_or_else(
-            || "n/a".to_owned(),
-            |kb| format!("{:.1} MB", kb as f64 / 1024.0)
+            |kb| format!("{:.1} MB", kb as f64 / 1024.0),
         )
+    };
+    println!(
+        "{:<34} {:>10}  (the same process over no project: {})",
+        "  its peak memory (RSS, sampled)",
+        mb(peak_rss(&mut drift)),
+        mb(peak_rss(&mut idle))
     );
     Ok(())
 }
