@@ -83,6 +83,21 @@ pub(crate) async fn run(
     }
 }
 
+/// Runs the job `start` queues to its end, telling `set` where it is: `running` once queued,
+/// then `ended` with the job, or why it failed.
+pub(crate) async fn drive(
+    start: impl std::future::Future<Output = Result<JobView, ServerFnError>>,
+    running: impl Fn(i64) -> Step,
+    ended: impl FnOnce(JobView) -> Step,
+    set: impl Fn(Step),
+) {
+    let result = run(start, |id| set(running(id))).await;
+    set(match result {
+        Ok(job) => ended(job),
+        Err(e) => Step::Failed(e),
+    });
+}
+
 /// The list of lines with their outcome badges.
 fn line_list(lines: Vec<Line>, class: &'static str) -> impl IntoView {
     view! {
@@ -131,29 +146,16 @@ pub fn UpdateAll() -> impl IntoView {
     let busy = move || matches!(step.get(), Step::Planning(_) | Step::Applying(_));
     let preview = move |_| {
         step.set(Step::Planning(None));
-        leptos::task::spawn_local(async move {
-            let result = run(start_sync(request(true, None)), |id| {
-                step.set(Step::Planning(Some(id)))
-            })
-            .await;
-            step.set(match result {
-                Ok(job) => Step::Planned(job),
-                Err(e) => Step::Failed(e),
-            });
-        });
+        let start = start_sync(request(true, None));
+        let running = |id| Step::Planning(Some(id));
+        leptos::task::spawn_local(drive(start, running, Step::Planned, move |s| step.set(s)));
     };
     let apply = move |plan: i64| {
-        leptos::task::spawn_local(async move {
-            step.set(Step::Applying(plan));
-            let result = run(start_sync(request(false, Some(plan))), |id| {
-                step.set(Step::Applying(id))
-            })
-            .await;
-            step.set(match result {
-                Ok(job) => Step::Done(job),
-                Err(e) => Step::Failed(e),
-            });
-        });
+        step.set(Step::Applying(plan));
+        let start = start_sync(request(false, Some(plan)));
+        leptos::task::spawn_local(drive(start, Step::Applying, Step::Done, move |s| {
+            step.set(s)
+        }));
     };
     let panel = move || match step.get() {
         Step::Idle | Step::Planning(_) | Step::Applying(_) => None,

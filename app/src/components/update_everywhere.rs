@@ -12,7 +12,7 @@
 use leptos::prelude::*;
 
 use crate::api::start_update;
-use crate::components::update_all::{Step, needs_attention, run, tally_of};
+use crate::components::update_all::{Step, drive, needs_attention, tally_of};
 use crate::dto::{JobView, StateName, StrategyName, UpdateJob};
 use crate::format::{base_name, encode};
 
@@ -222,36 +222,20 @@ pub fn UpdateEverywhere(#[prop(optional, into)] artifact: Option<String>) -> imp
     };
     let preview = move |_| {
         let key = only.get_value();
-        let req = request(true, None);
+        let start = start_update(request(true, None));
         kept.put(&key, Step::Planning(None));
-        leptos::task::spawn_local(async move {
-            let result = run(start_update(req), |id| {
-                kept.put(&key, Step::Planning(Some(id)));
-            })
-            .await;
-            kept.put(
-                &key,
-                match result {
-                    Ok(job) => Step::Planned(job),
-                    Err(e) => Step::Failed(e),
-                },
-            );
-        });
+        let running = |id| Step::Planning(Some(id));
+        leptos::task::spawn_local(drive(start, running, Step::Planned, move |s| {
+            kept.put(&key, s)
+        }));
     };
     let apply = move |plan: i64| {
         let key = only.get_value();
-        let req = request(false, Some(plan));
+        let start = start_update(request(false, Some(plan)));
         kept.put(&key, Step::Applying(plan));
-        leptos::task::spawn_local(async move {
-            let result = run(start_update(req), |id| kept.put(&key, Step::Applying(id))).await;
-            kept.put(
-                &key,
-                match result {
-                    Ok(job) => Step::Done(job),
-                    Err(e) => Step::Failed(e),
-                },
-            );
-        });
+        leptos::task::spawn_local(drive(start, Step::Applying, Step::Done, move |s| {
+            kept.put(&key, s)
+        }));
     };
     let panel = move || match step.get() {
         Step::Idle | Step::Planning(_) | Step::Applying(_) => None,

@@ -201,14 +201,7 @@ impl Runner {
         };
         let update = match job.kind {
             JobKind::Update => {
-                let ctx = Context {
-                    now: SystemTime::now(),
-                    fetch: crate::storage::fetch::FetchSettings {
-                        run: Some(run.clone()),
-                        ..self.ctx.fetch.clone()
-                    },
-                    ..self.ctx.clone()
-                };
+                let ctx = self.job_ctx(&run);
                 match self.update_work(&ctx, &job).await {
                     Ok(work) => Some(work),
                     Err(e) => {
@@ -238,14 +231,7 @@ impl Runner {
                 log.push(format!("cancelled before {id}"));
                 break;
             }
-            let ctx = Context {
-                now: SystemTime::now(),
-                fetch: crate::storage::fetch::FetchSettings {
-                    run: Some(run.clone()),
-                    ..self.ctx.fetch.clone()
-                },
-                ..self.ctx.clone()
-            };
+            let ctx = self.job_ctx(&run);
             let outcome = match job.kind {
                 JobKind::Sync => match planned.as_ref().map(|p| p.get(id)) {
                     Some(None) => Err(OpsError::NotPlanned { id: id.clone() }),
@@ -322,6 +308,20 @@ impl Runner {
             state = state.as_str(),
             "job ended"
         );
+    }
+}
+
+impl Runner {
+    /// The runner's context now, sharing the job's one fetch of each upstream.
+    fn job_ctx(&self, run: &crate::storage::fetch::FetchRun) -> Context {
+        Context {
+            now: SystemTime::now(),
+            fetch: crate::storage::fetch::FetchSettings {
+                run: Some(run.clone()),
+                ..self.ctx.fetch.clone()
+            },
+            ..self.ctx.clone()
+        }
     }
 }
 
