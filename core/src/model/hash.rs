@@ -217,44 +217,46 @@ pub fn list_files(root: &Path) -> Result<Vec<(String, PathBuf)>, HashError> {
     collect_files(root, true)
 }
 
-/// [`list_files`] with each file's metadata, read relative to its folder while walking
-/// (`fstatat` on the open directory on Linux, no second lookup of the whole path). A file
-/// `root` gets the metadata `root` was found with.
-pub fn list_files_with_meta(
-    root: &Path,
-) -> Result<Vec<(String, PathBuf, fs::Metadata)>, HashError> {
-    list_files_found(root, symlink_meta(root)?)
+/// A tree as one walk found it: its files with their metadata (read relative to the open
+/// folder while walking: `fstatat` on Linux, no second lookup of the whole path), sorted by
+/// path, and its folders with theirs, the root first as `""`. Each folder was stat'ed before
+/// it was listed, so a change to its entries made after the stat changes its mtime.
+#[derive(Debug, Default)]
+pub struct WalkedTree {
+    pub files: Vec<(String, PathBuf, fs::Metadata)>,
+    pub dirs: Vec<(String, fs::Metadata)>,
 }
 
-/// [`list_files_with_meta`] of a `root` already stat'ed (not following a symlink) as `meta`.
-pub fn list_files_found(
-    root: &Path,
-    meta: fs::Metadata,
-) -> Result<Vec<(String, PathBuf, fs::Metadata)>, HashError> {
+/// The [`WalkedTree`] of a `root` already stat'ed (not following a symlink) as `meta`. A file
+/// `root` is one file with the metadata `root` was found with, and no folder.
+/// Symlinks (including `root` itself) and special files are errors.
+pub fn walk_found(root: &Path, meta: fs::Metadata) -> Result<WalkedTree, HashError> {
     if meta.file_type().is_symlink() {
         return Err(HashError::Symlink {
             path: root.to_owned(),
         });
     }
     if meta.is_file() {
-        return Ok(vec![(utf8_name(root)?, root.to_owned(), meta)]);
+        return Ok(WalkedTree {
+            files: vec![(utf8_name(root)?, root.to_owned(), meta)],
+            dirs: Vec::new(),
+        });
     }
     if !meta.is_dir() {
         return Err(HashError::SpecialFile {
             path: root.to_owned(),
         });
     }
-    let mut out = Vec::new();
+    let mut out = WalkedTree {
+        files: Vec::new(),
+        dirs: vec![(String::new(), meta)],
+    };
     walk_with_meta(root, "", &mut out)?;
-    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out.files.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     Ok(out)
 }
 
-fn walk_with_meta(
-    dir: &Path,
-    prefix: &str,
-    out: &mut Vec<(String, PathBuf, fs::Metadata)>,
-) -> Result<(), HashError> {
+fn walk_with_meta(dir: &Path, prefix: &str, out: &mut WalkedTree) -> Result<(), HashError> {
     for entry in fs::read_dir(dir).context("read", dir)? {
         let entry = entry.context("read", dir)?;
         let path = entry.path();
@@ -268,24 +270,24 @@ fn walk_with_meta(
             format!("{prefix}/{name}")
         };
         // The type as the directory listing gives it (no stat; std stats when the file
-        // system does not say), never following a symlink: a link is seen as one. Only files
-        // need their metadata.
+        // system does not say), never following a symlink: a link is seen as one.
         let file_type = entry.file_type().context("read", &path)?;
         if file_type.is_symlink() {
             return Err(HashError::Symlink { path });
-        } else if file_type.is_dir() {
+        }
+        if !file_type.is_dir() && !file_type.is_file() {
+            return Err(HashError::SpecialFile { path });
+        }
+        let meta = entry.metadata().context("read", &path)?;
+        // Replaced by something else between the listing and the stat: not what it was.
+        if meta.file_type().is_symlink() {
+            return Err(HashError::Symlink { path });
+        }
+        if file_type.is_dir() && meta.is_dir() {
+            out.dirs.push((rel.clone(), meta));
             walk_with_meta(&path, &rel, out)?;
-        } else if file_type.is_file() {
-            let meta = entry.metadata().context("read", &path)?;
-            // Replaced by something else between the listing and the stat: not a file now.
-            if !meta.file_type().is_file() {
-                return Err(if meta.file_type().is_symlink() {
-                    HashError::Symlink { path }
-                } else {
-                    HashError::SpecialFile { path }
-                });
-            }
-            out.push((rel, path, meta));
+        } else if file_type.is_file() && meta.is_file() {
+            out.files.push((rel, path, meta));
         } else {
             return Err(HashError::SpecialFile { path });
         }
@@ -426,19 +428,39 @@ fn is_executable(_meta: &fs::Metadata) -> bool {
 pub fn tree_hash(files: &[FileDigest]) -> ContentHash {
     let mut sorted: Vec<&FileDigest> = files.iter().collect();
     sorted.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    let mut h = Sha256::new();
-    h.update(V1_MAGIC);
-    h.update((sorted.len() as u64).to_be_bytes());
+    let mut h = TreeHasher::new(sorted.len());
     for f in sorted {
-        // Paths are file-system names: far below u32::MAX bytes.
-        let len = u32::try_from(f.path.len()).unwrap_or(u32::MAX);
-        h.update(len.to_be_bytes());
-        h.update(f.path.as_bytes());
-        h.update([u8::from(f.executable)]);
-        h.update(f.size.to_be_bytes());
-        h.update(f.digest.0);
+        h.add(&f.path, f.executable, f.size, &f.digest);
     }
-    ContentHash(h.finalize().into())
+    h.finish()
+}
+
+/// [`tree_hash`] fed one file at a time, for a caller that already has the files sorted by
+/// path (bytewise) and knows how many there are.
+pub struct TreeHasher(Sha256);
+
+impl TreeHasher {
+    pub fn new(count: usize) -> Self {
+        let mut h = Sha256::new();
+        h.update(V1_MAGIC);
+        h.update((count as u64).to_be_bytes());
+        Self(h)
+    }
+
+    /// The next file, in path order.
+    pub fn add(&mut self, path: &str, executable: bool, size: u64, digest: &ContentHash) {
+        // Paths are file-system names: far below u32::MAX bytes.
+        let len = u32::try_from(path.len()).unwrap_or(u32::MAX);
+        self.0.update(len.to_be_bytes());
+        self.0.update(path.as_bytes());
+        self.0.update([u8::from(executable)]);
+        self.0.update(size.to_be_bytes());
+        self.0.update(digest.0);
+    }
+
+    pub fn finish(self) -> ContentHash {
+        ContentHash(self.0.finalize().into())
+    }
 }
 
 /// Hashes the artifact at `root` (folder or single file) with the `v1` encoding.

@@ -20,6 +20,7 @@
 //! means an empty cache, and saving it is best-effort for the caller. It lives under
 //! `$SKILLMEAT_HOME/cache/`, never in a project.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs;
 use std::ops::Range;
@@ -29,14 +30,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::model::error::PathError;
-use crate::model::hash::{self, ContentHash, FileDigest, HashError};
+use crate::model::hash::{self, ContentHash, HashError};
 use crate::storage::atomic::write_atomic;
 
 /// How much older than the hashing moment a file's mtime must be for its entry to be trusted.
 pub const RACY_WINDOW_NS: i128 = 2_000_000_000;
 
 /// The cache file's format; another value (or another file) is an empty cache.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// The most threads [`StatCache::hash_paths`] uses.
 const MAX_THREADS: usize = 8;
@@ -50,19 +51,41 @@ struct Stat {
     executable: bool,
 }
 
-/// One file of a tree, as the cache holds it.
+/// One file of a tree, as the cache holds it (its path borrowed from the cache's bytes).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredFile {
+struct StoredFile<'a> {
     /// Its path in the tree, as in the tree's hash.
-    rel: String,
+    #[serde(borrow)]
+    rel: Cow<'a, str>,
     stat: Stat,
     digest: [u8; 32],
     /// When the digest was computed (ns since the epoch, taken before reading).
     hashed_at_ns: i128,
 }
 
-/// One tree as the file holds it: its root, and its files (sorted by path, as a tree is
-/// hashed) encoded apart, so that loading the file decodes only the roots.
+/// One folder of a tree, as the cache holds it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredDir<'a> {
+    /// Its path in the tree, `""` for the root.
+    #[serde(borrow)]
+    rel: Cow<'a, str>,
+    stat: Stat,
+    /// When it was listed (ns since the epoch, its stat taken before).
+    listed_at_ns: i128,
+}
+
+/// What the cache holds of one tree: its folders (the root first; none for a one-file tree)
+/// and its files, sorted by path as a tree is hashed.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StoredEntries<'a> {
+    #[serde(borrow)]
+    dirs: Vec<StoredDir<'a>>,
+    #[serde(borrow)]
+    files: Vec<StoredFile<'a>>,
+}
+
+/// One tree as the file holds it: its root, and its [`StoredEntries`] encoded apart, so that
+/// loading the file decodes only the roots.
 #[derive(Serialize, Deserialize)]
 struct StoredTree<'a> {
     root: &'a str,
@@ -116,66 +139,226 @@ struct Pass<'a> {
     cache: &'a StatCache,
     fresh: Vec<(PathBuf, Vec<u8>)>,
     stats: CacheStats,
+    /// The folder holding the last root, held open: a stat under it resolves a few path
+    /// components, not the whole path again.
+    #[cfg(target_os = "linux")]
+    parent: Option<(PathBuf, rustix::fd::OwnedFd)>,
 }
 
-impl Pass<'_> {
+impl<'a> Pass<'a> {
     /// The `v1` hash of the tree at `root`; `None` when nothing is there.
     fn hash_root(&mut self, root: &Path) -> TreeHash {
+        let known = self.cache.entries_of(root);
+        if let Some(files) = self.unchanged_listing(root, &known) {
+            return self.hash_listed(root, false, files, None, known);
+        }
+        // Walked again, its folders kept as this run found them.
         let Ok(found) = fs::symlink_metadata(root) else {
             return Ok(None);
         };
-        let listed = hash::list_files_found(root, found)?;
-        let known = self.cache.files_of(root);
-        let mut known = known.iter().peekable();
-        let mut digests = Vec::with_capacity(listed.len());
+        let is_dir = found.is_dir();
+        let walked = hash::walk_found(root, found)?;
+        let files = walked
+            .files
+            .into_iter()
+            .map(|(rel, _, meta)| (Cow::Owned(rel), stat_of(&meta)))
+            .collect();
+        let dirs = walked.dirs.iter().map(|(rel, meta)| (rel.as_str(), stat_of(meta)));
+        let dirs = is_dir.then(|| dirs.collect());
+        self.hash_listed(root, !is_dir, files, dirs, known)
+    }
+
+    /// The hash of the tree at `root` from its files `listed` (sorted by path, each with the
+    /// stat just taken; one file named as `root` itself when `file_root`), reading the files
+    /// whose cache entry is stale or racy. `dirs` are the folders a walk found, `None` when
+    /// the cache's listing was used.
+    fn hash_listed(
+        &mut self,
+        root: &Path,
+        file_root: bool,
+        listed: Vec<(Cow<'a, str>, Stat)>,
+        dirs: Option<Vec<(&str, Stat)>>,
+        known: StoredEntries<'a>,
+    ) -> TreeHash {
+        let mut changed = dirs.is_some();
+        let mut known_files = known.files.into_iter().peekable();
+        let mut hasher = hash::TreeHasher::new(listed.len());
         let mut stored = Vec::with_capacity(listed.len());
-        let mut changed = false;
-        for (rel, path, meta) in listed {
+        for (rel, stat) in listed {
             // Both lists are sorted by path: skip the entries of files no longer there.
-            while known
+            while known_files
                 .next_if(|k| k.rel.as_bytes() < rel.as_bytes())
                 .is_some()
             {
                 changed = true;
             }
-            let entry = known.next_if(|k| k.rel == rel);
-            let stat = stat_of(&meta);
+            let entry = known_files.next_if(|k| k.rel == rel);
             if let Some(entry) = entry
                 && entry.stat == stat
             {
                 if stat.mtime_ns + RACY_WINDOW_NS <= entry.hashed_at_ns {
                     self.stats.hits += 1;
-                    digests.push(FileDigest {
-                        path: rel,
-                        executable: stat.executable,
-                        size: stat.size,
-                        digest: ContentHash::from_bytes(entry.digest),
-                    });
-                    stored.push(entry.clone());
+                    let digest = ContentHash::from_bytes(entry.digest);
+                    hasher.add(&rel, stat.executable, stat.size, &digest);
+                    stored.push(entry);
                     continue;
                 }
                 self.stats.racy += 1;
             }
             self.stats.misses += 1;
             changed = true;
-            let digest = hash::digest_file(rel, &path)?;
+            let path = if file_root {
+                root.to_owned()
+            } else {
+                root.join(&*rel)
+            };
+            let digest = hash::digest_file(rel.into_owned(), &path)?;
+            hasher.add(&digest.path, digest.executable, digest.size, &digest.digest);
             // Keep the stat taken before reading: if the file changed while being read, its
             // new stat will not match next time and it is read again.
             stored.push(StoredFile {
-                rel: digest.path.clone(),
+                rel: Cow::Owned(digest.path),
                 stat,
                 digest: *digest.digest.as_bytes(),
                 hashed_at_ns: self.cache.run_started_ns,
             });
-            digests.push(digest);
         }
-        if (changed || known.next().is_some())
-            && let Ok(encoded) = postcard::to_allocvec(&stored)
-        {
-            self.fresh.push((root.to_owned(), encoded));
+        if changed || known_files.next().is_some() {
+            let dirs = match dirs {
+                Some(walked) => walked
+                    .into_iter()
+                    .map(|(rel, stat)| StoredDir {
+                        rel: Cow::Borrowed(rel),
+                        stat,
+                        listed_at_ns: self.cache.run_started_ns,
+                    })
+                    .collect(),
+                None => known.dirs,
+            };
+            let entries = StoredEntries {
+                dirs,
+                files: stored,
+            };
+            if let Ok(encoded) = postcard::to_allocvec(&entries) {
+                self.fresh.push((root.to_owned(), encoded));
+            }
         }
-        Ok(Some(hash::tree_hash(&digests)))
+        Ok(Some(hasher.finish()))
     }
+}
+
+impl<'a> Pass<'a> {
+    /// The files of the folder tree at `root`, each stat'ed, without listing a folder: those
+    /// the cache knows, when every folder it knows of the tree is still there with the same
+    /// stat data and was listed at least [`RACY_WINDOW_NS`] after its mtime. Creating,
+    /// removing or renaming an entry changes its folder's mtime and ctime, so an unchanged
+    /// folder holds the entries it held (what git's untracked cache relies on). Anything
+    /// unexpected (a file gone, a folder that is not one, a stat that fails) gives `None`: walk
+    /// the tree again.
+    #[cfg(target_os = "linux")]
+    fn unchanged_listing(
+        &mut self,
+        root: &Path,
+        known: &StoredEntries<'a>,
+    ) -> Option<Vec<(Cow<'a, str>, Stat)>> {
+        let (first, rest) = known.dirs.split_first()?;
+        if !first.rel.is_empty() {
+            return None;
+        }
+        let parent = root.parent()?;
+        let name = root.file_name()?.to_str()?;
+        if self.parent.as_ref().is_none_or(|(p, _)| p != parent) {
+            self.parent = None;
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let fd = rustix::fs::open(parent, flags, Mode::empty()).ok()?;
+            self.parent = Some((parent.to_owned(), fd));
+        }
+        let (_, fd) = self.parent.as_ref()?;
+        let trusted = |dir: &StoredDir, at: &str| {
+            let (kind, stat) = stat_at(fd, at)?;
+            (kind == Kind::Dir
+                && stat == dir.stat
+                && dir.stat.mtime_ns + RACY_WINDOW_NS <= dir.listed_at_ns)
+                .then_some(())
+        };
+        trusted(first, name)?;
+        let mut at = String::with_capacity(name.len() + 64);
+        for dir in rest {
+            trusted(dir, under(&mut at, name, &dir.rel))?;
+        }
+        let mut files = Vec::with_capacity(known.files.len());
+        for file in &known.files {
+            match stat_at(fd, under(&mut at, name, &file.rel))? {
+                (Kind::File, stat) => files.push((file.rel.clone(), stat)),
+                _ => return None,
+            }
+        }
+        Some(files)
+    }
+
+    /// Elsewhere a folder's mtime is not relied on: every tree is listed.
+    #[cfg(not(target_os = "linux"))]
+    fn unchanged_listing(
+        &mut self,
+        _root: &Path,
+        _known: &StoredEntries<'a>,
+    ) -> Option<Vec<(Cow<'a, str>, Stat)>> {
+        None
+    }
+}
+
+/// `name/rel`, written into `buf`.
+#[cfg(target_os = "linux")]
+fn under<'a>(buf: &'a mut String, name: &str, rel: &str) -> &'a str {
+    buf.clear();
+    buf.push_str(name);
+    buf.push('/');
+    buf.push_str(rel);
+    buf
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg(target_os = "linux")]
+enum Kind {
+    File,
+    Dir,
+    Other,
+}
+
+/// What `at` (relative to the open folder `dir`, not following a final symlink) is, and its
+/// stat data as [`stat_of`] reads it from std's own `statx`; `None` when it cannot be stat'ed.
+#[cfg(target_os = "linux")]
+fn stat_at(dir: &rustix::fd::OwnedFd, at: &str) -> Option<(Kind, Stat)> {
+    use rustix::fs::{AtFlags, FileType, StatxFlags};
+    let needed = StatxFlags::TYPE
+        | StatxFlags::MODE
+        | StatxFlags::INO
+        | StatxFlags::SIZE
+        | StatxFlags::MTIME
+        | StatxFlags::CTIME;
+    let flags = AtFlags::SYMLINK_NOFOLLOW | AtFlags::STATX_SYNC_AS_STAT;
+    let x = rustix::fs::statx(dir, at, flags, needed).ok()?;
+    if !StatxFlags::from_bits_retain(x.stx_mask).contains(needed) {
+        return None;
+    }
+    let mode = u32::from(x.stx_mode);
+    let kind = match FileType::from_raw_mode(mode) {
+        FileType::RegularFile => Kind::File,
+        FileType::Directory => Kind::Dir,
+        _ => Kind::Other,
+    };
+    let ns = |t: rustix::fs::StatxTimestamp| {
+        i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
+    };
+    let stat = Stat {
+        size: x.stx_size,
+        mtime_ns: ns(x.stx_mtime),
+        ctime_ns: ns(x.stx_ctime),
+        ino: x.stx_ino,
+        executable: mode & 0o100 != 0,
+    };
+    Some((kind, stat))
 }
 
 impl StatCache {
@@ -215,14 +398,14 @@ impl StatCache {
         cache
     }
 
-    /// The files the cache knows for the tree at `root`, sorted by path (none when it does
-    /// not know the tree, or its entries do not decode).
-    fn files_of(&self, root: &Path) -> Vec<StoredFile> {
+    /// What the cache knows of the tree at `root` (nothing when it does not know the tree,
+    /// or its entries do not decode).
+    fn entries_of(&self, root: &Path) -> StoredEntries<'_> {
         let encoded = match self.fresh.get(root) {
             Some(fresh) => fresh.as_slice(),
             None => match self.index.get(root).and_then(|r| self.bytes.get(r.clone())) {
                 Some(slice) => slice,
-                None => return Vec::new(),
+                None => return StoredEntries::default(),
             },
         };
         postcard::from_bytes(encoded).unwrap_or_default()
@@ -281,6 +464,8 @@ impl StatCache {
             cache: self,
             fresh: Vec::new(),
             stats: CacheStats::default(),
+            #[cfg(target_os = "linux")]
+            parent: None,
         }
     }
 
@@ -446,7 +631,11 @@ mod tests {
                 digest: stale,
                 hashed_at_ns,
             };
-            let encoded = postcard::to_allocvec(&vec![entry]).unwrap();
+            let entries = StoredEntries {
+                dirs: Vec::new(),
+                files: vec![entry],
+            };
+            let encoded = postcard::to_allocvec(&entries).unwrap();
             cache.fresh.insert(f.clone(), encoded);
         };
         let truth = hash::hash_path(&f).unwrap();
