@@ -9,12 +9,18 @@
 //! entries are simply hashed again (git's racy-git rule, with a window that covers coarse file
 //! systems).
 //!
+//! It also records each folder of a tree with its stat data and when it was listed. While
+//! every folder of a tree has the same stat data and was listed at least [`RACY_WINDOW_NS`]
+//! after its mtime, the tree's listing is re-used and only its files are stat'ed, relative to
+//! the root's open parent folder: creating, removing or renaming an entry changes the folder's
+//! mtime and ctime (POSIX; git's untracked cache relies on the same rule), and putting the mtime
+//! back cannot put back the ctime. This is done on Linux only; elsewhere every tree is listed.
+//!
 //! The file is binary (postcard). Loading it decodes only an index of the trees: each tree's
-//! entries stay encoded until that tree is hashed, are then compared with the walk in one merge
-//! of two sorted lists (no map of every file, no hashing of long paths), and are dropped. What
-//! a run holds is the file's bytes and one index entry per tree, not a map of every file it
-//! has ever seen. [`StatCache::hash_paths`] walks and stats many trees on every core at once,
-//! each file's metadata read relative to its open folder.
+//! entries stay encoded until that tree is hashed, are then decoded borrowing their paths from
+//! the file's bytes, compared with the walk in one merge of two sorted lists (no map of every
+//! file, no hashing of long paths), and dropped. What a run holds is the file's bytes and one
+//! index entry per tree. [`StatCache::hash_paths`] hashes many trees on every core at once.
 //!
 //! The cache is only an accelerator: a missing, unreadable or corrupt cache file (or tree)
 //! means an empty cache, and saving it is best-effort for the caller. It lives under
@@ -108,6 +114,8 @@ pub struct CacheStats {
     pub misses: u64,
     /// Of the misses, those whose stat matched but whose entry was racy.
     pub racy: u64,
+    /// Folder trees whose folders were listed again (the cache's listing not trusted).
+    pub listed: u64,
 }
 
 impl CacheStats {
@@ -115,6 +123,7 @@ impl CacheStats {
         self.hits += other.hits;
         self.misses += other.misses;
         self.racy += other.racy;
+        self.listed += other.listed;
     }
 }
 
@@ -157,13 +166,17 @@ impl<'a> Pass<'a> {
             return Ok(None);
         };
         let is_dir = found.is_dir();
+        self.stats.listed += u64::from(is_dir);
         let walked = hash::walk_found(root, found)?;
         let files = walked
             .files
             .into_iter()
             .map(|(rel, _, meta)| (Cow::Owned(rel), stat_of(&meta)))
             .collect();
-        let dirs = walked.dirs.iter().map(|(rel, meta)| (rel.as_str(), stat_of(meta)));
+        let dirs = walked
+            .dirs
+            .iter()
+            .map(|(rel, meta)| (rel.as_str(), stat_of(meta)));
         let dirs = is_dir.then(|| dirs.collect());
         self.hash_listed(root, !is_dir, files, dirs, known)
     }
@@ -608,7 +621,8 @@ mod tests {
             CacheStats {
                 hits: 1,
                 misses: 0,
-                racy: 0
+                racy: 0,
+                listed: 0
             }
         );
         assert_eq!(first, hash::hash_path(&f).unwrap());
@@ -653,7 +667,8 @@ mod tests {
             CacheStats {
                 hits: 0,
                 misses: 1,
-                racy: 1
+                racy: 1,
+                listed: 0
             }
         );
 
@@ -806,6 +821,131 @@ mod tests {
             hash::hash_path(&one).unwrap()
         );
         assert_eq!(cache.stats().hits, 4);
+    }
+
+    // A folder's listing is re-used only while its stat data is unchanged and was taken well
+    // before the listing. Plant a listing that leaves a file out, and check the racy rule is
+    // what keeps it from hiding the file.
+    #[test]
+    fn a_folder_listed_in_the_same_tick_as_its_last_change_is_listed_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("skill");
+        fs::create_dir(&root).unwrap();
+        fs::write(root.join("SKILL.md"), "skill").unwrap();
+        fs::write(root.join("new.md"), "added in the same tick").unwrap();
+        let dir_stat = stat_of(&fs::symlink_metadata(&root).unwrap());
+        let file_stat = stat_of(&fs::symlink_metadata(root.join("SKILL.md")).unwrap());
+        let digest = *hash::digest_file("SKILL.md".into(), &root.join("SKILL.md"))
+            .unwrap()
+            .digest
+            .as_bytes();
+        let plant = |cache: &mut StatCache, listed_at_ns| {
+            let entries = StoredEntries {
+                dirs: vec![StoredDir {
+                    rel: "".into(),
+                    stat: dir_stat.clone(),
+                    listed_at_ns,
+                }],
+                files: vec![StoredFile {
+                    rel: "SKILL.md".into(),
+                    stat: file_stat.clone(),
+                    digest,
+                    hashed_at_ns: file_stat.mtime_ns + RACY_WINDOW_NS,
+                }],
+            };
+            let encoded = postcard::to_allocvec(&entries).unwrap();
+            cache.fresh.insert(root.clone(), encoded);
+        };
+        let truth = hash::hash_path(&root).unwrap();
+
+        let mut cache = StatCache::new(SystemTime::now());
+        plant(&mut cache, dir_stat.mtime_ns);
+        assert_eq!(
+            cache.hash_path(&root).unwrap(),
+            truth,
+            "a racy listing was trusted"
+        );
+        assert_eq!(cache.stats().listed, 1);
+
+        // Listed well after its last change: trusted, so the planted listing is what counts.
+        let mut cache = StatCache::new(SystemTime::now());
+        plant(&mut cache, dir_stat.mtime_ns + RACY_WINDOW_NS);
+        let got = cache.hash_path(&root).unwrap();
+        if cfg!(target_os = "linux") {
+            assert_ne!(got, truth, "the planted listing was used");
+            assert_eq!(cache.stats().listed, 0);
+        } else {
+            assert_eq!(got, truth, "elsewhere every tree is listed");
+        }
+    }
+
+    // What users do to a skill's folders between two checks, each undone in the folder's mtime
+    // where a tool could (`touch -d`, `rsync -t`, an archive tool): the ctime still moves.
+    #[test]
+    fn every_change_to_a_folder_is_seen_even_with_its_mtime_put_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("skill");
+        fs::create_dir_all(root.join("ref/deep")).unwrap();
+        fs::write(root.join("SKILL.md"), "skill").unwrap();
+        fs::write(root.join("ref/a.md"), "a").unwrap();
+        fs::write(root.join("ref/deep/b.md"), "b").unwrap();
+        let later = SystemTime::now() + Duration::from_secs(10);
+        let cache_file = tmp.path().join("cache.bin");
+        let check = |what: &str| {
+            let mut cache = StatCache::load(&cache_file, later);
+            let got = cache.hash_path(&root).unwrap();
+            cache.save(&cache_file).unwrap();
+            assert_eq!(got, hash::hash_path(&root).unwrap(), "{what}");
+            cache.stats()
+        };
+        let put_back = |dir: &Path, to: SystemTime| {
+            fs::File::open(dir).unwrap().set_modified(to).unwrap();
+        };
+        check("first run");
+        let unchanged = check("nothing changed");
+        if cfg!(target_os = "linux") {
+            assert_eq!(
+                (unchanged.listed, unchanged.misses),
+                (0, 0),
+                "{unchanged:?}"
+            );
+        }
+        assert_eq!(unchanged.hits, 3);
+
+        let changes: [(&str, &dyn Fn()); 5] = [
+            ("a file added two folders down", &|| {
+                fs::write(root.join("ref/deep/c.md"), "c").unwrap();
+            }),
+            ("a file removed", &|| {
+                fs::remove_file(root.join("ref/a.md")).unwrap()
+            }),
+            ("a file renamed", &|| {
+                fs::rename(root.join("ref/deep/b.md"), root.join("ref/deep/z.md")).unwrap();
+            }),
+            ("a folder added with a file in it", &|| {
+                fs::create_dir(root.join("new")).unwrap();
+                fs::write(root.join("new/n.md"), "n").unwrap();
+            }),
+            ("a file replaced by a folder of the same name", &|| {
+                fs::remove_file(root.join("SKILL.md")).unwrap();
+                fs::create_dir(root.join("SKILL.md")).unwrap();
+                fs::write(root.join("SKILL.md/x.md"), "x").unwrap();
+            }),
+        ];
+        for (what, change) in changes {
+            let times: Vec<(PathBuf, SystemTime)> = ["", "ref", "ref/deep"]
+                .iter()
+                .map(|rel| root.join(rel))
+                .filter(|d| d.is_dir())
+                .map(|d| (d.clone(), mtime(&d)))
+                .collect();
+            change();
+            for (dir, was) in &times {
+                put_back(dir, *was);
+            }
+            let seen = check(what);
+            assert!(seen.listed >= 1, "{what}: not listed again: {seen:?}");
+        }
     }
 
     #[test]
