@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::engine::drift::{DriftStatus, classify};
 use crate::model::artifact::ArtifactId;
 use crate::model::error::IoResultExt as _;
-use crate::model::hash::{self, ContentHash, HashError};
+use crate::model::hash::{self, ContentHash};
 use crate::model::upstream::UpstreamSpec;
 use crate::ops::context::Context;
 use crate::ops::error::OpsError;
@@ -101,12 +101,61 @@ impl DriftReport {
         project: Option<&Path>,
         message: impl std::fmt::Display,
     ) {
-        self.problems.push(DriftProblem {
+        self.problems
+            .push(DriftProblem::new(id, pair, project, message));
+    }
+}
+
+impl DriftProblem {
+    fn new(
+        id: Option<&ArtifactId>,
+        pair: Option<&'static str>,
+        project: Option<&Path>,
+        message: impl std::fmt::Display,
+    ) -> Self {
+        Self {
             id: id.cloned(),
             pair,
             project: project.map(Path::to_owned),
             message: crate::model::display::escaped(&message.to_string()).into_owned(),
-        });
+        }
+    }
+}
+
+/// A drift check's rows and problems as they are found, keyed so that the report lists them
+/// in the same order whichever order they were checked in: the projects' own problems first,
+/// then by the artifact's place in the collection, its upstream pair before its projects, the
+/// projects in the order given.
+#[derive(Default)]
+struct Found {
+    rows: Vec<((usize, usize), DriftRow)>,
+    problems: Vec<((usize, usize), DriftProblem)>,
+}
+
+impl Found {
+    /// A row at `(1 + the artifact's place, 0 for its upstream or 1 + the project's place)`.
+    fn row(&mut self, key: (usize, usize), row: DriftRow) {
+        self.rows.push((key, row));
+    }
+
+    /// A problem of one artifact, keyed as its rows are.
+    fn problem(&mut self, key: (usize, usize), problem: DriftProblem) {
+        self.problems.push((key, problem));
+    }
+
+    /// A problem of a whole project (or of a record not in the collection).
+    fn project_problem(&mut self, problem: DriftProblem) {
+        self.problems.push(((0, 0), problem));
+    }
+
+    fn into_report(mut self, report: &mut DriftReport) {
+        // Stable: what shares a key keeps the order it was found in.
+        self.rows.sort_by_key(|(key, _)| *key);
+        self.problems.sort_by_key(|(key, _)| *key);
+        report.rows.extend(self.rows.into_iter().map(|(_, r)| r));
+        report
+            .problems
+            .extend(self.problems.into_iter().map(|(_, p)| p));
     }
 }
 
@@ -152,83 +201,43 @@ pub fn drift(
     };
     let mut states = check_upstream
         .then(|| crate::storage::upstream_state::UpstreamStates::load(ctx.home.root()));
-    let mut records = Vec::new();
-    for project in projects {
-        if !project.is_dir() {
-            report.problem(
-                None,
-                None,
-                Some(project),
-                format_args!(
-                    "the project {} no longer exists (moved or deleted): deploy into its new place to check it again",
-                    project.display()
-                ),
-            );
-            continue;
-        }
-        match DeploymentFile::load(project) {
-            Ok(file) => {
-                for r in &file.deployed {
-                    if manifest.get(&r.id()).is_none() {
-                        report.problem(
-                            Some(&r.id()),
-                            Some("collection-project"),
-                            Some(project),
-                            format_args!(
-                                "{} is deployed in {} but not in the collection `{collection}` \
-                                 (its collection.toml lists {} artifacts): add it again, or check \
-                                 that collection.toml was not emptied",
-                                r.id(),
-                                project.display(),
-                                manifest.artifacts.len()
-                            ),
-                        );
-                    }
-                }
-                records.push((project, file));
-            }
-            Err(e) => report.problem(None, None, Some(project), e),
-        }
-    }
-    // Every tree this check compares, hashed at once on every core: the collection's copies,
-    // then the projects' (hooks and MCP servers are entries in shared files, compared apart).
-    let mut roots: Vec<PathBuf> = manifest
+    // Each artifact's place in the collection, for the rows' order and the projects' lookups.
+    let index: HashMap<ArtifactId, usize> = manifest
+        .artifacts
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id.clone(), i))
+        .collect();
+    let mut found = Found::default();
+
+    // The collection's copies first, hashed at once on every core.
+    let sources: Vec<PathBuf> = manifest
         .artifacts
         .iter()
         .map(|e| artifact_path(&collection_dir, &e.id))
         .collect();
-    for (project, file) in &records {
-        for r in &file.deployed {
-            let id = r.id();
-            if !id.kind.is_fragment() && manifest.get(&id).is_some() {
-                roots.push(artifact_path(&project.join(".claude"), &id));
-            }
-        }
-    }
-    let mut hashed: HashMap<PathBuf, Result<Option<ContentHash>, HashError>> = roots
+    let mut collection_hashes: Vec<Option<Option<ContentHash>>> = Vec::with_capacity(sources.len());
+    for (i, (entry, hashed)) in manifest
+        .artifacts
         .iter()
-        .cloned()
-        .zip(cache.hash_paths(&roots))
-        .collect();
-    drop(roots);
-    let mut hash_tier = |path: &Path| -> Result<Option<ContentHash>, OpsError> {
-        match hashed.remove(path) {
-            Some(found) => Ok(found?),
-            None if fs::symlink_metadata(path).is_err() => Ok(None),
-            None => Ok(Some(cache.hash_path(path)?)),
-        }
-    };
-
-    for entry in &manifest.artifacts {
+        .zip(cache.hash_paths(&sources))
+        .enumerate()
+    {
         let id = &entry.id;
-        let source_path = artifact_path(&collection_dir, id);
-        let collection_hash = match hash_tier(&source_path) {
+        let key = (1 + i, 0);
+        let collection_hash = match hashed {
             Ok(h) => h,
             Err(e) => {
-                report.problem(Some(id), None, None, e);
+                found.problem(
+                    key,
+                    DriftProblem::new(Some(id), None, None, OpsError::from(e)),
+                );
+                // The projects' rows of this artifact cannot be computed either.
+                collection_hashes.push(None);
                 continue;
             }
         };
+        collection_hashes.push(Some(collection_hash));
         if check_upstream && let (Some(spec_text), Some(locked)) = (&entry.upstream, lock.get(id)) {
             let pair = "upstream-collection";
             // Lock::load checked the hash's shape: this parse cannot fail.
@@ -244,17 +253,76 @@ pub fn drift(
                     {
                         let mut r = row(id, pair, None, status, base, upstream, collection_hash);
                         r.stale = stale;
-                        report.rows.push(r);
+                        found.row(key, r);
                     }
                 }
-                Err(e) => report.problem(Some(id), Some(pair), None, e),
+                Err(e) => found.problem(key, DriftProblem::new(Some(id), Some(pair), None, e)),
             }
         }
-        for (project, records) in &records {
-            let Some(record) = records.get(id) else {
+    }
+
+    // Then one project at a time: its records are read, its copies hashed, its rows found, and
+    // its records dropped before the next project's are read. What a fleet check holds is its
+    // rows and one project's records, not every project's.
+    let mut fragment_merges = Vec::new();
+    for (p, project) in projects.iter().enumerate() {
+        let pair = "collection-project";
+        let slot = 1 + p;
+        if !project.is_dir() {
+            found.project_problem(DriftProblem::new(
+                None,
+                None,
+                Some(project),
+                format_args!(
+                    "the project {} no longer exists (moved or deleted): deploy into its new place to check it again",
+                    project.display()
+                ),
+            ));
+            continue;
+        }
+        let file = match DeploymentFile::load(project) {
+            Ok(file) => file,
+            Err(e) => {
+                found.project_problem(DriftProblem::new(None, None, Some(project), e));
                 continue;
-            };
-            let pair = "collection-project";
+            }
+        };
+        let mut deployed = Vec::with_capacity(file.deployed.len());
+        for r in &file.deployed {
+            let id = r.id();
+            match index.get(&id) {
+                Some(&i) => {
+                    if collection_hashes[i].is_some() {
+                        deployed.push((i, r));
+                    }
+                }
+                None => found.project_problem(DriftProblem::new(
+                    Some(&id),
+                    Some(pair),
+                    Some(project),
+                    format_args!(
+                        "{id} is deployed in {} but not in the collection `{collection}` \
+                         (its collection.toml lists {} artifacts): add it again, or check \
+                         that collection.toml was not emptied",
+                        project.display(),
+                        manifest.artifacts.len()
+                    ),
+                )),
+            }
+        }
+        // This project's copies, hashed at once on every core (hooks and MCP servers are
+        // entries in shared files, compared apart).
+        let claude = project.join(".claude");
+        let targets: Vec<PathBuf> = deployed
+            .iter()
+            .filter(|(i, _)| !manifest.artifacts[*i].id.kind.is_fragment())
+            .map(|(i, _)| artifact_path(&claude, &manifest.artifacts[*i].id))
+            .collect();
+        let mut target_hashes = targets.iter().zip(cache.hash_paths(&targets));
+        for (i, record) in deployed {
+            let id = &manifest.artifacts[i].id;
+            let key = (1 + i, slot);
+            let collection_hash = collection_hashes[i].flatten();
             if id.kind.is_fragment() {
                 // Entries in a shared file: compared entry by entry, secrets masked.
                 match crate::ops::fragments::drift_hashes(&collection_dir, project, id, record) {
@@ -262,24 +330,30 @@ pub fn drift(
                         if let Some(status) =
                             classify(base.as_ref(), source.as_ref(), target.as_ref())
                         {
-                            report.rows.push(row(
+                            let r = row(
                                 id,
                                 pair,
-                                Some((*project).clone()),
+                                Some(project.clone()),
                                 status,
                                 base,
                                 source,
                                 target,
-                            ));
+                            );
+                            found.row(key, r);
                         }
                     }
-                    Err(e) => report.problem(Some(id), Some(pair), Some(project), e),
+                    Err(e) => found.problem(
+                        key,
+                        DriftProblem::new(Some(id), Some(pair), Some(project), e),
+                    ),
                 }
                 continue;
             }
-            let target_path = artifact_path(&project.join(".claude"), id);
-            let checked = hash_tier(&target_path).and_then(|target| {
-                let base = baseline_in_v1(record, &[&target_path, &source_path])?;
+            let Some((target_path, target)) = target_hashes.next() else {
+                break;
+            };
+            let checked = target.map_err(OpsError::from).and_then(|target| {
+                let base = baseline_in_v1(record, &[target_path, &sources[i]])?;
                 Ok((target, base))
             });
             match checked {
@@ -287,27 +361,32 @@ pub fn drift(
                     if let Some(status) =
                         classify(base.as_ref(), collection_hash.as_ref(), target.as_ref())
                     {
-                        report.rows.push(row(
+                        let r = row(
                             id,
                             pair,
-                            Some((*project).clone()),
+                            Some(project.clone()),
                             status,
                             base,
                             collection_hash,
                             target,
-                        ));
+                        );
+                        found.row(key, r);
                     }
                 }
-                Err(e) => report.problem(Some(id), Some(pair), Some(project), e),
+                Err(e) => found.problem(
+                    key,
+                    DriftProblem::new(Some(id), Some(pair), Some(project), e),
+                ),
             }
         }
+        fragment_merges.extend(crate::ops::fragments::open_merges_in(
+            ctx,
+            Some(collection),
+            [(project.as_path(), &file)],
+        ));
     }
-    let fragments = crate::ops::fragments::open_merges_in(
-        ctx,
-        Some(collection),
-        records.iter().map(|(p, f)| (p.as_path(), f)),
-    );
-    match crate::ops::conflicts::open_merges(ctx, Some(collection), fragments) {
+    found.into_report(&mut report);
+    match crate::ops::conflicts::open_merges(ctx, Some(collection), fragment_merges) {
         Ok(open) => report.pending_merges = open.merges,
         Err(e) => report.problem(None, None, None, format_args!("pending merges: {e}")),
     }

@@ -68,12 +68,24 @@ pub async fn set_project_links(
 
 /// The projects deployments were made into (registered by `deploy`), without writing anything.
 pub async fn registered_projects(home: &Home) -> Result<Vec<PathBuf>, OpsError> {
-    match Versions::open_read_only(home).await? {
-        Some(v) => {
-            let listed = crate::storage::projects::list(v.database()).await;
-            v.close().await;
-            Ok(listed.map_err(VersionError::from)?)
+    // Only the database: opening the version store too would start libgit2, and with it
+    // OpenSSL's certificate store (a few ms and a MB), for a list of folders.
+    let (db, owned) = match home.shared_database() {
+        Some(db) => (db.clone(), false),
+        None => {
+            let path = home.root().join(crate::storage::db::DB_FILE);
+            match crate::storage::db::Database::open_read_only(&path)
+                .await
+                .map_err(VersionError::from)?
+            {
+                Some(db) => (db, true),
+                None => return Ok(Vec::new()),
+            }
         }
-        None => Ok(Vec::new()),
+    };
+    let listed = crate::storage::projects::list(&db).await;
+    if owned {
+        db.close().await;
     }
+    Ok(listed.map_err(VersionError::from)?)
 }
