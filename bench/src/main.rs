@@ -211,8 +211,7 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
         t.elapsed().as_secs_f64()
     );
 
-    let cache = home_dir.join("cache/stat-cache.bin");
-    let _ = fs::remove_file(&cache);
+    let _ = fs::remove_dir_all(home_dir.join(skillmeat_core::storage::statcache::CACHE_DIR));
     let projects = [project.clone()];
     let ctx = Context {
         now: SystemTime::now() + Duration::from_secs(5),

@@ -148,11 +148,13 @@ impl Found {
         self.problems.push(((0, 0), problem));
     }
 
+    /// The report's rows and problems, in order (its own problems, none yet, stay first).
     fn into_report(mut self, report: &mut DriftReport) {
         // Stable: what shares a key keeps the order it was found in.
         self.rows.sort_by_key(|(key, _)| *key);
         self.problems.sort_by_key(|(key, _)| *key);
-        report.rows.extend(self.rows.into_iter().map(|(_, r)| r));
+        // Collected in place: the rows are not held twice.
+        report.rows = self.rows.into_iter().map(|(_, r)| r).collect();
         report
             .problems
             .extend(self.problems.into_iter().map(|(_, p)| p));
@@ -160,7 +162,7 @@ impl Found {
 }
 
 /// Computes drift between the collection and `projects` (and, with `check_upstream`, between
-/// each upstream and the collection). Writes nothing but the stat cache under `cache/`.
+/// each upstream and the collection). Writes nothing but the stat caches under `cache/stat/`.
 ///
 /// Fails as a whole only when the collection itself cannot be read. A project whose records
 /// are unreadable, an artifact copy that holds a symlink or a FIFO, an upstream that cannot be
@@ -174,10 +176,13 @@ pub fn drift(
     let collection_dir = ctx.home.collection_dir(collection)?;
     let manifest = Manifest::load(&collection_dir)?;
     let lock = Lock::load(&collection_dir)?;
-    let cache_path = ctx.home.root().join("cache/stat-cache.bin");
-    // The JSON cache of earlier versions, replaced by the binary one.
-    let _ = fs::remove_file(ctx.home.root().join("cache/stat-cache.json"));
-    let mut cache = StatCache::load(&cache_path, ctx.now);
+    // The one-file caches of earlier versions, replaced by one file per tier.
+    for old in ["cache/stat-cache.json", "cache/stat-cache.bin"] {
+        let _ = fs::remove_file(ctx.home.root().join(old));
+    }
+    // The cache is an accelerator: failing to save it never fails the drift check.
+    let tier_cache = |tier: &Path| crate::storage::statcache::tier_file(ctx.home.root(), tier);
+    let mut cache = StatCache::load(&tier_cache(&collection_dir), ctx.now);
     let mut report = DriftReport::default();
     let checks_on = crate::storage::config::Config::load(&ctx.home)?
         .upstream
@@ -261,9 +266,12 @@ pub fn drift(
         }
     }
 
-    // Then one project at a time: its records are read, its copies hashed, its rows found, and
-    // its records dropped before the next project's are read. What a fleet check holds is its
-    // rows and one project's records, not every project's.
+    let _ = cache.save(&tier_cache(&collection_dir));
+    drop(cache);
+
+    // Then one project at a time: its records are read, its copies hashed (its own stat cache
+    // loaded and saved), its rows found, and all of it dropped before the next project. What a
+    // fleet check holds is its rows and one project's records and cache, not every project's.
     let mut fragment_merges = Vec::new();
     for (p, project) in projects.iter().enumerate() {
         let pair = "collection-project";
@@ -318,7 +326,11 @@ pub fn drift(
             .filter(|(i, _)| !manifest.artifacts[*i].id.kind.is_fragment())
             .map(|(i, _)| artifact_path(&claude, &manifest.artifacts[*i].id))
             .collect();
-        let mut target_hashes = targets.iter().zip(cache.hash_paths(&targets));
+        let mut cache = StatCache::load(&tier_cache(project), ctx.now);
+        let hashed = cache.hash_paths(&targets);
+        let _ = cache.save(&tier_cache(project));
+        drop(cache);
+        let mut target_hashes = targets.iter().zip(hashed);
         for (i, record) in deployed {
             let id = &manifest.artifacts[i].id;
             let key = (1 + i, slot);
@@ -390,8 +402,6 @@ pub fn drift(
         Ok(open) => report.pending_merges = open.merges,
         Err(e) => report.problem(None, None, None, format_args!("pending merges: {e}")),
     }
-    // The cache is an accelerator: failing to save it never fails the drift check.
-    let _ = cache.save(&cache_path);
     if let Some(states) = &states
         && let Err(e) = states.save()
     {

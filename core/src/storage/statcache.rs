@@ -24,7 +24,7 @@
 //!
 //! The cache is only an accelerator: a missing, unreadable or corrupt cache file (or tree)
 //! means an empty cache, and saving it is best-effort for the caller. It lives under
-//! `$SKILLMEAT_HOME/cache/`, never in a project.
+//! `$SKILLMEAT_HOME/cache/stat/`, one file per tier ([`tier_file`]), never in a project.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -38,6 +38,20 @@ use serde::{Deserialize, Serialize};
 use crate::model::error::PathError;
 use crate::model::hash::{self, ContentHash, HashError};
 use crate::storage::atomic::write_atomic;
+
+/// The folder of the stat caches, under the home: one file per tier ([`tier_file`]).
+pub const CACHE_DIR: &str = "cache/stat";
+
+/// The stat cache file of one tier (the collection's folder, or a project) under the home
+/// `home_root`, named by a digest of the tier's path. A check loads one tier's cache at a
+/// time, so what it holds is one tier's entries, however many projects it covers.
+pub fn tier_file(home_root: &Path, tier: &Path) -> PathBuf {
+    let named = hash::digest_bytes(String::new(), false, tier.as_os_str().as_encoded_bytes());
+    let hex = named.digest.to_hex();
+    home_root
+        .join(CACHE_DIR)
+        .join(format!("{}.bin", &hex[..32]))
+}
 
 /// How much older than the hashing moment a file's mtime must be for its entry to be trusted.
 pub const RACY_WINDOW_NS: i128 = 2_000_000_000;

@@ -84,11 +84,20 @@ pub(crate) fn start_trace(span: &tracing::Span) -> String {
     TRACE_ID.get_or_init(|| id).clone()
 }
 
+/// Writes `value` to stdout as it is serialised (a fleet's drift is megabytes of JSON: it is
+/// not built in memory first). A reader that stops early (`| head`) ends the output quietly.
 fn print_json<T: Serialize>(value: &T) -> Result<(), CommandError> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CommandError::failed(format!("cannot print JSON: {e}")))?;
-    println!("{text}");
-    Ok(())
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CommandError::failed(format!("cannot print JSON: {e}"))),
+        Ok(()) => Ok(()),
+    }
 }
 
 /// Prints rows as left-aligned columns under a header. Cells are escaped: a file name with a
