@@ -285,6 +285,18 @@ fn drift(args: DriftBenchArgs) -> Result<ExitCode, CommandError> {
     };
     show("skillmeat drift --project P (proc)", process);
     show("git status of P alone (warm)", git_project);
+    let mut drift_p = Command::new(&exe);
+    drift_p
+        .arg("--home")
+        .arg(&home_dir)
+        .args(["drift", "--json", "--project", &p]);
+    println!(
+        "{:<34} {:>10}  (its {} files walked, {} rows printed)",
+        "  its peak memory (RSS, sampled)",
+        peak_rss(&mut drift_p).map_or_else(|| "n/a".to_owned(), mb),
+        files.len(),
+        rows.rows.len()
+    );
     println!();
     println!(
         "hash throughput (cold drift): {:.0} MB/s",
@@ -379,19 +391,28 @@ fn fleet(args: &DriftBenchArgs, exe: &Path) -> Result<(), CommandError> {
     drift.args(["--home", &home, "drift", "--json"]);
     let mut idle = Command::new(exe);
     idle.args(["--home", &home, "drift", "--project", "/nonexistent"]);
-    let mb = |kb: Option<u64>| {
-        kb.map_or_else(
-            || "n/a".to_owned(),
-            |kb| format!("{:.1} MB", kb as f64 / 1024.0),
-        )
-    };
+    let mb = |kb: Option<u64>| kb.map_or_else(|| "n/a".to_owned(), mb);
+    // How many rows it prints: the memory goal is proportional to these, not to the files.
+    let rows = Command::new(exe)
+        .args(["--home", &home, "drift", "--json"])
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .and_then(|out| serde_json::from_slice::<serde_json::Value>(&out.stdout).ok())
+        .and_then(|doc| doc["rows"].as_array().map(Vec::len));
     println!(
-        "{:<34} {:>10}  (the same process over no project: {})",
+        "{:<34} {:>10}  (the same process over no project: {}; {} rows printed)",
         "  its peak memory (RSS, sampled)",
         mb(peak_rss(&mut drift)),
-        mb(peak_rss(&mut idle))
+        mb(peak_rss(&mut idle)),
+        rows.map_or_else(|| "n/a".to_owned(), |n| n.to_string())
     );
     Ok(())
+}
+
+/// `kb` kilobytes, in MB.
+fn mb(kb: u64) -> String {
+    format!("{:.1} MB", kb as f64 / 1024.0)
 }
 
 /// The peak resident memory of `cmd` in KB, as `/proc/<pid>/status` says it (`VmHWM`) on the
