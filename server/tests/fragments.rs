@@ -679,3 +679,58 @@ async fn the_api_lists_shows_and_resolves_a_clash_per_key() {
     let (status, _) = a.get(&uri).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// An apply of a hook is its preview's plan, as a file artifact's is: an entry the user edits in
+/// the project between the preview and the apply is refused (`plan_changed`), and the shared
+/// file is left byte for byte as the user left it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hook_edited_after_its_preview_is_not_applied() {
+    let up = team_upstream();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let project = tmp.path().join("p");
+    std::fs::create_dir_all(project.join(".claude")).unwrap();
+    std::fs::write(project.join(".claude/settings.json"), SETTINGS).unwrap();
+    let run = |args: &[&str]| skillmeat_with_env(&home, tmp.path(), args, &[]);
+    let o = run(&["add", &format!("{}#hooks/lint.json", up.path().display())]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&[
+        "deploy",
+        "hook:lint",
+        "--project",
+        project.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let a = crate::api::Api::over(tmp, home, project, up).await;
+    // The collection's hook changes, so a sync into the project has something to write.
+    let hook = a.collection_file("hooks/lint.json");
+    let changed = read(&hook).replace("npm run lint --silent", "npm run lint");
+    assert_ne!(changed, read(&hook));
+    std::fs::write(&hook, changed).unwrap();
+
+    let body = json!({"direction": "collection-to-project", "project_path": a.p(), "artifacts": ["hook:lint"]});
+    let mut preview = body.clone();
+    preview["dry_run"] = json!(true);
+    let (status, plan) = a.post("/api/v1/sync/jobs", preview).await;
+    assert_eq!(status, axum::http::StatusCode::ACCEPTED, "{plan}");
+    let plan = a.wait(plan["id"].as_i64().unwrap()).await;
+    assert_eq!(plan["state"], "success", "{plan}");
+
+    // Between the two, the user gives the hook more time in the project.
+    let settings = a.project_file("settings.json");
+    let edited = read(&settings).replace("\"timeout\": 30", "\"timeout\": 60");
+    assert_ne!(edited, read(&settings));
+    std::fs::write(&settings, &edited).unwrap();
+    let mut apply = body;
+    apply["dry_run"] = json!(false);
+    apply["plan_job"] = plan["id"].clone();
+    let (status, job) = a.post("/api/v1/sync/jobs", apply).await;
+    assert_eq!(status, axum::http::StatusCode::ACCEPTED, "{job}");
+    let done = a.wait(job["id"].as_i64().unwrap()).await;
+    assert_eq!(done["state"], "error", "{done}");
+    assert!(
+        done.to_string().contains("changed since its preview"),
+        "{done}"
+    );
+    assert_eq!(read(&settings), edited, "the user's file is untouched");
+}

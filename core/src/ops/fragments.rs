@@ -913,6 +913,22 @@ async fn merge_into_project(
             clash.label()
         ));
     }
+    let source = entries_hash(&json_merge::as_base(&theirs));
+    // An apply that must be its preview's plan checks it before the first write, as a file
+    // artifact's does (the shared file's guard is held: what it checks is what it writes over).
+    if let Some(planned) = req.expect
+        && !req.dry_run
+        && let Some(what) = planned.differs(&crate::ops::sync::request::Planned {
+            outcome,
+            source,
+            target: Some(target_hash),
+        })
+    {
+        return Err(OpsError::PlanChanged {
+            id: id.clone(),
+            what,
+        });
+    }
     let mut applied = false;
     if !req.dry_run {
         let mut record = record.clone();
@@ -969,7 +985,7 @@ async fn merge_into_project(
         strategy: req.strategy,
         outcome,
         base: Some(base_hash),
-        source: entries_hash(&json_merge::as_base(&theirs)),
+        source,
         target: Some(target_hash),
         result: (outcome != Outcome::Conflict).then_some(result_hash),
         files,
