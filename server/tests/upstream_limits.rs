@@ -248,7 +248,7 @@ async fn bulk_checks_ask_once_per_upstream_space_requests_and_send_the_token_onl
     let o = skillmeat(
         &a.home,
         a.tmp.path(),
-        &["config", "set", "upstream.check_spacing", "400ms"],
+        &["config", "set", "upstream.check_spacing", "800ms"],
     );
     assert!(o.status.success(), "{}", text(&o));
     point(&repo, &format!("{base}/team/other.git"));
@@ -256,9 +256,11 @@ async fn bulk_checks_ask_once_per_upstream_space_requests_and_send_the_token_onl
     seen.sort_by_key(|s| s.0);
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert_ne!(seen[0].1, seen[1].1, "{seen:?}");
+    // Seen where they arrive: the first request can be slower to get there than the second
+    // (a loaded machine, a first connection), so the gap allows 300 ms of that.
     let gap = seen[1].0 - seen[0].0;
     assert!(
-        gap >= std::time::Duration::from_millis(350),
-        "requests to one host {gap:?} apart"
+        gap >= std::time::Duration::from_millis(500),
+        "requests to one host {gap:?} apart (spacing 800 ms)"
     );
 }

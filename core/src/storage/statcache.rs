@@ -14,7 +14,8 @@
 //! after its mtime, the tree's listing is re-used and only its files are stat'ed, relative to
 //! the root's open parent folder: creating, removing or renaming an entry changes the folder's
 //! mtime and ctime (POSIX; git's untracked cache relies on the same rule), and putting the mtime
-//! back cannot put back the ctime. This is done on Linux only; elsewhere every tree is listed.
+//! back cannot put back the ctime. This is done on Linux, on local file systems only
+//! ([`trusts_folders`]): on a network or FUSE mount, and elsewhere, every tree is listed.
 //!
 //! The file is binary (postcard). Loading it decodes only an index of the trees: each tree's
 //! entries stay encoded until that tree is hashed, are then decoded borrowing their paths from
@@ -165,7 +166,8 @@ struct Pass<'a> {
     /// The folder holding the last root, held open: a stat under it resolves a few path
     /// components, not the whole path again.
     #[cfg(target_os = "linux")]
-    parent: Option<(PathBuf, rustix::fd::OwnedFd)>,
+    /// And whether its file system is one whose folder times are trusted ([`trusts_folders`]).
+    parent: Option<(PathBuf, rustix::fd::OwnedFd, bool)>,
 }
 
 impl<'a> Pass<'a> {
@@ -294,14 +296,17 @@ impl<'a> Pass<'a> {
         }
         let parent = root.parent()?;
         let name = root.file_name()?.to_str()?;
-        if self.parent.as_ref().is_none_or(|(p, _)| p != parent) {
+        if self.parent.as_ref().is_none_or(|(p, _, _)| p != parent) {
             self.parent = None;
             use rustix::fs::{Mode, OFlags};
             let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
             let fd = rustix::fs::open(parent, flags, Mode::empty()).ok()?;
-            self.parent = Some((parent.to_owned(), fd));
+            let trusted = rustix::fs::fstatfs(&fd).is_ok_and(|fs| trusts_folders(fs.f_type));
+            self.parent = Some((parent.to_owned(), fd, trusted));
         }
-        let (_, fd) = self.parent.as_ref()?;
+        let (_, fd, true) = self.parent.as_ref()? else {
+            return None;
+        };
         let trusted = |dir: &StoredDir, at: &str| {
             let (kind, stat) = stat_at(fd, at)?;
             (kind == Kind::Dir
@@ -333,6 +338,26 @@ impl<'a> Pass<'a> {
     ) -> Option<Vec<(Cow<'a, str>, Stat)>> {
         None
     }
+}
+
+/// Whether a folder's mtime and ctime on the file system of type `f_type` (`statfs`) are kept
+/// by the kernel itself, exactly, on every change of its entries: the local file systems
+/// (ext2/3/4, XFS, Btrfs, tmpfs, F2FS, ZFS, overlayfs). A network or FUSE mount (NFS, SMB, 9p,
+/// virtiofs, sshfs) can serve a cached folder time for a while: there every folder is listed.
+#[cfg(target_os = "linux")]
+fn trusts_folders(f_type: impl Into<i128>) -> bool {
+    const LOCAL: [u32; 7] = [
+        0xEF53,      // ext2, ext3, ext4
+        0x5846_5342, // XFS
+        0x9123_683E, // Btrfs
+        0x0102_1994, // tmpfs
+        0xF2F5_2010, // F2FS
+        0x2FC1_2FC1, // ZFS
+        0x794C_7630, // overlayfs
+    ];
+    // A 32-bit magic, whatever width the platform's field has.
+    let magic = (f_type.into() & 0xFFFF_FFFF) as u32;
+    LOCAL.contains(&magic)
 }
 
 /// `name/rel`, written into `buf`.
@@ -608,6 +633,40 @@ fn stat_of(meta: &fs::Metadata) -> Stat {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// Whether folder listings are re-used for trees under `dir`.
+    fn reuses_listings(dir: &Path) -> bool {
+        #[cfg(target_os = "linux")]
+        return rustix::fs::statfs(dir).is_ok_and(|fs| trusts_folders(fs.f_type));
+        #[cfg(not(target_os = "linux"))]
+        return false;
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn folder_times_are_trusted_on_local_file_systems_only() {
+        for local in [
+            0xEF53_i64,
+            0x5846_5342,
+            0x9123_683E,
+            0x0102_1994,
+            0x794C_7630,
+        ] {
+            assert!(trusts_folders(local), "{local:#x}");
+        }
+        // NFS, SMB2, CIFS, FUSE (sshfs, virtiofs), 9p.
+        for remote in [
+            0x6969_i64,
+            0xFE53_4D42,
+            0xFF53_4D42,
+            0x6573_5546,
+            0x0102_1997,
+        ] {
+            assert!(!trusts_folders(remote), "{remote:#x}");
+        }
+        // Btrfs's magic as a platform with a 32-bit signed field gives it: negative.
+        assert!(trusts_folders(0x9123_683E_u32 as i32));
+    }
 
     fn mtime(path: &Path) -> SystemTime {
         fs::metadata(path).unwrap().modified().unwrap()
@@ -885,11 +944,15 @@ mod tests {
         let mut cache = StatCache::new(SystemTime::now());
         plant(&mut cache, dir_stat.mtime_ns + RACY_WINDOW_NS);
         let got = cache.hash_path(&root).unwrap();
-        if cfg!(target_os = "linux") {
+        if reuses_listings(tmp.path()) {
             assert_ne!(got, truth, "the planted listing was used");
             assert_eq!(cache.stats().listed, 0);
         } else {
             assert_eq!(got, truth, "elsewhere every tree is listed");
+            eprintln!(
+                "note: {} is not on a local Linux file system: listings not re-used",
+                tmp.path().display()
+            );
         }
     }
 
@@ -917,7 +980,7 @@ mod tests {
         };
         check("first run");
         let unchanged = check("nothing changed");
-        if cfg!(target_os = "linux") {
+        if reuses_listings(tmp.path()) {
             assert_eq!(
                 (unchanged.listed, unchanged.misses),
                 (0, 0),
