@@ -162,7 +162,8 @@ impl Found {
 }
 
 /// Computes drift between the collection and `projects` (and, with `check_upstream`, between
-/// each upstream and the collection). Writes nothing but the stat caches under `cache/stat/`.
+/// each upstream and the collection). Writes nothing but the stat caches under `cache/stat/`
+/// (and removes those no check used for a month).
 ///
 /// Fails as a whole only when the collection itself cannot be read. A project whose records
 /// are unreadable, an artifact copy that holds a symlink or a FIFO, an upstream that cannot be
@@ -397,6 +398,7 @@ pub fn drift(
             [(project.as_path(), &file)],
         ));
     }
+    crate::storage::statcache::prune(ctx.home.root(), ctx.now);
     found.into_report(&mut report);
     match crate::ops::conflicts::open_merges(ctx, Some(collection), fragment_merges) {
         Ok(open) => report.pending_merges = open.merges,

@@ -153,6 +153,9 @@ pub struct StatCache {
     fresh: HashMap<PathBuf, Vec<u8>>,
     run_started_ns: i128,
     stats: CacheStats,
+    /// The file read was last written over [`TOUCH_AFTER`] ago: saving touches it even when
+    /// nothing changed, so that [`prune`] sees it is still used.
+    touch: bool,
 }
 
 /// A tree's hash, `None` when nothing is there.
@@ -422,16 +425,24 @@ impl StatCache {
             fresh: HashMap::new(),
             run_started_ns: epoch_ns(now),
             stats: CacheStats::default(),
+            touch: false,
         }
     }
 
     /// Loads the cache file at `path` for a run starting at `now`: its index of trees only.
     /// Anything unreadable is an empty cache: correctness never depends on it.
     pub fn load(path: &Path, now: SystemTime) -> Self {
+        use std::io::Read as _;
         let mut cache = Self::new(now);
-        let Ok(bytes) = fs::read(path) else {
+        let Ok(mut file) = fs::File::open(path) else {
             return cache;
         };
+        let written = file.metadata().and_then(|m| m.modified());
+        let mut bytes = Vec::new();
+        if file.read_to_end(&mut bytes).is_err() {
+            return cache;
+        }
+        cache.touch = written.is_ok_and(|t| older_than(t, now, TOUCH_AFTER));
         let base = bytes.as_ptr() as usize;
         let index = match postcard::from_bytes::<CacheFile<'_>>(&bytes) {
             Ok(file) if file.format == FORMAT => file
@@ -466,6 +477,13 @@ impl StatCache {
     /// Writes the cache atomically, if anything changed in this run.
     pub fn save(&mut self, path: &Path) -> Result<(), PathError> {
         if self.fresh.is_empty() {
+            if std::mem::take(&mut self.touch) {
+                let touched = fs::File::options()
+                    .write(true)
+                    .open(path)
+                    .and_then(|f| f.set_modified(SystemTime::now()));
+                touched.map_err(|e| PathError::new("touch", path, e))?;
+            }
             return Ok(());
         }
         let mut trees: Vec<StoredTree<'_>> =
@@ -597,6 +615,47 @@ impl StatCache {
         }
         results.into_iter().map(|r| r.unwrap_or(Ok(None))).collect()
     }
+}
+
+/// A tier's cache file not written or touched for this long is removed by [`prune`]: its
+/// project was deleted, moved, or is no longer checked (a throw-away checkout).
+pub const UNUSED_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// A cache file used but not written for this long is touched when saved.
+const TOUCH_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes the tier cache files under the home `home_root` that no check has written or touched
+/// for [`UNUSED_FOR`]. Runs at most once a day (the mtime of `cache/stat/.pruned` says when it
+/// last did), so a check pays one stat for it. Best-effort, like the cache itself.
+pub fn prune(home_root: &Path, now: SystemTime) {
+    let dir = home_root.join(CACHE_DIR);
+    let marker = dir.join(".pruned");
+    let due = fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .map_or(true, |t| older_than(t, now, TOUCH_AFTER));
+    if !due {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let unused = path.extension().is_some_and(|e| e == "bin")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| older_than(t, now, UNUSED_FOR));
+        if unused {
+            let _ = fs::remove_file(&path);
+        }
+    }
+    let _ = fs::File::create(&marker).and_then(|f| f.set_modified(now));
+}
+
+/// Whether `t` is at least `age` before `now`.
+fn older_than(t: SystemTime, now: SystemTime, age: std::time::Duration) -> bool {
+    now.duration_since(t).is_ok_and(|d| d >= age)
 }
 
 fn epoch_ns(t: SystemTime) -> i128 {
@@ -1023,6 +1082,60 @@ mod tests {
             let seen = check(what);
             assert!(seen.listed >= 1, "{what}: not listed again: {seen:?}");
         }
+    }
+
+    #[test]
+    fn caches_no_check_used_for_a_month_are_pruned_at_most_once_a_day() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        let tree = tmp.path().join("project/.claude/skills/a");
+        fs::create_dir_all(&tree).unwrap();
+        fs::write(tree.join("SKILL.md"), "a").unwrap();
+        let now = SystemTime::now();
+        let later = now + Duration::from_secs(10);
+        let used = tier_file(&home, &tmp.path().join("project"));
+        let mut cache = StatCache::load(&used, later);
+        cache.hash_path(&tree).unwrap();
+        cache.save(&used).unwrap();
+        let dir = home.join(CACHE_DIR);
+        let age = |days: u64| now - Duration::from_secs(days * 24 * 3600);
+        let set = |path: &Path, t: SystemTime| {
+            fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        };
+        let (gone, recent) = (dir.join("gone.bin"), dir.join("recent.bin"));
+        fs::write(&gone, b"x").unwrap();
+        fs::write(&recent, b"x").unwrap();
+        set(&gone, age(40));
+        set(&recent, age(20));
+        // Used today, though written 40 days ago: the save (nothing changed) touches it.
+        set(&used, age(40));
+        let mut cache = StatCache::load(&used, later);
+        cache.hash_path(&tree).unwrap();
+        assert_eq!(
+            cache.stats().misses,
+            0,
+            "nothing to write: {:?}",
+            cache.stats()
+        );
+        cache.save(&used).unwrap();
+
+        prune(&home, later);
+        assert!(!gone.exists(), "a month unused: removed");
+        assert!(recent.exists() && used.exists());
+        // Pruned today: not again until tomorrow.
+        let also_gone = dir.join("also-gone.bin");
+        fs::write(&also_gone, b"x").unwrap();
+        set(&also_gone, age(40));
+        prune(&home, later);
+        assert!(also_gone.exists());
+        prune(&home, later + TOUCH_AFTER);
+        assert!(!also_gone.exists());
+        assert!(used.exists(), "touched a day before: {}", used.display());
     }
 
     #[test]
