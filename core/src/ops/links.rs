@@ -70,18 +70,11 @@ pub async fn set_project_links(
 pub async fn registered_projects(home: &Home) -> Result<Vec<PathBuf>, OpsError> {
     // Only the database: opening the version store too would start libgit2, and with it
     // OpenSSL's certificate store (a few ms and a MB), for a list of folders.
-    let (db, owned) = match home.shared_database() {
-        Some(db) => (db.clone(), false),
-        None => {
-            let path = home.root().join(crate::storage::db::DB_FILE);
-            match crate::storage::db::Database::open_read_only(&path)
-                .await
-                .map_err(VersionError::from)?
-            {
-                Some(db) => (db, true),
-                None => return Ok(Vec::new()),
-            }
-        }
+    let Some((db, owned)) = crate::storage::versions::database_read_only(home)
+        .await
+        .map_err(VersionError::from)?
+    else {
+        return Ok(Vec::new());
     };
     let listed = crate::storage::projects::list(&db).await;
     if owned {

@@ -241,12 +241,8 @@ impl Versions {
     /// home has none yet. For read-only commands.
     pub async fn open_read_only(home: &Home) -> Result<Option<Self>, VersionError> {
         let store_path = home.root().join(STORE_DIR);
-        let (db, owns_db) = match home.shared_database() {
-            Some(db) => (db.clone(), false),
-            None => match db::Database::open_read_only(&home.root().join(DB_FILE)).await? {
-                Some(db) => (db, true),
-                None => return Ok(None),
-            },
+        let Some((db, owns_db)) = database_read_only(home).await? else {
+            return Ok(None);
         };
         if !store_path.exists() {
             return Ok(None);
@@ -727,4 +723,15 @@ fn version_from_row(row: &SqliteRow) -> Result<Version, VersionError> {
         what: format!("artifact_versions: {e}"),
     })?;
     Version::try_from(row)
+}
+
+/// The home's database without writing anything: its shared one (`false`: not ours to close),
+/// or the file opened for this call (`true`: close it after); `None` when there is none yet.
+pub async fn database_read_only(home: &Home) -> Result<Option<(Database, bool)>, DbError> {
+    Ok(match home.shared_database() {
+        Some(db) => Some((db.clone(), false)),
+        None => db::Database::open_read_only(&home.root().join(DB_FILE))
+            .await?
+            .map(|db| (db, true)),
+    })
 }
